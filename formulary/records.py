@@ -1,0 +1,364 @@
+"""Plain, immutable records: the shapes the domain works on.
+
+The database layer loads its rows into these dataclasses; the safety rules and the
+export renderers consume them. Nothing here touches a database, Pint or the screen,
+so every renderer and rule can be tested with records built by hand.
+
+Quantities are :class:`~formulary.units.amount.Amount` (exact Decimal + canonical
+unit). Times are timezone-aware UTC ``datetime`` values; dates are ``date``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from formulary.units.amount import Amount
+
+
+class Sex(StrEnum):
+    """Sex recorded on the chart (administrative, as FHIR uses it)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class GradeScale(StrEnum):
+    """Hair-loss staging scale the grade is expressed in."""
+
+    NORWOOD = "norwood"
+    LUDWIG = "ludwig"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """What a user may do. Auditors only read; assistants prepare but cannot sign."""
+
+    ADMIN = "admin"
+    PRACTITIONER = "practitioner"
+    ASSISTANT = "assistant"
+    AUDITOR = "auditor"
+
+
+class Technique(StrEnum):
+    """Delivery technique of a session."""
+
+    NAPPAGE = "nappage"
+    PAPULE = "papule"
+    POINT_BY_POINT = "point_by_point"
+    GUN = "gun"
+    MICRONEEDLING = "microneedling"
+
+
+class ScalpZone(StrEnum):
+    """Charting zones of the scalp, consistent with the Norwood and Ludwig scales."""
+
+    FRONTAL = "frontal"
+    LEFT_TEMPORAL = "left_temporal"
+    RIGHT_TEMPORAL = "right_temporal"
+    MID_SCALP = "mid_scalp"
+    VERTEX = "vertex"
+    PARIETAL = "parietal"
+    OCCIPITAL = "occipital"
+
+
+class SessionStatus(StrEnum):
+    """A draft may still change; a signed session never does (addenda only)."""
+
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class LotStatus(StrEnum):
+    """Whether a lot may be drawn from."""
+
+    AVAILABLE = "available"
+    QUARANTINED = "quarantined"
+    RECALLED = "recalled"
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    """A user as printed on a record."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Allergy:
+    """An allergy or intolerance: to a library ingredient, a class, or free text."""
+
+    substance: str
+    ingredient_id: int | None = None
+    reaction: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition or contraindication recorded on the patient (e.g. ``pregnancy``)."""
+
+    code: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """Who is treated."""
+
+    id: int
+    chart_number: str
+    family_name: str
+    given_name: str
+    date_of_birth: date
+    sex: Sex
+    diagnosis: str = ""
+    grade_scale: GradeScale | None = None
+    grade: str = ""
+    weight_kg: Amount | None = None
+    allergies: tuple[Allergy, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    consent_on_file: bool = False
+    consent_date: date | None = None
+
+    @property
+    def display_name(self) -> str:
+        """``FAMILY, Given`` as charts print it."""
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientStrength:
+    """One ingredient of a stock product at its labelled strength."""
+
+    ingredient_id: int
+    ingredient_name: str
+    strength: Amount  # a concentration, e.g. 5 mg/mL or 0.5 % w/v
+    form: str = ""  # the salt, ester or basis the strength is stated in
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A stock item: one or more ingredients in a unit of given volume."""
+
+    id: int
+    name: str
+    manufacturer: str
+    volume_per_unit: Amount | None
+    ingredients: tuple[IngredientStrength, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """A received lot of a product."""
+
+    id: int
+    product_id: int
+    lot_number: str
+    expiry: date
+    quantity_on_hand: Amount
+    status: LotStatus = LotStatus.AVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One line of a formulation version.
+
+    Either a product drawn by volume (``product_id`` set, ``amount`` a volume) or a
+    bare ingredient by amount (``ingredient_id`` set, ``amount`` a mass, IU …).
+    """
+
+    id: int
+    position: int
+    name: str
+    amount: Amount
+    product_id: int | None = None
+    ingredient_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientLine:
+    """What one ingredient contributes to a prepared mix (computed)."""
+
+    ingredient_id: int
+    ingredient_name: str
+    form: str
+    amount_per_session: Amount
+    final_concentration: Amount | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormulationVersion:
+    """A numbered, immutable-once-used version of a patient's cocktail."""
+
+    id: int
+    formulation_id: int
+    formulation_name: str
+    version: int
+    final_volume: Amount | None
+    components: tuple[Component, ...]
+    created_at: datetime
+    created_by: str
+    locked: bool = False
+    ingredient_lines: tuple[IngredientLine, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """A planned series of sessions."""
+
+    id: int
+    patient_id: int
+    name: str
+    planned_sessions: int
+    interval_days: int
+    start_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class LotUse:
+    """Which lot supplied a component in a session, and how much was drawn."""
+
+    component_id: int
+    component_name: str
+    lot_id: int
+    lot_number: str
+    expiry: date
+    drawn: Amount | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneVolume:
+    """Volume injected into one scalp zone."""
+
+    zone: ScalpZone
+    volume: Amount
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEvent:
+    """An adverse event observed during or after a session."""
+
+    kind: str
+    severity: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A signature: who, when, in what meaning, over which content hash."""
+
+    signer: Practitioner
+    signed_at: datetime
+    meaning: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Addendum:
+    """A signed correction appended to a signed session."""
+
+    id: int
+    text: str
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A safety finding that was overridden (block) or acknowledged (warning)."""
+
+    rule: str
+    message: str
+    severity: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One administered treatment session, as charted."""
+
+    id: int
+    patient_id: int
+    performed_at: datetime
+    status: SessionStatus
+    formulation_version_id: int
+    course_id: int | None = None
+    session_number: int | None = None
+    technique: Technique | None = None
+    needle_gauge: int | None = None
+    needle_length: Amount | None = None
+    depth: Amount | None = None
+    total_volume: Amount | None = None
+    zones: tuple[ZoneVolume, ...] = ()
+    lots: tuple[LotUse, ...] = ()
+    anaesthesia: str = ""
+    pain_score: int | None = None
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    post_care: str = ""
+    notes: str = ""
+    signature: Signature | None = None
+    addenda: tuple[Addendum, ...] = ()
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A measurement of the result at one visit."""
+
+    id: int
+    patient_id: int
+    measured_at: datetime
+    density: Amount | None = None  # hairs/cm2
+    shaft_diameter: Amount | None = None  # micrometres
+    scale_grade: str = ""
+    zone: ScalpZone | None = None
+    photo_refs: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement of the audit chain's head at one moment."""
+
+    db_id: str
+    seq: int
+    head_hash: str
+    at: datetime
+    key_id: str
+    signature: str
+    line: str  # the one-line printable form, verified by ``formulary audit verify``
+
+
+@dataclass(frozen=True, slots=True)
+class Clinic:
+    """Who keeps the record (printed on exports)."""
+
+    name: str
+    address: str = ""
+    workstation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientChart:
+    """Everything an export of one patient needs, loaded in one go."""
+
+    clinic: Clinic
+    patient: Patient
+    formulation_versions: tuple[FormulationVersion, ...]
+    courses: tuple[Course, ...]
+    sessions: tuple[Session, ...]
+    outcomes: tuple[Outcome, ...]
+    practitioners: tuple[Practitioner, ...]
+    products: tuple[Product, ...] = ()
+    exported_at: datetime | None = None
+    checkpoint: Checkpoint | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Formulary's user-facing layer: the Textual app and the ``formulary`` command line."""

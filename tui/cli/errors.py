@@ -1,0 +1,16 @@
+"""One clear line on stderr and a non-zero exit: how every command reports bad input."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+
+#: Exit status for input the user can correct (bad amount, unknown unit, wrong flag).
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``formulary: <message>`` on stderr and exit with ``code``."""
+    typer.echo(f"formulary: {message}", err=True)
+    raise typer.Exit(code)

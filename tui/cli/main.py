@@ -1,0 +1,55 @@
+"""The ``formulary`` command: no command opens the app; sub-commands run headless.
+
+Every sub-command group lives in its own module under ``tui/cli`` and is registered
+here. Heavy imports (the database, Pint, the Textual app) happen inside the commands
+so that ``formulary --help`` and the calculator start quickly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from formulary import __version__
+
+app = typer.Typer(
+    name="formulary",
+    help="Keyboard-first record keeper for hair mesotherapy.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Sub-command groups are registered below, one line each.
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"formulary {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="FORMULARY_DB", help="SQLite file path or PostgreSQL URL."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Open the treatment-room app, or run one of the commands below."""
+    ctx.obj = {"db": db}
+    if ctx.invoked_subcommand is None:
+        from tui.app import run_app
+
+        run_app(db=Path(db) if db and "://" not in db else db)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,18 @@
+"""Options shared by every command, so that ``--db`` and ``--json`` mean one thing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="FORMULARY_DB",
+        help="SQLite file path or postgresql+psycopg:// URL (default: the user data directory).",
+    ),
+]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
