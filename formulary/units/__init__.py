@@ -1,0 +1,1 @@
+"""The units engine: strict parsing, substance-aware conversion and safe display."""
