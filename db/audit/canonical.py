@@ -87,14 +87,19 @@ def _plain(value: Any, path: str) -> Any:
     )
 
 
+# One encoder, built once: json.dumps with options builds a new one on every call,
+# which is most of the cost when a million entries are re-hashed.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def dumps_plain(value: Any) -> str:
     """Serialize a value that is already plain (str/int/bool/None/list/dict of them).
 
     The fast path used by hashing, where every field is known to be plain.
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _ENCODER.encode(value)
 
 
 def canonical_json(value: Any) -> str:
