@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from db.audit.canonical import UTC_FORMAT, format_utc
+from db.audit.canonical import format_utc
 from db.audit.chain import read_head
 from db.audit.keys import InstallationKey, key_id_of
 from formulary.records import Checkpoint
@@ -93,7 +93,7 @@ def parse_checkpoint(line: str) -> Checkpoint:
             f"not a checkpoint line: {line.strip()[:120]!r} "
             f"(expected '{MARKER} db=… seq=… head=… at=… key=… sig=…')"
         )
-    at = datetime.strptime(match["at"], UTC_FORMAT).replace(tzinfo=UTC)
+    at = datetime.fromisoformat(match["at"][:-1]).replace(tzinfo=UTC)
     return Checkpoint(
         db_id=match["db"],
         seq=int(match["seq"]),
@@ -142,13 +142,13 @@ def check_signature(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> Non
         )
     payload = _payload(
         checkpoint.db_id, checkpoint.seq, checkpoint.head_hash,
-        checkpoint.at.strftime(UTC_FORMAT), checkpoint.key_id,
+        format_utc(checkpoint.at), checkpoint.key_id,
     )
     try:
         public_key.verify(base64.b64decode(checkpoint.signature, validate=True), payload.encode())
     except (InvalidSignature, binascii.Error) as exc:
         raise CheckpointError(
-            f"checkpoint seq={checkpoint.seq} at={checkpoint.at.strftime(UTC_FORMAT)} has a "
+            f"checkpoint seq={checkpoint.seq} at={format_utc(checkpoint.at)} has a "
             "signature that does not verify: the line was altered or forged"
         ) from exc
 

@@ -89,7 +89,9 @@ def _fresh_table(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def chain_db(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> Iterator[ChainDB]:
+def chain_db(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None
+) -> Iterator[ChainDB]:
     """An empty, guarded audit_event table on each configured engine."""
     if request.param == "postgresql":
         if pg_url is None:

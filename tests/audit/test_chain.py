@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from db.audit.chain import (
     GENESIS_HASH,
-    AuditInputError,
     append_event,
     compute_hash,
     entry_of,
@@ -110,7 +109,7 @@ def test_bad_entries_are_refused_and_nothing_is_written(
 
 def test_naive_time_is_refused(chain_db: ChainDB) -> None:
     with Session(chain_db.engine) as session, pytest.raises(ValueError, match="time zone"):
-        _append(session, chain_db, 1, now=datetime(2026, 1, 1))  # noqa: DTZ001
+        _append(session, chain_db, 1, now=datetime(2026, 1, 1))
 
 
 def test_guards_refuse_update_and_delete(chain_db: ChainDB) -> None:
