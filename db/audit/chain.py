@@ -37,7 +37,15 @@ PG_APPEND_LOCK_KEY = 0x666F726D756C6172
 
 #: The entry fields, as named inside the hashed JSON.
 ENTRY_FIELDS = (
-    "ts_utc", "user", "workstation", "action", "entity", "entity_id", "before", "after", "reason",
+    "ts_utc",
+    "user",
+    "workstation",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
 )
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -77,9 +85,7 @@ def entry_of(event: AuditEvent) -> dict[str, Any]:
 
 def read_head(conn: Session | Connection) -> tuple[int, str]:
     """``(seq, hash)`` of the newest entry, or ``(0, GENESIS_HASH)`` for an empty chain."""
-    row = conn.execute(
-        text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
-    ).first()
+    row = conn.execute(text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).first()
     if row is None:
         return 0, GENESIS_HASH
     return int(row[0]), str(row[1])
@@ -163,8 +169,15 @@ def append_event(
     :class:`AuditInputError` for entries that cannot be recorded.
     """
     entry = build_entry(
-        user=user, workstation=workstation, action=action, entity=entity,
-        entity_id=entity_id, before=before, after=after, reason=reason, now=now,
+        user=user,
+        workstation=workstation,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        reason=reason,
+        now=now,
     )
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     if dialect.name == "postgresql":

@@ -52,9 +52,9 @@ _DROP_POSTGRESQL = (
 )
 
 
-def _statements(connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, ...]) -> tuple[
-    str, ...
-]:
+def _statements(
+    connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, ...]
+) -> tuple[str, ...]:
     name = connection.dialect.name
     if name == "sqlite":
         return sqlite
