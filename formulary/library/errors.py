@@ -21,6 +21,8 @@ class UnknownIngredient(LibraryError):
         shown = query if len(query) <= 60 else query[:57] + "..."
         if not query.strip():
             message = "No ingredient name given; type an ingredient's name or synonym."
+        elif not any(ch.isalnum() for ch in query):
+            message = f"{shown!r} has no letters or digits; type an ingredient's name or synonym."
         elif suggestions:
             options = ", ".join(suggestions)
             message = f"No ingredient named {shown!r}; did you mean: {options}?"

@@ -59,7 +59,8 @@ class Library:
                 normalized = "".join(name_words)
                 if not normalized:
                     raise LibraryDataError(
-                        f"library: {ingredient.key}: the name {name!r} has no letters or digits"
+                        f"library data: {ingredient.key}: the name {name!r} "
+                        "has no letters or digits"
                     )
                 keys = found.setdefault(normalized, [])
                 if ingredient.key not in keys:
@@ -72,13 +73,13 @@ class Library:
             shared = declared.get(normalized)
             if len(keys) > 1 and (shared is None or set(keys) != set(shared.keys)):
                 raise LibraryDataError(
-                    f"library: the name {normalized!r} is used by {sorted(keys)}; declare it in "
-                    "shared_synonyms with exactly those keys or rename it"
+                    f"library data: the name {normalized!r} is used by {sorted(keys)}; "
+                    "declare it in shared_synonyms with exactly those keys or rename it"
                 )
         for normalized, shared in declared.items():
             if set(found.get(normalized, ())) != set(shared.keys):
                 raise LibraryDataError(
-                    f"library: shared synonym {shared.name!r} must be a synonym of each of "
+                    f"library data: shared synonym {shared.name!r} must be a synonym of each of "
                     f"{list(shared.keys)} and of no other entry"
                 )
         self._index = {normalized: tuple(keys) for normalized, keys in found.items()}

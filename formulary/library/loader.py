@@ -63,12 +63,12 @@ class _Fields:
 
     def __init__(self, raw: object, where: str) -> None:
         if not isinstance(raw, Mapping):
-            raise LibraryDataError(f"{where}: expected an object")
+            raise LibraryDataError(f"library data: {where}: expected an object")
         self._raw = cast("Mapping[str, object]", raw)
         self.where = where
 
     def fail(self, field: str, problem: str) -> LibraryDataError:
-        return LibraryDataError(f"{self.where}.{field}: {problem}")
+        return LibraryDataError(f"library data: {self.where}.{field}: {problem}")
 
     def get(self, field: str, default: object = None) -> object:
         return self._raw.get(field, default)
@@ -295,14 +295,14 @@ def parse_library(document: object) -> LibraryData:
     seen: set[str] = set()
     for ingredient in ingredients:
         if ingredient.key in seen:
-            raise LibraryDataError(f"library: ingredient key {ingredient.key!r} is used twice")
+            raise LibraryDataError(f"library data: ingredient key {ingredient.key!r} is used twice")
         seen.add(ingredient.key)
     shared = tuple(_shared(item, i) for i, item in enumerate(top.objects("shared_synonyms")))
     for entry in shared:
         unknown = [key for key in entry.keys if key not in seen]
         if unknown:
             raise LibraryDataError(
-                f"library: shared synonym {entry.name!r} names unknown keys {unknown}"
+                f"library data: shared synonym {entry.name!r} names unknown keys {unknown}"
             )
     return LibraryData(ingredients=ingredients, shared_synonyms=shared)
 
