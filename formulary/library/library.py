@@ -8,6 +8,7 @@ is refused with the candidates listed; any other clash is a data error caught at
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -199,9 +200,18 @@ def _unique(items: Iterable[str]) -> list[str]:
 @cache
 def load_library() -> Library:
     """The packaged ingredient library, read and checked once per process."""
-    # Imported here: only the first call pays for them.
-    import json
-    from importlib import resources
+    import json  # imported here: only the first call pays for it
 
-    text = resources.files("formulary.library").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return Library.from_document(json.loads(text))
+    return Library.from_document(json.loads(_read_data_file()))
+
+
+def _read_data_file() -> str:
+    # The file sits next to this module in every normal install; opening it directly
+    # spares importlib.resources' imports (pathlib, tempfile …) on the first frame.
+    beside = os.path.join(os.path.dirname(__file__), DATA_FILE)
+    if os.path.isfile(beside):
+        with open(beside, encoding="utf-8") as handle:
+            return handle.read()
+    from importlib import resources  # zipped or otherwise unusual installs
+
+    return resources.files("formulary.library").joinpath(DATA_FILE).read_text(encoding="utf-8")
