@@ -93,6 +93,11 @@ BAD_EDITS = {
     ].update(unit="g"),
     "boolean valence": lambda d: _first(d, "zinc-sulfate")["forms"][0].update(valence=True),
     "wrong schema": lambda d: d.update(schema=2),
+    "unknown caution code": lambda d: _first(d, "dutasteride")["cautions"][0].update(code="risky"),
+    "caution with unknown key": lambda d: _first(d, "ascorbic-acid")["cautions"][0].update(
+        {"with": ["copper"]}
+    ),
+    "zero time window": lambda d: _first(d, "procaine")["limits"][2].update(within_hours="0"),
     "name without letters": lambda d: _first(d, "biotin")["synonyms"].append("--"),
 }
 
