@@ -130,6 +130,33 @@ def test_overlong_input_is_refused_quickly(lib: Library) -> None:
     assert len(str(caught.value)) < 200
 
 
+@pytest.mark.parametrize(
+    ("typed", "key", "form"),
+    [
+        ("zinc sulfate heptahydrate", "zinc-sulfate", "heptahydrate"),
+        ("Lidocaine base", "lidocaine", "base"),
+        ("lidocaine HCl monohydrate", "lidocaine", "monohydrate"),
+        ("retinyl acetate", "vitamin-a-palmitate", "retinyl-acetate"),
+        ("all-trans-retinol", "vitamin-a-retinol", "retinol"),
+        ("zinc", "zinc-sulfate", None),
+        ("Xylocaine", "lidocaine", None),
+    ],
+)
+def test_resolve_names_the_form_when_typed(
+    lib: Library, typed: str, key: str, form: str | None
+) -> None:
+    ingredient, found = lib.resolve(typed)
+    assert ingredient.key == key
+    assert (found.key if found else None) == form
+
+
+def test_resolve_refuses_like_find(lib: Library) -> None:
+    with pytest.raises(AmbiguousIngredient):
+        lib.resolve("vitamin E")
+    with pytest.raises(UnknownIngredient):
+        lib.resolve("nothing like it")
+
+
 def test_by_key(lib: Library) -> None:
     assert lib.by_key("zinc-sulfate").name == "Zinc sulfate"
     with pytest.raises(UnknownIngredient):
