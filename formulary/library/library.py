@@ -8,10 +8,12 @@ is refused with the candidates listed; any other clash is a data error caught at
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
 from formulary.library.errors import (
     AmbiguousIngredient,
@@ -43,6 +45,7 @@ class Library:
         self._ingredients = tuple(sorted(data.ingredients, key=lambda i: i.name.casefold()))
         self._by_key = {ingredient.key: ingredient for ingredient in self._ingredients}
         self.shared_synonyms: tuple[SharedSynonym, ...] = data.shared_synonyms
+        self._documents = data.documents
         self._index: dict[str, tuple[str, ...]] = {}
         self._form_index: dict[str, tuple[str, str]] = {}  # form label -> (key, form key)
         self._names: list[_Name] = []
@@ -102,6 +105,15 @@ class Library:
             return self._by_key[key]
         except KeyError:
             raise UnknownIngredient(key, self._suggest(key)) from None
+
+    def document(self, key: str) -> dict[str, Any]:
+        """The entry ``key`` exactly as the data file writes it: plain JSON values.
+
+        A fresh deep copy each call, so a caller (the database seed, an export) can
+        store or change it without touching the library.
+        """
+        self.by_key(key)  # the same refusal as by_key for an unknown key
+        return cast("dict[str, Any]", copy.deepcopy(dict(self._documents[key])))
 
     def find(self, text: str) -> Ingredient:
         """The one entry whose name, synonym, key or form label is ``text``.

@@ -58,6 +58,8 @@ class LibraryData:
 
     ingredients: tuple[Ingredient, ...]
     shared_synonyms: tuple[SharedSynonym, ...]
+    # Each entry exactly as the data file writes it (JSON values), by key.
+    documents: Mapping[str, Mapping[str, object]]
 
 
 class _Fields:
@@ -334,7 +336,11 @@ def parse_library(document: object) -> LibraryData:
             raise LibraryDataError(
                 f"library data: shared synonym {entry.name!r} names unknown keys {unknown}"
             )
-    return LibraryData(ingredients=ingredients, shared_synonyms=shared)
+    raw_entries = cast("list[Mapping[str, object]]", top.objects("ingredients"))
+    documents = {
+        ingredient.key: raw for ingredient, raw in zip(ingredients, raw_entries, strict=True)
+    }
+    return LibraryData(ingredients=ingredients, shared_synonyms=shared, documents=documents)
 
 
 def names_of(ingredient: Ingredient) -> tuple[str, ...]:

@@ -117,3 +117,14 @@ def test_an_error_names_the_entry_and_field(document: dict[str, Any]) -> None:
         LibraryDataError, match=r"\(zinc-sulfate\)\.forms\[1\]\.bases\[0\]\.molar_mass"
     ):
         Library.from_document(document)
+
+
+def test_document_is_the_data_file_entry_as_written(lib: Library, document: dict[str, Any]) -> None:
+    raw = _first(document, "zinc-sulfate")
+    copied = lib.document("zinc-sulfate")
+    assert copied == raw
+    copied["forms"][0]["molar_mass"] = "1"
+    assert lib.document("zinc-sulfate") == raw
+    assert lib.by_key("zinc-sulfate").molar_mass == Decimal("161.44")
+    with pytest.raises(LibraryError):
+        lib.document("no-such-key")
