@@ -332,11 +332,14 @@ def _resolve_form(substance: Substance, name: str | None) -> _Form:
     if name is None or not name.strip():
         return own
     wanted = _norm(name)
-    if wanted in {_norm(own.name), _norm(substance.name), _norm(substance.key)}:
+    if wanted == _norm(own.name):
         return own
+    # A basis may share the substance's key ("copper" the element of "copper" the entry).
     for basis in substance.bases:
         if wanted in {_norm(basis.key), _norm(basis.label)}:
             return _Form(basis.label, basis.molar_mass, basis.count)
+    if wanted in {_norm(substance.name), _norm(substance.key)}:
+        return own
     for iu in substance.iu_bases:
         if wanted == _norm(iu.form):
             return _Form(iu.form, None, None)

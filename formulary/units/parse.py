@@ -40,9 +40,19 @@ _SPECIAL_WORDS = ("nan", "inf", "infinity", "snan")
 
 def strip_decimal(value: Decimal) -> Decimal:
     """``value`` without trailing zeros and without an exponent (5.00 → 5, 500 stays 500)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+    # Works on the digit tuple so no context precision can round the value.
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError("cannot tidy a value that is not finite")
+    if not any(digits):
+        return Decimal(0)
+    if exponent >= 0:
+        return Decimal((sign, (*digits, *(0,) * exponent), 0))
+    kept = list(digits)
+    while exponent < 0 and len(kept) > 1 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    return Decimal((sign, tuple(kept), exponent))
 
 
 def parse_unit(text: str) -> str:
@@ -199,6 +209,10 @@ def _refuse_after_number(text: str, rest: str) -> None:
             f"no scientific notation: write the number in full, not {text!r}"
         )
     stripped = rest.lstrip()
+    if stripped.startswith(":"):
+        raise InvalidQuantityError(
+            f"write a ratio strength as 1:N (1:1000 means 1 g in 1000 mL), not {text!r}"
+        )
     if stripped and (stripped[0] in "*/^+-()x×÷:" or stripped[0].isdigit()):
         raise InvalidQuantityError(f"write one number and a unit, not an expression: {text!r}")
     if head.isdigit():  # pragma: no cover - the number regex is greedy
