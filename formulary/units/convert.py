@@ -52,7 +52,8 @@ from formulary.units.substance import IUBasis, Substance
 
 #: Significant figures kept in a converted value (display rounds further).
 RESULT_SIGNIFICANT = 15
-_WORK_PRECISION = 40
+#: Decimal precision while computing (results are then tidied to RESULT_SIGNIFICANT).
+WORK_PRECISION = 40
 _THOUSAND = Decimal(1000)
 
 
@@ -85,12 +86,13 @@ def convert(
     if amount.unit not in BY_CANONICAL:
         raise UnitsError(f"{amount.unit!r} is not a canonical unit")
     with localcontext() as ctx:
-        ctx.prec = _WORK_PRECISION
+        ctx.prec = WORK_PRECISION
         value = _convert_value(amount.value, amount.unit, target, substance, form, to_form)
-    return Amount(_tidy(value), target)
+    return Amount(tidy(value), target)
 
 
-def _tidy(value: Decimal) -> Decimal:
+def tidy(value: Decimal) -> Decimal:
+    """``value`` kept to :data:`RESULT_SIGNIFICANT` figures, without exponent or trailing zeros."""
     with localcontext() as ctx:
         ctx.prec = RESULT_SIGNIFICANT
         rounded = +value
