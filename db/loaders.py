@@ -313,12 +313,14 @@ def users_by_id(db: Session) -> dict[int, UserRow]:
     return {u.id: u for u in db.exec(select(UserRow)).all() if u.id is not None}
 
 
-def versions_by_id(db: Session, ids: Iterable[int]) -> dict[int, FormulationVersion]:
-    """Formulation version records for ``ids``."""
+def versions_by_id(
+    db: Session, ids: Iterable[int], users: Mapping[int, UserRow] | None = None
+) -> dict[int, FormulationVersion]:
+    """Formulation version records for ``ids`` (``users``: all user rows, if at hand)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    users = users_by_id(db)
+    users = users if users is not None else users_by_id(db)
     rows = db.exec(
         select(FormulationVersionRow, FormulationRow)
         .join(FormulationRow, col(FormulationRow.id) == FormulationVersionRow.formulation_id)
@@ -355,8 +357,8 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
         if lot_ids
         else {}
     )
-    versions = versions_by_id(db, [r.formulation_version_id for r in rows])
     users = users_by_id(db)
+    versions = versions_by_id(db, [r.formulation_version_id for r in rows], users)
     out = []
     for row in rows:
         out.append(
