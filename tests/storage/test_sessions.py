@@ -81,10 +81,20 @@ def test_tampering_with_a_signed_session_is_detected(
 ) -> None:
     lee = users[Role.PRACTITIONER]
     signed = store.sign_session(lee, store.save_session_draft(lee, world.draft()).id, PASSWORD)
+    tamper = sa.text("UPDATE treatment_session SET pain_score = 9 WHERE id = :i")
+    # The database itself refuses the change …
+    with pytest.raises(sa.exc.DBAPIError, match="signed"), store.database.engine.begin() as c:
+        c.execute(tamper, {"i": signed.id})
+    # … and when someone who owns the database removes that guard, the hashes tell.
+    drop = (
+        ["DROP TRIGGER signed_session_no_update"]
+        if store.database.dialect == "sqlite"
+        else ["DROP TRIGGER signed_session_guard ON treatment_session"]
+    )
     with store.database.engine.begin() as connection:
-        connection.execute(
-            sa.text("UPDATE treatment_session SET pain_score = 9 WHERE id = :i"), {"i": signed.id}
-        )
+        for statement in drop:
+            connection.exec_driver_sql(statement)
+        connection.execute(tamper, {"i": signed.id})
     assert store.verify_signatures(lee, signed.id) == [
         f"session {signed.id}: content differs from what was signed"
     ]
