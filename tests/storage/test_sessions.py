@@ -291,7 +291,9 @@ def test_load_chart_gathers_the_whole_record(
         session_id=signed.id,
         photo_refs=("photos/1.jpg",),
     )
+    store.set_clinic(users[Role.ADMIN], "Hair Clinic", "1 Main St")
     chart = store.load_chart(users[Role.AUDITOR], world.patient.id)
+    assert (chart.clinic.name, chart.clinic.address) == ("Hair Clinic", "1 Main St")
     assert isinstance(chart, PatientChart)
     assert chart.patient.chart_number == "C-1"
     assert [s.id for s in chart.sessions] == [signed.id]
