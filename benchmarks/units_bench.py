@@ -17,6 +17,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -259,10 +260,8 @@ def _corpus(size: int, seed: int = 20261124) -> list[str]:
 
 def parser_figures(size: int) -> None:
     corpus = _corpus(size)
-    try:  # the first unknown unit imports difflib once; time the steady state
+    with contextlib.suppress(UnitsError):  # the first unknown unit imports difflib once
         parse_quantity("1 mgg")
-    except UnitsError:
-        pass
     times: list[int] = []
     accepted = 0
     worst = ""

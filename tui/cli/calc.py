@@ -23,6 +23,7 @@ from tui.cli.errors import fail
 from tui.cli.options import JsonOption
 
 if TYPE_CHECKING:
+    from formulary.library import Form, Ingredient
     from formulary.units import Amount, Substance
 
 app = typer.Typer(
@@ -110,26 +111,36 @@ def _example(unit_last: bool) -> str:
     return '"0.5% w/v" mg/mL' if unit_last else '"250 mg/mL" "2 mL"'
 
 
-def _substance(name: str | None, form: str | None, *, involves_iu: bool) -> Substance | None:
-    """The library's facts for ``name`` in ``form`` (None without ``--substance``)."""
+def _ingredient(name: str | None, *forms: str | None) -> tuple[Ingredient, Form | None] | None:
+    """The library entry ``--substance`` names (and the form, if the name is a form)."""
     if name is None:
-        if form is not None:
-            fail("--form needs --substance: name the ingredient whose form it is")
+        if any(form is not None for form in forms):
+            fail("--form and --to-form need --substance: name the ingredient they belong to")
         return None
     from formulary.library import load_library
 
-    library = load_library()
-    ingredient = _guard(library.find, name)
-    if form is None and involves_iu:
-        iu_forms = [f.label for f in ingredient.forms if f.iu_facts]
-        if len(iu_forms) > 1:
-            listed = ", ".join(repr(label) for label in iu_forms)
-            fail(
-                f"International Units of {ingredient.name} depend on the form: "
-                f"name one with --form ({listed})"
-            )
-    substance: Substance = _guard(ingredient.substance, form)
-    return substance
+    found: tuple[Ingredient, Form | None] = _guard(load_library().resolve, name)
+    return found
+
+
+def _choice(
+    name: str | None, form: str | None, to_form: str | None, *, involves_iu: bool
+) -> tuple[Substance | None, str | None, str | None]:
+    """(substance, basis of the given amount, label of the result's form) for dose/volume."""
+    found = _ingredient(name, form, to_form)
+    if found is None:
+        return None, None, None
+    from formulary.ingredient_units import choose
+
+    ingredient, named = found
+    choice = _guard(choose, ingredient, form=form, named_form=named, involves_iu=involves_iu)
+    label = to_form
+    if to_form is not None:
+        try:
+            label = ingredient.form(to_form).label
+        except ValueError:
+            label = to_form  # a basis such as "zinc": the engine checks it
+    return choice.substance, choice.basis, label
 
 
 def _amount_json(amount: Amount) -> dict[str, str]:
@@ -168,12 +179,17 @@ def _syringe_note(volume: Amount) -> str:
     return f" ({format_amount(marks, significant=SHOWN_SIGNIFICANT)})"
 
 
-def _about(substance: Substance | None, to_form: str | None) -> str:
-    """`` (Zinc sulfate: zinc sulfate anhydrous → zinc)``: whose facts were used."""
+def _about(substance: Substance | None, source: str | None, target: str | None) -> str:
+    """`` (Zinc sulfate: zinc → zinc sulfate anhydrous)``: whose facts and forms were used.
+
+    ``source`` and ``target`` default to the substance's own form.
+    """
     if substance is None:
         return ""
-    form = substance.form or substance.name
-    return f" ({substance.name}: {form}{' → ' + to_form if to_form else ''})"
+    own = substance.form or substance.name
+    source, target = source or own, target or own
+    forms = source if source == target else f"{source} → {target}"
+    return f" ({substance.name}: {forms})"
 
 
 def _is_iu(*amounts_or_units: str) -> bool:
@@ -202,19 +218,36 @@ def convert(
     qty_text, target_text = _split_two(words, "an amount", "a target unit", unit_last=True)
     amount = _parse(qty_text, "amount")
     target = _guard(parse_unit, target_text)
-    facts = _substance(substance, form, involves_iu=_is_iu(amount.unit, target))
-    if to_form is not None and facts is None:
-        fail("--to-form needs --substance: name the ingredient whose form it is")
-    result = _guard(convert_amount, amount, target, facts, to_form=to_form)
+    found = _ingredient(substance, form, to_form)
+    payload: dict[str, Any]
+    if found is None:
+        result = _guard(convert_amount, amount, target)
+        about = ""
+        payload = {"substance": None, "form": None, "to_form": None}
+    else:
+        from formulary.ingredient_units import convert_ingredient
+
+        ingredient, named = found
+        done = _guard(
+            convert_ingredient,
+            amount,
+            target,
+            ingredient,
+            form=form,
+            to_form=to_form,
+            named_form=named,
+        )
+        result = done.result
+        forms = (
+            done.from_form
+            if done.from_form == done.to_form
+            else (f"{done.from_form} → {done.to_form}")
+        )
+        about = f" ({ingredient.name}: {forms})"
+        payload = {"substance": ingredient.key, "form": done.from_form, "to_form": done.to_form}
     sign, shown = _shown(result)
-    payload: dict[str, Any] = {
-        **_amount_json(result),
-        "from": _amount_json(amount),
-        "substance": facts.key if facts else None,
-        "form": facts.form if facts else None,
-        "to_form": to_form,
-    }
-    human = f"{format_amount(amount)} {sign} {shown}{_about(facts, to_form)}"
+    payload = {**_amount_json(result), "from": _amount_json(amount), **payload}
+    human = f"{format_amount(amount)} {sign} {shown}{about}"
     _emit(as_json, payload, human)
 
 
@@ -237,8 +270,12 @@ def dose(
     concentration = _parse(conc_text, "concentration", "concentration")
     volume = _parse(volume_text, "volume", "volume")
     target = None if unit is None else _guard(parse_unit, unit)
-    facts = _substance(substance, form, involves_iu=_is_iu(concentration.unit, target or ""))
-    result = _guard(amount_in, concentration, volume, facts, unit=target, to_form=to_form)
+    facts, basis, result_form = _choice(
+        substance, form, to_form, involves_iu=_is_iu(concentration.unit, target or "")
+    )
+    result = _guard(
+        amount_in, concentration, volume, facts, unit=target, form=basis, to_form=result_form
+    )
     sign, shown = _shown(result)
     payload = {
         **_amount_json(result),
@@ -248,7 +285,7 @@ def dose(
     }
     human = (
         f"{format_amount(volume)} of {format_amount(concentration)} {sign} {shown}"
-        f"{_about(facts, to_form)}"
+        f"{_about(facts, basis, result_form or basis)}"
     )
     _emit(as_json, payload, human)
 
@@ -268,8 +305,10 @@ def volume(
     amount_text, conc_text = _split_two(words, "an amount", "a concentration", unit_last=False)
     amount = _parse(amount_text, "amount")
     concentration = _parse(conc_text, "concentration", "concentration")
-    facts = _substance(substance, form, involves_iu=_is_iu(amount.unit, concentration.unit))
-    result = _guard(volume_for, amount, concentration, facts, form=to_form)
+    facts, basis, result_form = _choice(
+        substance, form, to_form, involves_iu=_is_iu(amount.unit, concentration.unit)
+    )
+    result = _guard(volume_for, amount, concentration, facts, form=basis, to_form=result_form)
     sign, shown = _shown(result)
     payload = {
         **_amount_json(result),
@@ -279,7 +318,7 @@ def volume(
     }
     human = (
         f"{format_amount(amount)} {sign} {shown}{_syringe_note(result)} "
-        f"of {format_amount(concentration)}{_about(facts, None)}"
+        f"of {format_amount(concentration)}{_about(facts, basis, result_form)}"
     )
     _emit(as_json, payload, human)
 
@@ -310,7 +349,7 @@ def dilute(
     c1 = _parse(stock, "stock", "concentration")
     c2 = _parse(target, "target", "concentration")
     v2 = _parse(final, "final volume", "volume")
-    facts = _substance(substance, None, involves_iu=False)
+    facts, _, _ = _choice(substance, None, None, involves_iu=_is_iu(c1.unit, c2.unit))
     result = _guard(dilute_amounts, c1, c2, v2, facts)
     sign1, v1_shown = _shown(result.stock_volume)
     sign2, diluent_shown = _shown(result.diluent_volume)
