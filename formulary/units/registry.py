@@ -80,6 +80,7 @@ def is_loaded() -> bool:
 def table_key() -> str:
     """Fingerprint of everything the unit table is derived from (file + catalog)."""
     import hashlib  # here, not at import: keeps `import formulary.units` light
+
     digest = hashlib.sha256(DEFINITIONS.read_bytes())
     for spec in UNITS:
         digest.update(f"\n{spec.canonical}={spec.pint}".encode())
