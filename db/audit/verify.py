@@ -109,8 +109,14 @@ class VerifyReport:
 def _row_hash(prefix: str, row: Sequence[Any]) -> str:
     # Same bytes as db.audit.chain.compute_hash, without the per-row dict shuffling.
     entry = {
-        "action": row[4], "after": row[8], "before": row[7], "entity": row[5],
-        "entity_id": row[6], "reason": row[9], "ts_utc": row[1], "user": row[2],
+        "action": row[4],
+        "after": row[8],
+        "before": row[7],
+        "entity": row[5],
+        "entity_id": row[6],
+        "reason": row[9],
+        "ts_utc": row[1],
+        "user": row[2],
         "workstation": row[3],
     }
     message = f"{prefix}{row[0]}\x00{row[10]}\x00{dumps_plain(entry)}"
