@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -153,7 +154,7 @@ def test_bad_input_is_one_line_on_stderr_with_exit_1(
     add_entries(db, 2)
     made = run(tmp_path, "checkpoint", "--db", location).stdout.strip()
     forged = tmp_path / "forged.txt"
-    forged.write_text(made.replace(" seq=2 ", " seq=9 ") + "\n")
+    forged.write_text(re.sub(r" seq=(\d+) ", lambda m: f" seq={int(m[1]) + 7} ", made) + "\n")
     for args, words in [
         (("verify", "--db", location, "--checkpoint", str(forged)), "does not verify"),
         (("verify", "--db", location, "--checkpoint", str(tmp_path / "none")), "cannot read"),
