@@ -118,6 +118,9 @@ def test_checkpoint_then_edit_exits_2_naming_the_row(
     assert made.returncode == 0, made.stderr
     line = made.stdout.strip()
     assert line.startswith(f"FORMULARY-CHECKPOINT v1 db={db.db_id} seq={head(db)} ")
+    as_json = json.loads(run(tmp_path, "checkpoint", "--db", location, "--json").stdout)
+    assert as_json["seq"] == head(db) and as_json["db_id"] == db.db_id
+    assert as_json["line"].startswith("FORMULARY-CHECKPOINT v1 ")
     key = tmp_path / "keys" / f"{db.db_id}.ed25519"
     assert key.stat().st_mode & 0o777 == 0o600
     ok = run(tmp_path, "verify", "--db", location)
