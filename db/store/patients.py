@@ -231,7 +231,7 @@ class PatientsStore(StoreBase):
                 if born is not None:
                     condition = sa.or_(condition, col(PatientRow.date_of_birth) == born)
                 query = query.where(condition)
-            family: sa.ColumnElement[str] = col(PatientRow.family_key)
+            family: sa.ColumnElement[str] = sa.literal_column("family_key")
             if search.strip():
                 # With a filter, scanning the table and sorting the few matches beats
                 # walking the name index and fetching every row to test it (20x on
