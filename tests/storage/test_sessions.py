@@ -20,6 +20,7 @@ from formulary.records import (
     SessionStatus,
     ZoneVolume,
 )
+from formulary.units.amount import Amount
 
 from .conftest import PASSWORD
 from .helpers import World, chain_problems, events, ml, replay_problems
@@ -285,9 +286,7 @@ def test_load_chart_gathers_the_whole_record(
         lee,
         patient_id=world.patient.id,
         measured_at=datetime.now(UTC),
-        density=__import__("formulary.units.amount").units.amount.Amount(
-            Decimal("142"), "hairs/cm2"
-        ),
+        density=Amount(Decimal("142"), "hairs/cm2"),
         session_id=signed.id,
         photo_refs=("photos/1.jpg",),
     )
