@@ -147,7 +147,7 @@ def build_entry(
 
 
 def append_event(
-    session: Session,
+    session: Session | Connection,
     *,
     db_id: str,
     user: str,
@@ -162,10 +162,11 @@ def append_event(
 ) -> AuditEvent:
     """Append one entry inside the caller's open transaction (flushed, never committed).
 
-    On PostgreSQL this takes the append advisory lock, held until the caller's
-    transaction ends; on SQLite the caller's transaction must have begun with
-    ``BEGIN IMMEDIATE`` (the Store's engine does so). Raises :class:`AuditInputError`
-    for entries that cannot be recorded.
+    ``session`` is an ORM session or a Core connection in a transaction (migrations
+    and seeding work on connections). On PostgreSQL this takes the append advisory
+    lock, held until the caller's transaction ends; on SQLite the caller's transaction
+    must have begun with ``BEGIN IMMEDIATE`` (the Store's engine does so). Raises
+    :class:`AuditInputError` for entries that cannot be recorded.
     """
     entry = build_entry(
         user=user,
@@ -178,26 +179,19 @@ def append_event(
         reason=reason,
         now=now,
     )
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_APPEND_LOCK_KEY})
-    # Pending ORM rows (an earlier append in this transaction) must be visible to max(seq).
-    session.flush()
+    if isinstance(session, Session):
+        # Pending ORM rows (an earlier append in this transaction) must count in max(seq).
+        session.flush()
     seq, prev_hash = read_head(session)
     seq += 1
-    event = AuditEvent(
-        seq=seq,
-        ts_utc=entry["ts_utc"],
-        user_name=entry["user"],
-        workstation=entry["workstation"],
-        action=entry["action"],
-        entity=entry["entity"],
-        entity_id=entry["entity_id"],
-        before=entry["before"],
-        after=entry["after"],
-        reason=entry["reason"],
-        prev_hash=prev_hash,
-        hash=compute_hash(db_id, seq, prev_hash, entry),
-    )
+    row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
+    event = AuditEvent(**row)
+    if isinstance(session, Connection):
+        session.execute(AuditEvent.__table__.insert().values(**row))  # type: ignore[attr-defined]
+        return event
     session.add(event)
     session.flush()
     return event
