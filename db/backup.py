@@ -418,34 +418,111 @@ def record_restore(
         return make_checkpoint(connection, staged.db_id, key, now=moment).line
 
 
-def finish_restore(staged: Path, target: Path, *, now: datetime | None = None) -> Path | None:
-    """Set the current ``target`` aside (never deleted) and move ``staged`` into place.
+def aside_path(target: Path, now: datetime | None = None) -> Path:
+    """Where the current database file is kept when a restore replaces it."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+    counter = 1
+    while aside.exists():
+        aside = target.with_name(f"{target.name}.before-restore-{stamp}-{counter}")
+        counter += 1
+    return aside
 
-    Returns where the old file was kept, or None when there was none. The caller must
-    have closed every connection to both files.
+
+def finish_restore(staged: Path, target: Path, aside: Path) -> Path | None:
+    """Set the current ``target`` aside as ``aside`` (never deleted), move ``staged`` in.
+
+    Returns ``aside``, or None when there was no current file. The caller must have
+    closed every connection to both files.
     """
     _fold_wal(staged)
-    aside: Path | None = None
+    kept: Path | None = None
     if target.exists():
         _fold_wal(target)
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-        aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-        counter = 1
-        while aside.exists():
-            aside = target.with_name(f"{target.name}.before-restore-{stamp}-{counter}")
-            counter += 1
         os.replace(target, aside)
+        kept = aside
     for suffix in ("-wal", "-shm", "-journal"):
-        # Leftovers of the old file must not be applied to the restored one.
+        # Leftovers of the old file must never be applied to the restored one.
         leftover = target.with_name(target.name + suffix)
         if leftover.exists():
-            if aside is not None:
-                os.replace(leftover, aside.with_name(aside.name + suffix))
+            if kept is not None:
+                os.replace(leftover, kept.with_name(kept.name + suffix))
             else:
                 leftover.unlink()
     os.replace(staged, target)
     _fsync_dir(target.parent)
-    return aside
+    return kept
+
+
+def restore_database(
+    location: str | Path | None,
+    backup: Path,
+    *,
+    username: str,
+    password: str,
+    workstation: str,
+    force: bool = False,
+    key_dir: Path | str | None = None,
+) -> RestoreResult:
+    """Check ``backup``, then replace the SQLite database at ``location`` with it.
+
+    The administrator is authenticated against the current database when there is
+    one (else against the backup itself). A backup of another database (different
+    id) is refused unless ``force``. The current file is kept beside the restored one
+    as ``<name>.before-restore-<UTC time>``. Raises :class:`BackupError` or the
+    Store's own errors (wrong password, not an administrator).
+    """
+    from db.database import open_database
+    from db.engine import resolve
+    from db.store import Store
+    from db.store._base import ADMINS, require_role
+
+    where = resolve(location)
+    if where.path is None:
+        raise BackupError(_PG_MESSAGE)
+    target = where.path
+    backup = backup.expanduser().absolute()
+    manifest = check_backup(backup, key_dir=key_dir)
+    current = current_db_id(target)
+    if target.exists() and current is None and not force:
+        raise BackupError(
+            f"{target} exists but is not a readable Formulary database; check --db, "
+            "or pass --force to replace it (it is kept aside, not deleted)"
+        )
+    if current is not None and current != manifest.db_id and not force:
+        raise BackupError(
+            f"the backup is of database {manifest.db_id} but {target} is database {current}; "
+            "check --db, or pass --force to replace it (it is kept aside, not deleted)"
+        )
+    authenticated = False
+    if current is not None:
+        live = open_database(target, create=False)
+        try:
+            store = Store(live, workstation)
+            if store.has_users():
+                require_role(store.authenticate(username, password), ADMINS, "restore backups")
+                authenticated = True
+        finally:
+            live.dispose()
+    staged_path = stage_restore(backup, target)
+    try:
+        staged = open_database(staged_path, create=False)
+        try:
+            if not authenticated:
+                actor = Store(staged, workstation).authenticate(username, password)
+                require_role(actor, ADMINS, "restore backups")
+            aside = aside_path(target)
+            line = record_restore(
+                staged, backup, manifest, user=username, workstation=workstation,
+                replaced=aside if target.exists() else None, key_dir=key_dir,
+            )
+        finally:
+            staged.dispose()
+        kept = finish_restore(staged_path, target, aside)
+    finally:
+        staged_path.unlink(missing_ok=True)
+    rows, _, _ = verify_file(target, manifest.db_id, line, key_dir=key_dir)
+    return RestoreResult(target, kept, manifest, line, rows)
 
 
 def _fold_wal(path: Path) -> None:

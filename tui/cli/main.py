@@ -22,6 +22,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Sub-command groups are registered below, one line each.
+from tui.cli.backup import backup, restore  # noqa: E402
+from tui.cli.export_group import export_app  # noqa: E402
+from tui.cli.init import init  # noqa: E402
+from tui.cli.lots import lots_app  # noqa: E402
+from tui.cli.transfer import import_file  # noqa: E402
+from tui.cli.user import user_app  # noqa: E402
+
+app.command("init")(init)
+app.add_typer(user_app, name="user")
+app.add_typer(lots_app, name="lots")
+app.add_typer(export_app, name="export")
+app.command("import")(import_file)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,190 @@
+"""Writing many rows at once, each with its own audit entry, in one transaction.
+
+The Store writes row by row (flush, then append the entry), which is right for a
+person at a keyboard and far too slow for an import of a whole clinic or a synthetic
+clinic of twenty thousand patients. :class:`BulkWriter` keeps the same promise (every
+row inserted has an audit entry whose ``after`` is the complete row image, exactly
+as :meth:`db.store.UnitOfWork.add` would record it) but collects the rows, computes
+the hash chain in Python (:func:`db.audit.chain.chain_rows`) and inserts rows and
+entries with ``executemany`` in large batches, inside the caller's transaction.
+
+The caller holds the append lock: a write transaction on SQLite (``BEGIN
+IMMEDIATE``), the advisory lock on PostgreSQL (:func:`take_append_lock`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from db.audit.chain import PG_APPEND_LOCK_KEY, build_entry, chain_rows, read_head
+from db.images import REDACTED, fingerprint
+from db.tables.audit import AuditEvent
+
+#: Rows per executemany call: large enough to amortise, small enough for memory.
+BATCH = 5_000
+
+
+def take_append_lock(connection: sa.Connection) -> None:
+    """Serialise with every other audit append (PostgreSQL; SQLite's BEGIN IMMEDIATE does it)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_APPEND_LOCK_KEY})
+
+
+def image_of(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit image of a row: every column, secrets fingerprinted (as db.images does)."""
+    image: dict[str, Any] = {}
+    for column in table.columns:
+        value = values[column.key]
+        if (table.name, column.key) in REDACTED and value is not None:
+            value = fingerprint(str(value))
+        image[column.key] = value
+    return image
+
+
+class BulkWriter:
+    """Collects inserts and updates with their audit entries; :meth:`flush` writes them."""
+
+    def __init__(
+        self,
+        connection: sa.Connection,
+        *,
+        db_id: str,
+        user: str,
+        workstation: str,
+        now: datetime,
+        reason: str | None = None,
+    ) -> None:
+        self.connection = connection
+        self.db_id = db_id
+        self.user = user
+        self.workstation = workstation
+        self.now = now
+        self.reason = reason
+        self._inserts: dict[str, tuple[sa.Table, list[dict[str, Any]]]] = {}
+        self._order: list[str] = []
+        self._updates: list[tuple[sa.Table, dict[str, Any]]] = []
+        self._entries: list[dict[str, Any]] = []
+        self.rows_written = 0
+        self.entries_written = 0
+
+    def insert(
+        self,
+        table: sa.Table,
+        values: Mapping[str, Any],
+        action: str,
+        *,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue one row (every column given) and its ``action`` entry.
+
+        ``after`` may pass a ready image (plain values) to skip recomputing it.
+        """
+        missing = [c.key for c in table.columns if c.key not in values]
+        if missing:
+            raise ValueError(f"{table.name} row lacks {', '.join(missing)}")
+        if table.name not in self._inserts:
+            self._inserts[table.name] = (table, [])
+            self._order.append(table.name)
+        row = dict(values)
+        self._inserts[table.name][1].append(row)
+        self._entries.append(
+            build_entry(
+                user=self.user,
+                workstation=self.workstation,
+                action=action,
+                entity=table.name,
+                entity_id=row.get("id"),
+                before=None,
+                after=after if after is not None else image_of(table, row),
+                reason=self.reason,
+                now=self.now,
+            )
+        )
+
+    def update(
+        self,
+        table: sa.Table,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        action: str,
+    ) -> None:
+        """Queue an update of the row ``before["id"]`` to ``after`` (full images) and its entry."""
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        if not changed:
+            return
+        self._updates.append((table, {"id": before["id"], **changed}))
+        self._entries.append(
+            build_entry(
+                user=self.user,
+                workstation=self.workstation,
+                action=action,
+                entity=table.name,
+                entity_id=before["id"],
+                before=image_of(table, before),
+                after=image_of(table, after),
+                reason=self.reason,
+                now=self.now,
+            )
+        )
+
+    def audit(self, action: str, entity: str, entity_id: str | int | None,
+              after: Mapping[str, Any] | None) -> None:
+        """Queue an entry that records an event rather than a row (an import's summary)."""
+        self._entries.append(
+            build_entry(
+                user=self.user, workstation=self.workstation, action=action, entity=entity,
+                entity_id=entity_id, before=None, after=after, reason=self.reason, now=self.now,
+            )
+        )
+
+    @property
+    def pending_entries(self) -> int:
+        """Audit entries queued and not yet written."""
+        return len(self._entries)
+
+    def flush(self, table_order: Iterable[str] = ()) -> None:
+        """Write queued rows (``table_order`` first, for foreign keys), updates and entries."""
+        order = [name for name in table_order if name in self._inserts]
+        order += [name for name in self._order if name not in order]
+        for name in order:
+            table, rows = self._inserts[name]
+            for start in range(0, len(rows), BATCH):
+                self.connection.execute(table.insert(), rows[start : start + BATCH])
+            self.rows_written += len(rows)
+        for table, values in self._updates:
+            key = values.pop("id")
+            self.connection.execute(
+                table.update().where(table.c.id == key), values
+            )
+            self.rows_written += 1
+        if self._entries:
+            seq, prev = read_head(self.connection)
+            events = list(chain_rows(self.db_id, self._entries, start_seq=seq + 1, prev_hash=prev))
+            audit_table: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
+            for start in range(0, len(events), BATCH):
+                self.connection.execute(audit_table.insert(), events[start : start + BATCH])
+            self.entries_written += len(events)
+        self._inserts.clear()
+        self._order.clear()
+        self._updates.clear()
+        self._entries.clear()
+
+
+def bump_sequences(connection: sa.Connection, tables: Iterable[sa.Table]) -> None:
+    """After inserting explicit ids on PostgreSQL, move each id sequence past the maximum."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite's INTEGER PRIMARY KEY continues from max(id) by itself
+    for table in tables:
+        if "id" not in table.c:
+            continue
+        connection.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+                f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"  # noqa: S608
+            ),
+            {"t": table.name},
+        )
