@@ -504,6 +504,8 @@ def restore_database(
                 authenticated = True
         finally:
             live.dispose()
+    if current is not None:
+        _fold_wal(target)  # refuses now, before anything is staged, if the file is in use
     staged_path = stage_restore(backup, target)
     try:
         staged = open_database(staged_path, create=False)
@@ -526,11 +528,22 @@ def restore_database(
 
 
 def _fold_wal(path: Path) -> None:
-    """Checkpoint the WAL into the main file and leave it in rollback-journal mode."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    """Checkpoint the WAL into the main file and leave it in rollback-journal mode.
+
+    This needs the only connection to the file, so it also proves nobody else has it
+    open (a restore must never swap a file from under a running app).
+    """
+    conn = sqlite3.connect(path, isolation_level=None, timeout=2)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
+        mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+        if mode is None or str(mode[0]).lower() != "delete":
+            raise sqlite3.OperationalError("database is locked")
+    except sqlite3.OperationalError as exc:
+        raise BackupError(
+            f"{path} is in use by another program (is Formulary open on a workstation?); "
+            "close it everywhere and run the restore again; nothing was changed"
+        ) from exc
     finally:
         conn.close()
 
