@@ -14,15 +14,21 @@ IMMEDIATE``), the advisory lock on PostgreSQL (:func:`take_append_lock`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from db.audit.canonical import dumps_plain, format_decimal, format_utc
 from db.audit.chain import PG_APPEND_LOCK_KEY, build_entry, chain_rows, read_head
 from db.images import REDACTED, fingerprint
 from db.tables.audit import AuditEvent
+from db.types import DecimalText, UTCDateTime
+
+_SECRET_TABLES = frozenset(name for name, _ in REDACTED)
 
 #: Rows per executemany call: large enough to amortise, small enough for memory.
 BATCH = 5_000
@@ -43,6 +49,40 @@ def image_of(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
             value = fingerprint(str(value))
         image[column.key] = value
     return image
+
+
+_AS_IS = frozenset({str, int, bool, list, dict, type(None)})
+
+
+def plain_value(value: Any) -> Any:
+    """A column value as canonical JSON has it (JSON columns are already plain)."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
+        return format_decimal(value)
+    if kind is datetime:
+        return format_utc(value)
+    if kind is date:
+        return value.isoformat()
+    raise TypeError(f"no plain form for {kind.__name__}")
+
+
+def plain_image(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``image_of`` in plain values, for rows of str/int/bool/None/Decimal/datetime/date
+    and plain JSON columns, without the general converter's recursion.
+
+    ``dumps_plain`` of it is byte for byte ``canonical_json(image_of(table, values))``.
+    Not for tables with redacted columns (passwords): use :func:`image_of` there.
+    """
+    if table.name in _SECRET_TABLES:
+        raise ValueError(f"{table.name} has secret columns; audit it with image_of")
+    return {key: plain_value(values[key]) for key in table.columns.keys()}  # noqa: SIM118
+
+
+def plain_image_json(table: sa.Table, values: Mapping[str, Any]) -> str:
+    """The canonical JSON text of :func:`plain_image`."""
+    return dumps_plain(plain_image(table, values))
 
 
 class BulkWriter:
@@ -70,6 +110,7 @@ class BulkWriter:
         self._entries: list[dict[str, Any]] = []
         self.rows_written = 0
         self.entries_written = 0
+        self._ts = format_utc(now)
 
     def insert(
         self,
@@ -103,6 +144,34 @@ class BulkWriter:
                 reason=self.reason,
                 now=self.now,
             )
+        )
+
+    def insert_plain(
+        self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
+    ) -> None:
+        """Queue a row whose audit image is already canonical JSON text (the fast path).
+
+        For generated data only: ``action`` must be a valid dotted verb and
+        ``after_json`` exactly ``canonical_json(image_of(table, values))``
+        (:func:`plain_image_json` makes it).
+        """
+        if table.name not in self._inserts:
+            self._inserts[table.name] = (table, [])
+            self._order.append(table.name)
+        self._inserts[table.name][1].append(dict(values))
+        ident = values.get("id")
+        self._entries.append(
+            {
+                "ts_utc": self._ts,
+                "user": self.user,
+                "workstation": self.workstation,
+                "action": action,
+                "entity": table.name,
+                "entity_id": None if ident is None else str(ident),
+                "before": None,
+                "after": after_json,
+                "reason": self.reason,
+            }
         )
 
     def update(
@@ -153,7 +222,7 @@ class BulkWriter:
         for name in order:
             table, rows = self._inserts[name]
             for start in range(0, len(rows), BATCH):
-                self.connection.execute(table.insert(), rows[start : start + BATCH])
+                self._insert(table, rows[start : start + BATCH])
             self.rows_written += len(rows)
         for table, values in self._updates:
             key = values.pop("id")
@@ -166,12 +235,55 @@ class BulkWriter:
             events = list(chain_rows(self.db_id, self._entries, start_seq=seq + 1, prev_hash=prev))
             audit_table: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
             for start in range(0, len(events), BATCH):
-                self.connection.execute(audit_table.insert(), events[start : start + BATCH])
+                self._insert(audit_table, events[start : start + BATCH])
             self.entries_written += len(events)
         self._inserts.clear()
         self._order.clear()
         self._updates.clear()
         self._entries.clear()
+
+
+    def _insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        if self.connection.dialect.name != "sqlite":
+            self.connection.execute(table.insert(), rows)
+            return
+        # SQLite: values in the exact text forms SQLAlchemy's types store, handed to the
+        # driver's executemany directly (the type machinery costs more than the insert).
+        keys = list(table.columns.keys())
+        convert = [_sqlite_form(column) for column in table.columns]
+        placeholders = ", ".join("?" for _ in keys)
+        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({placeholders})"  # noqa: S608
+        self.connection.exec_driver_sql(
+            sql,
+            [
+                tuple(v if f is None or v is None else f(v)
+                      for f, v in zip(convert, (row[k] for k in keys), strict=True))
+                for row in rows
+            ],
+        )
+
+
+def _json_text(value: Any) -> str:
+    # Most JSON columns of generated rows are empty lists: skip the encoder for them.
+    return "[]" if value == [] else json.dumps(value)
+
+
+def _sqlite_form(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy's column type stores a Python value in SQLite (None: as it is)."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return lambda v: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(kind, DecimalText):
+        return lambda v: format(v, "f")
+    if isinstance(kind, sa.JSON):
+        return _json_text
+    if isinstance(kind, sa.DateTime):  # pragma: no cover - every timestamp is UTCDateTime
+        raise TypeError(f"{column} is a naive DateTime; bulk writes store UTCDateTime only")
+    if isinstance(kind, sa.Date):
+        return lambda v: v.isoformat()
+    if isinstance(kind, sa.Boolean):
+        return int
+    return None
 
 
 def bump_sequences(connection: sa.Connection, tables: Iterable[sa.Table]) -> None:

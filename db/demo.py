@@ -81,7 +81,7 @@ class DemoReport:
 
 
 @dataclass
-class _Stock:
+class Stock:
     """Products and lots by demo key, for choosing what a session draws from."""
 
     product_ids: dict[str, int]
@@ -120,7 +120,7 @@ def build_demo(
     store = Store(database, workstation="demo-builder")
 
     say("accounts")
-    actors = _accounts(store)
+    actors = create_accounts(store)
     admin, doctor, nurse = actors["admin"], actors["dr.okafor"], actors["nurse.lind"]
     passwords = {u.username: u.password for u in USERS}
 
@@ -131,7 +131,7 @@ def build_demo(
         raise ValidationError(
             f"the ingredient library lacks {', '.join(missing)}; this build cannot make the demo"
         )
-    stock = _stock(store, admin, nurse, ingredients, day0)
+    stock = receive_stock(store, admin, nurse, ingredients, day0)
 
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
     for number, spec in enumerate(PATIENTS, start=1):
@@ -152,7 +152,8 @@ def build_demo(
     )
 
 
-def _accounts(store: Store) -> dict[str, Actor]:
+def create_accounts(store: Store) -> dict[str, Actor]:
+    """The demo's three accounts, signed in (the first is the first administrator)."""
     first, *others = USERS
     admin = store.create_first_admin(first.username, first.full_name, first.password)
     for user in others:
@@ -160,9 +161,19 @@ def _accounts(store: Store) -> dict[str, Actor]:
     return {u.username: store.authenticate(u.username, u.password) for u in USERS}
 
 
-def _stock(
-    store: Store, admin: Actor, nurse: Actor, ingredients: dict[str, int], today: date
-) -> _Stock:
+def receive_stock(
+    store: Store,
+    admin: Actor,
+    nurse: Actor,
+    ingredients: dict[str, int],
+    today: date,
+    extra_ml: dict[str, Decimal] | None = None,
+) -> Stock:
+    """Create the demo's products and receive their lots (``extra_ml`` more per lot number).
+
+    Returns the product ids and the usable lots; the quarantined lot is left out.
+    """
+    extra = extra_ml or {}
     product_ids: dict[str, int] = {}
     lots: dict[str, list[tuple[int, str, date]]] = {}
     for product in PRODUCTS:
@@ -187,17 +198,18 @@ def _stock(
                 product_id=made.id,
                 lot_number=lot.number,
                 expiry=expiry,
-                quantity=Amount(volume.value * lot.units, "mL"),
+                quantity=Amount(volume.value * lot.units + extra.get(lot.number, Decimal(0)),
+                                "mL"),
             )
             if lot.quarantine_reason:
                 store.set_lot_status(admin, received.id, LotStatus.QUARANTINED,
                                      lot.quarantine_reason)
             else:
                 lots[product.key].append((received.id, lot.number, expiry))
-    return _Stock(product_ids, lots)
+    return Stock(product_ids, lots)
 
 
-def _components(recipe: DemoRecipe, stock: _Stock) -> list[ComponentSpec]:
+def _components(recipe: DemoRecipe, stock: Stock) -> list[ComponentSpec]:
     names = {p.key: p.name for p in PRODUCTS}
     return [
         ComponentSpec(names[key], Amount(Decimal(ml), "mL"), product_id=stock.product_ids[key])
@@ -228,7 +240,7 @@ def _patient(
     doctor: Actor,
     nurse: Actor,
     passwords: dict[str, str],
-    stock: _Stock,
+    stock: Stock,
     ingredients: dict[str, int],
     today: date,
     rng: random.Random,

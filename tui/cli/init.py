@@ -134,6 +134,8 @@ def _demo(
             summary = big.counts
             users, seconds = big.users, big.seconds
         checkpoint = _checkpoint(database)
+    if progress is not None:
+        typer.echo("", err=True)  # end the progress line
     where = str(database.path) if database.path else database.url
     if as_json:
         typer.echo(json.dumps({
@@ -146,7 +148,7 @@ def _demo(
             "checkpoint": checkpoint,
         }))
         return
-    typer.echo(f"\rBuilt the demo clinic in {where} in {seconds:.1f} s:" + " " * 20)
+    typer.echo(f"Built the demo clinic in {where} in {seconds:.1f} s:")
     typer.echo("  " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.items()))
     typer.echo("Demo logins (" + DEMO_PASSWORD_NOTE + "):")
     for user in users:
