@@ -116,7 +116,7 @@ def build_demo(
             "be signed in the future"
         )
     say = progress or (lambda _message: None)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     store = Store(database, workstation="demo-builder")
 
     say("accounts")
@@ -309,7 +309,7 @@ def _patient(
                       rng.choice((0, 15, 30, 45)), tzinfo=UTC)
         total = _total(recipe)
         volumes = split_volume(total, tuple(share for _, share in spec.zones))
-        adverse = ()
+        adverse: tuple[AdverseEvent, ...] = ()
         if rng.random() < 0.15:
             kind, severity, text = ADVERSE[rng.randrange(len(ADVERSE))]
             adverse = (AdverseEvent(kind, severity, text),)

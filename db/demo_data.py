@@ -15,7 +15,9 @@ from datetime import date
 from formulary.records import GradeScale, Role, ScalpZone, Sex, Technique
 
 #: Printed with the demo logins: these passwords are public, the database is a demo.
-DEMO_PASSWORD_NOTE = "demo passwords are public; never put real patients in this database"
+DEMO_PASSWORD_NOTE = (
+    "demo passwords are public; never put real patients in this database"  # noqa: S105
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +169,12 @@ RECIPES = {
 STEP_UP = {
     "dut": DemoRecipe(
         "Dutasteride cocktail",
-        (("dutasteride", "1.5"), ("dexpanthenol", "0.5"), ("pyridoxine", "0.25"), ("biotin", "0.25")),
+        (
+            ("dutasteride", "1.5"),
+            ("dexpanthenol", "0.5"),
+            ("pyridoxine", "0.25"),
+            ("biotin", "0.25"),
+        ),
     ),
     "mnx_f": DemoRecipe(
         "Minoxidil cocktail",

@@ -54,28 +54,35 @@ PATIENTS_PER_BATCH = 1_000
 Progress = Callable[[str], None]
 
 _FAMILY = (
-    "Abara Achterberg Adeyemi Albrecht Alvarez Andersson Aoki Bauer Becker Bianchi Bjork "
-    "Blanco Brandt Castillo Chen Costa Dahl Dimitrov Dubois Eriksen Ferreira Fischer Garcia "
-    "Gomez Haddad Hansen Horvath Ibrahim Ivanova Jansen Jensen Kaya Keller Kim Kowalski "
-    "Lambert Larsen Laurent Lopez Meyer Moreau Murphy Nakamura Nguyen Novak O'Brien Okafor "
-    "Olsen Papadopoulos Patel Pereira Petrov Quinn Rossi Santos Schmidt Silva Sousa Suzuki "
-    "Tanaka Varga Vogel Wagner Walsh Weber Yilmaz Zielinski"
-).split()
+    "Abara", "Achterberg", "Adeyemi", "Albrecht", "Alvarez", "Andersson", "Aoki", "Bauer",
+    "Becker", "Bianchi", "Bjork", "Blanco", "Brandt", "Castillo", "Chen", "Costa", "Dahl",
+    "Dimitrov", "Dubois", "Eriksen", "Ferreira", "Fischer", "Garcia", "Gomez", "Haddad",
+    "Hansen", "Horvath", "Ibrahim", "Ivanova", "Jansen", "Jensen", "Kaya", "Keller", "Kim",
+    "Kowalski", "Lambert", "Larsen", "Laurent", "Lopez", "Meyer", "Moreau", "Murphy",
+    "Nakamura", "Nguyen", "Novak", "O'Brien", "Okafor", "Olsen", "Papadopoulos", "Patel",
+    "Pereira", "Petrov", "Quinn", "Rossi", "Santos", "Schmidt", "Silva", "Sousa", "Suzuki",
+    "Tanaka", "Varga", "Vogel", "Wagner", "Walsh", "Weber", "Yilmaz", "Zielinski"
+)
 _MALE = (
-    "Adam Ahmed Alexander Andrei Ben Carlos Daniel David Elias Emil Felix Hugo Ivan Jakub "
-    "James Jonas Karim Kenji Leon Luca Lukas Marco Mateo Max Mehmet Noah Omar Oscar Paul "
-    "Pedro Rafael Samuel Simon Stefan Thomas Tomas Victor Yusuf"
-).split()
+    "Adam", "Ahmed", "Alexander", "Andrei", "Ben", "Carlos", "Daniel", "David", "Elias", "Emil",
+    "Felix", "Hugo", "Ivan", "Jakub", "James", "Jonas", "Karim", "Kenji", "Leon", "Luca",
+    "Lukas", "Marco", "Mateo", "Max", "Mehmet", "Noah", "Omar", "Oscar", "Paul", "Pedro",
+    "Rafael", "Samuel", "Simon", "Stefan", "Thomas", "Tomas", "Victor", "Yusuf"
+)
 _FEMALE = (
-    "Aisha Alice Amelia Ana Anna Beatriz Camille Chiara Clara Elena Emma Eva Fatima Grace "
-    "Hana Ines Ingrid Julia Laura Leila Lena Lucia Maja Marta Mia Nadia Nina Olivia Paula "
-    "Rosa Sara Sofia Yuki Zoe"
-).split()
+    "Aisha", "Alice", "Amelia", "Ana", "Anna", "Beatriz", "Camille", "Chiara", "Clara", "Elena",
+    "Emma", "Eva", "Fatima", "Grace", "Hana", "Ines", "Ingrid", "Julia", "Laura", "Leila",
+    "Lena", "Lucia", "Maja", "Marta", "Mia", "Nadia", "Nina", "Olivia", "Paula", "Rosa", "Sara",
+    "Sofia", "Yuki", "Zoe"
+)
 _NORWOOD = ("II", "III", "III vertex", "IV", "V", "VI")
 _LUDWIG = ("I", "II", "III")
-_ZONES_M = (("frontal", 3), ("mid_scalp", 2), ("vertex", 3))
-_ZONES_F = (("frontal", 1), ("mid_scalp", 3), ("vertex", 2), ("parietal", 2))
-_ZONES_TE = (("frontal", 1), ("mid_scalp", 1), ("vertex", 1), ("parietal", 1), ("occipital", 1))
+_Zones = tuple[tuple[str, int], ...]
+_ZONES_M: _Zones = (("frontal", 3), ("mid_scalp", 2), ("vertex", 3))
+_ZONES_F: _Zones = (("frontal", 1), ("mid_scalp", 3), ("vertex", 2), ("parietal", 2))
+_ZONES_TE: _Zones = (
+    ("frontal", 1), ("mid_scalp", 1), ("vertex", 1), ("parietal", 1), ("occipital", 1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +200,7 @@ def build_synthetic_clinic(
             "be signed in the future"
         )
     say = progress or (lambda _message: None)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     plans = [_plan(n, rng, day0) for n in range(1, patients + 1)]
 
     # Lots big enough for every draw: received through the Store like any delivery.

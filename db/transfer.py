@@ -48,7 +48,7 @@ from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
-from db.types import DecimalText, UTCDateTime
+from db.types import UTCDateTime
 from formulary.records import (
     GradeScale,
     LotStatus,
@@ -63,7 +63,7 @@ FORMAT = "formulary-export"
 VERSION = 1
 
 #: Password a user created by an import carries: no password ever matches it.
-NO_PASSWORD = "!imported-without-password"
+NO_PASSWORD = "!imported-without-password"  # noqa: S105 - never a valid argon2 hash
 
 
 class TransferError(StoreError):
@@ -91,7 +91,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("users", _t(UserRow), frozenset({"password_hash", "username_key", "failed_logins",
                                              "locked"}), enums={"role": Role}),
     Section("ingredients", _t(IngredientRow)),
-    Section("products", _t(ProductRow), json_refs={"ingredients": {"ingredient_id": "ingredients"}}),
+    Section(
+        "products", _t(ProductRow), json_refs={"ingredients": {"ingredient_id": "ingredients"}}
+    ),
     Section("lots", _t(LotRow), refs={"product_id": "products"}, enums={"status": LotStatus}),
     Section(
         "patients", _t(PatientRow), frozenset({"family_key", "given_key", "search_key"}),
@@ -204,7 +206,7 @@ def export_document(
         ).mappings().one()
         records = {
             s.name: [
-                _to_json(s, row)
+                _to_json(s, dict(row))
                 for row in connection.execute(
                     sa.select(s.table).order_by(s.table.c.id)
                 ).mappings()
@@ -402,7 +404,7 @@ def _check_json_columns(section: Section, row: dict[str, Any], where: str,
     elif name == "sessions":
         for i, item in enumerate(items("zones")):
             try:
-                ScalpZone(item.get("zone"))
+                ScalpZone(str(item.get("zone")))
             except ValueError as exc:
                 raise _P.fail(f"{where}.zones[{i}].zone", "is not a scalp zone") from exc
             _amount(item.get("volume"), f"{where}.zones[{i}].volume", units)
@@ -506,12 +508,12 @@ def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
                 if value is not None and value not in ids[target]:
                     raise _P.fail(f"{where}.{column}", f"refers to {target} id {value}, "
                                   "which the file does not contain")
-            for column, keys in section.json_refs.items():
+            for column, nested in section.json_refs.items():
                 for j, item in enumerate(row[column]):
-                    for key, target in keys.items():
-                        value = item.get(key)
+                    for name, target in nested.items():
+                        value = item.get(name)
                         if value is not None and value not in ids[target]:
-                            raise _P.fail(f"{where}.{column}[{j}].{key}",
+                            raise _P.fail(f"{where}.{column}[{j}].{name}",
                                           f"refers to {target} id {value}, which the file "
                                           "does not contain")
 

@@ -87,7 +87,7 @@ def test_imported_accounts_have_no_password_until_reset(
     target = str(tmp_path / "new.db")
     _fresh(cli, target)
     assert _import(cli, target, exported[0]).exit_code == 0
-    okafor = [u for u in exported[1]["records"]["users"] if u["username"] == "dr.okafor"][0]
+    okafor = next(u for u in exported[1]["records"]["users"] if u["username"] == "dr.okafor")
     login = cli(["lots", "recall", "X", "--db", target, "--user", "dr.okafor",
                  "--password-stdin"], input="okafor-demo-2026\n")
     assert "locked" in login.stderr

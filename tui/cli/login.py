@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from db.store._base import Actor
 
 #: Environment variable a script may put the password in (prefer --password-stdin).
-PASSWORD_ENV = "FORMULARY_PASSWORD"
+PASSWORD_ENV = "FORMULARY_PASSWORD"  # noqa: S105 - the variable's name
 
 UserOption = Annotated[
     str | None,
