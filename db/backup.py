@@ -216,7 +216,8 @@ def _check_destination(source: Path, dest: Path, manifest_path: Path) -> None:
         )
     if not dest.parent.is_dir():
         raise BackupError(f"the folder {dest.parent} does not exist; create it first")
-    if dest == source or dest.name.startswith(source.name + "-"):
+    siblings = {source.with_name(source.name + s) for s in ("-wal", "-shm", "-journal")}
+    if dest == source or dest in siblings:
         raise BackupError(f"{dest} is the database itself or one of its files; pick another path")
 
 

@@ -255,3 +255,26 @@ def test_patient_text_and_quantities_survive_the_format(
             assert format(value, "f") == format(weight, "f") and value == weight
         else:
             assert value == row[key], key
+
+
+def test_export_to_stdout_is_audited_and_carries_a_checkpoint(
+    demo_copy: Path, cli: Cli, open_db: Callable[..., Any]
+) -> None:
+    result = cli(["export", "json", "--db", str(demo_copy), "--user", DEMO_ADMIN.username,
+                  "--password-stdin"], input=DEMO_ADMIN.password + "\n")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["format"] == "formulary-export" and data["version"] == 1
+    assert data["source"]["checkpoint"] in result.stderr
+    database = open_db(demo_copy)
+    with database.engine.connect() as conn:
+        actions = [r[0] for r in conn.execute(sa.text(
+            "SELECT action FROM audit_event ORDER BY seq DESC LIMIT 2"))]
+    assert actions == ["database.export", "auth.login"]
+
+
+def test_only_administrators_export_everything(demo_copy: Path, cli: Cli) -> None:
+    result = cli(["export", "json", "--db", str(demo_copy), "--user", "dr.okafor",
+                  "--password-stdin"], input="okafor-demo-2026\n")
+    assert result.exit_code != 0
+    assert "cannot export the whole database" in result.stderr
