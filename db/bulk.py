@@ -15,7 +15,9 @@ IMMEDIATE``), the advisory lock on PostgreSQL (:func:`take_append_lock`).
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -79,7 +81,52 @@ def plain_image(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
     """
     if table.name in _SECRET_TABLES:
         raise ValueError(f"{table.name} has secret columns; audit it with image_of")
-    return {key: plain_value(values[key]) for key in table.columns.keys()}  # noqa: SIM118
+    shape = _shape(table)
+    row = list(shape.get(values))
+    for index in shape.plain_columns:
+        value = row[index]
+        if value is not None:
+            row[index] = plain_value(value)
+    return dict(zip(shape.keys, row, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What bulk writes need to know about a table, worked out once."""
+
+    keys: tuple[str, ...]
+    get: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    plain_columns: tuple[int, ...]  # columns whose values may need plain_value
+    sqlite_forms: tuple[tuple[int, Callable[[Any], Any]], ...]
+    insert_sql: str
+
+
+_SHAPES: dict[sa.Table, _Shape] = {}
+
+
+def _shape(table: sa.Table) -> _Shape:
+    found = _SHAPES.get(table)
+    if found is not None:
+        return found
+    keys = tuple(table.columns.keys())
+    plain_columns = tuple(
+        i for i, column in enumerate(table.columns)
+        if isinstance(column.type, DecimalText | UTCDateTime | sa.Date | sa.DateTime)
+    )
+    forms = tuple(
+        (i, form) for i, column in enumerate(table.columns)
+        if (form := _sqlite_form(column)) is not None
+    )
+    placeholders = ", ".join("?" for _ in keys)
+    shape = _Shape(
+        keys=keys,
+        get=operator.itemgetter(*keys),
+        plain_columns=plain_columns,
+        sqlite_forms=forms,
+        insert_sql=f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({placeholders})",  # noqa: S608
+    )
+    _SHAPES[table] = shape
+    return shape
 
 
 def plain_image_json(table: sa.Table, values: Mapping[str, Any]) -> str:
@@ -251,18 +298,17 @@ class BulkWriter:
             return
         # SQLite: values in the exact text forms SQLAlchemy's types store, handed to the
         # driver's executemany directly (the type machinery costs more than the insert).
-        keys = list(table.columns.keys())
-        convert = [_sqlite_form(column) for column in table.columns]
-        placeholders = ", ".join("?" for _ in keys)
-        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({placeholders})"  # noqa: S608
-        self.connection.exec_driver_sql(
-            sql,
-            [
-                tuple(v if f is None or v is None else f(v)
-                      for f, v in zip(convert, (row[k] for k in keys), strict=True))
-                for row in rows
-            ],
-        )
+        shape = _shape(table)
+        get, forms = shape.get, shape.sqlite_forms
+        values: list[tuple[Any, ...]] = []
+        for row in rows:
+            stored = list(get(row))
+            for index, form in forms:
+                value = stored[index]
+                if value is not None:
+                    stored[index] = form(value)
+            values.append(tuple(stored))
+        self.connection.exec_driver_sql(shape.insert_sql, values)
 
 
 def _json_text(value: Any) -> str:
