@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -134,6 +134,61 @@ def plain_image_json(table: sa.Table, values: Mapping[str, Any]) -> str:
     return dumps_plain(plain_image(table, values))
 
 
+def plain_entry(
+    ts_utc: str, user: str, workstation: str, action: str, entity: str,
+    entity_id: int | None, after_json: str, reason: str | None,
+) -> dict[str, Any]:
+    """An audit entry (the fields :func:`db.audit.chain.compute_hash` hashes) of an insert."""
+    return {
+        "ts_utc": ts_utc,
+        "user": user,
+        "workstation": workstation,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": None,
+        "after": after_json,
+        "reason": reason,
+    }
+
+
+def sqlite_row(table: sa.Table, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A row's values in the exact forms SQLAlchemy's column types store in SQLite."""
+    shape = _shape(table)
+    stored = list(shape.get(values))
+    for index, form in shape.sqlite_forms:
+        value = stored[index]
+        if value is not None:
+            stored[index] = form(value)
+    return tuple(stored)
+
+
+@dataclass
+class PreparedRows:
+    """Rows already in SQLite's stored form and their audit entries (no chain yet).
+
+    Made by a worker process; a :class:`BulkWriter` chains and writes them
+    (:meth:`BulkWriter.add_prepared`). Only plain, picklable values inside.
+    """
+
+    ts_utc: str
+    user: str
+    workstation: str
+    reason: str | None
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert_plain(
+        self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
+    ) -> None:
+        """Same contract as :meth:`BulkWriter.insert_plain`."""
+        self.rows.setdefault(table.name, []).append(sqlite_row(table, values))
+        self.entries.append(
+            plain_entry(self.ts_utc, self.user, self.workstation, action, table.name,
+                        values.get("id"), after_json, self.reason)
+        )
+
+
 class BulkWriter:
     """Collects inserts and updates with their audit entries; :meth:`flush` writes them."""
 
@@ -157,6 +212,7 @@ class BulkWriter:
         self._order: list[str] = []
         self._updates: list[tuple[sa.Table, dict[str, Any]]] = []
         self._entries: list[dict[str, Any]] = []
+        self._prepared: dict[str, tuple[sa.Table, list[tuple[Any, ...]]]] = {}
         self.rows_written = 0
         self.entries_written = 0
         self._ts = format_utc(now)
@@ -208,19 +264,9 @@ class BulkWriter:
             self._inserts[table.name] = (table, [])
             self._order.append(table.name)
         self._inserts[table.name][1].append(dict(values))
-        ident = values.get("id")
         self._entries.append(
-            {
-                "ts_utc": self._ts,
-                "user": self.user,
-                "workstation": self.workstation,
-                "action": action,
-                "entity": table.name,
-                "entity_id": None if ident is None else str(ident),
-                "before": None,
-                "after": after_json,
-                "reason": self.reason,
-            }
+            plain_entry(self._ts, self.user, self.workstation, action, table.name,
+                        values.get("id"), after_json, self.reason)
         )
 
     def update(
@@ -259,6 +305,14 @@ class BulkWriter:
             )
         )
 
+    def add_prepared(self, tables: Mapping[str, sa.Table], prepared: PreparedRows) -> None:
+        """Queue rows and entries made elsewhere (another process) by :class:`PreparedRows`."""
+        for name, rows in prepared.rows.items():
+            if name not in self._prepared:
+                self._prepared[name] = (tables[name], [])
+            self._prepared[name][1].extend(rows)
+        self._entries.extend(prepared.entries)
+
     @property
     def pending_entries(self) -> int:
         """Audit entries queued and not yet written."""
@@ -273,6 +327,12 @@ class BulkWriter:
             for start in range(0, len(rows), BATCH):
                 self._insert(table, rows[start : start + BATCH])
             self.rows_written += len(rows)
+        prepared_order = [n for n in table_order if n in self._prepared]
+        prepared_order += [n for n in self._prepared if n not in prepared_order]
+        for name in prepared_order:
+            table, stored = self._prepared[name]
+            self.connection.exec_driver_sql(_shape(table).insert_sql, stored)
+            self.rows_written += len(stored)
         for table, values in self._updates:
             key = values.pop("id")
             self.connection.execute(
@@ -287,6 +347,7 @@ class BulkWriter:
                 self._insert(audit_table, events[start : start + BATCH])
             self.entries_written += len(events)
         self._inserts.clear()
+        self._prepared.clear()
         self._order.clear()
         self._updates.clear()
         self._entries.clear()
@@ -298,17 +359,9 @@ class BulkWriter:
             return
         # SQLite: values in the exact text forms SQLAlchemy's types store, handed to the
         # driver's executemany directly (the type machinery costs more than the insert).
-        shape = _shape(table)
-        get, forms = shape.get, shape.sqlite_forms
-        values: list[tuple[Any, ...]] = []
-        for row in rows:
-            stored = list(get(row))
-            for index, form in forms:
-                value = stored[index]
-                if value is not None:
-                    stored[index] = form(value)
-            values.append(tuple(stored))
-        self.connection.exec_driver_sql(shape.insert_sql, values)
+        self.connection.exec_driver_sql(
+            _shape(table).insert_sql, [sqlite_row(table, row) for row in rows]
+        )
 
 
 def _json_text(value: Any) -> str:

@@ -15,21 +15,25 @@ Deterministic for a given ``seed`` and ``today`` (apart from audit timestamps).
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import random
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from db.audit.canonical import dumps_plain, format_decimal, format_utc
 from db.bulk import (
     BulkWriter,
+    PreparedRows,
     bump_sequences,
     plain_image,
     plain_image_json,
@@ -38,7 +42,7 @@ from db.bulk import (
 from db.database import Database
 from db.demo import DEFAULT_SEED, LOT_SWITCH_DAYS, create_accounts, receive_stock, split_volume
 from db.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS, DemoUser
-from db.errors import ValidationError
+from db.errors import Conflict, ValidationError
 from db.store import ADMINISTERED_BY, Store
 from db.store._validate import search_key
 from db.store.sessions import _SIGNATURE_COLUMNS, signature_hash, signed_content
@@ -231,7 +235,12 @@ def build_synthetic_clinic(
     signature = _Signer()
     entries = 0
     reason = f"synthetic demo clinic (formulary init --demo --patients {patients}, seed {seed})"
-    for start in range(0, len(plans), PATIENTS_PER_BATCH):
+    context = _Context(stock.product_ids, lot_ids, names, lot_numbers, signers, doctor.id, day0,
+                       nurse.username, store.workstation, reason)
+    workers = _workers(database, patients)
+    if workers > 1:
+        entries += _write_in_parallel(database, plans, context, workers, counts, say)
+    for start in range(0, len(plans) if workers <= 1 else 0, PATIENTS_PER_BATCH):
         batch = plans[start : start + PATIENTS_PER_BATCH]
         say(f"patients {start + 1}-{start + len(batch)} of {len(plans)}")
         with database.engine.begin() as connection:
@@ -241,8 +250,8 @@ def build_synthetic_clinic(
                                 reason=reason)
             ids = _next_ids(connection)
             for plan in batch:
-                _write_patient(writer, plan, ids, counts, stock.product_ids, lot_ids, names,
-                               lot_numbers, signers, doctor.id, day0, signature)
+                _write_patient(writer, writer.now, plan, ids, counts, stock.product_ids,
+                               lot_ids, names, lot_numbers, signers, doctor.id, day0, signature)
             writer.flush(_ORDER)
             bump_sequences(connection, [_table(m) for m in _MODELS])
             entries += writer.entries_written
@@ -274,6 +283,107 @@ def build_synthetic_clinic(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every batch needs besides its patients (plain and picklable)."""
+
+    product_ids: dict[str, int]
+    lot_ids: dict[str, int]
+    names: dict[str, str]
+    lot_numbers: dict[str, list[str]]
+    signers: tuple[tuple[int, str], ...]
+    prescriber: int
+    today: date
+    user: str
+    workstation: str
+    reason: str
+
+
+def _workers(database: Database, patients: int) -> int:
+    """Worker processes for generating rows: SQLite and a clinic big enough to pay."""
+    if database.dialect != "sqlite" or patients < 2 * PATIENTS_PER_BATCH:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _rows_of(plan: _Plan) -> dict[str, int]:
+    """How many rows of each table :func:`_write_patient` writes for ``plan``."""
+    sessions = len(plan.days)
+    return {
+        "patient": 1, "formulation": 1, "formulation_version": 1, "course": 1,
+        "treatment_session": sessions,
+        "session_lot": sessions * len(RECIPES[plan.recipe].components),
+        "outcome": 2 if sessions > 1 else 1,
+    }
+
+
+def _prepare(plans: list[_Plan], ids: dict[str, int], context: _Context,
+             now: datetime) -> tuple[PreparedRows, dict[str, int]]:
+    """Worker: one batch of patients as stored rows and audit entries (no chain yet)."""
+    sink = PreparedRows(format_utc(now), context.user, context.workstation, context.reason)
+    counts: dict[str, int] = defaultdict(int)
+    signer = _Signer()
+    for plan in plans:
+        _write_patient(sink, now, plan, ids, counts, context.product_ids, context.lot_ids,
+                       context.names, context.lot_numbers, context.signers, context.prescriber,
+                       context.today, signer)
+    return sink, dict(counts)
+
+
+def _write_in_parallel(
+    database: Database, plans: list[_Plan], context: _Context, workers: int,
+    counts: dict[str, int], say: Progress,
+) -> int:
+    """Worker processes build the rows of each batch; this process chains and writes them.
+
+    Ids are handed out up front (every plan's row counts are known), so batches are
+    built independently and written in order; each write checks that nobody else
+    inserted rows meanwhile.
+    """
+    with database.engine.connect() as connection:
+        ids = _next_ids(connection)
+    batches = []
+    for start in range(0, len(plans), PATIENTS_PER_BATCH):
+        batch = plans[start : start + PATIENTS_PER_BATCH]
+        batches.append((batch, dict(ids)))
+        for plan in batch:
+            for name, n in _rows_of(plan).items():
+                ids[name] += n
+    tables = {_table(m).name: _table(m) for m in _MODELS}
+    entries = 0
+    now = datetime.now(UTC)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[tuple[PreparedRows, dict[str, int]]]] = deque()
+        queued = iter(batches)
+        for batch, first in itertools.islice(queued, workers + 1):
+            pending.append(pool.submit(_prepare, batch, first, context, now))
+        done = 0
+        while pending:
+            prepared, batch_counts = pending.popleft().result()
+            following = next(queued, None)
+            if following is not None:
+                pending.append(pool.submit(_prepare, following[0], following[1], context, now))
+            expected = batches[done][1]
+            done += 1
+            say(f"patients up to {min(done * PATIENTS_PER_BATCH, len(plans))} of {len(plans)}")
+            with database.engine.begin() as connection:
+                take_append_lock(connection)
+                if _next_ids(connection) != expected:
+                    raise Conflict(
+                        "another program wrote to the database while the synthetic clinic was "
+                        "being built; build it in a new database"
+                    )
+                writer = BulkWriter(connection, db_id=database.db_id, user=context.user,
+                                    workstation=context.workstation, now=now,
+                                    reason=context.reason)
+                writer.add_prepared(tables, prepared)
+                writer.flush(_ORDER)
+                entries += writer.entries_written
+            for name, n in batch_counts.items():
+                counts[name] += n
+    return entries
+
+
 def _table(model: Any) -> sa.Table:
     table: sa.Table = model.__table__
     return table
@@ -299,7 +409,13 @@ def _take(ids: dict[str, int], table: sa.Table) -> int:
     return value
 
 
-def _add(writer: BulkWriter, model: Any, values: dict[str, Any], action: str,
+class _Sink(Protocol):
+    def insert_plain(
+        self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
+    ) -> None: ...
+
+
+def _add(writer: _Sink, model: Any, values: dict[str, Any], action: str,
          counts: dict[str, int], plain: dict[str, Any] | None = None) -> None:
     table = _table(model)
     after = dumps_plain(plain) if plain is not None else plain_image_json(table, values)
@@ -342,7 +458,8 @@ class _Signer:
 
 
 def _write_patient(
-    writer: BulkWriter,
+    writer: _Sink,
+    now: datetime,
     plan: _Plan,
     ids: dict[str, int],
     counts: dict[str, int],
@@ -355,7 +472,6 @@ def _write_patient(
     today: date,
     signer: _Signer,
 ) -> None:
-    now = writer.now
     chart = f"SY-{plan.number:06d}"
     patient_id = _take(ids, _table(PatientRow))
     consent = plan.days[0] - timedelta(days=14)

@@ -85,3 +85,30 @@ def test_patients_without_demo_is_refused(cli: Callable[..., Any], tmp_path: Any
     result = cli(["init", "--patients", "10", "--db", str(tmp_path / "x.db")])
     assert result.exit_code != 0
     assert "add --demo" in result.stderr
+
+
+def test_worker_processes_build_the_same_clinic_as_one_process(
+    open_db: Callable[..., Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.demo_scale as scale
+
+    monkeypatch.setattr(scale, "PATIENTS_PER_BATCH", 10)
+
+    def build(name: str) -> tuple[list[tuple[Any, ...]], int]:
+        database = open_db(tmp_path / name, create=True)
+        build_synthetic_clinic(database, 35, today=TODAY, seed=5)
+        with database.engine.connect() as conn:
+            sessions = [tuple(r) for r in conn.execute(sa.text(
+                "SELECT id, patient_id, performed_at, zones, lots, content_hash, created_at "
+                "FROM treatment_session ORDER BY id"))]
+            assert verify_chain(conn, database.db_id).ok
+            lots = conn.execute(sa.text("SELECT count(*) FROM session_lot")).scalar_one()
+        store = Store(database)
+        admin = store.authenticate(DEMO_ADMIN.username, DEMO_ADMIN.password)
+        assert all(store.verify_signatures(admin, s[0]) == [] for s in sessions[::17])
+        return sessions, int(lots)
+
+    assert scale._workers(open_db(tmp_path / "probe.db", create=True), 35) > 1
+    parallel = build("parallel.db")
+    monkeypatch.setattr(scale, "_workers", lambda _database, _patients: 1)
+    assert build("serial.db") == parallel
