@@ -21,6 +21,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=20_000)
@@ -45,12 +52,15 @@ def main() -> None:
         path = Path(tmp) / "synthetic.db"
         database = open_database(path)
         cpu = time.process_time()
+        children = _children_cpu()
         report = build_synthetic_clinic(database, args.patients)
         cpu = time.process_time() - cpu
+        children = _children_cpu() - children
         sessions = report.counts["signed_sessions"]
         print(f"synthetic clinic: {report.counts['patients']} patients, {sessions} signed "
               f"sessions, {report.audit_entries} audit entries")
-        print(f"  built in {report.seconds:.1f} s wall ({cpu:.1f} s CPU): "
+        print(f"  built in {report.seconds:.1f} s wall ({cpu:.1f} s CPU in this process, "
+              f"{children:.1f} s in row-building workers): "
               f"{sessions / report.seconds:,.0f} sessions/s, "
               f"{report.audit_entries / report.seconds:,.0f} audit entries/s"
               f" -> target < 120 s: {'met' if report.seconds < 120 else 'NOT met'}")
