@@ -108,16 +108,19 @@ def parse_checkpoint(line: str) -> Checkpoint:
 def find_checkpoints(text: str, *, source: str = "text") -> list[Checkpoint]:
     """Every checkpoint in ``text``: one per line containing the marker, anywhere on it.
 
-    Exports embed the line in a comment or footer, so the marker may be preceded by
-    other characters. A line carrying the marker that does not parse is an error.
+    Exports embed the line in a comment or footer, so the marker may be preceded and
+    the line followed by other characters. A line carrying the marker that does not
+    parse is an error.
     """
     found: list[Checkpoint] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         start = raw.find(MARKER)
         if start < 0:
             continue
+        # The line may be followed by a footer's closing characters on the same line.
+        match = _LINE.match(raw, start)
         try:
-            found.append(parse_checkpoint(raw[start:]))
+            found.append(parse_checkpoint(match.group(0) if match else raw[start:]))
         except CheckpointError as exc:
             raise CheckpointError(f"{source} line {number}: {exc}") from exc
     return found
@@ -141,8 +144,11 @@ def check_signature(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> Non
             f"not by this installation's key {expected_id}"
         )
     payload = _payload(
-        checkpoint.db_id, checkpoint.seq, checkpoint.head_hash,
-        format_utc(checkpoint.at), checkpoint.key_id,
+        checkpoint.db_id,
+        checkpoint.seq,
+        checkpoint.head_hash,
+        format_utc(checkpoint.at),
+        checkpoint.key_id,
     )
     try:
         public_key.verify(base64.b64decode(checkpoint.signature, validate=True), payload.encode())

@@ -6,6 +6,7 @@ from sqlmodel import col, select
 
 from db import auth
 from db.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound, ValidationError
+from db.images import row_image
 from db.store._base import ADMINS, Actor, StoreBase, UnitOfWork, require_reason, snapshot
 from db.store.inputs import UserInfo
 from db.tables.people import UserRow
@@ -170,6 +171,18 @@ class UsersStore(StoreBase):
             row.updated_at = uow.now
             uow.update(row, before, "user.change_password", None)
 
+    def set_clinic(self, actor: Actor, name: str, address: str = "") -> None:
+        """Set the clinic name and address printed on every export (administrators)."""
+        from db.store import _validate as check
+        from db.tables.installation import InstallationRow
+
+        with self._write(actor, ADMINS, "change the clinic details") as uow:
+            row = uow.session.exec(select(InstallationRow).with_for_update()).one()
+            before = snapshot(row)
+            row.clinic_name = check.text(name, "clinic name", limit=200, required=True)
+            row.clinic_address = check.text(address, "clinic address", limit=500)
+            uow.update(row, before, "installation.set_clinic", None)
+
     def list_users(self, actor: Actor) -> list[UserInfo]:
         """Every account, active or not (administrators and auditors)."""
         with self._read(actor, frozenset({Role.ADMIN, Role.AUDITOR}), "list users") as db:
@@ -231,8 +244,6 @@ class UsersStore(StoreBase):
                 row.updated_at = uow.now
                 uow.session.add(row)
                 uow.session.flush()
-                from db.images import row_image
-
                 uow.audit(
                     f"auth.{purpose}_failed",
                     "app_user",
@@ -264,7 +275,7 @@ class UsersStore(StoreBase):
                 failure = AuthenticationFailed(
                     f"the account {row.username} is deactivated; ask an administrator"
                 )
-            else:
+            elif purpose == "login":
                 before = snapshot(row)
                 changed = row.failed_logins != 0
                 row.failed_logins = 0
@@ -272,10 +283,8 @@ class UsersStore(StoreBase):
                     row.updated_at = uow.now
                     uow.session.add(row)
                     uow.session.flush()
-                from db.images import row_image
-
                 uow.audit(
-                    f"auth.{purpose}",
+                    "auth.login",
                     "app_user",
                     row.id,
                     before if changed else None,
@@ -283,6 +292,9 @@ class UsersStore(StoreBase):
                     None,
                     user=row.username,
                 )
+            # A correct signature password is not audited on its own: the signature it
+            # authorises is, and a signature refused for other reasons leaves no trace.
+            if failure is None and row is not None:
                 actor = _actor(row)
         if failure is not None:
             raise failure

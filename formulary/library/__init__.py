@@ -21,7 +21,9 @@ from formulary.library.library import Library, load_library
 from formulary.library.loader import SharedSynonym
 from formulary.library.model import (
     CATEGORIES,
+    CAUTION_CODES,
     DOSE_PERS,
+    Caution,
     DoseFigure,
     Form,
     Ingredient,
@@ -32,8 +34,10 @@ from formulary.library.model import (
 
 __all__ = [
     "CATEGORIES",
+    "CAUTION_CODES",
     "DOSE_PERS",
     "AmbiguousIngredient",
+    "Caution",
     "DoseFigure",
     "Form",
     "IUFact",

@@ -8,10 +8,12 @@ is refused with the candidates listed; any other clash is a data error caught at
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
 from formulary.library.errors import (
     AmbiguousIngredient,
@@ -19,7 +21,7 @@ from formulary.library.errors import (
     UnknownIngredient,
 )
 from formulary.library.loader import LibraryData, SharedSynonym, names_of, parse_library
-from formulary.library.model import Ingredient
+from formulary.library.model import Form, Ingredient
 from formulary.library.names import MAX_QUERY_LENGTH, normalize, words
 
 DATA_FILE = "ingredients.json"
@@ -43,7 +45,9 @@ class Library:
         self._ingredients = tuple(sorted(data.ingredients, key=lambda i: i.name.casefold()))
         self._by_key = {ingredient.key: ingredient for ingredient in self._ingredients}
         self.shared_synonyms: tuple[SharedSynonym, ...] = data.shared_synonyms
+        self._documents = data.documents
         self._index: dict[str, tuple[str, ...]] = {}
+        self._form_index: dict[str, tuple[str, str]] = {}  # form label -> (key, form key)
         self._names: list[_Name] = []
         self._build_index()
 
@@ -84,6 +88,9 @@ class Library:
                     f"{list(shared.keys)} and of no other entry"
                 )
         self._index = {normalized: tuple(keys) for normalized, keys in found.items()}
+        for ingredient in self._ingredients:
+            for form in ingredient.forms:
+                self._form_index[normalize(form.label)] = (ingredient.key, form.key)
 
     def all(self) -> tuple[Ingredient, ...]:
         """Every entry, sorted by name."""
@@ -98,6 +105,15 @@ class Library:
             return self._by_key[key]
         except KeyError:
             raise UnknownIngredient(key, self._suggest(key)) from None
+
+    def document(self, key: str) -> dict[str, Any]:
+        """The entry ``key`` exactly as the data file writes it: plain JSON values.
+
+        A fresh deep copy each call, so a caller (the database seed, an export) can
+        store or change it without touching the library.
+        """
+        self.by_key(key)  # the same refusal as by_key for an unknown key
+        return cast("dict[str, Any]", copy.deepcopy(dict(self._documents[key])))
 
     def find(self, text: str) -> Ingredient:
         """The one entry whose name, synonym, key or form label is ``text``.
@@ -118,6 +134,18 @@ class Library:
             candidates = tuple(sorted((self._by_key[key] for key in keys), key=_name_order))
             raise AmbiguousIngredient(text, candidates)
         return self._by_key[keys[0]]
+
+    def resolve(self, text: str) -> tuple[Ingredient, Form | None]:
+        """Like :meth:`find`, and also the form when ``text`` names one.
+
+        "zinc sulfate heptahydrate" gives (Zinc sulfate, its heptahydrate form);
+        "zinc" gives (Zinc sulfate, None): the caller then uses or asks for a form.
+        """
+        ingredient = self.find(text)
+        hit = self._form_index.get(normalize(text))
+        if hit is None or hit[0] != ingredient.key:
+            return ingredient, None
+        return ingredient, ingredient.form(hit[1])
 
     def search(self, text: str, limit: int = 20) -> list[Ingredient]:
         """Entries matching the start of ``text`` or its words, best first (autocomplete).

@@ -17,7 +17,9 @@ from typing import cast
 from formulary.library.errors import LibraryDataError
 from formulary.library.model import (
     CATEGORIES,
+    CAUTION_CODES,
     DOSE_PERS,
+    Caution,
     DoseFigure,
     DosePer,
     Form,
@@ -56,6 +58,8 @@ class LibraryData:
 
     ingredients: tuple[Ingredient, ...]
     shared_synonyms: tuple[SharedSynonym, ...]
+    # Each entry exactly as the data file writes it (JSON values), by key.
+    documents: Mapping[str, Mapping[str, object]]
 
 
 class _Fields:
@@ -208,6 +212,22 @@ def _dose(raw: object, where: str) -> DoseFigure:
         basis=fields.text("basis", required=True),
         source=fields.text("source", required=True),
         note=fields.text("note"),
+        condition=fields.text("condition"),
+        region=fields.text("region"),
+        within_hours=fields.decimal("within_hours", required=False),
+    )
+
+
+def _caution(raw: object, where: str) -> Caution:
+    fields = _Fields(raw, where)
+    code = fields.text("code", required=True)
+    if code not in CAUTION_CODES:
+        raise fields.fail("code", f"{code!r} is not one of {list(CAUTION_CODES)}")
+    return Caution(
+        code=code,
+        text=fields.text("text", required=True),
+        with_keys=fields.texts("with"),
+        source=fields.text("source"),
     )
 
 
@@ -257,6 +277,10 @@ def _ingredient(raw: object, index: int) -> Ingredient:
             _dose(item, f"{fields.where}.limits[{i}]")
             for i, item in enumerate(fields.objects("limits"))
         ),
+        cautions=tuple(
+            _caution(item, f"{fields.where}.cautions[{i}]")
+            for i, item in enumerate(fields.objects("cautions"))
+        ),
         product_specific_units=fields.flag("product_specific_units"),
         status=cast("Status", status),
         status_reason=status_reason,
@@ -297,6 +321,14 @@ def parse_library(document: object) -> LibraryData:
         if ingredient.key in seen:
             raise LibraryDataError(f"library data: ingredient key {ingredient.key!r} is used twice")
         seen.add(ingredient.key)
+    for ingredient in ingredients:
+        for caution in ingredient.cautions:
+            unknown_keys = [key for key in caution.with_keys if key not in seen]
+            if unknown_keys:
+                raise LibraryDataError(
+                    f"library data: {ingredient.key}: caution {caution.code!r} names "
+                    f"unknown keys {unknown_keys}"
+                )
     shared = tuple(_shared(item, i) for i, item in enumerate(top.objects("shared_synonyms")))
     for entry in shared:
         unknown = [key for key in entry.keys if key not in seen]
@@ -304,7 +336,11 @@ def parse_library(document: object) -> LibraryData:
             raise LibraryDataError(
                 f"library data: shared synonym {entry.name!r} names unknown keys {unknown}"
             )
-    return LibraryData(ingredients=ingredients, shared_synonyms=shared)
+    raw_entries = cast("list[Mapping[str, object]]", top.objects("ingredients"))
+    documents = {
+        ingredient.key: raw for ingredient, raw in zip(ingredients, raw_entries, strict=True)
+    }
+    return LibraryData(ingredients=ingredients, shared_synonyms=shared, documents=documents)
 
 
 def names_of(ingredient: Ingredient) -> tuple[str, ...]:

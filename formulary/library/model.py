@@ -41,6 +41,21 @@ DOSE_PERS: tuple[str, ...] = ("session", "injection", "wheal", "kg")
 
 Status = Literal["available", "withdrawn"]
 
+#: Kinds of caution an entry can carry (what a safety rule can match on).
+CAUTION_CODES: tuple[str, ...] = (
+    "pregnancy",  # avoid in pregnancy / breastfeeding, or in women who may become pregnant
+    "incompatible",  # do not mix with the ingredients in ``with_keys``
+    "no_mixing",  # a label advises against mixing with any other injectable
+    "irritant",  # irritates tissue (acidic, hypertonic …)
+    "hypertonic",  # high osmolality as supplied
+    "sensitivity",  # contraindicated with a named sensitivity
+    "adverse_effect",  # a published adverse effect of scalp use
+    "off_label",  # intradermal/mesotherapy use is off-label
+    "stability",  # a published in-use stability limit
+    "withdrawn",  # authorisations withdrawn or suspended
+    "note",  # anything else worth showing beside the ingredient
+)
+
 
 @dataclass(frozen=True, slots=True)
 class IUFact:
@@ -114,6 +129,19 @@ class DoseFigure:
     basis: str  # the form the amount is stated in
     source: str
     note: str = ""
+    condition: str = ""  # when the figure applies, e.g. "without adrenaline"
+    region: str = ""  # body region it is limited to, e.g. "head and neck"
+    within_hours: Decimal | None = None  # time window the amount may be given in
+
+
+@dataclass(frozen=True, slots=True)
+class Caution:
+    """A published caution about an ingredient, for safety rules and display."""
+
+    code: str  # one of CAUTION_CODES
+    text: str
+    with_keys: tuple[str, ...] = ()  # other entries involved (e.g. incompatible with)
+    source: str = ""  # empty: the entry's sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +168,7 @@ class Ingredient:
     stock_strengths: tuple[StockStrength, ...]
     typical_doses: tuple[DoseFigure, ...]
     limits: tuple[DoseFigure, ...]  # published maxima
+    cautions: tuple[Caution, ...]
     product_specific_units: bool  # botulinum toxins: units never convert
     status: Status
     status_reason: str
@@ -168,6 +197,10 @@ class Ingredient:
     def has_iu(self) -> bool:
         """True when some form of this ingredient has an International Unit."""
         return any(form.iu_facts for form in self.forms)
+
+    def cautions_of(self, code: str) -> tuple[Caution, ...]:
+        """This entry's cautions of one kind (e.g. ``"pregnancy"``)."""
+        return tuple(caution for caution in self.cautions if caution.code == code)
 
     def form(self, key_or_label: str) -> Form:
         """The form with this key or label (case-, accent- and punctuation-insensitive).

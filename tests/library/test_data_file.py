@@ -93,6 +93,11 @@ BAD_EDITS = {
     ].update(unit="g"),
     "boolean valence": lambda d: _first(d, "zinc-sulfate")["forms"][0].update(valence=True),
     "wrong schema": lambda d: d.update(schema=2),
+    "unknown caution code": lambda d: _first(d, "dutasteride")["cautions"][0].update(code="risky"),
+    "caution with unknown key": lambda d: _first(d, "ascorbic-acid")["cautions"][0].update(
+        {"with": ["copper"]}
+    ),
+    "zero time window": lambda d: _first(d, "procaine")["limits"][2].update(within_hours="0"),
     "name without letters": lambda d: _first(d, "biotin")["synonyms"].append("--"),
 }
 
@@ -112,3 +117,14 @@ def test_an_error_names_the_entry_and_field(document: dict[str, Any]) -> None:
         LibraryDataError, match=r"\(zinc-sulfate\)\.forms\[1\]\.bases\[0\]\.molar_mass"
     ):
         Library.from_document(document)
+
+
+def test_document_is_the_data_file_entry_as_written(lib: Library, document: dict[str, Any]) -> None:
+    raw = _first(document, "zinc-sulfate")
+    copied = lib.document("zinc-sulfate")
+    assert copied == raw
+    copied["forms"][0]["molar_mass"] = "1"
+    assert lib.document("zinc-sulfate") == raw
+    assert lib.by_key("zinc-sulfate").molar_mass == Decimal("161.44")
+    with pytest.raises(LibraryError):
+        lib.document("no-such-key")

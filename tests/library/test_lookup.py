@@ -42,8 +42,8 @@ from formulary.library import (
         ("pantothenic acid", "calcium-pantothenate"),
         ("Tβ4", "thymosin-beta-4"),
         ("thymosin β-4", "thymosin-beta-4"),
-        ("NaCl 0.9%", "sodium-chloride-0-9"),
-        ("normal saline", "sodium-chloride-0-9"),
+        ("NaCl 0.9%", "sodium-chloride"),
+        ("normal saline", "sodium-chloride"),
         ("GHK-Cu", "ghk-cu"),
         ("1,3,7-trimethylxanthine", "caffeine"),
         ("Vitamin E (natural) - RRR-alpha-tocopherol", "vitamin-e-natural"),
@@ -128,6 +128,33 @@ def test_overlong_input_is_refused_quickly(lib: Library) -> None:
     with pytest.raises(UnknownIngredient) as caught:
         lib.find("biotin" * 1000)
     assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("typed", "key", "form"),
+    [
+        ("zinc sulfate heptahydrate", "zinc-sulfate", "heptahydrate"),
+        ("Lidocaine base", "lidocaine", "base"),
+        ("lidocaine HCl monohydrate", "lidocaine", "monohydrate"),
+        ("retinyl acetate", "vitamin-a-palmitate", "retinyl-acetate"),
+        ("all-trans-retinol", "vitamin-a-retinol", "retinol"),
+        ("zinc", "zinc-sulfate", None),
+        ("Xylocaine", "lidocaine", None),
+    ],
+)
+def test_resolve_names_the_form_when_typed(
+    lib: Library, typed: str, key: str, form: str | None
+) -> None:
+    ingredient, found = lib.resolve(typed)
+    assert ingredient.key == key
+    assert (found.key if found else None) == form
+
+
+def test_resolve_refuses_like_find(lib: Library) -> None:
+    with pytest.raises(AmbiguousIngredient):
+        lib.resolve("vitamin E")
+    with pytest.raises(UnknownIngredient):
+        lib.resolve("nothing like it")
 
 
 def test_by_key(lib: Library) -> None:

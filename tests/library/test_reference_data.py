@@ -174,12 +174,13 @@ def test_published_limits(lib: Library) -> None:
     assert procaine == {
         ("10", "mg", "wheal"),
         ("500", "mg", "injection"),
-        ("200", "mg", "injection"),
+        ("200", "mg", "session"),
     }
-    head_neck = [d for d in lib.find("procaine").limits if d.amount.value == 200]
-    assert "head and neck" in head_neck[0].note and "2 h" in head_neck[0].note
+    [head_neck] = [d for d in lib.find("procaine").limits if d.amount.value == 200]
+    assert head_neck.region == "head and neck" and head_neck.within_hours == 2
     lidocaine = {(str(d.amount.value), d.amount.unit, d.per) for d in lib.find("lidocaine").limits}
     assert lidocaine == {("4.5", "mg", "kg"), ("300", "mg", "injection")}
+    assert {d.condition for d in lib.find("lidocaine").limits} == {"without adrenaline"}
     for ingredient in lib.all():
         for dose in (*ingredient.limits, *ingredient.typical_doses):
             assert dose.source.strip() and dose.basis.strip()
@@ -203,7 +204,7 @@ def test_published_typical_doses(lib: Library) -> None:
         ("minoxidil", "0.5", "% w/v"),
         ("dexpanthenol", "250", "mg/mL"),
         ("cyanocobalamin", "1000", "mcg/mL"),
-        ("sodium-chloride-0-9", "0.9", "% w/v"),
+        ("sodium-chloride", "0.9", "% w/v"),
         ("copper-chloride", "0.4", "mg/mL"),
         ("selenium", "40", "mcg/mL"),
         ("vitamin-a-palmitate", "50000", "IU/mL"),
@@ -232,3 +233,20 @@ def test_classes_for_allergy_matching(lib: Library) -> None:
     }  # fmt: skip
     assert keys("Amino-Acid") == keys("amino acid")
     assert "amino acid" in lib.classes()
+
+
+def test_cautions(lib: Library) -> None:
+    def coded(code: str) -> set[str]:
+        return {i.key for i in lib.all() if i.cautions_of(code)}
+
+    assert coded("pregnancy") == {"dutasteride", "finasteride", "minoxidil"}
+    assert coded("incompatible") == {"ascorbic-acid", "copper-chloride"}
+    [ascorbate_copper] = lib.find("vitamin C").cautions_of("incompatible")
+    assert ascorbate_copper.with_keys == ("copper-chloride",)
+    assert coded("withdrawn") == {"buflomedil"}
+    assert coded("sensitivity") == {"cyanocobalamin", "organic-silicon"}
+    for ingredient in lib.all():
+        for caution in ingredient.cautions:
+            assert caution.text.strip()
+            for key in caution.with_keys:
+                assert lib.by_key(key) is not ingredient

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
+from tui.cli import audit, backup, calc, export_group, lots, transfer, user
+from tui.cli import init as init_command
 
 app = typer.Typer(
     name="formulary",
@@ -22,20 +24,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Sub-command groups are registered below, one line each.
-from tui.cli.backup import backup, restore  # noqa: E402
-from tui.cli.export_group import export_app  # noqa: E402
-from tui.cli.init import init  # noqa: E402
-from tui.cli.lots import lots_app  # noqa: E402
-from tui.cli.transfer import import_file  # noqa: E402
-from tui.cli.user import user_app  # noqa: E402
-
-app.command("init")(init)
-app.add_typer(user_app, name="user")
-app.add_typer(lots_app, name="lots")
-app.add_typer(export_app, name="export")
-app.command("import")(import_file)
-app.command("backup")(backup)
-app.command("restore")(restore)
+app.add_typer(audit.app, name="audit")
+app.add_typer(calc.app, name="calc")
+app.command("init")(init_command.init)
+app.add_typer(user.user_app, name="user")
+app.add_typer(lots.lots_app, name="lots")
+app.add_typer(export_group.export_app, name="export")
+app.command("import")(transfer.import_file)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def _version(value: bool) -> None:
