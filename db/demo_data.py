@@ -114,7 +114,7 @@ PRODUCTS = (
     ),
     DemoProduct(
         "saline", "Sodium chloride 0.9 % 10 mL", "Nordvik Labs", "10",
-        (DemoStrength("sodium-chloride-0-9", "9", "mg/mL", "nacl"),),
+        (DemoStrength("sodium-chloride", "9", "mg/mL", "nacl"),),
         (DemoLot("NS240912", 330, 20), DemoLot("NS250603", 720, 20)),
     ),
     DemoProduct(
