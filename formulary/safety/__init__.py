@@ -5,7 +5,8 @@
     resolve(findings, by=, role=, at=, acknowledge=, override_reason=) -> tuple[Override, ...]
 
 A :class:`SafetyContext` carries everything the rules read; the Store builds it from
-its rows (see :mod:`formulary.safety.build` for the library-aware builders).
+its rows with the helpers in :mod:`formulary.safety.build` (library facts and limits,
+components broken down into per-ingredient contributions).
 """
 
 from formulary.safety.check import check_formulation, check_session

@@ -21,6 +21,10 @@ from formulary.safety.schedule import check_schedule, check_volumes
 _Rule = Callable[[SafetyContext], list[Finding]]
 
 
+def _prepared(ctx: SafetyContext) -> list[Finding]:
+    return list(ctx.problems)
+
+
 def _formulation_limits(ctx: SafetyContext) -> list[Finding]:
     return check_limits(ctx, session=False)
 
@@ -31,6 +35,7 @@ def _session_limits(ctx: SafetyContext) -> list[Finding]:
 
 #: What saving a formulation checks: the mix against the patient and the library.
 FORMULATION_RULES: tuple[_Rule, ...] = (
+    _prepared,
     check_ingredients,
     _formulation_limits,
     check_allergies,
@@ -40,6 +45,7 @@ FORMULATION_RULES: tuple[_Rule, ...] = (
 #: What recording or signing a session checks: all of the above, with the amounts
 #: actually given, plus lots, schedule and volumes.
 SESSION_RULES: tuple[_Rule, ...] = (
+    _prepared,
     check_ingredients,
     _session_limits,
     check_allergies,

@@ -17,6 +17,8 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from formulary.records import Component, Course, Lot, Patient, Technique, ZoneVolume
+from formulary.safety.findings import Finding
+from formulary.safety.terms import term_matches
 from formulary.units.amount import Amount
 from formulary.units.substance import Substance
 
@@ -27,6 +29,15 @@ class IngredientStatus(StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientCaution:
+    """A published caution on an ingredient (the library's cautions), e.g. pregnancy."""
+
+    code: str
+    text: str
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,28 @@ class IngredientFacts:
     status: IngredientStatus = IngredientStatus.ACTIVE
     status_reason: str = ""
     status_source: str = ""
+    forms: tuple[Substance, ...] = ()  # the facts of every form, the default one included
+    cautions: tuple[IngredientCaution, ...] = ()
+
+    def substance_for(self, form: str) -> Substance | None:
+        """The facts of the form ``form`` names; the default facts for ``""``.
+
+        ``form`` is the form's label ("zinc sulfate heptahydrate") or words that pick
+        out exactly one form ("heptahydrate"); None when it names no form or several.
+        """
+        wanted = " ".join(form.split()).casefold()
+        if not wanted:
+            return self.substance
+        candidates = [c for c in (self.substance, *self.forms) if c is not None]
+        for candidate in candidates:
+            if " ".join(candidate.form.split()).casefold() == wanted:
+                return candidate
+        partial = {c.form: c for c in candidates if term_matches(form, c.form)}
+        return next(iter(partial.values())) if len(partial) == 1 else None
+
+    def cautions_of(self, code: str) -> tuple[IngredientCaution, ...]:
+        """This ingredient's cautions of one kind."""
+        return tuple(c for c in self.cautions if c.code == code)
 
     def terms(self) -> tuple[str, ...]:
         """Every name this ingredient answers to (key, name, synonyms, substance)."""
@@ -160,6 +193,7 @@ class SafetyContext:
     course: Course | None = None
     previous_sessions: tuple[PreviousSession, ...] = ()
     technique: Technique | None = None
+    problems: tuple[Finding, ...] = ()  # found while building the context (see build.py)
 
     def __post_init__(self) -> None:
         # A read-only copy, so that a context cannot change under the rules.

@@ -245,6 +245,32 @@ RULES: tuple[ContraindicationRule, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class CautionRule:
+    """A recorded condition that makes an ingredient's published caution apply.
+
+    The library carries cautions per ingredient (minoxidil: pregnancy was a trial
+    exclusion). Where the table above has no stronger rule for that ingredient, the
+    caution is shown as a finding of this severity, citing the caution's own source.
+    """
+
+    condition: str
+    caution_code: str
+    severity: Severity
+    remedy: str
+
+
+CAUTION_RULES: tuple[CautionRule, ...] = tuple(
+    CautionRule(
+        code,
+        "pregnancy",
+        Severity.WARNING,
+        "Check the caution with the patient's situation; remove the ingredient if in doubt.",
+    )
+    for code in ("pregnancy", "breastfeeding", "planning_pregnancy")
+)
+
 _CODES = frozenset(c.code for c in CONDITIONS)
 
 
@@ -259,6 +285,12 @@ def normalise_code(code: str) -> str:
 def is_known_condition(code: str) -> bool:
     """True when ``code`` is in the vocabulary."""
     return normalise_code(code) in _CODES
+
+
+def caution_rules_for(code: str) -> tuple[CautionRule, ...]:
+    """The caution rules that apply to a recorded condition."""
+    wanted = normalise_code(code)
+    return tuple(rule for rule in CAUTION_RULES if rule.condition == wanted)
 
 
 def rules_for(code: str) -> tuple[ContraindicationRule, ...]:

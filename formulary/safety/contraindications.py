@@ -9,19 +9,26 @@ ingredient.
 from __future__ import annotations
 
 from formulary.safety.context import SafetyContext
-from formulary.safety.contraindication_table import condition_label, normalise_code, rules_for
+from formulary.safety.contraindication_table import (
+    caution_rules_for,
+    condition_label,
+    normalise_code,
+    rules_for,
+)
 from formulary.safety.findings import Finding
-from formulary.safety.mix import members
+from formulary.safety.mix import MixMember, members
 from formulary.safety.terms import first_match
 
 RULE_PROCEDURE = "contraindication.procedure"
 RULE_INGREDIENT = "contraindication.ingredient"
+RULE_CAUTION = "contraindication.caution"
 
 
 def check_contraindications(ctx: SafetyContext) -> list[Finding]:
     """Findings for every recorded condition that concerns this mix or the procedure."""
     findings: list[Finding] = []
     mix = members(ctx)
+    matched: set[tuple[str, int, str]] = set()
     for condition in ctx.patient.conditions:
         code = normalise_code(condition.code)
         label = condition_label(code)
@@ -40,13 +47,14 @@ def check_contraindications(ctx: SafetyContext) -> list[Finding]:
                 )
                 continue
             for member in mix:
-                hit = None
+                hit: str | None = None
                 for term in rule.ingredients:
                     hit = first_match(term, member.names) or first_match(term, member.classes)
                     if hit is not None:
                         break
                 if hit is None:
                     continue
+                matched.add((code, member.component_id, member.ingredient_key or member.label))
                 findings.append(
                     Finding(
                         rule=RULE_INGREDIENT,
@@ -58,4 +66,30 @@ def check_contraindications(ctx: SafetyContext) -> list[Finding]:
                         source=rule.source,
                     )
                 )
+        findings.extend(_cautions(code, label, mix, matched))
     return findings
+
+
+def _cautions(
+    code: str, label: str, mix: tuple[MixMember, ...], matched: set[tuple[str, int, str]]
+) -> list[Finding]:
+    """The library's published cautions that this condition brings into play."""
+    found: list[Finding] = []
+    for rule in caution_rules_for(code):
+        for member in mix:
+            subject = member.ingredient_key or member.label
+            if member.facts is None or (code, member.component_id, subject) in matched:
+                continue
+            for caution in member.facts.cautions_of(rule.caution_code):
+                found.append(
+                    Finding(
+                        rule=RULE_CAUTION,
+                        severity=rule.severity,
+                        message=f"{member.label} with {label}: {caution.text}",
+                        remedy=rule.remedy,
+                        component_id=member.component_id,
+                        subject=f"{code}:{subject}",
+                        source=caution.source or "ingredient library",
+                    )
+                )
+    return found
