@@ -11,6 +11,8 @@ the two, it raises: a contribution that cannot be counted is never skipped.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from formulary.units import convert
 from formulary.units.amount import Amount
 from formulary.units.errors import MissingFactError, UnitsError
@@ -53,6 +55,7 @@ def is_known_form(substance: Substance, form: str) -> bool:
     return wanted in aliases
 
 
+@lru_cache(maxsize=4096)
 def carries_basis(substance: Substance | None, basis_key: str) -> bool:
     """True when ``substance`` can be expressed as the basis ``basis_key`` (e.g. zinc)."""
     if substance is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -28,6 +29,7 @@ def _singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=8192)
 def words(text: str) -> tuple[str, ...]:
     """The normalised words of ``text``: case-folded, ASCII-only, singular."""
     folded = text.casefold()
