@@ -11,7 +11,8 @@ be worked out becomes a blocking finding, never a silent gap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import localcontext
 
 from formulary.library.errors import UnknownForm
 from formulary.library.model import Ingredient
@@ -26,7 +27,8 @@ from formulary.safety.context import (
     LimitPer,
 )
 from formulary.safety.findings import Finding, Severity
-from formulary.units import format_amount
+from formulary.units import convert, format_amount
+from formulary.units.amount import Amount
 from formulary.units.errors import UnitsError
 
 RULE_UNRESOLVED = "component.unresolved"
@@ -167,3 +169,27 @@ def contributions(
             why = "it names neither a product nor an ingredient"
             problems.append(_unresolved(component, why))
     return Breakdown(tuple(found), tuple(problems))
+
+
+def administered(
+    given: Iterable[Contribution], final_volume: Amount | None, total_volume: Amount | None
+) -> tuple[Contribution, ...]:
+    """What a session actually gave: the mix amounts scaled by the share of it injected.
+
+    Used for the earlier sessions of a course (their doses count toward per-course
+    limits). Without both volumes, or when they cannot be compared, the whole mix
+    counts: a per-course total is never under-counted.
+    """
+    items = tuple(given)
+    if final_volume is None or total_volume is None or final_volume.value <= 0:
+        return items
+    try:
+        share_ml = convert(total_volume, final_volume.unit).value
+    except UnitsError:
+        return items
+    with localcontext() as work:
+        work.prec = 60
+        share = share_ml / final_volume.value
+        return tuple(
+            replace(c, amount=Amount(c.amount.value * share, c.amount.unit)) for c in items
+        )

@@ -216,3 +216,13 @@ def test_session_with_share_given_and_records_version() -> None:
     assert [f.rule for f in check_session(ctx)] == ["lot.missing"]
     # The whole mix (400 mg) is over both the 300 mg and the 360 mg (80 kg) maxima.
     assert [f.rule for f in check_formulation(ctx)] == [RULE_PER_KG, RULE_SESSION]
+
+
+def test_administered_scales_earlier_sessions_by_the_share_given() -> None:
+    from formulary.safety.build import administered
+
+    broken = contributions((draw(1, 1, "10 mL"),), PRODUCTS, BY_ID)  # 200 mg lidocaine
+    (half,) = administered(broken.contributions, amt("10 mL"), amt("0.005 L"))
+    assert half.amount == amt("100 mg")
+    assert administered(broken.contributions, None, amt("5 mL")) == broken.contributions
+    assert administered(broken.contributions, amt("10 mL"), amt("5 mg")) == broken.contributions
