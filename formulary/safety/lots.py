@@ -61,7 +61,7 @@ def _status_findings(ctx: SafetyContext, draw: LotDraw) -> list[Finding]:
             Finding(
                 rule=RULE_RECALLED,
                 severity=Severity.BLOCK,
-                message=f"{_lot_label(draw)} has been recalled",
+                message=f"{_lot_label(draw)} has been recalled and cannot be used",
                 remedy="Choose another lot and set the recalled one aside for return.",
                 component_id=draw.component_id,
                 field="lots",
@@ -73,7 +73,7 @@ def _status_findings(ctx: SafetyContext, draw: LotDraw) -> list[Finding]:
             Finding(
                 rule=RULE_QUARANTINED,
                 severity=Severity.BLOCK,
-                message=f"{_lot_label(draw)} is in quarantine",
+                message=f"{_lot_label(draw)} is quarantined and cannot be used",
                 remedy="Choose another lot, or release this one from quarantine first.",
                 component_id=draw.component_id,
                 field="lots",

@@ -48,6 +48,10 @@ def _count(findings: Collection[Finding], noun: str) -> str:
     return f"{len(findings)} {noun}{'s' if len(findings) != 1 else ''}"
 
 
+def _listed(findings: Collection[Finding]) -> str:
+    return "; ".join(f.message for f in findings)
+
+
 def resolve(
     findings: Findings,
     *,
@@ -68,14 +72,14 @@ def resolve(
     if findings.blocks:
         if not reason:
             raise OverrideRequired(
-                f"{_count(findings.blocks, 'finding')} block this; a practitioner or admin "
-                'must override with a written reason (--override "reason")',
+                f"{_count(findings.blocks, 'finding')} block this ({_listed(findings.blocks)}); "
+                "a practitioner or admin must override with a written reason",
                 findings,
             )
         if role not in OVERRIDE_ROLES:
             raise OverrideNotPermitted(
-                f"{_count(findings.blocks, 'finding')} block this and a {role.value} may not "
-                "override; ask a practitioner or an admin",
+                f"{_count(findings.blocks, 'finding')} block this ({_listed(findings.blocks)}) "
+                f"and a {role.value} may not override; ask a practitioner or an admin",
                 findings,
             )
         if len(reason) < MIN_REASON_LENGTH:
@@ -94,8 +98,7 @@ def resolve(
             pending = tuple(w for w in findings.warnings if w.key not in keys)
         if pending:
             raise AcknowledgementRequired(
-                f"{_count(pending, 'warning')} must be acknowledged before signing: "
-                + "; ".join(w.message for w in pending),
+                f"{_count(pending, 'warning')} must be acknowledged first ({_listed(pending)})",
                 findings,
             )
     recorded: list[Override] = []
