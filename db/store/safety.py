@@ -1,0 +1,336 @@
+"""The clinical safety rules inside the Store: building their input, applying the outcome.
+
+The rules themselves are pure (:mod:`formulary.safety`). Here the Store gathers what
+they read from its own rows, in the same transaction as the change they guard: the
+patient, the clinic's ingredients (library facts, clinic-edited forms and limits),
+the products, the lots chosen and the course's earlier signed sessions. A finding
+that blocks needs an override by a practitioner or admin with a written reason; a
+warning needs an acknowledgement. What was overridden or acknowledged is saved with
+the session (``Session.overrides``) and lands in the audit entry of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from db import loaders
+from db.codec import amount_from_columns, amount_from_json
+from db.errors import ValidationError
+from db.store._base import Actor, UnitOfWork
+from db.tables.formulary import IngredientRow, LotRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationVersionRow
+from db.tables.people import PatientRow
+from db.tables.sessions import SessionRow
+from formulary.records import Component, Override, Product, ScalpZone, SessionStatus, ZoneVolume
+from formulary.safety import (
+    Findings,
+    IngredientFacts,
+    Limit,
+    LotDraw,
+    PreviousSession,
+    SafetyContext,
+    SafetyError,
+    check_formulation,
+    check_session,
+    resolve,
+)
+from formulary.safety.build import administered, contributions, facts_from_library
+from formulary.safety.documents import limits_from_documents, substances_from_forms
+from formulary.units.amount import Amount
+
+
+class SafetyBlocked(ValidationError):
+    """The safety findings stop the change; ``findings`` lists them all.
+
+    A :class:`ValidationError`: callers that show input errors show this one too.
+    """
+
+    def __init__(self, message: str, findings: Findings) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+def _limit_items(row: IngredientRow) -> list[Any]:
+    limits = row.limits
+    if isinstance(limits, dict):
+        items = limits.get("items", [])
+        return items if isinstance(items, list) else []
+    return limits if isinstance(limits, list) else []
+
+
+def ingredient_facts(db: Session) -> tuple[dict[int, IngredientFacts], tuple[Limit, ...]]:
+    """The clinic's ingredients as the rules see them, by row id, and their limits.
+
+    Library entries keep the library's classes, status and cautions; the forms and
+    limits are the row's (the clinic may have edited them). Ingredients the clinic
+    added are known by their own name, synonyms, category and forms.
+    """
+    from formulary.library import load_library
+    from formulary.library.errors import UnknownIngredient
+
+    library = load_library()
+    facts: dict[int, IngredientFacts] = {}
+    limits: list[Limit] = []
+    rows = db.exec(select(IngredientRow).where(col(IngredientRow.deleted_at).is_(None))).all()
+    for row in rows:
+        assert row.id is not None
+        try:
+            entry = library.by_key(row.key)
+        except UnknownIngredient:
+            entry = None
+        forms = substances_from_forms(
+            row.key,
+            row.name,
+            row.forms,
+            product_specific_units=bool(entry is not None and entry.product_specific_units),
+        )
+        if entry is not None:
+            base = facts_from_library(entry, row.id)
+            default = (
+                next((f for f in forms if f.form == base.substance.form), None)
+                if (base.substance is not None)
+                else None
+            )
+            facts[row.id] = IngredientFacts(
+                key=row.key,
+                name=row.name,
+                substance=default or base.substance,
+                synonyms=tuple(dict.fromkeys((*base.synonyms, *row.synonyms))),
+                classes=base.classes,
+                ingredient_id=row.id,
+                status=base.status,
+                status_reason=base.status_reason,
+                status_source=base.status_source,
+                forms=forms or base.forms,
+                cautions=base.cautions,
+            )
+        else:
+            facts[row.id] = IngredientFacts(
+                key=row.key,
+                name=row.name,
+                substance=forms[0] if forms else None,
+                synonyms=tuple(str(s) for s in row.synonyms),
+                classes=(row.category.replace("_", " "),) if row.category else (),
+                ingredient_id=row.id,
+                forms=forms,
+            )
+        limits.extend(limits_from_documents(row.key, _limit_items(row), forms))
+    return facts, tuple(limits)
+
+
+def _products(db: Session, ids: Iterable[int]) -> dict[int, Product]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = db.exec(select(ProductRow).where(col(ProductRow.id).in_(wanted))).all()
+    names = loaders.ingredient_names(db)
+    return {row.id: loaders.product(row, names) for row in rows if row.id is not None}
+
+
+def _components(items: Sequence[Mapping[str, Any]]) -> tuple[Component, ...]:
+    out = []
+    for item in items:
+        amount = amount_from_json(item["amount"])
+        assert amount is not None
+        position = int(item["position"])
+        out.append(
+            Component(
+                id=position,
+                position=position,
+                name=str(item["name"]),
+                amount=amount,
+                product_id=item.get("product_id"),
+                ingredient_id=item.get("ingredient_id"),
+            )
+        )
+    return tuple(out)
+
+
+def _mix(
+    db: Session, components: tuple[Component, ...], facts: Mapping[int, IngredientFacts]
+) -> tuple[Any, ...]:
+    products = _products(db, (c.product_id for c in components if c.product_id is not None))
+    broken = contributions(components, products, facts)
+    return broken.contributions, broken.problems
+
+
+def formulation_context(
+    db: Session,
+    patient_id: int,
+    items: Sequence[Mapping[str, Any]],
+    final_volume: Amount | None,
+) -> SafetyContext:
+    """What the rules read when a formulation (its component JSON items) is saved."""
+    patient = loaders.patient(db.get(PatientRow, patient_id))  # type: ignore[arg-type]
+    facts, limits = ingredient_facts(db)
+    components = _components(items)
+    given, problems = _mix(db, components, facts)
+    return SafetyContext(
+        patient=patient,
+        components=components,
+        ingredients={f.key: f for f in facts.values()},
+        contributions=given,
+        problems=problems,
+        limits=limits,
+        final_volume=final_volume,
+    )
+
+
+def _previous_sessions(
+    db: Session, row: SessionRow, facts: Mapping[int, IngredientFacts]
+) -> tuple[PreviousSession, ...]:
+    if row.course_id is None:
+        return ()
+    others = db.exec(
+        select(SessionRow).where(
+            SessionRow.course_id == row.course_id,
+            SessionRow.status == SessionStatus.SIGNED.value,
+            col(SessionRow.deleted_at).is_(None),
+            SessionRow.id != row.id,
+        )
+    ).all()
+    earlier = []
+    for other in others:
+        version = db.get(FormulationVersionRow, other.formulation_version_id)
+        if version is None:
+            continue
+        given, _ = _mix(db, _components(version.components), facts)
+        doses = administered(
+            given,
+            amount_from_columns(version.final_volume_value, version.final_volume_unit),
+            amount_from_columns(other.total_volume_value, other.total_volume_unit),
+        )
+        earlier.append(PreviousSession(other.performed_at.date(), doses))
+    return tuple(earlier)
+
+
+def _draws(db: Session, row: SessionRow, components: tuple[Component, ...]) -> tuple[LotDraw, ...]:
+    amounts = {c.id: c.amount for c in components}
+    draws = []
+    for choice in row.lots:
+        lot_row = db.get(LotRow, int(choice["lot_id"]))
+        if lot_row is None:
+            continue
+        position = int(choice["component_position"])
+        drawn = amount_from_json(choice.get("drawn")) or amounts.get(position)
+        draws.append(LotDraw(position, loaders.lot(lot_row), drawn))
+    return tuple(draws)
+
+
+def session_context(db: Session, row: SessionRow) -> SafetyContext:
+    """What the rules read when a session is signed (or checked before signing)."""
+    patient = loaders.patient(db.get(PatientRow, row.patient_id))  # type: ignore[arg-type]
+    version = db.get(FormulationVersionRow, row.formulation_version_id)
+    assert version is not None
+    facts, limits = ingredient_facts(db)
+    components = _components(version.components)
+    given, problems = _mix(db, components, facts)
+    course_row = db.get(CourseRow, row.course_id) if row.course_id is not None else None
+    zones = tuple(
+        ZoneVolume(ScalpZone(z["zone"]), volume)
+        for z in row.zones
+        if (volume := amount_from_json(z["volume"])) is not None
+    )
+    return SafetyContext(
+        patient=patient,
+        components=components,
+        ingredients={f.key: f for f in facts.values()},
+        contributions=given,
+        problems=problems,
+        limits=limits,
+        final_volume=amount_from_columns(version.final_volume_value, version.final_volume_unit),
+        session_date=row.performed_at.date(),
+        total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
+        zones=zones,
+        lots=_draws(db, row, components),
+        course=loaders.course(course_row) if course_row is not None else None,
+        previous_sessions=_previous_sessions(db, row, facts),
+    )
+
+
+def formulation_findings(
+    db: Session, patient_id: int, items: Sequence[Mapping[str, Any]], final_volume: Amount | None
+) -> Findings:
+    """The findings on a formulation before it is saved."""
+    return check_formulation(formulation_context(db, patient_id, items, final_volume))
+
+
+def session_findings(db: Session, row: SessionRow) -> Findings:
+    """The findings on a session before it is signed."""
+    return check_session(session_context(db, row))
+
+
+def decide(
+    uow: UnitOfWork,
+    actor: Actor,
+    findings: Findings,
+    *,
+    acknowledge: bool | Collection[str],
+    override_reason: str | None,
+) -> tuple[Override, ...]:
+    """The overrides and acknowledgements to record, or :class:`SafetyBlocked`."""
+    try:
+        return resolve(
+            findings,
+            by=actor.username,
+            role=actor.role,
+            at=uow.now,
+            acknowledge=acknowledge,
+            override_reason=override_reason,
+        )
+    except SafetyError as exc:
+        raise SafetyBlocked(str(exc), exc.findings) from None
+
+
+def override_json(override: Override) -> dict[str, Any]:
+    """An override as the session row stores it."""
+    from db.codec import datetime_to_json
+
+    return {
+        "rule": override.rule,
+        "message": override.message,
+        "severity": override.severity,
+        "reason": override.reason,
+        "by": override.by,
+        "at": datetime_to_json(override.at),
+    }
+
+
+def audit_reason(overrides: Sequence[Override]) -> str | None:
+    """The reason an audited change carries when it proceeded past findings."""
+    if not overrides:
+        return None
+    blocks = [o for o in overrides if o.severity == "block"]
+    warnings = len(overrides) - len(blocks)
+    if blocks:
+        rules = ", ".join(sorted({o.rule for o in blocks}))
+        return f"safety override ({rules}): {blocks[0].reason}"
+    return f"{warnings} safety warning{'s' if warnings != 1 else ''} acknowledged"
+
+
+def audit_formulation(
+    uow: UnitOfWork, version: FormulationVersionRow, overrides: Sequence[Override]
+) -> None:
+    """Audit what a formulation save overrode or acknowledged (nothing when clean).
+
+    The version row has no place for them, so the entry carries them in its reason:
+    one line per finding with severity, rule, message, reason, who and when.
+    """
+    if not overrides:
+        return
+    lines = [audit_reason(overrides) or ""]
+    lines += [
+        f"{o.severity.upper()} {o.rule}: {o.message} | {o.reason} | {o.by} | {o.at.isoformat()}"
+        for o in overrides
+    ]
+    uow.audit(
+        "formulation_version.safety_override",
+        "formulation_version",
+        version.id,
+        None,
+        None,
+        "\n".join(lines),
+    )
