@@ -270,42 +270,103 @@ class SessionsStore(UsersStore):
         with self._write(actor, SIGNERS, "sign sessions") as uow:
             row = uow.get(SessionRow, session_id, "session", for_update=True)
             self._refuse_signed(row)
-            version = uow.get(
-                FormulationVersionRow,
-                row.formulation_version_id,
-                "formulation version",
-                for_update=True,
+            self._sign(
+                uow,
+                actor,
+                row,
+                meaning,
+                acknowledge=acknowledge,
+                override_reason=override_reason,
             )
-            self._check_complete(uow, row)
-            draws = self._resolve_draws(uow, row, version)
-            self._check_stock(draws)
-            findings = safety.session_findings(uow.session, row)
-            overrides = safety.decide(
-                uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
-            )
-            before = snapshot(row)
-            row.overrides = [*row.overrides, *(safety.override_json(o) for o in overrides)]
-            row.lots = [
-                {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
-                for p, lot, amount in draws
-            ]
-            self._draw_stock(uow, row, draws)
-            if not version.locked:
-                version_before = snapshot(version)
-                version.locked = True
-                uow.update(version, version_before, "formulation_version.lock", None)
-            signer = actor.full_name
-            row.status = SessionStatus.SIGNED.value
-            row.signed_by_id = actor.id
-            row.signer_name = signer
-            row.signed_at = uow.now
-            row.signature_meaning = meaning
-            row.updated_at = uow.now
-            row.content_hash = signature_hash(
-                signed_content(row, version), signer, uow.now, meaning
-            )
-            uow.update(row, before, "session.sign", safety.audit_reason(overrides))
             return loaders.sessions(uow.session, [row])[0]
+
+    def record_session(
+        self,
+        actor: Actor,
+        draft: SessionDraft,
+        password: str,
+        meaning: str = ADMINISTERED_BY,
+        *,
+        acknowledge: bool | Collection[str] = False,
+        override_reason: str | None = None,
+    ) -> SessionRecord:
+        """Create and sign a session in one transaction (the headless ``session record``).
+
+        The same checks and safety rules as :meth:`sign_session`; when anything refuses,
+        nothing at all is written (no draft is left behind).
+        """
+        require_role(actor, SIGNERS, "sign sessions")
+        meaning = check.text(meaning, "signature meaning", limit=100, required=True)
+        self.verify_password(actor, password)
+        with self._write(actor, SIGNERS, "sign sessions") as uow:
+            row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+            self._apply_draft(uow, row, draft)
+            uow.add(row, "session.create_draft")
+            self._sign(
+                uow,
+                actor,
+                row,
+                meaning,
+                acknowledge=acknowledge,
+                override_reason=override_reason,
+            )
+            return loaders.sessions(uow.session, [row])[0]
+
+    def _sign(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        row: SessionRow,
+        meaning: str,
+        *,
+        acknowledge: bool | Collection[str],
+        override_reason: str | None,
+    ) -> None:
+        version = uow.get(
+            FormulationVersionRow,
+            row.formulation_version_id,
+            "formulation version",
+            for_update=True,
+        )
+        self._check_complete(uow, row)
+        draws = self._resolve_draws(uow, row, version)
+        self._check_stock(draws)
+        findings = safety.session_findings(uow.session, row)
+        overrides = safety.decide(
+            uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
+        )
+        before = snapshot(row)
+        row.overrides = [*row.overrides, *(safety.override_json(o) for o in overrides)]
+        row.lots = [
+            {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
+            for p, lot, amount in draws
+        ]
+        self._draw_stock(uow, row, draws)
+        if not version.locked:
+            version_before = snapshot(version)
+            version.locked = True
+            uow.update(version, version_before, "formulation_version.lock", None)
+        signer = actor.full_name
+        row.status = SessionStatus.SIGNED.value
+        row.signed_by_id = actor.id
+        row.signer_name = signer
+        row.signed_at = uow.now
+        row.signature_meaning = meaning
+        row.updated_at = uow.now
+        row.content_hash = signature_hash(signed_content(row, version), signer, uow.now, meaning)
+        uow.update(row, before, "session.sign", safety.audit_reason(overrides))
+
+    def check_session_draft(self, actor: Actor, draft: SessionDraft) -> Findings:
+        """The safety findings a draft would raise if signed now (nothing saved)."""
+        with self._read(actor, PREPARERS, "check sessions") as db:
+            # A unit of work over the read session runs the same input checks as a
+            # save; the row is never added, so nothing is written.
+            uow = UnitOfWork(
+                db, db_id=self.database.db_id, user=actor.username, workstation=self.workstation
+            )
+            row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+            self._apply_draft(uow, row, draft)
+            return safety.session_findings(db, row)
 
     def check_session(self, actor: Actor, session_id: int) -> Findings:
         """The safety findings signing this session would raise now (nothing saved)."""

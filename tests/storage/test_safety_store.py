@@ -242,3 +242,26 @@ def test_stock_cannot_go_negative_even_with_an_override(
     assert [f.rule for f in store.check_session(lee, draft.id)] == ["lot.stock_short"]
     with pytest.raises(Exception, match="less than"):
         store.sign_session(lee, draft.id, PASSWORD, override_reason="stock count is wrong, fine")
+
+
+def test_record_session_is_all_or_nothing(store: Store, lee: Actor, world: World) -> None:
+    expired = store.receive_lot(
+        lee,
+        product_id=world.product.id,
+        lot_number="OLD",
+        expiry=date(2020, 1, 1),
+        quantity=ml("10"),
+    )
+    draft = world.draft(lot_id=expired.id)
+    assert [f.rule for f in store.check_session_draft(lee, draft)] == ["lot.expired"]
+    before = len(events(store.database))
+    with pytest.raises(SafetyBlocked):
+        store.record_session(lee, draft, PASSWORD)
+    # Only the re-entered password's check may be audited; no draft is left behind.
+    assert [e.action for e in events(store.database)[before:]] == []
+    assert store.list_sessions(lee, world.patient.id) == []
+    signed = store.record_session(
+        lee, draft, PASSWORD, override_reason="expiry extended in writing"
+    )
+    assert signed.status is SessionStatus.SIGNED and signed.overrides[0].rule == "lot.expired"
+    assert chain_problems(store.database) == [] and replay_problems(store.database) == []
