@@ -13,8 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit
-from tui.cli import calc
+from tui.cli import audit, calc, session
 
 app = typer.Typer(
     name="formulary",
@@ -26,6 +25,7 @@ app = typer.Typer(
 # Sub-command groups are registered below, one line each.
 app.add_typer(audit.app, name="audit")
 app.add_typer(calc.app, name="calc")
+app.add_typer(session.app, name="session")
 
 
 def _version(value: bool) -> None:
