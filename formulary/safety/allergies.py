@@ -8,10 +8,12 @@ belongs to: an allergy to "amino acids" matches every amino acid, one to
 
 from __future__ import annotations
 
+from functools import partial
+
 from formulary.records import Allergy
 from formulary.safety.context import SafetyContext
 from formulary.safety.findings import Finding, Severity
-from formulary.safety.mix import MixMember, members
+from formulary.safety.mix import MixMember, matching, members
 from formulary.safety.terms import first_match, words
 
 RULE_ALLERGY = "allergy"
@@ -44,10 +46,7 @@ def check_allergies(ctx: SafetyContext) -> list[Finding]:
     mix = members(ctx)
     for allergy in ctx.patient.allergies:
         intolerance = allergy.kind.strip().casefold() == "intolerance"
-        for member in mix:
-            why = _why(allergy, member)
-            if why is None:
-                continue
+        for member, why in matching(mix, partial(_why, allergy)):
             kind = "intolerance" if intolerance else "allergy"
             reaction = f" (reaction: {allergy.reaction})" if allergy.reaction.strip() else ""
             findings.append(

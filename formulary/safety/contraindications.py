@@ -8,6 +8,8 @@ ingredient.
 
 from __future__ import annotations
 
+from functools import partial
+
 from formulary.safety.context import SafetyContext
 from formulary.safety.contraindication_table import (
     caution_rules_for,
@@ -16,7 +18,7 @@ from formulary.safety.contraindication_table import (
     rules_for,
 )
 from formulary.safety.findings import Finding
-from formulary.safety.mix import MixMember, members
+from formulary.safety.mix import MixMember, matching, members
 from formulary.safety.terms import first_match
 
 RULE_PROCEDURE = "contraindication.procedure"
@@ -46,14 +48,7 @@ def check_contraindications(ctx: SafetyContext) -> list[Finding]:
                     )
                 )
                 continue
-            for member in mix:
-                hit: str | None = None
-                for term in rule.ingredients:
-                    hit = first_match(term, member.names) or first_match(term, member.classes)
-                    if hit is not None:
-                        break
-                if hit is None:
-                    continue
+            for member, _ in matching(mix, partial(_hit, rule.ingredients)):
                 matched.add((code, member.component_id, member.ingredient_key or member.label))
                 findings.append(
                     Finding(
@@ -70,26 +65,48 @@ def check_contraindications(ctx: SafetyContext) -> list[Finding]:
     return findings
 
 
+def _hit(terms: tuple[str, ...], member: MixMember) -> str | None:
+    """The name or class of ``member`` that one of ``terms`` matches, or None."""
+    for term in terms:
+        hit = first_match(term, member.names) or first_match(term, member.classes)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _caution_text(code: str, member: MixMember) -> str | None:
+    """The member's published cautions of kind ``code``, joined, or None."""
+    if member.facts is None:
+        return None
+    texts = [c.text for c in member.facts.cautions_of(code)]
+    return "; ".join(texts) if texts else None
+
+
+def _caution_source(code: str, member: MixMember) -> str:
+    assert member.facts is not None
+    sources = [c.source for c in member.facts.cautions_of(code) if c.source]
+    return "; ".join(dict.fromkeys(sources)) or "ingredient library"
+
+
 def _cautions(
     code: str, label: str, mix: tuple[MixMember, ...], matched: set[tuple[str, int, str]]
 ) -> list[Finding]:
     """The library's published cautions that this condition brings into play."""
     found: list[Finding] = []
     for rule in caution_rules_for(code):
-        for member in mix:
+        for member, text in matching(mix, partial(_caution_text, rule.caution_code)):
             subject = member.ingredient_key or member.label
-            if member.facts is None or (code, member.component_id, subject) in matched:
+            if (code, member.component_id, subject) in matched:
                 continue
-            for caution in member.facts.cautions_of(rule.caution_code):
-                found.append(
-                    Finding(
-                        rule=RULE_CAUTION,
-                        severity=rule.severity,
-                        message=f"{member.label} with {label}: {caution.text}",
-                        remedy=rule.remedy,
-                        component_id=member.component_id,
-                        subject=f"{code}:{subject}",
-                        source=caution.source or "ingredient library",
-                    )
+            found.append(
+                Finding(
+                    rule=RULE_CAUTION,
+                    severity=rule.severity,
+                    message=f"{member.label} with {label}: {text}",
+                    remedy=rule.remedy,
+                    component_id=member.component_id,
+                    subject=f"{code}:{subject}",
+                    source=_caution_source(rule.caution_code, member),
                 )
+            )
     return found

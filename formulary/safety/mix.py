@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from formulary.safety.context import IngredientFacts, SafetyContext
@@ -9,24 +10,28 @@ from formulary.safety.context import IngredientFacts, SafetyContext
 
 @dataclass(frozen=True, slots=True)
 class MixMember:
-    """One ingredient (or an unresolved component) of the mix and its names."""
+    """One ingredient of the mix in one component, or a component by its own name.
+
+    ``is_component`` members stand for the component itself (a product name such as
+    "HairCocktail Plus"); their ``ingredient_key`` is that of the component's bare
+    ingredient, or ``""``.
+    """
 
     component_id: int
-    ingredient_key: str  # "" when the component's ingredients are unknown
+    ingredient_key: str
     label: str  # what a message calls it
-    names: tuple[str, ...]  # every name it answers to, the component's own name included
+    names: tuple[str, ...]  # every name it answers to
     classes: tuple[str, ...]
     facts: IngredientFacts | None
+    is_component: bool = False
 
 
 def members(ctx: SafetyContext) -> tuple[MixMember, ...]:
-    """Every (component, ingredient) pair of the mix, once each.
+    """Every (component, ingredient) pair of the mix once, then every component by name.
 
-    A component whose contributions are unknown (a product the library cannot break
-    down) still appears, by its own name, so that an allergy to the product name is
-    not missed.
+    A component whose ingredients are unknown (a product the library cannot break
+    down) is still matched by its own name, so an allergy to a product is not missed.
     """
-    component_names = {c.id: c.name for c in ctx.components}
     seen: set[tuple[int, str]] = set()
     found: list[MixMember] = []
     for contribution in ctx.contributions:
@@ -35,50 +40,63 @@ def members(ctx: SafetyContext) -> tuple[MixMember, ...]:
             continue
         seen.add(pair)
         facts = ctx.ingredient(contribution.ingredient_key)
-        own = component_names.get(contribution.component_id, "")
         if facts is None:
-            names: tuple[str, ...] = (contribution.ingredient_key, own)
-            classes: tuple[str, ...] = ()
-            label = contribution.ingredient_key
+            found.append(
+                MixMember(
+                    contribution.component_id,
+                    contribution.ingredient_key,
+                    contribution.ingredient_key,
+                    (contribution.ingredient_key,),
+                    (),
+                    None,
+                )
+            )
         else:
-            names = (*facts.terms(), own)
-            classes = facts.classes
-            label = facts.name
-        found.append(
-            MixMember(
-                contribution.component_id,
-                contribution.ingredient_key,
-                label,
-                tuple(n for n in names if n),
-                classes,
-                facts,
+            found.append(
+                MixMember(
+                    contribution.component_id,
+                    facts.key,
+                    facts.name,
+                    facts.terms(),
+                    facts.classes,
+                    facts,
+                )
             )
-        )
-    covered = {c.component_id for c in ctx.contributions}
+    by_id = {f.ingredient_id: f for f in ctx.ingredients.values() if f.ingredient_id is not None}
     for component in ctx.components:
-        if component.id in covered:
-            continue
-        facts = None
-        key = ""
-        if component.ingredient_id is not None:
-            facts = next(
-                (f for f in ctx.ingredients.values() if f.ingredient_id == component.ingredient_id),
-                None,
-            )
-        names = (component.name,)
-        classes = ()
-        if facts is not None:
-            key = facts.key
+        facts = by_id.get(component.ingredient_id) if component.ingredient_id is not None else None
+        names: tuple[str, ...] = (component.name,)
+        classes: tuple[str, ...] = ()
+        if facts is not None and (component.id, facts.key) not in seen:
             names = (*facts.terms(), component.name)
             classes = facts.classes
         found.append(
             MixMember(
                 component.id,
-                key,
-                facts.name if facts is not None else component.name,
+                facts.key if facts is not None else "",
+                component.name,
                 tuple(n for n in names if n),
                 classes,
                 facts,
+                is_component=True,
             )
         )
     return tuple(found)
+
+
+def matching(
+    mix: tuple[MixMember, ...], matches: Callable[[MixMember], str | None]
+) -> list[tuple[MixMember, str]]:
+    """The members ``matches`` accepts, with its explanation.
+
+    A component is reported by its own name only when none of its ingredients
+    matched already: one problem, one finding.
+    """
+    hits = [(m, why) for m in mix if not m.is_component and (why := matches(m)) is not None]
+    covered = {m.component_id for m, _ in hits}
+    hits += [
+        (m, why)
+        for m in mix
+        if m.is_component and m.component_id not in covered and (why := matches(m)) is not None
+    ]
+    return hits

@@ -106,3 +106,21 @@ def test_intolerance_warns() -> None:
 
 def test_no_allergies_no_findings() -> None:
     assert not check((), give(1, "biotin", "1 mg"), give(2, "cysteine", "1 mg"))
+
+
+def test_a_product_name_match_is_reported_once_per_component() -> None:
+    # "zinc" names the product, not its ingredients: one finding for the component.
+    found = check(
+        (Allergy("zinc"),),
+        give(1, "biotin", "1 mg"),
+        give(1, "glycine", "1 mg"),
+        components=(product(1, "B-complex with zinc"),),
+    )
+    assert [(f.component_id, f.subject) for f in found] == [(1, ":zinc")]
+    # When an ingredient matches, the product's own name adds no second finding.
+    found = check(
+        (Allergy("zinc"),),
+        give(2, "zinc-sulfate", "1 mg"),
+        components=(product(2, "Zinc sulfate 10 mg/mL"),),
+    )
+    assert [(f.component_id, f.subject) for f in found] == [(2, "zinc-sulfate:zinc")]
