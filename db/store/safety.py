@@ -37,8 +37,8 @@ from formulary.safety import (
     check_session,
     resolve,
 )
-from formulary.safety.build import administered, contributions, facts_from_library
-from formulary.safety.documents import limits_from_documents, substances_from_forms
+from formulary.safety.build import administered, contributions
+from formulary.safety.documents import facts_from_document, limits_from_documents
 from formulary.units.amount import Amount
 
 
@@ -53,71 +53,32 @@ class SafetyBlocked(ValidationError):
         self.findings = findings
 
 
-def _limit_items(row: IngredientRow) -> list[Any]:
-    limits = row.limits
-    if isinstance(limits, dict):
-        items = limits.get("items", [])
-        return items if isinstance(items, list) else []
-    return limits if isinstance(limits, list) else []
-
-
 def ingredient_facts(db: Session) -> tuple[dict[int, IngredientFacts], tuple[Limit, ...]]:
     """The clinic's ingredients as the rules see them, by row id, and their limits.
 
-    Library entries keep the library's classes, status and cautions; the forms and
-    limits are the row's (the clinic may have edited them). Ingredients the clinic
-    added are known by their own name, synonyms, category and forms.
+    Each row keeps its library document (clinic edits included) in ``facts`` beside
+    its own name, synonyms and category columns; the rules read all of it, so a limit
+    or a form the clinic corrected is the one that counts.
     """
-    from formulary.library import load_library
-    from formulary.library.errors import UnknownIngredient
-
-    library = load_library()
     facts: dict[int, IngredientFacts] = {}
     limits: list[Limit] = []
     rows = db.exec(select(IngredientRow).where(col(IngredientRow.deleted_at).is_(None))).all()
     for row in rows:
         assert row.id is not None
-        try:
-            entry = library.by_key(row.key)
-        except UnknownIngredient:
-            entry = None
-        forms = substances_from_forms(
-            row.key,
-            row.name,
-            row.forms,
-            product_specific_units=bool(entry is not None and entry.product_specific_units),
+        document = {
+            **(row.facts if isinstance(row.facts, dict) else {}),
+            "key": row.key,
+            "name": row.name,
+            "category": row.category,
+            "synonyms": list(row.synonyms),
+            "sources": list(row.sources),
+        }
+        found = facts_from_document(document, row.id)
+        facts[row.id] = found
+        items = document.get("limits")
+        limits.extend(
+            limits_from_documents(row.key, items if isinstance(items, list) else (), found.forms)
         )
-        if entry is not None:
-            base = facts_from_library(entry, row.id)
-            default = (
-                next((f for f in forms if f.form == base.substance.form), None)
-                if (base.substance is not None)
-                else None
-            )
-            facts[row.id] = IngredientFacts(
-                key=row.key,
-                name=row.name,
-                substance=default or base.substance,
-                synonyms=tuple(dict.fromkeys((*base.synonyms, *row.synonyms))),
-                classes=base.classes,
-                ingredient_id=row.id,
-                status=base.status,
-                status_reason=base.status_reason,
-                status_source=base.status_source,
-                forms=forms or base.forms,
-                cautions=base.cautions,
-            )
-        else:
-            facts[row.id] = IngredientFacts(
-                key=row.key,
-                name=row.name,
-                substance=forms[0] if forms else None,
-                synonyms=tuple(str(s) for s in row.synonyms),
-                classes=(row.category.replace("_", " "),) if row.category else (),
-                ingredient_id=row.id,
-                forms=forms,
-            )
-        limits.extend(limits_from_documents(row.key, _limit_items(row), forms))
     return facts, tuple(limits)
 
 

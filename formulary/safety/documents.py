@@ -14,7 +14,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from formulary.safety.context import Limit, LimitPer
+from formulary.safety.context import (
+    IngredientCaution,
+    IngredientFacts,
+    IngredientStatus,
+    Limit,
+    LimitPer,
+)
 from formulary.units import convert
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL
@@ -153,3 +159,61 @@ def limits_from_documents(
             )
         )
     return tuple(found)
+
+
+_STATUS = {"withdrawn": IngredientStatus.WITHDRAWN, "suspended": IngredientStatus.SUSPENDED}
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str) and v) if isinstance(value, list) else ()
+
+
+def facts_from_document(
+    document: Mapping[str, Any], ingredient_id: int | None = None
+) -> IngredientFacts:
+    """An ingredient's facts from its document (the library's JSON shape of one entry).
+
+    The same facts :func:`formulary.safety.build.facts_from_library` gives for a
+    library entry, read from what the clinic's row holds, clinic edits included.
+    """
+    key = _text(document.get("key"))
+    name = _text(document.get("name")) or key
+    raw_forms = document.get("forms")
+    wanted = _text(document.get("default_form"))
+    forms: list[Substance] = []
+    default: Substance | None = None
+    for raw in raw_forms if isinstance(raw_forms, list) else ():
+        parsed = substances_from_forms(
+            key, name, [raw], product_specific_units=document.get("product_specific_units") is True
+        )
+        if not parsed:
+            continue
+        forms.append(parsed[0])
+        if wanted and wanted in (_text(raw.get("key")), _text(raw.get("label"))):
+            default = parsed[0]
+    if default is None and forms:
+        default = forms[0]
+    classes = (_text(document.get("category")).replace("_", " "), *_texts(document.get("classes")))
+    sources = _texts(document.get("sources"))
+    cautions = tuple(
+        IngredientCaution(
+            _text(c.get("code")),
+            _text(c.get("text")),
+            _text(c.get("source")) or "; ".join(sources[:1]),
+        )
+        for c in document.get("cautions") or ()
+        if isinstance(c, Mapping) and _text(c.get("code"))
+    )
+    return IngredientFacts(
+        key=key,
+        name=name,
+        substance=default,
+        synonyms=_texts(document.get("synonyms")),
+        classes=tuple(dict.fromkeys(c for c in classes if c)),
+        ingredient_id=ingredient_id,
+        status=_STATUS.get(_text(document.get("status")), IngredientStatus.ACTIVE),
+        status_reason=_text(document.get("status_reason")),
+        status_source=_text(document.get("status_source")),
+        forms=tuple(forms),
+        cautions=cautions,
+    )

@@ -79,3 +79,29 @@ def test_clinic_edited_and_broken_limits() -> None:
 )
 def test_malformed_amounts_are_refused(value: Any) -> None:
     assert amount_from_document(value) is None
+
+
+@pytest.mark.parametrize("ingredient", LIB.all(), ids=lambda i: i.key)
+def test_every_library_document_gives_the_library_facts(ingredient: Any) -> None:
+    from formulary.safety.build import facts_from_library
+    from formulary.safety.documents import facts_from_document
+
+    document = json.loads(json.dumps(LIB.document(ingredient.key)))
+    assert facts_from_document(document, 7) == facts_from_library(ingredient, 7)
+
+
+def test_a_clinic_document_with_next_to_nothing() -> None:
+    from formulary.safety import IngredientStatus
+    from formulary.safety.documents import facts_from_document
+
+    facts = facts_from_document(
+        {
+            "key": "house-mix",
+            "name": "House mix",
+            "status": "suspended",
+            "forms": ["junk", {"label": "house mix"}],
+        }
+    )
+    assert facts.status is IngredientStatus.SUSPENDED
+    assert facts.substance is not None and facts.substance.molar_mass is None
+    assert facts_from_document({}).key == ""
