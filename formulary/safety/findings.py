@@ -61,6 +61,20 @@ class Finding:
         """True when this finding needs an override to proceed."""
         return self.severity is Severity.BLOCK
 
+    def as_dict(self) -> dict[str, str | int | None]:
+        """The finding as plain JSON values (``--json`` output, the app's tables)."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "remedy": self.remedy,
+            "component_id": self.component_id,
+            "field": self.field,
+            "subject": self.subject,
+            "source": self.source,
+            "key": self.key,
+        }
+
     def line(self) -> str:
         """The finding on one line, as the headless commands print it."""
         where = []

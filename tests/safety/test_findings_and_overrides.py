@@ -146,3 +146,18 @@ def test_override_records_every_finding_with_the_reason() -> None:
     ]
     assert {o.reason for o in recorded} == {"allergy refuted by patch test on 2026-11-01"}
     assert recorded[0].message == found.items[0].message
+
+
+def test_finding_as_plain_json() -> None:
+    finding = Finding("lot.expired", Severity.BLOCK, "m", "r", 4, "lots", "A1", "label")
+    assert finding.as_dict() == {
+        "rule": "lot.expired",
+        "severity": "block",
+        "message": "m",
+        "remedy": "r",
+        "component_id": 4,
+        "field": "lots",
+        "subject": "A1",
+        "source": "label",
+        "key": "lot.expired|4|lots|A1",
+    }

@@ -293,22 +293,7 @@ def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraf
 
 def _print(findings: Findings, as_json: bool, extra: dict[str, Any]) -> None:
     if as_json:
-        out = {
-            "findings": [
-                {
-                    "rule": f.rule,
-                    "severity": f.severity.value,
-                    "message": f.message,
-                    "remedy": f.remedy,
-                    "component_id": f.component_id,
-                    "field": f.field,
-                    "source": f.source,
-                    "key": f.key,
-                }
-                for f in findings
-            ],
-            **extra,
-        }
+        out = {"findings": [f.as_dict() for f in findings], **extra}
         typer.echo(json.dumps(out, indent=2, sort_keys=True))
         return
     for line in findings.lines():
