@@ -104,7 +104,9 @@ class FormulationsStore(StoreBase):
             items = _components(uow, components)
             if final_volume is not None:
                 check.amount(final_volume, "final volume")
-            findings = safety.formulation_findings(uow.session, patient_id, items, final_volume)
+            findings = safety.formulation_findings(
+                uow.session, patient_id, items, final_volume, formulation_id
+            )
             overrides = safety.decide(
                 uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
             )
@@ -201,8 +203,13 @@ class FormulationsStore(StoreBase):
         patient_id: int,
         components: Sequence[ComponentSpec],
         final_volume: Amount | None = None,
+        formulation_id: int | None = None,
     ) -> Findings:
-        """The safety findings the formulation would raise if saved now (nothing saved)."""
+        """The safety findings the formulation would raise if saved now (nothing saved).
+
+        ``formulation_id`` names the formulation being edited (its course's per-course
+        limits are then projected), None for a new one.
+        """
         with self._read(actor, PREPARERS, "check formulations") as db:
             # A unit of work over the read session, for the same input checks as a save;
             # it writes nothing.
@@ -211,7 +218,9 @@ class FormulationsStore(StoreBase):
             )
             uow.get(PatientRow, patient_id, "patient")
             items = _components(uow, components)
-            return safety.formulation_findings(db, patient_id, items, final_volume)
+            return safety.formulation_findings(
+                db, patient_id, items, final_volume, formulation_id
+            )
 
     def delete_formulation(self, actor: Actor, formulation_id: int, reason: str) -> None:
         """Retire a formulation (soft delete; used versions stay on the sessions)."""

@@ -118,17 +118,35 @@ def _mix(
     return broken.contributions, broken.problems
 
 
+def _course_of(db: Session, patient_id: int, formulation_id: int | None) -> CourseRow | None:
+    """The patient's latest course planned with this formulation, if any."""
+    if formulation_id is None:
+        return None
+    return db.exec(
+        select(CourseRow)
+        .where(CourseRow.patient_id == patient_id, CourseRow.formulation_id == formulation_id)
+        .order_by(col(CourseRow.start_date).desc(), col(CourseRow.id).desc())
+    ).first()
+
+
 def formulation_context(
     db: Session,
     patient_id: int,
     items: Sequence[Mapping[str, Any]],
     final_volume: Amount | None,
+    formulation_id: int | None = None,
 ) -> SafetyContext:
-    """What the rules read when a formulation (its component JSON items) is saved."""
+    """What the rules read when a formulation (its component JSON items) is saved.
+
+    When a course is planned with this formulation, its per-course limits are
+    projected over the course's planned sessions after the ones already given.
+    """
     patient = loaders.patient(db.get(PatientRow, patient_id))  # type: ignore[arg-type]
     facts, limits = ingredient_facts(db)
     components = _components(items)
     given, problems = _mix(db, components, facts)
+    course_row = _course_of(db, patient_id, formulation_id)
+    course_id = course_row.id if course_row is not None else None
     return SafetyContext(
         patient=patient,
         components=components,
@@ -137,20 +155,26 @@ def formulation_context(
         problems=problems,
         limits=limits,
         final_volume=final_volume,
+        course=loaders.course(course_row) if course_row is not None else None,
+        previous_sessions=_previous_sessions(db, course_id, None, facts),
     )
 
 
 def _previous_sessions(
-    db: Session, row: SessionRow, facts: Mapping[int, IngredientFacts]
+    db: Session,
+    course_id: int | None,
+    exclude_id: int | None,
+    facts: Mapping[int, IngredientFacts],
 ) -> tuple[PreviousSession, ...]:
-    if row.course_id is None:
+    """The course's signed sessions other than ``exclude_id``, with what they gave."""
+    if course_id is None:
         return ()
     others = db.exec(
         select(SessionRow).where(
-            SessionRow.course_id == row.course_id,
+            SessionRow.course_id == course_id,
             SessionRow.status == SessionStatus.SIGNED.value,
             col(SessionRow.deleted_at).is_(None),
-            SessionRow.id != row.id,
+            SessionRow.id != exclude_id,
         )
     ).all()
     earlier = []
@@ -208,15 +232,21 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
         zones=zones,
         lots=_draws(db, row, components),
         course=loaders.course(course_row) if course_row is not None else None,
-        previous_sessions=_previous_sessions(db, row, facts),
+        previous_sessions=_previous_sessions(db, row.course_id, row.id, facts),
     )
 
 
 def formulation_findings(
-    db: Session, patient_id: int, items: Sequence[Mapping[str, Any]], final_volume: Amount | None
+    db: Session,
+    patient_id: int,
+    items: Sequence[Mapping[str, Any]],
+    final_volume: Amount | None,
+    formulation_id: int | None = None,
 ) -> Findings:
     """The findings on a formulation before it is saved."""
-    return check_formulation(formulation_context(db, patient_id, items, final_volume))
+    return check_formulation(
+        formulation_context(db, patient_id, items, final_volume, formulation_id)
+    )
 
 
 def session_findings(db: Session, row: SessionRow) -> Findings:

@@ -265,3 +265,51 @@ def test_record_session_is_all_or_nothing(store: Store, lee: Actor, world: World
     )
     assert signed.status is SessionStatus.SIGNED and signed.overrides[0].rule == "lot.expired"
     assert chain_problems(store.database) == [] and replay_problems(store.database) == []
+
+
+def test_clinic_course_limit_projected_at_save_and_enforced_at_signing(
+    store: Store, lee: Actor, world: World
+) -> None:
+    from db.store import IngredientFields
+
+    course_limit = {
+        "amount": {"value": "10", "unit": "mg"},
+        "per": "course",
+        "source": "clinic protocol 2026-03",
+    }
+    store.upsert_ingredient(
+        lee,
+        IngredientFields(key=world.ingredient.key, name="Biotin", facts={"limits": [course_limit]}),
+        reason="clinic course maximum for biotin",
+    )
+    course = store.start_course(
+        lee,
+        patient_id=world.patient.id,
+        name="Course",
+        planned_sessions=4,
+        interval_days=1,
+        start_date=date.today() - timedelta(days=10),
+        formulation_id=world.version.formulation_id,
+    )
+    components = [ComponentSpec("Biotin", ml("1"), product_id=world.product.id)]  # 5 mg each
+    found = store.check_formulation(
+        lee,
+        patient_id=world.patient.id,
+        components=components,
+        final_volume=ml("1"),
+        formulation_id=world.version.formulation_id,
+    )
+    (projected,) = found
+    assert projected.rule == "limit.course_projected" and "clinic protocol" in projected.message
+    first = store.save_session_draft(
+        lee, world.draft(course_id=course.id, performed_at=datetime.now(UTC) - timedelta(days=2))
+    )
+    store.sign_session(lee, first.id, PASSWORD)  # 5 mg of 10
+    second = store.save_session_draft(
+        lee, world.draft(course_id=course.id, performed_at=datetime.now(UTC) - timedelta(days=1))
+    )
+    assert not store.check_session(lee, second.id)  # 10 mg: exactly at the limit
+    store.sign_session(lee, second.id, PASSWORD)
+    third = store.save_session_draft(lee, world.draft(course_id=course.id))
+    (over,) = store.check_session(lee, third.id)
+    assert over.rule == "limit.course" and "after 10 mg in earlier sessions" in over.message
