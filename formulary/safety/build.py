@@ -57,6 +57,7 @@ def facts_from_library(ingredient: Ingredient, ingredient_id: int | None = None)
             IngredientCaution(c.code, c.text, c.source or "; ".join(ingredient.sources[:1]))
             for c in ingredient.cautions
         ),
+        form_keys=tuple((form.key, form.label) for form in ingredient.forms),
     )
 
 

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from formulary.records import Component, Course, Lot, Patient, Technique, ZoneVolume
 from formulary.safety.findings import Finding
-from formulary.safety.terms import term_matches
+from formulary.safety.terms import term_matches, words
 from formulary.units.amount import Amount
 from formulary.units.substance import Substance
 
@@ -60,20 +60,26 @@ class IngredientFacts:
     status_source: str = ""
     forms: tuple[Substance, ...] = ()  # the facts of every form, the default one included
     cautions: tuple[IngredientCaution, ...] = ()
+    form_keys: tuple[tuple[str, str], ...] = ()  # (library form key, form label)
 
     def substance_for(self, form: str) -> Substance | None:
         """The facts of the form ``form`` names; the default facts for ``""``.
 
-        ``form`` is the form's label ("zinc sulfate heptahydrate") or words that pick
-        out exactly one form ("heptahydrate"); None when it names no form or several.
+        ``form`` is the form's label ("zinc sulfate heptahydrate"), its library key
+        ("heptahydrate", "sodium-salt"), or words that pick out exactly one form's
+        label; case and punctuation do not matter. None when it names no form or
+        several.
         """
-        wanted = " ".join(form.split()).casefold()
+        wanted = words(form)
         if not wanted:
             return self.substance
         candidates = [c for c in (self.substance, *self.forms) if c is not None]
         for candidate in candidates:
-            if " ".join(candidate.form.split()).casefold() == wanted:
+            if words(candidate.form) == wanted:
                 return candidate
+        for key, label in self.form_keys:
+            if words(key) == wanted:
+                return next((c for c in candidates if words(c.form) == words(label)), None)
         partial = {c.form: c for c in candidates if term_matches(form, c.form)}
         return next(iter(partial.values())) if len(partial) == 1 else None
 

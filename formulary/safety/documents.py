@@ -181,6 +181,7 @@ def facts_from_document(
     raw_forms = document.get("forms")
     wanted = _text(document.get("default_form"))
     forms: list[Substance] = []
+    form_keys: list[tuple[str, str]] = []
     default: Substance | None = None
     for raw in raw_forms if isinstance(raw_forms, list) else ():
         parsed = substances_from_forms(
@@ -189,6 +190,8 @@ def facts_from_document(
         if not parsed:
             continue
         forms.append(parsed[0])
+        if _text(raw.get("key")):
+            form_keys.append((_text(raw.get("key")), parsed[0].form))
         if wanted and wanted in (_text(raw.get("key")), _text(raw.get("label"))):
             default = parsed[0]
     if default is None and forms:
@@ -216,4 +219,5 @@ def facts_from_document(
         status_source=_text(document.get("status_source")),
         forms=tuple(forms),
         cautions=cautions,
+        form_keys=tuple(form_keys),
     )

@@ -226,3 +226,24 @@ def test_administered_scales_earlier_sessions_by_the_share_given() -> None:
     assert half.amount == amt("100 mg")
     assert administered(broken.contributions, None, amt("5 mL")) == broken.contributions
     assert administered(broken.contributions, amt("10 mL"), amt("5 mg")) == broken.contributions
+
+
+@pytest.mark.parametrize(
+    ("key", "form", "label"),
+    [
+        ("zinc-sulfate", "heptahydrate", "zinc sulfate heptahydrate"),  # library form key
+        ("zinc-sulfate", "Zinc Sulfate Heptahydrate", "zinc sulfate heptahydrate"),
+        ("lidocaine", "base", "lidocaine base"),
+        ("lidocaine", "monohydrate", "lidocaine hydrochloride monohydrate"),
+        ("zinc-sulfate", "", "zinc sulfate anhydrous"),  # the default form
+    ],
+)
+def test_forms_by_key_label_or_words(key: str, form: str, label: str) -> None:
+    found = BY_ID[ID[key]].substance_for(form)
+    assert found is not None and found.form == label
+
+
+def test_a_form_naming_several_or_none_is_refused() -> None:
+    lido = BY_ID[ID["lidocaine"]]
+    assert lido.substance_for("hydrochloride") is None  # anhydrous or monohydrate?
+    assert lido.substance_for("sulfate") is None
