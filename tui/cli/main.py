@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit, backup, calc, export_group, lots, transfer, user
+from tui.cli import audit, backup, calc, export_group, lots, session, transfer, user
 from tui.cli import init as init_command
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.add_typer(export_group.export_app, name="export")
 app.command("import")(transfer.import_file)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
+app.add_typer(session.app, name="session")
 
 
 def _version(value: bool) -> None:
