@@ -278,7 +278,9 @@ class SessionsStore(UsersStore):
                 acknowledge=acknowledge,
                 override_reason=override_reason,
             )
-            return loaders.sessions(uow.session, [row])[0]
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("session")
+        return signed
 
     def record_session(
         self,
@@ -310,7 +312,9 @@ class SessionsStore(UsersStore):
                 acknowledge=acknowledge,
                 override_reason=override_reason,
             )
-            return loaders.sessions(uow.session, [row])[0]
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("session")
+        return signed
 
     def _sign(
         self,
@@ -530,7 +534,9 @@ class SessionsStore(UsersStore):
                 "session.addendum",
                 why,
             )
-            return loaders.sessions(uow.session, [row])[0]
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("addendum")
+        return signed
 
     def verify_signatures(self, actor: Actor, session_id: int) -> list[str]:
         """Problems with a session's signature and its addenda (empty when all verify)."""
