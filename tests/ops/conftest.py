@@ -30,19 +30,18 @@ def _engines() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _key_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Checkpoint keys in a private temporary directory for the whole session."""
-    path = tmp_path_factory.mktemp("keys")
-    old = os.environ.get("FORMULARY_KEY_DIR")
-    os.environ["FORMULARY_KEY_DIR"] = str(path)
-    os.environ.pop("FORMULARY_PASSWORD", None)
-    os.environ.pop("FORMULARY_DB", None)
-    yield path
-    if old is None:
-        os.environ.pop("FORMULARY_KEY_DIR", None)
-    else:
-        os.environ["FORMULARY_KEY_DIR"] = old
+@pytest.fixture(scope="session")
+def _key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private directory for checkpoint keys, shared by this package's tests."""
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch, _key_dir: Path) -> None:
+    """Keys in the temporary directory; no password or database from the caller's shell."""
+    monkeypatch.setenv("FORMULARY_KEY_DIR", str(_key_dir))
+    monkeypatch.delenv("FORMULARY_PASSWORD", raising=False)
+    monkeypatch.delenv("FORMULARY_DB", raising=False)
 
 
 @pytest.fixture
@@ -88,11 +87,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def demo_file(tmp_path_factory: pytest.TempPathFactory, _key_dir: Path) -> Path:
     """A SQLite file holding the demo clinic, built once (copy it before changing it)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    database = open_database(path)
-    try:
-        build_demo(database)
-    finally:
-        database.dispose()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORMULARY_KEY_DIR", str(_key_dir))
+        database = open_database(path)
+        try:
+            build_demo(database)
+        finally:
+            database.dispose()
     return path
 
 
