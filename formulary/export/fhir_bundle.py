@@ -30,6 +30,7 @@ from formulary.export.display import (
     show_time,
     show_zone,
 )
+from formulary.export.safe_text import printable_record
 from formulary.export.selection import course_of, sessions_in_order, version_of, versions_used
 from formulary.export.ucum import UCUM_SYSTEM, UcumQuantity, as_ratio, to_ucum
 from formulary.records import (
@@ -95,6 +96,11 @@ def _div(*paragraphs: str) -> str:
     return f'<div xmlns="http://www.w3.org/1999/xhtml">{body or "<p>None recorded.</p>"}</div>'
 
 
+def _s(text: str) -> str | None:
+    """FHIR strings may not be empty: an empty value is left out instead."""
+    return text or None
+
+
 def _value(number: Decimal) -> Decimal:
     # A plain decimal (no exponent) so JSON carries 100, not 1E+2.
     normal = number.normalize()
@@ -110,8 +116,9 @@ class _Builder:
                 "the chart must carry its export time and a fresh audit checkpoint "
                 "before it is rendered"
             )
-        self.chart = chart
         self.exported_at: datetime = chart.exported_at
+        chart = printable_record(chart)  # FHIR strings may hold no control characters
+        self.chart = chart
         self.patient_url = _url(chart, "patient", chart.patient.id)
         self.clinic_url = _url(chart, "organization", chart.clinic.name)
         self.entries: list[tuple[str, Resource]] = []
@@ -132,6 +139,9 @@ class _Builder:
 
         coding = [Coding(system=system, code=code, display=display or None)] if code else None
         return CodeableConcept(coding=coding, text=text or None)
+
+    def maybe_concept(self, text: str) -> CodeableConcept | None:
+        return self.concept(text) if text else None
 
     def quantity(self, q: UcumQuantity) -> Quantity:
         from fhir.resources.R4B.quantity import Quantity
@@ -167,8 +177,9 @@ class _Builder:
             self.patient_url,
             Patient(
                 id=_id(self.patient_url),
-                identifier=[Identifier(system=CHART_NUMBER_SYSTEM, value=p.chart_number)],
-                name=[HumanName(family=p.family_name, given=[p.given_name],
+                identifier=[Identifier(system=CHART_NUMBER_SYSTEM, value=_s(p.chart_number))],
+                name=[HumanName(family=p.family_name or None,
+                                given=[p.given_name] if p.given_name else None,
                                 text=p.display_name)],
                 gender=p.sex.value,
                 birthDate=p.date_of_birth,
@@ -185,7 +196,7 @@ class _Builder:
             self.clinic_url,
             Organization(
                 id=_id(self.clinic_url),
-                name=clinic.name,
+                name=_s(clinic.name),
                 address=[Address(text=clinic.address)] if clinic.address else None,
             ),
         )
@@ -201,8 +212,8 @@ class _Builder:
                 url,
                 FhirPractitioner(
                     id=_id(url),
-                    identifier=[Identifier(system=USER_SYSTEM, value=person.username)],
-                    name=[HumanName(text=person.full_name)],
+                    identifier=[Identifier(system=USER_SYSTEM, value=_s(person.username))],
+                    name=[HumanName(text=_s(person.full_name))] if person.full_name else None,
                 ),
             )
 
@@ -231,7 +242,7 @@ class _Builder:
                         "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
                         "active",
                     ),
-                    code=self.concept(allergy.substance),
+                    code=self.maybe_concept(allergy.substance),
                     patient=subject,
                     reaction=reaction,
                 ),
@@ -254,7 +265,7 @@ class _Builder:
                     clinicalStatus=self.concept("active", clinical, "active"),
                     category=[self.concept("Problem list item", category,
                                            "problem-list-item")],
-                    code=self.concept(text),
+                    code=self.maybe_concept(text),
                     subject=subject,
                 ),
                 "allergies",
@@ -289,7 +300,7 @@ class _Builder:
 
         for line in version.ingredient_lines:
             yield MedicationIngredient(
-                itemCodeableConcept=self.concept(_ingredient_name(line)),
+                itemCodeableConcept=self.concept(_ingredient_name(line) or "(unnamed)"),
                 isActive=True,
                 strength=self.strength(line, version, ratio),
             )
@@ -303,7 +314,8 @@ class _Builder:
                     else None
                 )
                 yield MedicationIngredient(
-                    itemCodeableConcept=self.concept(component.name), strength=strength
+                    itemCodeableConcept=self.concept(component.name or "(unnamed)"),
+                    strength=strength,
                 )
 
     def strength(self, line: IngredientLine, version: FormulationVersion, ratio: Any) -> Any:
@@ -339,11 +351,11 @@ class _Builder:
             contained.append(
                 Medication(
                     id=local,
-                    code=self.concept(lot.component_name),
+                    code=self.maybe_concept(lot.component_name),
                     # FHIR dateTime allows a bare date, which is what an expiry is; the
                     # model's type hint only says datetime, so validate from the text.
                     batch=MedicationBatch.model_validate(
-                        {"lotNumber": lot.lot_number, "expirationDate": lot.expiry.isoformat()}
+                        {"lotNumber": _s(lot.lot_number), "expirationDate": lot.expiry.isoformat()}
                     ),
                 )
             )
@@ -434,7 +446,7 @@ class _Builder:
                 target=[self.ref(target, f"Session {show_time(session.performed_at)}")],
                 recorded=signature.signed_at,
                 activity=self.concept(f"{activity} ({signature.meaning})"),
-                reason=[self.concept(addendum.reason)] if addendum else None,
+                reason=[self.concept(addendum.reason)] if addendum and addendum.reason else None,
                 agent=[
                     ProvenanceAgent(
                         type=self.concept("Author", agent_types, "author", "Author"),
