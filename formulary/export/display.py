@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 from formulary.records import ScalpZone, Technique
 from formulary.units.amount import Amount
+from formulary.units.catalog import BY_CANONICAL
+from formulary.units.display import format_amount, format_value
 
 _ZONE_LABELS: dict[ScalpZone, str] = {
     ScalpZone.FRONTAL: "frontal",
@@ -27,21 +29,16 @@ _TECHNIQUE_LABELS: dict[Technique, str] = {
 
 
 def show_amount(amount: Amount | None) -> str:
-    """An amount in medication-safe (ISMP) form, or ``""`` when there is none."""
+    """An amount in medication-safe (ISMP) form, or ``""`` when there is none.
+
+    Exactly as stored (no rounding): a chart must show what was charted.
+    """
     if amount is None:
         return ""
-    return _ismp(amount)
-
-
-def _ismp(amount: Amount) -> str:
-    # Temporary stand-in until formulary.units.format_amount lands on main; it is the
-    # only place that formats an amount, so switching over is a one-line change.
-    text = format(amount.value.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text.startswith("."):
-        text = "0" + text
-    return f"{text} {amount.unit}"
+    if amount.unit not in BY_CANONICAL:
+        # Not a unit the parser would have stored; print it verbatim, number ISMP-safe.
+        return f"{format_value(amount.value)} {amount.unit}"
+    return format_amount(amount)
 
 
 def show_zone(zone: ScalpZone | None) -> str:

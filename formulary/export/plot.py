@@ -55,7 +55,8 @@ def has_measurements(outcomes: Iterable[Outcome]) -> bool:
     return any(o.density is not None or o.shaft_diameter is not None for o in outcomes)
 
 
-_UNIT_LABELS = {"hairs/cm2": "hairs/cm²", "um": "µm", "micrometre": "µm", "micrometer": "µm"}
+# Axis labels only: compact, and µm is not a dose unit (the mcg rule is about doses).
+_UNIT_LABELS = {"hairs/cm2": "hairs/cm²", "micrometre": "µm"}
 
 
 def outcome_plot_png(

@@ -26,29 +26,33 @@ class UcumQuantity:
     code: str | None
 
 
-# canonical unit -> (unit shown, UCUM code or None, factor applied to the value)
+# canonical unit (formulary.units.catalog) -> (unit shown, UCUM code or None, factor)
 _SIMPLE: dict[str, tuple[str, str | None, Decimal]] = {
+    "kg": ("kg", "kg", Decimal(1)),
     "g": ("g", "g", Decimal(1)),
     "mg": ("mg", "mg", Decimal(1)),
     "mcg": ("mcg", "ug", Decimal(1)),
     "ng": ("ng", "ng", Decimal(1)),
-    "kg": ("kg", "kg", Decimal(1)),
     "L": ("L", "L", Decimal(1)),
     "mL": ("mL", "mL", Decimal(1)),
+    "U-100 marks": ("mL", "mL", Decimal("0.01")),  # one mark is exactly 0.01 mL
+    "mol": ("mol", "mol", Decimal(1)),
     "mmol": ("mmol", "mmol", Decimal(1)),
+    "micromol": ("micromol", "umol", Decimal(1)),
     "mEq": ("mEq", "meq", Decimal(1)),
     "IU": ("IU", "[iU]", Decimal(1)),
     "units": ("units", None, Decimal(1)),
+    "% w/v": ("mg/mL", "mg/mL", Decimal(10)),
+    "% w/w": ("% w/w", "%", Decimal(1)),
+    "% v/v": ("% v/v", "%", Decimal(1)),
+    "hairs/cm2": ("hairs/cm²", "{hairs}/cm2", Decimal(1)),
     "mm": ("mm", "mm", Decimal(1)),
     "cm": ("cm", "cm", Decimal(1)),
-    "um": ("µm", "um", Decimal(1)),
-    "µm": ("µm", "um", Decimal(1)),
     "micrometre": ("µm", "um", Decimal(1)),
-    "micrometer": ("µm", "um", Decimal(1)),
-    "hairs/cm2": ("hairs/cm²", "{hairs}/cm2", Decimal(1)),
-    "hairs/cm²": ("hairs/cm²", "{hairs}/cm2", Decimal(1)),
-    "% w/v": ("mg/mL", "mg/mL", Decimal(10)),
 }
+
+#: Ratio strength: value N means 1 g in N mL (formulary.units.catalog.RATIO).
+RATIO = "ratio w/v"
 
 
 def _split(unit: str) -> tuple[str, str] | None:
@@ -71,22 +75,32 @@ def to_ucum(amount: Amount) -> UcumQuantity:
         return UcumQuantity(
             amount.value * top_factor / bottom_factor, f"{top_shown}/{bottom_shown}", code
         )
+    if amount.unit == RATIO:
+        return UcumQuantity(amount.value, "1:N w/v (1 g in N mL)", None)
     return UcumQuantity(amount.value, amount.unit, None)
 
 
-def as_ratio(concentration: Amount) -> tuple[UcumQuantity, UcumQuantity] | None:
-    """A concentration (``0.05 mg/mL``, ``0.01 % w/v``) as numerator per one unit.
+def _q(value: Decimal | int, unit: str) -> UcumQuantity:
+    return to_ucum(Amount(Decimal(value), unit))
 
-    None when the unit is not a per-volume or per-mass concentration.
+
+def as_ratio(concentration: Amount) -> tuple[UcumQuantity, UcumQuantity] | None:
+    """A concentration as an exact numerator and denominator, each in UCUM.
+
+    ``0.05 mg/mL`` → 0.05 mg per 1 mL; ``0.01 % w/v`` → 0.1 mg per 1 mL;
+    ``2 % w/w`` → 2 g per 100 g; ratio 1:1000 → 1 g per 1000 mL. None when the unit
+    is not a concentration.
     """
-    if concentration.unit == "% w/v":
-        return (
-            UcumQuantity(concentration.value * 10, "mg", "mg"),
-            UcumQuantity(Decimal(1), "mL", "mL"),
-        )
-    parts = _split(concentration.unit)
+    value, unit = concentration.value, concentration.unit
+    if unit == "% w/v":
+        return _q(value * 10, "mg"), _q(1, "mL")
+    if unit == "% w/w":
+        return _q(value, "g"), _q(100, "g")
+    if unit == "% v/v":
+        return _q(value, "mL"), _q(100, "mL")
+    if unit == RATIO:
+        return _q(1, "g"), _q(value, "mL")
+    parts = _split(unit)
     if parts is None:
         return None
-    top = to_ucum(Amount(concentration.value, parts[0]))
-    bottom = to_ucum(Amount(Decimal(1), parts[1]))
-    return top, bottom
+    return _q(value, parts[0]), _q(1, parts[1])

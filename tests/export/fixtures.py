@@ -230,7 +230,7 @@ def _outcomes(count: int) -> tuple[Outcome, ...]:
                 patient_id=PATIENT.id,
                 measured_at=at,
                 density=Amount(Decimal(128 + 7 * i), "hairs/cm2"),
-                shaft_diameter=Amount(Decimal("52.5") + Decimal(2 * i), "um"),
+                shaft_diameter=Amount(Decimal("52.5") + Decimal(2 * i), "micrometre"),
                 scale_grade="III vertex" if i < 2 else "III",
                 zone=ScalpZone.VERTEX,
                 photo_refs=(f"photos/C-000123/{at:%Y%m%d}-vertex.jpg",),

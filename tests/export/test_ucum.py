@@ -23,7 +23,10 @@ from formulary.units.amount import Amount
         ("0.01", "% w/v", ("0.1", "mg/mL", "mg/mL")),
         ("2", "% w/v", ("20", "mg/mL", "mg/mL")),
         ("128", "hairs/cm2", ("128", "hairs/cm²", "{hairs}/cm2")),
-        ("52.5", "um", ("52.5", "µm", "um")),
+        ("52.5", "micrometre", ("52.5", "µm", "um")),
+        ("30", "U-100 marks", ("0.3", "mL", "mL")),
+        ("2", "% w/w", ("2", "% w/w", "%")),
+        ("5", "micromol/L", ("5", "micromol/L", "umol/L")),
         ("4.06", "mEq/mL", ("4.06", "mEq/mL", "meq/mL")),
     ],
 )
@@ -46,4 +49,7 @@ def test_concentration_as_ratio_per_one() -> None:
     top, bottom = as_ratio(Amount(Decimal("0.5"), "mg/mL")) or (None, None)
     assert top is not None and bottom is not None
     assert (top.value, top.code, bottom.value, bottom.code) == (Decimal("0.5"), "mg", 1, "mL")
+    top, bottom = as_ratio(Amount(Decimal("1000"), "ratio w/v")) or (None, None)
+    assert top is not None and bottom is not None
+    assert (top.value, top.code, bottom.value, bottom.code) == (1, "g", Decimal(1000), "mL")
     assert as_ratio(Amount(Decimal("1"), "mg")) is None
