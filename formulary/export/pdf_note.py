@@ -70,6 +70,8 @@ def font_paths() -> tuple[Path, Path]:
 
 def _clean(text: str) -> str:
     # Control characters have no glyph; tabs and carriage returns become spaces.
+    if text.isprintable():
+        return text
     return "".join(
         ch if ch == "\n" or ch >= " " else " " for ch in text.replace("\r\n", "\n")
     )
@@ -226,6 +228,8 @@ class _Note:
         pad_x, pad_y = 1.2, 0.7
         if header and pdf.will_page_break(2 * (line_height + 2 * pad_y) + 2):
             pdf.add_page()  # never leave the column headings alone at a page's foot
+        pdf.set_draw_color(150, 150, 150)
+        pdf.set_fill_color(232, 232, 232)
         for index, row in enumerate(rows):
             is_header = header and index == 0
             self._row(row, columns, is_header, size, line_height, pad_x, pad_y,
@@ -242,12 +246,12 @@ class _Note:
         height = max(len(lines) for lines in cells) * line_height + 2 * pad_y
         if pdf.will_page_break(height):
             pdf.add_page()
+            pdf.set_draw_color(150, 150, 150)  # the page header drew in its own colour
+            pdf.set_fill_color(232, 232, 232)
             if repeat is not None:  # the column headings again on the new page
                 self._row(repeat, columns, True, size, line_height, pad_x, pad_y, None)
                 pdf.set_font(FONT, "", size)
         x, y = pdf.l_margin, pdf.get_y()
-        pdf.set_draw_color(150, 150, 150)
-        pdf.set_fill_color(232, 232, 232)
         for lines, width in zip(cells, columns, strict=True):
             pdf.rect(x, y, width, height, style="DF" if bold else "D")
             for number, line in enumerate(lines):
