@@ -144,6 +144,11 @@ class _Note:
         pdf.set_title(f"{title}: {patient.display_name} ({patient.chart_number})")
         pdf.set_author(chart.clinic.name)
         pdf.set_creator("Formulary")
+        if chart.checkpoint is not None:
+            # Also in the document information, which is stored uncompressed: the line
+            # is then one whole line in the file's bytes, where `formulary audit verify
+            # --checkpoint note.pdf` finds it, while the footer may wrap it for people.
+            pdf.set_subject(f"Audit checkpoint: {chart.checkpoint.line}")
         if chart.exported_at is not None:
             pdf.set_creation_date(chart.exported_at)
         self.pdf: FPDF = pdf

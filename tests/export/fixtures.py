@@ -241,18 +241,19 @@ def _outcomes(count: int) -> tuple[Outcome, ...]:
 
 
 EXPORTED_AT = datetime(2026, 6, 1, 14, 5, 9, tzinfo=UTC)
+# Shaped like a 64-byte Ed25519 signature (base64); not a real one.
+_SIG = "lOlQ7aSocOZWXUThS5DxbAo4HNaTBFKcgfa9QIrxPFFVFrhBfgBfwxCT+qSxPekkNkVt0lKJqyhnw6V2+pSESQ=="
 CHECKPOINT = Checkpoint(
     db_id="9f2c6e1a",
     seq=412,
     head_hash="5d41402abc4b2a76b9719d911017c592" * 2,
     at=EXPORTED_AT,
-    key_id="ed25519:4a1f",
-    signature="Zm9ybXVsYXJ5LWNoZWNrcG9pbnQtc2lnbmF0dXJlLWZvci10ZXN0cw",
+    key_id="4a1f0c9e77d2b615",
+    signature=_SIG,
     line=(
         "FORMULARY-CHECKPOINT v1 db=9f2c6e1a seq=412 "
         "head=5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592 "
-        "at=2026-06-01T14:05:09Z key=ed25519:4a1f "
-        "sig=Zm9ybXVsYXJ5LWNoZWNrcG9pbnQtc2lnbmF0dXJlLWZvci10ZXN0cw"
+        f"at=2026-06-01T14:05:09.000000Z key=4a1f0c9e77d2b615 sig={_SIG}"
     ),
 )
 

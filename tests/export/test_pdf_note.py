@@ -178,3 +178,15 @@ def test_fonts_come_from_matplotlib() -> None:
     regular, bold = font_paths()
     assert regular.name == "DejaVuSans.ttf" and bold.name == "DejaVuSans-Bold.ttf"
     assert "matplotlib" in regular.parts
+
+
+def test_checkpoint_is_one_whole_line_in_the_file_bytes() -> None:
+    chart = build_chart(sessions=2, outcomes=0)
+    assert chart.checkpoint is not None
+    data = render_pdf(chart)
+    line = chart.checkpoint.line.encode("ascii")
+    assert data.count(line) == 1
+    (holder,) = [raw for raw in data.splitlines() if line in raw]
+    assert holder.startswith(b"/Subject (Audit checkpoint: FORMULARY-CHECKPOINT v1")
+    meta = PdfReader(io.BytesIO(data)).metadata
+    assert meta is not None and meta.subject == f"Audit checkpoint: {chart.checkpoint.line}"
