@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from formulary.export.formats import safe_file_name
+
+__all__ = [
+    "ExportFileExists",
+    "ExportPathError",
+    "check_destination",
+    "inside",
+    "prepare_folder",
+    "safe_file_name",
+    "write_file",
+    "write_files",
+]
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -31,18 +43,6 @@ class ExportFileExists(ExportPathError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} already exists; pass --force to replace it")
         self.path = path
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_file_name(text: str, suffix: str = "") -> str:
-    """``text`` as a portable file name: letters, digits, ``.``, ``_`` and ``-`` only.
-
-    ``C-000123`` stays as it is; ``../../etc/passwd`` becomes ``etc_passwd``.
-    """
-    stem = _UNSAFE.sub("_", text).strip("._-") or "unnamed"
-    return stem[:120] + suffix
 
 
 def inside(folder: Path, name: str) -> Path:

@@ -30,6 +30,7 @@ from formulary.export.display import (
     show_time,
     show_zone,
 )
+from formulary.export.formats import NotStamped
 from formulary.export.safe_text import printable_record
 from formulary.export.selection import course_of, sessions_in_order, version_of, versions_used
 from formulary.export.ucum import UCUM_SYSTEM, UcumQuantity, as_ratio, to_ucum
@@ -45,6 +46,8 @@ from formulary.records import (
     Signature,
 )
 from formulary.units.amount import Amount
+
+__all__ = ["NotStamped", "fhir_bundle", "render_fhir"]
 
 if TYPE_CHECKING:
     from fhir.resources.R4B.bundle import Bundle
@@ -76,10 +79,6 @@ _SIGNATURE_TYPES: dict[str, tuple[str, str]] = {
     "review": ("1.2.840.10065.1.12.1.6", "Validation Signature"),
     "witness": ("1.2.840.10065.1.12.1.8", "Signature Witness Signature"),
 }
-
-
-class NotStamped(ValueError):
-    """The chart has no export time or no audit checkpoint on it."""
 
 
 def _url(chart: PatientChart, kind: str, key: object) -> str:
