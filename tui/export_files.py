@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from formulary.export.formats import safe_file_name
 
@@ -25,6 +26,8 @@ __all__ = [
     "inside",
     "prepare_folder",
     "safe_file_name",
+    "to_file",
+    "to_folder",
     "write_file",
     "write_files",
 ]
@@ -121,3 +124,39 @@ def _sync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class HasFiles(Protocol):
+    """An export's result, as far as writing it is concerned."""
+
+    @property
+    def files(self) -> Mapping[str, bytes]: ...
+
+
+def to_folder(
+    folder: Path, *, force: bool = False, rename: Callable[[str], str] | None = None
+) -> Callable[[HasFiles], list[Path]]:
+    """A ``deliver`` for :mod:`db.exports`: every file into ``folder`` under its name.
+
+    ``rename`` may change the suggested names (it must return plain file names).
+    """
+
+    def deliver(result: HasFiles) -> list[Path]:
+        named = {(rename(n) if rename else n): data for n, data in result.files.items()}
+        return write_files(folder, named, force=force)
+
+    return deliver
+
+
+def to_file(path: Path, *, force: bool = False) -> Callable[[HasFiles], list[Path]]:
+    """A ``deliver`` for a one-file export (PDF, FHIR, JSON) written exactly to ``path``."""
+
+    def deliver(result: HasFiles) -> list[Path]:
+        if len(result.files) != 1:
+            raise ExportPathError(
+                f"this export makes {len(result.files)} files; give a folder, not a file name"
+            )
+        (data,) = result.files.values()
+        return [write_file(path, data, force=force)]
+
+    return deliver

@@ -10,7 +10,7 @@ import re
 from typing import Final
 
 from formulary.export.selection import only_session
-from formulary.records import PatientChart
+from formulary.records import Checkpoint, PatientChart
 
 #: Formats of ``formulary export chart|session``.
 FORMATS: Final = ("pdf", "csv", "fhir", "json")
@@ -45,6 +45,19 @@ def file_stem(chart: PatientChart, session_id: int | None = None) -> str:
     return f"{stem}-session-{session_id}" if session_id is not None else stem
 
 
+def file_names(stem: str, fmt: str) -> list[str]:
+    """The names :func:`render_files` gives the files of ``fmt`` for ``stem``."""
+    if fmt not in FORMATS:
+        raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    suffixes = {
+        "pdf": [".pdf"],
+        "fhir": [".fhir.json"],
+        "json": [".json"],
+        "csv": ["-sessions.csv", "-session_components.csv", "-manifest.txt"],
+    }[fmt]
+    return [stem + suffix for suffix in suffixes]
+
+
 def render_files(
     chart: PatientChart, fmt: str, *, session_id: int | None = None, stem: str | None = None
 ) -> dict[str, bytes]:
@@ -65,6 +78,14 @@ def render_files(
     if session_id is not None:
         chart = only_session(chart, session_id)
     name = stem or file_stem(chart, session_id)
+    files = _render(chart, fmt, name, session_id, checkpoint)
+    assert list(files) == file_names(name, fmt)  # one source of truth for the names
+    return files
+
+
+def _render(
+    chart: PatientChart, fmt: str, name: str, session_id: int | None, checkpoint: Checkpoint
+) -> dict[str, bytes]:
     if fmt == "pdf":
         from formulary.export.pdf_note import render_pdf
 
@@ -81,7 +102,10 @@ def render_files(
     from formulary.export.csv_export import render_csv
     from formulary.export.manifest import render_manifest
 
-    tables = {f"{name}-{table}": data for table, data in render_csv(chart).items()}
+    tables = {
+        f"{name}-{table}": data
+        for table, data in render_csv(chart).items()
+    }
     patient = chart.patient
     manifest = render_manifest(
         tables,

@@ -83,3 +83,22 @@ def test_safe_file_name_never_escapes(text: str) -> None:
 def test_safe_file_name_keeps_chart_numbers() -> None:
     assert safe_file_name("C-000123", ".pdf") == "C-000123.pdf"
     assert safe_file_name("../../etc/passwd") == "etc_passwd"
+
+
+class _Result:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+
+def test_deliveries(tmp_path: Path) -> None:
+    from tui.export_files import to_file, to_folder
+
+    paths = to_folder(tmp_path / "out", rename=lambda n: "p1-" + n)(
+        _Result({"a.csv": b"1", "b.csv": b"2"}))
+    assert [p.name for p in paths] == ["p1-a.csv", "p1-b.csv"]
+    (single,) = to_file(tmp_path / "note.pdf")(_Result({"x.pdf": b"%PDF"}))
+    assert single.read_bytes() == b"%PDF" and mode(single) == 0o600
+    with pytest.raises(ExportPathError, match="give a folder"):
+        to_file(tmp_path / "two.csv")(_Result({"a.csv": b"1", "b.csv": b"2"}))
+    with pytest.raises(ExportFileExists):
+        to_file(tmp_path / "note.pdf")(_Result({"x.pdf": b"new"}))

@@ -52,3 +52,12 @@ def test_safe_file_name() -> None:
     assert safe_file_name("../../etc/passwd") == "etc_passwd"
     assert safe_file_name("...") == "unnamed"
     assert safe_file_name("Müller 7") == "M_ller_7"
+
+
+def test_file_names_match_what_is_rendered(chart: PatientChart) -> None:
+    from formulary.export.formats import file_names
+
+    for fmt in FORMATS:
+        assert list(render_files(chart, fmt, stem="x")) == file_names("x", fmt)
+    with pytest.raises(UnknownFormat):
+        file_names("x", "xml")
