@@ -31,6 +31,7 @@ from formulary.export.display import (
     show_zone,
 )
 from formulary.export.formats import NotStamped
+from formulary.export.ingredients import ingredient_table
 from formulary.export.safe_text import printable_record
 from formulary.export.selection import course_of, sessions_in_order, version_of, versions_used
 from formulary.export.ucum import UCUM_SYSTEM, UcumQuantity, as_ratio, to_ucum
@@ -297,13 +298,14 @@ class _Builder:
         def ratio(top: UcumQuantity, bottom: UcumQuantity) -> Ratio:
             return Ratio(numerator=self.quantity(top), denominator=self.quantity(bottom))
 
-        for line in version.ingredient_lines:
+        lines = ingredient_table(self.chart, version).lines
+        for line in lines:
             yield MedicationIngredient(
                 itemCodeableConcept=self.concept(_ingredient_name(line) or "(unnamed)"),
                 isActive=True,
                 strength=self.strength(line, version, ratio),
             )
-        if not version.ingredient_lines:
+        if not lines:
             # Without computed ingredient lines, say what the mix is made of: each
             # component per final volume, exactly as charted.
             for component in version.components:

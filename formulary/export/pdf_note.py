@@ -22,6 +22,7 @@ from formulary.export.display import (
     show_time,
     show_zone,
 )
+from formulary.export.ingredients import ingredient_table
 from formulary.export.plot import NO_MEASUREMENTS, has_measurements, outcome_plot_png
 from formulary.export.selection import (
     course_of,
@@ -105,12 +106,11 @@ class _Note:
             def header(self) -> None:
                 self.set_font(FONT, "", 7.5)
                 self.set_text_color(*_GREY)
-                self.cell(
-                    0, 4,
-                    f"{chart.clinic.name} | {note.title} | {patient.display_name} | "
-                    f"chart {patient.chart_number} | born {show_date(patient.date_of_birth)}",
-                    new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                )
+                parts = (chart.clinic.name, note.title, patient.display_name,
+                         f"chart {patient.chart_number}",
+                         f"born {show_date(patient.date_of_birth)}")
+                self.cell(0, 4, " | ".join(p for p in parts if p),
+                          new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 self.set_draw_color(*_GREY)
                 self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
                 self.ln(3)
@@ -277,7 +277,8 @@ class _Note:
         pdf.set_font(FONT, "B", 15)
         pdf.cell(0, 8, self.title, new_x=self.XPos.LMARGIN, new_y=self.YPos.NEXT)
         clinic = " | ".join(x for x in (chart.clinic.name, chart.clinic.address) if x)
-        self.paragraph(clinic, size=9.5)
+        if clinic:
+            self.paragraph(clinic, size=9.5)
         if chart.clinic.workstation:
             self.paragraph(f"Workstation: {chart.clinic.workstation}", size=8,
                            colour=_GREY)
@@ -344,14 +345,18 @@ class _Note:
         self.paragraph("; ".join(d for d in details if d), size=8.5, colour=_GREY)
         if version.note:
             self.paragraph(f"Note: {version.note}", size=8.5)
-        if version.ingredient_lines:
+        table = ingredient_table(self.chart, version)
+        if table.lines:
             self.table(
                 [("Ingredient", "Form", "Amount per session", "Final concentration"),
                  *((line.ingredient_name, line.form, show_amount(line.amount_per_session),
                     show_amount(line.final_concentration) or "not computed")
-                   for line in version.ingredient_lines)],
+                   for line in table.lines)],
                 (0.36, 0.2, 0.22, 0.22),
             )
+        else:
+            self.paragraph(f"Ingredient amounts could not be computed: {table.problem}.",
+                           size=8.5, colour=_RED)
         components = sorted(version.components, key=lambda c: c.position)
         if components:
             if self.pdf.will_page_break(20):
