@@ -1,0 +1,88 @@
+"""Copying the reference ingredient library into a new database.
+
+Runs inside the transaction that creates the database: the library's entries land
+in ``ingredient`` with one audit entry each (action ``ingredient.seed``, user
+``system``), so the audit trail accounts for every row from the very first one.
+Each row keeps the library's whole document of the entry in ``facts``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from db.audit.canonical import canonical_json
+from db.audit.chain import append_event
+from db.images import row_image
+from db.tables.formulary import IngredientRow
+from db.types import utcnow
+
+#: Document fields that have columns of their own (the rest goes into ``facts``).
+_COLUMNS = ("key", "name", "category", "synonyms", "notes", "sources")
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain JSON values (Decimals as exact strings, dataclasses as dicts)."""
+    return json.loads(canonical_json(value))
+
+
+def library_documents() -> list[dict[str, Any]]:
+    """Every entry of the reference library as its plain JSON document."""
+    from formulary.library import load_library
+
+    library = load_library()
+    return [library.document(entry.key) for entry in library.all()]
+
+
+def ingredient_row(document: Mapping[str, Any], now: datetime) -> IngredientRow:
+    """An ingredient row from one library document."""
+    doc = plain(dict(document))
+    return IngredientRow(
+        key=str(doc["key"]),
+        name=str(doc["name"]),
+        category=str(doc.get("category") or ""),
+        synonyms=[str(s) for s in doc.get("synonyms") or []],
+        notes=str(doc.get("notes") or ""),
+        sources=[str(s) for s in doc.get("sources") or []],
+        facts={k: v for k, v in doc.items() if k not in _COLUMNS},
+        origin="library",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def seed_library(
+    connection: sa.Connection,
+    db_id: str,
+    documents: Iterable[Mapping[str, Any]] | None = None,
+) -> int:
+    """Insert the library (or ``documents``) into ``ingredient``, audited; the count."""
+    items = library_documents() if documents is None else list(documents)
+    now = utcnow()
+    workstation = (socket.gethostname() or "unknown")[:200]
+    session = Session(bind=connection, autoflush=False)
+    for document in items:
+        row = ingredient_row(document, now)
+        session.add(row)
+        session.flush()
+        append_event(
+            session,
+            db_id=db_id,
+            user="system",
+            workstation=workstation,
+            action="ingredient.seed",
+            entity="ingredient",
+            entity_id=row.id,
+            before=None,
+            after=row_image(row),
+            reason="reference library copied into a new database",
+            now=now,
+        )
+    session.flush()
+    return len(items)
