@@ -88,11 +88,11 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
         )
         course = store.start_course(doctor, patient_id=patient.id, name="Induction",
                                     planned_sessions=6, interval_days=14,
-                                    start_date=(now - timedelta(days=60)).date())
+                                    start_date=(now - timedelta(days=14 * sessions)).date())
         for s in range(1, sessions + 1):
             draft = SessionDraft(
                 patient_id=patient.id, formulation_version_id=version.id,
-                performed_at=now - timedelta(days=60 - 14 * (s - 1)),
+                performed_at=now - timedelta(days=14 * (sessions - s) + 1),
                 course_id=course.id, session_number=s, technique=Technique.NAPPAGE,
                 needle_gauge=30, needle_length=Amount(Decimal(4), "mm"),
                 depth=Amount(Decimal("1.5"), "mm"), total_volume=ml("2"),
@@ -113,7 +113,8 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
                                    "late entry", PASSWORD)
         for k in range(3):
             store.record_outcome(
-                doctor, patient_id=patient.id, measured_at=now - timedelta(days=61 - 28 * k),
+                doctor, patient_id=patient.id,
+                measured_at=now - timedelta(days=14 * sessions + 1 - 14 * k),
                 density=Amount(Decimal(130 + 6 * k), "hairs/cm2"),
                 shaft_diameter=Amount(Decimal("55") + k, "micrometre"),
                 zone=ScalpZone.VERTEX, scale_grade="III",
