@@ -21,7 +21,13 @@ from sqlmodel import Session, SQLModel
 from db.audit.chain import PG_APPEND_LOCK_KEY, AuditInputError, append_event
 from db.database import Database
 from db.engine import READ_ONLY, is_busy_error
-from db.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from db.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from db.images import row_image, table_name
 from db.tables.people import UserRow
 from db.types import utcnow
@@ -201,7 +207,7 @@ class StoreBase:
             except sa.exc.OperationalError as exc:
                 session.close()
                 if not is_busy_error(exc):
-                    raise
+                    raise _unavailable(exc) from exc
                 if attempt == BEGIN_ATTEMPTS - 1:
                     raise Conflict(
                         "the database stayed busy with another workstation's change; try again"
@@ -234,6 +240,9 @@ class StoreBase:
             raise Conflict(
                 f"could not {what}: it conflicts with a record saved meanwhile; reload and retry"
             ) from exc
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            raise _unavailable(exc) from exc
         except BaseException:
             session.rollback()
             raise
@@ -247,9 +256,19 @@ class StoreBase:
         session = Session(self._reader, expire_on_commit=False, autoflush=False)
         try:
             yield session
+        except sa.exc.OperationalError as exc:
+            raise _unavailable(exc) from exc
         finally:
             session.rollback()
             session.close()
+
+
+def _unavailable(exc: sa.exc.OperationalError) -> DatabaseUnavailable:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return DatabaseUnavailable(
+        f"the database did not answer ({reason}); nothing was saved, check the connection "
+        "and try again"
+    )
 
 
 def _check_still_allowed(
