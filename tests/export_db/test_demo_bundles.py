@@ -8,6 +8,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from db.database import open_database
+from db.demo import build_demo
+from db.demo_data import USERS
 from db.exports import export_all
 from db.store import Store
 from tui.export_files import to_folder
@@ -15,15 +17,11 @@ from tui.export_files import to_folder
 
 @pytest.mark.slow
 def test_every_demo_patient_bundle_validates(tmp_path: Path) -> None:
-    # The demo clinic comes with the operations commands (db/demo.py).
-    demo = pytest.importorskip("db.demo", reason="the demo clinic is not on this branch yet")
-    users = pytest.importorskip("db.demo_data").USERS
-    build_demo = demo.build_demo
     database = open_database(tmp_path / "demo.db")
     try:
         report = build_demo(database)
         store = Store(database, workstation="test-ws")
-        admin = store.authenticate(users[0].username, users[0].password)
+        admin = store.authenticate(USERS[0].username, USERS[0].password)
         results = list(export_all(store, admin, "fhir", to_folder(tmp_path / "out")))
     finally:
         database.dispose()

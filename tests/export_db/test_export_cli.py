@@ -13,11 +13,6 @@ from fhir.resources.R4B.bundle import Bundle
 
 from tests.export_db.clinic import PASSWORD, Clinic
 
-# The export commands join the `formulary export` group and its sign-in helpers, which
-# come with the operations commands (tui/cli/export_group.py, tui/cli/login.py).
-pytest.importorskip("tui.cli.login", reason="the export command group is not on this branch yet")
-pytest.importorskip("tui.cli.export_group", reason="the export command group is not here yet")
-
 pytestmark = pytest.mark.storage
 
 

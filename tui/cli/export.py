@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.export_group import export_app
 from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
@@ -134,7 +133,6 @@ def _report(results: Sequence[ExportResult], paths: Sequence[Path], as_json: boo
         typer.echo(f"checkpoint: {results[0].checkpoint.line}")
 
 
-@export_app.command("chart")
 def export_chart_command(
     ctx: typer.Context,
     chart_number: Annotated[str, typer.Argument(help="The patient's chart number.")],
@@ -164,7 +162,6 @@ def export_chart_command(
     )
 
 
-@export_app.command("session")
 def export_session_command(
     ctx: typer.Context,
     session_id: Annotated[int, typer.Argument(help="The session's number (its id).")],
@@ -195,7 +192,6 @@ def export_session_command(
     )
 
 
-@export_app.command("all")
 def export_all_command(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")],
@@ -284,3 +280,10 @@ def export_all_command(
     if first is not None and last is not None:
         typer.echo(f"audited as entries {first.audit_seq}..{last.audit_seq}")
         typer.echo(f"last checkpoint: {last.checkpoint.line}")
+
+
+def register(group: typer.Typer) -> None:
+    """Add ``chart``, ``session`` and ``all`` to the ``formulary export`` group."""
+    group.command("chart")(export_chart_command)
+    group.command("session")(export_session_command)
+    group.command("all")(export_all_command)
