@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit, backup, calc, export_group, lots, session, transfer, user
+from tui.cli import audit, backup, calc, export, export_group, lots, session, transfer, user
 from tui.cli import init as init_command
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.command("init")(init_command.init)
 app.add_typer(user.user_app, name="user")
 app.add_typer(lots.lots_app, name="lots")
 app.add_typer(export_group.export_app, name="export")
+export.register(export_group.export_app)  # export chart|session|all
 app.command("import")(transfer.import_file)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
