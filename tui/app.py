@@ -18,6 +18,7 @@ from tui.commands import FormularyCommands
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
+from tui.styles import STYLES
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -27,7 +28,7 @@ class FormularyApp(App[None]):
     """Formulary at the treatment-room workstation."""
 
     TITLE = "Formulary"
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = STYLES / "app.tcss"
     COMMANDS = App.COMMANDS | {FormularyCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),

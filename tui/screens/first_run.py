@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from tui.screens.base import AppScreen
+from tui.styles import STYLES
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -21,7 +22,7 @@ MIN_PASSWORD = 10
 class FirstRunScreen(AppScreen):
     """Asks for the administrator's username, name and password (twice)."""
 
-    CSS_PATH = "../styles/sign_in.tcss"
+    CSS_PATH = STYLES / "sign_in.tcss"
     AUTO_FOCUS = "#new-username"
 
     class Created(Message):

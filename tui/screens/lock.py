@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from tui.screens.base import AppScreen
+from tui.styles import STYLES
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 class LockScreen(AppScreen):
     """An opaque screen over the workday; the screens below keep what was typed."""
 
-    CSS_PATH = "../styles/sign_in.tcss"
+    CSS_PATH = STYLES / "sign_in.tcss"
     AUTO_FOCUS = "#unlock-password"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign_out"),

@@ -12,6 +12,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from tui.messages import StoreOpened
 from tui.screens.base import AppScreen
+from tui.styles import STYLES
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 class SignInScreen(AppScreen):
     """The first thing on screen, and where sign-out returns to."""
 
-    CSS_PATH = "../styles/sign_in.tcss"
+    CSS_PATH = STYLES / "sign_in.tcss"
     AUTO_FOCUS = "#username"
 
     class Accepted(Message):
