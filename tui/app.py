@@ -123,6 +123,54 @@ class FormularyApp(App[None]):
             self.pop_screen()
         self.switch_screen(SignInScreen(ready=True))
 
+    # -- moving around ----------------------------------------------------------------
+
+    def open_patient(self, patient_id: int) -> None:
+        """Open the chart of ``patient_id`` on top of the current screen."""
+        from tui.screens.patient import PatientScreen
+
+        if self.user is not None:
+            self.push_screen(PatientScreen(patient_id))
+
+    def edit_patient(self, patient_id: int) -> None:
+        """Open the patient form on ``patient_id`` (the form loads it through the Store)."""
+        from tui.screens.patient import PatientScreen
+
+        if self.user is not None:
+            PatientScreen.edit(self, patient_id)
+
+    def command_available(self, action: str) -> bool:
+        """True when ``action`` applies on the current screen (or everywhere)."""
+        return hasattr(self.screen, f"action_{action}") or action in _APP_COMMANDS
+
+    def run_command(self, action: str) -> None:
+        """Run a palette command: the current screen's action first, else the app's."""
+        handler = getattr(self.screen, f"action_{action}", None)
+        if handler is not None and action not in _APP_COMMANDS:
+            handler()
+            return
+        if action == "lock":
+            self.action_lock()
+        elif action == "sign_out":
+            self.sign_out()
+        elif action == "patients":
+            from tui.screens.patients import PatientsScreen
+
+            while len(self.screen_stack) > 2 and not isinstance(self.screen, PatientsScreen):
+                self.pop_screen()
+        elif action in {"formulary", "audit", "verify_audit"}:
+            self._push_area(action)
+
+    def _push_area(self, action: str) -> None:
+        if action == "formulary":
+            from tui.screens.formulary import FormularyScreen
+
+            self.push_screen(FormularyScreen())
+        else:
+            from tui.screens.audit import AuditScreen
+
+            self.push_screen(AuditScreen(verify_now=action == "verify_audit"))
+
     # -- idle lock ------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
@@ -165,6 +213,10 @@ class FormularyApp(App[None]):
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+#: Commands the app runs itself, whatever screen is showing.
+_APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})
 
 
 def _plain_reason(exc: BaseException) -> str:
