@@ -6,6 +6,8 @@ This module only wires them together; nothing here touches the database directly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,6 +44,7 @@ class FormularyApp(App[None]):
         *,
         store: Any = None,
         settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.db = db
@@ -49,6 +52,15 @@ class FormularyApp(App[None]):
         self.settings = settings if settings is not None else load_settings()
         self.user: Practitioner | None = None
         self.idle = IdleWatch(self.settings.idle_lock_seconds)
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The current time, aware (a fixed clock in tests and screenshots)."""
+        return self._clock() if self._clock is not None else datetime.now().astimezone()
+
+    def today(self) -> date:
+        """Today's date at the workstation."""
+        return self.now().date()
 
     # -- start-up -------------------------------------------------------------------
 
@@ -73,9 +85,10 @@ class FormularyApp(App[None]):
         # The database layer is imported here, off the path to the first frame.
         try:
             if self.store is None:
-                from db.store import open_store
+                from db.database import open_database
+                from db.store import Store
 
-                self.store = open_store(self.db)
+                self.store = Store(open_database(self.db))
             has_users = self.store.has_users()
         except Exception as exc:  # shown as a notification, never a traceback
             self.post_message(StoreFailed(_plain_reason(exc)))

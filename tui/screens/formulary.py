@@ -141,7 +141,7 @@ class FormularyScreen(AppScreen):
 
     def _show_lots(self, lots: Sequence[Lot]) -> None:
         theme = self.app.current_theme
-        today = date.today()
+        today = self.formulary.today()
         table = self.query_one("#lots", DataTable)
         keep = table.cursor_row
         table.clear()

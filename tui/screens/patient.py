@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -143,7 +142,7 @@ class PatientScreen(AppScreen):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         chart = self.chart = message.chart
-        today = date.today()
+        today = self.formulary.today()
         patient = chart.patient
         self.query_one(PatientHeader).show(patient, today)
         self.sub_title = f"{patient.display_name} · {patient.chart_number}"

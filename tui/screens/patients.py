@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import ClassVar
 
 from textual import on, work
@@ -14,12 +13,15 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from formulary.records import PatientSummary
+from formulary.schedule import summarize
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
 LIST_LIMIT = 200
+#: Rows whose course progress is read (about a screenful and a half).
+PROGRESS_ROWS = 60
 
 
 class PatientsScreen(AppScreen):
@@ -38,6 +40,14 @@ class PatientsScreen(AppScreen):
 
     class Found(Message):
         """The search for ``query`` returned ``summaries``."""
+
+        def __init__(self, query: str, summaries: Sequence[PatientSummary]) -> None:
+            self.query = query
+            self.summaries = summaries
+            super().__init__()
+
+    class Progress(Message):
+        """Course progress of the patients found for ``query``."""
 
         def __init__(self, query: str, summaries: Sequence[PatientSummary]) -> None:
             self.query = query
@@ -85,18 +95,41 @@ class PatientsScreen(AppScreen):
         except Exception as exc:
             self.post_message(self.Failed(str(exc) or type(exc).__name__))
             return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Found(query, found))
+        worker = get_current_worker()
+        if worker.is_cancelled:
+            return
+        self.post_message(self.Found(query, [PatientSummary(p) for p in found]))
+        # Course progress of the rows on screen, filled in after the names are shown
+        # so that typing is never held up by it.
+        summaries: list[PatientSummary] = []
+        for patient in found[:PROGRESS_ROWS]:
+            if worker.is_cancelled:
+                return
+            try:
+                courses = self.store.list_courses(self.user, patient.id)
+                sessions = self.store.list_sessions(self.user, patient.id) if courses else []
+            except Exception as exc:
+                # The names stay usable; this row's progress stays blank.
+                self.log.warning(f"course progress of patient {patient.id}: {exc}")
+                continue
+            summaries.append(summarize(patient, courses, sessions))
+        if not worker.is_cancelled:
+            self.post_message(self.Progress(query, summaries))
 
     @on(Found)
     def _found(self, message: Found) -> None:
         if message.query != self.query_one("#patient-search", Input).value:
             return  # an older answer overtaken by further typing
-        self.query_one(PatientList).show(message.summaries, date.today())
+        self.query_one(PatientList).show(message.summaries, self.formulary.today())
         count = len(message.summaries)
         more = " (first 200; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
         self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        if message.query == self.query_one("#patient-search", Input).value:
+            self.query_one(PatientList).show_progress(message.summaries, self.formulary.today())
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:

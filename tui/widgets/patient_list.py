@@ -61,22 +61,39 @@ class PatientList(DataTable[Text | str]):
         self._ids = []
         for summary in summaries:
             patient = summary.patient
-            due: Text | str = ""
-            if summary.next_due is not None:
-                overdue = is_overdue(summary, today)
-                due = Text(
-                    summary.next_due.isoformat() + (" overdue" if overdue else ""),
-                    style=f"bold {warning}" if overdue else "",
-                )
             self.add_row(
                 Text(patient.chart_number),
                 Text(patient.display_name),
                 patient.date_of_birth.isoformat(),
-                course_progress(summary),
-                due,
+                *self._progress_cells(summary, today, warning),
                 key=str(patient.id),
             )
             self._ids.append(patient.id)
+
+    def show_progress(self, summaries: Sequence[PatientSummary], today: date) -> None:
+        """Fill in the course and next-due cells of rows already shown."""
+        warning = self.app.current_theme.warning or "yellow"
+        shown = set(self._ids)
+        for summary in summaries:
+            if summary.patient.id not in shown:
+                continue
+            course, due = self._progress_cells(summary, today, warning)
+            key = str(summary.patient.id)
+            self.update_cell(key, "Course", course)
+            self.update_cell(key, "Next due", due)
+
+    @staticmethod
+    def _progress_cells(
+        summary: PatientSummary, today: date, warning: str
+    ) -> tuple[str, Text | str]:
+        due: Text | str = ""
+        if summary.next_due is not None:
+            overdue = is_overdue(summary, today)
+            due = Text(
+                summary.next_due.isoformat() + (" overdue" if overdue else ""),
+                style=f"bold {warning}" if overdue else "",
+            )
+        return course_progress(summary), due
 
     @property
     def patient_ids(self) -> list[int]:
