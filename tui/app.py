@@ -78,7 +78,7 @@ class FormularyApp(App[None]):
 
         self.push_screen(SignInScreen())
         self._open_store()
-        self.set_interval(min(5.0, max(0.05, self.idle.limit_seconds / 4)), self._check_idle)
+        self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
@@ -227,6 +227,9 @@ class FormularyApp(App[None]):
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+
+#: How often the idle time is compared with the limit.
+IDLE_CHECK_SECONDS = 0.5
 
 #: Commands the app runs itself, whatever screen is showing.
 _APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})
