@@ -120,7 +120,9 @@ class PatientsScreen(AppScreen):
     def _found(self, message: Found) -> None:
         if message.query != self.query_one("#patient-search", Input).value:
             return  # an older answer overtaken by further typing
-        self.query_one(PatientList).show(message.summaries, self.formulary.today())
+        self.query_one(PatientList).show(
+            message.summaries, self.formulary.today(), with_progress=False
+        )
         count = len(message.summaries)
         more = " (first 200; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"

@@ -54,8 +54,13 @@ class PatientList(DataTable[Text | str]):
         for label in COLUMNS:
             self.add_column(label, key=label)
 
-    def show(self, summaries: Sequence[PatientSummary], today: date) -> None:
-        """Replace the rows with ``summaries`` (already ordered and limited)."""
+    def show(
+        self, summaries: Sequence[PatientSummary], today: date, *, with_progress: bool = True
+    ) -> None:
+        """Replace the rows with ``summaries`` (already ordered and limited).
+
+        Without progress the course cells stay blank until :meth:`show_progress`.
+        """
         warning = self.app.current_theme.warning or "yellow"
         self.clear()
         self._ids = []
@@ -65,7 +70,7 @@ class PatientList(DataTable[Text | str]):
                 Text(patient.chart_number),
                 Text(patient.display_name),
                 patient.date_of_birth.isoformat(),
-                *self._progress_cells(summary, today, warning),
+                *(self._progress_cells(summary, today, warning) if with_progress else ("", "")),
                 key=str(patient.id),
             )
             self._ids.append(patient.id)
@@ -79,8 +84,8 @@ class PatientList(DataTable[Text | str]):
                 continue
             course, due = self._progress_cells(summary, today, warning)
             key = str(summary.patient.id)
-            self.update_cell(key, "Course", course)
-            self.update_cell(key, "Next due", due)
+            self.update_cell(key, "Course", course, update_width=True)
+            self.update_cell(key, "Next due", due, update_width=True)
 
     @staticmethod
     def _progress_cells(
