@@ -1,0 +1,83 @@
+"""The registry: built lazily from the project's file, shared, and kept off import paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from formulary.units import Amount, IncompatibleUnitsError, convert
+from formulary.units import registry as reg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_importing_the_package_does_not_import_pint() -> None:
+    code = (
+        "import sys, formulary.units as u\n"
+        "u.format_amount(u.parse_quantity('0.5 mL'))\n"
+        "assert 'pint' not in sys.modules, 'pint imported'\n"
+        "u.convert(u.parse_quantity('1 g'), 'mg')\n"
+        "assert 'pint' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_registry_is_one_shared_instance() -> None:
+    assert reg.get_registry() is reg.get_registry()
+    assert reg.is_loaded()
+
+
+def test_registry_holds_only_the_project_units() -> None:
+    registry = reg.get_registry()
+    assert "mcg" in registry
+    assert "furlong" not in registry  # Pint's default list is not loaded
+
+
+def test_registry_is_exact_decimal() -> None:
+    assert reg.scale_factor("mcg", "mg") == Decimal("0.001")
+    assert reg.scale_factor("% w/v", "mg/mL") == Decimal(10)
+    assert reg.scale_factor("U-100 marks", "mL") == Decimal("0.01")
+
+
+def test_registry_keeps_iu_and_product_units_apart() -> None:
+    with pytest.raises(IncompatibleUnitsError):
+        reg.scale_factor("IU", "mg")
+    with pytest.raises(IncompatibleUnitsError):
+        reg.scale_factor("units", "IU")
+    with pytest.raises(IncompatibleUnitsError):
+        reg.scale_factor("% w/w", "% v/v")
+
+
+def test_cache_folder_can_be_disabled_or_moved(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(reg.CACHE_ENV, "off")
+    assert reg.cache_folder() is None
+    monkeypatch.setenv(reg.CACHE_ENV, str(tmp_path))
+    assert reg.cache_folder() == tmp_path
+
+
+def test_cached_build_gives_the_same_factors(tmp_path: Path) -> None:
+    first = reg.build_registry(tmp_path)
+    assert any(tmp_path.iterdir()), "Pint wrote its cache"
+    second = reg.build_registry(tmp_path)
+    for registry in (first, second):
+        q = registry.Quantity(Decimal(1), registry.parse_units("percent_wv"))
+        assert q.to(registry.parse_units("milligram / millilitre")).magnitude == Decimal(10)
+
+
+def test_unwritable_cache_falls_back(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert "mcg" in reg.build_registry(blocker / "pint")
+
+
+def test_conversion_uses_the_registry() -> None:
+    assert convert(Amount(Decimal("0.5"), "% w/v"), "mg/mL") == Amount(Decimal(5), "mg/mL")
