@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from formulary.records import FormulationVersion, PatientChart
+from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
 from formulary.units import format_amount
 from tui.screens.base import AppScreen
@@ -236,6 +236,12 @@ class PatientScreen(AppScreen):
                 title="No formulation",
                 severity="warning",
             )
+            return
+        drafts = [s for s in self.chart.sessions if s.status is SessionStatus.DRAFT]
+        if drafts:
+            draft = max(drafts, key=lambda s: (s.performed_at, s.id))
+            self.notify("This patient has a draft session: resuming it.", title="Draft")
+            self.app.push_screen(SessionScreen(self.patient_id, session_id=draft.id))
             return
         self.app.push_screen(SessionScreen(self.patient_id))
 
