@@ -115,6 +115,8 @@ class SessionScreen(AppScreen):
         with VerticalScroll(id="session-body"):
             yield Static("", id="session-title", classes="section-title")
             yield Static("", id="session-status")
+            yield Static("", id="session-signature")
+            yield Static("", id="session-addenda")
             yield Static("Components and lots", classes="section-title")
             yield VerticalScroll(id="session-lots")
             yield Static("Scalp zones (volume injected per zone)", classes="section-title")
@@ -145,8 +147,6 @@ class SessionScreen(AppScreen):
             )
             yield FieldRow("Post-care given", Input(id="s-postcare"), id="row-postcare")
             yield FieldRow("Notes", Input(id="s-notes"), id="row-notes")
-            yield Static("", id="session-signature")
-            yield Static("", id="session-addenda")
             with Horizontal(id="session-buttons"):
                 yield Button("Save draft (ctrl+s)", id="save-draft")
                 yield Button("Review and sign (ctrl+g)", id="sign", variant="primary")
