@@ -371,3 +371,12 @@ def _iu_basis(substance: Substance, hint: str | None) -> IUBasis:
     raise AmbiguousFormError(
         f"International Units of {substance.name} depend on the form: name one of {forms} (--form)"
     )
+
+
+def names_form(substance: Substance, name: str) -> bool:
+    """Whether ``name`` is the substance's own form, one of its bases or an IU form."""
+    try:
+        _resolve_form(substance, name)
+    except MissingFactError:
+        return False
+    return True

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
+from tui.cli import audit
+from tui.cli import calc
 
 app = typer.Typer(
     name="formulary",
@@ -22,6 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Sub-command groups are registered below, one line each.
+app.add_typer(audit.app, name="audit")
+app.add_typer(calc.app, name="calc")
 
 
 def _version(value: bool) -> None:
