@@ -7,15 +7,17 @@ prepared, and what a formulation comes to before it has a final volume.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from formulary.records import Lot, LotStatus, ScalpZone
-from formulary.units import convert, format_amount
+from formulary.mixing import Addition, Draw, Mix, MixingError, Strength, mix
+from formulary.records import Component, Lot, LotStatus, Product, ScalpZone
+from formulary.units import UnitsError, convert, format_amount
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL, VOLUME
+from formulary.units.substance import Substance
 
 
 def lot_refusal(lot: Lot, on: date) -> str | None:
@@ -86,3 +88,71 @@ def check_zones(zones: Mapping[ScalpZone, Amount], prepared: Amount | None) -> Z
             "not injected (record why in the notes).",
         )
     return ZoneCheck(total, True, f"Total {shown} = the {format_amount(prepared)} prepared.")
+
+
+@dataclass(frozen=True, slots=True)
+class MixPreview:
+    """A formulation worked out as typed: the mix, or what stops it, per component."""
+
+    mix: Mix | None
+    final_volume: Amount | None
+    problems: dict[int, str]  # component position -> message
+    general: str = ""  # a problem of the whole (e.g. nothing to mix)
+
+
+def _part(component: Component, products: Mapping[int, Product]) -> Draw | Addition:
+    if component.product_id is not None:
+        product = products.get(component.product_id)
+        if product is None:
+            raise ValueError(f"product {component.product_id} is not in the formulary")
+        return Draw(
+            volume=component.amount,
+            strengths=tuple(Strength(s.ingredient_id, s.strength) for s in product.ingredients),
+            label=component.name,
+        )
+    if component.ingredient_id is None:
+        raise ValueError(f"{component.name} is neither a stock product nor an ingredient")
+    return Addition(component.ingredient_id, component.amount, label=component.name)
+
+
+def preview_mix(
+    components: Sequence[Component],
+    products: Mapping[int, Product],
+    final_volume: Amount | None,
+    substances: Mapping[Hashable, Substance] | None = None,
+) -> MixPreview:
+    """Work out each ingredient's amount per session and final concentration.
+
+    Without a final volume the mix is made up to the volume drawn (no diluent). A
+    problem is reported beside the component that causes it, never raised.
+    """
+    if not components:
+        return MixPreview(None, final_volume, {}, "Add a component to see the mix.")
+    problems: dict[int, str] = {}
+    parts: list[Draw | Addition] = []
+    for component in components:
+        try:
+            parts.append(_part(component, products))
+        except ValueError as exc:
+            problems[component.position] = str(exc)
+    if problems:
+        return MixPreview(None, final_volume, problems)
+    final = final_volume
+    if final is None:
+        drawn = [p.volume for p in parts if isinstance(p, Draw)]
+        if not drawn:
+            return MixPreview(None, None, {}, "Give the final volume the mix is made up to.")
+        try:
+            final = total_volume(drawn)
+        except (ValueError, UnitsError) as exc:
+            return MixPreview(None, None, {}, str(exc))
+    try:
+        return MixPreview(mix(parts, final, substances), final, {})
+    except (MixingError, UnitsError) as whole:
+        # Find the component that cannot be mixed by trying each one alone.
+        for component, part in zip(components, parts, strict=True):
+            try:
+                mix([part], final if isinstance(part, Addition) else part.volume, substances)
+            except (MixingError, UnitsError) as exc:
+                problems[component.position] = str(exc)
+        return MixPreview(None, final, problems, "" if problems else str(whole))

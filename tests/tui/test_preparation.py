@@ -8,8 +8,14 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formulary.preparation import check_zones, lot_refusal, propose_lot, total_volume
-from formulary.records import Lot, LotStatus, ScalpZone
+from formulary.preparation import (
+    check_zones,
+    lot_refusal,
+    preview_mix,
+    propose_lot,
+    total_volume,
+)
+from formulary.records import Component, IngredientStrength, Lot, LotStatus, Product, ScalpZone
 from formulary.units.amount import Amount
 
 DAY = date(2026, 11, 2)
@@ -61,3 +67,39 @@ def test_u100_marks_count_as_volume() -> None:
 @given(st.lists(st.decimals(min_value="0.01", max_value="10", places=2), max_size=7))
 def test_total_is_the_exact_sum(values: list[Decimal]) -> None:
     assert total_volume([ml(str(v)) for v in values]).value == sum(values, Decimal(0))
+
+
+def _product(pid: int, ingredient_id: int, strength: Amount) -> Product:
+    return Product(
+        pid, f"P{pid}", "", ml("2"),
+        (IngredientStrength(ingredient_id, f"ingredient {ingredient_id}", strength),),
+    )
+
+
+def test_preview_works_out_amounts_and_concentrations() -> None:
+    products = {1: _product(1, 10, Amount(Decimal(5), "mg/mL")),
+                2: _product(2, 20, Amount(Decimal(1), "% w/v"))}
+    components = [
+        Component(1, 1, "Biotin", ml("1"), product_id=1),
+        Component(2, 2, "HA", ml("1"), product_id=2),
+        Component(3, 3, "Extra biotin", Amount(Decimal(500), "mcg"), ingredient_id=10),
+    ]
+    preview = preview_mix(components, products, None)
+    assert preview.mix is not None and preview.final_volume == ml("2")
+    biotin = preview.mix.line(10)
+    assert biotin.amount == Amount(Decimal("5.5"), "mg")
+    assert biotin.final_concentration == Amount(Decimal("2.75"), "mg/mL")
+    assert preview.mix.line(20).amount == Amount(Decimal(10), "mg")
+
+
+def test_preview_puts_the_problem_beside_the_component() -> None:
+    products = {1: _product(1, 10, Amount(Decimal(5), "mg/mL"))}
+    components = [
+        Component(1, 1, "Biotin", ml("1"), product_id=1),
+        Component(2, 2, "Odd", Amount(Decimal(5), "mg/mL"), ingredient_id=11),
+    ]
+    preview = preview_mix(components, products, ml("3"))
+    assert preview.mix is None and 2 in preview.problems and 1 not in preview.problems
+    too_much = preview_mix(components[:1], products, ml("0.5"))
+    assert too_much.mix is None and "more than the final volume" in too_much.general
+    assert preview_mix([], products, None).general.startswith("Add a component")

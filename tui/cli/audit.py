@@ -146,11 +146,16 @@ def checkpoint_command(
         typer.echo(
             json.dumps(
                 {
-                    "db_id": cp.db_id, "seq": cp.seq, "head_hash": cp.head_hash,
-                    "at": cp.line.split(" at=")[1].split(" ")[0], "key_id": cp.key_id,
-                    "signature": cp.signature, "line": cp.line,
+                    "db_id": cp.db_id,
+                    "seq": cp.seq,
+                    "head_hash": cp.head_hash,
+                    "at": cp.line.split(" at=")[1].split(" ")[0],
+                    "key_id": cp.key_id,
+                    "signature": cp.signature,
+                    "line": cp.line,
                 },
-                indent=2, sort_keys=True,
+                indent=2,
+                sort_keys=True,
             )
         )
     else:

@@ -13,8 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit
-from tui.cli import calc
+from tui.cli import audit, calc
 
 app = typer.Typer(
     name="formulary",

@@ -42,7 +42,6 @@ class PatientScreen(AppScreen):
         Binding("ctrl+n", "new_session", "New session", id="patient.new_session"),
         Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
-        Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
     ]
 
@@ -261,13 +260,6 @@ class PatientScreen(AppScreen):
     def action_edit_patient(self) -> None:
         """Edit the chart header fields."""
         self.formulary.edit_patient(self.patient_id)
-
-    def action_export_chart(self) -> None:
-        """Export this chart (PDF, CSV and FHIR)."""
-        from tui.screens.export import ExportScreen
-
-        if self.chart is not None:
-            self.app.push_screen(ExportScreen(self.patient_id, self.chart.patient.chart_number))
 
     def action_add_outcome(self) -> None:
         """Record a measurement (density, shaft diameter, grade)."""
