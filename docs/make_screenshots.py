@@ -72,7 +72,7 @@ async def _audit(pilot: Pilot[None], app: FormularyApp) -> None:
     await sign_in(pilot, ADMIN[0], ADMIN[2])
     await pilot.press("f6")
     await settle(pilot)
-    await pilot.press("ctrl+v")
+    await pilot.press("f8")
     await settle(pilot, rounds=5)
 
 

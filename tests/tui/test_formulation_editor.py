@@ -72,7 +72,7 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
         # Compare v1 with v2 side by side.
         versions = screen.query_one("#editor-versions", DataTable)
         versions.focus()
-        await pilot.press("down", "ctrl+k")
+        await pilot.press("down", "f8")
         await pilot.pause()
         assert isinstance(app.screen, CompareVersionsScreen)
         assert app.screen.left.version == 1 and app.screen.right.version == 2

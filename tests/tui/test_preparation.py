@@ -71,14 +71,19 @@ def test_total_is_the_exact_sum(values: list[Decimal]) -> None:
 
 def _product(pid: int, ingredient_id: int, strength: Amount) -> Product:
     return Product(
-        pid, f"P{pid}", "", ml("2"),
+        pid,
+        f"P{pid}",
+        "",
+        ml("2"),
         (IngredientStrength(ingredient_id, f"ingredient {ingredient_id}", strength),),
     )
 
 
 def test_preview_works_out_amounts_and_concentrations() -> None:
-    products = {1: _product(1, 10, Amount(Decimal(5), "mg/mL")),
-                2: _product(2, 20, Amount(Decimal(1), "% w/v"))}
+    products = {
+        1: _product(1, 10, Amount(Decimal(5), "mg/mL")),
+        2: _product(2, 20, Amount(Decimal(1), "% w/v")),
+    }
     components = [
         Component(1, 1, "Biotin", ml("1"), product_id=1),
         Component(2, 2, "HA", ml("1"), product_id=2),

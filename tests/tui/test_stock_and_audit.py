@@ -56,7 +56,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         table.focus()
         row = [str(table.get_row_at(i)[1]) for i in range(table.row_count)].index("BT-2412")
         table.move_cursor(row=row)
-        await pilot.press("ctrl+q")
+        await pilot.press("f7")
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
@@ -70,7 +70,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
 
         # Who received it: the two signed sessions of DUBOIS.
         table.move_cursor(row=row)
-        await pilot.press("ctrl+w")
+        await pilot.press("f3")
         await settle(pilot)
         assert isinstance(app.screen, RecallScreen)
         text = screen_text(pilot)
@@ -103,7 +103,7 @@ async def test_audit_filters_before_after_and_verify(demo: Demo, make_app):
             screen.query_one("#audit-note").render()
         )
         screen.query_one("#filter-from", Input).value = ""
-        await pilot.press("ctrl+v")
+        await pilot.press("f8")
         await settle(pilot, rounds=5)
         result = str(screen.query_one("#verify-result", Static).render())
         assert "audit chain intact" in result

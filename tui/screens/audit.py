@@ -48,7 +48,7 @@ class AuditScreen(AppScreen):
     CSS_PATH = STYLES / "audit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="audit.back"),
-        Binding("ctrl+v", "verify_audit", "Verify chain", id="audit.verify"),
+        Binding("f8", "verify_audit", "Verify chain", id="audit.verify"),
         Binding("ctrl+f", "focus_filters", "Filter", id="audit.filter"),
     ]
 
@@ -107,7 +107,7 @@ class AuditScreen(AppScreen):
                 yield Static("", id="audit-after")
         with Horizontal(id="audit-verify"):
             yield ProgressBar(id="verify-progress", show_eta=False)
-            yield Static("Verify the chain: ctrl+v", id="verify-result")
+            yield Static("Verify the chain: f8", id="verify-result")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -57,7 +57,7 @@ class FormulationEditorScreen(AppScreen):
         Binding("ctrl+s", "save", "Save", id="formulation.save", priority=True),
         Binding("ctrl+o", "add_component", "Add component", id="formulation.add"),
         Binding("delete", "remove_component", "Remove", id="formulation.remove"),
-        Binding("ctrl+k", "compare", "Compare versions", id="formulation.compare"),
+        Binding("f8", "compare", "Compare versions", id="formulation.compare"),
     ]
 
     class Loaded(Message):
@@ -111,7 +111,7 @@ class FormulationEditorScreen(AppScreen):
             yield DataTable(id="editor-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="editor-total")
             yield Static(
-                "Versions (select one, ctrl+k compares it with this one)", classes="section-title"
+                "Versions (select one, f8 compares it with another)", classes="section-title"
             )
             yield DataTable(id="editor-versions", cursor_type="row")
         yield Footer()

@@ -32,7 +32,7 @@ class PatientsScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_search", "Search", id="patients.search"),
         Binding("ctrl+n", "new_patient", "New patient", id="patients.new"),
-        Binding("ctrl+e", "edit_patient", "Edit", id="patients.edit"),
+        Binding("f4", "edit_patient", "Edit", id="patients.edit"),
         Binding("f5", "formulary", "Formulary", id="patients.formulary"),
         Binding("f6", "audit", "Audit", id="patients.audit"),
         Binding("down", "focus_list", "List", show=False, id="patients.to_list"),
