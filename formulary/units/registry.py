@@ -14,10 +14,7 @@ Set ``FORMULARY_UNITS_CACHE=off`` to build from Pint every time.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
 import threading
 from decimal import Decimal, localcontext
 from functools import lru_cache
@@ -82,6 +79,8 @@ def is_loaded() -> bool:
 
 def table_key() -> str:
     """Fingerprint of everything the unit table is derived from (file + catalog)."""
+    import hashlib  # here, not at import: keeps `import formulary.units` light
+
     digest = hashlib.sha256(DEFINITIONS.read_bytes())
     for spec in UNITS:
         digest.update(f"\n{spec.canonical}={spec.pint}".encode())
@@ -108,6 +107,8 @@ def table_from_registry() -> dict[str, tuple[str, Decimal]]:
 
 
 def _read_table(path: Path) -> dict[str, tuple[str, Decimal]] | None:
+    import json
+
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         table = {unit: (str(dims), Decimal(str(factor))) for unit, (dims, factor) in raw.items()}
@@ -120,6 +121,9 @@ def _read_table(path: Path) -> dict[str, tuple[str, Decimal]] | None:
 
 
 def _write_table(path: Path, table: dict[str, tuple[str, Decimal]]) -> None:
+    import json
+    import tempfile
+
     payload = {unit: [dims, str(factor)] for unit, (dims, factor) in table.items()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
 from db.audit.canonical import canonical_json
-from db.audit.chain import GENESIS_HASH, compute_hash, entry_of
+from db.audit.verify import verify_chain
 from db.database import Database
 from db.images import row_image
 from db.store import (
@@ -27,6 +27,7 @@ from db.store import (
 from db.tables.audit import AuditEvent
 from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
@@ -35,6 +36,7 @@ from formulary.units.amount import Amount
 
 #: Every table whose rows the Store writes (and the audit trail must account for).
 AUDITED: tuple[type[SQLModel], ...] = (
+    InstallationRow,
     UserRow,
     PatientRow,
     IngredientRow,
@@ -62,19 +64,10 @@ def events(database: Database) -> list[AuditEvent]:
 
 
 def chain_problems(database: Database) -> list[str]:
-    """Recompute the hash chain; the problems found (empty when intact)."""
-    problems = []
-    prev = GENESIS_HASH
-    for expected_seq, event in enumerate(events(database), start=1):
-        if event.seq != expected_seq:
-            problems.append(f"seq {event.seq}: expected {expected_seq}")
-        if event.prev_hash != prev:
-            problems.append(f"seq {event.seq}: prev_hash does not link")
-        digest = compute_hash(database.db_id, event.seq, event.prev_hash, entry_of(event))
-        if digest != event.hash:
-            problems.append(f"seq {event.seq}: hash mismatch")
-        prev = event.hash
-    return problems
+    """The audit chain verified by ``db.audit.verify``; its problem (empty when intact)."""
+    with database.engine.connect() as connection:
+        report = verify_chain(connection, database.db_id)
+    return [] if report.ok else [str(report.problem)]
 
 
 def replay_problems(database: Database) -> list[str]:

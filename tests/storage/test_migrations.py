@@ -14,7 +14,7 @@ from db.database import open_database
 from db.errors import SchemaTooNew
 from db.store import Store
 
-from .helpers import count_rows
+from .helpers import chain_problems, count_rows, events, replay_problems
 
 pytestmark = pytest.mark.storage
 
@@ -81,24 +81,35 @@ def test_a_newer_database_is_refused_clearly(engine_url: str) -> None:
         open_database(engine_url)
 
 
-def test_seeding_runs_in_the_creating_transaction_and_is_audited(url_factory: object) -> None:
-    class Entry:
-        def __init__(self, key: str) -> None:
-            self.key = key
-            self.name = key.title()
-            self.category = "vitamin"
-            self.synonyms = (key.upper(),)
+def test_new_database_holds_the_reference_library_audited(engine_url: str) -> None:
+    from formulary.library import load_library
 
+    db = open_database(engine_url)
+    try:
+        store = Store(db, "ws")
+        admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
+        stored = store.list_ingredients(admin)
+        library = load_library()
+        assert len(stored) == len(library) == 58
+        zinc = next(i for i in stored if i.key == library.all()[-1].key)
+        assert zinc.origin == "library" and zinc.facts["forms"]
+        seeds = [e for e in events(db) if e.action == "ingredient.seed"]
+        assert len(seeds) == 58 and {e.user_name for e in seeds} == {"system"}
+        assert chain_problems(db) == [] and replay_problems(db) == []
+    finally:
+        db.dispose()
+
+
+def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
     from db.seed import seed_library
     from db.tables.formulary import IngredientRow
 
+    docs = [{"key": "a", "name": "A", "category": "vitamin", "forms": [{"key": "x"}]}]
     url = url_factory()  # type: ignore[operator]
-    db = open_database(url, seed=lambda c, db_id: seed_library(c, db_id, [Entry("a"), Entry("b")]))
+    db = open_database(url, seed=lambda c, db_id: seed_library(c, db_id, docs))
     try:
-        assert count_rows(db, IngredientRow) == 2
-        from .helpers import chain_problems, events, replay_problems
-
-        assert [e.action for e in events(db)] == ["ingredient.seed", "ingredient.seed"]
+        assert count_rows(db, IngredientRow) == 1
+        assert [e.action for e in events(db)] == ["installation.create", "ingredient.seed"]
         assert chain_problems(db) == [] and replay_problems(db) == []
     finally:
         db.dispose()

@@ -117,7 +117,9 @@ def test_search_by_name_chart_and_birth_date(store: Store, admin: Actor) -> None
 
 
 def test_stock_receive_adjust_status_and_fefo(store: Store, admin: Actor) -> None:
-    ing = store.upsert_ingredient(admin, IngredientFields(key="dexpanthenol", name="Dexpanthenol"))
+    ing = store.upsert_ingredient(
+        admin, IngredientFields(key="clinic-dexpanthenol", name="Dexpanthenol")
+    )
     prod = store.create_product(
         admin,
         name="Dexpanthenol 250 mg/2 mL",
@@ -171,13 +173,13 @@ def test_decimals_stay_exact(store: Store, admin: Actor) -> None:
 
 
 def test_ingredient_edit_needs_reason(store: Store, admin: Actor) -> None:
-    store.upsert_ingredient(admin, IngredientFields(key="zinc", name="Zinc"))
+    store.upsert_ingredient(admin, IngredientFields(key="clinic-zinc", name="Zinc"))
     with pytest.raises(ValidationError, match="reason"):
-        store.upsert_ingredient(admin, IngredientFields(key="zinc", name="Zinc sulfate"))
+        store.upsert_ingredient(admin, IngredientFields(key="clinic-zinc", name="Zinc sulfate"))
     edited = store.upsert_ingredient(
         admin,
-        IngredientFields(key="zinc", name="Zinc sulfate", synonyms=("ZnSO4",)),
+        IngredientFields(key="clinic-zinc", name="Zinc sulfate", synonyms=("ZnSO4",)),
         "clarify salt",
     )
     assert edited.synonyms == ("ZnSO4",)
-    assert [i.key for i in store.list_ingredients(admin, "znso4")] == ["zinc"]
+    assert [i.key for i in store.list_ingredients(admin, "znso4")] == ["clinic-zinc"]

@@ -36,7 +36,21 @@ app = typer.Typer(
 #: Significant figures shown in human output (JSON carries the full value).
 SHOWN_SIGNIFICANT = 4
 
-Words = Annotated[list[str] | None, typer.Argument(show_default=False)]
+
+def _words(metavar: str, help_: str) -> Any:
+    return typer.Argument(show_default=False, metavar=metavar, help=help_)
+
+
+ConvertWords = Annotated[
+    list[str] | None,
+    _words("QTY TARGET", 'Amount and target unit, e.g. "0.5% w/v" mg/mL (quote each).'),
+]
+DoseWords = Annotated[
+    list[str] | None, _words("CONC VOLUME", 'Concentration and volume, e.g. "250 mg/mL" "2 mL".')
+]
+VolumeWords = Annotated[
+    list[str] | None, _words("AMOUNT CONC", 'Amount and concentration, e.g. "500 mg" "250 mg/mL".')
+]
 SubstanceOption = Annotated[
     str | None,
     typer.Option("--substance", "-s", help="Ingredient name or synonym from the library."),
@@ -205,13 +219,18 @@ _AMOUNT_WORDS = {"ignore_unknown_options": True}
 
 @app.command(context_settings=_AMOUNT_WORDS)
 def convert(
-    words: Words = None,
+    words: ConvertWords = None,
     substance: SubstanceOption = None,
     form: FormOption = None,
     to_form: ToFormOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Convert QTY to TARGET unit, e.g. convert "0.5% w/v" mg/mL."""
+    """Convert QTY to TARGET unit, e.g. convert "0.5% w/v" mg/mL.
+
+    With --substance, mass, mmol, mEq and International Units convert through the
+    library's facts; --form names the salt, ester or basis the amount is stated in and
+    --to-form the one wanted (e.g. -s zinc --form heptahydrate --to-form zinc).
+    """
     from formulary.units import convert as convert_amount
     from formulary.units import format_amount, parse_unit
 
@@ -253,7 +272,7 @@ def convert(
 
 @app.command(context_settings=_AMOUNT_WORDS)
 def dose(
-    words: Words = None,
+    words: DoseWords = None,
     substance: SubstanceOption = None,
     form: FormOption = None,
     to_form: ToFormOption = None,
@@ -292,7 +311,7 @@ def dose(
 
 @app.command(context_settings=_AMOUNT_WORDS)
 def volume(
-    words: Words = None,
+    words: VolumeWords = None,
     substance: SubstanceOption = None,
     form: FormOption = None,
     to_form: ToFormOption = None,
@@ -331,7 +350,10 @@ def dilute(
     substance: SubstanceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Stock and diluent volumes for C1·V1 = C2·V2, e.g. --stock 2% --target 5 mg/mL."""
+    """Stock and diluent volumes for C1·V1 = C2·V2.
+
+    Example: --stock "2% w/v" --target "5 mg/mL" --final "10 mL".
+    """
     from formulary.mixing import dilute as dilute_amounts
     from formulary.units import format_amount
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from db.audit.guards import install_guards
+from db.guards import install_signature_guards
 
 revision = "0001"
 down_revision = None
@@ -71,12 +72,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("category", sa.String(80), nullable=False),
         sa.Column("synonyms", sa.JSON(), nullable=False),
-        sa.Column("forms", sa.JSON(), nullable=False),
-        sa.Column("bases", sa.JSON(), nullable=False),
-        sa.Column("iu_bases", sa.JSON(), nullable=False),
-        sa.Column("limits", sa.JSON(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("origin", sa.String(10), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -364,6 +362,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_session_lot_lot_id", "session_lot", ["lot_id"], unique=False)
     op.create_index("ix_session_lot_session_id", "session_lot", ["session_id"], unique=False)
+
+    install_signature_guards(op.get_bind())
 
     installation = sa.table(
         "installation",
