@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 from rich.console import Console
@@ -15,10 +16,9 @@ from tests.tui.demo_data import PRACTITIONER
 async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
     """Let workers finish and their messages be handled."""
     for _ in range(rounds):
-        try:
+        # An older search overtaken by further typing is cancelled: expected.
+        with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass  # an older search overtaken by further typing: expected
         await pilot.pause()
 
 

@@ -6,6 +6,7 @@ from textual.widgets import Input
 
 from tests.tui.demo_data import Demo
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tui.screens.outcome_form import OutcomeFormScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.patients import PatientsScreen
@@ -100,3 +101,29 @@ async def test_new_patient_form_explains_bad_input_then_saves(demo: Demo, make_a
         assert "PETIT, Jeanne" in text and "ALLERGIES: latex (rash)" in text
         saved = app.store.find_patient(app.user, "C-2001")
         assert saved.family_name == "Petit" and saved.allergies[0].reaction == "rash"
+
+
+async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["nguyen"])
+        await settle(pilot)
+        await pilot.press("f7")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, OutcomeFormScreen)
+        form.query_one("#o-date", Input).value = "2026-13-01"
+        form.query_one("#o-density", Input).value = "150 kg"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        errors = {row.id: row.error for row in form.query(FieldRow)}
+        assert errors["row-o-date"] == "Type the date as YYYY-MM-DD."
+        assert errors["row-o-density"] != ""
+        form.query_one("#o-date", Input).value = "2026-11-01"
+        form.query_one("#o-density", Input).value = "150 hairs/cm2"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        outcomes = app.store.list_outcomes(app.user, demo.patients["nguyen"])
+        assert [str(o.density.value) for o in outcomes] == ["150"]
