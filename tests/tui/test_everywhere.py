@@ -79,3 +79,33 @@ async def test_help_lists_the_keys_of_the_screen_and_theme_toggles(demo: Demo, m
         await pilot.press("f2")
         await pilot.pause()
         assert not app.current_theme.dark
+
+
+def test_every_binding_has_an_id_a_clinic_can_remap() -> None:
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import tui.screens
+    import tui.widgets
+
+    seen: set[str] = set()
+    classes: list[type[DOMNode]] = [FormularyApp]
+    for package in (tui.screens, tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            classes += [
+                v
+                for v in vars(module).values()
+                if isinstance(v, type)
+                and issubclass(v, DOMNode)
+                and v.__module__ == module.__name__
+            ]
+    for cls in classes:
+        for binding in cls.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding) and binding.id, (cls.__name__, binding)
+            assert binding.id not in seen, f"binding id {binding.id} used twice"
+            seen.add(binding.id)
+    assert len(seen) >= 40
