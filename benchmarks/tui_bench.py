@@ -217,10 +217,15 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
                     raise TimeoutError("the app did not answer in time")
                 await asyncio.sleep(0.0005)
 
-        await until(lambda: app.store is not None and not app.workers._workers, 60)
-        app.screen.query_one("#username", Input).value = "bench"
-        app.screen.query_one("#password", Input).value = "bench-password-1"
-        await pilot.press("enter")
+        await until(
+            lambda: (
+                type(app.screen).__name__ == "SignInScreen" and bool(app.screen.query("#username"))
+            ),
+            120,
+        )
+        from tests.tui.pilot_helpers import sign_in
+
+        await sign_in(pilot, "bench", "bench-password-1")
         await until(lambda: app.user is not None, 30)
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
+from collections.abc import Callable
 
 from rich.console import Console
 from textual.pilot import Pilot
@@ -51,3 +53,13 @@ def screen_text(pilot: Pilot[None]) -> str:
         app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     )
     return console.export_text()
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60) -> None:
+    """Wait (letting the app run) until ``condition()`` is true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the app did not reach the expected state in time")
+        await pilot.pause(0.02)
+    await settle(pilot)
