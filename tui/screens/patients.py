@@ -19,7 +19,7 @@ from tui.styles import STYLES
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
-LIST_LIMIT = 200
+LIST_LIMIT = 100
 #: Rows whose course progress is read (about a screenful and a half).
 PROGRESS_ROWS = 60
 
@@ -124,7 +124,7 @@ class PatientsScreen(AppScreen):
             message.summaries, self.formulary.today(), with_progress=False
         )
         count = len(message.summaries)
-        more = " (first 200; type to narrow)" if count >= LIST_LIMIT else ""
+        more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
         self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
 

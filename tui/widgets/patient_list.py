@@ -15,6 +15,8 @@ from textual.widgets import DataTable
 from formulary.records import PatientSummary
 
 COLUMNS = ("Chart", "Name", "Date of birth", "Course", "Next due")
+#: Fixed widths of the columns filled in later (no re-measuring 100 rows per cell).
+_WIDTHS = {"Course": 22, "Next due": 20}
 
 
 def course_progress(summary: PatientSummary) -> str:
@@ -52,7 +54,7 @@ class PatientList(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         for label in COLUMNS:
-            self.add_column(label, key=label)
+            self.add_column(label, key=label, width=_WIDTHS.get(label))
 
     def show(
         self, summaries: Sequence[PatientSummary], today: date, *, with_progress: bool = True
@@ -84,8 +86,8 @@ class PatientList(DataTable[Text | str]):
                 continue
             course, due = self._progress_cells(summary, today, warning)
             key = str(summary.patient.id)
-            self.update_cell(key, "Course", course, update_width=True)
-            self.update_cell(key, "Next due", due, update_width=True)
+            self.update_cell(key, "Course", course)
+            self.update_cell(key, "Next due", due)
 
     @staticmethod
     def _progress_cells(
