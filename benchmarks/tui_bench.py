@@ -254,6 +254,28 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
     return searches, opens
 
 
+def _measure_store(path: Path, busy: int, rounds: int) -> tuple[float, float]:
+    """The Store's share: the same searches and chart reads without the app."""
+    from db.database import open_database
+    from db.store import Store
+
+    store = Store(open_database(path))
+    actor = store.authenticate("bench", "bench-password-1")
+    searches = []
+    for word in ["mar", "martin1", "c-0100", "1975-03", "ber", "dubois5", "zz"] * rounds:
+        for i in range(1, len(word) + 1):
+            before = time.perf_counter()
+            store.list_patients(actor, word[:i], limit=100)
+            searches.append(time.perf_counter() - before)
+    charts = []
+    for _ in range(rounds * 3):
+        before = time.perf_counter()
+        store.load_chart(actor, busy)
+        charts.append(time.perf_counter() - before)
+    store.database.dispose()
+    return statistics.median(searches), statistics.median(charts)
+
+
 def bench_data(patients: int, sessions: int, rounds: int, keep: Path | None) -> None:
     """Search keystrokes on a big list; opening a patient with many sessions."""
     import asyncio as _asyncio
@@ -268,6 +290,11 @@ def bench_data(patients: int, sessions: int, rounds: int, keep: Path | None) -> 
         marker.write_text(str(_build(path, patients, sessions)))
         print(f"  built in {time.perf_counter() - started:.0f} s ({path})")
     busy = int(marker.read_text())
+    store_search, store_chart = _measure_store(path, busy, rounds)
+    print(
+        f"  of which the Store: list_patients median {store_search * 1000:.1f} ms, "
+        f"load_chart ({sessions} sessions) median {store_chart * 1000:.1f} ms"
+    )
     searches, opens = _asyncio.run(_measure_app(path, busy, rounds))
     print(
         f"search keystroke → list updated ({patients} patients): median "
