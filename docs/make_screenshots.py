@@ -26,7 +26,7 @@ from textual.widgets import Input  # noqa: E402
 
 from tests.tui.conftest import fixed_clock  # noqa: E402
 from tests.tui.demo_data import ADMIN, build_demo  # noqa: E402
-from tests.tui.pilot_helpers import settle, sign_in  # noqa: E402
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until  # noqa: E402
 from tui.app import FormularyApp  # noqa: E402
 from tui.keymap import Settings  # noqa: E402
 
@@ -36,6 +36,7 @@ Step = Callable[[Pilot[None], FormularyApp], Awaitable[None]]
 
 async def _patients(pilot: Pilot[None], app: FormularyApp) -> None:
     await sign_in(pilot)
+    await until(pilot, lambda: "session 3 of 8" in screen_text(pilot))
 
 
 async def _patient(pilot: Pilot[None], app: FormularyApp) -> None:
