@@ -76,3 +76,38 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
         await pilot.pause()
         assert isinstance(app.screen, CompareVersionsScreen)
         assert app.screen.left.version == 1 and app.screen.right.version == 2
+
+
+async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
+    demo: Demo, make_app
+):
+    from tests.tui.pilot_helpers import until
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["moreau"])
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: getattr(app.screen, "data", None) is not None)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        await pilot.press(*"biotin 5")
+        await pilot.press("down", "enter")
+        await pilot.press(*"1 mL", "enter")
+        await pilot.press(*"lidocaine")
+        await pilot.press("down", "enter")
+        await pilot.press(*"10 mg", "enter")
+        await until(pilot, lambda: screen.findings is not None and len(screen.components) == 2)
+        warnings = " ".join(r[5] for r in _cells(screen))
+        assert "allergy to lidocaine" in warnings
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        confirm.query_one("#confirm-reason", Input).value = "allergy is to the gel only"
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = app.store.list_formulations(app.user, demo.patients["moreau"])
+        assert len(saved) == 1 and len(saved[0].components) == 2

@@ -171,3 +171,60 @@ async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app):
         assert isinstance(resumed, SessionScreen) and resumed.session_id == draft_id
         assert resumed.query_one("#s-notes", Input).value == "patient anxious"
         assert resumed.query_one("#zone-occipital", Input).value == "0.25 mL"
+
+
+async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_app):
+    from decimal import Decimal
+
+    from db.store import ComponentSpec
+    from formulary.units.amount import Amount
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        store, user = app.store, app.user
+        lidocaine = next(i for i in store.list_ingredients(user) if i.key == "lidocaine")
+        store.save_formulation(
+            user,
+            patient_id=demo.patients["moreau"],
+            name="Moreau cocktail",
+            components=[
+                ComponentSpec(
+                    "Biotin 5 mg/mL ampoule",
+                    Amount(Decimal(1), "mL"),
+                    product_id=demo.products["biotin"],
+                ),
+                ComponentSpec("Lidocaine", Amount(Decimal(10), "mg"), ingredient_id=lidocaine.id),
+            ],
+            final_volume=Amount(Decimal(1), "mL"),
+            acknowledge=True,
+            override_reason="prescribed knowingly: allergy to the gel, not the drug",
+        )
+        app.open_patient(demo.patients["moreau"])
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        await _type(pilot, "#zone-vertex", "1 mL")
+        screen.query_one("#s-technique", Select).value = Technique.PAPULE
+        await pilot.press("ctrl+g")
+        await settle(pilot, rounds=4)
+        review = app.screen
+        assert isinstance(review, SignSessionScreen)
+        findings = str(review.query_one("#sign-findings", Static).render())
+        assert "BLOCK" in findings and "lidocaine" in findings.lower()
+        review.query_one("#sign-password", Input).value = PRACTITIONER[2]
+        if review.query("#sign-acknowledge"):
+            await pilot.click("#sign-acknowledge")
+        await pilot.click("#sign-ok")
+        await pilot.pause()
+        assert "override reason" in str(review.query_one("#sign-error", Static).render())
+        review.query_one("#sign-override", Input).value = "allergy is to the gel, not the drug"
+        await pilot.pause(0.3)
+        await pilot.click("#sign-ok")
+        await settle(pilot, rounds=5)
+        assert screen.read_only
+        signed = app.store.get_session(app.user, screen.session_id)
+        assert signed.status is SessionStatus.SIGNED
+        assert any(o.reason == "allergy is to the gel, not the drug" for o in signed.overrides)

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from formulary.preparation import MixPreview, preview_mix
@@ -74,6 +75,13 @@ class FormulationEditorScreen(AppScreen):
             self.version = version
             super().__init__()
 
+    class Checked(Message):
+        """The safety rules' findings for the components on screen."""
+
+        def __init__(self, findings: Any) -> None:
+            self.findings = findings
+            super().__init__()
+
     class Failed(Message):
         """Reading or saving failed."""
 
@@ -91,6 +99,8 @@ class FormulationEditorScreen(AppScreen):
         self._chosen: Choice | None = None
         self._rows: list[int] = []  # component position of each table row (0: none)
         self.preview: MixPreview | None = None
+        self.findings: Any = None  # formulary.safety.Findings for what is on screen
+        self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -231,6 +241,41 @@ class FormulationEditorScreen(AppScreen):
         final, problem = self._final_volume()
         self.preview = preview_mix(self.components, self.data.products, final, self.data.substances)
         self._show_components(problem)
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        if self.components and not problem:
+            specs = self._specs()
+            self._check_timer = self.set_timer(0.4, lambda: self._check(specs, final))
+
+    def _specs(self) -> list[Any]:
+        from db.store import ComponentSpec
+
+        return [
+            ComponentSpec(c.name, c.amount, product_id=c.product_id, ingredient_id=c.ingredient_id)
+            for c in self.components
+        ]
+
+    @work(thread=True, exclusive=True, group="editor-check")
+    def _check(self, specs: list[Any], final: Amount | None) -> None:
+        # The safety rules (allergies, limits, ambiguous forms) through the Store.
+        try:
+            findings = self.store.check_formulation(
+                self.user,
+                patient_id=self.patient_id,
+                components=specs,
+                final_volume=final,
+                formulation_id=self.base.formulation_id if self.base else None,
+            )
+        except Exception as exc:
+            self.log.warning(f"safety check: {exc}")
+            return
+        self.post_message(self.Checked(findings))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        self.findings = message.findings
+        _, problem = self._final_volume()
+        self._show_components(problem)
 
     def _show_components(self, final_problem: str) -> None:
         assert self.data is not None and self.preview is not None
@@ -243,13 +288,18 @@ class FormulationEditorScreen(AppScreen):
         mix = self.preview.mix
         for c in self.components:
             problem = self.preview.problems.get(c.position, "")
+            warning = Text(problem, style=danger) if problem else Text()
+            for finding in self.findings.for_component(c.id) if self.findings else ():
+                style = danger if finding.is_block else f"bold {theme.warning}"
+                warning.append(("\n" if warning.plain else "") + finding.message, style=style)
             table.add_row(
                 str(c.position),
                 Text(c.name, style="bold"),
                 format_amount(c.amount),
                 "",
                 "",
-                Text(problem, style=danger) if problem else "",
+                warning,
+                height=None,
             )
             self._rows.append(c.position)
             keys: list[int] = []
@@ -282,6 +332,19 @@ class FormulationEditorScreen(AppScreen):
             total.update(Text(final_problem, style=danger))
         elif self.preview.general:
             total.update(Text(self.preview.general, style=danger if self.components else ""))
+        elif (
+            mix is not None
+            and self.findings is not None
+            and any(f.component_id is None for f in self.findings)
+        ):
+            general = [f for f in self.findings if f.component_id is None]
+            text = Text(f"Total volume {format_amount(mix.final_volume)}. ", style="bold")
+            for f in general:
+                text.append(
+                    f"{'BLOCK' if f.is_block else 'WARNING'}: {f.message}  ",
+                    style=danger if f.is_block else f"bold {theme.warning}",
+                )
+            total.update(text)
         elif mix is not None:
             total.update(
                 Text(
@@ -364,14 +427,12 @@ class FormulationEditorScreen(AppScreen):
 
     def action_save(self) -> None:
         """Save through the Store: in place if unused, else as a new version."""
-        from db.store import ComponentSpec
-
         if self.data is None:
             return
         final, problem = self._final_volume()
         if problem or not self.components or self.preview is None or self.preview.mix is None:
             self.notify(
-                problem or self.preview.general if self.preview else "Nothing to save yet.",
+                problem or (self.preview.general if self.preview else "") or "Nothing to save yet.",
                 title="Not saved",
                 severity="warning",
             )
@@ -380,14 +441,44 @@ class FormulationEditorScreen(AppScreen):
         if not name:
             self.notify("Give the formulation a name.", title="Not saved", severity="warning")
             return
-        specs = [
-            ComponentSpec(c.name, c.amount, product_id=c.product_id, ingredient_id=c.ingredient_id)
-            for c in self.components
-        ]
-        self._save(name, specs, final, self.query_one("#f-note", Input).value.strip())
+        note = self.query_one("#f-note", Input).value.strip()
+        findings = self.findings
+        if not findings:
+            self._save(name, self._specs(), final, note, False, "")
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        blocks = bool(findings.blocks)
+
+        def decided(reason: str | None) -> None:
+            if reason is not None:
+                self._save(name, self._specs(), final, note, True, reason)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Save despite the safety findings?",
+                "\n".join(f.line() for f in findings)
+                + (
+                    "\nA practitioner or admin must give the reason for overriding."
+                    if blocks
+                    else "\nSaving acknowledges these warnings."
+                ),
+                action="Override and save" if blocks else "Acknowledge and save",
+                reason=blocks,
+            ),
+            decided,
+        )
 
     @work(thread=True, exclusive=True, group="editor-save")
-    def _save(self, name: str, specs: Sequence[Any], final: Amount | None, note: str) -> None:
+    def _save(
+        self,
+        name: str,
+        specs: Sequence[Any],
+        final: Amount | None,
+        note: str,
+        acknowledge: bool,
+        override_reason: str,
+    ) -> None:
         try:
             version = self.store.save_formulation(
                 self.user,
@@ -397,6 +488,8 @@ class FormulationEditorScreen(AppScreen):
                 final_volume=final,
                 note=note,
                 formulation_id=self.base.formulation_id if self.base else None,
+                acknowledge=acknowledge,
+                override_reason=override_reason or None,
             )
             chart = self.store.load_chart(self.user, self.patient_id)
         except Exception as exc:

@@ -87,6 +87,15 @@ class SessionScreen(AppScreen):
             self.signed = signed
             super().__init__()
 
+    class ReadyToSign(Message):
+        """The draft is saved and the safety rules have spoken."""
+
+        def __init__(self, draft: Any, review: str, findings: Any) -> None:
+            self.draft = draft
+            self.review = review
+            self.findings = findings
+            super().__init__()
+
     class Failed(Message):
         """A read, save or signature failed; ``reason`` says what to do."""
 
@@ -508,8 +517,6 @@ class SessionScreen(AppScreen):
     @on(Button.Pressed, "#sign")
     def action_sign(self) -> None:
         """Review the session and sign it with your password."""
-        from tui.screens.sign_session import SignSessionScreen
-
         if self.read_only or self.data is None:
             return
         draft, errors = self._draft()
@@ -520,13 +527,29 @@ class SessionScreen(AppScreen):
                 "\n".join(problems), title="Not ready to sign", severity="warning", timeout=12
             )
             return
-        review = self._review(draft)
+        self._prepare_signing(draft, self._review(draft))
 
-        def signed(password: str | None) -> None:
-            if password:
-                self._sign(draft, password)
+    @work(thread=True, exclusive=True, group="session-sign")
+    def _prepare_signing(self, draft: Any, review: str) -> None:
+        # Save what is on screen, then ask the safety rules what signing it would raise.
+        try:
+            saved = self._store_draft(draft)
+            findings = self.store.check_session(self.user, saved.id)
+        except Exception as exc:
+            self.post_message(self.Failed("Cannot sign yet", f"{exc}. The draft is kept."))
+            return
+        self.post_message(self.ReadyToSign(draft, review, findings))
 
-        self.app.push_screen(SignSessionScreen(review), signed)
+    @on(ReadyToSign)
+    def _ready_to_sign(self, message: ReadyToSign) -> None:
+        from tui.screens.sign_session import SignSessionScreen
+
+        def signed(answer: tuple[str, bool, str] | None) -> None:
+            if answer:
+                password, acknowledge, override_reason = answer
+                self._sign(message.draft, password, acknowledge, override_reason)
+
+        self.app.push_screen(SignSessionScreen(message.review, message.findings), signed)
 
     def _review(self, draft: Any) -> str:
         assert self.data is not None
@@ -565,10 +588,16 @@ class SessionScreen(AppScreen):
         return "\n".join(lines)
 
     @work(thread=True, group="session-sign")
-    def _sign(self, draft: Any, password: str) -> None:
+    def _sign(self, draft: Any, password: str, acknowledge: bool, override_reason: str) -> None:
         try:
             saved = self._store_draft(draft)
-            signed = self.store.sign_session(self.user, saved.id, password)
+            signed = self.store.sign_session(
+                self.user,
+                saved.id,
+                password,
+                acknowledge=acknowledge,
+                override_reason=override_reason or None,
+            )
         except Exception as exc:
             self.post_message(self.Failed("Not signed", f"{exc}. The draft is kept."))
             return
