@@ -40,12 +40,8 @@ BATCH = 20_000
 def entries(count: int) -> Iterator[dict[str, Any]]:
     """Realistic entries: a signed session's before/after images, varying per row."""
     template = build_entry(
-        user="dr.ada",
-        workstation="room-1",
-        action="session.sign",
-        entity="session",
-        entity_id=1,
-        before={"status": "draft", "total_volume": {"unit": "mL", "value": "4"}},
+        user="dr.ada", workstation="room-1", action="session.sign", entity="session",
+        entity_id=1, before={"status": "draft", "total_volume": {"unit": "mL", "value": "4"}},
         after={"status": "signed", "total_volume": {"unit": "mL", "value": "4"}},
         reason=None,
     )
@@ -83,19 +79,11 @@ def time_verify(database: Database, count: int) -> tuple[float, float]:
 
 def time_appends(database: Database, count: int) -> tuple[float, float, float]:
     """µs per append inside one transaction (wall, CPU), and µs per append+commit."""
-
     def one(session: Session, n: int) -> None:
         append_event(
-            session,
-            db_id=database.db_id,
-            user="dr.ada",
-            workstation="room-1",
-            action="patient.update",
-            entity="patient",
-            entity_id=n,
-            before={"grade": "III"},
-            after={"grade": "IV"},
-            reason="re-staged",
+            session, db_id=database.db_id, user="dr.ada", workstation="room-1",
+            action="patient.update", entity="patient", entity_id=n,
+            before={"grade": "III"}, after={"grade": "IV"}, reason="re-staged",
         )
 
     with Session(database.engine) as session:

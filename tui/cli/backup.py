@@ -48,17 +48,12 @@ def backup(
         database.dispose()
     manifest = result.manifest
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "path": str(result.path),
-                    "manifest": str(result.manifest_path),
-                    "verified_chain_rows": result.chain_rows,
-                    **manifest.to_json(),
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps({
+            "path": str(result.path),
+            "manifest": str(result.manifest_path),
+            "verified_chain_rows": result.chain_rows,
+            **manifest.to_json(),
+        }, indent=2))
         return
     typer.echo(f"Backed up to {result.path} ({manifest.size} bytes) and verified it:")
     typer.echo(f"  integrity ok; audit chain intact ({result.chain_rows} entries)")
@@ -101,21 +96,14 @@ def restore(
             force=force,
         )
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "restored": str(result.target),
-                    "from": str(path),
-                    "previous_file_kept_at": None
-                    if result.set_aside is None
-                    else str(result.set_aside),
-                    "verified_chain_rows": result.chain_rows,
-                    "backup_checkpoint": result.manifest.checkpoint,
-                    "checkpoint": result.checkpoint,
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps({
+            "restored": str(result.target),
+            "from": str(path),
+            "previous_file_kept_at": None if result.set_aside is None else str(result.set_aside),
+            "verified_chain_rows": result.chain_rows,
+            "backup_checkpoint": result.manifest.checkpoint,
+            "checkpoint": result.checkpoint,
+        }, indent=2))
         return
     typer.echo(f"Restored {result.target} from {path} (backup of {result.manifest.created_at}).")
     if result.set_aside is not None:

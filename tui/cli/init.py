@@ -82,16 +82,8 @@ def init(
             checkpoint = _checkpoint(database)
         where = str(database.path) if database.path else database.url
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "db": where,
-                        "db_id": database.db_id,
-                        "admin": actor.username,
-                        "checkpoint": checkpoint,
-                    }
-                )
-            )
+            typer.echo(json.dumps({"db": where, "db_id": database.db_id,
+                                   "admin": actor.username, "checkpoint": checkpoint}))
         else:
             typer.echo(f"Created {where} (database {database.db_id}).")
             typer.echo(f"First administrator: {actor.username} ({actor.full_name}).")
@@ -137,9 +129,8 @@ def _demo(
         else:
             from db.demo_scale import build_synthetic_clinic
 
-            big = build_synthetic_clinic(
-                database, patients, today=day, seed=seed, progress=progress
-            )
+            big = build_synthetic_clinic(database, patients, today=day, seed=seed,
+                                         progress=progress)
             summary = big.counts
             users, seconds = big.users, big.seconds
         checkpoint = _checkpoint(database)
@@ -147,21 +138,15 @@ def _demo(
         typer.echo("", err=True)  # end the progress line
     where = str(database.path) if database.path else database.url
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "db": where,
-                    "db_id": database.db_id,
-                    "counts": summary,
-                    "seconds": round(seconds, 2),
-                    "logins": [
-                        {"username": u.username, "role": u.role.value, "password": u.password}
-                        for u in users
-                    ],
-                    "checkpoint": checkpoint,
-                }
-            )
-        )
+        typer.echo(json.dumps({
+            "db": where,
+            "db_id": database.db_id,
+            "counts": summary,
+            "seconds": round(seconds, 2),
+            "logins": [{"username": u.username, "role": u.role.value, "password": u.password}
+                       for u in users],
+            "checkpoint": checkpoint,
+        }))
         return
     typer.echo(f"Built the demo clinic in {where} in {seconds:.1f} s:")
     typer.echo("  " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.items()))

@@ -64,7 +64,9 @@ def read_new_password(password_stdin: bool, *, who: str) -> str:
     """A new password for ``who``: from stdin/env, or typed twice at a hidden prompt."""
     if password_stdin or os.environ.get(PASSWORD_ENV) or not sys.stdin.isatty():
         return read_password(password_stdin, prompt=f"Password for {who}")
-    value: str = typer.prompt(f"New password for {who}", hide_input=True, confirmation_prompt=True)
+    value: str = typer.prompt(
+        f"New password for {who}", hide_input=True, confirmation_prompt=True
+    )
     return value
 
 

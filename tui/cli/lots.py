@@ -56,5 +56,6 @@ def recall(
             drawn = "" if s.drawn is None else f"  {format_amount(s.drawn)} drawn"
             zones = ", ".join(z.replace("_", " ") for z in s.zones)
             typer.echo(
-                f"    session {s.session_id}  {s.performed_at:%Y-%m-%d %H:%M} UTC{drawn}  ({zones})"
+                f"    session {s.session_id}  {s.performed_at:%Y-%m-%d %H:%M} UTC"
+                f"{drawn}  ({zones})"
             )

@@ -37,24 +37,20 @@ def import_file(
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
         with store_errors():
-            report = import_document(database, actor, data, source_name=file.name, dry_run=dry_run)
+            report = import_document(database, actor, data, source_name=file.name,
+                                     dry_run=dry_run)
     finally:
         database.dispose()
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "file": str(file),
-                    "sha256": report.sha256,
-                    "source_db_id": report.source_db_id,
-                    "dry_run": report.dry_run,
-                    "counts": report.counts,
-                    "audit_entries": report.audit_entries,
-                    "users_without_password": report.users_without_password,
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps({
+            "file": str(file),
+            "sha256": report.sha256,
+            "source_db_id": report.source_db_id,
+            "dry_run": report.dry_run,
+            "counts": report.counts,
+            "audit_entries": report.audit_entries,
+            "users_without_password": report.users_without_password,
+        }, indent=2))
         return
     verb = "Checked (nothing written)" if dry_run else "Imported"
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts.items())
