@@ -222,6 +222,17 @@ class Course:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientSummary:
+    """One line of the patient list: who, and where their current course stands."""
+
+    patient: Patient
+    course: Course | None = None
+    sessions_done: int = 0  # signed sessions in ``course``
+    next_due: date | None = None
+    last_session: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LotUse:
     """Which lot supplied a component in a session, and how much was drawn."""
 

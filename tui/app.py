@@ -1,0 +1,242 @@
+"""The treatment-room app: opens the Store in a worker, signs in, locks when idle.
+
+Screens live in ``tui/screens``, widgets in ``tui/widgets``, styles in ``tui/styles``.
+This module only wires them together; nothing here touches the database directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+
+from tui.commands import FormularyCommands
+from tui.idle import IdleWatch
+from tui.keymap import Settings, load_settings
+from tui.messages import StoreFailed, StoreOpened
+from tui.styles import STYLES
+
+if TYPE_CHECKING:
+    from formulary.records import Practitioner
+
+
+class FormularyApp(App[None]):
+    """Formulary at the treatment-room workstation."""
+
+    TITLE = "Formulary"
+    CSS_PATH = STYLES / "app.tcss"
+    COMMANDS = App.COMMANDS | {FormularyCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f2", "toggle_theme", "Theme", id="theme"),
+    ]
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        store: Any = None,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.store: Any = store
+        self.settings = settings if settings is not None else load_settings()
+        self.user: Practitioner | None = None
+        self.idle = IdleWatch(self.settings.idle_lock_seconds)
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The current time, aware (a fixed clock in tests and screenshots)."""
+        return self._clock() if self._clock is not None else datetime.now().astimezone()
+
+    def today(self) -> date:
+        """Today's date at the workstation."""
+        return self.now().date()
+
+    # -- start-up -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = (
+            self.settings.theme
+            if self.settings.theme in self.available_themes
+            else ("textual-dark")
+        )
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, title="Config", severity="warning", timeout=10)
+        from tui.screens.sign_in import SignInScreen
+
+        self.push_screen(SignInScreen())
+        self._open_store()
+        self.set_interval(min(5.0, max(0.05, self.idle.limit_seconds / 4)), self._check_idle)
+
+    @work(thread=True, exclusive=True, group="store")
+    def _open_store(self) -> None:
+        # The database layer is imported here, off the path to the first frame.
+        try:
+            if self.store is None:
+                from db.database import open_database
+                from db.store import Store
+
+                self.store = Store(open_database(self.db))
+            has_users = self.store.has_users()
+        except Exception as exc:  # shown as a notification, never a traceback
+            self.post_message(StoreFailed(_plain_reason(exc)))
+            return
+        self.post_message(StoreOpened(self.store, has_users))
+
+    @on(StoreOpened)
+    def _store_opened(self, message: StoreOpened) -> None:
+        self.store = message.store
+        if not message.has_users:
+            from tui.screens.first_run import FirstRunScreen
+
+            self.switch_screen(FirstRunScreen())
+        else:
+            self.screen.post_message(message)
+
+    @on(StoreFailed)
+    def _store_failed(self, message: StoreFailed) -> None:
+        self.notify(
+            f"{message.reason}\nCheck the --db path or URL and start Formulary again.",
+            title="Cannot open the database",
+            severity="error",
+            timeout=30,
+        )
+
+    # -- who is signed in -----------------------------------------------------------
+
+    def sign_in(self, user: Practitioner) -> None:
+        """Start the workday of ``user``: show the patient list."""
+        from tui.screens.patients import PatientsScreen
+
+        self.user = user
+        self.sub_title = user.full_name
+        self.idle.touch()
+        self.switch_screen(PatientsScreen())
+
+    def sign_out(self) -> None:
+        """Forget the user and every open screen; back to the sign-in form."""
+        from tui.screens.sign_in import SignInScreen
+
+        self.user = None
+        self.sub_title = ""
+        self.clear_notifications()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen(ready=True))
+
+    # -- moving around ----------------------------------------------------------------
+
+    def open_patient(self, patient_id: int) -> None:
+        """Open the chart of ``patient_id`` on top of the current screen."""
+        from tui.screens.patient import PatientScreen
+
+        if self.user is not None:
+            self.push_screen(PatientScreen(patient_id))
+
+    def edit_patient(self, patient_id: int) -> None:
+        """Open the patient form on ``patient_id`` (the form loads it through the Store)."""
+        from tui.screens.patient import PatientScreen
+
+        if self.user is not None:
+            PatientScreen.edit(self, patient_id)
+
+    def command_available(self, action: str) -> bool:
+        """True when ``action`` applies on the current screen (or everywhere)."""
+        return hasattr(self.screen, f"action_{action}") or action in _APP_COMMANDS
+
+    def run_command(self, action: str) -> None:
+        """Run a palette command: the current screen's action first, else the app's."""
+        handler = getattr(self.screen, f"action_{action}", None)
+        if handler is not None and action not in _APP_COMMANDS:
+            handler()
+            return
+        if action == "lock":
+            self.action_lock()
+        elif action == "sign_out":
+            self.sign_out()
+        elif action == "patients":
+            from tui.screens.patients import PatientsScreen
+
+            while len(self.screen_stack) > 2 and not isinstance(self.screen, PatientsScreen):
+                self.pop_screen()
+        elif action in {"formulary", "audit", "verify_audit"}:
+            self._push_area(action)
+
+    def _push_area(self, action: str) -> None:
+        if action == "formulary":
+            from tui.screens.formulary import FormularyScreen
+
+            self.push_screen(FormularyScreen())
+        else:
+            from tui.screens.audit import AuditScreen
+
+            self.push_screen(AuditScreen(verify_now=action == "verify_audit"))
+
+    # -- idle lock ------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.idle.touch()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.user is not None and self.idle.expired():
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        """Hide everything of the patient until the same user's password is given."""
+        from tui.screens.lock import LockScreen
+
+        if self.user is None or isinstance(self.screen, LockScreen):
+            return
+        while isinstance(self.screen, CommandPalette):
+            self.pop_screen()
+        self.clear_notifications()
+        self.sub_title = ""
+        self.push_screen(LockScreen(self.user))
+
+    def unlocked(self) -> None:
+        """The lock screen accepted the password: show what was there before."""
+        if self.user is not None:
+            self.sub_title = self.user.full_name
+        self.idle.touch()
+        self.pop_screen()
+
+    # -- everywhere -----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen and how the app works."""
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+#: Commands the app runs itself, whatever screen is showing.
+_APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})
+
+
+def _plain_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def run_app(db: str | Path | None = None) -> None:
+    """Open the app on ``db`` (a SQLite path, a PostgreSQL URL, or the default file)."""
+    FormularyApp(db).run()

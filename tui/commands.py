@@ -1,0 +1,62 @@
+"""The app's commands in the command palette (ctrl+p)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.app import FormularyApp
+
+#: (name, help, action on the active screen or app)
+_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("New session", "Record a session for the open patient", "new_session"),
+    ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
+    ("Verify audit", "Recompute the audit chain and report the result", "verify_audit"),
+    ("Patients", "Go to the patient list", "patients"),
+    ("Formulary and stock", "Ingredients, products and lots", "formulary"),
+    ("Audit trail", "Browse the audit trail", "audit"),
+    ("Lock", "Lock the screen now", "lock"),
+    ("Sign out", "Sign out of Formulary", "sign_out"),
+)
+
+
+class FormularyCommands(Provider):
+    """Open a patient by name or chart number, and run the app's commands."""
+
+    @property
+    def _app(self) -> FormularyApp:
+        return self.app  # type: ignore[return-value]
+
+    def _run(self, action: str) -> None:
+        self._app.run_command(action)
+
+    def _available(self) -> list[tuple[str, str, str]]:
+        if self._app.user is None:
+            return []
+        return [c for c in _COMMANDS if self._app.command_available(c[2])]
+
+    async def discover(self) -> Hits:
+        for name, help_text, action in self._available():
+            yield DiscoveryHit(name, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, action in self._available():
+            score = matcher.match(name)
+            if score > 0:
+                run = partial(self._run, action)
+                yield Hit(score, matcher.highlight(name), run, help=help_text)
+        store = self._app.store
+        if self._app.user is None or store is None or len(query.strip()) < 2:
+            return
+        found: list[Any] = await asyncio.to_thread(store.search_patients, query.strip(), 10)
+        for item in found:
+            patient = getattr(item, "patient", item)
+            label = f"Open patient {patient.display_name} ({patient.chart_number})"
+            opener: Callable[[], None] = partial(self._app.open_patient, patient.id)
+            yield Hit(max(matcher.match(label), 0.5), label, opener, help="Open the chart")

@@ -1,0 +1,123 @@
+"""A fresh database has no users: create the first administrator, then sign in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from tui.screens.base import AppScreen
+from tui.styles import STYLES
+
+if TYPE_CHECKING:
+    from formulary.records import Practitioner
+
+MIN_PASSWORD = 10
+
+
+class FirstRunScreen(AppScreen):
+    """Asks for the administrator's username, name and password (twice)."""
+
+    CSS_PATH = STYLES / "sign_in.tcss"
+    AUTO_FOCUS = "#new-username"
+
+    class Created(Message):
+        """The administrator exists and is signed in."""
+
+        def __init__(self, user: Practitioner) -> None:
+            self.user = user
+            super().__init__()
+
+    class Failed(Message):
+        """The Store refused the new user; ``reason`` says why."""
+
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), VerticalScroll(id="first-run-box", classes="form-box"):
+            yield Static("Create the first administrator", classes="form-title")
+            yield Static(
+                "This database has no users yet. The administrator adds the other "
+                "practitioners later.",
+                classes="form-hint",
+            )
+            for field_id, label, password in (
+                ("new-username", "Username", False),
+                ("new-full-name", "Full name", False),
+                ("new-password", f"Password (at least {MIN_PASSWORD} characters)", True),
+                ("new-password-again", "Password again", True),
+            ):
+                yield Label(label)
+                with Horizontal(classes="field-row"):
+                    yield Input(id=field_id, password=password)
+                    yield Static("", id=f"{field_id}-error", classes="field-error")
+            yield Static("", id="first-run-error", classes="form-error")
+            yield Button("Create and sign in", id="create-admin", variant="primary")
+        yield Footer()
+
+    def _field(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value
+
+    def _errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        username = self._field("new-username").strip()
+        if not username:
+            errors["new-username"] = "Required."
+        elif not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            errors["new-username"] = "Letters, digits, . - _ only."
+        if not self._field("new-full-name").strip():
+            errors["new-full-name"] = "Required (printed on signed records)."
+        password = self._field("new-password")
+        if len(password) < MIN_PASSWORD:
+            errors["new-password"] = f"At least {MIN_PASSWORD} characters."
+        if self._field("new-password-again") != password:
+            errors["new-password-again"] = "Does not match the password."
+        return errors
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#create-admin")
+    def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
+        if isinstance(event, Input.Submitted) and event.input.id != "new-password-again":
+            self.focus_next()
+            return
+        errors = self._errors()
+        for field_id in ("new-username", "new-full-name", "new-password", "new-password-again"):
+            self.query_one(f"#{field_id}-error", Static).update(errors.get(field_id, ""))
+        if errors:
+            first = next(iter(errors))
+            self.query_one(f"#{first}", Input).focus()
+            return
+        self.query_one("#create-admin", Button).disabled = True
+        self._create(
+            self._field("new-username").strip(),
+            self._field("new-full-name").strip(),
+            self._field("new-password"),
+        )
+
+    @work(thread=True, exclusive=True, group="first-run")
+    def _create(self, username: str, full_name: str, password: str) -> None:
+        try:
+            user = self.store.create_first_admin(username, full_name, password)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.Created(user))
+
+    @on(Created)
+    def _created(self, message: Created) -> None:
+        self.notify(f"Administrator {message.user.username} created.", title="Welcome")
+        self.formulary.sign_in(message.user)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.query_one("#first-run-error", Static).update(
+            f"Could not create the administrator: {message.reason}"
+        )
+        self.query_one("#create-admin", Button).disabled = False

@@ -1,0 +1,274 @@
+"""One patient's chart: the header always on screen, and tabs for the rest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from formulary.records import FormulationVersion, PatientChart
+from formulary.schedule import summarize
+from formulary.units import format_amount
+from tui.screens.base import AppScreen
+from tui.styles import STYLES
+from tui.widgets.component_table import ComponentTable
+from tui.widgets.outcome_plot import OutcomePlot
+from tui.widgets.patient_header import PatientHeader
+from tui.widgets.patient_list import course_progress
+from tui.widgets.session_table import SessionTable
+
+if TYPE_CHECKING:
+    from tui.app import FormularyApp
+
+
+def current_version(chart: PatientChart) -> FormulationVersion | None:
+    """The newest formulation version of the chart."""
+    versions = sorted(chart.formulation_versions, key=lambda v: (v.created_at, v.id))
+    return versions[-1] if versions else None
+
+
+class PatientScreen(AppScreen):
+    """Chart of ``patient_id``, loaded through the Store in a worker."""
+
+    CSS_PATH = STYLES / "patient.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="patient.back"),
+        Binding("ctrl+n", "new_session", "New session", id="patient.new_session"),
+        Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
+        Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
+        Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
+        Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
+    ]
+
+    class Loaded(Message):
+        """The chart was read."""
+
+        def __init__(self, chart: PatientChart) -> None:
+            self.chart = chart
+            super().__init__()
+
+    class Failed(Message):
+        """The chart could not be read."""
+
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.chart: PatientChart | None = None
+
+    @staticmethod
+    def edit(app: FormularyApp, patient_id: int) -> None:
+        """Open the patient form for ``patient_id`` once the Store has read it."""
+        from tui.screens.patient_form import PatientFormScreen
+
+        def load() -> None:
+            try:
+                patient = app.store.get_patient(app.user, patient_id)
+            except Exception as exc:
+                app.call_from_thread(
+                    app.notify, f"{exc}", title="Cannot open the patient", severity="error"
+                )
+                return
+            app.call_from_thread(app.push_screen, PatientFormScreen(patient))
+
+        app.run_worker(load, thread=True, group="patient-edit")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PatientHeader("Loading the chart…", id="patient-header")
+        with TabbedContent(id="patient-tabs"):
+            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+                with Horizontal(id="overview-top"):
+                    yield Static("", id="overview-diagnosis")
+                    yield Static("", id="overview-course")
+                yield Static("Last sessions", classes="section-title")
+                yield SessionTable(id="overview-sessions")
+                yield OutcomePlot(id="overview-plot")
+            with TabPane("Formulation", id="tab-formulation"), Vertical():
+                yield Static("", id="formulation-title", classes="section-title")
+                yield ComponentTable(id="formulation-components")
+                yield Static("Versions", classes="section-title")
+                yield DataTable(id="formulation-versions", cursor_type="row")
+            with TabPane("Sessions", id="tab-sessions"):
+                yield SessionTable(id="sessions-all")
+            with TabPane("Outcomes", id="tab-outcomes"), Vertical():
+                yield DataTable(id="outcomes-table", cursor_type="row")
+                yield OutcomePlot(id="outcomes-plot")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#formulation-versions", DataTable).add_columns(
+            "Version", "Created", "By", "Components", "Used", "Note"
+        )
+        self.query_one("#outcomes-table", DataTable).add_columns(
+            "Measured", "Zone", "Density", "Shaft diameter", "Scale grade", "Notes"
+        )
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the chart again (after a session, a new version or an edit)."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="chart")
+    def _load(self) -> None:
+        try:
+            chart = self.store.load_chart(self.user, self.patient_id)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.Loaded(chart))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.notify(message.reason, title="Cannot open the chart", severity="error")
+        self.dismiss_chart()
+
+    def dismiss_chart(self) -> None:
+        """Close the chart (back to where it was opened from)."""
+        if self.is_current:
+            self.app.pop_screen()
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        chart = self.chart = message.chart
+        today = self.formulary.today()
+        patient = chart.patient
+        self.query_one(PatientHeader).show(patient, today)
+        self.sub_title = f"{patient.display_name} · {patient.chart_number}"
+        grade = (
+            f"{patient.grade_scale.value.title()} {patient.grade}" if patient.grade_scale else ""
+        )
+        self.query_one("#overview-diagnosis", Static).update(
+            Text.assemble(
+                ("Diagnosis\n", "bold"),
+                patient.diagnosis or "not recorded",
+                "\n",
+                grade or "grade not recorded",
+            )
+        )
+        summary = summarize(patient, chart.courses, chart.sessions)
+        course_text = Text("Course\n", style="bold")
+        if summary.course is None:
+            course_text.append("no course planned")
+        else:
+            course = summary.course
+            course_text.append(f"{course.name}: {course_progress(summary)}\n")
+            course_text.append(f"every {course.interval_days} days from {course.start_date}\n")
+            if summary.next_due is not None:
+                overdue = summary.next_due < today
+                course_text.append(
+                    f"next due {summary.next_due}" + (" (OVERDUE)" if overdue else ""),
+                    style=f"bold {self.app.current_theme.warning}" if overdue else "",
+                )
+        self.query_one("#overview-course", Static).update(course_text)
+        self.query_one("#overview-sessions", SessionTable).show(chart.sessions, limit=5)
+        self.query_one("#sessions-all", SessionTable).show(chart.sessions)
+        self._show_formulation(chart)
+        self._show_outcomes(chart)
+
+    def _show_formulation(self, chart: PatientChart) -> None:
+        version = current_version(chart)
+        title = self.query_one("#formulation-title", Static)
+        if version is None:
+            title.update("No formulation yet: ctrl+f creates one.")
+        else:
+            title.update(
+                Text(
+                    f"{version.formulation_name}, version {version.version}"
+                    + (" (used: saving makes a new version)" if version.locked else "")
+                )
+            )
+        self.query_one("#formulation-components", ComponentTable).show(version)
+        table = self.query_one("#formulation-versions", DataTable)
+        table.clear()
+        for v in sorted(chart.formulation_versions, key=lambda v: v.version, reverse=True):
+            table.add_row(
+                f"v{v.version}",
+                v.created_at.astimezone().strftime("%Y-%m-%d"),
+                Text(v.created_by),
+                str(len(v.components)),
+                "yes" if v.locked else "no",
+                Text(v.note),
+                key=str(v.id),
+            )
+
+    def _show_outcomes(self, chart: PatientChart) -> None:
+        table = self.query_one("#outcomes-table", DataTable)
+        table.clear()
+        for o in sorted(chart.outcomes, key=lambda o: o.measured_at, reverse=True):
+            table.add_row(
+                o.measured_at.astimezone().strftime("%Y-%m-%d"),
+                o.zone.value.replace("_", " ") if o.zone else "",
+                format_amount(o.density) if o.density else "",
+                format_amount(o.shaft_diameter) if o.shaft_diameter else "",
+                Text(o.scale_grade),
+                Text(o.notes),
+            )
+        self.query_one("#overview-plot", OutcomePlot).show(chart.outcomes)
+        self.query_one("#outcomes-plot", OutcomePlot).show(chart.outcomes)
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Back to the patient list."""
+        self.app.pop_screen()
+
+    def action_new_session(self) -> None:
+        """Record a session with the current formulation version."""
+        from tui.screens.session import SessionScreen
+
+        if self.chart is None:
+            return
+        if current_version(self.chart) is None:
+            self.notify(
+                "This patient has no formulation yet: press ctrl+f to write one first.",
+                title="No formulation",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(SessionScreen(self.patient_id))
+
+    @on(SessionTable.Selected)
+    def _open_session(self, message: SessionTable.Selected) -> None:
+        from tui.screens.session import SessionScreen
+
+        self.app.push_screen(SessionScreen(self.patient_id, session_id=message.session_id))
+
+    def action_edit_formulation(self) -> None:
+        """Open the formulation editor on the current version."""
+        from tui.screens.formulation_editor import FormulationEditorScreen
+
+        if self.chart is not None:
+            self.app.push_screen(FormulationEditorScreen(self.patient_id))
+
+    def action_edit_patient(self) -> None:
+        """Edit the chart header fields."""
+        self.formulary.edit_patient(self.patient_id)
+
+    def action_export_chart(self) -> None:
+        """Export this chart (PDF, CSV and FHIR)."""
+        from tui.screens.export import ExportScreen
+
+        if self.chart is not None:
+            self.app.push_screen(ExportScreen(self.patient_id, self.chart.patient.chart_number))
+
+    def action_add_outcome(self) -> None:
+        """Record a measurement (density, shaft diameter, grade)."""
+        from tui.screens.outcome_form import OutcomeFormScreen
+
+        def saved(result: Any) -> None:
+            if result:
+                self.reload()
+
+        self.app.push_screen(OutcomeFormScreen(self.patient_id), saved)

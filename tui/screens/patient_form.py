@@ -1,0 +1,279 @@
+"""New or edit patient: every field validated, the message beside the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Select, Static
+
+from formulary.records import Allergy, Condition, GradeScale, Patient, Sex
+from tui.screens.base import AppModal
+from tui.widgets.field_row import FieldRow
+
+if TYPE_CHECKING:
+    pass
+
+_ALLERGY = re.compile(r"^\s*(?P<substance>[^()]+?)\s*(?:\((?P<reaction>[^()]*)\))?\s*$")
+
+
+def parse_date(text: str, *, required: bool) -> tuple[date | None, str]:
+    """A date typed as YYYY-MM-DD, or the message saying how to type it."""
+    text = text.strip()
+    if not text:
+        return None, ("Required (YYYY-MM-DD)." if required else "")
+    try:
+        return date.fromisoformat(text), ""
+    except ValueError:
+        return None, "Type the date as YYYY-MM-DD."
+
+
+def parse_allergies(text: str) -> tuple[tuple[Allergy, ...], str]:
+    """``lidocaine (urticaria); latex`` → allergies, or the message saying what is wrong."""
+    found: list[Allergy] = []
+    for part in (p for p in text.split(";") if p.strip()):
+        match = _ALLERGY.match(part)
+        if match is None:
+            return (), f"Cannot read {part.strip()!r}: write substance (reaction); …"
+        found.append(Allergy(match["substance"], reaction=(match["reaction"] or "").strip()))
+    return tuple(found), ""
+
+
+def parse_conditions(text: str) -> tuple[Condition, ...]:
+    """``pregnancy; anticoagulants`` → conditions (code and text alike)."""
+    return tuple(Condition(p.strip(), p.strip()) for p in text.split(";") if p.strip())
+
+
+def allergies_text(patient: Patient) -> str:
+    """The allergies as the form shows them."""
+    return "; ".join(
+        a.substance + (f" ({a.reaction})" if a.reaction else "") for a in patient.allergies
+    )
+
+
+class PatientFormScreen(AppModal):
+    """Dismissed with the saved patient's id, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    PatientFormScreen { align: center middle; }
+    PatientFormScreen > VerticalScroll {
+        width: 110; max-width: 98%; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    PatientFormScreen #form-buttons { height: 3; margin-top: 1; }
+    PatientFormScreen #form-buttons Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="patient_form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="patient_form.cancel"),
+    ]
+
+    class Saved(Message):
+        """The Store saved the patient."""
+
+        def __init__(self, patient_id: int) -> None:
+            self.patient_id = patient_id
+            super().__init__()
+
+    class Refused(Message):
+        """The Store refused the patient; ``reason`` says why."""
+
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient: Patient | None = None) -> None:
+        super().__init__()
+        self._patient = patient
+
+    def compose(self) -> ComposeResult:
+        p = self._patient
+        with VerticalScroll():
+            yield Static("Edit patient" if p else "New patient", classes="form-title")
+            yield FieldRow(
+                "Chart number", Input(p.chart_number if p else "", id="f-chart"), id="row-chart"
+            )
+            yield FieldRow(
+                "Family name", Input(p.family_name if p else "", id="f-family"), id="row-family"
+            )
+            yield FieldRow(
+                "Given name", Input(p.given_name if p else "", id="f-given"), id="row-given"
+            )
+            yield FieldRow(
+                "Date of birth",
+                Input(
+                    p.date_of_birth.isoformat() if p else "", id="f-dob", placeholder="YYYY-MM-DD"
+                ),
+                id="row-dob",
+            )
+            yield FieldRow(
+                "Sex",
+                Select([(s.value, s) for s in Sex], id="f-sex", value=p.sex if p else Select.NULL),
+                id="row-sex",
+            )
+            yield FieldRow(
+                "Diagnosis",
+                Input(
+                    p.diagnosis if p else "",
+                    id="f-diagnosis",
+                    placeholder="e.g. androgenetic alopecia",
+                ),
+                id="row-diagnosis",
+            )
+            yield FieldRow(
+                "Grade scale",
+                Select(
+                    [(g.value, g) for g in GradeScale],
+                    id="f-scale",
+                    value=p.grade_scale if p and p.grade_scale else Select.NULL,
+                ),
+                id="row-scale",
+            )
+            yield FieldRow(
+                "Grade",
+                Input(p.grade if p else "", id="f-grade", placeholder="e.g. III vertex, I-2"),
+                id="row-grade",
+            )
+            yield FieldRow(
+                "Allergies",
+                Input(
+                    allergies_text(p) if p else "",
+                    id="f-allergies",
+                    placeholder="substance (reaction); …",
+                ),
+                id="row-allergies",
+            )
+            yield FieldRow(
+                "Contraindications",
+                Input(
+                    "; ".join(c.code for c in p.conditions) if p else "",
+                    id="f-conditions",
+                    placeholder="e.g. pregnancy; anticoagulants",
+                ),
+                id="row-conditions",
+            )
+            yield FieldRow(
+                "Consent on file",
+                Checkbox(
+                    "signed consent is on file", p.consent_on_file if p else False, id="f-consent"
+                ),
+                id="row-consent",
+            )
+            yield FieldRow(
+                "Consent date",
+                Input(
+                    p.consent_date.isoformat() if p and p.consent_date else "",
+                    id="f-consent-date",
+                    placeholder="YYYY-MM-DD",
+                ),
+                id="row-consent-date",
+            )
+            yield Static("", id="form-error", classes="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value
+
+    def _fields(self) -> tuple[Any, dict[str, str]]:
+        from db.store.inputs import PatientFields
+
+        errors: dict[str, str] = {}
+        for row, field_id, what in (
+            ("row-chart", "f-chart", "chart number"),
+            ("row-family", "f-family", "family name"),
+            ("row-given", "f-given", "given name"),
+        ):
+            if not self._value(field_id).strip():
+                errors[row] = f"Required: the {what}."
+        born, message = parse_date(self._value("f-dob"), required=True)
+        if message:
+            errors["row-dob"] = message
+        elif born is not None and born > date.today():
+            errors["row-dob"] = "The date of birth is in the future."
+        sex = self.query_one("#f-sex", Select).value
+        if not isinstance(sex, Sex):
+            errors["row-sex"] = "Choose one (unknown is allowed)."
+        scale = self.query_one("#f-scale", Select).value
+        grade = self._value("f-grade").strip()
+        if grade and not isinstance(scale, GradeScale):
+            errors["row-scale"] = "Choose the scale the grade is on."
+        allergies, message = parse_allergies(self._value("f-allergies"))
+        if message:
+            errors["row-allergies"] = message
+        consent = self.query_one("#f-consent", Checkbox).value
+        consent_date, message = parse_date(self._value("f-consent-date"), required=False)
+        if message:
+            errors["row-consent-date"] = message
+        elif consent and consent_date is None:
+            errors["row-consent-date"] = "Give the date the consent was signed."
+        if errors or born is None or not isinstance(sex, Sex):
+            return None, errors
+        fields = PatientFields(
+            chart_number=self._value("f-chart").strip(),
+            family_name=self._value("f-family").strip(),
+            given_name=self._value("f-given").strip(),
+            date_of_birth=born,
+            sex=sex,
+            diagnosis=self._value("f-diagnosis").strip(),
+            grade_scale=scale if isinstance(scale, GradeScale) else None,
+            grade=grade,
+            weight=self._patient.weight_kg if self._patient else None,
+            allergies=allergies,
+            conditions=parse_conditions(self._value("f-conditions")),
+            consent_on_file=consent,
+            consent_date=consent_date,
+        )
+        return fields, errors
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        """Check every field, then save through the Store."""
+        fields, errors = self._fields()
+        for row in self.query(FieldRow):
+            row.set_error(errors.get(row.id or "", ""))
+        if errors:
+            self.query_one("#form-error", Static).update(
+                f"{len(errors)} field(s) need attention; see the messages beside them."
+            )
+            first = self.query_one(f"#{next(iter(errors))}", FieldRow)
+            first.query_one(".field").focus()
+            return
+        self.query_one("#form-error", Static).update("")
+        self.query_one("#save", Button).disabled = True
+        self._save(fields)
+
+    @work(thread=True, exclusive=True, group="patient-form")
+    def _save(self, fields: Any) -> None:
+        try:
+            if self._patient is None:
+                saved = self.store.create_patient(self.user, fields)
+            else:
+                saved = self.store.update_patient(
+                    self.user, self._patient.id, fields, reason="chart details corrected"
+                )
+        except Exception as exc:
+            self.post_message(self.Refused(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.Saved(saved.id))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.dismiss(message.patient_id)
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.query_one("#save", Button).disabled = False
+        self.query_one("#form-error", Static).update(f"Not saved: {message.reason}")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)

@@ -1,0 +1,176 @@
+"""The patient list: instant search by name, chart number or date of birth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from formulary.records import PatientSummary
+from formulary.schedule import summarize
+from tui.screens.base import AppScreen
+from tui.styles import STYLES
+from tui.widgets.patient_list import PatientList
+
+#: Rows shown at once; the search narrows the rest.
+LIST_LIMIT = 200
+#: Rows whose course progress is read (about a screenful and a half).
+PROGRESS_ROWS = 60
+
+
+class PatientsScreen(AppScreen):
+    """Home screen of the workday."""
+
+    CSS_PATH = STYLES / "patients.tcss"
+    AUTO_FOCUS = "#patient-search"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "focus_search", "Search", id="patients.search"),
+        Binding("ctrl+n", "new_patient", "New patient", id="patients.new"),
+        Binding("ctrl+e", "edit_patient", "Edit", id="patients.edit"),
+        Binding("f5", "formulary", "Formulary", id="patients.formulary"),
+        Binding("f6", "audit", "Audit", id="patients.audit"),
+        Binding("down", "focus_list", "List", show=False, id="patients.to_list"),
+    ]
+
+    class Found(Message):
+        """The search for ``query`` returned ``summaries``."""
+
+        def __init__(self, query: str, summaries: Sequence[PatientSummary]) -> None:
+            self.query = query
+            self.summaries = summaries
+            super().__init__()
+
+    class Progress(Message):
+        """Course progress of the patients found for ``query``."""
+
+        def __init__(self, query: str, summaries: Sequence[PatientSummary]) -> None:
+            self.query = query
+            self.summaries = summaries
+            super().__init__()
+
+    class Failed(Message):
+        """Loading the list failed."""
+
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            id="patient-search",
+            placeholder="Search: name, chart number or date of birth (YYYY-MM-DD)",
+        )
+        yield PatientList(id="patient-list")
+        yield Static("", id="patient-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._search("")
+
+    def on_screen_resume(self) -> None:
+        # Coming back from a chart: the list may have changed (a session was signed).
+        self._search(self.query_one("#patient-search", Input).value)
+
+    @on(Input.Changed, "#patient-search")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @on(Input.Submitted, "#patient-search")
+    def _open_first(self) -> None:
+        patients = self.query_one(PatientList)
+        if patients.patient_ids:
+            self.formulary.open_patient(patients.patient_ids[patients.cursor_row])
+
+    @work(thread=True, exclusive=True, group="patient-search")
+    def _search(self, query: str) -> None:
+        try:
+            found = self.store.list_patients(self.user, query.strip(), limit=LIST_LIMIT)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            return
+        worker = get_current_worker()
+        if worker.is_cancelled:
+            return
+        self.post_message(self.Found(query, [PatientSummary(p) for p in found]))
+        # Course progress of the rows on screen, filled in after the names are shown
+        # so that typing is never held up by it.
+        summaries: list[PatientSummary] = []
+        for patient in found[:PROGRESS_ROWS]:
+            if worker.is_cancelled:
+                return
+            try:
+                courses = self.store.list_courses(self.user, patient.id)
+                sessions = self.store.list_sessions(self.user, patient.id) if courses else []
+            except Exception as exc:
+                # The names stay usable; this row's progress stays blank.
+                self.log.warning(f"course progress of patient {patient.id}: {exc}")
+                continue
+            summaries.append(summarize(patient, courses, sessions))
+        if not worker.is_cancelled:
+            self.post_message(self.Progress(query, summaries))
+
+    @on(Found)
+    def _found(self, message: Found) -> None:
+        if message.query != self.query_one("#patient-search", Input).value:
+            return  # an older answer overtaken by further typing
+        self.query_one(PatientList).show(message.summaries, self.formulary.today())
+        count = len(message.summaries)
+        more = " (first 200; type to narrow)" if count >= LIST_LIMIT else ""
+        what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
+        self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        if message.query == self.query_one("#patient-search", Input).value:
+            self.query_one(PatientList).show_progress(message.summaries, self.formulary.today())
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.notify(
+            f"{message.reason}\nTry again; if it persists, check the database connection.",
+            title="Cannot load patients",
+            severity="error",
+        )
+
+    @on(PatientList.Selected)
+    def _selected(self, message: PatientList.Selected) -> None:
+        self.formulary.open_patient(message.patient_id)
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#patient-search", Input).focus()
+
+    def action_focus_list(self) -> None:
+        """Move from the search box to the list."""
+        self.query_one(PatientList).focus()
+
+    def action_new_patient(self) -> None:
+        """Open the new-patient form; the chart opens once it is saved."""
+        from tui.screens.patient_form import PatientFormScreen
+
+        def opened(patient_id: int | None) -> None:
+            if patient_id is not None:
+                self.formulary.open_patient(patient_id)
+
+        self.app.push_screen(PatientFormScreen(), opened)
+
+    def action_edit_patient(self) -> None:
+        """Edit the highlighted patient's details."""
+        patients = self.query_one(PatientList)
+        if patients.patient_ids:
+            self.formulary.edit_patient(patients.patient_ids[patients.cursor_row])
+
+    def action_formulary(self) -> None:
+        """Ingredients, products and lots."""
+        self.formulary.run_command("formulary")
+
+    def action_audit(self) -> None:
+        """The audit trail."""
+        self.formulary.run_command("audit")

@@ -1,0 +1,1 @@
+"""Widgets that show plain records; each declares the messages it emits."""

@@ -1,0 +1,41 @@
+"""A labelled form field with its validation message beside it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+
+class FieldRow(Horizontal):
+    """``label  [field]  message``; :meth:`set_error` shows or clears the message."""
+
+    DEFAULT_CSS = """
+    FieldRow { height: auto; margin-bottom: 0; }
+    FieldRow > Label { width: 20; padding-top: 1; }
+    FieldRow > .field { width: 1fr; }
+    FieldRow > .field-error { width: 34; color: $error; padding: 1 0 0 1; }
+    """
+
+    def __init__(self, label: str, field: Widget, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._label = label
+        self._field = field
+        field.add_class("field")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._label)
+        yield self._field
+        yield Static("", classes="field-error")
+
+    def set_error(self, message: str) -> None:
+        """Show ``message`` beside the field (empty clears it)."""
+        self.query_one(".field-error", Static).update(Text(message))
+        self.set_class(bool(message), "-invalid")
+
+    @property
+    def error(self) -> str:
+        """The message shown now."""
+        return str(self.query_one(".field-error", Static).render())

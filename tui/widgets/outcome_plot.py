@@ -1,0 +1,43 @@
+"""A small plot of the outcome trend (hair density over time) for the overview tab."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+from formulary.records import Outcome
+
+
+def density_points(outcomes: Sequence[Outcome]) -> tuple[list[str], list[float]]:
+    """Dates and densities (hairs/cm²) of the outcomes that measured density, oldest first.
+
+    The float is for drawing only; the chart keeps the exact stored amount.
+    """
+    measured = sorted((o for o in outcomes if o.density is not None), key=lambda o: o.measured_at)
+    dates = [o.measured_at.date().strftime("%d/%m/%Y") for o in measured]
+    values = [float(o.density.value) for o in measured if o.density is not None]
+    return dates, values
+
+
+class OutcomePlot(PlotextPlot):
+    """Density trend; says so plainly when nothing has been measured yet."""
+
+    DEFAULT_CSS = """
+    OutcomePlot { height: 12; width: 1fr; }
+    """
+
+    def show(self, outcomes: Sequence[Outcome]) -> None:
+        """Draw the density of ``outcomes``."""
+        dates, values = density_points(outcomes)
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.date_form("d/m/Y")
+        if values:
+            plt.plot(dates, values, marker="braille")
+            plt.scatter(dates, values)
+            plt.title("Hair density (hairs/cm²)")
+        else:
+            plt.title("No density measured yet")
+        self.refresh()
