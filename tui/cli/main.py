@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
+from tui.cli import audit
 
 app = typer.Typer(
     name="formulary",
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Sub-command groups are registered below, one line each.
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:

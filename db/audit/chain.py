@@ -1,0 +1,230 @@
+"""Appending to the hash chain, and the hash recipe itself.
+
+``hash = SHA-256( "FORMULARY-AUDIT-v1" NUL db_id NUL seq NUL prev_hash NUL entry_json )``
+where ``entry_json`` is the canonical JSON of the nine entry fields (docs/audit.md
+gives the recipe in full for auditors who re-implement it).
+
+:func:`append_event` runs inside the caller's open transaction and never commits:
+the change and its audit entry are written together or not at all. Appends are
+serialized so that ``seq`` has neither gaps nor forks: on PostgreSQL by a
+transaction-scoped advisory lock taken here; on SQLite by the Store's engine, which
+opens every write transaction with ``BEGIN IMMEDIATE`` (one writer at a time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from db.audit.canonical import canonical_json, dumps_plain, format_utc
+from db.tables.audit import AuditEvent
+
+#: prev_hash of the first entry.
+GENESIS_HASH = "0" * 64
+
+#: Domain tag: a hash made for anything else can never pass for an audit entry.
+DOMAIN_TAG = "FORMULARY-AUDIT-v1"
+
+#: Key of the PostgreSQL advisory lock that serializes appends ("formular" in ASCII).
+PG_APPEND_LOCK_KEY = 0x666F726D756C6172
+
+#: The entry fields, as named inside the hashed JSON.
+ENTRY_FIELDS = (
+    "ts_utc",
+    "user",
+    "workstation",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+)
+
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_LIMITS = {"user": 200, "workstation": 200, "action": 100, "entity": 100, "entity_id": 100}
+
+
+class AuditInputError(ValueError):
+    """An audit entry that cannot be recorded as given (empty user, bad action …)."""
+
+
+def compute_hash(db_id: str, seq: int, prev_hash: str, entry_fields: Mapping[str, Any]) -> str:
+    """The hex SHA-256 of one entry, chained to ``prev_hash``.
+
+    ``entry_fields`` holds exactly :data:`ENTRY_FIELDS` with the values as stored:
+    strings, or ``None`` for ``entity_id``/``before``/``after``/``reason``
+    (``before``/``after`` are the canonical JSON *text*, hashed as JSON strings).
+    """
+    entry = {name: entry_fields[name] for name in ENTRY_FIELDS}
+    message = "\x00".join((DOMAIN_TAG, db_id, str(seq), prev_hash, dumps_plain(entry)))
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+
+
+def entry_of(event: AuditEvent) -> dict[str, Any]:
+    """The hashed entry fields of a stored row."""
+    return {
+        "ts_utc": event.ts_utc,
+        "user": event.user_name,
+        "workstation": event.workstation,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+    }
+
+
+def read_head(conn: Session | Connection) -> tuple[int, str]:
+    """``(seq, hash)`` of the newest entry, or ``(0, GENESIS_HASH)`` for an empty chain."""
+    row = conn.execute(text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).first()
+    if row is None:
+        return 0, GENESIS_HASH
+    return int(row[0]), str(row[1])
+
+
+def _check_text(name: str, value: str | None, *, required: bool) -> None:
+    if value is None or value == "":
+        if required:
+            raise AuditInputError(f"audit entry needs a non-empty {name}")
+        return
+    if "\x00" in value:
+        raise AuditInputError(f"audit {name} contains a NUL character; remove it")
+    limit = _LIMITS.get(name)
+    if limit is not None and len(value) > limit:
+        raise AuditInputError(f"audit {name} is {len(value)} characters long; at most {limit}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AuditInputError(f"audit {name} is not valid Unicode text") from exc
+
+
+def build_entry(
+    *,
+    user: str,
+    workstation: str,
+    action: str,
+    entity: str,
+    entity_id: str | int | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    reason: str | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Validate and normalise one entry into its stored (and hashed) field values."""
+    _check_text("user", user, required=True)
+    _check_text("workstation", workstation, required=True)
+    _check_text("entity", entity, required=True)
+    if not _ACTION.match(action or ""):
+        raise AuditInputError(
+            f"audit action {action!r} is not a dotted verb such as 'patient.create'"
+        )
+    if isinstance(entity_id, bool):
+        raise AuditInputError("audit entity_id must be a string or an integer, not a bool")
+    eid = str(entity_id) if isinstance(entity_id, int) else entity_id
+    _check_text("entity_id", eid, required=False)
+    _check_text("reason", reason, required=False)
+    entry = {
+        "ts_utc": format_utc(now if now is not None else datetime.now(UTC)),
+        "user": user,
+        "workstation": workstation,
+        "action": action,
+        "entity": entity,
+        "entity_id": eid,
+        "before": None if before is None else canonical_json(before),
+        "after": None if after is None else canonical_json(after),
+        "reason": reason,
+    }
+    return entry
+
+
+def append_event(
+    session: Session | Connection,
+    *,
+    db_id: str,
+    user: str,
+    workstation: str,
+    action: str,
+    entity: str,
+    entity_id: str | int | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    reason: str | None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Append one entry inside the caller's open transaction (flushed, never committed).
+
+    ``session`` is an ORM session or a Core connection in a transaction (migrations
+    and seeding work on connections). On PostgreSQL this takes the append advisory
+    lock, held until the caller's transaction ends; on SQLite the caller's transaction
+    must have begun with ``BEGIN IMMEDIATE`` (the Store's engine does so). Raises
+    :class:`AuditInputError` for entries that cannot be recorded.
+    """
+    entry = build_entry(
+        user=user,
+        workstation=workstation,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        reason=reason,
+        now=now,
+    )
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_APPEND_LOCK_KEY})
+    if isinstance(session, Session):
+        # Pending ORM rows (an earlier append in this transaction) must count in max(seq).
+        session.flush()
+    seq, prev_hash = read_head(session)
+    seq += 1
+    row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
+    event = AuditEvent(**row)
+    if isinstance(session, Connection):
+        session.execute(AuditEvent.__table__.insert().values(**row))  # type: ignore[attr-defined]
+        return event
+    session.add(event)
+    session.flush()
+    return event
+
+
+def chain_rows(
+    db_id: str,
+    entries: Iterable[Mapping[str, Any]],
+    *,
+    start_seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+) -> Iterator[dict[str, Any]]:
+    """Rows (column name -> value) of a correct chain over already-built entries.
+
+    For bulk loading (benchmarks, tests, importing a chain): the caller inserts the
+    rows in one go instead of appending one by one.
+    """
+    seq = start_seq
+    for entry in entries:
+        digest = compute_hash(db_id, seq, prev_hash, entry)
+        yield {
+            "seq": seq,
+            "ts_utc": entry["ts_utc"],
+            "user_name": entry["user"],
+            "workstation": entry["workstation"],
+            "action": entry["action"],
+            "entity": entry["entity"],
+            "entity_id": entry["entity_id"],
+            "before": entry["before"],
+            "after": entry["after"],
+            "reason": entry["reason"],
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        prev_hash = digest
+        seq += 1

@@ -1,0 +1,236 @@
+"""Recompute the audit chain and hold it against signed checkpoints.
+
+Rows are streamed in ``seq`` order in batches (keyset pagination on the primary
+key), so a chain of millions of entries never sits in memory at once. The first
+problem in sequence order is reported:
+
+* ``altered`` (exit 2): a row is missing (gap in ``seq``), does not link to its
+  predecessor (``prev_hash``), or its contents no longer give its ``hash``;
+* ``truncated`` (exit 3): a trusted checkpoint records a ``seq`` beyond the end of
+  the chain (tail deleted, or an older copy restored), or the chain at a
+  checkpoint's ``seq`` has a different hash (rolled back and re-written);
+* ``ok`` (exit 0).
+
+Checkpoints passed in must already be trusted (signature and database checked, see
+:func:`db.audit.checkpoint.trusted_checkpoints`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from db.audit.canonical import dumps_plain
+from db.audit.chain import DOMAIN_TAG, GENESIS_HASH, read_head
+from formulary.records import Checkpoint
+
+Status = Literal["ok", "altered", "truncated"]
+ProgressCallback = Callable[[int, int], None]
+
+EXIT_CODES: dict[Status, int] = {"ok": 0, "altered": 2, "truncated": 3}
+
+_BATCH = text(
+    "SELECT seq, ts_utc, user_name, workstation, action, entity, entity_id, before, after,"
+    " reason, prev_hash, hash FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What verification found. ``exit_code`` is what ``formulary audit verify`` returns."""
+
+    db_id: str
+    status: Status
+    rows: int  # entries verified good, in seq order, before the first problem
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None
+    problem: str | None
+    checkpoint: Checkpoint | None
+    checkpoints_checked: int
+    newest_checkpoint_seq: int | None
+    rows_after_checkpoint: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain is intact and agrees with every checkpoint."""
+        return self.status == "ok"
+
+    @property
+    def exit_code(self) -> int:
+        """0 intact, 2 altered, 3 truncated or rolled back behind a checkpoint."""
+        return EXIT_CODES[self.status]
+
+    def summary(self) -> str:
+        """A few plain sentences for a person: the verdict, then the unchecked tail."""
+        if self.status == "ok":
+            head = (
+                f"audit chain intact: {self.rows} entries, head seq {self.head_seq}"
+                f" hash {self.head_hash[:16]}…; {self.checkpoints_checked} checkpoint(s) agree."
+            )
+        else:
+            head = f"audit chain {self.status.upper()}: {self.problem}"
+        if self.newest_checkpoint_seq is None:
+            tail = (
+                f"{self.rows_after_checkpoint} entries lie after the newest checkpoint "
+                "(there is none): deleting rows from the end could not be detected."
+            )
+        else:
+            tail = (
+                f"{self.rows_after_checkpoint} entries lie after the newest checkpoint "
+                f"(seq {self.newest_checkpoint_seq})."
+            )
+        return f"{head}\n{tail}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for ``--json`` and for the ``audit.verify`` entry)."""
+        return {
+            "db_id": self.db_id,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "rows": self.rows,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+            "checkpoint": None if self.checkpoint is None else self.checkpoint.line,
+            "checkpoints_checked": self.checkpoints_checked,
+            "newest_checkpoint_seq": self.newest_checkpoint_seq,
+            "rows_after_checkpoint": self.rows_after_checkpoint,
+        }
+
+
+def _row_hash(prefix: str, row: Sequence[Any]) -> str:
+    # Same bytes as db.audit.chain.compute_hash, without the per-row dict shuffling.
+    entry = {
+        "action": row[4], "after": row[8], "before": row[7], "entity": row[5],
+        "entity_id": row[6], "reason": row[9], "ts_utc": row[1], "user": row[2],
+        "workstation": row[3],
+    }
+    message = f"{prefix}{row[0]}\x00{row[10]}\x00{dumps_plain(entry)}"
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+
+
+def verify_chain(
+    session_or_connection: Session | Connection,
+    db_id: str,
+    checkpoints: Iterable[Checkpoint] = (),
+    progress: ProgressCallback | None = None,
+    *,
+    batch_size: int = 10_000,
+) -> VerifyReport:
+    """Recompute every hash in ``seq`` order and compare with trusted ``checkpoints``.
+
+    ``progress(done, total)`` is called after each batch (``total`` is the head seq
+    when verification started). Never writes.
+    """
+    conn = session_or_connection
+    cps = sorted(checkpoints, key=lambda c: c.seq)
+    for cp in cps:
+        if cp.db_id != db_id:
+            raise ValueError(f"checkpoint seq={cp.seq} is for database {cp.db_id}, not {db_id}")
+    total, _ = read_head(conn)
+    by_seq: dict[int, list[Checkpoint]] = {}
+    for cp in cps:
+        by_seq.setdefault(cp.seq, []).append(cp)
+
+    prefix = f"{DOMAIN_TAG}\x00{db_id}\x00"
+    expected = 1
+    prev = GENESIS_HASH
+    last_good_cp = 0
+    status: Status = "ok"
+    bad_seq: int | None = None
+    problem: str | None = None
+    bad_cp: Checkpoint | None = None
+
+    def diverged(cp: Checkpoint, actual: str) -> str:
+        return (
+            f"the chain at seq {cp.seq} has hash {actual[:16]}… but the checkpoint made "
+            f"{cp.at.strftime('%Y-%m-%dT%H:%M:%SZ')} recorded {cp.head_hash[:16]}…: the "
+            f"database was rolled back or rewritten after seq {last_good_cp}"
+        )
+
+    # A checkpoint of the empty chain must name the genesis hash.
+    for cp in by_seq.get(0, []):
+        if cp.head_hash != GENESIS_HASH:
+            status, bad_cp, problem = "truncated", cp, diverged(cp, GENESIS_HASH)
+
+    # Rows below seq 1 are outside the walk (it starts after 0): they must not exist.
+    stray = conn.execute(text("SELECT min(seq) FROM audit_event WHERE seq < 1")).scalar()
+    if stray is not None:
+        status, bad_seq = "altered", int(stray)
+        problem = f"a row with seq {stray} exists; the chain starts at seq 1: rows were inserted"
+
+    while status == "ok":
+        rows = conn.execute(_BATCH, {"after": expected - 1, "n": batch_size}).all()
+        if not rows:
+            break
+        for row in rows:
+            seq = int(row[0])
+            if seq != expected:
+                status, bad_seq = "altered", expected
+                problem = (
+                    f"seq {expected} is missing (the next row is seq {seq}): rows were deleted"
+                )
+                break
+            if row[10] != prev:
+                status, bad_seq = "altered", seq
+                problem = (
+                    f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}: "
+                    "rows were inserted, removed or reordered"
+                )
+                break
+            digest = _row_hash(prefix, row)
+            if digest != row[11]:
+                status, bad_seq = "altered", seq
+                problem = f"seq {seq}: the stored hash does not match the row's contents"
+                break
+            for cp in by_seq.get(seq, ()):
+                if cp.head_hash != digest:
+                    status, bad_cp = "truncated", cp
+                    problem = diverged(cp, digest)
+                    break
+                last_good_cp = seq
+            if status != "ok":
+                break
+            prev = digest
+            expected += 1
+        if progress is not None:
+            progress(expected - 1, max(total, expected - 1))
+
+    verified = expected - 1
+    head_seq, head_hash = verified, prev
+    if status == "ok":
+        beyond = [cp for cp in cps if cp.seq > head_seq]
+        if beyond:
+            cp = beyond[-1]
+            status, bad_cp = "truncated", cp
+            problem = (
+                f"the chain ends at seq {head_seq} but a checkpoint made "
+                f"{cp.at.strftime('%Y-%m-%dT%H:%M:%SZ')} recorded seq {cp.seq}: "
+                f"{cp.seq - head_seq} entries were deleted from the end, or an older copy "
+                "of the database was restored"
+            )
+    if status != "ok":
+        # The tail count is about the whole table, not where the walk stopped.
+        head_seq, head_hash = read_head(conn)
+    newest = cps[-1].seq if cps else None
+    return VerifyReport(
+        db_id=db_id,
+        status=status,
+        rows=verified,
+        head_seq=head_seq,
+        head_hash=head_hash,
+        first_bad_seq=bad_seq,
+        problem=problem,
+        checkpoint=bad_cp,
+        checkpoints_checked=len(cps),
+        newest_checkpoint_seq=newest,
+        rows_after_checkpoint=max(0, head_seq - (newest or 0)),
+    )

@@ -1,0 +1,442 @@
+"""Stored rows to :mod:`formulary.records` objects, and whole patient charts.
+
+Everything the TUI, the safety rules and the exporters see comes through here, so
+nothing above ``db`` ever holds a table row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from db.codec import amount_from_columns, amount_from_json, datetime_from_json
+from db.tables.formulary import IngredientRow, LotRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.installation import InstallationRow
+from db.tables.outcomes import OutcomeRow
+from db.tables.people import PatientRow, UserRow
+from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from formulary.records import (
+    Addendum,
+    AdverseEvent,
+    Allergy,
+    Clinic,
+    Component,
+    Condition,
+    Course,
+    FormulationVersion,
+    GradeScale,
+    IngredientStrength,
+    Lot,
+    LotStatus,
+    LotUse,
+    Outcome,
+    Override,
+    Patient,
+    PatientChart,
+    Practitioner,
+    Product,
+    Role,
+    ScalpZone,
+    SessionStatus,
+    Sex,
+    Signature,
+    Technique,
+    ZoneVolume,
+)
+from formulary.records import (
+    Session as SessionRecord,
+)
+from formulary.units.amount import Amount
+
+
+def practitioner(row: UserRow) -> Practitioner:
+    """A user row as printed on records."""
+    assert row.id is not None
+    return Practitioner(row.id, row.username, row.full_name, Role(row.role))
+
+
+def patient(row: PatientRow) -> Patient:
+    """A patient row as a record."""
+    assert row.id is not None
+    return Patient(
+        id=row.id,
+        chart_number=row.chart_number,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        date_of_birth=row.date_of_birth,
+        sex=Sex(row.sex),
+        diagnosis=row.diagnosis,
+        grade_scale=GradeScale(row.grade_scale) if row.grade_scale else None,
+        grade=row.grade,
+        weight_kg=amount_from_columns(row.weight_value, row.weight_unit),
+        allergies=tuple(
+            Allergy(a["substance"], a.get("ingredient_id"), a.get("reaction", ""))
+            for a in row.allergies
+        ),
+        conditions=tuple(Condition(c["code"], c.get("text", "")) for c in row.conditions),
+        consent_on_file=row.consent_on_file,
+        consent_date=row.consent_date,
+    )
+
+
+def product(row: ProductRow, ingredient_names: Mapping[int, str]) -> Product:
+    """A product row as a record (ingredient names looked up in ``ingredient_names``)."""
+    assert row.id is not None
+    strengths = []
+    for item in row.ingredients:
+        strength = amount_from_json(item["strength"])
+        assert strength is not None
+        ident = int(item["ingredient_id"])
+        strengths.append(
+            IngredientStrength(
+                ident, ingredient_names.get(ident, "?"), strength, item.get("form", "")
+            )
+        )
+    return Product(
+        id=row.id,
+        name=row.name,
+        manufacturer=row.manufacturer,
+        volume_per_unit=amount_from_columns(row.volume_value, row.volume_unit),
+        ingredients=tuple(strengths),
+    )
+
+
+def lot(row: LotRow) -> Lot:
+    """A lot row as a record."""
+    assert row.id is not None
+    quantity = amount_from_columns(row.quantity_value, row.quantity_unit)
+    assert quantity is not None
+    return Lot(row.id, row.product_id, row.lot_number, row.expiry, quantity, LotStatus(row.status))
+
+
+def formulation_version(
+    version: FormulationVersionRow, formulation: FormulationRow, created_by: str
+) -> FormulationVersion:
+    """A formulation version row (with its formulation) as a record."""
+    assert version.id is not None and formulation.id is not None
+    components = []
+    for item in version.components:
+        amount = amount_from_json(item["amount"])
+        assert amount is not None
+        components.append(
+            Component(
+                id=int(item["position"]),
+                position=int(item["position"]),
+                name=str(item["name"]),
+                amount=amount,
+                product_id=item.get("product_id"),
+                ingredient_id=item.get("ingredient_id"),
+            )
+        )
+    return FormulationVersion(
+        id=version.id,
+        formulation_id=formulation.id,
+        formulation_name=formulation.name,
+        version=version.version,
+        final_volume=amount_from_columns(version.final_volume_value, version.final_volume_unit),
+        components=tuple(components),
+        created_at=version.created_at,
+        created_by=created_by,
+        locked=version.locked,
+        note=version.note,
+    )
+
+
+def course(row: CourseRow) -> Course:
+    """A course row as a record."""
+    assert row.id is not None
+    return Course(
+        row.id, row.patient_id, row.name, row.planned_sessions, row.interval_days, row.start_date
+    )
+
+
+def outcome(row: OutcomeRow) -> Outcome:
+    """An outcome row as a record."""
+    assert row.id is not None
+    return Outcome(
+        id=row.id,
+        patient_id=row.patient_id,
+        measured_at=row.measured_at,
+        density=amount_from_columns(row.density_value, row.density_unit),
+        shaft_diameter=amount_from_columns(row.diameter_value, row.diameter_unit),
+        scale_grade=row.scale_grade,
+        zone=ScalpZone(row.zone) if row.zone else None,
+        photo_refs=tuple(row.photo_refs),
+        notes=row.notes,
+    )
+
+
+def _signature(
+    users: Mapping[int, UserRow],
+    signer_id: int | None,
+    signer_name: str | None,
+    at: datetime | None,
+    meaning: str | None,
+    content_hash: str | None,
+) -> Signature | None:
+    if signer_id is None or at is None or content_hash is None:
+        return None
+    user = users.get(signer_id)
+    signer = (
+        Practitioner(signer_id, user.username, signer_name or user.full_name, Role(user.role))
+        if user is not None
+        else Practitioner(signer_id, "?", signer_name or "?", Role.PRACTITIONER)
+    )
+    return Signature(signer, at, meaning or "", content_hash)
+
+
+def session(
+    row: SessionRow,
+    *,
+    version: FormulationVersion | None,
+    lots: Mapping[int, LotRow],
+    used: Iterable[SessionLotRow],
+    addenda: Iterable[AddendumRow],
+    users: Mapping[int, UserRow],
+) -> SessionRecord:
+    """A session row as a record.
+
+    Signed sessions report the lots actually drawn (``session_lot``); drafts report
+    the lots chosen so far.
+    """
+    assert row.id is not None
+    names = {c.position: c.name for c in version.components} if version else {}
+    uses: list[LotUse] = []
+    used_rows = list(used)
+    if row.status == SessionStatus.SIGNED.value and used_rows:
+        for u in used_rows:
+            lot_row = lots[u.lot_id]
+            uses.append(
+                LotUse(
+                    u.component_position,
+                    names.get(u.component_position, "?"),
+                    u.lot_id,
+                    lot_row.lot_number,
+                    lot_row.expiry,
+                    amount_from_columns(u.drawn_value, u.drawn_unit),
+                )
+            )
+    else:
+        for choice in row.lots:
+            chosen_lot = lots.get(int(choice["lot_id"]))
+            if chosen_lot is None:
+                continue
+            position = int(choice["component_position"])
+            uses.append(
+                LotUse(
+                    position,
+                    names.get(position, "?"),
+                    int(choice["lot_id"]),
+                    chosen_lot.lot_number,
+                    chosen_lot.expiry,
+                    amount_from_json(choice.get("drawn")),
+                )
+            )
+    addendum_records = []
+    for a in addenda:
+        assert a.id is not None
+        signature = _signature(
+            users, a.signed_by_id, a.signer_name, a.signed_at, a.signature_meaning, a.content_hash
+        )
+        assert signature is not None
+        addendum_records.append(Addendum(a.id, a.text, a.reason, signature))
+    return SessionRecord(
+        id=row.id,
+        patient_id=row.patient_id,
+        performed_at=row.performed_at,
+        status=SessionStatus(row.status),
+        formulation_version_id=row.formulation_version_id,
+        course_id=row.course_id,
+        session_number=row.session_number,
+        technique=Technique(row.technique) if row.technique else None,
+        needle_gauge=row.needle_gauge,
+        needle_length=amount_from_columns(row.needle_length_value, row.needle_length_unit),
+        depth=amount_from_columns(row.depth_value, row.depth_unit),
+        total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
+        zones=tuple(
+            ZoneVolume(ScalpZone(z["zone"]), _required(amount_from_json(z["volume"])))
+            for z in row.zones
+        ),
+        lots=tuple(uses),
+        anaesthesia=row.anaesthesia,
+        pain_score=row.pain_score,
+        adverse_events=tuple(
+            AdverseEvent(e["kind"], e.get("severity", ""), e.get("description", ""))
+            for e in row.adverse_events
+        ),
+        post_care=row.post_care,
+        notes=row.notes,
+        signature=_signature(
+            users,
+            row.signed_by_id,
+            row.signer_name,
+            row.signed_at,
+            row.signature_meaning,
+            row.content_hash,
+        ),
+        addenda=tuple(addendum_records),
+        overrides=tuple(
+            Override(
+                o["rule"],
+                o["message"],
+                o["severity"],
+                o["reason"],
+                o["by"],
+                datetime_from_json(o["at"]),
+            )
+            for o in row.overrides
+        ),
+    )
+
+
+def _required(amount: Amount | None) -> Amount:
+    assert amount is not None
+    return amount
+
+
+def ingredient_names(db: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """``{ingredient id: name}`` for ``ids`` (all ingredients when None)."""
+    query = select(IngredientRow.id, IngredientRow.name)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = query.where(col(IngredientRow.id).in_(wanted))
+    return {int(i): str(n) for i, n in db.exec(query).all() if i is not None}
+
+
+def users_by_id(db: Session) -> dict[int, UserRow]:
+    """Every user row by id (a clinic has a handful)."""
+    return {u.id: u for u in db.exec(select(UserRow)).all() if u.id is not None}
+
+
+def versions_by_id(db: Session, ids: Iterable[int]) -> dict[int, FormulationVersion]:
+    """Formulation version records for ``ids``."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    users = users_by_id(db)
+    rows = db.exec(
+        select(FormulationVersionRow, FormulationRow)
+        .join(FormulationRow, col(FormulationRow.id) == FormulationVersionRow.formulation_id)
+        .where(col(FormulationVersionRow.id).in_(wanted))
+    ).all()
+    out: dict[int, FormulationVersion] = {}
+    for version, formulation in rows:
+        assert version.id is not None
+        creator = users.get(version.created_by_id)
+        out[version.id] = formulation_version(
+            version, formulation, creator.full_name if creator else "?"
+        )
+    return out
+
+
+def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
+    """Session records for ``rows``, with their lots, addenda and formulation versions."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows if r.id is not None]
+    used = db.exec(select(SessionLotRow).where(col(SessionLotRow.session_id).in_(ids))).all()
+    addenda = db.exec(
+        select(AddendumRow)
+        .where(col(AddendumRow.session_id).in_(ids))
+        .order_by(col(AddendumRow.id))
+    ).all()
+    lot_ids = {u.lot_id for u in used} | {int(c["lot_id"]) for r in rows for c in r.lots}
+    lots = (
+        {
+            lot_row.id: lot_row
+            for lot_row in db.exec(select(LotRow).where(col(LotRow.id).in_(sorted(lot_ids)))).all()
+            if lot_row.id is not None
+        }
+        if lot_ids
+        else {}
+    )
+    versions = versions_by_id(db, [r.formulation_version_id for r in rows])
+    users = users_by_id(db)
+    out = []
+    for row in rows:
+        out.append(
+            session(
+                row,
+                version=versions.get(row.formulation_version_id),
+                lots=lots,
+                used=[u for u in used if u.session_id == row.id],
+                addenda=[a for a in addenda if a.session_id == row.id],
+                users=users,
+            )
+        )
+    return out
+
+
+def clinic(db: Session, workstation: str = "") -> Clinic:
+    """The clinic named in the installation row."""
+    row = db.exec(select(InstallationRow).order_by(col(InstallationRow.id))).first()
+    if row is None:
+        return Clinic(name="", workstation=workstation)
+    return Clinic(name=row.clinic_name, address=row.clinic_address, workstation=workstation)
+
+
+def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> PatientChart:
+    """Everything recorded for one patient, as one :class:`PatientChart`."""
+    pid = patient_row.id
+    assert pid is not None
+    session_rows = list(
+        db.exec(
+            select(SessionRow)
+            .where(SessionRow.patient_id == pid, col(SessionRow.deleted_at).is_(None))
+            .order_by(col(SessionRow.performed_at), col(SessionRow.id))
+        ).all()
+    )
+    formulation_rows = db.exec(select(FormulationRow).where(FormulationRow.patient_id == pid)).all()
+    version_ids = [
+        v.id
+        for v in db.exec(
+            select(FormulationVersionRow).where(
+                col(FormulationVersionRow.formulation_id).in_(
+                    [f.id for f in formulation_rows if f.id is not None]
+                )
+            )
+        ).all()
+        if v.id is not None
+    ]
+    versions = versions_by_id(db, version_ids)
+    courses = db.exec(
+        select(CourseRow).where(CourseRow.patient_id == pid).order_by(col(CourseRow.id))
+    ).all()
+    outcomes = db.exec(
+        select(OutcomeRow)
+        .where(OutcomeRow.patient_id == pid, col(OutcomeRow.deleted_at).is_(None))
+        .order_by(col(OutcomeRow.measured_at), col(OutcomeRow.id))
+    ).all()
+    session_records = sessions(db, session_rows)
+    signer_ids = {s.signature.signer.id for s in session_records if s.signature is not None} | {
+        a.signature.signer.id for s in session_records for a in s.addenda
+    }
+    users = users_by_id(db)
+    product_ids = {
+        c.product_id for v in versions.values() for c in v.components if c.product_id is not None
+    }
+    product_rows = (
+        db.exec(select(ProductRow).where(col(ProductRow.id).in_(sorted(product_ids)))).all()
+        if product_ids
+        else []
+    )
+    names = ingredient_names(
+        db, [int(i["ingredient_id"]) for p in product_rows for i in p.ingredients]
+    )
+    return PatientChart(
+        clinic=clinic(db, workstation),
+        patient=patient(patient_row),
+        formulation_versions=tuple(
+            sorted(versions.values(), key=lambda v: (v.formulation_id, v.version))
+        ),
+        courses=tuple(course(c) for c in courses),
+        sessions=tuple(session_records),
+        outcomes=tuple(outcome(o) for o in outcomes),
+        practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids) if i in users),
+        products=tuple(product(p, names) for p in product_rows),
+    )

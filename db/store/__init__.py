@@ -1,0 +1,57 @@
+"""The Store: the one API through which Formulary reads and writes its database.
+
+Every write method takes the signed-in :class:`Actor` first, checks the actor's role,
+and runs as one transaction holding the change, an audit entry per changed row and
+every derived effect (stock drawn, formulation versions locked). See docs/store.md.
+"""
+
+from __future__ import annotations
+
+from db.store._base import Actor, UnitOfWork
+from db.store.audit_reads import AuditReadsStore
+from db.store.formulations import FormulationsStore
+from db.store.inputs import (
+    AuditEntry,
+    ComponentSpec,
+    IngredientFields,
+    LotChoice,
+    PatientFields,
+    RecallHit,
+    SessionDraft,
+    StoredIngredient,
+    StrengthSpec,
+    UserInfo,
+)
+from db.store.outcomes import OutcomesStore
+from db.store.patients import PatientsStore
+from db.store.sessions import ADMINISTERED_BY, AMENDED_BY, SessionsStore
+from db.store.stock import StockStore
+
+__all__ = [
+    "ADMINISTERED_BY",
+    "AMENDED_BY",
+    "Actor",
+    "AuditEntry",
+    "ComponentSpec",
+    "IngredientFields",
+    "LotChoice",
+    "PatientFields",
+    "RecallHit",
+    "SessionDraft",
+    "Store",
+    "StoredIngredient",
+    "StrengthSpec",
+    "UnitOfWork",
+    "UserInfo",
+]
+
+
+class Store(
+    SessionsStore,
+    PatientsStore,
+    StockStore,
+    FormulationsStore,
+    OutcomesStore,
+    AuditReadsStore,
+):
+    """One object per open database and workstation: ``Store(open_database(path))``."""

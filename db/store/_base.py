@@ -1,0 +1,268 @@
+"""The Store's foundation: who is acting, role checks, and the unit of work.
+
+Every write runs in one :class:`UnitOfWork`: one database transaction holding the
+change, one audit entry per changed row (its complete before and after images) and
+every derived effect. It commits all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from db.audit.chain import PG_APPEND_LOCK_KEY, AuditInputError, append_event
+from db.database import Database
+from db.engine import READ_ONLY, is_busy_error
+from db.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from db.images import row_image, table_name
+from db.tables.people import UserRow
+from db.types import utcnow
+from formulary.records import Practitioner, Role
+
+#: Who may do what. Auditors read only; assistants prepare but never sign.
+EVERYONE = frozenset(Role)
+PREPARERS = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.ASSISTANT})
+SIGNERS = frozenset({Role.ADMIN, Role.PRACTITIONER})
+ADMINS = frozenset({Role.ADMIN})
+AUDIT_READERS = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.AUDITOR})
+
+#: Audit user name of changes made by the application itself (library seeding).
+SYSTEM_USER = "system"
+
+#: Attempts at BEGIN IMMEDIATE when SQLite reports busy despite the busy timeout.
+BEGIN_ATTEMPTS = 8
+
+R = TypeVar("R", bound=SQLModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A signed-in user, as returned by :meth:`Store.authenticate`. Pass it to every call."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+    @property
+    def practitioner(self) -> Practitioner:
+        """The record form of this user (for signatures and exports)."""
+        return Practitioner(self.id, self.username, self.full_name, self.role)
+
+
+_ROLE_WORDS = {
+    PREPARERS: "an administrator, practitioner or assistant",
+    SIGNERS: "an administrator or practitioner",
+    ADMINS: "an administrator",
+    AUDIT_READERS: "an administrator, practitioner or auditor",
+    EVERYONE: "a signed-in user",
+}
+
+
+def require_role(actor: Actor, allowed: frozenset[Role], what: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor``'s role is in ``allowed``."""
+    if actor.role not in allowed:
+        who = _ROLE_WORDS.get(allowed, "another role")
+        raise PermissionDenied(
+            f"{actor.username} is {_article(actor.role)} {actor.role.value} and cannot {what}; "
+            f"ask {who} to do it"
+        )
+
+
+def _article(role: Role) -> str:
+    return "an" if role.value[0] in "aeiou" else "a"
+
+
+def require_reason(reason: str | None, what: str) -> str:
+    """The trimmed reason, or :class:`ValidationError` when none was given."""
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError(f"give a reason to {what}; changes to a record are explained")
+    if len(text) > 500:
+        raise ValidationError("the reason is longer than 500 characters; shorten it")
+    return text
+
+
+class UnitOfWork:
+    """One open write transaction; records an audit entry for every row it changes."""
+
+    def __init__(self, session: Session, *, db_id: str, user: str, workstation: str) -> None:
+        self.session = session
+        self.db_id = db_id
+        self.user = user
+        self.workstation = workstation
+        #: One clock reading for the whole transaction: every row and entry agrees.
+        self.now: datetime = utcnow()
+
+    def get(self, model: type[R], ident: int, what: str, *, for_update: bool = False) -> R:
+        """The row ``ident`` of ``model`` or :class:`NotFound` naming ``what``."""
+        row = self.session.get(model, ident, with_for_update=for_update or None)
+        if row is None or getattr(row, "deleted_at", None) is not None:
+            raise NotFound(f"{what} {ident} does not exist; pick one from the list")
+        return row
+
+    def add(self, row: R, action: str, reason: str | None = None) -> R:
+        """Insert ``row`` and audit it (``before`` empty, ``after`` the full row)."""
+        self.session.add(row)
+        self.session.flush()
+        self.audit(action, table_name(row), _ident(row), None, row_image(row), reason)
+        return row
+
+    def update(self, row: R, before: dict[str, Any], action: str, reason: str | None) -> bool:
+        """Write the changes made to ``row`` since ``before`` was taken; False if none."""
+        self.session.add(row)
+        self.session.flush()
+        after = row_image(row)
+        if after == before:
+            return False
+        self.audit(action, table_name(row), _ident(row), before, after, reason)
+        return True
+
+    @staticmethod
+    def differs(row: SQLModel, before: dict[str, Any]) -> bool:
+        """True when ``row`` now differs from ``before`` other than in ``updated_at``."""
+        after = row_image(row)
+        return {k: v for k, v in after.items() if k != "updated_at"} != {
+            k: v for k, v in before.items() if k != "updated_at"
+        }
+
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | str | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        reason: str | None,
+        *,
+        user: str | None = None,
+    ) -> None:
+        """Append one audit entry in this transaction."""
+        try:
+            append_event(
+                self.session,
+                db_id=self.db_id,
+                user=user or self.user,
+                workstation=self.workstation,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                reason=reason,
+                now=self.now,
+            )
+        except AuditInputError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+def _ident(row: SQLModel) -> int:
+    value = getattr(row, "id", None)
+    assert isinstance(value, int), "rows are flushed before they are audited"
+    return value
+
+
+def snapshot(row: SQLModel) -> dict[str, Any]:
+    """The before-image of ``row`` (take it before changing anything)."""
+    return row_image(row)
+
+
+class StoreBase:
+    """Connection handling shared by every area of the Store."""
+
+    def __init__(self, database: Database, workstation: str | None = None) -> None:
+        self.database = database
+        self.workstation = (workstation or socket.gethostname() or "unknown")[:200]
+        self._reader = database.engine.execution_options(**{READ_ONLY: True})
+
+    # -- transactions -------------------------------------------------------------
+
+    def _begin(self) -> Session:
+        delay = 0.02
+        for attempt in range(BEGIN_ATTEMPTS):
+            session = Session(self.database.engine, expire_on_commit=False, autoflush=False)
+            try:
+                session.connection()  # BEGIN IMMEDIATE happens here on SQLite
+                if self.database.dialect == "postgresql":
+                    # Take the audit append lock first, before any row lock: writers
+                    # queue in one order and can never deadlock on each other.
+                    session.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_APPEND_LOCK_KEY}
+                    )
+                return session
+            except sa.exc.OperationalError as exc:
+                session.close()
+                if not is_busy_error(exc):
+                    raise
+                if attempt == BEGIN_ATTEMPTS - 1:
+                    raise Conflict(
+                        "the database stayed busy with another workstation's change; try again"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _write(
+        self, actor: Actor | None, allowed: frozenset[Role], what: str
+    ) -> Iterator[UnitOfWork]:
+        """One write transaction for ``actor`` (None: the application itself)."""
+        if actor is not None:
+            require_role(actor, allowed, what)
+        session = self._begin()
+        try:
+            uow = UnitOfWork(
+                session,
+                db_id=self.database.db_id,
+                user=actor.username if actor is not None else SYSTEM_USER,
+                workstation=self.workstation,
+            )
+            if actor is not None:
+                _check_still_allowed(session, actor, allowed, what)
+            yield uow
+            session.commit()
+        except sa.exc.IntegrityError as exc:
+            session.rollback()
+            raise Conflict(
+                f"could not {what}: it conflicts with a record saved meanwhile; reload and retry"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def _read(self, actor: Actor, allowed: frozenset[Role], what: str) -> Iterator[Session]:
+        """A read-only session (no write lock) after checking ``actor``'s role."""
+        require_role(actor, allowed, what)
+        session = Session(self._reader, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+
+def _check_still_allowed(
+    session: Session, actor: Actor, allowed: frozenset[Role], what: str
+) -> None:
+    # The Actor was issued at login; an administrator may have deactivated, locked or
+    # re-roled the account since. The stored row decides.
+    row = session.get(UserRow, actor.id)
+    if row is None or not row.active:
+        raise PermissionDenied(f"the account {actor.username} is deactivated; sign in again")
+    if row.locked:
+        raise PermissionDenied(
+            f"the account {actor.username} is locked; an administrator must unlock it"
+        )
+    stored = Actor(actor.id, actor.username, actor.full_name, Role(row.role))
+    require_role(stored, allowed, what)

@@ -1,0 +1,274 @@
+"""Patients' cocktails (versioned) and courses of sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, select
+
+from db import loaders
+from db.codec import amount_to_json, columns_of
+from db.errors import NotFound, ValidationError
+from db.store import _validate as check
+from db.store._base import (
+    EVERYONE,
+    PREPARERS,
+    SIGNERS,
+    Actor,
+    StoreBase,
+    UnitOfWork,
+    require_reason,
+    snapshot,
+)
+from db.store.inputs import ComponentSpec
+from db.tables.formulary import IngredientRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.people import PatientRow, UserRow
+from formulary.records import Course, FormulationVersion
+from formulary.units.amount import Amount
+
+
+def _components(uow: UnitOfWork, components: Sequence[ComponentSpec]) -> list[dict[str, Any]]:
+    if not components:
+        raise ValidationError("a formulation needs at least one component")
+    out = []
+    for position, spec in enumerate(components, start=1):
+        if (spec.product_id is None) == (spec.ingredient_id is None):
+            raise ValidationError(
+                f"component {position} must name either a product or an ingredient, not both"
+            )
+        if spec.product_id is not None:
+            product = uow.get(ProductRow, spec.product_id, "product")
+            if product.volume_unit is not None and spec.amount.unit != product.volume_unit:
+                raise ValidationError(
+                    f"component {position} ({product.name}) is drawn by volume; "
+                    f"give its amount in {product.volume_unit}"
+                )
+        if spec.ingredient_id is not None:
+            uow.get(IngredientRow, spec.ingredient_id, "ingredient")
+        check.amount(spec.amount, f"amount of component {position}")
+        out.append(
+            {
+                "position": position,
+                "name": check.text(
+                    spec.name, f"name of component {position}", limit=200, required=True
+                ),
+                "amount": amount_to_json(spec.amount),
+                "product_id": spec.product_id,
+                "ingredient_id": spec.ingredient_id,
+            }
+        )
+    return out
+
+
+def version_record(uow_or_db: Any, version: FormulationVersionRow) -> FormulationVersion:
+    """The record of a version row (looks up its formulation and author)."""
+    formulation = uow_or_db.get(FormulationRow, version.formulation_id)
+    author = uow_or_db.get(UserRow, version.created_by_id)
+    return loaders.formulation_version(version, formulation, author.full_name if author else "?")
+
+
+class FormulationsStore(StoreBase):
+    """Formulations and courses."""
+
+    def save_formulation(
+        self,
+        actor: Actor,
+        *,
+        patient_id: int,
+        name: str,
+        components: Sequence[ComponentSpec],
+        final_volume: Amount | None = None,
+        note: str = "",
+        formulation_id: int | None = None,
+    ) -> FormulationVersion:
+        """Create a formulation, or save a change to one; returns the current version.
+
+        A version never used in a signed session is edited in place; once used it is
+        locked and saving a change makes version n+1. Saving identical content changes
+        nothing and writes no audit entry.
+        """
+        with self._write(actor, SIGNERS, "prescribe formulations") as uow:
+            uow.get(PatientRow, patient_id, "patient")
+            items = _components(uow, components)
+            if final_volume is not None:
+                check.amount(final_volume, "final volume")
+            fv_value, fv_unit = columns_of(final_volume)
+            clean_name = check.text(name, "formulation name", limit=200, required=True)
+            clean_note = check.text(note, "note", limit=1000)
+            if formulation_id is None:
+                formulation = uow.add(
+                    FormulationRow(
+                        patient_id=patient_id,
+                        name=clean_name,
+                        current_version=1,
+                        created_at=uow.now,
+                        updated_at=uow.now,
+                    ),
+                    "formulation.create",
+                )
+                assert formulation.id is not None
+                version = uow.add(
+                    FormulationVersionRow(
+                        formulation_id=formulation.id,
+                        version=1,
+                        final_volume_value=fv_value,
+                        final_volume_unit=fv_unit,
+                        components=items,
+                        note=clean_note,
+                        created_at=uow.now,
+                        created_by_id=actor.id,
+                    ),
+                    "formulation_version.create",
+                )
+                return version_record(uow.session, version)
+            formulation = uow.get(FormulationRow, formulation_id, "formulation", for_update=True)
+            if formulation.patient_id != patient_id:
+                raise ValidationError("that formulation belongs to another patient")
+            current = uow.session.exec(
+                select(FormulationVersionRow)
+                .where(
+                    FormulationVersionRow.formulation_id == formulation_id,
+                    FormulationVersionRow.version == formulation.current_version,
+                )
+                .with_for_update()
+            ).one()
+            if formulation.name != clean_name:
+                before = snapshot(formulation)
+                formulation.name = clean_name
+                formulation.updated_at = uow.now
+                uow.update(formulation, before, "formulation.rename", None)
+            same = (
+                current.components == items
+                and current.final_volume_value == fv_value
+                and current.final_volume_unit == fv_unit
+                and current.note == clean_note
+            )
+            if same:
+                return version_record(uow.session, current)
+            if not current.locked:
+                before = snapshot(current)
+                current.components = items
+                current.final_volume_value = fv_value
+                current.final_volume_unit = fv_unit
+                current.note = clean_note
+                current.created_at = uow.now
+                current.created_by_id = actor.id
+                uow.update(current, before, "formulation_version.update", None)
+                return version_record(uow.session, current)
+            assert formulation.id is not None
+            version = uow.add(
+                FormulationVersionRow(
+                    formulation_id=formulation.id,
+                    version=current.version + 1,
+                    final_volume_value=fv_value,
+                    final_volume_unit=fv_unit,
+                    components=items,
+                    note=clean_note,
+                    created_at=uow.now,
+                    created_by_id=actor.id,
+                ),
+                "formulation_version.create",
+            )
+            before = snapshot(formulation)
+            formulation.current_version = version.version
+            formulation.updated_at = uow.now
+            uow.update(formulation, before, "formulation.new_version", None)
+            return version_record(uow.session, version)
+
+    def delete_formulation(self, actor: Actor, formulation_id: int, reason: str) -> None:
+        """Retire a formulation (soft delete; used versions stay on the sessions)."""
+        why = require_reason(reason, "retire a formulation")
+        with self._write(actor, SIGNERS, "retire formulations") as uow:
+            row = uow.get(FormulationRow, formulation_id, "formulation", for_update=True)
+            before = snapshot(row)
+            row.deleted_at = uow.now
+            row.updated_at = uow.now
+            uow.update(row, before, "formulation.delete", why)
+
+    def list_formulations(self, actor: Actor, patient_id: int) -> list[FormulationVersion]:
+        """The current version of each of a patient's formulations."""
+        with self._read(actor, EVERYONE, "read formulations") as db:
+            rows = db.exec(
+                select(FormulationVersionRow)
+                .join(
+                    FormulationRow, col(FormulationRow.id) == FormulationVersionRow.formulation_id
+                )
+                .where(
+                    FormulationRow.patient_id == patient_id,
+                    col(FormulationRow.deleted_at).is_(None),
+                    col(FormulationVersionRow.version) == col(FormulationRow.current_version),
+                )
+                .order_by(col(FormulationRow.id))
+            ).all()
+            return [version_record(db, r) for r in rows]
+
+    def formulation_history(self, actor: Actor, formulation_id: int) -> list[FormulationVersion]:
+        """Every version of one formulation, oldest first."""
+        with self._read(actor, EVERYONE, "read formulations") as db:
+            rows = db.exec(
+                select(FormulationVersionRow)
+                .where(FormulationVersionRow.formulation_id == formulation_id)
+                .order_by(col(FormulationVersionRow.version))
+            ).all()
+            if not rows:
+                raise NotFound(f"formulation {formulation_id} does not exist")
+            return [version_record(db, r) for r in rows]
+
+    def get_formulation_version(self, actor: Actor, version_id: int) -> FormulationVersion:
+        """One formulation version."""
+        with self._read(actor, EVERYONE, "read formulations") as db:
+            row = db.get(FormulationVersionRow, version_id)
+            if row is None:
+                raise NotFound(f"formulation version {version_id} does not exist")
+            return version_record(db, row)
+
+    # -- courses ------------------------------------------------------------------------
+
+    def start_course(
+        self,
+        actor: Actor,
+        *,
+        patient_id: int,
+        name: str,
+        planned_sessions: int,
+        interval_days: int,
+        start_date: date,
+        formulation_id: int | None = None,
+    ) -> Course:
+        """Plan a course of sessions for a patient."""
+        if not 1 <= planned_sessions <= 100:
+            raise ValidationError("planned sessions must be between 1 and 100")
+        if not 1 <= interval_days <= 365:
+            raise ValidationError("the interval must be between 1 and 365 days")
+        with self._write(actor, PREPARERS, "plan courses") as uow:
+            uow.get(PatientRow, patient_id, "patient")
+            if formulation_id is not None:
+                formulation = uow.get(FormulationRow, formulation_id, "formulation")
+                if formulation.patient_id != patient_id:
+                    raise ValidationError("that formulation belongs to another patient")
+            row = uow.add(
+                CourseRow(
+                    patient_id=patient_id,
+                    formulation_id=formulation_id,
+                    name=check.text(name, "course name", limit=200, required=True),
+                    planned_sessions=planned_sessions,
+                    interval_days=interval_days,
+                    start_date=start_date,
+                    created_at=uow.now,
+                ),
+                "course.create",
+            )
+            return loaders.course(row)
+
+    def list_courses(self, actor: Actor, patient_id: int) -> list[Course]:
+        """A patient's courses."""
+        with self._read(actor, EVERYONE, "read courses") as db:
+            rows = db.exec(
+                select(CourseRow)
+                .where(CourseRow.patient_id == patient_id)
+                .order_by(col(CourseRow.id))
+            ).all()
+            return [loaders.course(r) for r in rows]

@@ -1,0 +1,259 @@
+"""Patients: chart headers, allergies, conditions; soft deletion."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from db import loaders
+from db.codec import columns_of
+from db.errors import Conflict, NotFound, ValidationError
+from db.store import _validate as check
+from db.store._base import (
+    EVERYONE,
+    PREPARERS,
+    SIGNERS,
+    Actor,
+    StoreBase,
+    UnitOfWork,
+    require_reason,
+    snapshot,
+)
+from db.store.inputs import PatientFields
+from db.tables.people import PatientRow
+from formulary.records import Allergy, Condition, GradeScale, Patient, PatientChart, Sex
+
+
+def _allergy_json(a: Allergy) -> dict[str, Any]:
+    return {
+        "substance": check.text(a.substance, "allergy substance", limit=200, required=True),
+        "ingredient_id": a.ingredient_id,
+        "reaction": check.text(a.reaction, "allergy reaction", limit=500),
+    }
+
+
+def _condition_json(c: Condition) -> dict[str, Any]:
+    return {
+        "code": check.text(c.code, "condition", limit=100, required=True),
+        "text": check.text(c.text, "condition text", limit=500),
+    }
+
+
+def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
+    row.chart_number = check.text(fields.chart_number, "chart number", limit=40, required=True)
+    row.family_name = check.text(fields.family_name, "family name", limit=120, required=True)
+    row.given_name = check.text(fields.given_name, "given name", limit=120, required=True)
+    if not isinstance(fields.date_of_birth, date):
+        raise ValidationError("the date of birth must be a date (YYYY-MM-DD)")
+    if fields.date_of_birth > today:
+        raise ValidationError("the date of birth is in the future; check the year")
+    if fields.date_of_birth.year < 1900:
+        raise ValidationError("the date of birth is before 1900; check the year")
+    row.date_of_birth = fields.date_of_birth
+    row.sex = Sex(fields.sex).value
+    row.diagnosis = check.text(fields.diagnosis, "diagnosis", limit=500)
+    row.grade_scale = GradeScale(fields.grade_scale).value if fields.grade_scale else None
+    row.grade = check.text(fields.grade, "grade", limit=20)
+    if fields.weight is not None:
+        check.amount(fields.weight, "weight")
+        if fields.weight.unit != "kg":
+            raise ValidationError("give the weight in kg")
+    row.weight_value, row.weight_unit = columns_of(fields.weight)
+    row.allergies = [_allergy_json(a) for a in fields.allergies]
+    row.conditions = [_condition_json(c) for c in fields.conditions]
+    if fields.consent_date is not None and fields.consent_date > today:
+        raise ValidationError("the consent date is in the future; check it")
+    if fields.consent_date is not None and not fields.consent_on_file:
+        raise ValidationError("a consent date is given but consent is not marked on file")
+    row.consent_on_file = bool(fields.consent_on_file)
+    row.consent_date = fields.consent_date
+    row.family_key = check.search_key(row.family_name)
+    row.given_key = check.search_key(row.given_name)
+    row.search_key = check.search_key(row.family_name, row.given_name, row.chart_number)
+
+
+class PatientsStore(StoreBase):
+    """Patient chart headers."""
+
+    def _patient_for_change(self, uow: UnitOfWork, patient_id: int) -> PatientRow:
+        return uow.get(PatientRow, patient_id, "patient", for_update=True)
+
+    def _check_chart_free(self, uow: UnitOfWork, chart_number: str, patient_id: int | None) -> None:
+        other = uow.session.exec(
+            select(PatientRow).where(PatientRow.chart_number == chart_number)
+        ).first()
+        if other is not None and other.id != patient_id:
+            raise Conflict(
+                f"chart number {chart_number} already belongs to another patient"
+                + (" (deleted)" if other.deleted_at is not None else "")
+                + "; chart numbers are never reused, choose another"
+            )
+
+    def create_patient(self, actor: Actor, fields: PatientFields) -> Patient:
+        """Add a patient."""
+        with self._write(actor, PREPARERS, "add patients") as uow:
+            row = PatientRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
+            _apply(row, fields, uow.now.date())
+            self._check_chart_free(uow, row.chart_number, None)
+            uow.add(row, "patient.create")
+            return loaders.patient(row)
+
+    def update_patient(
+        self, actor: Actor, patient_id: int, fields: PatientFields, reason: str
+    ) -> Patient:
+        """Replace a patient's editable fields; needs a reason. No change, no audit entry."""
+        why = require_reason(reason, "change a patient's chart")
+        with self._write(actor, PREPARERS, "change patients") as uow:
+            row = self._patient_for_change(uow, patient_id)
+            before = snapshot(row)
+            _apply(row, fields, uow.now.date())
+            self._check_chart_free(uow, row.chart_number, patient_id)
+            if uow.differs(row, before):
+                row.updated_at = uow.now
+                uow.update(row, before, "patient.update", why)
+            return loaders.patient(row)
+
+    def delete_patient(self, actor: Actor, patient_id: int, reason: str) -> None:
+        """Soft-delete a patient (kept for the record, hidden from lists); needs a reason."""
+        why = require_reason(reason, "delete a patient")
+        with self._write(actor, SIGNERS, "delete patients") as uow:
+            row = self._patient_for_change(uow, patient_id)
+            before = snapshot(row)
+            row.deleted_at = uow.now
+            row.updated_at = uow.now
+            uow.update(row, before, "patient.delete", why)
+
+    def _edit_lists(
+        self, actor: Actor, patient_id: int, action: str, reason: str | None, edit: Any
+    ) -> Patient:
+        with self._write(actor, PREPARERS, "change patients") as uow:
+            row = self._patient_for_change(uow, patient_id)
+            before = snapshot(row)
+            edit(row)
+            row.updated_at = uow.now
+            uow.update(row, before, action, reason)
+            return loaders.patient(row)
+
+    def add_allergy(self, actor: Actor, patient_id: int, allergy: Allergy) -> Patient:
+        """Record an allergy (to a library ingredient when ``ingredient_id`` is set)."""
+        item = _allergy_json(allergy)
+
+        def edit(row: PatientRow) -> None:
+            if any(
+                a["substance"].casefold() == item["substance"].casefold() for a in row.allergies
+            ):
+                raise Conflict(f"{item['substance']} is already recorded as an allergy")
+            row.allergies = [*row.allergies, item]
+
+        return self._edit_lists(actor, patient_id, "patient.add_allergy", None, edit)
+
+    def remove_allergy(self, actor: Actor, patient_id: int, substance: str, reason: str) -> Patient:
+        """Remove a recorded allergy; needs a reason."""
+        why = require_reason(reason, "remove an allergy")
+
+        def edit(row: PatientRow) -> None:
+            kept = [a for a in row.allergies if a["substance"].casefold() != substance.casefold()]
+            if len(kept) == len(row.allergies):
+                raise NotFound(f"no allergy to {substance} is recorded for this patient")
+            row.allergies = kept
+
+        return self._edit_lists(actor, patient_id, "patient.remove_allergy", why, edit)
+
+    def add_condition(self, actor: Actor, patient_id: int, condition: Condition) -> Patient:
+        """Record a condition or contraindication (e.g. ``pregnancy``)."""
+        item = _condition_json(condition)
+
+        def edit(row: PatientRow) -> None:
+            if any(c["code"].casefold() == item["code"].casefold() for c in row.conditions):
+                raise Conflict(f"{item['code']} is already recorded for this patient")
+            row.conditions = [*row.conditions, item]
+
+        return self._edit_lists(actor, patient_id, "patient.add_condition", None, edit)
+
+    def remove_condition(self, actor: Actor, patient_id: int, code: str, reason: str) -> Patient:
+        """Remove a recorded condition; needs a reason."""
+        why = require_reason(reason, "remove a condition")
+
+        def edit(row: PatientRow) -> None:
+            kept = [c for c in row.conditions if c["code"].casefold() != code.casefold()]
+            if len(kept) == len(row.conditions):
+                raise NotFound(f"no condition {code} is recorded for this patient")
+            row.conditions = kept
+
+        return self._edit_lists(actor, patient_id, "patient.remove_condition", why, edit)
+
+    # -- reads ------------------------------------------------------------------------
+
+    def get_patient(self, actor: Actor, patient_id: int) -> Patient:
+        """One patient (NotFound when missing or deleted)."""
+        with self._read(actor, EVERYONE, "read patients") as db:
+            row = db.get(PatientRow, patient_id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"patient {patient_id} does not exist; search for the patient")
+            return loaders.patient(row)
+
+    def find_patient(self, actor: Actor, chart_number: str) -> Patient:
+        """The patient with this chart number."""
+        with self._read(actor, EVERYONE, "read patients") as db:
+            row = db.exec(
+                select(PatientRow).where(
+                    PatientRow.chart_number == chart_number.strip(),
+                    col(PatientRow.deleted_at).is_(None),
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no patient has chart number {chart_number}")
+            return loaders.patient(row)
+
+    def list_patients(
+        self, actor: Actor, search: str = "", *, limit: int = 50, offset: int = 0
+    ) -> list[Patient]:
+        """Patients matching every word of ``search`` (name, chart number or YYYY-MM-DD).
+
+        Sorted by family then given name; ``limit``/``offset`` page through results.
+        """
+        with self._read(actor, EVERYONE, "list patients") as db:
+            query = select(PatientRow).where(col(PatientRow.deleted_at).is_(None))
+            for word in check.search_key(search).split():
+                try:
+                    born = date.fromisoformat(word)
+                except ValueError:
+                    born = None
+                pattern = (
+                    "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                )
+                condition: sa.ColumnElement[bool] = col(PatientRow.search_key).like(
+                    pattern, escape="\\"
+                )
+                if born is not None:
+                    condition = sa.or_(condition, col(PatientRow.date_of_birth) == born)
+                query = query.where(condition)
+            query = (
+                query.order_by(
+                    col(PatientRow.family_key), col(PatientRow.given_key), col(PatientRow.id)
+                )
+                .limit(max(1, min(limit, 1000)))
+                .offset(max(0, offset))
+            )
+            return [loaders.patient(r) for r in db.exec(query).all()]
+
+    def count_patients(self, actor: Actor) -> int:
+        """How many patients are on file (not deleted)."""
+        with self._read(actor, EVERYONE, "list patients") as db:
+            query = (
+                select(sa.func.count())
+                .select_from(PatientRow)
+                .where(col(PatientRow.deleted_at).is_(None))
+            )
+            return int(db.exec(query).one())
+
+    def load_chart(self, actor: Actor, patient_id: int) -> PatientChart:
+        """Everything recorded for one patient, for the chart screen and the exports."""
+        with self._read(actor, EVERYONE, "read charts") as db:
+            row = db.get(PatientRow, patient_id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"patient {patient_id} does not exist; search for the patient")
+            return loaders.chart(db, row, workstation=self.workstation)

@@ -1,0 +1,524 @@
+"""Treatment sessions: drafts, signing (with stock deduction), addenda, recalls.
+
+Signing binds the signer's printed name, the UTC time and the meaning of the
+signature to a SHA-256 over the canonical JSON of the session as signed (every
+field, the lots drawn, and the formulation version's content). A signed session
+never changes again: corrections are addenda, each signed the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+
+from db import loaders
+from db.audit.canonical import canonical_json
+from db.codec import (
+    amount_from_columns,
+    amount_from_json,
+    amount_to_json,
+    columns_of,
+    datetime_to_json,
+)
+from db.errors import Immutable, NotFound, ValidationError
+from db.images import row_image
+from db.store import _validate as check
+from db.store._base import (
+    EVERYONE,
+    PREPARERS,
+    SIGNERS,
+    Actor,
+    UnitOfWork,
+    require_reason,
+    require_role,
+    snapshot,
+)
+from db.store.inputs import RecallHit, SessionDraft
+from db.store.users import UsersStore
+from db.tables.formulary import LotRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.people import PatientRow
+from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from formulary.records import LotStatus, ScalpZone, SessionStatus, Technique
+from formulary.records import Session as SessionRecord
+from formulary.units.amount import Amount
+
+#: Meaning of a session signature unless the caller says otherwise.
+ADMINISTERED_BY = "administered by"
+#: Meaning of an addendum signature unless the caller says otherwise.
+AMENDED_BY = "amended by"
+#: How far in the future a session time may be (clock drift between workstations).
+FUTURE_TOLERANCE = timedelta(minutes=10)
+#: Session columns that the signature itself fills (not part of the signed content).
+_SIGNATURE_COLUMNS = frozenset(
+    {
+        "status",
+        "signed_by_id",
+        "signer_name",
+        "signed_at",
+        "signature_meaning",
+        "content_hash",
+        "updated_at",
+    }
+)
+
+
+def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
+    units = {a.unit for a in amounts}
+    if len(units) != 1:
+        raise ValidationError(
+            f"the {what} are in different units ({', '.join(sorted(units))}); give them all in mL"
+        )
+    return Amount(sum((a.value for a in amounts), Decimal(0)), units.pop())
+
+
+def signed_content(row: SessionRow, version: FormulationVersionRow) -> dict[str, Any]:
+    """What a session signature covers: the session and the formulation content given."""
+    session = {k: v for k, v in row_image(row).items() if k not in _SIGNATURE_COLUMNS}
+    return {
+        "session": session,
+        "formulation_version": {
+            "id": version.id,
+            "formulation_id": version.formulation_id,
+            "version": version.version,
+            "components": version.components,
+            "final_volume_value": version.final_volume_value,
+            "final_volume_unit": version.final_volume_unit,
+        },
+    }
+
+
+def signature_hash(content: Any, signer_name: str, signed_at: datetime, meaning: str) -> str:
+    """SHA-256 hex over the canonical JSON of ``content`` bound to who, when and why."""
+    payload = {
+        "content": content,
+        "signer": signer_name,
+        "signed_at": signed_at,
+        "meaning": meaning,
+    }
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+class SessionsStore(UsersStore):
+    """Sessions, signatures and addenda."""
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def _apply_draft(self, uow: UnitOfWork, row: SessionRow, draft: SessionDraft) -> None:
+        uow.get(PatientRow, draft.patient_id, "patient")
+        version = uow.get(
+            FormulationVersionRow, draft.formulation_version_id, "formulation version"
+        )
+        formulation = uow.session.get(FormulationRow, version.formulation_id)
+        if formulation is None or formulation.patient_id != draft.patient_id:
+            raise ValidationError("that formulation version belongs to another patient")
+        if draft.course_id is not None:
+            course = uow.get(CourseRow, draft.course_id, "course")
+            if course.patient_id != draft.patient_id:
+                raise ValidationError("that course belongs to another patient")
+        if draft.performed_at.tzinfo is None:
+            raise ValidationError("the session time needs a time zone")
+        if draft.needle_gauge is not None and not 18 <= draft.needle_gauge <= 34:
+            raise ValidationError("the needle gauge must be between 18 G and 34 G")
+        if draft.pain_score is not None and not 0 <= draft.pain_score <= 10:
+            raise ValidationError("the pain score must be between 0 and 10")
+        if draft.session_number is not None and not 1 <= draft.session_number <= 1000:
+            raise ValidationError("the session number must be between 1 and 1000")
+        positions = {int(c["position"]) for c in version.components}
+        zones: list[dict[str, Any]] = []
+        for zone in draft.zones:
+            name = ScalpZone(zone.zone).value
+            if any(z["zone"] == name for z in zones):
+                raise ValidationError(f"the zone {name} is listed twice; give one volume per zone")
+            check.amount(zone.volume, f"volume in the {name} zone")
+            zones.append({"zone": name, "volume": amount_to_json(zone.volume)})
+        lots: list[dict[str, Any]] = []
+        for choice in draft.lots:
+            if choice.component_position not in positions:
+                raise ValidationError(
+                    f"component {choice.component_position} is not in formulation version "
+                    f"{version.version}"
+                )
+            if any(c["component_position"] == choice.component_position for c in lots):
+                raise ValidationError(
+                    f"component {choice.component_position} has two lots; choose one"
+                )
+            uow.get(LotRow, choice.lot_id, "lot")
+            if choice.drawn is not None:
+                check.amount(choice.drawn, "amount drawn")
+            lots.append(
+                {
+                    "component_position": choice.component_position,
+                    "lot_id": choice.lot_id,
+                    "drawn": amount_to_json(choice.drawn),
+                }
+            )
+        for label, value in (
+            ("needle length", draft.needle_length),
+            ("depth", draft.depth),
+            ("total volume", draft.total_volume),
+        ):
+            if value is not None:
+                check.amount(value, label)
+        row.patient_id = draft.patient_id
+        row.formulation_version_id = draft.formulation_version_id
+        row.course_id = draft.course_id
+        row.session_number = draft.session_number
+        row.performed_at = draft.performed_at
+        row.technique = Technique(draft.technique).value if draft.technique else None
+        row.needle_gauge = draft.needle_gauge
+        row.needle_length_value, row.needle_length_unit = columns_of(draft.needle_length)
+        row.depth_value, row.depth_unit = columns_of(draft.depth)
+        row.total_volume_value, row.total_volume_unit = columns_of(draft.total_volume)
+        row.zones = zones
+        row.lots = lots
+        row.anaesthesia = check.text(draft.anaesthesia, "anaesthesia", limit=500)
+        row.pain_score = draft.pain_score
+        row.adverse_events = [
+            {
+                "kind": check.text(e.kind, "adverse event", limit=200, required=True),
+                "severity": check.text(e.severity, "severity", limit=50),
+                "description": check.text(e.description, "adverse event description", limit=2000),
+            }
+            for e in draft.adverse_events
+        ]
+        row.post_care = check.text(draft.post_care, "post-care", limit=5000)
+        row.notes = check.text(draft.notes, "notes", limit=10000)
+        row.overrides = [
+            {
+                "rule": check.text(o.rule, "rule", limit=100, required=True),
+                "message": check.text(o.message, "override message", limit=1000),
+                "severity": check.text(o.severity, "severity", limit=20),
+                "reason": check.text(o.reason, "override reason", limit=500, required=True),
+                "by": check.text(o.by, "override user", limit=200, required=True),
+                "at": datetime_to_json(o.at),
+            }
+            for o in draft.overrides
+        ]
+
+    def save_session_draft(
+        self, actor: Actor, draft: SessionDraft, session_id: int | None = None
+    ) -> SessionRecord:
+        """Create a draft session, or save changes to one. Signed sessions are refused."""
+        with self._write(actor, PREPARERS, "prepare sessions") as uow:
+            if session_id is None:
+                row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+                self._apply_draft(uow, row, draft)
+                uow.add(row, "session.create_draft")
+            else:
+                row = uow.get(SessionRow, session_id, "session", for_update=True)
+                self._refuse_signed(row)
+                before = snapshot(row)
+                self._apply_draft(uow, row, draft)
+                if uow.differs(row, before):
+                    row.updated_at = uow.now
+                    uow.update(row, before, "session.update_draft", None)
+            return loaders.sessions(uow.session, [row])[0]
+
+    @staticmethod
+    def _refuse_signed(row: SessionRow) -> None:
+        if row.status == SessionStatus.SIGNED.value:
+            raise Immutable(
+                f"session {row.id} is signed and cannot change; add a signed addendum instead"
+            )
+
+    def discard_draft(self, actor: Actor, session_id: int, reason: str) -> None:
+        """Discard a draft (soft delete); signed sessions cannot be discarded."""
+        why = require_reason(reason, "discard a draft")
+        with self._write(actor, PREPARERS, "discard drafts") as uow:
+            row = uow.get(SessionRow, session_id, "session", for_update=True)
+            self._refuse_signed(row)
+            before = snapshot(row)
+            row.deleted_at = uow.now
+            row.updated_at = uow.now
+            uow.update(row, before, "session.discard_draft", why)
+
+    # -- signing --------------------------------------------------------------------------
+
+    def sign_session(
+        self, actor: Actor, session_id: int, password: str, meaning: str = ADMINISTERED_BY
+    ) -> SessionRecord:
+        """Sign a draft: check it, draw its lots, lock its formulation version, sign it.
+
+        The password is checked again (a failure counts toward the lockout). Refused
+        unless every product component has an available lot unexpired on the session
+        date with enough stock, and the zone volumes add up to the total volume.
+        """
+        require_role(actor, SIGNERS, "sign sessions")
+        meaning = check.text(meaning, "signature meaning", limit=100, required=True)
+        self.verify_password(actor, password)
+        with self._write(actor, SIGNERS, "sign sessions") as uow:
+            row = uow.get(SessionRow, session_id, "session", for_update=True)
+            self._refuse_signed(row)
+            version = uow.get(
+                FormulationVersionRow,
+                row.formulation_version_id,
+                "formulation version",
+                for_update=True,
+            )
+            self._check_complete(uow, row)
+            draws = self._resolve_draws(uow, row, version)
+            before = snapshot(row)
+            row.lots = [
+                {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
+                for p, lot, amount in draws
+            ]
+            self._draw_stock(uow, row, draws)
+            if not version.locked:
+                version_before = snapshot(version)
+                version.locked = True
+                uow.update(version, version_before, "formulation_version.lock", None)
+            signer = actor.full_name
+            row.status = SessionStatus.SIGNED.value
+            row.signed_by_id = actor.id
+            row.signer_name = signer
+            row.signed_at = uow.now
+            row.signature_meaning = meaning
+            row.updated_at = uow.now
+            row.content_hash = signature_hash(
+                signed_content(row, version), signer, uow.now, meaning
+            )
+            uow.update(row, before, "session.sign", None)
+            return loaders.sessions(uow.session, [row])[0]
+
+    def _check_complete(self, uow: UnitOfWork, row: SessionRow) -> None:
+        if row.performed_at > uow.now + FUTURE_TOLERANCE:
+            raise ValidationError("the session time is in the future; correct it before signing")
+        if row.technique is None:
+            raise ValidationError("choose the technique before signing")
+        if row.total_volume_value is None or row.total_volume_unit is None:
+            raise ValidationError("enter the total volume injected before signing")
+        if not row.zones:
+            raise ValidationError("enter the volume given in each scalp zone before signing")
+        zone_amounts = [amount_from_json(z["volume"]) for z in row.zones]
+        total = _sum_volumes([a for a in zone_amounts if a is not None], "zone volumes")
+        stated = Amount(row.total_volume_value, row.total_volume_unit)
+        if total.unit != stated.unit or total.value != stated.value:
+            raise ValidationError(
+                f"the zone volumes add up to {total.value} {total.unit} but the total volume is "
+                f"{stated.value} {stated.unit}; make them agree"
+            )
+
+    def _resolve_draws(
+        self, uow: UnitOfWork, row: SessionRow, version: FormulationVersionRow
+    ) -> list[tuple[int, LotRow, Amount]]:
+        chosen = {int(c["component_position"]): c for c in row.lots}
+        draws: list[tuple[int, LotRow, Amount]] = []
+        day = row.performed_at.date()
+        for component in version.components:
+            position = int(component["position"])
+            product_id = component.get("product_id")
+            choice = chosen.pop(position, None)
+            if product_id is None:
+                if choice is not None:
+                    raise ValidationError(
+                        f"component {position} ({component['name']}) is not a stock product; "
+                        "remove its lot"
+                    )
+                continue
+            if choice is None:
+                raise ValidationError(
+                    f"choose the lot used for component {position} ({component['name']})"
+                )
+            lot = uow.get(LotRow, int(choice["lot_id"]), "lot", for_update=True)
+            product = uow.session.get(ProductRow, lot.product_id)
+            label = f"lot {lot.lot_number}"
+            if lot.product_id != product_id:
+                raise ValidationError(
+                    f"{label} is not a lot of {component['name']}; choose one of its lots"
+                )
+            if lot.status != LotStatus.AVAILABLE.value:
+                raise ValidationError(f"{label} is {lot.status} and cannot be used")
+            if lot.expiry < day:
+                raise ValidationError(
+                    f"{label} expired on {lot.expiry.isoformat()}, before the session date "
+                    f"{day.isoformat()}; choose another lot"
+                )
+            drawn = amount_from_json(choice.get("drawn")) or amount_from_json(component["amount"])
+            assert drawn is not None
+            if drawn.unit != lot.quantity_unit:
+                name = product.name if product else component["name"]
+                raise ValidationError(
+                    f"{label} of {name} is counted in {lot.quantity_unit}; give the amount "
+                    f"drawn in {lot.quantity_unit}"
+                )
+            draws.append((position, lot, drawn))
+        if chosen:
+            raise ValidationError(
+                f"lots are chosen for components {sorted(chosen)} that the formulation lacks"
+            )
+        return draws
+
+    def _draw_stock(
+        self, uow: UnitOfWork, row: SessionRow, draws: list[tuple[int, LotRow, Amount]]
+    ) -> None:
+        per_lot: dict[int, Decimal] = defaultdict(Decimal)
+        lots: dict[int, LotRow] = {}
+        for _, lot, amount in draws:
+            assert lot.id is not None
+            per_lot[lot.id] += amount.value
+            lots[lot.id] = lot
+        for lot_id, needed in per_lot.items():
+            lot = lots[lot_id]
+            if lot.quantity_value < needed:
+                raise ValidationError(
+                    f"lot {lot.lot_number} holds {lot.quantity_value} {lot.quantity_unit}, "
+                    f"less than the {needed} {lot.quantity_unit} drawn; receive or choose "
+                    "another lot"
+                )
+        assert row.id is not None
+        for position, lot, amount in draws:
+            value, unit = columns_of(amount)
+            uow.add(
+                SessionLotRow(
+                    session_id=row.id,
+                    component_position=position,
+                    lot_id=lot.id,  # type: ignore[arg-type]
+                    drawn_value=value,
+                    drawn_unit=unit,
+                ),
+                "session_lot.draw",
+            )
+        for lot_id, needed in per_lot.items():
+            lot = lots[lot_id]
+            before = snapshot(lot)
+            lot.quantity_value = lot.quantity_value - needed
+            lot.updated_at = uow.now
+            uow.update(lot, before, "lot.draw", f"session {row.id}")
+
+    def add_addendum(
+        self,
+        actor: Actor,
+        session_id: int,
+        text: str,
+        reason: str,
+        password: str,
+        meaning: str = AMENDED_BY,
+    ) -> SessionRecord:
+        """Append a signed correction to a signed session (the session stays unchanged)."""
+        require_role(actor, SIGNERS, "sign addenda")
+        why = require_reason(reason, "add an addendum")
+        body = check.text(text, "addendum text", limit=10000, required=True)
+        meaning = check.text(meaning, "signature meaning", limit=100, required=True)
+        self.verify_password(actor, password)
+        with self._write(actor, SIGNERS, "sign addenda") as uow:
+            row = uow.get(SessionRow, session_id, "session")
+            if row.status != SessionStatus.SIGNED.value:
+                raise ValidationError(
+                    f"session {session_id} is still a draft; edit it instead of adding an addendum"
+                )
+            content = {
+                "session_id": row.id,
+                "session_hash": row.content_hash,
+                "text": body,
+                "reason": why,
+            }
+            digest = signature_hash(content, actor.full_name, uow.now, meaning)
+            uow.add(
+                AddendumRow(
+                    session_id=session_id,
+                    text=body,
+                    reason=why,
+                    signed_by_id=actor.id,
+                    signer_name=actor.full_name,
+                    signed_at=uow.now,
+                    signature_meaning=meaning,
+                    content_hash=digest,
+                ),
+                "session.addendum",
+                why,
+            )
+            return loaders.sessions(uow.session, [row])[0]
+
+    def verify_signatures(self, actor: Actor, session_id: int) -> list[str]:
+        """Problems with a session's signature and its addenda (empty when all verify)."""
+        with self._read(actor, EVERYONE, "read sessions") as db:
+            row = db.get(SessionRow, session_id)
+            if row is None:
+                raise NotFound(f"session {session_id} does not exist")
+            if row.status != SessionStatus.SIGNED.value:
+                return [f"session {session_id} is not signed"]
+            problems = []
+            version = db.get(FormulationVersionRow, row.formulation_version_id)
+            assert version is not None
+            assert row.signer_name and row.signed_at and row.signature_meaning
+            expected = signature_hash(
+                signed_content(row, version),
+                row.signer_name,
+                row.signed_at,
+                row.signature_meaning,
+            )
+            if expected != row.content_hash:
+                problems.append(f"session {session_id}: content differs from what was signed")
+            for a in db.exec(select(AddendumRow).where(AddendumRow.session_id == session_id)).all():
+                content = {
+                    "session_id": row.id,
+                    "session_hash": row.content_hash,
+                    "text": a.text,
+                    "reason": a.reason,
+                }
+                if signature_hash(content, a.signer_name, a.signed_at, a.signature_meaning) != (
+                    a.content_hash
+                ):
+                    problems.append(f"addendum {a.id}: content differs from what was signed")
+            return problems
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_session(self, actor: Actor, session_id: int) -> SessionRecord:
+        """One session (draft or signed) with its lots and addenda."""
+        with self._read(actor, EVERYONE, "read sessions") as db:
+            row = db.get(SessionRow, session_id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"session {session_id} does not exist")
+            return loaders.sessions(db, [row])[0]
+
+    def list_sessions(self, actor: Actor, patient_id: int) -> list[SessionRecord]:
+        """A patient's sessions (drafts and signed), oldest first."""
+        with self._read(actor, EVERYONE, "read sessions") as db:
+            rows = list(
+                db.exec(
+                    select(SessionRow)
+                    .where(
+                        SessionRow.patient_id == patient_id, col(SessionRow.deleted_at).is_(None)
+                    )
+                    .order_by(col(SessionRow.performed_at), col(SessionRow.id))
+                ).all()
+            )
+            return loaders.sessions(db, rows)
+
+    def recall(self, actor: Actor, lot_number: str) -> list[RecallHit]:
+        """Every signed session (and its patient) that drew from a lot with this number."""
+        with self._read(actor, EVERYONE, "search recalls") as db:
+            rows = db.exec(
+                select(SessionLotRow, LotRow, SessionRow, PatientRow)
+                .join(LotRow, col(LotRow.id) == SessionLotRow.lot_id)
+                .join(SessionRow, col(SessionRow.id) == SessionLotRow.session_id)
+                .join(PatientRow, col(PatientRow.id) == SessionRow.patient_id)
+                .where(LotRow.lot_number == lot_number.strip())
+                .order_by(col(SessionRow.performed_at), col(SessionRow.id))
+            ).all()
+            products = {p.id: p.name for p in db.exec(select(ProductRow)).all()}
+            hits = []
+            for used, lot, session, patient in rows:
+                assert lot.id is not None and session.id is not None and patient.id is not None
+                hits.append(
+                    RecallHit(
+                        lot_id=lot.id,
+                        lot_number=lot.lot_number,
+                        product_name=products.get(lot.product_id, "?"),
+                        session_id=session.id,
+                        performed_at=session.performed_at,
+                        patient_id=patient.id,
+                        chart_number=patient.chart_number,
+                        patient_name=f"{patient.family_name.upper()}, {patient.given_name}",
+                        drawn=amount_from_columns(used.drawn_value, used.drawn_unit),
+                        zones=tuple(ScalpZone(z["zone"]) for z in session.zones),
+                    )
+                )
+            return hits

@@ -1,0 +1,70 @@
+"""The clinic's formulary: ingredients, stock products and their lots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from db.tables._common import decimal_field, json_field, unit_field, utc_field
+
+
+class IngredientRow(SQLModel, table=True):
+    """An ingredient: copied from the reference library at creation, clinic-editable."""
+
+    __tablename__ = "ingredient"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=200)
+    category: str = Field(default="", max_length=80)
+    synonyms: list[Any] = json_field()
+    forms: list[Any] = json_field()
+    bases: list[Any] = json_field()
+    iu_bases: list[Any] = json_field()
+    #: Library limits as a JSON object (per-session maxima and their sources).
+    limits: Any = Field(default_factory=dict, sa_type=sa.JSON(), nullable=False)
+    notes: str = Field(default="", sa_type=sa.Text())
+    sources: list[Any] = json_field()
+    #: ``library`` (seeded, maybe edited) or ``clinic`` (added by the clinic).
+    origin: str = Field(default="clinic", max_length=10)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    deleted_at: datetime | None = utc_field(nullable=True)
+
+
+class ProductRow(SQLModel, table=True):
+    """A stock item: one or more ingredient strengths in a unit of some volume."""
+
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    manufacturer: str = Field(default="", max_length=200)
+    volume_value: Decimal | None = decimal_field()
+    volume_unit: str | None = unit_field()
+    #: ``[{"ingredient_id", "strength": {"value", "unit"}, "form"}]``
+    ingredients: list[dict[str, Any]] = json_field()
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    deleted_at: datetime | None = utc_field(nullable=True)
+
+
+class LotRow(SQLModel, table=True):
+    """A received lot of a product, with what is left of it."""
+
+    __tablename__ = "lot"
+    __table_args__ = (sa.UniqueConstraint("product_id", "lot_number", name="uq_lot_product"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    lot_number: str = Field(max_length=80, index=True)
+    expiry: date = Field(index=True)
+    quantity_value: Decimal = decimal_field(nullable=False)
+    quantity_unit: str = Field(max_length=32)
+    status: str = Field(default="available", max_length=12)
+    received_at: datetime = utc_field()
+    updated_at: datetime = utc_field()

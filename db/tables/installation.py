@@ -1,0 +1,21 @@
+"""The one row that identifies this database (its id goes into every audit hash)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from db.tables._common import utc_field
+
+
+class InstallationRow(SQLModel, table=True):
+    """Identity of this database: a random UUID fixed at creation."""
+
+    __tablename__ = "installation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    db_id: str = Field(max_length=36, unique=True)
+    created_at: datetime = utc_field()
+    clinic_name: str = Field(default="", max_length=200)
+    clinic_address: str = Field(default="", max_length=500)
