@@ -1,0 +1,213 @@
+"""The chart as two CSV files: sessions, and the components drawn in each session.
+
+Both are UTF-8, RFC 4180 (comma separated, CRLF line ends, fields quoted when they hold
+a comma, quote or line break, quotes doubled) and joined by ``session_id``. Amounts
+are split into a number column and a unit column so a spreadsheet can sum them.
+Every text cell goes through :func:`formulary.export.safe_text.neutralise`; number
+cells are written by this module from Decimals and ints, never from free text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from formulary.export.display import iso_time, show_technique
+from formulary.export.safe_text import neutralise
+from formulary.export.selection import course_of, lots_for, sessions_in_order, version_of
+from formulary.records import PatientChart, ScalpZone, Session
+from formulary.units.amount import Amount
+
+#: File names of the two tables, in the order they are written.
+SESSIONS_FILE = "sessions.csv"
+COMPONENTS_FILE = "session_components.csv"
+
+
+class Number:
+    """A cell that holds a number this module computed (never neutralised)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Decimal | int) -> None:
+        self.text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+Cell = str | Number | None
+
+
+def _number(value: Decimal | int | None) -> Number | None:
+    return None if value is None else Number(value)
+
+
+def _amount(amount: Amount | None) -> list[Cell]:
+    """The number and unit columns of one amount."""
+    if amount is None:
+        return [None, None]
+    return [Number(amount.value), amount.unit]
+
+
+def _amount_header(name: str) -> list[str]:
+    return [name, f"{name}_unit"]
+
+
+SESSION_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "chart_number",
+    "performed_at",
+    "status",
+    "course_id",
+    "course_name",
+    "session_number",
+    "formulation_version_id",
+    "formulation_name",
+    "formulation_version",
+    "technique",
+    "needle_gauge",
+    *_amount_header("needle_length"),
+    *_amount_header("depth"),
+    *_amount_header("total_volume"),
+    *(col for zone in ScalpZone for col in _amount_header(f"volume_{zone.value}")),
+    "anaesthesia",
+    "pain_score",
+    "adverse_events",
+    "post_care",
+    "notes",
+    "signed_by",
+    "signed_by_name",
+    "signed_at",
+    "signature_meaning",
+    "content_hash",
+    "addenda",
+    "overrides",
+)
+
+COMPONENT_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "component_id",
+    "position",
+    "component",
+    *_amount_header("amount"),
+    "product_id",
+    "ingredient_id",
+    "lot_id",
+    "lot_number",
+    "lot_expiry",
+    *_amount_header("drawn"),
+)
+
+
+def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
+    course = course_of(chart, session)
+    version = version_of(chart, session)
+    zones: dict[ScalpZone, Amount] = {z.zone: z.volume for z in session.zones}
+    signature = session.signature
+    row: list[Cell] = [
+        Number(session.id),
+        chart.patient.chart_number,
+        iso_time(session.performed_at),
+        session.status.value,
+        _number(session.course_id),
+        course.name if course else None,
+        _number(session.session_number),
+        Number(session.formulation_version_id),
+        version.formulation_name if version else None,
+        _number(version.version) if version else None,
+        show_technique(session.technique),
+        _number(session.needle_gauge),
+        *_amount(session.needle_length),
+        *_amount(session.depth),
+        *_amount(session.total_volume),
+        *(cell for zone in ScalpZone for cell in _amount(zones.get(zone))),
+        session.anaesthesia,
+        _number(session.pain_score),
+        "; ".join(
+            ", ".join(part for part in (e.kind, e.severity, e.description) if part)
+            for e in session.adverse_events
+        ),
+        session.post_care,
+        session.notes,
+        signature.signer.username if signature else None,
+        signature.signer.full_name if signature else None,
+        iso_time(signature.signed_at) if signature else None,
+        signature.meaning if signature else None,
+        signature.content_hash if signature else None,
+        "\n".join(
+            f"{iso_time(a.signature.signed_at)} {a.signature.signer.username}"
+            f" ({a.reason}): {a.text}"
+            for a in session.addenda
+        ),
+        "\n".join(
+            f"{o.severity} {o.rule} overridden by {o.by} at {iso_time(o.at)}: {o.reason}"
+            for o in session.overrides
+        ),
+    ]
+    return row
+
+
+def _component_rows(chart: PatientChart, session: Session) -> Iterable[list[Cell]]:
+    version = version_of(chart, session)
+    components = version.components if version else ()
+    for component in sorted(components, key=lambda c: c.position):
+        head: list[Cell] = [
+            Number(session.id),
+            Number(component.id),
+            Number(component.position),
+            component.name,
+            *_amount(component.amount),
+            _number(component.product_id),
+            _number(component.ingredient_id),
+        ]
+        lots = lots_for(session, component.id)
+        if not lots:
+            yield [*head, None, None, None, None, None]
+        for lot in lots:
+            yield [
+                *head,
+                Number(lot.lot_id),
+                lot.lot_number,
+                lot.expiry.isoformat(),
+                *_amount(lot.drawn),
+            ]
+
+
+def _render(header: Sequence[str], rows: Iterable[list[Cell]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, dialect="excel", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        if len(row) != len(header):  # a programming error, never user input
+            raise AssertionError(f"CSV row has {len(row)} cells for {len(header)} columns")
+        writer.writerow(_cell_text(cell) for cell in row)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell_text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, Number):
+        return cell.text
+    return neutralise(cell)
+
+
+def sessions_csv(chart: PatientChart) -> bytes:
+    """One row per session, oldest first."""
+    return _render(SESSION_COLUMNS, (_session_row(chart, s) for s in sessions_in_order(chart)))
+
+
+def components_csv(chart: PatientChart) -> bytes:
+    """One row per component and lot drawn in each session (join on ``session_id``).
+
+    A component drawn from two lots gets two rows; one with no lot recorded gets one
+    row with empty lot columns.
+    """
+    return _render(
+        COMPONENT_COLUMNS,
+        (row for s in sessions_in_order(chart) for row in _component_rows(chart, s)),
+    )
+
+
+def render_csv(chart: PatientChart) -> dict[str, bytes]:
+    """Both tables, keyed by their file names."""
+    return {SESSIONS_FILE: sessions_csv(chart), COMPONENTS_FILE: components_csv(chart)}

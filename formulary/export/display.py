@@ -1,0 +1,68 @@
+"""How exports print amounts, times and codes, so every format says it the same way."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from formulary.records import ScalpZone, Technique
+from formulary.units.amount import Amount
+from formulary.units.catalog import BY_CANONICAL
+from formulary.units.display import format_amount, format_value
+
+_ZONE_LABELS: dict[ScalpZone, str] = {
+    ScalpZone.FRONTAL: "frontal",
+    ScalpZone.LEFT_TEMPORAL: "left temporal",
+    ScalpZone.RIGHT_TEMPORAL: "right temporal",
+    ScalpZone.MID_SCALP: "mid-scalp",
+    ScalpZone.VERTEX: "vertex",
+    ScalpZone.PARIETAL: "parietal",
+    ScalpZone.OCCIPITAL: "occipital",
+}
+
+_TECHNIQUE_LABELS: dict[Technique, str] = {
+    Technique.NAPPAGE: "nappage",
+    Technique.PAPULE: "papule",
+    Technique.POINT_BY_POINT: "point-by-point",
+    Technique.GUN: "injector gun",
+    Technique.MICRONEEDLING: "microneedling",
+}
+
+
+def show_amount(amount: Amount | None) -> str:
+    """An amount in medication-safe (ISMP) form, or ``""`` when there is none.
+
+    Exactly as stored (no rounding): a chart must show what was charted.
+    """
+    if amount is None:
+        return ""
+    if amount.unit not in BY_CANONICAL:
+        # Not a unit the parser would have stored; print it verbatim, number ISMP-safe.
+        return f"{format_value(amount.value)} {amount.unit}"
+    return format_amount(amount)
+
+
+def show_zone(zone: ScalpZone | None) -> str:
+    """A scalp zone in words (``left temporal``); ``whole scalp`` when none is given."""
+    return "whole scalp" if zone is None else _ZONE_LABELS[zone]
+
+
+def show_technique(technique: Technique | None) -> str:
+    """A technique in words, or ``""``."""
+    return "" if technique is None else _TECHNIQUE_LABELS[technique]
+
+
+def show_time(moment: datetime | None) -> str:
+    """A UTC time to the minute, labelled, e.g. ``2026-03-04 10:15 UTC``."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def show_date(day: date | None) -> str:
+    """An ISO date, or ``""``."""
+    return "" if day is None else day.isoformat()
+
+
+def iso_time(moment: datetime) -> str:
+    """A machine-readable UTC timestamp with offset (``2026-03-04T10:15:00+00:00``)."""
+    return moment.astimezone(UTC).isoformat()

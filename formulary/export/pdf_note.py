@@ -1,0 +1,499 @@
+"""The PDF chart note: one patient's record as a clinician reads and files it.
+
+Built with fpdf2 and the DejaVu Sans fonts that ship inside matplotlib (embedded and
+subset), so µ, é, ü, ² and Greek lot letters print as themselves. Every page carries a
+header naming the patient and a footer with ``Page x of y``, the export time and the
+audit checkpoint line. The outcome chart is a real matplotlib plot; when nothing was
+measured the note says so in words and matplotlib is never loaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from formulary.export.display import (
+    show_amount,
+    show_date,
+    show_technique,
+    show_time,
+    show_zone,
+)
+from formulary.export.ingredients import ingredient_table
+from formulary.export.plot import NO_MEASUREMENTS, has_measurements, outcome_plot_png
+from formulary.export.selection import (
+    course_of,
+    lots_for,
+    sessions_in_order,
+    version_of,
+    versions_used,
+)
+from formulary.records import (
+    FormulationVersion,
+    PatientChart,
+    Session,
+    SessionStatus,
+    Signature,
+)
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FONT = "DejaVu"
+_GREY = (90, 90, 90)
+_RED = (150, 20, 20)
+
+
+class FontNotFound(RuntimeError):
+    """The DejaVu fonts could not be found in the installed matplotlib."""
+
+
+@lru_cache(maxsize=1)
+def font_paths() -> tuple[Path, Path]:
+    """The regular and bold DejaVu Sans files shipped with matplotlib.
+
+    Found through the package's location, without importing matplotlib.
+    """
+    spec = importlib.util.find_spec("matplotlib")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        folder = Path(location) / "mpl-data" / "fonts" / "ttf"
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    raise FontNotFound(
+        "DejaVu Sans was not found in matplotlib's mpl-data; reinstall matplotlib"
+    )
+
+
+def _clean(text: str) -> str:
+    # Control characters have no glyph; tabs and carriage returns become spaces.
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch == "\n" or ch >= " " else " " for ch in text.replace("\r\n", "\n")
+    )
+
+
+def _signature_text(signature: Signature) -> str:
+    return (
+        f"{signature.signer.full_name} ({signature.signer.username}), "
+        f"{show_time(signature.signed_at)}, meaning: {signature.meaning}; "
+        f"content SHA-256 {signature.content_hash}"
+    )
+
+
+class _Note:
+    """Lays out one chart note on an fpdf2 document."""
+
+    def __init__(self, chart: PatientChart, title: str) -> None:
+        from fpdf import FPDF
+        from fpdf.enums import XPos, YPos
+
+        self.chart = chart
+        self.title = title
+        self.XPos, self.YPos = XPos, YPos
+        note = self
+        checkpoint = chart.checkpoint.line if chart.checkpoint else "none"
+        exported = show_time(chart.exported_at) if chart.exported_at else "not stamped"
+        patient = chart.patient
+        footer_lines: list[str] = []
+
+        class _Document(FPDF):
+            def header(self) -> None:
+                self.set_font(FONT, "", 7.5)
+                self.set_text_color(*_GREY)
+                parts = (chart.clinic.name, note.title, patient.display_name,
+                         f"chart {patient.chart_number}",
+                         f"born {show_date(patient.date_of_birth)}")
+                self.cell(0, 4, " | ".join(p for p in parts if p),
+                          new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.set_draw_color(*_GREY)
+                self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+                self.ln(3)
+                self.set_text_color(0, 0, 0)
+
+            def footer(self) -> None:
+                self.set_y(-17)
+                self.set_draw_color(*_GREY)
+                self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+                self.set_font(FONT, "", 7.5)
+                self.set_text_color(*_GREY)
+                self.cell(
+                    0, 4,
+                    f"Page {self.page_no()} of {{nb}} | Exported {exported} | "
+                    f"{patient.display_name} ({patient.chart_number})",
+                    new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                )
+                self.set_font(FONT, "", 6)
+                if not footer_lines:
+                    footer_lines.extend(note.wrap(f"Audit checkpoint: {checkpoint}", self.epw))
+                for line in footer_lines:
+                    self.cell(0, 2.8, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.set_text_color(0, 0, 0)
+
+        pdf = _Document(orientation="P", unit="mm", format="A4")
+        regular, bold = font_paths()
+        pdf.add_font(FONT, "", str(regular))
+        pdf.add_font(FONT, "B", str(bold))
+        pdf.set_margins(15, 12, 15)
+        pdf.set_auto_page_break(True, margin=20)
+        pdf.set_title(f"{title}: {patient.display_name} ({patient.chart_number})")
+        pdf.set_author(chart.clinic.name)
+        pdf.set_creator("Formulary")
+        if chart.checkpoint is not None:
+            # Also in the document information, which is stored uncompressed: the line
+            # is then one whole line in the file's bytes, where `formulary audit verify
+            # --checkpoint note.pdf` finds it, while the footer may wrap it for people.
+            pdf.set_subject(f"Audit checkpoint: {chart.checkpoint.line}")
+        if chart.exported_at is not None:
+            pdf.set_creation_date(chart.exported_at)
+        self.pdf: FPDF = pdf
+        self._widths: dict[tuple[str, float, str], float] = {}
+
+    # -- primitives ------------------------------------------------------------------
+    # fpdf2's table() and multi_cell() re-measure every character several times; a
+    # 50-session note spent seconds there. Text is wrapped here once, with
+    # get_string_width on whole words, and printed line by line with cell().
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` at the current font."""
+        measure = self.measure
+        lines: list[str] = []
+        for paragraph in _clean(text).split("\n"):
+            if measure(paragraph) <= width:
+                lines.append(paragraph)
+                continue
+            current = ""
+            for word in paragraph.split(" "):
+                candidate = f"{current} {word}" if current else word
+                if measure(candidate) <= width:
+                    current = candidate
+                    continue
+                if current:
+                    lines.append(current)
+                while measure(word) > width:  # a hash or a long lot number
+                    cut = max(1, int(len(word) * width / measure(word)))
+                    while cut > 1 and measure(word[:cut]) > width:
+                        cut -= 1
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                current = word
+            lines.append(current)
+        return lines
+
+    def measure(self, text: str) -> float:
+        """The width of ``text`` at the current font (cached: charts repeat a lot)."""
+        pdf = self.pdf
+        key = (pdf.font_style, pdf.font_size_pt, text)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = pdf.get_string_width(text)
+        return width
+
+    def heading(self, text: str, size: float = 12, space: float = 3) -> None:
+        pdf = self.pdf
+        if pdf.will_page_break(size + 14):
+            pdf.add_page()
+        pdf.ln(space)
+        self.paragraph(text, size=size, bold=True)
+        pdf.ln(1)
+
+    def paragraph(self, text: str, size: float = 9, bold: bool = False,
+                  colour: tuple[int, int, int] = (0, 0, 0)) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "B" if bold else "", size)
+        pdf.set_text_color(*colour)
+        line_height = size * 0.45
+        for line in self.wrap(text, pdf.epw):
+            if pdf.will_page_break(line_height):
+                pdf.add_page()
+                pdf.set_font(FONT, "B" if bold else "", size)
+                pdf.set_text_color(*colour)
+            y = pdf.get_y()
+            self.text(pdf.l_margin, y, line_height, line)
+            pdf.set_y(y + line_height)
+        pdf.set_text_color(0, 0, 0)
+
+    def text(self, x: float, top: float, line_height: float, line: str) -> None:
+        """One line of text in a box of ``line_height`` whose top is at ``top``."""
+        # FPDF.text() places the baseline; it is several times cheaper than cell().
+        pdf = self.pdf
+        pdf.text(x, top + 0.5 * line_height + 0.3 * pdf.font_size, line)
+
+    def table(self, rows: Sequence[Sequence[str]], widths: Sequence[float],
+              header: bool = True, size: float = 8.5) -> None:
+        """A bordered grid; ``widths`` are fractions of the page width."""
+        pdf = self.pdf
+        columns = [w * pdf.epw for w in widths]
+        line_height = size * 0.42
+        pad_x, pad_y = 1.2, 0.7
+        if header and pdf.will_page_break(2 * (line_height + 2 * pad_y) + 2):
+            pdf.add_page()  # never leave the column headings alone at a page's foot
+        pdf.set_draw_color(150, 150, 150)
+        pdf.set_fill_color(232, 232, 232)
+        for index, row in enumerate(rows):
+            is_header = header and index == 0
+            self._row(row, columns, is_header, size, line_height, pad_x, pad_y,
+                      repeat=rows[0] if header and index else None)
+        pdf.ln(1.5)
+
+    def _row(self, row: Sequence[str], columns: Sequence[float], bold: bool, size: float,
+             line_height: float, pad_x: float, pad_y: float,
+             repeat: Sequence[str] | None) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "B" if bold else "", size)
+        cells = [self.wrap(text, width - 2 * pad_x) for text, width in zip(row, columns,
+                                                                           strict=True)]
+        height = max(len(lines) for lines in cells) * line_height + 2 * pad_y
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            pdf.set_draw_color(150, 150, 150)  # the page header drew in its own colour
+            pdf.set_fill_color(232, 232, 232)
+            if repeat is not None:  # the column headings again on the new page
+                self._row(repeat, columns, True, size, line_height, pad_x, pad_y, None)
+                pdf.set_font(FONT, "", size)
+        x, y = pdf.l_margin, pdf.get_y()
+        for lines, width in zip(cells, columns, strict=True):
+            pdf.rect(x, y, width, height, style="DF" if bold else "D")
+            for number, line in enumerate(lines):
+                self.text(x + pad_x, y + pad_y + number * line_height, line_height, line)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + height)
+
+    def key_values(self, pairs: Sequence[tuple[str, str]]) -> None:
+        shown = [(k, v) for k, v in pairs if v]
+        if shown:
+            self.table(shown, (0.22, 0.78), header=False)
+
+    # -- sections --------------------------------------------------------------------
+
+    def identity(self) -> None:
+        chart, p = self.chart, self.chart.patient
+        pdf = self.pdf
+        pdf.set_font(FONT, "B", 15)
+        pdf.cell(0, 8, self.title, new_x=self.XPos.LMARGIN, new_y=self.YPos.NEXT)
+        clinic = " | ".join(x for x in (chart.clinic.name, chart.clinic.address) if x)
+        if clinic:
+            self.paragraph(clinic, size=9.5)
+        if chart.clinic.workstation:
+            self.paragraph(f"Workstation: {chart.clinic.workstation}", size=8,
+                           colour=_GREY)
+        self.heading("Patient", 11)
+        grade = ""
+        if p.grade:
+            scale = p.grade_scale.value.title() + " " if p.grade_scale else ""
+            grade = f"{scale}{p.grade}"
+        consent = (f"on file since {show_date(p.consent_date)}" if p.consent_date
+                   else "on file") if p.consent_on_file else "NOT on file"
+        self.key_values(
+            [
+                ("Name", p.display_name),
+                ("Chart number", p.chart_number),
+                ("Date of birth", show_date(p.date_of_birth)),
+                ("Sex", p.sex.value),
+                ("Diagnosis", p.diagnosis),
+                ("Grade", grade),
+                ("Weight", show_amount(p.weight_kg)),
+                ("Consent", consent),
+            ]
+        )
+        self.heading("Allergies and contraindications", 11)
+        if p.allergies:
+            self.table(
+                [("Allergy / intolerance", "Reaction"),
+                 *((a.substance, a.reaction or "not recorded") for a in p.allergies)],
+                (0.45, 0.55),
+            )
+        else:
+            self.paragraph("Allergies: none recorded.")
+        if p.conditions:
+            self.table(
+                [("Condition / contraindication", "Details"),
+                 *((c.code, c.text) for c in p.conditions)],
+                (0.3, 0.7),
+            )
+        else:
+            self.paragraph("Conditions and contraindications: none recorded.")
+
+    def formulations(self) -> None:
+        versions = versions_used(self.chart)
+        self.heading("Formulation", 13, space=5)
+        if not versions:
+            self.paragraph("No formulation recorded.")
+        for version in versions:
+            self.formulation(version)
+        if self.chart.courses:
+            self.heading("Courses", 11)
+            self.table(
+                [("Course", "Planned sessions", "Interval", "Start"),
+                 *((c.name, str(c.planned_sessions), f"{c.interval_days} days",
+                    show_date(c.start_date)) for c in self.chart.courses)],
+                (0.4, 0.2, 0.2, 0.2),
+            )
+
+    def formulation(self, version: FormulationVersion) -> None:
+        self.heading(f"{version.formulation_name}, version {version.version}", 10.5, space=2)
+        details = [
+            f"created {show_time(version.created_at)} by {version.created_by}",
+            f"final volume {show_amount(version.final_volume)}" if version.final_volume else "",
+            "locked (used)" if version.locked else "",
+        ]
+        self.paragraph("; ".join(d for d in details if d), size=8.5, colour=_GREY)
+        if version.note:
+            self.paragraph(f"Note: {version.note}", size=8.5)
+        table = ingredient_table(self.chart, version)
+        if table.lines:
+            self.table(
+                [("Ingredient", "Form", "Amount per session", "Final concentration"),
+                 *((line.ingredient_name, line.form, show_amount(line.amount_per_session),
+                    show_amount(line.final_concentration) or "not computed")
+                   for line in table.lines)],
+                (0.36, 0.2, 0.22, 0.22),
+            )
+        else:
+            self.paragraph(f"Ingredient amounts could not be computed: {table.problem}.",
+                           size=8.5, colour=_RED)
+        components = sorted(version.components, key=lambda c: c.position)
+        if components:
+            if self.pdf.will_page_break(20):
+                self.pdf.add_page()
+            self.paragraph("Prepared from:", size=8.5, bold=True)
+            self.table(
+                [("#", "Component", "Amount per session"),
+                 *((str(c.position), c.name, show_amount(c.amount)) for c in components)],
+                (0.06, 0.64, 0.3),
+            )
+
+    def sessions(self) -> None:
+        sessions = sessions_in_order(self.chart)
+        self.heading("Sessions", 13, space=5)
+        if not sessions:
+            self.paragraph("No sessions recorded.")
+        for session in sessions:
+            self.session(session)
+
+    def session(self, session: Session) -> None:
+        chart = self.chart
+        course = course_of(chart, session)
+        version = version_of(chart, session)
+        number = ""
+        if session.session_number is not None:
+            planned = f" of {course.planned_sessions}" if course else ""
+            number = f"Session {session.session_number}{planned}"
+            if course:
+                number += f" ({course.name})"
+        else:
+            number = "Session"
+        state = "SIGNED" if session.status is SessionStatus.SIGNED else "DRAFT, NOT SIGNED"
+        self.heading(f"{number} | {show_time(session.performed_at)} | {state}", 10.5)
+        needle = " x ".join(
+            part for part in (
+                f"{session.needle_gauge} G" if session.needle_gauge is not None else "",
+                show_amount(session.needle_length),
+            ) if part
+        )
+        adverse = "; ".join(
+            ", ".join(part for part in (e.kind, e.severity, e.description) if part)
+            for e in session.adverse_events
+        ) or "none"
+        self.key_values(
+            [
+                ("Formulation",
+                 f"{version.formulation_name}, version {version.version}" if version
+                 else f"version id {session.formulation_version_id}"),
+                ("Technique", show_technique(session.technique)),
+                ("Needle", needle),
+                ("Depth", show_amount(session.depth)),
+                ("Total volume", show_amount(session.total_volume)),
+                ("Anaesthesia", session.anaesthesia),
+                ("Adverse events", adverse),
+                ("Pain score",
+                 f"{session.pain_score}/10" if session.pain_score is not None else ""),
+                ("Post-care", session.post_care),
+                ("Notes", session.notes),
+            ]
+        )
+        if session.zones:
+            # One compact row: zones as columns, so a session stays on one screenful.
+            total = show_amount(session.total_volume)
+            names = [show_zone(z.zone) for z in session.zones] + (["total"] if total else [])
+            volumes = [show_amount(z.volume) for z in session.zones] + ([total] if total else [])
+            self.table([names, volumes], [1 / len(names)] * len(names))
+        if version is not None and version.components:
+            rows = [("Component", "Lot", "Expiry", "Drawn")]
+            for component in sorted(version.components, key=lambda c: c.position):
+                lots = lots_for(session, component.id)
+                if not lots:
+                    rows.append((component.name, "not recorded", "", ""))
+                for lot in lots:
+                    rows.append((component.name, lot.lot_number, show_date(lot.expiry),
+                                 show_amount(lot.drawn)))
+            self.table(rows, (0.42, 0.22, 0.18, 0.18))
+        for override in session.overrides:
+            self.paragraph(
+                f"Safety {override.severity} overridden: {override.message} "
+                f"({override.rule}); reason: {override.reason}; by {override.by} at "
+                f"{show_time(override.at)}",
+                size=8.5, colour=_RED,
+            )
+        if session.signature is not None:
+            self.paragraph(f"Signed: {_signature_text(session.signature)}", size=8.5, bold=True)
+        else:
+            self.paragraph("Not signed (draft): this session may still change.", size=8.5,
+                           bold=True, colour=_RED)
+        for addendum in session.addenda:
+            self.paragraph(
+                f"Addendum, reason: {addendum.reason}. {addendum.text}", size=8.5,
+            )
+            self.paragraph(f"Addendum signed: {_signature_text(addendum.signature)}",
+                           size=8, colour=_GREY)
+
+    def outcomes(self) -> None:
+        outcomes = sorted(self.chart.outcomes, key=lambda o: (o.measured_at, o.id))
+        width = self.pdf.epw
+        height = width * 2.6 / 7.0
+        plotted = has_measurements(outcomes)
+        if plotted and self.pdf.will_page_break(height + 25):
+            self.pdf.add_page()  # keep the heading with its chart
+        self.heading("Outcomes", 13, space=5)
+        if not plotted:
+            self.paragraph(NO_MEASUREMENTS + ".")
+        else:
+            png = outcome_plot_png(outcomes, width_in=7.0, height_in=2.6, dpi=150)
+            self.pdf.image(png, w=width, h=height,
+                           alt_text="Hair density and shaft diameter over time")
+            self.pdf.ln(2)
+        if outcomes:
+            self.table(
+                [("Measured", "Zone", "Density", "Shaft diameter", "Grade", "Notes, photos"),
+                 *((show_time(o.measured_at), show_zone(o.zone), show_amount(o.density),
+                    show_amount(o.shaft_diameter), o.scale_grade,
+                    "; ".join(x for x in (o.notes, *o.photo_refs) if x))
+                   for o in outcomes)],
+                (0.17, 0.12, 0.13, 0.13, 0.1, 0.35),
+                size=7.5,
+            )
+
+    def render(self, include_formulations: bool = True) -> bytes:
+        self.pdf.add_page()
+        self.identity()
+        if include_formulations:
+            self.formulations()
+        self.sessions()
+        self.outcomes()
+        return bytes(self.pdf.output())
+
+
+def render_pdf(chart: PatientChart, *, title: str = "Mesotherapy chart note") -> bytes:
+    """The chart note as PDF bytes.
+
+    For a single-session note pass the chart narrowed with
+    :func:`formulary.export.selection.only_session` (and, say, ``title="Session note"``).
+    """
+    return _Note(chart, title).render()
+
+

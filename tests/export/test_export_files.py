@@ -1,0 +1,104 @@
+"""Export file writing: 0600, atomic, no silent overwrite, no escape from the folder."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.export_files import (
+    ExportFileExists,
+    ExportPathError,
+    inside,
+    safe_file_name,
+    write_file,
+    write_files,
+)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_file_is_0600_and_complete(tmp_path: Path) -> None:
+    target = write_file(tmp_path / "chart.pdf", b"%PDF-1.7 body")
+    assert target.read_bytes() == b"%PDF-1.7 body"
+    assert mode(target) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["chart.pdf"]  # no temporary left
+
+
+def test_existing_file_is_kept_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "chart.pdf"
+    target.write_bytes(b"old")
+    with pytest.raises(ExportFileExists, match="--force"):
+        write_file(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["chart.pdf"]
+    write_file(target, b"new", force=True)
+    assert target.read_bytes() == b"new" and mode(target) == 0o600
+
+
+def test_symlink_and_folder_refused(tmp_path: Path) -> None:
+    (tmp_path / "real").write_bytes(b"x")
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    with pytest.raises(ExportPathError, match="symbolic link"):
+        write_file(tmp_path / "link", b"y", force=True)
+    with pytest.raises(ExportPathError, match="folder"):
+        write_file(tmp_path, b"y", force=True)
+    with pytest.raises(ExportPathError, match="does not exist"):
+        write_file(tmp_path / "missing" / "x.pdf", b"y")
+
+
+@pytest.mark.parametrize("name", ["../escape.csv", "..", ".", "a/b.csv", "", "x\0y"])
+def test_names_that_escape_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ExportPathError):
+        inside(tmp_path, name)
+
+
+def test_write_files_checks_all_before_writing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.csv").write_bytes(b"keep")
+    with pytest.raises(ExportFileExists):
+        write_files(out, {"a.csv": b"1", "b.csv": b"2"})
+    assert not (out / "a.csv").exists()
+    written = write_files(tmp_path / "new", {"a.csv": b"1", "b.csv": b"2"})
+    assert [p.name for p in written] == ["a.csv", "b.csv"]
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+@given(st.text(max_size=60))
+def test_safe_file_name_never_escapes(text: str) -> None:
+    name = safe_file_name(text, ".json")
+    assert "/" not in name and "\\" not in name and name not in {".", ".."}
+    assert not name.startswith(".")
+    folder = Path("/tmp/formulary-export-test")
+    assert inside(folder, name).parent == folder.resolve()
+
+
+def test_safe_file_name_keeps_chart_numbers() -> None:
+    assert safe_file_name("C-000123", ".pdf") == "C-000123.pdf"
+    assert safe_file_name("../../etc/passwd") == "etc_passwd"
+
+
+class _Result:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+
+def test_deliveries(tmp_path: Path) -> None:
+    from tui.export_files import to_file, to_folder
+
+    paths = to_folder(tmp_path / "out", rename=lambda n: "p1-" + n)(
+        _Result({"a.csv": b"1", "b.csv": b"2"}))
+    assert [p.name for p in paths] == ["p1-a.csv", "p1-b.csv"]
+    (single,) = to_file(tmp_path / "note.pdf")(_Result({"x.pdf": b"%PDF"}))
+    assert single.read_bytes() == b"%PDF" and mode(single) == 0o600
+    with pytest.raises(ExportPathError, match="give a folder"):
+        to_file(tmp_path / "two.csv")(_Result({"a.csv": b"1", "b.csv": b"2"}))
+    with pytest.raises(ExportFileExists):
+        to_file(tmp_path / "note.pdf")(_Result({"x.pdf": b"new"}))

@@ -1,0 +1,210 @@
+"""FHIR export: the bundle validates against the R4 (fhir.resources R4B) models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from formulary.export.fhir_bundle import NotStamped, fhir_bundle, render_fhir
+from formulary.export.selection import only_session
+from formulary.records import IngredientLine, PatientChart
+from formulary.units.amount import Amount
+from tests.export.fixtures import build_chart
+
+
+def resources(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in doc["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def walk(node: Any) -> Iterator[Any]:
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def validated(chart: PatientChart) -> dict[str, Any]:
+    data = render_fhir(chart)
+    Bundle.model_validate_json(data)  # raises on any invalid element
+    doc: dict[str, Any] = json.loads(data)
+    return doc
+
+
+def test_document_bundle_composition_first(chart: PatientChart) -> None:
+    doc = validated(chart)
+    assert doc["resourceType"] == "Bundle" and doc["type"] == "document"
+    assert doc["timestamp"] == "2026-06-01T14:05:09Z"
+    assert doc["identifier"]["value"].startswith("urn:uuid:")
+    composition = doc["entry"][0]["resource"]
+    assert composition["resourceType"] == "Composition"
+    assert composition["status"] == "final"
+    audit = composition["section"][-1]
+    assert audit["title"] == "Audit checkpoint"
+    assert chart.checkpoint is not None and chart.checkpoint.line in audit["text"]["div"]
+
+
+def test_every_reference_resolves_inside_the_bundle(chart: PatientChart) -> None:
+    doc = validated(chart)
+    urls = {e["fullUrl"] for e in doc["entry"]}
+    assert len(urls) == len(doc["entry"])
+    for entry in doc["entry"]:
+        local = {c["id"] for c in entry["resource"].get("contained", [])}
+        for node in walk(entry["resource"]):
+            if isinstance(node, dict) and "reference" in node:
+                ref = node["reference"]
+                assert ref in urls or (ref.startswith("#") and ref[1:] in local), ref
+
+
+def test_patient_practitioners_allergies(chart: PatientChart) -> None:
+    doc = validated(chart)
+    (patient,) = resources(doc, "Patient")
+    assert patient["identifier"][0]["value"] == "C-000123"
+    assert patient["name"][0]["family"] == "Müller-Édouard"
+    assert patient["birthDate"] == "1984-05-17" and patient["gender"] == "male"
+    names = {p["name"][0]["text"] for p in resources(doc, "Practitioner")}
+    assert names == {"Dr Ana Martín-Pérez", "Dr Lukas Brünner"}
+    allergies = {a["code"]["text"] for a in resources(doc, "AllergyIntolerance")}
+    assert allergies == {"Procaine", "Cyanocobalamin (cobalt)"}
+    conditions = {c["code"]["text"] for c in resources(doc, "Condition")}
+    assert "Keloid tendency (family history)" in conditions
+    assert "Androgenetic alopecia (Norwood III vertex)" in conditions
+
+
+def test_medication_per_version_with_ratio_strengths(chart: PatientChart) -> None:
+    doc = validated(chart)
+    meds = resources(doc, "Medication")
+    assert [m["code"]["text"] for m in meds] == [
+        "Dutasteride scalp cocktail, version 1",
+        "Dutasteride scalp cocktail, version 2",
+    ]
+    by_name = {i["itemCodeableConcept"]["text"]: i for i in meds[1]["ingredient"]}
+    dut = by_name["Dutasteride"]["strength"]
+    assert dut["numerator"] == {"value": 0.05, "unit": "mg",
+                                "system": "http://unitsofmeasure.org", "code": "mg"}
+    assert dut["denominator"]["value"] == 1 and dut["denominator"]["code"] == "mL"
+    assert by_name["Biotin"]["strength"]["numerator"]["value"] == 0.75
+    assert "Dexpanthenol (D-form)" in by_name
+
+
+def test_one_administration_per_session(chart: PatientChart) -> None:
+    doc = validated(chart)
+    admins = resources(doc, "MedicationAdministration")
+    assert [a["identifier"][0]["value"] for a in admins] == [str(s.id) for s in chart.sessions]
+    first = admins[0]
+    assert first["status"] == "completed"
+    assert first["effectiveDateTime"] == "2026-01-12T09:37:00Z"
+    dosage = first["dosage"]
+    assert dosage["route"]["coding"][0]["code"] == "372464004"
+    assert dosage["route"]["coding"][0]["system"] == "http://snomed.info/sct"
+    assert dosage["site"]["coding"][0]["code"] == "41695006"
+    assert dosage["dose"] == {"value": 2, "unit": "mL", "system": "http://unitsofmeasure.org",
+                              "code": "mL"}
+    assert dosage["method"]["text"] == "nappage; needle 30 G x 4 mm; depth 1.5 mm"
+    assert "vertex 0.8 mL" in dosage["text"]
+    assert first["performer"][0]["actor"]["display"] == "Dr Ana Martín-Pérez"
+    lots = {m["batch"]["lotNumber"]: m["batch"]["expirationDate"] for m in first["contained"]}
+    assert lots["DUT-2511-α"] == "2026-05-31" and len(lots) == 5
+    notes = " | ".join(n["text"] for n in admins[1]["note"])
+    assert "Adverse event: bruising" in notes and "Pain score: 4/10" in notes
+    assert "Addendum (late entry)" in notes and "Post-care:" in notes
+    assert admins[3]["status"] == "in-progress" and "performer" not in admins[3]
+
+
+def test_provenance_for_signatures_and_addenda(chart: PatientChart) -> None:
+    doc = validated(chart)
+    provenances = resources(doc, "Provenance")
+    signed = [s for s in chart.sessions if s.signature is not None]
+    addenda = [a for s in chart.sessions for a in s.addenda]
+    assert len(provenances) == len(signed) + len(addenda)
+    addendum = [p for p in provenances if "reason" in p]
+    assert addendum[0]["reason"][0]["text"] == "late entry"
+    assert addendum[0]["signature"][0]["who"]["display"] == "Dr Lukas Brünner"
+    sig = provenances[0]["signature"][0]
+    assert sig["type"][0]["code"] == "1.2.840.10065.1.12.1.1"
+    assert sig["when"] == "2026-01-12T10:02:00Z"
+
+
+def test_observations_for_outcomes(chart: PatientChart) -> None:
+    doc = validated(chart)
+    obs = resources(doc, "Observation")
+    density = [o for o in obs if o["code"]["text"] == "Hair density"]
+    diameter = [o for o in obs if o["code"]["text"] == "Hair shaft diameter"]
+    assert [o["valueQuantity"]["value"] for o in density] == [128, 135, 142, 149]
+    assert density[0]["valueQuantity"]["code"] == "{hairs}/cm2"
+    assert diameter[0]["valueQuantity"]["code"] == "um"
+    assert diameter[0]["valueQuantity"]["value"] == 52.5
+
+
+def test_never_ucum_U_and_toxin_units_have_no_code(chart: PatientChart) -> None:
+    version = chart.formulation_versions[1]
+    toxin = IngredientLine(999, "Botulinum toxin type A", "", Amount(Decimal(10), "units"),
+                           Amount(Decimal(5), "units/mL"))
+    chart = replace(chart, formulation_versions=(
+        chart.formulation_versions[0],
+        replace(version, ingredient_lines=(*version.ingredient_lines, toxin)),
+    ))
+    doc = validated(chart)
+    codes = {n.get("code") for n in walk(doc) if isinstance(n, dict) and "unit" in n}
+    assert "U" not in codes
+    med = resources(doc, "Medication")[1]
+    strength = med["ingredient"][-1]["strength"]
+    assert strength["numerator"] == {"value": 5, "unit": "units"}
+    assert "code" not in strength["numerator"]
+
+
+def test_single_session_bundle(chart: PatientChart) -> None:
+    doc = validated(only_session(chart, 1002))
+    assert len(resources(doc, "MedicationAdministration")) == 1
+    assert len(resources(doc, "Medication")) == 1
+    assert len(resources(doc, "Provenance")) == 2  # signature and addendum
+
+
+def test_unstamped_chart_is_refused(chart: PatientChart) -> None:
+    with pytest.raises(NotStamped):
+        fhir_bundle(replace(chart, checkpoint=None))
+    with pytest.raises(NotStamped):
+        fhir_bundle(replace(chart, exported_at=None))
+
+
+def test_same_chart_same_resource_ids(chart: PatientChart) -> None:
+    assert render_fhir(chart) == render_fhir(chart)
+
+
+def test_chart_without_sessions_or_outcomes_validates() -> None:
+    doc = validated(build_chart(sessions=0, outcomes=0))
+    sections = {s["title"]: s for s in doc["entry"][0]["resource"]["section"]}
+    assert sections["Sessions"]["emptyReason"]["coding"][0]["code"] == "nilknown"
+    assert resources(doc, "MedicationAdministration") == []
+
+
+@settings(max_examples=40)
+@given(text=st.text(min_size=1, max_size=30))
+def test_any_free_text_still_validates(text: str) -> None:
+    base = build_chart(sessions=2, outcomes=1)
+    patient = replace(base.patient, given_name=text, family_name=text,
+                      allergies=(replace(base.patient.allergies[0], substance=text,
+                                         reaction=text),))
+    first, second = base.sessions
+    lots = (replace(first.lots[0], lot_number=text, component_name=text), *first.lots[1:])
+    addendum = replace(second.addenda[0], text=text, reason=text)
+    sessions = (
+        replace(first, notes=text, anaesthesia=text, post_care=text, lots=lots),
+        replace(second, addenda=(addendum,)),
+    )
+    outcomes = (replace(base.outcomes[0], notes=text, scale_grade=text),)
+    doc = validated(replace(base, patient=patient, sessions=sessions, outcomes=outcomes))
+    for node in walk(doc):
+        if isinstance(node, str):
+            assert node, "FHIR strings may not be empty"
+            assert all(ch in "\t\n\r" or ord(ch) >= 32 for ch in node), repr(node)

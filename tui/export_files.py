@@ -1,0 +1,162 @@
+"""Writing exported files safely: 0600, never half-written, never over a file unasked.
+
+Each file is written to a temporary name in its destination folder, flushed to disk
+and then moved into place, so a reader never sees half a chart and a crash leaves no
+partial file under the real name. Without ``force`` an existing file is never
+replaced, even one that appears between the check and the move (the move is a hard
+link, which fails if the name is taken). Names built from stored data (a chart
+number) are reduced to a safe file name and must land inside the chosen folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from formulary.export.formats import safe_file_name
+
+__all__ = [
+    "ExportFileExists",
+    "ExportPathError",
+    "check_destination",
+    "inside",
+    "prepare_folder",
+    "safe_file_name",
+    "to_file",
+    "to_folder",
+    "write_file",
+    "write_files",
+]
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+class ExportPathError(ValueError):
+    """The destination cannot be used: it exists, escapes its folder, or is not a file."""
+
+
+class ExportFileExists(ExportPathError):
+    """The destination exists and replacing it was not allowed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists; pass --force to replace it")
+        self.path = path
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refusing any ``name`` that would put the file elsewhere."""
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise ExportPathError(f"{name!r} is not a plain file name")
+    root = folder.resolve()
+    target = (root / name).resolve()
+    if target.parent != root:
+        raise ExportPathError(f"{name!r} would be written outside {folder}")
+    return root / name
+
+
+def prepare_folder(folder: Path) -> Path:
+    """Create ``folder`` (0700) if needed; refuse something that is not a folder."""
+    if folder.exists() and not folder.is_dir():
+        raise ExportPathError(f"{folder} exists and is not a folder")
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    return folder
+
+
+def check_destination(path: Path, *, force: bool) -> None:
+    """Raise unless ``path`` may be written: a new name, or an existing file with force."""
+    if path.is_symlink():
+        raise ExportPathError(f"{path} is a symbolic link; choose another name")
+    if path.exists():
+        if path.is_dir():
+            raise ExportPathError(f"{path} is a folder; give a file name")
+        if not force:
+            raise ExportFileExists(path)
+    if not path.parent.is_dir():
+        raise ExportPathError(f"folder {path.parent} does not exist")
+
+
+def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` (mode 0600) via a temporary file and an atomic move."""
+    check_destination(path, force=force)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if the name was taken meanwhile
+            except FileExistsError:
+                raise ExportFileExists(path) from None
+            except OSError:  # a filesystem without hard links: check, then move
+                check_destination(path, force=False)
+                os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    _sync_folder(path.parent)
+    return path
+
+
+def write_files(folder: Path, files: Mapping[str, bytes], *, force: bool = False) -> list[Path]:
+    """Write several files into ``folder``; every name is checked before any is written."""
+    prepare_folder(folder)
+    targets = {name: inside(folder, name) for name in files}
+    for target in targets.values():
+        check_destination(target, force=force)
+    return [write_file(targets[name], data, force=force) for name, data in files.items()]
+
+
+def _sync_folder(folder: Path) -> None:
+    # Make the rename itself durable; some platforms cannot open a folder.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class HasFiles(Protocol):
+    """An export's result, as far as writing it is concerned."""
+
+    @property
+    def files(self) -> Mapping[str, bytes]: ...
+
+
+def to_folder(
+    folder: Path, *, force: bool = False, rename: Callable[[str], str] | None = None
+) -> Callable[[HasFiles], list[Path]]:
+    """A ``deliver`` for :mod:`db.exports`: every file into ``folder`` under its name.
+
+    ``rename`` may change the suggested names (it must return plain file names).
+    """
+
+    def deliver(result: HasFiles) -> list[Path]:
+        named = {(rename(n) if rename else n): data for n, data in result.files.items()}
+        return write_files(folder, named, force=force)
+
+    return deliver
+
+
+def to_file(path: Path, *, force: bool = False) -> Callable[[HasFiles], list[Path]]:
+    """A ``deliver`` for a one-file export (PDF, FHIR, JSON) written exactly to ``path``."""
+
+    def deliver(result: HasFiles) -> list[Path]:
+        if len(result.files) != 1:
+            raise ExportPathError(
+                f"this export makes {len(result.files)} files; give a folder, not a file name"
+            )
+        (data,) = result.files.values()
+        return [write_file(path, data, force=force)]
+
+    return deliver
