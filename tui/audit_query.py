@@ -19,6 +19,9 @@ from typing import Any
 PAGE_SIZE = 100
 #: Entries read per Store call while scanning for a patient's entries.
 SCAN_BATCH = 500
+#: Entries scanned for a patient per request before answering with what was found
+#: (so that a rare patient on a long trail never keeps the user waiting for long).
+SCAN_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ class AuditPage:
     entries: Sequence[Any]
     next_before_seq: int | None
     more: bool
+    #: When a patient scan stopped at its limit: the oldest seq it looked at.
+    searched_to: int | None = None
 
 
 def fetch_page(
@@ -156,8 +161,13 @@ def fetch_page(
     *,
     page_size: int = PAGE_SIZE,
     cancelled: Callable[[], bool] = lambda: False,
+    scan_limit: int = SCAN_LIMIT,
 ) -> AuditPage:
-    """The next ``page_size`` entries matching ``flt`` older than ``before_seq``."""
+    """The next ``page_size`` entries matching ``flt`` older than ``before_seq``.
+
+    With a patient ``scope`` at most ``scan_limit`` entries are read per call; the
+    page then says how far back it searched (``searched_to``).
+    """
     query: dict[str, Any] = {
         "user": flt.user or None,
         "action_prefix": flt.action or None,
@@ -172,14 +182,20 @@ def fetch_page(
 
     found: list[Any] = []
     cursor = before_seq
+    scanned = 0
     while not cancelled():
-        batch = store.audit_events(actor, before_seq=cursor, limit=SCAN_BATCH, **query)
+        batch = store.audit_events(
+            actor, before_seq=cursor, limit=min(SCAN_BATCH, scan_limit), **query
+        )
         for entry in batch:
             if concerns(entry, scope):
                 found.append(entry)
                 if len(found) == page_size:
                     return AuditPage(found, entry.seq, True)
-        if len(batch) < SCAN_BATCH:
+        if len(batch) < min(SCAN_BATCH, scan_limit):
             return AuditPage(found, None, False)
         cursor = batch[-1].seq
-    return AuditPage(found, cursor, True)
+        scanned += len(batch)
+        if scanned >= scan_limit:
+            return AuditPage(found, cursor, True, searched_to=cursor)
+    return AuditPage(found, cursor, True, searched_to=cursor)

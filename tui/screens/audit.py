@@ -9,7 +9,6 @@ in a bar and its verdict in plain words, and the verification is itself recorded
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, ClassVar
 
@@ -23,7 +22,14 @@ from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Stati
 from textual.worker import get_current_worker
 
 from formulary.records import Role
-from tui.audit_query import AuditFilter, PatientScope, fetch_page, parse_filter, patient_scope
+from tui.audit_query import (
+    AuditFilter,
+    AuditPage,
+    PatientScope,
+    fetch_page,
+    parse_filter,
+    patient_scope,
+)
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
@@ -75,14 +81,9 @@ class AuditScreen(AppScreen):
     class Loaded(Message):
         """A page of entries arrived (``first``: it replaces what is shown)."""
 
-        def __init__(
-            self, generation: int, entries: Sequence[Any], more: bool, next_before: int | None,
-            first: bool,
-        ) -> None:
+        def __init__(self, generation: int, page: AuditPage, first: bool) -> None:
             self.generation = generation
-            self.entries = entries
-            self.more = more
-            self.next_before = next_before
+            self.page = page
             self.first = first
             super().__init__()
 
@@ -125,6 +126,7 @@ class AuditScreen(AppScreen):
         self._order: list[int] = []
         self._more = False
         self._next_before: int | None = None
+        self._searched_to: int | None = None
         self._loading = False
         self._generation = 0
         self._verifying = False
@@ -198,9 +200,7 @@ class AuditScreen(AppScreen):
         finally:
             self._loading = False
         if not worker.is_cancelled:
-            self.post_message(
-                self.Loaded(generation, page.entries, page.more, page.next_before_seq, first)
-            )
+            self.post_message(self.Loaded(generation, page, first))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -211,7 +211,8 @@ class AuditScreen(AppScreen):
             table.clear()
             self._entries.clear()
             self._order.clear()
-        for entry in message.entries:
+        page = message.page
+        for entry in page.entries:
             if entry.seq in self._entries:
                 continue
             self._entries[entry.seq] = entry
@@ -226,8 +227,9 @@ class AuditScreen(AppScreen):
                 Text(entry.reason or "", overflow="ellipsis", no_wrap=True),
                 key=str(entry.seq),
             )
-        self._more = message.more
-        self._next_before = message.next_before
+        self._more = page.more
+        self._next_before = page.next_before_seq
+        self._searched_to = page.searched_to
         self._show_count()
         if message.first:
             self._show_entry(0 if self._order else None)
@@ -241,7 +243,12 @@ class AuditScreen(AppScreen):
     def _show_count(self) -> None:
         shown = len(self._order)
         what = f" matching {self._filter.describe()}" if not self._filter.is_empty else ""
-        if shown == 0:
+        if self._searched_to is not None:
+            text = (
+                f"{shown:,} entries{what} found back to entry {self._searched_to:,}; "
+                "ctrl+o searches further back."
+            )
+        elif shown == 0:
             text = f"No entries{what}."
         elif self._more:
             text = (

@@ -124,3 +124,32 @@ def test_a_patients_entries_include_sessions_lots_drawn_and_formulations(demo: D
         assert len(found) == sum(1 for e in everything if concerns(e, scope))
     finally:
         store.database.dispose()
+
+
+def test_a_limited_scan_says_how_far_it_searched_and_resumes_there(demo: Demo):
+    from db.database import open_database
+    from db.store import Store
+    from tui.audit_query import AuditFilter
+
+    store = Store(open_database(Path(demo.path)))
+    try:
+        doctor = store.authenticate(PRACTITIONER[0], PRACTITIONER[2])
+        scope = patient_scope(store, doctor, "C-1001")  # Moreau: a few entries, far back
+        flt = AuditFilter(chart_number="C-1001")
+        found: list[int] = []
+        cursor = None
+        calls = 0
+        while True:
+            page = fetch_page(store, doctor, flt, scope, cursor, scan_limit=20)
+            calls += 1
+            found += [e.seq for e in page.entries]
+            if not page.more:
+                break
+            assert page.searched_to == page.next_before_seq
+            cursor = page.next_before_seq
+        assert calls > 2
+        everything = store.audit_events(doctor, limit=5000)
+        assert found == [e.seq for e in everything if concerns(e, scope)]
+        assert found  # the patient's creation at least
+    finally:
+        store.database.dispose()
