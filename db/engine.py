@@ -158,10 +158,12 @@ def _unescape_mount(field: str) -> str:
 
 def refuse_network_filesystem(path: Path, mountinfo: str | None = None) -> None:
     """Raise :class:`DatabaseUnavailable` when ``path``'s directory is on a network share."""
-    existing = path if path.exists() else path.parent
+    # Resolve symlinks through the part of the path that exists, keep the rest as given.
+    existing, tail = path, []
     while not existing.exists() and existing != existing.parent:
+        tail.append(existing.name)
         existing = existing.parent
-    fstype = filesystem_type(existing.resolve(), mountinfo)
+    fstype = filesystem_type(existing.resolve().joinpath(*reversed(tail)), mountinfo)
     if fstype is not None and fstype.lower() in NETWORK_FILESYSTEMS:
         raise DatabaseUnavailable(
             f"{path} is on a network filesystem ({fstype}); SQLite cannot lock it safely. "

@@ -1,15 +1,17 @@
 """Copying the reference ingredient library into a new database.
 
-Runs inside the transaction that creates the database: the 58 library entries land
+Runs inside the transaction that creates the database: the library's entries land
 in ``ingredient`` with one audit entry each (action ``ingredient.seed``, user
 ``system``), so the audit trail accounts for every row from the very first one.
+Each row keeps the library's whole document of the entry in ``facts``.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,41 +23,34 @@ from db.images import row_image
 from db.tables.formulary import IngredientRow
 from db.types import utcnow
 
+#: Document fields that have columns of their own (the rest goes into ``facts``).
+_COLUMNS = ("key", "name", "category", "synonyms", "notes", "sources")
+
 
 def plain(value: Any) -> Any:
     """``value`` as plain JSON values (Decimals as exact strings, dataclasses as dicts)."""
     return json.loads(canonical_json(value))
 
 
-def library_entries() -> list[Any]:
-    """The reference library's entries, or an empty list when this build ships none."""
-    from formulary import library
+def library_documents() -> list[dict[str, Any]]:
+    """Every entry of the reference library as its plain JSON document."""
+    from formulary.library import load_library
 
-    loader = getattr(library, "load_library", None)
-    if loader is None:
-        return []
-    return list(loader().all())
+    library = load_library()
+    return [library.document(entry.key) for entry in library.all()]
 
 
-def ingredient_row(entry: Any, now: Any) -> IngredientRow:
-    """An ingredient row from one library entry (fields copied as plain JSON)."""
-
-    def field(name: str, default: Any) -> Any:
-        value = getattr(entry, name, default)
-        return default if value is None else value
-
-    limits = plain(field("limits", {}))
+def ingredient_row(document: Mapping[str, Any], now: datetime) -> IngredientRow:
+    """An ingredient row from one library document."""
+    doc = plain(dict(document))
     return IngredientRow(
-        key=str(entry.key),
-        name=str(entry.name),
-        category=str(plain(field("category", ""))),
-        synonyms=plain(list(field("synonyms", ()))),
-        forms=plain(list(field("forms", ()))),
-        bases=plain(list(field("bases", ()))),
-        iu_bases=plain(list(field("iu_bases", ()))),
-        limits=limits if isinstance(limits, dict) else {"items": limits},
-        notes=str(field("notes", "")),
-        sources=plain(list(field("sources", ()))),
+        key=str(doc["key"]),
+        name=str(doc["name"]),
+        category=str(doc.get("category") or ""),
+        synonyms=[str(s) for s in doc.get("synonyms") or []],
+        notes=str(doc.get("notes") or ""),
+        sources=[str(s) for s in doc.get("sources") or []],
+        facts={k: v for k, v in doc.items() if k not in _COLUMNS},
         origin="library",
         created_at=now,
         updated_at=now,
@@ -63,16 +58,17 @@ def ingredient_row(entry: Any, now: Any) -> IngredientRow:
 
 
 def seed_library(
-    connection: sa.Connection, db_id: str, entries: Iterable[Any] | None = None
+    connection: sa.Connection,
+    db_id: str,
+    documents: Iterable[Mapping[str, Any]] | None = None,
 ) -> int:
-    """Insert the library (or ``entries``) into ``ingredient``, audited; returns the count."""
-    items = library_entries() if entries is None else list(entries)
+    """Insert the library (or ``documents``) into ``ingredient``, audited; the count."""
+    items = library_documents() if documents is None else list(documents)
     now = utcnow()
     workstation = (socket.gethostname() or "unknown")[:200]
     session = Session(bind=connection, autoflush=False)
-    count = 0
-    for entry in items:
-        row = ingredient_row(entry, now)
+    for document in items:
+        row = ingredient_row(document, now)
         session.add(row)
         session.flush()
         append_event(
@@ -88,6 +84,5 @@ def seed_library(
             reason="reference library copied into a new database",
             now=now,
         )
-        count += 1
     session.flush()
-    return count
+    return len(items)

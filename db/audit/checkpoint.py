@@ -144,8 +144,11 @@ def check_signature(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> Non
             f"not by this installation's key {expected_id}"
         )
     payload = _payload(
-        checkpoint.db_id, checkpoint.seq, checkpoint.head_hash,
-        format_utc(checkpoint.at), checkpoint.key_id,
+        checkpoint.db_id,
+        checkpoint.seq,
+        checkpoint.head_hash,
+        format_utc(checkpoint.at),
+        checkpoint.key_id,
     )
     try:
         public_key.verify(base64.b64decode(checkpoint.signature, validate=True), payload.encode())

@@ -114,8 +114,11 @@ def verify_database(
     just verified) carries the report's figures in ``after``.
     """
     checkpoints, sources = gather_checkpoints(
-        database.db_id, checkpoint_files, key_dir=key_dir,
-        public_key_file=public_key_file, use_log=use_log,
+        database.db_id,
+        checkpoint_files,
+        key_dir=key_dir,
+        public_key_file=public_key_file,
+        use_log=use_log,
     )
     reader = database.engine.execution_options(**{READ_ONLY: True})
     with reader.connect() as conn:
@@ -127,9 +130,16 @@ def verify_database(
         summary["checkpoint_sources"] = list(sources)
         with Session(database.engine) as session:
             event = append_event(
-                session, db_id=database.db_id, user=user,
-                workstation=workstation or workstation_name(), action=VERIFY_ACTION,
-                entity="audit_event", entity_id=None, before=None, after=summary, reason=None,
+                session,
+                db_id=database.db_id,
+                user=user,
+                workstation=workstation or workstation_name(),
+                action=VERIFY_ACTION,
+                entity="audit_event",
+                entity_id=None,
+                before=None,
+                after=summary,
+                reason=None,
             )
             recorded = event.seq
             session.commit()

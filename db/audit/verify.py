@@ -35,10 +35,15 @@ ProgressCallback = Callable[[int, int], None]
 
 EXIT_CODES: dict[Status, int] = {"ok": 0, "altered": 2, "truncated": 3}
 
+# A bounded seq range rather than "seq > :after ... LIMIT :n": PostgreSQL plans the
+# open-ended form as a full scan and sort on a table it has not analyzed yet (a
+# restored or bulk-loaded chain), the bounded one always as a primary-key range scan.
 _BATCH = text(
     "SELECT seq, ts_utc, user_name, workstation, action, entity, entity_id, before, after,"
-    " reason, prev_hash, hash FROM audit_event WHERE seq > :after ORDER BY seq LIMIT :n"
+    " reason, prev_hash, hash FROM audit_event WHERE seq > :after AND seq <= :upto"
+    " ORDER BY seq"
 )
+_NEXT = text("SELECT min(seq) FROM audit_event WHERE seq > :after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +114,14 @@ class VerifyReport:
 def _row_hash(prefix: str, row: Sequence[Any]) -> str:
     # Same bytes as db.audit.chain.compute_hash, without the per-row dict shuffling.
     entry = {
-        "action": row[4], "after": row[8], "before": row[7], "entity": row[5],
-        "entity_id": row[6], "reason": row[9], "ts_utc": row[1], "user": row[2],
+        "action": row[4],
+        "after": row[8],
+        "before": row[7],
+        "entity": row[5],
+        "entity_id": row[6],
+        "reason": row[9],
+        "ts_utc": row[1],
+        "user": row[2],
         "workstation": row[3],
     }
     message = f"{prefix}{row[0]}\x00{row[10]}\x00{dumps_plain(entry)}"
@@ -168,8 +179,16 @@ def verify_chain(
         problem = f"a row with seq {stray} exists; the chain starts at seq 1: rows were inserted"
 
     while status == "ok":
-        rows = conn.execute(_BATCH, {"after": expected - 1, "n": batch_size}).all()
+        after = expected - 1
+        rows = conn.execute(_BATCH, {"after": after, "upto": after + batch_size}).all()
         if not rows:
+            following = conn.execute(_NEXT, {"after": after}).scalar()
+            if following is None:
+                break  # the end of the chain
+            status, bad_seq = "altered", expected
+            problem = (
+                f"seq {expected} is missing (the next row is seq {following}): rows were deleted"
+            )
             break
         for row in rows:
             seq = int(row[0])

@@ -101,18 +101,19 @@ class SessionDraft:
 
 @dataclass(frozen=True, slots=True)
 class IngredientFields:
-    """An ingredient as the clinic edits it (library facts kept as plain JSON values)."""
+    """An ingredient as the clinic edits it.
+
+    ``facts`` holds the library's document of the entry (forms, molar masses, IU
+    facts, doses, limits, cautions) as plain JSON values; keep it when editing names.
+    """
 
     key: str
     name: str
     category: str = ""
     synonyms: tuple[str, ...] = ()
     notes: str = ""
-    forms: tuple[Any, ...] = ()
-    bases: tuple[Any, ...] = ()
-    iu_bases: tuple[Any, ...] = ()
-    limits: dict[str, Any] = field(default_factory=dict)
-    sources: tuple[Any, ...] = ()
+    sources: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +126,9 @@ class StoredIngredient:
     category: str
     synonyms: tuple[str, ...]
     notes: str
-    origin: str
-    forms: tuple[Any, ...]
-    bases: tuple[Any, ...]
-    iu_bases: tuple[Any, ...]
-    limits: dict[str, Any]
-    sources: tuple[Any, ...]
+    origin: str  # "library" (seeded, maybe edited since) or "clinic"
+    sources: tuple[str, ...]
+    facts: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

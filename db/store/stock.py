@@ -39,11 +39,8 @@ def _stored_ingredient(row: IngredientRow) -> StoredIngredient:
         synonyms=tuple(str(s) for s in row.synonyms),
         notes=row.notes,
         origin=row.origin,
-        forms=tuple(row.forms),
-        bases=tuple(row.bases),
-        iu_bases=tuple(row.iu_bases),
-        limits=dict(row.limits) if isinstance(row.limits, dict) else {},
-        sources=tuple(row.sources),
+        sources=tuple(str(s) for s in row.sources),
+        facts=dict(row.facts),
     )
 
 
@@ -58,11 +55,8 @@ def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     row.category = check.text(fields.category, "category", limit=80)
     row.synonyms = [check.text(s, "synonym", limit=200, required=True) for s in fields.synonyms]
     row.notes = check.text(fields.notes, "notes", limit=5000)
-    row.forms = plain(list(fields.forms))
-    row.bases = plain(list(fields.bases))
-    row.iu_bases = plain(list(fields.iu_bases))
-    row.limits = plain(dict(fields.limits))
-    row.sources = plain(list(fields.sources))
+    row.sources = [check.text(s, "source", limit=1000, required=True) for s in fields.sources]
+    row.facts = plain(dict(fields.facts))
 
 
 class StockStore(StoreBase):

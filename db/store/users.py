@@ -6,6 +6,7 @@ from sqlmodel import col, select
 
 from db import auth
 from db.errors import AccountLocked, AuthenticationFailed, Conflict, NotFound, ValidationError
+from db.images import row_image
 from db.store._base import ADMINS, Actor, StoreBase, UnitOfWork, require_reason, snapshot
 from db.store.inputs import UserInfo
 from db.tables.people import UserRow
@@ -231,8 +232,6 @@ class UsersStore(StoreBase):
                 row.updated_at = uow.now
                 uow.session.add(row)
                 uow.session.flush()
-                from db.images import row_image
-
                 uow.audit(
                     f"auth.{purpose}_failed",
                     "app_user",
@@ -264,7 +263,7 @@ class UsersStore(StoreBase):
                 failure = AuthenticationFailed(
                     f"the account {row.username} is deactivated; ask an administrator"
                 )
-            else:
+            elif purpose == "login":
                 before = snapshot(row)
                 changed = row.failed_logins != 0
                 row.failed_logins = 0
@@ -272,10 +271,8 @@ class UsersStore(StoreBase):
                     row.updated_at = uow.now
                     uow.session.add(row)
                     uow.session.flush()
-                from db.images import row_image
-
                 uow.audit(
-                    f"auth.{purpose}",
+                    "auth.login",
                     "app_user",
                     row.id,
                     before if changed else None,
@@ -283,6 +280,9 @@ class UsersStore(StoreBase):
                     None,
                     user=row.username,
                 )
+            # A correct signature password is not audited on its own: the signature it
+            # authorises is, and a signature refused for other reasons leaves no trace.
+            if failure is None and row is not None:
                 actor = _actor(row)
         if failure is not None:
             raise failure

@@ -22,13 +22,11 @@ class IngredientRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     category: str = Field(default="", max_length=80)
     synonyms: list[Any] = json_field()
-    forms: list[Any] = json_field()
-    bases: list[Any] = json_field()
-    iu_bases: list[Any] = json_field()
-    #: Library limits as a JSON object (per-session maxima and their sources).
-    limits: Any = Field(default_factory=dict, sa_type=sa.JSON(), nullable=False)
     notes: str = Field(default="", sa_type=sa.Text())
     sources: list[Any] = json_field()
+    #: Everything else the library knows (forms, bases, IU facts, doses, limits,
+    #: cautions …) exactly as ``formulary.library`` documents the entry.
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON(), nullable=False)
     #: ``library`` (seeded, maybe edited) or ``clinic`` (added by the clinic).
     origin: str = Field(default="clinic", max_length=10)
     created_at: datetime = utc_field()

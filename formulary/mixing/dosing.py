@@ -108,8 +108,8 @@ def amount_in(
         ctx.prec = WORK_PRECISION
         value = per.value * drawn.value
     result = Amount(tidy(value), numerator)
-    if unit is not None:
-        result = convert(result, unit, substance, form=form, to_form=to_form)
+    if unit is not None or form is not None or to_form is not None:
+        result = convert(result, unit or numerator, substance, form=form, to_form=to_form)
     return result
 
 

@@ -108,6 +108,8 @@ def _convert_value(
     to_form: str | None,
 ) -> Decimal:
     if source == RATIO:
+        if value <= 0:
+            raise UnitsError("a ratio strength 1:N needs N above zero")
         # 1:N w/v is 1 g in N mL, i.e. 1000/N mg/mL.
         return _convert_value(_THOUSAND / value, "mg/mL", target, substance, form, to_form)
     if target == RATIO:
@@ -295,7 +297,7 @@ def _molar_mass(substance: Substance, form: _Form) -> Decimal:
 
 
 def _count(substance: Substance, form: _Form) -> Decimal:
-    if form.count is None:
+    if form.count is None or form.count <= 0:
         raise MissingFactError(
             f"{substance.name}: {form.name} is not related to {_own_form(substance).name} "
             "by a recorded formula, so amounts cannot be converted between them"
@@ -355,6 +357,11 @@ def _iu_basis(substance: Substance, hint: str | None) -> IUBasis:
             f"{substance.name} has no International Unit: state its amount by mass "
             "(an IU of one substance never applies to another)"
         )
+    for basis in substance.iu_bases:
+        if basis.mass_per_iu_mg <= 0:
+            raise MissingFactError(
+                f"the IU basis of {basis.form} ({substance.name}) has no positive mass per IU"
+            )
     if hint is not None:
         direct = substance.iu_basis(" ".join(hint.split()))
         if direct is not None:
@@ -371,3 +378,12 @@ def _iu_basis(substance: Substance, hint: str | None) -> IUBasis:
     raise AmbiguousFormError(
         f"International Units of {substance.name} depend on the form: name one of {forms} (--form)"
     )
+
+
+def names_form(substance: Substance, name: str) -> bool:
+    """Whether ``name`` is the substance's own form, one of its bases or an IU form."""
+    try:
+        _resolve_form(substance, name)
+    except MissingFactError:
+        return False
+    return True

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL, RATIO
+from formulary.units.errors import UnknownUnitError
 from formulary.units.parse import strip_decimal
 
 #: Significant figures shown for computed results (never fewer than the integer digits).
@@ -47,7 +48,9 @@ def format_value(value: Decimal, *, significant: int | None = None) -> str:
 
 def unit_label(unit: str, value: Decimal) -> str:
     """The ISMP display name of a canonical unit after ``value`` (``1 unit``, ``2 units``)."""
-    spec = BY_CANONICAL[unit]
+    spec = BY_CANONICAL.get(unit)
+    if spec is None:
+        raise UnknownUnitError(f"{unit!r} is not a canonical unit")
     return spec.singular if value == 1 else spec.plural
 
 

@@ -10,7 +10,6 @@ make it hang (Pint's own parser evaluates expressions such as ``9^9^9``).
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 
@@ -77,6 +76,8 @@ def parse_unit(text: str) -> str:
 
 
 def _unknown_unit_message(shown: str, key: str) -> str:
+    import difflib  # only when a unit is unknown: keeps the parser's import light
+
     close = difflib.get_close_matches(key, LOOKUP.keys(), n=6, cutoff=0.6)
     suggestions: list[str] = []
     for match in close:

@@ -164,3 +164,16 @@ def test_many_appends_in_one_transaction(chain_db: ChainDB) -> None:
         session.commit()
     with chain_db.engine.connect() as conn:
         assert verify_chain(conn, chain_db.db_id).rows == 20
+
+
+def test_the_worked_example_in_the_docs_is_what_the_code_computes() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    entry = {
+        "ts_utc": "2026-03-04T10:06:07.890123Z", "user": "dr.ada", "workstation": "room-1",
+        "action": "patient.update", "entity": "patient", "entity_id": "42",
+        "before": '{"grade":"III"}', "after": '{"grade":"IV"}', "reason": "re-staged",
+    }
+    digest = compute_hash("60a789e2-e96b-4641-8769-576c518f4ebf", 1, GENESIS_HASH, entry)
+    assert f"hash       = {digest}" in docs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -117,6 +118,9 @@ def test_checkpoint_then_edit_exits_2_naming_the_row(
     assert made.returncode == 0, made.stderr
     line = made.stdout.strip()
     assert line.startswith(f"FORMULARY-CHECKPOINT v1 db={db.db_id} seq={head(db)} ")
+    as_json = json.loads(run(tmp_path, "checkpoint", "--db", location, "--json").stdout)
+    assert as_json["seq"] == head(db) and as_json["db_id"] == db.db_id
+    assert as_json["line"].startswith("FORMULARY-CHECKPOINT v1 ")
     key = tmp_path / "keys" / f"{db.db_id}.ed25519"
     assert key.stat().st_mode & 0o777 == 0o600
     ok = run(tmp_path, "verify", "--db", location)
@@ -153,7 +157,7 @@ def test_bad_input_is_one_line_on_stderr_with_exit_1(
     add_entries(db, 2)
     made = run(tmp_path, "checkpoint", "--db", location).stdout.strip()
     forged = tmp_path / "forged.txt"
-    forged.write_text(made.replace(" seq=2 ", " seq=9 ") + "\n")
+    forged.write_text(re.sub(r" seq=(\d+) ", lambda m: f" seq={int(m[1]) + 7} ", made) + "\n")
     for args, words in [
         (("verify", "--db", location, "--checkpoint", str(forged)), "does not verify"),
         (("verify", "--db", location, "--checkpoint", str(tmp_path / "none")), "cannot read"),

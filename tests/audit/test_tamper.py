@@ -284,3 +284,11 @@ def test_progress_is_reported_per_batch(chain: ChainDB) -> None:
             progress=lambda done, total: seen.append((done, total)),
         )
     assert seen == [(12, 12), (5, 12), (10, 12), (12, 12)]
+
+
+def test_deleting_more_than_a_whole_batch_is_detected(chain: ChainDB) -> None:
+    # Batches are seq ranges of 5: (5, 10] comes back empty, yet seq 12 still exists.
+    chain.attack("DELETE FROM audit_event WHERE seq BETWEEN 6 AND 11")
+    report = verify(chain)
+    assert_altered_at(report, 6)
+    assert "the next row is seq 12" in (report.problem or "")

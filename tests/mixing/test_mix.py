@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from formulary.mixing import Addition, Draw, MixingError, Strength, mix
 from formulary.units import Amount, UnitsError, WrongKindError, parse_quantity
@@ -104,3 +106,33 @@ def test_refusals() -> None:
         mix([Draw(q("1 mL"), (Strength("x", q("1% w/w")),))], q("2 mL"))
     with pytest.raises(MixingError, match="no ingredient strengths"):
         mix([Draw(q("1 mL"), ())], q("2 mL"))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2),
+            st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1"), places=2),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.decimals(min_value=Decimal("6"), max_value=Decimal("20"), places=1),
+)
+def test_mix_conserves_each_ingredient(
+    parts: list[tuple[str, Decimal, Decimal]], final: Decimal
+) -> None:
+    components = [
+        Draw(Amount(volume, "mL"), (Strength(key, Amount(conc, "mg/mL")),))
+        for key, conc, volume in parts
+    ]
+    result = mix(components, Amount(final, "mL"))
+    for key in {key for key, _, _ in parts}:
+        expected = sum(conc * volume for k, conc, volume in parts if k == key)
+        line = result.line(key)
+        assert line.amount == Amount(expected, "mg")
+        assert abs(line.final_concentration.value * final - expected) <= expected * Decimal("1e-12")
+    drawn = sum(volume for _, _, volume in parts)
+    assert result.drawn_volume.value + result.diluent_volume.value == final
+    assert result.drawn_volume.value == drawn

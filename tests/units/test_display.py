@@ -83,3 +83,10 @@ def test_never_scientific_notation(value: Decimal) -> None:
     assert Decimal(text) == value
     if "." in text:
         assert not text.endswith("0")
+
+
+def test_non_canonical_unit_is_a_units_error() -> None:
+    from formulary.units import UnitsError
+
+    with pytest.raises(UnitsError, match="not a canonical unit"):
+        format_amount(Amount(Decimal(1), "µg"))

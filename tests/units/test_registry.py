@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -11,8 +13,16 @@ import pytest
 
 from formulary.units import Amount, IncompatibleUnitsError, convert
 from formulary.units import registry as reg
+from formulary.units.catalog import BY_CANONICAL
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, cache: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, reg.CACHE_ENV: cache}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_importing_the_package_does_not_import_pint() -> None:
@@ -23,10 +33,23 @@ def test_importing_the_package_does_not_import_pint() -> None:
         "u.convert(u.parse_quantity('1 g'), 'mg')\n"
         "assert 'pint' in sys.modules\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    result = _run(code, "off")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_warm_cache_spares_importing_pint(tmp_path: Path) -> None:
+    code = (
+        "import sys, formulary.units as u\n"
+        "print(u.convert(u.parse_quantity('0.5% w/v'), 'mcg/mL').value)\n"
+        "print('pint' in sys.modules)\n"
+    )
+    first = _run(code, str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["5000", "True"]
+    assert list(tmp_path.glob("unit-table-*.json"))
+    second = _run(code, str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["5000", "False"]
 
 
 def test_registry_is_one_shared_instance() -> None:
@@ -81,3 +104,34 @@ def test_unwritable_cache_falls_back(tmp_path: Path) -> None:
 
 def test_conversion_uses_the_registry() -> None:
     assert convert(Amount(Decimal("0.5"), "% w/v"), "mg/mL") == Amount(Decimal(5), "mg/mL")
+
+
+def test_table_matches_direct_pint_conversion() -> None:
+    registry = reg.get_registry()
+    table = reg.table_from_registry()
+    for source, (dims, _) in table.items():
+        for target, (other_dims, _) in table.items():
+            if dims != other_dims:
+                continue
+            q = registry.Quantity(Decimal(1), registry.parse_units(BY_CANONICAL[source].pint))
+            direct = q.to(registry.parse_units(BY_CANONICAL[target].pint)).magnitude
+            assert reg.scale_factor(source, target) == direct, (source, target)
+
+
+def test_damaged_or_stale_table_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "unit-table.json"
+    path.write_text("{not json")
+    assert reg._read_table(path) is None
+    path.write_text(json.dumps({"mg": ["[mass]", "0.001"]}))
+    assert reg._read_table(path) is None  # units missing: stale
+    good = reg.table_from_registry()
+    reg._write_table(path, good)
+    assert reg._read_table(path) == good
+    tampered = {unit: [dims, "0"] for unit, (dims, _) in good.items()}
+    path.write_text(json.dumps(tampered))
+    assert reg._read_table(path) is None
+
+
+def test_table_key_follows_the_definitions() -> None:
+    assert len(reg.table_key()) == 24
+    assert reg.table_key() == reg.table_key()

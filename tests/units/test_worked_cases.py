@@ -13,6 +13,7 @@ import pytest
 
 from formulary.units import (
     AmbiguousFormError,
+    Amount,
     IncompatibleUnitsError,
     MissingFactError,
     NotConvertibleError,
@@ -613,3 +614,30 @@ def test_refused_case(
 
 def test_enough_worked_cases() -> None:
     assert len(CASES) + len(REFUSALS) >= 60
+
+
+def test_a_zero_ratio_strength_is_refused() -> None:
+    with pytest.raises(UnitsError, match="N above zero"):
+        convert(Amount(Decimal(0), "ratio w/v"), "mg/mL")
+    with pytest.raises(UnitsError, match="above zero"):
+        convert(Amount(Decimal(0), "mg/mL"), "ratio w/v")
+
+
+def test_broken_facts_are_refused_not_crashed() -> None:
+    from formulary.units import Basis, IUBasis
+
+    zero_count = Substance(
+        key="x",
+        name="X",
+        form="x salt",
+        molar_mass=Decimal(100),
+        bases=(Basis("x", "x", Decimal(50), count=0),),
+    )
+    with pytest.raises(MissingFactError):
+        convert(parse_quantity("1 mg"), "mg", zero_count, to_form="x")
+    zero_iu = Substance(key="y", name="Y", form="y", iu_bases=(IUBasis("y", Decimal(0)),))
+    with pytest.raises(MissingFactError, match="no positive mass per IU"):
+        convert(parse_quantity("1 mg"), "IU", zero_iu)
+    zero_mass = Substance(key="z", name="Z", form="z", molar_mass=Decimal(0))
+    with pytest.raises(MissingFactError, match="no molar mass"):
+        convert(parse_quantity("1 mg"), "mmol", zero_mass)

@@ -95,7 +95,7 @@ def verify(
 
     database = _open(ctx, db)
     try:
-        with _progress(enabled=not as_json) as progress:
+        with _Progress(enabled=not as_json) as progress:
             result = verify_database(
                 database,
                 user=user or _os_user(),
@@ -130,6 +130,7 @@ def checkpoint_command(
     key_dir: KeyDirOption = None,
 ) -> None:
     """Sign the audit chain's current head and print it as one line."""
+    from db.audit.canonical import format_utc
     from db.audit.checkpoint import CheckpointError
     from db.audit.keys import CheckpointKeyError
     from db.audit.service import checkpoint_database
@@ -147,7 +148,7 @@ def checkpoint_command(
             json.dumps(
                 {
                     "db_id": cp.db_id, "seq": cp.seq, "head_hash": cp.head_hash,
-                    "at": cp.line.split(" at=")[1].split(" ")[0], "key_id": cp.key_id,
+                    "at": format_utc(cp.at), "key_id": cp.key_id,
                     "signature": cp.signature, "line": cp.line,
                 },
                 indent=2, sort_keys=True,
@@ -157,7 +158,7 @@ def checkpoint_command(
         typer.echo(cp.line)
 
 
-class _progress:
+class _Progress:
     """A progress bar on stderr while a long chain is verified (only on a terminal)."""
 
     def __init__(self, *, enabled: bool) -> None:

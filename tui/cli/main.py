@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit
+from tui.cli import audit, calc
 
 app = typer.Typer(
     name="formulary",
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 # Sub-command groups are registered below, one line each.
 app.add_typer(audit.app, name="audit")
+app.add_typer(calc.app, name="calc")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,152 @@
+"""Audit chain figures: seconds to verify a chain of 1,000,000 entries, µs per append.
+
+    python benchmarks/audit_bench.py                      # SQLite, 1,000,000 rows
+    python benchmarks/audit_bench.py --rows 100000
+    python benchmarks/audit_bench.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The chain is generated fast (hashes precomputed by ``chain_rows``, rows bulk-inserted
+in batches) and only verification is timed. Appends are timed twice: inside one open
+transaction (the cost the Store adds to each write) and one transaction per append
+(including the commit, which on SQLite with synchronous=FULL is an fsync). On
+PostgreSQL a uniquely named database is created on the server and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from db.audit.chain import append_event, build_entry, chain_rows, read_head
+from db.audit.verify import verify_chain
+from db.database import Database, open_database
+from db.engine import READ_ONLY
+from db.tables.audit import AuditEvent
+
+BATCH = 20_000
+
+
+def entries(count: int) -> Iterator[dict[str, Any]]:
+    """Realistic entries: a signed session's before/after images, varying per row."""
+    template = build_entry(
+        user="dr.ada", workstation="room-1", action="session.sign", entity="session",
+        entity_id=1, before={"status": "draft", "total_volume": {"unit": "mL", "value": "4"}},
+        after={"status": "signed", "total_volume": {"unit": "mL", "value": "4"}},
+        reason=None,
+    )
+    for n in range(count):
+        entry = dict(template)
+        entry["entity_id"] = str(n)
+        entry["ts_utc"] = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00.{n % 1_000_000:06d}Z"
+        entry["after"] = f'{{"n":{n},"status":"signed","total_volume":{{"unit":"mL","value":"4"}}}}'
+        yield entry
+
+
+def fill(database: Database, count: int) -> float:
+    """Bulk-insert a correct chain of ``count`` entries; returns seconds taken."""
+    started = time.perf_counter()
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    with database.engine.begin() as conn:
+        seq, head = read_head(conn)
+        rows = chain_rows(database.db_id, entries(count), start_seq=seq + 1, prev_hash=head)
+        while batch := list(itertools.islice(rows, BATCH)):
+            conn.execute(table.insert(), batch)
+    return time.perf_counter() - started
+
+
+def time_verify(database: Database, count: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one full verification."""
+    reader = database.engine.execution_options(**{READ_ONLY: True})
+    with reader.connect() as conn:
+        started, cpu = time.perf_counter(), time.process_time()
+        report = verify_chain(conn, database.db_id)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if not report.ok or report.rows != count:
+        raise SystemExit(f"verification did not pass: {report.summary()}")
+    return elapsed, cpu
+
+
+def time_appends(database: Database, count: int) -> tuple[float, float]:
+    """µs per append inside one transaction, and µs per append+commit."""
+    def one(session: Session, n: int) -> None:
+        append_event(
+            session, db_id=database.db_id, user="dr.ada", workstation="room-1",
+            action="patient.update", entity="patient", entity_id=n,
+            before={"grade": "III"}, after={"grade": "IV"}, reason="re-staged",
+        )
+
+    with Session(database.engine) as session:
+        started = time.perf_counter()
+        for n in range(count):
+            one(session, n)
+        in_tx = (time.perf_counter() - started) / count * 1e6
+        session.commit()
+    commits = max(1, count // 4)
+    started = time.perf_counter()
+    for n in range(commits):
+        with Session(database.engine) as session:
+            one(session, n)
+            session.commit()
+    per_commit = (time.perf_counter() - started) / commits * 1e6
+    return in_tx, per_commit
+
+
+def _no_seed(_conn: sa.Connection, _db_id: str) -> None:
+    """Leave the new database empty: the chain measured is the synthetic one only."""
+
+
+def run(database: Database, rows: int, appends: int) -> None:
+    print(f"engine: {database.dialect}")
+    print(f"generated and inserted {rows:,} chained entries in {fill(database, rows):.1f} s")
+    wall, cpu = time_verify(database, rows)
+    # CPU seconds of this process: on a shared machine the wall clock includes waiting.
+    print(f"verify {rows:,} entries: {wall:.2f} s wall clock ({cpu:.2f} s CPU in this process)")
+    in_tx, per_commit = time_appends(database, appends)
+    print(f"append_event inside an open transaction: {in_tx:.0f} µs per append ({appends:,})")
+    print(f"append_event + commit, one transaction each: {per_commit:.0f} µs per append")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--appends", type=int, default=2_000)
+    parser.add_argument("--pg", help="PostgreSQL server URL; a scratch database is made there")
+    args = parser.parse_args()
+    if args.pg is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            database = open_database(str(Path(scratch) / "bench.db"), seed=_no_seed)
+            try:
+                run(database, args.rows, args.appends)
+            finally:
+                database.dispose()
+        return
+    name = f"formulary_audit_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+        database = open_database(url, seed=_no_seed)
+        try:
+            run(database, args.rows, args.appends)
+        finally:
+            database.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Migrations: from empty on both engines, no-op on reopen, refuse a newer schema."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import db.tables.audit  # noqa: F401 - registers the audit table on the metadata
+from db import migrate
+from db.database import open_database
+from db.errors import SchemaTooNew
+from db.store import Store
+
+from .helpers import chain_problems, count_rows, events, replay_problems
+
+pytestmark = pytest.mark.storage
+
+
+def test_upgrade_from_empty_creates_every_table(engine_url: str) -> None:
+    db = open_database(engine_url)
+    try:
+        assert db.created
+        with db.engine.connect() as connection:
+            assert migrate.current_revision(connection) == migrate.head_revision()
+            tables = set(sa.inspect(connection).get_table_names())
+        assert set(SQLModel.metadata.tables) <= tables
+        assert len(db.db_id) == 36
+    finally:
+        db.dispose()
+
+
+def test_migrated_schema_matches_the_table_models(engine_url: str) -> None:
+    db = open_database(engine_url)
+    try:
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            diffs = [
+                d
+                for d in compare_metadata(context, SQLModel.metadata)
+                # The audit table's extra lookup index lives only in the migration.
+                if not (d[0] == "remove_index" and d[1].name == "ix_audit_event_entity")
+            ]
+        assert diffs == []
+    finally:
+        db.dispose()
+
+
+def test_reopening_changes_nothing(engine_url: str) -> None:
+    first = open_database(engine_url)
+    first.dispose()
+    again = open_database(engine_url)
+    try:
+        assert not again.created
+        assert again.db_id == first.db_id
+    finally:
+        again.dispose()
+
+
+def test_audit_table_is_guarded_against_update(engine_url: str) -> None:
+    db = open_database(engine_url)
+    try:
+        store = Store(db, "ws")
+        store.create_first_admin("admin", "Ada Admin", "long enough pw")
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE audit_event SET reason = 'x'")
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM audit_event")
+    finally:
+        db.dispose()
+
+
+def test_a_newer_database_is_refused_clearly(engine_url: str) -> None:
+    db = open_database(engine_url)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
+    db.dispose()
+    with pytest.raises(SchemaTooNew, match=r"revision 9999_future, newer than this Formulary"):
+        open_database(engine_url)
+
+
+def test_new_database_holds_the_reference_library_audited(engine_url: str) -> None:
+    from formulary.library import load_library
+
+    db = open_database(engine_url)
+    try:
+        store = Store(db, "ws")
+        admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
+        stored = store.list_ingredients(admin)
+        library = load_library()
+        assert len(stored) == len(library) == 58
+        zinc = next(i for i in stored if i.key == library.all()[-1].key)
+        assert zinc.origin == "library" and zinc.facts["forms"]
+        seeds = [e for e in events(db) if e.action == "ingredient.seed"]
+        assert len(seeds) == 58 and {e.user_name for e in seeds} == {"system"}
+        assert chain_problems(db) == [] and replay_problems(db) == []
+    finally:
+        db.dispose()
+
+
+def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
+    from db.seed import seed_library
+    from db.tables.formulary import IngredientRow
+
+    docs = [{"key": "a", "name": "A", "category": "vitamin", "forms": [{"key": "x"}]}]
+    url = url_factory()  # type: ignore[operator]
+    db = open_database(url, seed=lambda c, db_id: seed_library(c, db_id, docs))
+    try:
+        assert count_rows(db, IngredientRow) == 1
+        assert [e.action for e in events(db)] == ["ingredient.seed"]
+        assert chain_problems(db) == [] and replay_problems(db) == []
+    finally:
+        db.dispose()
+
+
+def test_failed_seed_leaves_no_half_created_database(url_factory: object) -> None:
+    def broken(connection: sa.Connection, db_id: str) -> None:
+        raise RuntimeError("seed failed")
+
+    url = url_factory()  # type: ignore[operator]
+    with pytest.raises(RuntimeError):
+        open_database(url, seed=broken)
+    db = open_database(url, seed=lambda c, i: None)
+    try:
+        assert db.created  # the first attempt left nothing behind
+    finally:
+        db.dispose()

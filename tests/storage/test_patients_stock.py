@@ -1,0 +1,185 @@
+"""Patients and stock through the Store: audit per change, reasons, soft deletes, search."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from db.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from db.store import Actor, IngredientFields, PatientFields, Store, StrengthSpec
+from db.tables.people import PatientRow
+from formulary.records import Allergy, Condition, GradeScale, LotStatus, Role, Sex
+from formulary.units.amount import Amount
+
+from .helpers import World, chain_problems, count_rows, events, ml, replay_problems
+
+pytestmark = pytest.mark.storage
+
+
+def fields(
+    chart: str = "C-1", family: str = "Doe", given: str = "Jane", **kw: object
+) -> PatientFields:
+    values: dict[str, object] = {
+        "chart_number": chart,
+        "family_name": family,
+        "given_name": given,
+        "date_of_birth": date(1980, 1, 2),
+        "sex": Sex.FEMALE,
+    }
+    values.update(kw)
+    return PatientFields(**values)  # type: ignore[arg-type]
+
+
+def test_create_update_delete_patient_with_audit(store: Store, users: dict[Role, Actor]) -> None:
+    sam = users[Role.ASSISTANT]
+    p = store.create_patient(
+        sam,
+        fields(
+            grade_scale=GradeScale.LUDWIG,
+            grade="II",
+            allergies=(Allergy("lidocaine", reaction="rash"),),
+            conditions=(Condition("pregnancy"),),
+            consent_on_file=True,
+            consent_date=date(2026, 1, 5),
+        ),
+    )
+    assert p.allergies[0].substance == "lidocaine" and p.consent_on_file
+    n = len(events(store.database))
+    with pytest.raises(ValidationError, match="reason"):
+        store.update_patient(sam, p.id, fields(diagnosis="AGA"), "  ")
+    updated = store.update_patient(sam, p.id, fields(diagnosis="AGA"), "diagnosis confirmed")
+    assert updated.diagnosis == "AGA" and updated.allergies == ()
+    assert len(events(store.database)) == n + 1
+    # Saving the same content writes nothing.
+    store.update_patient(sam, p.id, fields(diagnosis="AGA"), "no change")
+    assert len(events(store.database)) == n + 1
+    with pytest.raises(PermissionDenied):
+        store.delete_patient(sam, p.id, "duplicate")
+    store.delete_patient(users[Role.PRACTITIONER], p.id, "duplicate chart")
+    assert count_rows(store.database, PatientRow) == 1  # soft
+    with pytest.raises(NotFound):
+        store.get_patient(sam, p.id)
+    assert store.list_patients(sam) == []
+    with pytest.raises(Conflict, match="never reused"):
+        store.create_patient(sam, fields())
+    assert chain_problems(store.database) == [] and replay_problems(store.database) == []
+
+
+def test_auditor_reads_but_never_writes(store: Store, users: dict[Role, Actor]) -> None:
+    store.create_patient(users[Role.ADMIN], fields())
+    auditor = users[Role.AUDITOR]
+    assert len(store.list_patients(auditor)) == 1
+    assert store.audit_events(auditor, entity="patient")[0].action == "patient.create"
+    with pytest.raises(PermissionDenied, match="auditor and cannot add patients"):
+        store.create_patient(auditor, fields("C-2"))
+    with pytest.raises(PermissionDenied):
+        store.audit_events(users[Role.ASSISTANT])
+
+
+def test_allergies_and_conditions(store: Store, admin: Actor) -> None:
+    p = store.create_patient(admin, fields())
+    p = store.add_allergy(admin, p.id, Allergy("Biotin", ingredient_id=None))
+    with pytest.raises(Conflict, match="already recorded"):
+        store.add_allergy(admin, p.id, Allergy("biotin"))
+    with pytest.raises(ValidationError, match="reason"):
+        store.remove_allergy(admin, p.id, "biotin", "")
+    p = store.remove_allergy(admin, p.id, "BIOTIN", "entered in error")
+    assert p.allergies == ()
+    p = store.add_condition(admin, p.id, Condition("anticoagulants", "warfarin"))
+    p = store.remove_condition(admin, p.id, "anticoagulants", "stopped")
+    assert p.conditions == ()
+    assert replay_problems(store.database) == []
+
+
+def test_patient_validation_messages(store: Store, admin: Actor) -> None:
+    with pytest.raises(ValidationError, match="chart number is empty"):
+        store.create_patient(admin, fields(chart=" "))
+    with pytest.raises(ValidationError, match="future"):
+        store.create_patient(admin, fields(date_of_birth=date(2999, 1, 1)))
+    with pytest.raises(ValidationError, match="consent"):
+        store.create_patient(admin, fields(consent_date=date(2020, 1, 1)))
+    assert events(store.database)[-1].action == "user.create"
+
+
+def test_search_by_name_chart_and_birth_date(store: Store, admin: Actor) -> None:
+    store.create_patient(admin, fields("A-100", "Müller", "Zoë"))
+    store.create_patient(admin, fields("B-200", "Smith", "Anna", date_of_birth=date(1990, 5, 6)))
+    store.create_patient(admin, fields("B-201", "Smithers", "Bob"))
+    assert [p.chart_number for p in store.list_patients(admin, "muller zoe")] == ["A-100"]
+    assert [p.chart_number for p in store.list_patients(admin, "smith")] == ["B-200", "B-201"]
+    assert [p.chart_number for p in store.list_patients(admin, "b-201")] == ["B-201"]
+    assert [p.chart_number for p in store.list_patients(admin, "1990-05-06")] == ["B-200"]
+    assert store.list_patients(admin, "100%") == []
+    assert [p.chart_number for p in store.list_patients(admin, "", limit=1, offset=1)] == ["B-200"]
+    assert store.count_patients(admin) == 3
+
+
+def test_stock_receive_adjust_status_and_fefo(store: Store, admin: Actor) -> None:
+    ing = store.upsert_ingredient(
+        admin, IngredientFields(key="clinic-dexpanthenol", name="Dexpanthenol")
+    )
+    prod = store.create_product(
+        admin,
+        name="Dexpanthenol 250 mg/2 mL",
+        ingredients=[StrengthSpec(ing.id, Amount(Decimal("125"), "mg/mL"))],
+        volume_per_unit=ml("2"),
+    )
+    late = store.receive_lot(
+        admin, product_id=prod.id, lot_number="LATE", expiry=date(2031, 1, 1), quantity=ml("10")
+    )
+    early = store.receive_lot(
+        admin, product_id=prod.id, lot_number="EARLY", expiry=date(2030, 1, 1), quantity=ml("4")
+    )
+    old = store.receive_lot(
+        admin, product_id=prod.id, lot_number="OLD", expiry=date(2020, 1, 1), quantity=ml("4")
+    )
+    with pytest.raises(ValidationError, match="stocked in mL"):
+        store.receive_lot(
+            admin,
+            product_id=prod.id,
+            lot_number="X",
+            expiry=date(2030, 1, 1),
+            quantity=Amount(Decimal(1), "mg"),
+        )
+    with pytest.raises(Conflict, match="already received"):
+        store.receive_lot(
+            admin, product_id=prod.id, lot_number="LATE", expiry=date(2031, 1, 1), quantity=ml("1")
+        )
+    on = date(2026, 6, 1)
+    assert [lot.lot_number for lot in store.lots_for_product(admin, prod.id, on)] == [
+        "EARLY",
+        "LATE",
+    ]
+    store.set_lot_status(admin, early.id, LotStatus.QUARANTINED, "temperature excursion")
+    assert [lot.lot_number for lot in store.lots_for_product(admin, prod.id, on)] == ["LATE"]
+    lot = store.adjust_stock(admin, late.id, ml("-0.25"), "spilled")
+    assert lot.quantity_on_hand == ml("9.75")
+    with pytest.raises(ValidationError, match="below zero"):
+        store.adjust_stock(admin, late.id, ml("-100"), "count")
+    with pytest.raises(ValidationError, match="reason"):
+        store.adjust_stock(admin, late.id, ml("1"), "")
+    assert old.status is LotStatus.AVAILABLE
+    assert replay_problems(store.database) == [] and chain_problems(store.database) == []
+
+
+def test_decimals_stay_exact(store: Store, admin: Actor) -> None:
+    world = World(store, admin)
+    lot = store.adjust_stock(admin, world.lot.id, ml("0.10"), "top up")
+    assert str(lot.quantity_on_hand.value) == "1000.10"
+    lot = store.adjust_stock(admin, world.lot.id, ml("0.20"), "top up")
+    assert lot.quantity_on_hand.value == Decimal("1000.30")
+
+
+def test_ingredient_edit_needs_reason(store: Store, admin: Actor) -> None:
+    store.upsert_ingredient(admin, IngredientFields(key="clinic-zinc", name="Zinc"))
+    with pytest.raises(ValidationError, match="reason"):
+        store.upsert_ingredient(admin, IngredientFields(key="clinic-zinc", name="Zinc sulfate"))
+    edited = store.upsert_ingredient(
+        admin,
+        IngredientFields(key="clinic-zinc", name="Zinc sulfate", synonyms=("ZnSO4",)),
+        "clarify salt",
+    )
+    assert edited.synonyms == ("ZnSO4",)
+    assert [i.key for i in store.list_ingredients(admin, "znso4")] == ["clinic-zinc"]
