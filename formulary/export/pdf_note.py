@@ -235,6 +235,9 @@ class _Note:
             pdf.add_page()  # never leave the column headings alone at a page's foot
         pdf.set_draw_color(150, 150, 150)
         pdf.set_fill_color(232, 232, 232)
+        pdf.set_line_width(0.15)
+        if not header:
+            pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
         for index, row in enumerate(rows):
             is_header = header and index == 0
             self._row(row, columns, is_header, size, line_height, pad_x, pad_y,
@@ -257,11 +260,15 @@ class _Note:
                 self._row(repeat, columns, True, size, line_height, pad_x, pad_y, None)
                 pdf.set_font(FONT, "", size)
         x, y = pdf.l_margin, pdf.get_y()
+        # Rules between rows and a shaded heading, no boxes: lighter to read and a
+        # fraction of the drawing operations.
+        if bold:
+            pdf.rect(x, y, pdf.epw, height, style="F")
         for lines, width in zip(cells, columns, strict=True):
-            pdf.rect(x, y, width, height, style="DF" if bold else "D")
             for number, line in enumerate(lines):
                 self.text(x + pad_x, y + pad_y + number * line_height, line_height, line)
             x += width
+        pdf.line(pdf.l_margin, y + height, pdf.l_margin + pdf.epw, y + height)
         pdf.set_xy(pdf.l_margin, y + height)
 
     def key_values(self, pairs: Sequence[tuple[str, str]]) -> None:

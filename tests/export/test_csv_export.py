@@ -109,7 +109,16 @@ def test_empty_chart_writes_headers_only(chart: PatientChart) -> None:
     assert parse(components_csv(empty)) == []
 
 
-free_text = st.text(max_size=40)
+# Plain text, and text that opens with a formula trigger (or quotes before one), so that
+# injection attempts are common rather than one in a thousand.
+free_text = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda head, tail: head + tail,
+        st.sampled_from([*sorted(FORMULA_TRIGGERS), "'=", "''+", "=cmd|' /C calc'!A0"]),
+        st.text(max_size=30),
+    ),
+)
 
 
 @given(notes=free_text, anaesthesia=free_text, post_care=free_text, lot=free_text,

@@ -1,0 +1,206 @@
+"""Chart exports: load, stamp with a fresh checkpoint, render, deliver and audit at once.
+
+One export is one write transaction (so one writer at a time, BEGIN IMMEDIATE on
+SQLite, the append lock on PostgreSQL):
+
+1. the patient's chart is loaded inside it, so what is exported is exactly the record
+   as of the checkpoint's sequence number;
+2. the chain's head is signed into a checkpoint (and appended to the installation's
+   checkpoint log) and put on the chart;
+3. the renderers in :mod:`formulary.export` turn the stamped chart into files;
+4. an ``export.chart`` (or ``export.session``) entry is appended, recording the
+   format, each file's name, size and SHA-256 and the checkpoint line; it is the very
+   next entry after the checkpoint;
+5. the caller's ``deliver`` writes the files, still inside the transaction, and the
+   transaction commits. If delivering fails nothing is audited; if committing fails,
+   the delivered files are removed again. Either the files exist and the export is
+   audited, or neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from db.audit.chain import append_event
+from db.audit.checkpoint import make_checkpoint
+from db.audit.keys import load_or_create_key
+from db.errors import NotFound, ValidationError
+from db.loaders import chart as load_chart_rows
+from db.store import Actor, Store
+from db.store._base import EVERYONE, UnitOfWork
+from db.tables.people import PatientRow
+from db.tables.sessions import SessionRow
+from formulary.export.formats import BULK_FORMATS, FORMATS, render_files
+from formulary.export.selection import SessionNotInChart
+from formulary.records import Checkpoint, Patient, PatientChart
+
+#: Audit actions of the exports.
+EXPORT_CHART = "export.chart"
+EXPORT_SESSION = "export.session"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What one export produced (``audit_seq`` is 0 until the entry is appended)."""
+
+    chart_number: str
+    patient_id: int
+    session_id: int | None
+    format: str
+    files: dict[str, bytes]
+    checkpoint: Checkpoint
+    audit_seq: int
+
+
+#: Writes an export's files (still inside its transaction); returns the paths written,
+#: which are removed again if the transaction then fails to commit.
+Deliver = Callable[[ExportResult], Sequence[Path]]
+
+
+def _check_format(fmt: str, allowed: Sequence[str]) -> None:
+    if fmt not in allowed:
+        raise ValidationError(
+            f"cannot export as {fmt!r}; choose one of {', '.join(allowed)}"
+        )
+
+
+def export_chart(
+    store: Store,
+    actor: Actor,
+    chart_number: str,
+    fmt: str,
+    deliver: Deliver,
+    *,
+    key_dir: Path | str | None = None,
+) -> ExportResult:
+    """Export the chart of the patient with ``chart_number`` (see the module notes)."""
+    _check_format(fmt, FORMATS)
+    patient = store.find_patient(actor, chart_number)  # role check and one clear NotFound
+    return _export(store, actor, patient.id, fmt, deliver, None, key_dir)
+
+
+def export_session(
+    store: Store,
+    actor: Actor,
+    session_id: int,
+    fmt: str,
+    deliver: Deliver,
+    *,
+    key_dir: Path | str | None = None,
+) -> ExportResult:
+    """Export one session's note (its formulation version, course and outcomes)."""
+    _check_format(fmt, FORMATS)
+    patient = session_patient(store, actor, session_id)
+    return _export(store, actor, patient.id, fmt, deliver, session_id, key_dir)
+
+
+def patients_on_file(store: Store, actor: Actor) -> list[Patient]:
+    """Every patient on file (not deleted), in the patient list's order."""
+    found: list[Patient] = []
+    page = 1000
+    while True:
+        batch = store.list_patients(actor, "", limit=page, offset=len(found))
+        found.extend(batch)
+        if len(batch) < page:
+            return found
+
+
+def session_patient(store: Store, actor: Actor, session_id: int) -> Patient:
+    """The patient a session belongs to (NotFound for an unknown or deleted session)."""
+    with store._read(actor, EVERYONE, "export sessions") as db:
+        row = db.get(SessionRow, session_id)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"session {session_id} does not exist; check the session number")
+        patient_id = row.patient_id
+    return store.get_patient(actor, patient_id)
+
+
+def export_all(
+    store: Store,
+    actor: Actor,
+    fmt: str,
+    deliver: Deliver,
+    *,
+    key_dir: Path | str | None = None,
+    patients: Sequence[Patient] | None = None,
+) -> Iterator[ExportResult]:
+    """Export every patient's chart, one audited transaction each, as a generator.
+
+    Each patient gets a checkpoint of its own, made at the moment its record is read,
+    so no export waits for the whole clinic and no transaction holds the write lock
+    for longer than one chart. Iterate to drive it (``rich.progress`` friendly).
+    ``patients`` (from :func:`patients_on_file`) saves listing them twice.
+    """
+    _check_format(fmt, BULK_FORMATS)
+    for patient in patients if patients is not None else patients_on_file(store, actor):
+        yield _export(store, actor, patient.id, fmt, deliver, None, key_dir)
+
+
+def _export(
+    store: Store,
+    actor: Actor,
+    patient_id: int,
+    fmt: str,
+    deliver: Deliver,
+    session_id: int | None,
+    key_dir: Path | str | None,
+) -> ExportResult:
+    database = store.database
+    key = load_or_create_key(database.db_id, key_dir)
+    delivered: Sequence[Path] = ()
+    try:
+        with store._write(actor, EVERYONE, "export charts") as uow:
+            chart = _load(store, uow, patient_id)
+            checkpoint = make_checkpoint(uow.session, database.db_id, key, now=uow.now)
+            stamped = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
+            try:
+                files = render_files(stamped, fmt, session_id=session_id)
+            except SessionNotInChart as exc:
+                raise NotFound(str(exc)) from exc
+            result = ExportResult(
+                chart_number=chart.patient.chart_number,
+                patient_id=patient_id,
+                session_id=session_id,
+                format=fmt,
+                files=files,
+                checkpoint=checkpoint,
+                audit_seq=0,
+            )
+            event = append_event(
+                uow.session,
+                db_id=database.db_id,
+                user=uow.user,
+                workstation=uow.workstation,
+                action=EXPORT_SESSION if session_id is not None else EXPORT_CHART,
+                entity="treatment_session" if session_id is not None else "patient",
+                entity_id=session_id if session_id is not None else patient_id,
+                before=None,
+                after={
+                    "format": fmt,
+                    "patient_id": patient_id,
+                    "chart_number": chart.patient.chart_number,
+                    "checkpoint": checkpoint.line,
+                    "files": [
+                        {"name": name, "bytes": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest()}
+                        for name, data in files.items()
+                    ],
+                },
+                reason=None,
+                now=uow.now,
+            )
+            result = replace(result, audit_seq=event.seq)
+            delivered = deliver(result)
+    except BaseException:
+        for path in delivered:
+            path.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _load(store: Store, uow: UnitOfWork, patient_id: int) -> PatientChart:
+    row = uow.get(PatientRow, patient_id, "patient")
+    return load_chart_rows(uow.session, row, workstation=store.workstation)
