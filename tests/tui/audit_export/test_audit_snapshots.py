@@ -10,13 +10,20 @@ from tests.tui.audit_export.pilot import settle, sign_in
 SIZE = (120, 40)
 
 
+async def steady(pilot) -> None:
+    """Every worker done and handled, the mouse parked where it highlights nothing."""
+    await settle(pilot, rounds=5)
+    await pilot.hover("#audit-status", offset=(0, 0))
+    await settle(pilot)
+
+
 def test_audit_screen_shows_an_update_side_by_side(clinic: Clinic, make_app, snap_compare):
     async def open_and_highlight(pilot) -> None:
         await sign_in(pilot)
         await pilot.press("f6")
         await settle(pilot)
         await pilot.press("down")  # entry 9: Dubois re-graded, with its reason
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(make_app(clinic.path), terminal_size=SIZE, run_before=open_and_highlight)
 
@@ -29,6 +36,6 @@ def test_audit_screen_filtered_to_one_patient(clinic: Clinic, make_app, snap_com
         pilot.app.screen.query_one("#audit-patient", Input).value = "C-2001"
         pilot.app.screen.query_one("#audit-patient", Input).focus()
         await pilot.press("enter")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(make_app(clinic.path), terminal_size=SIZE, run_before=filter_patient)

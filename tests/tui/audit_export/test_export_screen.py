@@ -74,11 +74,11 @@ async def test_existing_files_are_kept_unless_the_user_says_replace(
 ):
     out = tmp_path / "exports"
     out.mkdir()
-    (target,) = planned_files(out, "C-2001", "json")
+    (target,) = planned_files(out, "C-2001", "pdf")
     target.write_text("kept")
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_export_from_chart(pilot, clinic, out, "json")
+        await open_export_from_chart(pilot, clinic, out, "pdf")
         assert "1 of these already exist" in visible_text(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -96,9 +96,8 @@ async def test_existing_files_are_kept_unless_the_user_says_replace(
         await pilot.click("#confirm-ok")
         await settle(pilot, rounds=5)
         assert "Exported. Written:" in visible_text(pilot)
-    record = json.loads(target.read_text())
-    assert "C-2001" in json.dumps(record)
-    assert [e.after["format"] for e in exports_recorded(clinic) if e.after] == ["json"]
+    assert target.read_bytes().startswith(b"%PDF")
+    assert [e.after["format"] for e in exports_recorded(clinic) if e.after] == ["pdf"]
 
 
 async def test_palette_export_without_a_chart_asks_for_the_chart_number(
@@ -133,5 +132,6 @@ async def test_palette_export_without_a_chart_asks_for_the_chart_number(
         await pilot.press("ctrl+s")
         await settle(pilot, rounds=5)
         assert "Exported. Written:" in visible_text(pilot)
-    assert (tmp_path / "C-2002.fhir.json").exists()
+    bundle = json.loads((tmp_path / "C-2002.fhir.json").read_text())
+    assert bundle["resourceType"] == "Bundle"
     assert [e.entity_id for e in exports_recorded(clinic)] == [str(clinic.patients["dubois"])]
