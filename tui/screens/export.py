@@ -246,7 +246,15 @@ class ExportScreen(AppScreen):
         try:
             result = run_chart_export(self.store, self.user, chart, fmt, folder, force=force)
         except Exception as exc:  # one plain sentence, never a traceback
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            from tui.export_files import ExportFileExists
+
+            reason = str(exc) or type(exc).__name__
+            if isinstance(exc, ExportFileExists):  # the writer's words are for the CLI
+                reason = (
+                    f"{exc.path} appeared while exporting; nothing was replaced. "
+                    "Export again to be asked whether to replace it."
+                )
+            self.post_message(self.Failed(reason))
             return
         self.post_message(self.Done(result))
 

@@ -135,3 +135,23 @@ async def test_palette_export_without_a_chart_asks_for_the_chart_number(
     bundle = json.loads((tmp_path / "C-2002.fhir.json").read_text())
     assert bundle["resourceType"] == "Bundle"
     assert [e.entity_id for e in exports_recorded(clinic)] == [str(clinic.patients["dubois"])]
+
+
+async def test_a_file_appearing_during_the_export_is_never_replaced(
+    clinic: Clinic, make_app, tmp_path: Path, monkeypatch
+):
+    out = tmp_path / "exports"
+    out.mkdir()
+    (target,) = planned_files(out, "C-2001", "json")
+    target.write_text("written by someone else")
+    # The screen's look before exporting misses it, as if it appeared just after.
+    monkeypatch.setattr("tui.screens.export.planned_files", lambda *args: [])
+    app = make_app(clinic.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_export_from_chart(pilot, clinic, out, "json")
+        await pilot.press("ctrl+s")
+        await settle(pilot, rounds=5)
+        text = visible_text(pilot)
+        assert "Not exported:" in text and "nothing was replaced" in text
+    assert target.read_text() == "written by someone else"
+    assert exports_recorded(clinic) == []
