@@ -50,7 +50,15 @@ def open_database(
     engine = engines.make_engine(where)
     try:
         seeder = seed if seed is not None else _default_seed
-        created = migrate.upgrade(engine, after_create=lambda conn: seeder(conn, _db_id(conn)))
+
+        def after_create(connection: sa.Connection) -> None:
+            from db.seed import audit_installation
+
+            db_id = _db_id(connection)
+            audit_installation(connection, db_id)
+            seeder(connection, db_id)
+
+        created = migrate.upgrade(engine, after_create=after_create)
         with engine.connect() as connection:
             db_id = _db_id(connection)
     except sa.exc.OperationalError as exc:

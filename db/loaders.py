@@ -313,12 +313,14 @@ def users_by_id(db: Session) -> dict[int, UserRow]:
     return {u.id: u for u in db.exec(select(UserRow)).all() if u.id is not None}
 
 
-def versions_by_id(db: Session, ids: Iterable[int]) -> dict[int, FormulationVersion]:
-    """Formulation version records for ``ids``."""
+def versions_by_id(
+    db: Session, ids: Iterable[int], users: Mapping[int, UserRow] | None = None
+) -> dict[int, FormulationVersion]:
+    """Formulation version records for ``ids`` (``users``: all user rows, if at hand)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    users = users_by_id(db)
+    users = users if users is not None else users_by_id(db)
     rows = db.exec(
         select(FormulationVersionRow, FormulationRow)
         .join(FormulationRow, col(FormulationRow.id) == FormulationVersionRow.formulation_id)
@@ -338,6 +340,8 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
     """Session records for ``rows``, with their lots, addenda and formulation versions."""
     if not rows:
         return []
+    if len(rows) == 1:
+        return [one_session(db, rows[0])]
     ids = [r.id for r in rows if r.id is not None]
     used = db.exec(select(SessionLotRow).where(col(SessionLotRow.session_id).in_(ids))).all()
     addenda = db.exec(
@@ -355,8 +359,8 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
         if lot_ids
         else {}
     )
-    versions = versions_by_id(db, [r.formulation_version_id for r in rows])
     users = users_by_id(db)
+    versions = versions_by_id(db, [r.formulation_version_id for r in rows], users)
     out = []
     for row in rows:
         out.append(
@@ -370,6 +374,52 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
             )
         )
     return out
+
+
+def one_session(db: Session, row: SessionRow) -> SessionRecord:
+    """The record of one session, by primary-key lookups.
+
+    Inside a Store write the rows it needs are already in the session's identity map,
+    so building the returned record costs no queries at all for a draft.
+    """
+    signed = row.status == SessionStatus.SIGNED.value
+    used = (
+        list(db.exec(select(SessionLotRow).where(SessionLotRow.session_id == row.id)).all())
+        if signed
+        else []
+    )
+    addenda = (
+        list(
+            db.exec(
+                select(AddendumRow)
+                .where(AddendumRow.session_id == row.id)
+                .order_by(col(AddendumRow.id))
+            ).all()
+        )
+        if signed
+        else []
+    )
+    lots: dict[int, LotRow] = {}
+    for lot_id in {u.lot_id for u in used} | {int(c["lot_id"]) for c in row.lots}:
+        lot_row = db.get(LotRow, lot_id)
+        if lot_row is not None:
+            lots[lot_id] = lot_row
+    user_ids = {row.signed_by_id} | {a.signed_by_id for a in addenda}
+    version_row = db.get(FormulationVersionRow, row.formulation_version_id)
+    record: FormulationVersion | None = None
+    if version_row is not None:
+        user_ids.add(version_row.created_by_id)
+        formulation = db.get(FormulationRow, version_row.formulation_id)
+        creator = db.get(UserRow, version_row.created_by_id)
+        if formulation is not None:
+            record = formulation_version(
+                version_row, formulation, creator.full_name if creator else "?"
+            )
+    users = {}
+    for user_id in user_ids:
+        if user_id is not None and (user := db.get(UserRow, user_id)) is not None:
+            users[user_id] = user
+    return session(row, version=record, lots=lots, used=used, addenda=addenda, users=users)
 
 
 def clinic(db: Session, workstation: str = "") -> Clinic:

@@ -57,6 +57,29 @@ def ingredient_row(document: Mapping[str, Any], now: datetime) -> IngredientRow:
     )
 
 
+def audit_installation(connection: sa.Connection, db_id: str) -> None:
+    """Record the identity row the first migration wrote, as the chain's first entry."""
+    from sqlmodel import select
+
+    from db.tables.installation import InstallationRow
+
+    session = Session(bind=connection, autoflush=False)
+    row = session.exec(select(InstallationRow)).one()
+    append_event(
+        session,
+        db_id=db_id,
+        user="system",
+        workstation=(socket.gethostname() or "unknown")[:200],
+        action="installation.create",
+        entity="installation",
+        entity_id=row.id,
+        before=None,
+        after=row_image(row),
+        reason=None,
+        now=utcnow(),
+    )
+
+
 def seed_library(
     connection: sa.Connection,
     db_id: str,

@@ -12,18 +12,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
+from textual.widgets import Footer, Header, Static
 
-from tui.commands import FormularyCommands
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
 from tui.styles import STYLES
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from formulary.records import Practitioner
+
+
+def _commands() -> type[Provider]:
+    # The palette's module is imported when the palette first opens, not at start-up.
+    from tui.commands import FormularyCommands
+
+    return FormularyCommands
 
 
 class FormularyApp(App[None]):
@@ -31,7 +39,7 @@ class FormularyApp(App[None]):
 
     TITLE = "Formulary"
     CSS_PATH = STYLES / "app.tcss"
-    COMMANDS = App.COMMANDS | {FormularyCommands}
+    COMMANDS = App.COMMANDS | {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),
         Binding("f1", "help", "Help", id="help"),
@@ -74,11 +82,20 @@ class FormularyApp(App[None]):
             self.set_keymap(self.settings.keymap)
         for problem in self.settings.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
-        from tui.screens.sign_in import SignInScreen
 
-        self.push_screen(SignInScreen())
+    def compose(self) -> ComposeResult:
+        # The first frame: light, so that it appears at once; the sign-in form follows
+        # as soon as the database is open (in a worker).
+        yield Header()
+        yield Static("Formulary\n\nOpening the database…", id="splash")
+        yield Footer()
+
+    @on(events.Ready)
+    def _first_frame_shown(self) -> None:
+        # Opening the database imports SQLAlchemy and may migrate: only once the first
+        # frame is on screen, so that the sign-in form appears at once.
         self._open_store()
-        self.set_interval(min(5.0, max(0.05, self.idle.limit_seconds / 4)), self._check_idle)
+        self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
@@ -101,12 +118,17 @@ class FormularyApp(App[None]):
         if not message.has_users:
             from tui.screens.first_run import FirstRunScreen
 
-            self.switch_screen(FirstRunScreen())
+            self.push_screen(FirstRunScreen())
         else:
-            self.screen.post_message(message)
+            from tui.screens.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen(ready=True))
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
+        self.query_one("#splash", Static).update(
+            f"Formulary\n\nThe database could not be opened:\n{message.reason}"
+        )
         self.notify(
             f"{message.reason}\nCheck the --db path or URL and start Formulary again.",
             title="Cannot open the database",
@@ -205,6 +227,8 @@ class FormularyApp(App[None]):
 
     def action_lock(self) -> None:
         """Hide everything of the patient until the same user's password is given."""
+        from textual.command import CommandPalette
+
         from tui.screens.lock import LockScreen
 
         if self.user is None or isinstance(self.screen, LockScreen):
@@ -235,6 +259,9 @@ class FormularyApp(App[None]):
         """Switch between the light and the dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+
+#: How often the idle time is compared with the limit.
+IDLE_CHECK_SECONDS = 0.5
 
 #: Commands the app runs itself, whatever screen is showing.
 _APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})

@@ -54,7 +54,9 @@ class FormularyCommands(Provider):
         store = self._app.store
         if self._app.user is None or store is None or len(query.strip()) < 2:
             return
-        found: list[Any] = await asyncio.to_thread(store.search_patients, query.strip(), 10)
+        found: list[Any] = await asyncio.to_thread(
+            store.list_patients, self._app.user, query.strip(), limit=10
+        )
         for item in found:
             patient = getattr(item, "patient", item)
             label = f"Open patient {patient.display_name} ({patient.chart_number})"

@@ -53,6 +53,8 @@ _LIMITS = {"user": 200, "workstation": 200, "action": 100, "entity": 100, "entit
 
 
 _INSERT = AuditEvent.__table__.insert()  # type: ignore[attr-defined]
+_HEAD = text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 class AuditInputError(ValueError):
@@ -88,7 +90,7 @@ def entry_of(event: AuditEvent) -> dict[str, Any]:
 
 def read_head(conn: Session | Connection) -> tuple[int, str]:
     """``(seq, hash)`` of the newest entry, or ``(0, GENESIS_HASH)`` for an empty chain."""
-    row = conn.execute(text("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")).first()
+    row = conn.execute(_HEAD).first()
     if row is None:
         return 0, GENESIS_HASH
     return int(row[0]), str(row[1])
@@ -182,18 +184,21 @@ def append_event(
         reason=reason,
         now=now,
     )
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_APPEND_LOCK_KEY})
     if isinstance(session, Session):
-        # Pending ORM rows (an earlier append in this transaction) must count in max(seq).
+        # Pending ORM rows are written first, so the audit entry follows the change.
         session.flush()
-    seq, prev_hash = read_head(session)
+        # Core statements on the session's own connection: same transaction, without
+        # the ORM's per-statement overhead (most of an append's cost otherwise).
+        conn = session.connection()
+    else:
+        conn = session
+    if conn.dialect.name == "postgresql":
+        conn.execute(_PG_LOCK, {"key": PG_APPEND_LOCK_KEY})
+    seq, prev_hash = read_head(conn)
     seq += 1
     row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
-    # A Core insert, not session.add(): the entry is written now, in statement order,
-    # and the ORM's unit-of-work bookkeeping (most of an append's cost) is skipped.
-    session.execute(_INSERT, row)
+    conn.execute(_INSERT, row)
+    # A detached record of what was written (validated above; not added to a session).
     return AuditEvent(**row)
 
 

@@ -174,7 +174,7 @@ def verify_chain(
 
     # Rows below seq 1 are outside the walk (it starts after 0): they must not exist.
     stray = conn.execute(text("SELECT min(seq) FROM audit_event WHERE seq < 1")).scalar()
-    if stray is not None:
+    if stray is not None and status == "ok":
         status, bad_seq = "altered", int(stray)
         problem = f"a row with seq {stray} exists; the chain starts at seq 1: rows were inserted"
 

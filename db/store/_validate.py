@@ -21,6 +21,10 @@ def text(value: str, what: str, *, limit: int, required: bool = False) -> str:
         raise ValidationError(f"the {what} is longer than {limit} characters; shorten it")
     if "\x00" in cleaned:
         raise ValidationError(f"the {what} contains a NUL character; remove it")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"the {what} contains characters that are not text") from exc
     return cleaned
 
 

@@ -171,6 +171,18 @@ class UsersStore(StoreBase):
             row.updated_at = uow.now
             uow.update(row, before, "user.change_password", None)
 
+    def set_clinic(self, actor: Actor, name: str, address: str = "") -> None:
+        """Set the clinic name and address printed on every export (administrators)."""
+        from db.store import _validate as check
+        from db.tables.installation import InstallationRow
+
+        with self._write(actor, ADMINS, "change the clinic details") as uow:
+            row = uow.session.exec(select(InstallationRow).with_for_update()).one()
+            before = snapshot(row)
+            row.clinic_name = check.text(name, "clinic name", limit=200, required=True)
+            row.clinic_address = check.text(address, "clinic address", limit=500)
+            uow.update(row, before, "installation.set_clinic", None)
+
     def list_users(self, actor: Actor) -> list[UserInfo]:
         """Every account, active or not (administrators and auditors)."""
         with self._read(actor, frozenset({Role.ADMIN, Role.AUDITOR}), "list users") as db:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 
 from formulary.units.amount import Amount
 from formulary.units.catalog import (
@@ -82,7 +83,7 @@ def convert(
     same). Raises a :class:`~formulary.units.errors.UnitsError` subclass saying why a
     conversion is refused.
     """
-    target = parse_unit(target_unit)
+    target = target_unit if target_unit in BY_CANONICAL else parse_unit(target_unit)
     if amount.unit not in BY_CANONICAL:
         raise UnitsError(f"{amount.unit!r} is not a canonical unit")
     with localcontext() as ctx:
@@ -203,15 +204,8 @@ def _quantity_factor(
             "product-specific units (such as botulinum toxin units) never convert "
             f"to {target if src_kind == UNITS_KIND else source} or to another product's units"
         )
-    if (
-        substance is not None
-        and substance.product_specific_units
-        and IU_KIND
-        in (
-            src_kind,
-            dst_kind,
-        )
-    ):
+    involves_iu = IU_KIND in (src_kind, dst_kind)
+    if substance is not None and substance.product_specific_units and involves_iu:
         raise NotConvertibleError(
             f"{substance.name} is dosed in product-specific units, not International Units"
         )
@@ -222,16 +216,15 @@ def _quantity_factor(
             f"converting {source} to {target} depends on the substance: name it "
             "(for example --substance 'zinc sulfate')"
         )
-    if src_kind == dst_kind and _same_form(
-        _resolve_form(substance, form), _resolve_form(substance, to_form)
-    ):
+    given = _resolve_form(substance, form)
+    if src_kind == dst_kind and _same_form(given, _resolve_form(substance, to_form)):
         return scale_factor(source, target)
 
     # Walk to grams or moles of a named form, change form if asked, walk out again.
     if src_kind == MASS:
-        quantity, node, current = scale_factor(source, "g"), "g", _resolve_form(substance, form)
+        quantity, node, current = scale_factor(source, "g"), "g", given
     elif src_kind == AMOUNT:
-        quantity, node, current = scale_factor(source, "mol"), "mol", _resolve_form(substance, form)
+        quantity, node, current = scale_factor(source, "mol"), "mol", given
     elif src_kind == EQUIVALENTS:
         valence = _valence(substance)
         quantity = scale_factor(source, "mEq") / valence / _THOUSAND
@@ -251,7 +244,7 @@ def _quantity_factor(
     if to_form is not None:
         wanted = _resolve_form(substance, to_form)
     elif form is not None:
-        wanted = _resolve_form(substance, form)
+        wanted = given
     else:
         wanted = current
     if dst_kind == MASS:
@@ -308,6 +301,7 @@ def _count(substance: Substance, form: _Form) -> Decimal:
 # --- forms -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 

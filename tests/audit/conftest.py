@@ -104,4 +104,3 @@ def chain_db(
         yield ChainDB(engine=engine, db_id=uuid.uuid4().hex)
     finally:
         engine.dispose()
-

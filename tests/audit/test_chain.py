@@ -25,9 +25,14 @@ pytestmark = pytest.mark.storage
 
 def _append(session: Session | sa.Connection, db: ChainDB, n: int, **over: object) -> None:
     fields: dict[str, object] = {
-        "user": "dr.ada", "workstation": "room-1", "action": "patient.create",
-        "entity": "patient", "entity_id": n, "before": None,
-        "after": {"chart": f"C{n}", "dose": Decimal("0.5")}, "reason": None,
+        "user": "dr.ada",
+        "workstation": "room-1",
+        "action": "patient.create",
+        "entity": "patient",
+        "entity_id": n,
+        "before": None,
+        "after": {"chart": f"C{n}", "dose": Decimal("0.5")},
+        "reason": None,
     }
     fields.update(over)
     append_event(session, db_id=db.db_id, **fields)  # type: ignore[arg-type]
@@ -51,8 +56,17 @@ def test_stored_hash_is_the_documented_recipe(chain_db: ChainDB) -> None:
     when = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone(timedelta(hours=-5)))
     with Session(chain_db.engine) as session:
         event = append_event(
-            session, db_id=chain_db.db_id, user="u", workstation="w", action="auth.login",
-            entity="user", entity_id="u", before=None, after=None, reason="ok", now=when,
+            session,
+            db_id=chain_db.db_id,
+            user="u",
+            workstation="w",
+            action="auth.login",
+            entity="user",
+            entity_id="u",
+            before=None,
+            after=None,
+            reason="ok",
+            now=when,
         )
         session.commit()
         assert event.ts_utc == "2026-03-04T10:06:07.890123Z"

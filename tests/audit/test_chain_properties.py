@@ -31,8 +31,12 @@ _chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"
 _name = st.text(_chars, min_size=1, max_size=30)
 _free = st.none() | st.text(_chars, max_size=60)
 _action = st.from_regex(r"[a-z][a-z0-9_]{0,8}(\.[a-z][a-z0-9_]{0,8}){1,2}", fullmatch=True)
-_leaf = st.none() | st.booleans() | st.integers() | st.text(_chars, max_size=20) | st.decimals(
-    allow_nan=False, allow_infinity=False
+_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(_chars, max_size=20)
+    | st.decimals(allow_nan=False, allow_infinity=False)
 )
 _image = st.none() | st.dictionaries(
     st.text(_chars, max_size=10),
@@ -55,8 +59,18 @@ _entry = st.fixed_dictionaries(
 )
 
 _COLUMNS = (
-    "ts_utc", "user_name", "workstation", "action", "entity", "entity_id", "before", "after",
-    "reason", "prev_hash", "hash", "seq",
+    "ts_utc",
+    "user_name",
+    "workstation",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+    "seq",
 )
 _NULLABLE = {"entity_id", "before", "after", "reason"}
 

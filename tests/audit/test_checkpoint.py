@@ -83,8 +83,16 @@ def test_checkpoint_signs_the_head_and_is_logged(chain_db: ChainDB, tmp_path: Pa
     assert (empty.seq, empty.head_hash) == (0, GENESIS_HASH)
     with Session(chain_db.engine) as session:
         event = append_event(
-            session, db_id=chain_db.db_id, user="u", workstation="w", action="backup.create",
-            entity="database", entity_id=None, before=None, after=None, reason=None,
+            session,
+            db_id=chain_db.db_id,
+            user="u",
+            workstation="w",
+            action="backup.create",
+            entity="database",
+            entity_id=None,
+            before=None,
+            after=None,
+            reason=None,
         )
         session.commit()
         head = event.hash

@@ -60,7 +60,11 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env.pop("FORMULARY_DB", None)
     return subprocess.run(
         [sys.executable, "-m", "tui", "audit", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -68,9 +72,16 @@ def add_entries(db: Database, count: int) -> None:
     with Session(db.engine) as session:
         for n in range(count):
             append_event(
-                session, db_id=db.db_id, user="dr.ada", workstation="room-1",
-                action="patient.update", entity="patient", entity_id=n,
-                before={"grade": "III"}, after={"grade": "IV"}, reason="re-staged",
+                session,
+                db_id=db.db_id,
+                user="dr.ada",
+                workstation="room-1",
+                action="patient.update",
+                entity="patient",
+                entity_id=n,
+                before={"grade": "III"},
+                after={"grade": "IV"},
+                reason="re-staged",
             )
         session.commit()
 

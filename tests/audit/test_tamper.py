@@ -21,17 +21,25 @@ from tests.audit.conftest import ChainDB
 pytestmark = pytest.mark.storage
 
 N = 12
-COLUMNS = ("seq, ts_utc, user_name, workstation, action, entity, entity_id, before, after,"
-           " reason, prev_hash, hash")
+COLUMNS = (
+    "seq, ts_utc, user_name, workstation, action, entity, entity_id, before, after,"
+    " reason, prev_hash, hash"
+)
 
 
 def append(db: ChainDB, count: int, start: int = 1) -> None:
     with Session(db.engine) as session:
         for n in range(start, start + count):
             append_event(
-                session, db_id=db.db_id, user=f"user{n % 3}", workstation="room-1",
-                action="session.sign", entity="session", entity_id=n,
-                before={"status": "draft"}, after={"status": "signed", "n": n},
+                session,
+                db_id=db.db_id,
+                user=f"user{n % 3}",
+                workstation="room-1",
+                action="session.sign",
+                entity="session",
+                entity_id=n,
+                before={"status": "draft"},
+                after={"status": "signed", "n": n},
                 reason="signed at the chair" if n % 2 else None,
             )
         session.commit()
@@ -132,15 +140,28 @@ def test_emptying_the_table_is_caught_by_a_checkpoint(chain: ChainDB, key: Insta
 
 def _forge_row(db: ChainDB, seq: int, prev_hash: str) -> dict[str, object]:
     entry = {
-        "ts_utc": "2026-01-01T00:00:00.000000Z", "user": "mallory", "workstation": "room-1",
-        "action": "session.sign", "entity": "session", "entity_id": "77", "before": None,
-        "after": '{"status":"signed"}', "reason": None,
+        "ts_utc": "2026-01-01T00:00:00.000000Z",
+        "user": "mallory",
+        "workstation": "room-1",
+        "action": "session.sign",
+        "entity": "session",
+        "entity_id": "77",
+        "before": None,
+        "after": '{"status":"signed"}',
+        "reason": None,
     }
     return {
-        "seq": seq, "ts_utc": entry["ts_utc"], "user_name": entry["user"],
-        "workstation": entry["workstation"], "action": entry["action"], "entity": entry["entity"],
-        "entity_id": entry["entity_id"], "before": entry["before"], "after": entry["after"],
-        "reason": entry["reason"], "prev_hash": prev_hash,
+        "seq": seq,
+        "ts_utc": entry["ts_utc"],
+        "user_name": entry["user"],
+        "workstation": entry["workstation"],
+        "action": entry["action"],
+        "entity": entry["entity"],
+        "entity_id": entry["entity_id"],
+        "before": entry["before"],
+        "after": entry["after"],
+        "reason": entry["reason"],
+        "prev_hash": prev_hash,
         "hash": compute_hash(db.db_id, seq, prev_hash, entry),
     }
 
@@ -214,17 +235,25 @@ def _rewrite_from(db: ChainDB, start: int) -> None:
     rows = db.rows()
     prev = rows[start - 2].hash if start > 1 else "0" * 64
     statements: list[tuple[str, dict[str, object]]] = []
-    for row in rows[start - 1:]:
+    for row in rows[start - 1 :]:
         entry = {
-            "ts_utc": row.ts_utc, "user": row.user_name, "workstation": row.workstation,
-            "action": row.action, "entity": row.entity, "entity_id": row.entity_id,
-            "before": row.before, "after": row.after, "reason": row.reason,
+            "ts_utc": row.ts_utc,
+            "user": row.user_name,
+            "workstation": row.workstation,
+            "action": row.action,
+            "entity": row.entity,
+            "entity_id": row.entity_id,
+            "before": row.before,
+            "after": row.after,
+            "reason": row.reason,
         }
         digest = compute_hash(db.db_id, row.seq, prev, entry)
-        statements.append((
-            "UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = :s",
-            {"p": prev, "h": digest, "s": row.seq},
-        ))
+        statements.append(
+            (
+                "UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = :s",
+                {"p": prev, "h": digest, "s": row.seq},
+            )
+        )
         prev = digest
     with db.engine.begin() as conn:
         from db.audit.guards import install_guards, remove_guards
@@ -280,7 +309,9 @@ def test_progress_is_reported_per_batch(chain: ChainDB) -> None:
     with chain.engine.connect() as conn:
         verify_chain(conn, chain.db_id, progress=lambda done, total: seen.append((done, total)))
         verify_chain(
-            conn, chain.db_id, batch_size=5,
+            conn,
+            chain.db_id,
+            batch_size=5,
             progress=lambda done, total: seen.append((done, total)),
         )
     assert seen == [(12, 12), (5, 12), (10, 12), (12, 12)]

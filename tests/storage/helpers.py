@@ -27,6 +27,7 @@ from db.store import (
 from db.tables.audit import AuditEvent
 from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
@@ -35,6 +36,7 @@ from formulary.units.amount import Amount
 
 #: Every table whose rows the Store writes (and the audit trail must account for).
 AUDITED: tuple[type[SQLModel], ...] = (
+    InstallationRow,
     UserRow,
     PatientRow,
     IngredientRow,

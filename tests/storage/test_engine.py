@@ -13,6 +13,7 @@ from db import engine as engines
 from db.database import open_database
 from db.errors import DatabaseUnavailable
 from db.store import Store
+from formulary.records import Role
 
 pytestmark = pytest.mark.storage
 
@@ -127,3 +128,39 @@ def test_busy_error_detection() -> None:
         sa.exc.OperationalError("BEGIN", {}, Exception("database is locked"))
     )
     assert not engines.is_busy_error(Exception("no such table"))
+
+
+def test_busy_at_begin_is_retried_then_reported_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.errors import Conflict
+    from db.store import _base
+
+    db = open_database(tmp_path / "f.db")
+    store = Store(db, "ws")
+    real = _base.Session.connection
+    failures = {"left": 2}
+
+    def flaky(self: object, *args: object, **kwargs: object) -> object:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_base.Session, "connection", flaky)
+    monkeypatch.setattr(_base.time, "sleep", lambda _s: None)
+    try:
+        admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
+        assert admin.id == 1 and failures["left"] == 0
+        failures["left"] = 10**6
+        with pytest.raises(Conflict, match="busy with another workstation's change; try again"):
+            store.create_user(
+                admin,
+                "x",
+                "X",
+                Role.ADMIN,
+                "long enough pw",
+            )
+    finally:
+        monkeypatch.undo()
+        db.dispose()

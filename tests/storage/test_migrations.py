@@ -109,7 +109,7 @@ def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
     db = open_database(url, seed=lambda c, db_id: seed_library(c, db_id, docs))
     try:
         assert count_rows(db, IngredientRow) == 1
-        assert [e.action for e in events(db)] == ["ingredient.seed"]
+        assert [e.action for e in events(db)] == ["installation.create", "ingredient.seed"]
         assert chain_problems(db) == [] and replay_problems(db) == []
     finally:
         db.dispose()

@@ -20,6 +20,7 @@ from formulary.records import (
     SessionStatus,
     ZoneVolume,
 )
+from formulary.units.amount import Amount
 
 from .conftest import PASSWORD
 from .helpers import World, chain_problems, events, ml, replay_problems
@@ -81,10 +82,20 @@ def test_tampering_with_a_signed_session_is_detected(
 ) -> None:
     lee = users[Role.PRACTITIONER]
     signed = store.sign_session(lee, store.save_session_draft(lee, world.draft()).id, PASSWORD)
+    tamper = sa.text("UPDATE treatment_session SET pain_score = 9 WHERE id = :i")
+    # The database itself refuses the change …
+    with pytest.raises(sa.exc.DBAPIError, match="signed"), store.database.engine.begin() as c:
+        c.execute(tamper, {"i": signed.id})
+    # … and when someone who owns the database removes that guard, the hashes tell.
+    drop = (
+        ["DROP TRIGGER signed_session_no_update"]
+        if store.database.dialect == "sqlite"
+        else ["DROP TRIGGER signed_session_guard ON treatment_session"]
+    )
     with store.database.engine.begin() as connection:
-        connection.execute(
-            sa.text("UPDATE treatment_session SET pain_score = 9 WHERE id = :i"), {"i": signed.id}
-        )
+        for statement in drop:
+            connection.exec_driver_sql(statement)
+        connection.execute(tamper, {"i": signed.id})
     assert store.verify_signatures(lee, signed.id) == [
         f"session {signed.id}: content differs from what was signed"
     ]
@@ -275,13 +286,13 @@ def test_load_chart_gathers_the_whole_record(
         lee,
         patient_id=world.patient.id,
         measured_at=datetime.now(UTC),
-        density=__import__("formulary.units.amount").units.amount.Amount(
-            Decimal("142"), "hairs/cm2"
-        ),
+        density=Amount(Decimal("142"), "hairs/cm2"),
         session_id=signed.id,
         photo_refs=("photos/1.jpg",),
     )
+    store.set_clinic(users[Role.ADMIN], "Hair Clinic", "1 Main St")
     chart = store.load_chart(users[Role.AUDITOR], world.patient.id)
+    assert (chart.clinic.name, chart.clinic.address) == ("Hair Clinic", "1 Main St")
     assert isinstance(chart, PatientChart)
     assert chart.patient.chart_number == "C-1"
     assert [s.id for s in chart.sessions] == [signed.id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from db.errors import (
@@ -63,7 +65,7 @@ def test_five_failures_lock_until_an_admin_unlocks(store: Store, users: dict[Rol
     with pytest.raises(PermissionDenied, match="locked"):
         store.create_patient(
             users[Role.ASSISTANT],
-            PatientFields("C9", "Doe", "John", __import__("datetime").date(1970, 1, 1), Sex.MALE),
+            PatientFields("C9", "Doe", "John", date(1970, 1, 1), Sex.MALE),
         )
     sam = next(u for u in store.list_users(admin) if u.username == "sam")
     with pytest.raises(ValidationError, match="reason"):
@@ -88,9 +90,7 @@ def test_deactivated_accounts_cannot_sign_in_or_act(store: Store, users: dict[Ro
     with pytest.raises(AuthenticationFailed, match="deactivated"):
         store.authenticate("drlee", PASSWORD)
     with pytest.raises(PermissionDenied, match="deactivated"):
-        store.create_patient(
-            lee, PatientFields("C8", "Doe", "J", __import__("datetime").date(1970, 1, 1), Sex.MALE)
-        )
+        store.create_patient(lee, PatientFields("C8", "Doe", "J", date(1970, 1, 1), Sex.MALE))
     # Never deleted and never reused.
     with pytest.raises(Conflict, match="never reused"):
         store.create_user(admin, "DrLee", "Another Lee", Role.PRACTITIONER, PASSWORD)
@@ -100,9 +100,7 @@ def test_role_change_applies_to_existing_actor(store: Store, users: dict[Role, A
     admin, sam = users[Role.ADMIN], users[Role.ASSISTANT]
     store.set_role(admin, sam.id, Role.AUDITOR, "moved to audit duty")
     with pytest.raises(PermissionDenied, match="auditor"):
-        store.create_patient(
-            sam, PatientFields("C7", "Doe", "J", __import__("datetime").date(1970, 1, 1), Sex.MALE)
-        )
+        store.create_patient(sam, PatientFields("C7", "Doe", "J", date(1970, 1, 1), Sex.MALE))
 
 
 def test_password_hash_never_enters_the_audit_trail(store: Store, admin: Actor) -> None:

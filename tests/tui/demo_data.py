@@ -69,8 +69,9 @@ def build_demo(path: Path) -> Demo:
     try:
         store = Store(open_database(path))
         admin = store.create_first_admin(*ADMIN)
-        store.create_user(admin, PRACTITIONER[0], PRACTITIONER[1], Role.PRACTITIONER,
-                          PRACTITIONER[2])
+        store.create_user(
+            admin, PRACTITIONER[0], PRACTITIONER[1], Role.PRACTITIONER, PRACTITIONER[2]
+        )
         store.create_user(admin, ASSISTANT[0], ASSISTANT[1], Role.ASSISTANT, ASSISTANT[2])
         doctor = store.authenticate(PRACTITIONER[0], PRACTITIONER[2])
         ids = {i.key: i.id for i in store.list_ingredients(admin)}
@@ -85,17 +86,31 @@ def build_demo(path: Path) -> Demo:
             ).id
 
         products = {
-            "biotin": product("Biotin 5 mg/mL ampoule", "biotin",
-                              Amount(Decimal(5), "mg/mL"), "2", "Mesolab"),
-            "ha": product("Hyaluronic acid 1% vial", "sodium-hyaluronate",
-                          Amount(Decimal(1), "% w/v"), "5", "Hyalotec"),
-            "dexpanthenol": product("Dexpanthenol 250 mg/mL ampoule", "dexpanthenol",
-                                    Amount(Decimal(250), "mg/mL"), "2", "Mesolab"),
+            "biotin": product(
+                "Biotin 5 mg/mL ampoule", "biotin", Amount(Decimal(5), "mg/mL"), "2", "Mesolab"
+            ),
+            "ha": product(
+                "Hyaluronic acid 1% vial",
+                "sodium-hyaluronate",
+                Amount(Decimal(1), "% w/v"),
+                "5",
+                "Hyalotec",
+            ),
+            "dexpanthenol": product(
+                "Dexpanthenol 250 mg/mL ampoule",
+                "dexpanthenol",
+                Amount(Decimal(250), "mg/mL"),
+                "2",
+                "Mesolab",
+            ),
         }
 
         def lot(key: str, number: str, expiry: date, qty: str) -> int:
             return store.receive_lot(
-                admin, product_id=products[key], lot_number=number, expiry=expiry,
+                admin,
+                product_id=products[key],
+                lot_number=number,
+                expiry=expiry,
                 quantity=ml(qty),
             ).id
 
@@ -108,35 +123,68 @@ def build_demo(path: Path) -> Demo:
             "dex": lot("dexpanthenol", "DX-0091", date(2028, 9, 30), "30"),
         }
         clock[0] += timedelta(minutes=5)
-        store.set_lot_status(admin, lots["ha-q"], LotStatus.QUARANTINED,
-                             "particles seen in one vial")
+        store.set_lot_status(
+            admin, lots["ha-q"], LotStatus.QUARANTINED, "particles seen in one vial"
+        )
 
-        def patient(chart: str, family: str, given: str, born: date, sex: Sex,
-                    **extra: Any) -> int:
+        def patient(chart: str, family: str, given: str, born: date, sex: Sex, **extra: Any) -> int:
             return store.create_patient(
                 doctor,
-                PatientFields(chart_number=chart, family_name=family, given_name=given,
-                              date_of_birth=born, sex=sex, **extra),
+                PatientFields(
+                    chart_number=chart,
+                    family_name=family,
+                    given_name=given,
+                    date_of_birth=born,
+                    sex=sex,
+                    **extra,
+                ),
             ).id
 
         patients = {
             "moreau": patient(
-                "C-1001", "Moreau", "Claire", date(1984, 3, 12), Sex.FEMALE,
-                diagnosis="female pattern hair loss", grade_scale=GradeScale.LUDWIG,
-                grade="I-2", allergies=(Allergy("lidocaine", reaction="urticaria"),),
-                consent_on_file=True, consent_date=date(2026, 9, 1),
+                "C-1001",
+                "Moreau",
+                "Claire",
+                date(1984, 3, 12),
+                Sex.FEMALE,
+                diagnosis="female pattern hair loss",
+                grade_scale=GradeScale.LUDWIG,
+                grade="I-2",
+                allergies=(Allergy("lidocaine", reaction="urticaria"),),
+                consent_on_file=True,
+                consent_date=date(2026, 9, 1),
             ),
             "dubois": patient(
-                "C-1002", "Dubois", "Marc", date(1979, 7, 30), Sex.MALE,
-                diagnosis="androgenetic alopecia", grade_scale=GradeScale.NORWOOD,
-                grade="III vertex", conditions=(Condition("anticoagulants", "anticoagulants"),),
-                consent_on_file=True, consent_date=date(2026, 9, 3),
+                "C-1002",
+                "Dubois",
+                "Marc",
+                date(1979, 7, 30),
+                Sex.MALE,
+                diagnosis="androgenetic alopecia",
+                grade_scale=GradeScale.NORWOOD,
+                grade="III vertex",
+                conditions=(Condition("anticoagulants", "anticoagulants"),),
+                consent_on_file=True,
+                consent_date=date(2026, 9, 3),
             ),
-            "nguyen": patient("C-1003", "Nguyen", "Linh", date(1991, 1, 5), Sex.FEMALE,
-                              diagnosis="telogen effluvium"),
-            "garcia": patient("C-1004", "Garcia", "Pablo", date(1970, 11, 20), Sex.MALE,
-                              diagnosis="androgenetic alopecia",
-                              grade_scale=GradeScale.NORWOOD, grade="IV"),
+            "nguyen": patient(
+                "C-1003",
+                "Nguyen",
+                "Linh",
+                date(1991, 1, 5),
+                Sex.FEMALE,
+                diagnosis="telogen effluvium",
+            ),
+            "garcia": patient(
+                "C-1004",
+                "Garcia",
+                "Pablo",
+                date(1970, 11, 20),
+                Sex.MALE,
+                diagnosis="androgenetic alopecia",
+                grade_scale=GradeScale.NORWOOD,
+                grade="IV",
+            ),
             "okafor": patient("C-1005", "Okafor", "Ada", date(1988, 5, 9), Sex.FEMALE),
         }
 
@@ -147,15 +195,20 @@ def build_demo(path: Path) -> Demo:
             components=[
                 ComponentSpec("Biotin 5 mg/mL ampoule", ml("1"), product_id=products["biotin"]),
                 ComponentSpec("Hyaluronic acid 1% vial", ml("1.5"), product_id=products["ha"]),
-                ComponentSpec("Dexpanthenol 250 mg/mL ampoule", ml("0.5"),
-                              product_id=products["dexpanthenol"]),
+                ComponentSpec(
+                    "Dexpanthenol 250 mg/mL ampoule", ml("0.5"), product_id=products["dexpanthenol"]
+                ),
             ],
             final_volume=ml("3"),
             note="first prescription",
         )
         course = store.start_course(
-            doctor, patient_id=patients["dubois"], name="Autumn course", planned_sessions=8,
-            interval_days=14, start_date=date(2026, 9, 7),
+            doctor,
+            patient_id=patients["dubois"],
+            name="Autumn course",
+            planned_sessions=8,
+            interval_days=14,
+            start_date=date(2026, 9, 7),
             formulation_id=version.formulation_id,
         )
         for number, day in ((1, date(2026, 9, 7)), (2, date(2026, 9, 21))):
@@ -187,18 +240,29 @@ def build_demo(path: Path) -> Demo:
             )
             saved = store.save_session_draft(doctor, draft)
             store.sign_session(doctor, saved.id, PRACTITIONER[2])
-        for day, density in ((date(2026, 9, 7), "142"), (date(2026, 10, 5), "151"),
-                             (date(2026, 11, 2), "158")):
+        for day, density in (
+            (date(2026, 9, 7), "142"),
+            (date(2026, 10, 5), "151"),
+            (date(2026, 11, 2), "158"),
+        ):
             clock[0] = datetime(day.year, day.month, day.day, 11, 0, tzinfo=UTC)
             store.record_outcome(
-                doctor, patient_id=patients["dubois"], measured_at=clock[0],
-                density=Amount(Decimal(density), "hairs/cm2"), zone=ScalpZone.VERTEX,
+                doctor,
+                patient_id=patients["dubois"],
+                measured_at=clock[0],
+                density=Amount(Decimal(density), "hairs/cm2"),
+                zone=ScalpZone.VERTEX,
                 scale_grade="III vertex",
             )
         store.database.dispose()
     finally:
         base.utcnow = real_utcnow
     return Demo(
-        path=path, patients=patients, products=products, lots=lots,
-        formulation_id=version.formulation_id, version_id=version.id, course_id=course.id,
+        path=path,
+        patients=patients,
+        products=products,
+        lots=lots,
+        formulation_id=version.formulation_id,
+        version_id=version.id,
+        course_id=course.id,
     )

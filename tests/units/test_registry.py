@@ -135,3 +135,20 @@ def test_damaged_or_stale_table_is_rebuilt(tmp_path: Path) -> None:
 def test_table_key_follows_the_definitions() -> None:
     assert len(reg.table_key()) == 24
     assert reg.table_key() == reg.table_key()
+
+
+def test_pint_only_ever_sees_catalog_expressions(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = reg.get_registry()
+    seen: list[str] = []
+    original = registry.parse_units
+
+    def spy(text: str, *args: object, **kwargs: object) -> object:
+        seen.append(text)
+        return original(text, *args, **kwargs)
+
+    monkeypatch.setattr(registry, "parse_units", spy)
+    for name in ("parse_expression", "parse_unit_name"):
+        monkeypatch.setattr(registry, name, lambda *a, **k: pytest.fail("free text reached Pint"))
+    reg.table_from_registry()
+    allowed = {spec.pint for spec in BY_CANONICAL.values() if spec.pint is not None}
+    assert seen and set(seen) <= allowed

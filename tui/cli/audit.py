@@ -147,11 +147,16 @@ def checkpoint_command(
         typer.echo(
             json.dumps(
                 {
-                    "db_id": cp.db_id, "seq": cp.seq, "head_hash": cp.head_hash,
-                    "at": format_utc(cp.at), "key_id": cp.key_id,
-                    "signature": cp.signature, "line": cp.line,
+                    "db_id": cp.db_id,
+                    "seq": cp.seq,
+                    "head_hash": cp.head_hash,
+                    "at": format_utc(cp.at),
+                    "key_id": cp.key_id,
+                    "signature": cp.signature,
+                    "line": cp.line,
                 },
-                indent=2, sort_keys=True,
+                indent=2,
+                sort_keys=True,
             )
         )
     else:

@@ -39,11 +39,11 @@ AUDIT_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.AUDITOR})
 
 #: Filter fields: (input id, placeholder, key of parse_filter's problems).
 FILTER_FIELDS = (
-    ("audit-patient", "Patient chart no.", "patient"),
-    ("audit-user", "User", "user"),
-    ("audit-action", "Action, e.g. session.", "action"),
-    ("audit-from", "From YYYY-MM-DD", "from"),
-    ("audit-to", "To YYYY-MM-DD", "to"),
+    ("filter-patient", "Patient chart no.", "patient"),
+    ("filter-user", "User", "user"),
+    ("filter-action", "Action, e.g. session.", "action"),
+    ("filter-from", "From YYYY-MM-DD", "from"),
+    ("filter-to", "To YYYY-MM-DD", "to"),
 )
 
 
@@ -68,10 +68,10 @@ class AuditScreen(AppScreen):
     """Read-only view of the audit trail, with verification."""
 
     CSS_PATH = STYLES / "audit.tcss"
-    AUTO_FOCUS = "#audit-events"
+    AUTO_FOCUS = "#audit-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="audit.back"),
-        Binding("f9", "verify_audit", "Verify", id="audit.verify"),
+        Binding("f8", "verify_audit", "Verify", id="audit.verify"),
         Binding("ctrl+f", "focus_filters", "Filter", id="audit.filter"),
         Binding("ctrl+u", "clear_filters", "Clear filters", id="audit.clear"),
         Binding("ctrl+o", "older", "Older entries", id="audit.older"),
@@ -141,21 +141,21 @@ class AuditScreen(AppScreen):
             for field_id, placeholder, _ in FILTER_FIELDS:
                 yield Input(id=field_id, placeholder=placeholder, compact=True)
         yield Static("", id="audit-filter-error")
-        yield DataTable(id="audit-events", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="audit-status")
+        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="audit-note")
         yield AuditEntryView(id="audit-entry")
         with Vertical(id="audit-verify"):
-            yield ProgressBar(id="audit-progress", show_eta=False)
-            yield Static("", id="audit-verdict")
+            yield ProgressBar(id="verify-progress", show_eta=False)
+            yield Static("", id="verify-result")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "Audit trail"
         filters = self.query_one("#audit-filters", Horizontal)
-        filters.border_title = "Filters (enter applies)"
-        table = self.query_one("#audit-events", DataTable)
+        filters.border_title = "Filters (applied as you type; ctrl+u clears)"
+        table = self.query_one("#audit-table", DataTable)
         table.add_columns("Seq", "Time (UTC)", "User", "Action", "Entity", "Reason")
-        self.query_one("#audit-progress", ProgressBar).display = False
+        self.query_one("#verify-progress", ProgressBar).display = False
         if self.formulary.user is None or self.user.role not in AUDIT_ROLES:
             role = self.user.role.value if self.formulary.user is not None else "not signed in"
             self._set_status(
@@ -206,7 +206,7 @@ class AuditScreen(AppScreen):
     def _loaded(self, message: Loaded) -> None:
         if message.generation != self._generation:
             return  # answer to filters that have since changed
-        table = self.query_one("#audit-events", DataTable)
+        table = self.query_one("#audit-table", DataTable)
         if message.first:
             table.clear()
             self._entries.clear()
@@ -260,13 +260,13 @@ class AuditScreen(AppScreen):
         self._set_status(text)
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#audit-status", Static)
+        status = self.query_one("#audit-note", Static)
         status.update(Text(text))
         status.set_class(error, "danger")
 
     # -- the highlighted entry ------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#audit-events")
+    @on(DataTable.RowHighlighted, "#audit-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_entry(event.cursor_row)
         if event.cursor_row >= len(self._order) - 1 and self._more and not self._loading:
@@ -281,8 +281,15 @@ class AuditScreen(AppScreen):
 
     # -- filters --------------------------------------------------------------------
 
+    @on(Input.Changed, "#audit-filters Input")
+    def _filters_typed(self) -> None:
+        self._apply_filters(to_table=False)
+
     @on(Input.Submitted, "#audit-filters Input")
-    def _apply_filters(self) -> None:
+    def _filters_submitted(self) -> None:
+        self._apply_filters(to_table=True)
+
+    def _apply_filters(self, *, to_table: bool) -> None:
         values = [self.query_one(f"#{fid}", Input).value for fid, _, _ in FILTER_FIELDS]
         flt, problems = parse_filter(*values)
         error = self.query_one("#audit-filter-error", Static)
@@ -292,9 +299,11 @@ class AuditScreen(AppScreen):
             error.update(Text(" ".join(problems.values())))
             return
         error.update("")
-        self._filter = flt
-        self._reload()
-        self.query_one("#audit-events", DataTable).focus()
+        if flt != self._filter:
+            self._filter = flt
+            self._reload()
+        if to_table:
+            self.query_one("#audit-table", DataTable).focus()
 
     # -- actions --------------------------------------------------------------------
 
@@ -310,7 +319,8 @@ class AuditScreen(AppScreen):
         """Show the whole trail again."""
         for field_id, _, _ in FILTER_FIELDS:
             field = self.query_one(f"#{field_id}", Input)
-            field.value = ""
+            with field.prevent(Input.Changed):
+                field.value = ""
             field.remove_class("-invalid")
         self.query_one("#audit-filter-error", Static).update("")
         self._filter = AuditFilter()
@@ -329,7 +339,7 @@ class AuditScreen(AppScreen):
     def action_toggle_changes(self) -> None:
         """Show every field of the images, or only the fields that changed."""
         self._only_changes = not self._only_changes
-        self._show_entry(self.query_one("#audit-events", DataTable).cursor_row)
+        self._show_entry(self.query_one("#audit-table", DataTable).cursor_row)
 
     # -- verification ---------------------------------------------------------------
 
@@ -343,10 +353,10 @@ class AuditScreen(AppScreen):
             self.notify("Verification is already running.", title="Audit trail")
             return
         self._verifying = True
-        bar = self.query_one("#audit-progress", ProgressBar)
+        bar = self.query_one("#verify-progress", ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
-        verdict_line = self.query_one("#audit-verdict", Static)
+        verdict_line = self.query_one("#verify-result", Static)
         verdict_line.update("Verifying the audit trail…")
         verdict_line.remove_class("danger", "good")
         self._verify(self.user.username)
@@ -372,7 +382,7 @@ class AuditScreen(AppScreen):
 
     @on(VerifyProgress)
     def _verify_progress(self, message: VerifyProgress) -> None:
-        self.query_one("#audit-progress", ProgressBar).update(
+        self.query_one("#verify-progress", ProgressBar).update(
             total=max(message.total, 1), progress=message.done
         )
 
@@ -382,10 +392,10 @@ class AuditScreen(AppScreen):
         text, good = verdict(message.verification)
         self._last_verdict = (text, good)
         report = message.verification.report
-        bar = self.query_one("#audit-progress", ProgressBar)
+        bar = self.query_one("#verify-progress", ProgressBar)
         bar.update(total=max(report.head_seq, 1), progress=max(report.head_seq, 1))
         bar.display = False
-        line = self.query_one("#audit-verdict", Static)
+        line = self.query_one("#verify-result", Static)
         line.update(Text(text))
         line.set_class(not good, "danger")
         line.set_class(good, "good")
@@ -396,8 +406,8 @@ class AuditScreen(AppScreen):
     @on(VerifyFailed)
     def _verify_failed(self, message: VerifyFailed) -> None:
         self._verifying = False
-        self.query_one("#audit-progress", ProgressBar).display = False
-        line = self.query_one("#audit-verdict", Static)
+        self.query_one("#verify-progress", ProgressBar).display = False
+        line = self.query_one("#verify-result", Static)
         line.update(Text(f"Verification could not run: {message.reason}"))
         line.set_class(True, "danger")
         self.notify(message.reason, title="Verification could not run", severity="error",

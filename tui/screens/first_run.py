@@ -71,9 +71,9 @@ class FirstRunScreen(AppScreen):
         if not username:
             errors["new-username"] = "Required."
         elif not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-            errors["new-username"] = "Letters, digits, . - _ only."
+            errors["new-username"] = "Letters, digits, . - _"
         if not self._field("new-full-name").strip():
-            errors["new-full-name"] = "Required (printed on signed records)."
+            errors["new-full-name"] = "Required."
         password = self._field("new-password")
         if len(password) < MIN_PASSWORD:
             errors["new-password"] = f"At least {MIN_PASSWORD} characters."

@@ -38,10 +38,10 @@ class FormularyScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="formulary.back"),
         Binding("ctrl+r", "receive_lot", "Receive lot", id="formulary.receive"),
-        Binding("ctrl+q", "quarantine_lot", "Quarantine", id="formulary.quarantine"),
-        Binding("ctrl+k", "recall_lot", "Recall", id="formulary.recall"),
-        Binding("ctrl+a", "release_lot", "Release", id="formulary.release"),
-        Binding("ctrl+w", "who_received", "Who received", id="formulary.who_received"),
+        Binding("f7", "quarantine_lot", "Quarantine", id="formulary.quarantine"),
+        Binding("f8", "recall_lot", "Recall", id="formulary.recall"),
+        Binding("f9", "release_lot", "Release", id="formulary.release"),
+        Binding("f3", "who_received", "Who received", id="formulary.who_received"),
     ]
 
     class Loaded(Message):

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from formulary.records import FormulationVersion, PatientChart
+from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
 from formulary.units import format_amount
 from tui.screens.base import AppScreen
@@ -42,7 +43,6 @@ class PatientScreen(AppScreen):
         Binding("ctrl+n", "new_session", "New session", id="patient.new_session"),
         Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
-        Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
     ]
 
@@ -93,25 +93,52 @@ class PatientScreen(AppScreen):
                 yield Static("Last sessions", classes="section-title")
                 yield SessionTable(id="overview-sessions")
                 yield OutcomePlot(id="overview-plot")
-            with TabPane("Formulation", id="tab-formulation"), Vertical():
-                yield Static("", id="formulation-title", classes="section-title")
-                yield ComponentTable(id="formulation-components")
-                yield Static("Versions", classes="section-title")
-                yield DataTable(id="formulation-versions", cursor_type="row")
-            with TabPane("Sessions", id="tab-sessions"):
-                yield SessionTable(id="sessions-all")
-            with TabPane("Outcomes", id="tab-outcomes"), Vertical():
-                yield DataTable(id="outcomes-table", cursor_type="row")
-                yield OutcomePlot(id="outcomes-plot")
+            # The other tabs are built when first shown: opening a chart stays fast.
+            yield TabPane("Formulation", id="tab-formulation")
+            yield TabPane("Sessions", id="tab-sessions")
+            yield TabPane("Outcomes", id="tab-outcomes")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one("#formulation-versions", DataTable).add_columns(
-            "Version", "Created", "By", "Components", "Used", "Note"
-        )
-        self.query_one("#outcomes-table", DataTable).add_columns(
-            "Measured", "Zone", "Density", "Shaft diameter", "Scale grade", "Notes"
-        )
+    @staticmethod
+    def _tab_content(pane_id: str) -> list[Widget]:
+        if pane_id == "tab-formulation":
+            versions = DataTable[Any](id="formulation-versions", cursor_type="row")
+            versions.add_columns("Version", "Created", "By", "Components", "Used", "Note")
+            return [
+                Vertical(
+                    Static("", id="formulation-title", classes="section-title"),
+                    ComponentTable(id="formulation-components"),
+                    Static("Versions", classes="section-title"),
+                    versions,
+                )
+            ]
+        if pane_id == "tab-sessions":
+            return [SessionTable(id="sessions-all")]
+        if pane_id == "tab-outcomes":
+            outcomes = DataTable[Any](id="outcomes-table", cursor_type="row")
+            outcomes.add_columns(
+                "Measured", "Zone", "Density", "Shaft diameter", "Scale grade", "Notes"
+            )
+            return [Vertical(outcomes, OutcomePlot(id="outcomes-plot"))]
+        return []
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane
+        if pane.id and not pane.children:
+            await pane.mount_all(self._tab_content(pane.id))
+        self._fill_tab(pane.id or "")
+
+    def _fill_tab(self, pane_id: str) -> None:
+        chart = self.chart
+        if chart is None:
+            return
+        if pane_id == "tab-formulation" and self.query("#formulation-components"):
+            self._show_formulation(chart)
+        elif pane_id == "tab-sessions" and self.query("#sessions-all"):
+            self.query_one("#sessions-all", SessionTable).show(chart.sessions)
+        elif pane_id == "tab-outcomes" and self.query("#outcomes-table"):
+            self._show_outcomes(chart)
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -173,9 +200,8 @@ class PatientScreen(AppScreen):
                 )
         self.query_one("#overview-course", Static).update(course_text)
         self.query_one("#overview-sessions", SessionTable).show(chart.sessions, limit=5)
-        self.query_one("#sessions-all", SessionTable).show(chart.sessions)
-        self._show_formulation(chart)
-        self._show_outcomes(chart)
+        self.query_one("#overview-plot", OutcomePlot).show(chart.outcomes)
+        self._fill_tab(self.query_one(TabbedContent).active)
 
     def _show_formulation(self, chart: PatientChart) -> None:
         version = current_version(chart)
@@ -215,7 +241,6 @@ class PatientScreen(AppScreen):
                 Text(o.scale_grade),
                 Text(o.notes),
             )
-        self.query_one("#overview-plot", OutcomePlot).show(chart.outcomes)
         self.query_one("#outcomes-plot", OutcomePlot).show(chart.outcomes)
 
     # -- actions ----------------------------------------------------------------------
@@ -237,6 +262,12 @@ class PatientScreen(AppScreen):
                 severity="warning",
             )
             return
+        drafts = [s for s in self.chart.sessions if s.status is SessionStatus.DRAFT]
+        if drafts:
+            draft = max(drafts, key=lambda s: (s.performed_at, s.id))
+            self.notify("This patient has a draft session: resuming it.", title="Draft")
+            self.app.push_screen(SessionScreen(self.patient_id, session_id=draft.id))
+            return
         self.app.push_screen(SessionScreen(self.patient_id))
 
     @on(SessionTable.Selected)
@@ -255,13 +286,6 @@ class PatientScreen(AppScreen):
     def action_edit_patient(self) -> None:
         """Edit the chart header fields."""
         self.formulary.edit_patient(self.patient_id)
-
-    def action_export_chart(self) -> None:
-        """Export this chart (PDF, CSV and FHIR)."""
-        from tui.screens.export import ExportScreen
-
-        if self.chart is not None:
-            self.app.push_screen(ExportScreen(self.patient_id, self.chart.patient.chart_number))
 
     def action_add_outcome(self) -> None:
         """Record a measurement (density, shaft diameter, grade)."""

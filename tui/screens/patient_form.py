@@ -96,6 +96,7 @@ class PatientFormScreen(AppModal):
         p = self._patient
         with VerticalScroll():
             yield Static("Edit patient" if p else "New patient", classes="form-title")
+            yield Static("", id="form-error", classes="form-error")
             yield FieldRow(
                 "Chart number", Input(p.chart_number if p else "", id="f-chart"), id="row-chart"
             )
@@ -174,7 +175,6 @@ class PatientFormScreen(AppModal):
                 ),
                 id="row-consent-date",
             )
-            yield Static("", id="form-error", classes="form-error")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")

@@ -19,7 +19,7 @@ from tui.styles import STYLES
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
-LIST_LIMIT = 200
+LIST_LIMIT = 100
 #: Rows whose course progress is read (about a screenful and a half).
 PROGRESS_ROWS = 60
 
@@ -32,7 +32,7 @@ class PatientsScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_search", "Search", id="patients.search"),
         Binding("ctrl+n", "new_patient", "New patient", id="patients.new"),
-        Binding("ctrl+e", "edit_patient", "Edit", id="patients.edit"),
+        Binding("f4", "edit_patient", "Edit", id="patients.edit"),
         Binding("f5", "formulary", "Formulary", id="patients.formulary"),
         Binding("f6", "audit", "Audit", id="patients.audit"),
         Binding("down", "focus_list", "List", show=False, id="patients.to_list"),
@@ -120,9 +120,11 @@ class PatientsScreen(AppScreen):
     def _found(self, message: Found) -> None:
         if message.query != self.query_one("#patient-search", Input).value:
             return  # an older answer overtaken by further typing
-        self.query_one(PatientList).show(message.summaries, self.formulary.today())
+        self.query_one(PatientList).show(
+            message.summaries, self.formulary.today(), with_progress=False
+        )
         count = len(message.summaries)
-        more = " (first 200; type to narrow)" if count >= LIST_LIMIT else ""
+        more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
         self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
 

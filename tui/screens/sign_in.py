@@ -10,7 +10,6 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from tui.messages import StoreOpened
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 
@@ -38,7 +37,7 @@ class SignInScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, ready: bool = False) -> None:
+    def __init__(self, ready: bool = True) -> None:
         super().__init__()
         self._ready = ready
 
@@ -54,12 +53,6 @@ class SignInScreen(AppScreen):
             yield Button("Sign in", id="sign-in", variant="primary", disabled=not self._ready)
             yield Static("" if self._ready else "Opening the database…", id="sign-in-status")
         yield Footer()
-
-    @on(StoreOpened)
-    def _store_ready(self) -> None:
-        self._ready = True
-        self.query_one("#sign-in", Button).disabled = False
-        self.query_one("#sign-in-status", Static).update("")
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:

@@ -15,6 +15,8 @@ from textual.widgets import DataTable
 from formulary.records import PatientSummary
 
 COLUMNS = ("Chart", "Name", "Date of birth", "Course", "Next due")
+#: Fixed widths of the columns filled in later (no re-measuring 100 rows per cell).
+_WIDTHS = {"Course": 22, "Next due": 20}
 
 
 def course_progress(summary: PatientSummary) -> str:
@@ -52,10 +54,15 @@ class PatientList(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         for label in COLUMNS:
-            self.add_column(label, key=label)
+            self.add_column(label, key=label, width=_WIDTHS.get(label))
 
-    def show(self, summaries: Sequence[PatientSummary], today: date) -> None:
-        """Replace the rows with ``summaries`` (already ordered and limited)."""
+    def show(
+        self, summaries: Sequence[PatientSummary], today: date, *, with_progress: bool = True
+    ) -> None:
+        """Replace the rows with ``summaries`` (already ordered and limited).
+
+        Without progress the course cells stay blank until :meth:`show_progress`.
+        """
         warning = self.app.current_theme.warning or "yellow"
         self.clear()
         self._ids = []
@@ -65,7 +72,7 @@ class PatientList(DataTable[Text | str]):
                 Text(patient.chart_number),
                 Text(patient.display_name),
                 patient.date_of_birth.isoformat(),
-                *self._progress_cells(summary, today, warning),
+                *(self._progress_cells(summary, today, warning) if with_progress else ("", "")),
                 key=str(patient.id),
             )
             self._ids.append(patient.id)

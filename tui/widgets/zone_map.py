@@ -164,9 +164,12 @@ class ZoneMap(Widget):
     DEFAULT_CSS = """
     ZoneMap { height: auto; layout: horizontal; }
     ZoneMap #zone-entries { width: 1fr; height: auto; padding-left: 2; }
-    ZoneMap .zone-row { height: 3; }
-    ZoneMap .zone-row Label { width: 16; padding-top: 1; }
-    ZoneMap .zone-row Input { width: 16; }
+    ZoneMap .zone-row { height: 1; margin-bottom: 1; }
+    ZoneMap .zone-row Label { width: 16; }
+    ZoneMap .zone-row Input {
+        width: 18; height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    ZoneMap .zone-row Input:focus { background: $accent 30%; }
     ZoneMap #zone-check { height: auto; padding-top: 1; }
     ZoneMap #zone-check.-bad { color: $error; text-style: bold; }
     ZoneMap #zone-check.-good { color: $success; }

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from db.audit.guards import install_guards
+from db.guards import install_signature_guards
 
 revision = "0001"
 down_revision = None
@@ -361,6 +362,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_session_lot_lot_id", "session_lot", ["lot_id"], unique=False)
     op.create_index("ix_session_lot_session_id", "session_lot", ["session_id"], unique=False)
+
+    install_signature_guards(op.get_bind())
 
     installation = sa.table(
         "installation",

@@ -23,7 +23,7 @@ async def open_audit(pilot, who=DOCTOR) -> AuditScreen:
 
 
 def rows(screen: AuditScreen) -> list[tuple[str, ...]]:
-    table = screen.query_one("#audit-events", DataTable)
+    table = screen.query_one("#audit-table", DataTable)
     return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
 
 
@@ -71,8 +71,8 @@ async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app)
 
         async def apply(**values: str) -> list[str]:
             for field in ("patient", "user", "action", "from", "to"):
-                screen.query_one(f"#audit-{field}", Input).value = values.get(field, "")
-            screen.query_one("#audit-patient", Input).focus()
+                screen.query_one(f"#filter-{field}", Input).value = values.get(field, "")
+            screen.query_one("#filter-patient", Input).focus()
             await pilot.press("enter")
             await settle(pilot)
             return [r[0] for r in rows(screen)]
@@ -96,18 +96,18 @@ async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app)
         await pilot.press("ctrl+u")
         await settle(pilot)
         assert len(rows(screen)) == clinic.entries + 1
-        assert screen.query_one("#audit-from", Input).value == ""
+        assert screen.query_one("#filter-from", Input).value == ""
 
 
 async def test_verify_reports_intact_and_is_itself_audited(clinic: Clinic, make_app):
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot)
-        await pilot.press("f9")
+        await pilot.press("f8")
         await settle(pilot)
         text = visible_text(pilot)
         assert "Audit trail intact: 10 entries; 10 after the newest checkpoint (there is" in text
-        bar = screen.query_one("#audit-progress", ProgressBar)
+        bar = screen.query_one("#verify-progress", ProgressBar)
         assert bar.total == bar.progress == 10
         # The verification is the newest entry, on screen and in the Store.
         assert rows(screen)[0][2:5] == ("drmartin", "audit.verify", "audit_event")
@@ -127,7 +127,7 @@ async def test_verify_counts_entries_after_the_newest_checkpoint(clinic: Clinic,
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_audit(pilot)
-        await pilot.press("f9")
+        await pilot.press("f8")
         await settle(pilot)
         assert "Audit trail intact: 10 entries; 1 after the newest checkpoint." in visible_text(
             pilot
@@ -141,13 +141,13 @@ async def test_verify_names_the_first_altered_entry(clinic: Clinic, make_app):
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot)
-        await pilot.press("f9")
+        await pilot.press("f8")
         await settle(pilot)
         text = visible_text(pilot)
         assert "ALTERED at entry 7: seq 7: the stored hash does not match the row's contents" in (
             text
         )
-        assert screen.query_one("#audit-verdict").has_class("danger")
+        assert screen.query_one("#verify-result").has_class("danger")
     recorded = store_entries(clinic, "audit.verify")
     assert recorded[0].after is not None and recorded[0].after["first_bad_seq"] == 7
 
@@ -171,7 +171,7 @@ async def test_auditor_reads_and_verifies_assistant_is_refused(clinic: Clinic, m
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot, AUDITOR)
         assert rows(screen)[0][2:4] == ("audit", "auth.login")
-        await pilot.press("f9")
+        await pilot.press("f8")
         await settle(pilot)
         assert "Audit trail intact" in visible_text(pilot)
     app = make_app(clinic.path)
@@ -181,6 +181,6 @@ async def test_auditor_reads_and_verifies_assistant_is_refused(clinic: Clinic, m
         assert "open to administrators, practitioners and auditors; you are assistant" in (
             visible_text(pilot)
         )
-        await pilot.press("f9")
+        await pilot.press("f8")
         await settle(pilot)
     assert [e.user for e in store_entries(clinic, "audit.verify")] == ["audit"]

@@ -13,7 +13,7 @@ SIZE = (120, 40)
 async def steady(pilot) -> None:
     """Every worker done and handled, the mouse parked where it highlights nothing."""
     await settle(pilot, rounds=5)
-    await pilot.hover("#audit-status", offset=(0, 0))
+    await pilot.hover("#audit-note", offset=(0, 0))
     await settle(pilot)
 
 
@@ -33,8 +33,8 @@ def test_audit_screen_filtered_to_one_patient(clinic: Clinic, make_app, snap_com
         await sign_in(pilot)
         await pilot.press("f6")
         await settle(pilot)
-        pilot.app.screen.query_one("#audit-patient", Input).value = "C-2001"
-        pilot.app.screen.query_one("#audit-patient", Input).focus()
+        pilot.app.screen.query_one("#filter-patient", Input).value = "C-2001"
+        pilot.app.screen.query_one("#filter-patient", Input).focus()
         await pilot.press("enter")
         await steady(pilot)
 

@@ -1,0 +1,47 @@
+"""Fixtures of the app tests: a demo clinic built once through the Store, copied per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.tui.demo_data import BUILT_AT, Demo, build_demo
+from tui.app import FormularyApp
+from tui.keymap import Settings
+
+#: The app's clock in tests: the day the demo clinic was built, mid-morning.
+NOW = BUILT_AT.astimezone()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo database, built once per test session."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
+
+
+@pytest.fixture
+def demo(demo_template: Demo, tmp_path: Path) -> Demo:
+    """A private copy of the demo database for one test."""
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(demo_template.path, path)
+    copy = Demo(**{**demo_template.__dict__, "path": path})
+    return copy
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def make_app() -> Callable[..., FormularyApp]:
+    """Build the app on a database path with test settings (no config file read)."""
+
+    def make(db: Path, *, idle_minutes: float = 5.0, theme: str = "textual-dark") -> FormularyApp:
+        settings = Settings(idle_lock_minutes=idle_minutes, theme=theme)
+        return FormularyApp(db, settings=settings, clock=fixed_clock)
+
+    return make

@@ -1,0 +1,78 @@
+"""The formulation editor: autocomplete, live arithmetic, bad amounts, new versions."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from tests.tui.demo_data import Demo
+from tests.tui.pilot_helpers import settle, sign_in
+from tui.screens.compare_versions import CompareVersionsScreen
+from tui.screens.formulation_editor import FormulationEditorScreen
+from tui.widgets.name_picker import NamePicker
+
+
+def _cells(screen: FormulationEditorScreen) -> list[list[str]]:
+    table = screen.query_one("#editor-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _static(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        rows = _cells(screen)
+        biotin = next(r for r in rows if "Biotin" in r[1] and r[3])
+        assert biotin[3] == "5 mg" and biotin[4] == "1.667 mg/mL"
+        assert "Total volume 3 mL" in _static(screen, "#editor-total")
+        assert "creates version 2" in _static(screen, "#editor-status")
+
+        # Autocomplete on a synonym (vitamin B5 is dexpanthenol's / pantothenate's synonym).
+        await pilot.press(*"vitamin b5")
+        await pilot.pause()
+        picker = screen.query_one(NamePicker)
+        assert picker.has_class("-open")
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#add-amount", Input)
+        chosen = picker.input.value
+        # A bad amount is explained and nothing is added.
+        await pilot.press(*"lots", "enter")
+        await pilot.pause()
+        assert "Amount:" in _static(screen, "#add-error")
+        assert len(screen.components) == 3
+        screen.query_one("#add-amount", Input).value = "20 mg"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(screen.components) == 4 and screen.components[-1].name == chosen
+        assert any(r[1] == chosen and r[2] == "20 mg" for r in _cells(screen))
+        # The final volume is checked live.
+        screen.query_one("#f-final", Input).value = "2 mL"
+        await pilot.pause()
+        assert "more than the final volume" in _static(screen, "#editor-total")
+        screen.query_one("#f-final", Input).value = "4 mL"
+        await pilot.pause()
+        assert "Total volume 4 mL: 3 mL drawn + 1 mL diluent" in _static(screen, "#editor-total")
+        screen.query_one("#f-note", Input).value = "add pantothenate"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        history = app.store.formulation_history(app.user, demo.formulation_id)
+        assert [v.version for v in history] == [1, 2]
+        assert len(history[0].components) == 3 and len(history[1].components) == 4
+        assert history[1].note == "add pantothenate"
+        # Compare v1 with v2 side by side.
+        versions = screen.query_one("#editor-versions", DataTable)
+        versions.focus()
+        await pilot.press("down", "f8")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareVersionsScreen)
+        assert app.screen.left.version == 1 and app.screen.right.version == 2

@@ -1,0 +1,129 @@
+"""The patient list, instant search, the patient form and the chart screen."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.tui.demo_data import Demo
+from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tui.screens.outcome_form import OutcomeFormScreen
+from tui.screens.patient import PatientScreen
+from tui.screens.patient_form import PatientFormScreen
+from tui.screens.patients import PatientsScreen
+from tui.widgets.field_row import FieldRow
+from tui.widgets.patient_list import PatientList
+
+
+async def test_search_as_you_type_by_name_chart_and_birth_date(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        assert isinstance(app.screen, PatientsScreen)
+        text = screen_text(pilot)
+        assert "DUBOIS, Marc" in text and "MOREAU, Claire" in text
+        assert "session 3 of 8" in text  # Dubois: two signed sessions of eight
+        assert "2026-10-05 overdue" in text
+        await pilot.press(*"dub")
+        await settle(pilot)
+        patients = app.screen.query_one(PatientList)
+        assert patients.row_count == 1
+        search = app.screen.query_one("#patient-search", Input)
+        search.value = "C-1003"
+        await settle(pilot)
+        assert "NGUYEN, Linh" in screen_text(pilot) and patients.row_count == 1
+        search.value = "1970-11-20"
+        await settle(pilot)
+        assert "GARCIA, Pablo" in screen_text(pilot) and patients.row_count == 1
+        search.value = "nobody-by-this-name"
+        await settle(pilot)
+        assert patients.row_count == 0
+        assert "0 patient(s) matching" in screen_text(pilot)
+
+
+async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.screen.query_one("#patient-search", Input).value = "dubois"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        text = screen_text(pilot)
+        assert "DUBOIS, Marc" in text and "C-1002" in text and "47 y" in text
+        assert "CONTRAINDICATIONS: anticoagulants" in text
+        assert "Autumn course: session 3 of 8" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientsScreen)
+
+
+async def test_new_patient_form_explains_bad_input_then_saves(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PatientFormScreen)
+        form.query_one("#f-chart", Input).value = "C-1002"  # already taken
+        form.query_one("#f-dob", Input).value = "31/12/1980"
+        form.query_one("#f-allergies", Input).value = "latex (rash"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        errors = {row.id: row.error for row in form.query(FieldRow)}
+        assert errors["row-family"] == "Required: the family name."
+        assert errors["row-dob"] == "Type the date as YYYY-MM-DD."
+        assert errors["row-sex"].startswith("Choose one")
+        assert errors["row-allergies"].startswith("Cannot read")
+        assert errors["row-chart"] == ""
+        assert "field(s) need attention" in screen_text(pilot)
+        form.query_one("#f-family", Input).value = "Petit"
+        form.query_one("#f-given", Input).value = "Jeanne"
+        form.query_one("#f-dob", Input).value = "1980-12-31"
+        form.query_one("#f-allergies", Input).value = "latex (rash)"
+        from textual.widgets import Select
+
+        from formulary.records import Sex
+
+        form.query_one("#f-sex", Select).value = Sex.FEMALE
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # The Store refuses the duplicate chart number; the form keeps what was typed.
+        assert isinstance(app.screen, PatientFormScreen)
+        assert "Not saved" in screen_text(pilot)
+        assert form.query_one("#f-family", Input).value == "Petit"
+        form.query_one("#f-chart", Input).value = "C-2001"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        text = screen_text(pilot)
+        assert "PETIT, Jeanne" in text and "ALLERGIES: latex (rash)" in text
+        saved = app.store.find_patient(app.user, "C-2001")
+        assert saved.family_name == "Petit" and saved.allergies[0].reaction == "rash"
+
+
+async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["nguyen"])
+        await settle(pilot)
+        await pilot.press("f7")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, OutcomeFormScreen)
+        form.query_one("#o-date", Input).value = "2026-13-01"
+        form.query_one("#o-density", Input).value = "150 kg"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        errors = {row.id: row.error for row in form.query(FieldRow)}
+        assert errors["row-o-date"] == "Type the date as YYYY-MM-DD."
+        assert errors["row-o-density"] != ""
+        form.query_one("#o-date", Input).value = "2026-11-01"
+        form.query_one("#o-density", Input).value = "150 hairs/cm2"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        outcomes = app.store.list_outcomes(app.user, demo.patients["nguyen"])
+        assert [str(o.density.value) for o in outcomes] == ["150"]

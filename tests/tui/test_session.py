@@ -1,0 +1,169 @@
+"""Recording a session: lots (an expired one refused), zones, signing, the addendum."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Select, Static
+
+from formulary.records import ScalpZone, SessionStatus, Technique
+from tests.tui.demo_data import PRACTITIONER, Demo
+from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tui.screens.addendum import AddendumScreen
+from tui.screens.lock import LockScreen
+from tui.screens.session import SessionScreen
+from tui.screens.sign_session import SignSessionScreen
+from tui.widgets.field_row import FieldRow
+from tui.widgets.lot_picker import LotPicker
+
+
+async def _open_new_session(app, pilot, demo: Demo) -> SessionScreen:
+    await sign_in(pilot)
+    app.open_patient(demo.patients["dubois"])
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot, rounds=4)
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    return screen
+
+
+def _zone_check(screen: SessionScreen) -> str:
+    return str(screen.query_one("#zone-check", Static).render())
+
+
+async def _type(pilot, selector: str, text: str) -> None:
+    pilot.app.screen.query_one(selector, Input).value = text
+    await pilot.pause()
+
+
+async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_new_session(app, pilot, demo)
+        pickers = {p.component.position: p for p in screen.query(LotPicker)}
+        # The first lot to expire among the usable ones is proposed (not the expired one).
+        assert pickers[1].lot_id == demo.lots["biotin"]
+        assert pickers[2].lot_id == demo.lots["ha"]  # HA-7702 is quarantined
+        # Choosing the expired lot is refused, and the proposal stays.
+        screen.query_one("#lot-1", Select).value = demo.lots["biotin-old"]
+        await settle(pilot)
+        assert "Refused: lot BT-2301 expired on 2025-12-31" in pickers[1].message
+        assert pickers[1].lot_id == demo.lots["biotin"]
+        screen.query_one("#lot-2", Select).value = demo.lots["ha-q"]
+        await settle(pilot)
+        assert "quarantined" in pickers[2].message and pickers[2].lot_id == demo.lots["ha"]
+        # A later, usable lot may be chosen.
+        screen.query_one("#lot-1", Select).value = demo.lots["biotin-late"]
+        await settle(pilot)
+        assert pickers[1].lot_id == demo.lots["biotin-late"] and pickers[1].message == ""
+
+        # Zones: more than prepared is refused; bad text is explained.
+        await _type(pilot, "#zone-vertex", "2 mL")
+        await _type(pilot, "#zone-frontal", "1.5 mL")
+        assert "MORE than the 3 mL prepared" in _zone_check(screen)
+        await _type(pilot, "#zone-frontal", "half a mL")
+        assert "does not start with a number" in _zone_check(screen)
+        await _type(pilot, "#zone-frontal", "0.5 mL")
+        await _type(pilot, "#zone-mid_scalp", "0.5 mL")
+        assert "Total 3 mL = the 3 mL prepared" in _zone_check(screen)
+
+        # Signing before the technique is chosen says what is missing.
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert not isinstance(app.screen, SignSessionScreen)
+        screen.query_one("#s-technique", Select).value = Technique.NAPPAGE
+        await _type(pilot, "#s-gauge", "99")
+        await _type(pilot, "#s-pain", "ten")
+        await _type(pilot, "#s-length", "4 kg")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        errors = {row.id: row.error for row in screen.query(FieldRow)}
+        assert errors["row-gauge"].startswith("A gauge from 18 to 34")
+        assert errors["row-pain"] == "A whole number from 0 to 10."
+        assert errors["row-length"] != ""
+        await _type(pilot, "#s-gauge", "32")
+        await _type(pilot, "#s-pain", "2")
+        await _type(pilot, "#s-length", "4 mm")
+        await _type(pilot, "#s-adverse", "bruising: mild")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(review, SignSessionScreen)
+        text = screen_text(pilot)
+        assert "BT-2502" in text and "vertex 2 mL" in text
+        # A wrong password does not sign; the draft stays a draft.
+        review.query_one("#sign-password", Input).value = "wrong-password"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen) and not screen.read_only
+        session_id = screen.session_id
+        assert session_id is not None
+        assert app.store.get_session(app.user, session_id).status is SessionStatus.DRAFT
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        app.screen.query_one("#sign-password", Input).value = PRACTITIONER[2]
+        await pilot.press("enter")
+        await settle(pilot, rounds=5)
+        assert screen.read_only
+        signed = app.store.get_session(app.user, session_id)
+        assert signed.status is SessionStatus.SIGNED
+        assert signed.signature is not None and signed.signature.signer.username == "drmartin"
+        assert {z.zone: str(z.volume.value) for z in signed.zones} == {
+            ScalpZone.VERTEX: "2",
+            ScalpZone.FRONTAL: "0.5",
+            ScalpZone.MID_SCALP: "0.5",
+        }
+        assert {u.component_id: u.lot_number for u in signed.lots}[1] == "BT-2502"
+        assert signed.pain_score == 2 and signed.needle_gauge == 32
+        assert signed.adverse_events[0].kind == "bruising"
+        # Signed: read-only, and the only change is an addendum with a reason.
+        assert screen.query_one("#zone-vertex", Input).disabled
+        assert "Signed by Dr Claire Martin" in screen_text(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        addendum = app.screen
+        assert isinstance(addendum, AddendumScreen)
+        addendum.query_one("#addendum-text", Input).value = "Pain score was 3, not 2."
+        await pilot.click("#addendum-ok")
+        await pilot.pause()
+        errors = {row.id: row.error for row in addendum.query(FieldRow)}
+        assert errors["row-addendum-reason"] == "Say why the record is corrected."
+        addendum.query_one("#addendum-reason", Input).value = "patient corrected the score"
+        addendum.query_one("#addendum-password", Input).value = PRACTITIONER[2]
+        await pilot.click("#addendum-ok")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen)
+        assert "Pain score was 3, not 2." in screen_text(pilot)
+        after = app.store.get_session(app.user, session_id)
+        assert after.pain_score == 2  # the signed record itself never changes
+        assert after.addenda[0].reason == "patient corrected the score"
+
+
+async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_new_session(app, pilot, demo)
+        await _type(pilot, "#zone-occipital", "0.25 mL")
+        await _type(pilot, "#s-notes", "patient anxious")
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert "patient anxious" not in screen_text(pilot)
+        app.screen.query_one("#unlock-password", Input).value = PRACTITIONER[2]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#s-notes", Input).value == "patient anxious"
+        draft_id = screen.session_id
+        assert draft_id is not None
+    # "Crash": a new app on the same database resumes the saved draft.
+    again = make_app(demo.path)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        again.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot, rounds=4)
+        resumed = again.screen
+        assert isinstance(resumed, SessionScreen) and resumed.session_id == draft_id
+        assert resumed.query_one("#s-notes", Input).value == "patient anxious"
+        assert resumed.query_one("#zone-occipital", Input).value == "0.25 mL"

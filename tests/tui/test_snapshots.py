@@ -1,0 +1,141 @@
+"""SVG snapshots of each main screen at 120×40 on the demo clinic.
+
+Update after a deliberate change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from tests.tui.demo_data import ADMIN, Demo
+from tests.tui.pilot_helpers import settle, sign_in, until
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def utc_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local times are shown in the workstation's zone: pin it so snapshots agree."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _cells(pilot: Pilot[None], selector: str) -> str:
+    """Every cell of a table on screen, as one string."""
+    table = pilot.app.screen.query_one(selector, DataTable)
+    return " ".join(str(c) for r in range(table.row_count) for c in table.get_row_at(r))
+
+
+def _still(pilot: Pilot[None]) -> None:
+    """No focused text field: a blinking cursor would make the picture depend on timing."""
+    pilot.app.screen.set_focus(None)
+
+
+def test_sign_in(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: bool(pilot.app.screen.query("#username")))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_patients(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        await until(pilot, lambda: "session 3 of 8" in _cells(pilot, "#patient-list"))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_patient_overview(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_session_recording(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await settle(pilot)
+        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: getattr(pilot.app.screen, "_ready", False))
+        screen = pilot.app.screen
+        screen.query_one("#zone-vertex", Input).value = "1.5 mL"
+        screen.query_one("#zone-mid_scalp", Input).value = "1 mL"
+        await until(pilot, lambda: "saved at" in str(screen.query_one("#session-status").render()))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await settle(pilot)
+        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: "v1" in _cells(pilot, "#editor-versions"))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_formulary_lots(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await pilot.press("f5")
+        await until(pilot, lambda: "BT-2301" in _cells(pilot, "#lots"))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_audit(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await pilot.press("f6")
+        await settle(pilot)
+        # Sign-ins are stamped with the real clock: show only the demo's own entries.
+        await until(pilot, lambda: bool(pilot.app.screen.query("#filter-action")))
+        pilot.app.screen.query_one("#filter-action", Input).value = "lot."
+        await until(
+            pilot,
+            lambda: (
+                "lot.set_status" in _cells(pilot, "#audit-table")
+                and "receive" in _cells(pilot, "#audit-table")
+                and "patient" not in _cells(pilot, "#audit-table")
+            ),
+        )
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_lock(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await settle(pilot)
+        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: bool(pilot.app.screen.query("#unlock-password")))
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)

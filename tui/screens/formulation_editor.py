@@ -1,0 +1,446 @@
+"""The formulation editor: components from the formulary, worked out live as you type.
+
+Each component's ingredients are shown with their amount per session and their
+concentration in the final mix (``formulary.preparation.preview_mix`` does the
+arithmetic). Saving a version already used in a signed session makes a new version
+(the Store decides); versions are listed and two can be compared side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+
+from formulary.preparation import MixPreview, preview_mix
+from formulary.records import Component, FormulationVersion, PatientChart, Product
+from formulary.units import DISPLAY_SIGNIFICANT, UnitsError, format_amount, parse_quantity
+from formulary.units.amount import Amount
+from formulary.units.substance import Substance
+from tui.screens.base import AppScreen
+from tui.styles import STYLES
+from tui.widgets.name_picker import Choice, NamePicker
+from tui.widgets.patient_header import PatientHeader
+
+
+@dataclass
+class EditorData:
+    """What the editor works with, read through the Store (and the library's facts)."""
+
+    chart: PatientChart
+    products: dict[int, Product]
+    choices: list[Choice]
+    substances: dict[Hashable, Substance] = field(default_factory=dict)
+    ingredient_names: dict[int, str] = field(default_factory=dict)
+
+
+def latest_version(chart: PatientChart) -> FormulationVersion | None:
+    """The newest version of the chart's formulations."""
+    versions = sorted(chart.formulation_versions, key=lambda v: (v.created_at, v.id))
+    return versions[-1] if versions else None
+
+
+class FormulationEditorScreen(AppScreen):
+    """Edit the current formulation of ``patient_id`` (or write the first one)."""
+
+    CSS_PATH = STYLES / "formulation_editor.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="formulation.back"),
+        Binding("ctrl+s", "save", "Save", id="formulation.save", priority=True),
+        Binding("ctrl+o", "add_component", "Add component", id="formulation.add"),
+        Binding("delete", "remove_component", "Remove", id="formulation.remove"),
+        Binding("f8", "compare", "Compare versions", id="formulation.compare"),
+    ]
+
+    class Loaded(Message):
+        """Chart, products, ingredients and library facts were read."""
+
+        def __init__(self, data: EditorData) -> None:
+            self.data = data
+            super().__init__()
+
+    class Saved(Message):
+        """The Store saved the formulation as ``version``."""
+
+        def __init__(self, version: FormulationVersion) -> None:
+            self.version = version
+            super().__init__()
+
+    class Failed(Message):
+        """Reading or saving failed."""
+
+        def __init__(self, title: str, reason: str) -> None:
+            self.title = title
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.data: EditorData | None = None
+        self.components: list[Component] = []
+        self.base: FormulationVersion | None = None
+        self._chosen: Choice | None = None
+        self._rows: list[int] = []  # component position of each table row (0: none)
+        self.preview: MixPreview | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PatientHeader("Loading…", id="editor-patient")
+        with Vertical(id="editor-body"):
+            with Horizontal(id="editor-top"):
+                yield Input(id="f-name", placeholder="formulation name")
+                yield Input(id="f-final", placeholder="final volume, e.g. 4 mL (blank: as drawn)")
+                yield Input(id="f-note", placeholder="note for this version")
+            yield Static("", id="editor-status")
+            with Horizontal(id="editor-add"):
+                yield NamePicker(
+                    id="add-name", placeholder="component: type a product or ingredient name"
+                )
+                yield Input(id="add-amount", placeholder="amount, e.g. 1 mL or 500 mcg")
+                yield Button("Add", id="add-button")
+            yield Static("", id="add-error")
+            yield DataTable(id="editor-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="editor-total")
+            yield Static(
+                "Versions (select one, f8 compares it with another)", classes="section-title"
+            )
+            yield DataTable(id="editor-versions", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#editor-table", DataTable).add_columns(
+            "#", "Component / ingredient", "Amount", "Per session", "In final mix", "Warnings"
+        )
+        self.query_one("#editor-versions", DataTable).add_columns(
+            "Version", "Created", "By", "Components", "Used", "Note"
+        )
+        self._load()
+
+    @work(thread=True, exclusive=True, group="editor-load")
+    def _load(self) -> None:
+        try:
+            chart = self.store.load_chart(self.user, self.patient_id)
+            products = {p.id: p for p in self.store.list_products(self.user)}
+            ingredients = self.store.list_ingredients(self.user)
+            substances: dict[Hashable, Substance] = {}
+            from formulary.library import load_library
+
+            library = load_library()
+            for ingredient in ingredients:
+                try:
+                    substances[ingredient.id] = library.by_key(ingredient.key).substance()
+                except Exception as exc:  # a clinic's own ingredient has no library facts
+                    self.log.info(f"no library facts for {ingredient.key}: {exc}")
+        except Exception as exc:
+            self.post_message(self.Failed("Cannot open the formulation", str(exc)))
+            return
+        choices = [
+            Choice(
+                "product",
+                p.id,
+                p.name,
+                detail=", ".join(
+                    f"{s.ingredient_name} {format_amount(s.strength)}" for s in p.ingredients
+                ),
+            )
+            for p in products.values()
+        ] + [Choice("ingredient", i.id, i.name, tuple(i.synonyms)) for i in ingredients]
+        self.post_message(
+            self.Loaded(
+                EditorData(
+                    chart, products, choices, substances, {i.id: i.name for i in ingredients}
+                )
+            )
+        )
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        data = self.data = message.data
+        self.query_one(PatientHeader).show(data.chart.patient, self.formulary.today())
+        self.query_one(NamePicker).choices = data.choices
+        self.base = latest_version(data.chart)
+        name = self.query_one("#f-name", Input)
+        if self.base is not None:
+            self.components = list(self.base.components)
+            name.value = self.base.formulation_name
+            if self.base.final_volume is not None:
+                self.query_one("#f-final", Input).value = format_amount(self.base.final_volume)
+        else:
+            name.value = f"{data.chart.patient.family_name} scalp cocktail"
+        self._show_versions()
+        self._recompute()
+        self.query_one(NamePicker).input.focus()
+
+    def _show_versions(self) -> None:
+        assert self.data is not None
+        table = self.query_one("#editor-versions", DataTable)
+        table.clear()
+        for v in sorted(
+            self.data.chart.formulation_versions, key=lambda v: v.version, reverse=True
+        ):
+            table.add_row(
+                f"v{v.version}",
+                v.created_at.astimezone().strftime("%Y-%m-%d"),
+                Text(v.created_by),
+                str(len(v.components)),
+                "yes" if v.locked else "no",
+                Text(v.note),
+                key=str(v.id),
+            )
+        status = self.query_one("#editor-status", Static)
+        if self.base is None:
+            status.update("New formulation: saving creates version 1.")
+        elif self.base.locked:
+            status.update(
+                Text(
+                    f"Version {self.base.version} was used in a signed session and cannot change: "
+                    f"saving creates version {self.base.version + 1}.",
+                    style="bold",
+                )
+            )
+        else:
+            status.update(f"Editing version {self.base.version} (not used yet).")
+
+    # -- live arithmetic ----------------------------------------------------------------
+
+    def _final_volume(self) -> tuple[Amount | None, str]:
+        text = self.query_one("#f-final", Input).value.strip()
+        if not text:
+            return None, ""
+        try:
+            return parse_quantity(text, kind="volume"), ""
+        except UnitsError as exc:
+            return None, f"Final volume: {exc}"
+
+    @on(Input.Changed, "#f-final")
+    def _final_changed(self) -> None:
+        self._recompute()
+
+    def _recompute(self) -> None:
+        if self.data is None:
+            return
+        final, problem = self._final_volume()
+        self.preview = preview_mix(self.components, self.data.products, final, self.data.substances)
+        self._show_components(problem)
+
+    def _show_components(self, final_problem: str) -> None:
+        assert self.data is not None and self.preview is not None
+        theme = self.app.current_theme
+        danger = f"bold {theme.error}"
+        table = self.query_one("#editor-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self._rows = []
+        mix = self.preview.mix
+        for c in self.components:
+            problem = self.preview.problems.get(c.position, "")
+            table.add_row(
+                str(c.position),
+                Text(c.name, style="bold"),
+                format_amount(c.amount),
+                "",
+                "",
+                Text(problem, style=danger) if problem else "",
+            )
+            self._rows.append(c.position)
+            keys: list[int] = []
+            if c.product_id is not None and c.product_id in self.data.products:
+                keys = [s.ingredient_id for s in self.data.products[c.product_id].ingredients]
+            elif c.ingredient_id is not None:
+                keys = [c.ingredient_id]
+            for key in keys:
+                line = None
+                if mix is not None:
+                    try:
+                        line = mix.line(key)
+                    except KeyError:
+                        line = None
+                table.add_row(
+                    "",
+                    Text("   · " + self.data.ingredient_names.get(key, f"ingredient {key}")),
+                    "",
+                    format_amount(line.amount, significant=DISPLAY_SIGNIFICANT) if line else "",
+                    format_amount(line.final_concentration, significant=DISPLAY_SIGNIFICANT)
+                    if line
+                    else "",
+                    "",
+                )
+                self._rows.append(c.position)
+        if self._rows:
+            table.move_cursor(row=min(keep, len(self._rows) - 1))
+        total = self.query_one("#editor-total", Static)
+        if final_problem:
+            total.update(Text(final_problem, style=danger))
+        elif self.preview.general:
+            total.update(Text(self.preview.general, style=danger if self.components else ""))
+        elif mix is not None:
+            total.update(
+                Text(
+                    f"Total volume {format_amount(mix.final_volume)}: "
+                    f"{format_amount(mix.drawn_volume)} drawn"
+                    + (
+                        f" + {format_amount(mix.diluent_volume)} diluent"
+                        if mix.diluent_volume.value
+                        else ""
+                    ),
+                    style="bold",
+                )
+            )
+        else:
+            total.update(
+                Text("Correct the components marked in the Warnings column.", style=danger)
+            )
+
+    # -- adding and removing ------------------------------------------------------------
+
+    @on(NamePicker.Chosen)
+    def _chosen_name(self, message: NamePicker.Chosen) -> None:
+        self._chosen = message.choice
+        amount = self.query_one("#add-amount", Input)
+        if message.choice.kind == "product" and not amount.value:
+            amount.placeholder = "volume drawn, e.g. 1 mL"
+        amount.focus()
+
+    @on(Input.Submitted, "#add-amount")
+    @on(Button.Pressed, "#add-button")
+    def action_add_component(self) -> None:
+        """Add the chosen product or ingredient with the amount typed."""
+        error = self.query_one("#add-error", Static)
+        picker = self.query_one(NamePicker)
+        name_text = picker.input.value.strip()
+        choice = self._chosen
+        if choice is None or choice.name != name_text:
+            error.update("Choose the component from the suggestions (type, then ↓ or enter).")
+            picker.input.focus()
+            return
+        try:
+            amount = parse_quantity(
+                self.query_one("#add-amount", Input).value,
+                kind="volume" if choice.kind == "product" else None,
+            )
+        except UnitsError as exc:
+            error.update(Text(f"Amount: {exc}"))
+            self.query_one("#add-amount", Input).focus()
+            return
+        error.update("")
+        position = len(self.components) + 1
+        self.components.append(
+            Component(
+                id=position,
+                position=position,
+                name=choice.name,
+                amount=amount,
+                product_id=choice.id if choice.kind == "product" else None,
+                ingredient_id=choice.id if choice.kind == "ingredient" else None,
+            )
+        )
+        with picker.input.prevent(Input.Changed):
+            picker.input.value = ""
+        self.query_one("#add-amount", Input).value = ""
+        self._chosen = None
+        self._recompute()
+        picker.input.focus()
+
+    def action_remove_component(self) -> None:
+        """Remove the component under the cursor of the table."""
+        table = self.query_one("#editor-table", DataTable)
+        if not table.has_focus or not self._rows:
+            return
+        position = self._rows[table.cursor_row]
+        kept = [c for c in self.components if c.position != position]
+        self.components = [replace(c, id=i, position=i) for i, c in enumerate(kept, start=1)]
+        self._recompute()
+
+    # -- saving -------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Save through the Store: in place if unused, else as a new version."""
+        from db.store import ComponentSpec
+
+        if self.data is None:
+            return
+        final, problem = self._final_volume()
+        if problem or not self.components or self.preview is None or self.preview.mix is None:
+            self.notify(
+                problem or self.preview.general if self.preview else "Nothing to save yet.",
+                title="Not saved",
+                severity="warning",
+            )
+            return
+        name = self.query_one("#f-name", Input).value.strip()
+        if not name:
+            self.notify("Give the formulation a name.", title="Not saved", severity="warning")
+            return
+        specs = [
+            ComponentSpec(c.name, c.amount, product_id=c.product_id, ingredient_id=c.ingredient_id)
+            for c in self.components
+        ]
+        self._save(name, specs, final, self.query_one("#f-note", Input).value.strip())
+
+    @work(thread=True, exclusive=True, group="editor-save")
+    def _save(self, name: str, specs: Sequence[Any], final: Amount | None, note: str) -> None:
+        try:
+            version = self.store.save_formulation(
+                self.user,
+                patient_id=self.patient_id,
+                name=name,
+                components=specs,
+                final_volume=final,
+                note=note,
+                formulation_id=self.base.formulation_id if self.base else None,
+            )
+            chart = self.store.load_chart(self.user, self.patient_id)
+        except Exception as exc:
+            self.post_message(self.Failed("Formulation not saved", f"{exc}. Your edits are kept."))
+            return
+        if self.data is not None:
+            self.data.chart = chart
+        self.post_message(self.Saved(version))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        version = message.version
+        self.notify(
+            f"Saved as {version.formulation_name} version {version.version}.", title="Formulation"
+        )
+        self.base = version
+        self._show_versions()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.notify(message.reason, title=message.title, severity="error", timeout=12)
+
+    # -- comparing ----------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Compare the version highlighted in the list with the newest one."""
+        from tui.screens.compare_versions import CompareVersionsScreen
+
+        if self.data is None or self.base is None:
+            return
+        table = self.query_one("#editor-versions", DataTable)
+        versions = sorted(
+            self.data.chart.formulation_versions, key=lambda v: v.version, reverse=True
+        )
+        if not versions:
+            return
+        left = versions[min(table.cursor_row, len(versions) - 1)]
+        right = (
+            versions[0]
+            if left.id != versions[0].id and len(versions) > 0
+            else (versions[1] if len(versions) > 1 else versions[0])
+        )
+        self.app.push_screen(CompareVersionsScreen(left, right))
+
+    def action_back(self) -> None:
+        """Back to the chart."""
+        self.app.pop_screen()

@@ -1,0 +1,148 @@
+"""Record an outcome: density, shaft diameter, scale grade, zone and notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Select, Static
+
+from formulary.records import ScalpZone
+from tui.screens.base import AppModal
+from tui.screens.patient_form import parse_date
+from tui.widgets.field_row import FieldRow
+
+
+class OutcomeFormScreen(AppModal):
+    """Dismissed with True once the Store saved the outcome."""
+
+    DEFAULT_CSS = """
+    OutcomeFormScreen { align: center middle; }
+    OutcomeFormScreen > VerticalScroll {
+        width: 100; max-width: 98%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    OutcomeFormScreen #outcome-buttons { height: 3; margin-top: 1; }
+    OutcomeFormScreen #outcome-buttons Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="outcome_form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="outcome_form.cancel"),
+    ]
+
+    class Done(Message):
+        """The Store answered (``reason`` empty on success)."""
+
+        def __init__(self, reason: str = "") -> None:
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("Record an outcome", classes="form-title")
+            yield Static("", id="outcome-error", classes="form-error")
+            yield FieldRow(
+                "Measured on",
+                Input(self.formulary.today().isoformat(), id="o-date", placeholder="YYYY-MM-DD"),
+                id="row-o-date",
+            )
+            yield FieldRow(
+                "Zone",
+                Select([(z.value.replace("_", " "), z) for z in ScalpZone], id="o-zone"),
+                id="row-o-zone",
+            )
+            yield FieldRow(
+                "Density",
+                Input(id="o-density", placeholder="e.g. 150 hairs/cm2"),
+                id="row-o-density",
+            )
+            yield FieldRow(
+                "Shaft diameter",
+                Input(id="o-diameter", placeholder="e.g. 65 micrometre"),
+                id="row-o-diameter",
+            )
+            yield FieldRow("Scale grade", Input(id="o-grade"), id="row-o-grade")
+            yield FieldRow("Notes", Input(id="o-notes"), id="row-o-notes")
+            with Horizontal(id="outcome-buttons"):
+                yield Button("Save (ctrl+s)", id="outcome-save", variant="primary")
+                yield Button("Cancel (esc)", id="outcome-cancel")
+
+    def _read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        from formulary.units import UnitsError, parse_quantity
+
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {"patient_id": self.patient_id}
+
+        def text(field_id: str) -> str:
+            return self.query_one(f"#{field_id}", Input).value.strip()
+
+        day, message = parse_date(text("o-date"), required=True)
+        if message:
+            errors["row-o-date"] = message
+        elif day is not None:
+            if day > self.formulary.today():
+                errors["row-o-date"] = "The date is in the future."
+            moment = self.formulary.now()
+            values["measured_at"] = datetime.combine(day, moment.timetz())
+        zone = self.query_one("#o-zone", Select).value
+        values["zone"] = zone if isinstance(zone, ScalpZone) else None
+        for field_id, row, key, kind in (
+            ("o-density", "row-o-density", "density", "density"),
+            ("o-diameter", "row-o-diameter", "shaft_diameter", "length"),
+        ):
+            if text(field_id):
+                try:
+                    values[key] = parse_quantity(text(field_id), kind=kind)
+                except UnitsError as exc:
+                    errors[row] = str(exc)
+        values["scale_grade"] = text("o-grade")
+        values["notes"] = text("o-notes")
+        if (
+            not errors
+            and not any(values.get(k) for k in ("density", "shaft_diameter"))
+            and not (values["scale_grade"])
+        ):
+            errors["row-o-density"] = "Give a density, a diameter or a grade."
+        return values, errors
+
+    @on(Button.Pressed, "#outcome-save")
+    def action_save(self) -> None:
+        """Check the fields, then save through the Store."""
+        values, errors = self._read()
+        for row in self.query(FieldRow):
+            row.set_error(errors.get(row.id or "", ""))
+        if errors:
+            return
+        self.query_one("#outcome-save", Button).disabled = True
+        self._save(values)
+
+    @work(thread=True, exclusive=True, group="outcome")
+    def _save(self, values: dict[str, Any]) -> None:
+        try:
+            self.store.record_outcome(self.user, **values)
+        except Exception as exc:
+            self.post_message(self.Done(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.Done())
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        if not message.reason:
+            self.dismiss(True)
+            return
+        self.query_one("#outcome-save", Button).disabled = False
+        self.query_one("#outcome-error", Static).update(f"Not saved: {message.reason}")
+
+    @on(Button.Pressed, "#outcome-cancel")
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(False)

@@ -1,0 +1,613 @@
+"""Record a session: lots, scalp zones, procedure, then review and sign with the password.
+
+A new session starts from the current formulation version with a lot proposed for
+every component. Every change is saved as a draft through the Store (so a crash or a
+lock loses nothing); a signed session is read-only and only takes signed addenda.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Input, Select, Static
+
+from formulary.preparation import ZoneCheck, check_zones, lot_refusal, propose_lot
+from formulary.records import (
+    AdverseEvent,
+    FormulationVersion,
+    Lot,
+    PatientChart,
+    ScalpZone,
+    Session,
+    SessionStatus,
+    Technique,
+    ZoneVolume,
+)
+from formulary.schedule import summarize
+from formulary.units import UnitsError, format_amount, parse_quantity
+from formulary.units.amount import Amount
+from tui.screens.base import AppScreen
+from tui.styles import STYLES
+from tui.widgets.field_row import FieldRow
+from tui.widgets.lot_picker import LotPicker
+from tui.widgets.patient_header import PatientHeader
+from tui.widgets.zone_map import ZoneMap
+
+#: Seconds of calm after the last change before the draft is saved.
+AUTOSAVE_DELAY = 0.8
+
+
+@dataclass
+class SessionData:
+    """What the screen was opened with (read through the Store)."""
+
+    chart: PatientChart
+    version: FormulationVersion
+    session: Session | None
+    lots: dict[int, list[Lot]] = field(default_factory=dict)  # by component position
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class SessionScreen(AppScreen):
+    """A session of ``patient_id``: a new draft, a draft resumed, or a signed record."""
+
+    CSS_PATH = STYLES / "session.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="session.back"),
+        Binding("ctrl+s", "save_draft", "Save draft", id="session.save", priority=True),
+        Binding("ctrl+g", "sign", "Review and sign", id="session.sign"),
+        Binding("ctrl+d", "addendum", "Addendum", id="session.addendum"),
+    ]
+
+    class Loaded(Message):
+        """Chart, version and lots were read."""
+
+        def __init__(self, data: SessionData) -> None:
+            self.data = data
+            super().__init__()
+
+    class Saved(Message):
+        """The Store holds the draft (or the signed session)."""
+
+        def __init__(self, session: Session, signed: bool = False) -> None:
+            self.session = session
+            self.signed = signed
+            super().__init__()
+
+    class Failed(Message):
+        """A read, save or signature failed; ``reason`` says what to do."""
+
+        def __init__(self, title: str, reason: str) -> None:
+            self.title = title
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient_id: int, session_id: int | None = None) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.session_id = session_id
+        self.data: SessionData | None = None
+        self.read_only = False
+        self._performed_at: datetime | None = None
+        self._save_lock = threading.Lock()
+        self._autosave_timer: Timer | None = None
+        self._zone_check: ZoneCheck | None = None
+        self._ready = False
+
+    # -- building the form ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PatientHeader("Loading…", id="session-patient")
+        with VerticalScroll(id="session-body"):
+            yield Static("", id="session-title", classes="section-title")
+            yield Static("", id="session-status")
+            yield Static("", id="session-signature")
+            yield Static("", id="session-addenda")
+            yield Static("Components and lots", classes="section-title")
+            yield VerticalScroll(id="session-lots")
+            yield Static("Scalp zones (volume injected per zone)", classes="section-title")
+            yield ZoneMap(id="session-zones")
+            yield Static("Procedure", classes="section-title")
+            yield FieldRow(
+                "Technique",
+                Select([(t.value.replace("_", "-"), t) for t in Technique], id="s-technique"),
+                id="row-technique",
+            )
+            yield FieldRow(
+                "Needle gauge", Input(id="s-gauge", placeholder="e.g. 32"), id="row-gauge"
+            )
+            yield FieldRow(
+                "Needle length", Input(id="s-length", placeholder="e.g. 4 mm"), id="row-length"
+            )
+            yield FieldRow("Depth", Input(id="s-depth", placeholder="e.g. 1 mm"), id="row-depth")
+            yield FieldRow(
+                "Anaesthesia",
+                Input(id="s-anaesthesia", placeholder="e.g. none"),
+                id="row-anaesthesia",
+            )
+            yield FieldRow("Pain score", Input(id="s-pain", placeholder="0 to 10"), id="row-pain")
+            yield FieldRow(
+                "Adverse events",
+                Input(id="s-adverse", placeholder="e.g. bruising: mild; none if none"),
+                id="row-adverse",
+            )
+            yield FieldRow("Post-care given", Input(id="s-postcare"), id="row-postcare")
+            yield FieldRow("Notes", Input(id="s-notes"), id="row-notes")
+            with Horizontal(id="session-buttons"):
+                yield Button("Save draft (ctrl+s)", id="save-draft")
+                yield Button("Review and sign (ctrl+g)", id="sign", variant="primary")
+                yield Button("Addendum (ctrl+d)", id="addendum")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Show only the keys that apply: drafts save and sign, signed sessions take addenda.
+        if action in {"save_draft", "sign"}:
+            return not self.read_only
+        if action == "addendum":
+            return self.read_only
+        return True
+
+    @work(thread=True, exclusive=True, group="session-load")
+    def _load(self) -> None:
+        try:
+            chart = self.store.load_chart(self.user, self.patient_id)
+            session = None
+            if self.session_id is not None:
+                session = next((s for s in chart.sessions if s.id == self.session_id), None)
+                if session is None:
+                    session = self.store.get_session(self.user, self.session_id)
+                version = next(
+                    (
+                        v
+                        for v in chart.formulation_versions
+                        if v.id == session.formulation_version_id
+                    ),
+                    None,
+                ) or self.store.get_formulation_version(self.user, session.formulation_version_id)
+            else:
+                versions = sorted(chart.formulation_versions, key=lambda v: (v.created_at, v.id))
+                if not versions:
+                    raise LookupError("this patient has no formulation yet: write one first")
+                version = versions[-1]
+            data = SessionData(chart, version, session)
+            for component in version.components:
+                if component.product_id is not None:
+                    data.lots[component.position] = self.store.list_lots(
+                        self.user, component.product_id
+                    )
+        except Exception as exc:
+            self.post_message(self.Failed("Cannot open the session", str(exc)))
+            return
+        self.post_message(self.Loaded(data))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        data = self.data = message.data
+        session = data.session
+        self.read_only = session is not None and session.status is SessionStatus.SIGNED
+        self._performed_at = session.performed_at if session else self.formulary.now()
+        self.query_one(PatientHeader).show(data.chart.patient, self.formulary.today())
+        self._show_title()
+        lots_box = self.query_one("#session-lots", VerticalScroll)
+        chosen = {use.component_id: use.lot_id for use in (session.lots if session else ())}
+        day = self._performed_at.date()
+        pickers = []
+        for component in sorted(data.version.components, key=lambda c: c.position):
+            if component.product_id is None:
+                continue  # an ingredient added by amount has no lot of its own here
+            lots = data.lots.get(component.position, [])
+            pick = chosen.get(component.position)
+            if pick is None and not self.read_only:
+                proposed = propose_lot(lots, day)
+                pick = proposed.id if proposed else None
+            pickers.append(
+                LotPicker(
+                    component,
+                    lots,
+                    pick,
+                    lambda lot, d=day: lot_refusal(lot, d),
+                    read_only=self.read_only,
+                )
+            )
+        lots_box.mount_all(pickers)
+        if session is not None:
+            self._fill(session)
+        if self.read_only:
+            self._lock_fields(session)
+        self.query_one("#addendum", Button).display = self.read_only
+        self.query_one("#save-draft", Button).display = not self.read_only
+        self.query_one("#sign", Button).display = not self.read_only
+        self._ready = True
+        self.refresh_bindings()
+        self.call_after_refresh(self._check_zones)
+        if not self.read_only and session is None:
+            self._schedule_save()  # a new draft exists from the first moment
+
+    def _show_title(self) -> None:
+        assert self.data is not None and self._performed_at is not None
+        version = self.data.version
+        when = self._performed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        summary = summarize(
+            self.data.chart.patient, self.data.chart.courses, self.data.chart.sessions
+        )
+        number = ""
+        if self.data.session is not None and self.data.session.session_number:
+            number = f"session {self.data.session.session_number} · "
+        elif summary.course is not None:
+            number = f"session {summary.sessions_done + 1} of {summary.course.planned_sessions} · "
+        prepared = (
+            f", {format_amount(version.final_volume)} prepared" if version.final_volume else ""
+        )
+        self.query_one("#session-title", Static).update(
+            Text(f"{number}{when} · {version.formulation_name} v{version.version}{prepared}")
+        )
+        status = "SIGNED (read-only)" if self.read_only else "Draft"
+        if self.data.session is not None and not self.read_only:
+            status = f"Draft {self.data.session.id} (saved)"
+        self.query_one("#session-status", Static).update(status)
+
+    def _fill(self, session: Session) -> None:
+        zone_map = self.query_one(ZoneMap)
+        zone_map.set_volumes({z.zone: format_amount(z.volume) for z in session.zones})
+        values = {
+            "s-gauge": _text(session.needle_gauge),
+            "s-length": format_amount(session.needle_length) if session.needle_length else "",
+            "s-depth": format_amount(session.depth) if session.depth else "",
+            "s-anaesthesia": session.anaesthesia,
+            "s-pain": _text(session.pain_score),
+            "s-adverse": "; ".join(
+                a.kind + (f": {a.severity}" if a.severity else "") for a in session.adverse_events
+            ),
+            "s-postcare": session.post_care,
+            "s-notes": session.notes,
+        }
+        for field_id, value in values.items():
+            widget = self.query_one(f"#{field_id}", Input)
+            with widget.prevent(Input.Changed):
+                widget.value = value
+        if session.technique is not None:
+            technique = self.query_one("#s-technique", Select)
+            with technique.prevent(Select.Changed):
+                technique.value = session.technique
+
+    def _lock_fields(self, session: Session | None) -> None:
+        for widget in self.query("#session-body Input, #session-body Select"):
+            widget.disabled = True
+        if session is not None and session.signature is not None:
+            sig = session.signature
+            self.query_one("#session-signature", Static).update(
+                Text(
+                    f"Signed by {sig.signer.full_name} ({sig.meaning}) on "
+                    f"{sig.signed_at.astimezone().strftime('%Y-%m-%d %H:%M')}",
+                    style="bold",
+                )
+            )
+        if session is not None and session.addenda:
+            text = Text("Addenda\n", style="bold")
+            for a in session.addenda:
+                text.append(
+                    f"{a.signature.signed_at.astimezone():%Y-%m-%d %H:%M} "
+                    f"{a.signature.signer.full_name}: {a.text}  (reason: {a.reason})\n",
+                    style="",
+                )
+            self.query_one("#session-addenda", Static).update(text)
+
+    # -- reading the form -------------------------------------------------------------
+
+    def _zones(self, errors: dict[str, str]) -> dict[ScalpZone, Amount]:
+        zones: dict[ScalpZone, Amount] = {}
+        for zone, text in self.query_one(ZoneMap).volumes().items():
+            try:
+                zones[zone] = parse_quantity(text, kind="volume")
+            except UnitsError as exc:
+                errors[f"zone-{zone.value}"] = f"{zone.value.replace('_', ' ')}: {exc}"
+        return zones
+
+    def _draft(self) -> tuple[Any, dict[str, str]]:
+        """The draft as typed so far, and a message per field that could not be read."""
+        from db.store import LotChoice, SessionDraft
+
+        assert self.data is not None and self._performed_at is not None
+        errors: dict[str, str] = {}
+        zones = self._zones(errors)
+        total: Amount | None = None
+        if zones and not any(k.startswith("zone-") for k in errors):
+            total = check_zones(zones, self.data.version.final_volume).total
+
+        def value(field_id: str) -> str:
+            return self.query_one(f"#{field_id}", Input).value.strip()
+
+        def amount(field_id: str, row: str, kind: str) -> Amount | None:
+            text = value(field_id)
+            if not text:
+                return None
+            try:
+                return parse_quantity(text, kind=kind)
+            except UnitsError as exc:
+                errors[row] = str(exc)
+                return None
+
+        gauge: int | None = None
+        if value("s-gauge"):
+            if value("s-gauge").isdigit() and 18 <= int(value("s-gauge")) <= 34:
+                gauge = int(value("s-gauge"))
+            else:
+                errors["row-gauge"] = "A gauge from 18 to 34 (e.g. 32)."
+        pain: int | None = None
+        if value("s-pain"):
+            if value("s-pain").isdigit() and 0 <= int(value("s-pain")) <= 10:
+                pain = int(value("s-pain"))
+            else:
+                errors["row-pain"] = "A whole number from 0 to 10."
+        adverse = tuple(
+            AdverseEvent(kind.strip(), severity.strip())
+            for kind, _, severity in (
+                part.partition(":") for part in value("s-adverse").split(";") if part.strip()
+            )
+            if kind.strip().lower() not in {"none", "nil", "no"}
+        )
+        technique = self.query_one("#s-technique", Select).value
+        course = summarize(
+            self.data.chart.patient, self.data.chart.courses, self.data.chart.sessions
+        )
+        session = self.data.session
+        lots = tuple(
+            LotChoice(picker.component.position, picker.lot_id)
+            for picker in self.query(LotPicker)
+            if picker.lot_id is not None
+        )
+        draft = SessionDraft(
+            patient_id=self.patient_id,
+            formulation_version_id=self.data.version.id,
+            performed_at=self._performed_at,
+            course_id=session.course_id
+            if session
+            else (course.course.id if course.course else None),
+            session_number=(
+                session.session_number
+                if session
+                else (course.sessions_done + 1 if course.course else None)
+            ),
+            technique=technique if isinstance(technique, Technique) else None,
+            needle_gauge=gauge,
+            needle_length=amount("s-length", "row-length", "length"),
+            depth=amount("s-depth", "row-depth", "length"),
+            total_volume=total,
+            zones=tuple(ZoneVolume(z, a) for z, a in zones.items()),
+            lots=lots,
+            anaesthesia=value("s-anaesthesia"),
+            pain_score=pain,
+            adverse_events=adverse,
+            post_care=value("s-postcare"),
+            notes=value("s-notes"),
+        )
+        return draft, errors
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for row in self.query(FieldRow):
+            row.set_error(errors.get(row.id or "", ""))
+
+    # -- reacting to changes ----------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(ZoneMap.Changed)
+    @on(LotPicker.Changed)
+    def _changed(self, event: Message) -> None:
+        if not self._ready or self.read_only:
+            return
+        if isinstance(event, ZoneMap.Changed):
+            self._check_zones()
+        self._schedule_save()
+
+    def _check_zones(self) -> None:
+        if self.data is None:
+            return
+        errors: dict[str, str] = {}
+        zones = self._zones(errors)
+        zone_map = self.query_one(ZoneMap)
+        if errors:
+            self._zone_check = None
+            zone_map.show_check(next(iter(errors.values())), ok=False)
+            return
+        self._zone_check = check_zones(zones, self.data.version.final_volume)
+        zone_map.show_check(self._zone_check.message, self._zone_check.ok)
+
+    def _schedule_save(self) -> None:
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        self._autosave_timer = self.set_timer(AUTOSAVE_DELAY, self.action_save_draft)
+
+    def action_save_draft(self) -> None:
+        """Save what is typed as a draft now (it is also saved as you type)."""
+        if self.read_only or self.data is None:
+            return
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        draft, errors = self._draft()
+        self._show_errors(errors)
+        self._save(draft)
+
+    def _store_draft(self, draft: Any) -> Session:
+        # One save at a time, so that the first save's new id is used by the next.
+        with self._save_lock:
+            saved: Session = self.store.save_session_draft(self.user, draft, self.session_id)
+            self.session_id = saved.id
+            return saved
+
+    @work(thread=True, group="session-save")
+    def _save(self, draft: Any) -> None:
+        try:
+            saved = self._store_draft(draft)
+        except Exception as exc:
+            self.post_message(self.Failed("Draft not saved", f"{exc}. What you typed is kept."))
+            return
+        self.post_message(self.Saved(saved))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        if self.data is None:
+            return
+        self.data.session = message.session
+        if message.signed:
+            self.notify(
+                "Session signed. It is now read-only; corrections are addenda.", title="Signed"
+            )
+            self.read_only = True
+            self._lock_fields(message.session)
+            self.query_one("#addendum", Button).display = True
+            self.query_one("#save-draft", Button).display = False
+            self.query_one("#sign", Button).display = False
+            for picker in self.query(LotPicker):
+                picker.query_one(Select).disabled = True
+            self.refresh_bindings()
+        at = self.formulary.now().strftime("%H:%M:%S")
+        self._show_title()
+        if not self.read_only:
+            self.query_one("#session-status", Static).update(
+                f"Draft {message.session.id} saved at {at}"
+            )
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.notify(message.reason, title=message.title, severity="error", timeout=12)
+
+    # -- signing ----------------------------------------------------------------------
+
+    def _sign_problems(self, draft: Any, errors: dict[str, str]) -> list[str]:
+        problems = list(errors.values())
+        if draft.technique is None:
+            problems.append("Choose the technique.")
+        if self._zone_check is None or not self._zone_check.ok:
+            problems.append(
+                self._zone_check.message if self._zone_check else "Correct the zone volumes."
+            )
+        for picker in self.query(LotPicker):
+            if picker.lot_id is None:
+                problems.append(f"No usable lot for {picker.component.name}.")
+        return problems
+
+    @on(Button.Pressed, "#sign")
+    def action_sign(self) -> None:
+        """Review the session and sign it with your password."""
+        from tui.screens.sign_session import SignSessionScreen
+
+        if self.read_only or self.data is None:
+            return
+        draft, errors = self._draft()
+        self._show_errors(errors)
+        problems = self._sign_problems(draft, errors)
+        if problems:
+            self.notify(
+                "\n".join(problems), title="Not ready to sign", severity="warning", timeout=12
+            )
+            return
+        review = self._review(draft)
+
+        def signed(password: str | None) -> None:
+            if password:
+                self._sign(draft, password)
+
+        self.app.push_screen(SignSessionScreen(review), signed)
+
+    def _review(self, draft: Any) -> str:
+        assert self.data is not None
+        lines = [f"{self.data.chart.patient.display_name} ({self.data.chart.patient.chart_number})"]
+        for picker in self.query(LotPicker):
+            lot = next(
+                (
+                    lot
+                    for lot in self.data.lots.get(picker.component.position, [])
+                    if lot.id == picker.lot_id
+                ),
+                None,
+            )
+            lot_text = f"lot {lot.lot_number} exp {lot.expiry}" if lot else "no lot"
+            lines.append(
+                f"  {picker.component.name} {format_amount(picker.component.amount)}: {lot_text}"
+            )
+        zones = ", ".join(
+            f"{z.zone.value.replace('_', ' ')} {format_amount(z.volume)}" for z in draft.zones
+        )
+        lines.append(f"Zones: {zones}")
+        if self._zone_check is not None:
+            lines.append(self._zone_check.message)
+        lines.append(
+            f"Technique {draft.technique.value.replace('_', '-')}"
+            + (f", {draft.needle_gauge}G" if draft.needle_gauge else "")
+            + (f", needle {format_amount(draft.needle_length)}" if draft.needle_length else "")
+            + (f", depth {format_amount(draft.depth)}" if draft.depth else "")
+        )
+        if draft.pain_score is not None:
+            lines.append(f"Pain {draft.pain_score}/10")
+        lines.append(
+            "Adverse events: "
+            + ("; ".join(a.kind for a in draft.adverse_events) if draft.adverse_events else "none")
+        )
+        return "\n".join(lines)
+
+    @work(thread=True, group="session-sign")
+    def _sign(self, draft: Any, password: str) -> None:
+        try:
+            saved = self._store_draft(draft)
+            signed = self.store.sign_session(self.user, saved.id, password)
+        except Exception as exc:
+            self.post_message(self.Failed("Not signed", f"{exc}. The draft is kept."))
+            return
+        self.post_message(self.Saved(signed, signed=True))
+
+    # -- after signing ----------------------------------------------------------------
+
+    @on(Button.Pressed, "#addendum")
+    def action_addendum(self) -> None:
+        """Add a signed correction to this signed session (with a reason)."""
+        from tui.screens.addendum import AddendumScreen
+
+        if not self.read_only or self.session_id is None:
+            self.notify(
+                "Only a signed session takes addenda; a draft is edited directly.",
+                severity="warning",
+            )
+            return
+
+        def added(session: Session | None) -> None:
+            if session is not None and self.data is not None:
+                self.data.session = session
+                self._lock_fields(session)
+                self.notify("Addendum signed and added.", title="Addendum")
+
+        self.app.push_screen(AddendumScreen(self.session_id), added)
+
+    @on(Button.Pressed, "#save-draft")
+    def _save_pressed(self) -> None:
+        self.action_save_draft()
+
+    def action_back(self) -> None:
+        """Back to the chart (the draft is saved first)."""
+        if not self.read_only and self.data is not None:
+            if self._autosave_timer is not None:
+                self._autosave_timer.stop()
+            draft, _ = self._draft()
+            # The app owns this save: it must finish even though this screen closes.
+            self.app.run_worker(
+                lambda: self._store_draft(draft), thread=True, group="session-save-on-close"
+            )
+        self.app.pop_screen()
