@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from formulary.records import Allergy, GradeScale, Role, Sex
 
@@ -37,7 +38,9 @@ class Clinic:
 
 @contextmanager
 def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
-    """Make the Store's clock tick one minute per transaction."""
+    """Make the Store's clock tick one minute per transaction (and the new database's
+    first entry, ``installation.create``, come from this clock and workstation too)."""
+    import db.seed as seed
     import db.store._base as base
 
     ticks = [start - timedelta(minutes=1)]
@@ -46,12 +49,13 @@ def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
         ticks[0] += timedelta(minutes=1)
         return ticks[0]
 
-    real = base.utcnow
-    base.utcnow = now
+    real, real_seed, real_socket = base.utcnow, seed.utcnow, seed.socket
+    base.utcnow = seed.utcnow = now
+    seed.socket = SimpleNamespace(gethostname=lambda: WORKSTATION)  # type: ignore[assignment]
     try:
         yield
     finally:
-        base.utcnow = real
+        base.utcnow, seed.utcnow, seed.socket = real, real_seed, real_socket
 
 
 def open_store(path: Path):  # type: ignore[no-untyped-def]
@@ -66,7 +70,7 @@ def build_clinic(path: Path) -> Clinic:
     """Create the clinic database at ``path`` and close it."""
     from db.store import PatientFields
 
-    with stepping_clock():
+    with stepping_clock(STARTED_AT - timedelta(minutes=1)):
         store = open_store(path)
         admin = store.create_first_admin(*ADMIN)
         store.create_user(admin, DOCTOR[0], DOCTOR[1], Role.PRACTITIONER, DOCTOR[2])

@@ -45,13 +45,13 @@ async def test_newest_first_with_before_and_after_side_by_side(clinic: Clinic, m
         assert [r[0] for r in listed] == [str(n) for n in range(clinic.entries + 1, 0, -1)]
         assert listed[0][2:5] == ("drmartin", "auth.login", "app_user 2")
         text = visible_text(pilot)
-        assert "Showing all 10 entries." in text
+        assert "Showing all 11 entries." in text
         assert "no record was changed" in text
 
         await pilot.press("down")  # the re-grading of Dubois
         await pilot.pause()
         text = visible_text(pilot)
-        assert "Entry 9 · 2026-10-01 08:08:00 UTC · drmartin at desk-1 · patient.update" in text
+        assert "Entry 10 · 2026-10-01 08:08:00 UTC · drmartin at desk-1 · patient.update" in text
         assert "Reason: graded again at the consultation; consent signed" in text
         assert "Before" in text and "After" in text
         grade = next(line for line in text.splitlines() if '"III vertex"' in line)
@@ -77,13 +77,13 @@ async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app)
             await settle(pilot)
             return [r[0] for r in rows(screen)]
 
-        assert await apply(user="admin") == ["4", "3", "2"]
-        assert await apply(action="patient.") == ["9", "8", "7", "6"]
-        assert await apply(patient="C-2001") == ["8", "6"]
+        assert await apply(user="admin") == ["5", "4", "3"]
+        assert await apply(action="patient.") == ["10", "9", "8", "7"]
+        assert await apply(patient="C-2001") == ["9", "7"]
         assert "Showing all 2 entries matching patient C-2001." in visible_text(pilot)
-        assert await apply(patient="C-2001", action="patient.add") == ["8"]
-        assert await apply(**{"from": "2026-10-02"}) == ["10"]
-        assert await apply(**{"to": "2026-10-01", "user": "drmartin"}) == ["9", "8", "7", "6", "5"]
+        assert await apply(patient="C-2001", action="patient.add") == ["9"]
+        assert await apply(**{"from": "2026-10-02"}) == ["11"]
+        assert await apply(**{"to": "2026-10-01", "user": "drmartin"}) == ["10", "9", "8", "7", "6"]
 
         before = [r[0] for r in rows(screen)]
         assert await apply(**{"from": "1 Oct"}) == before  # refused: nothing reloaded
@@ -106,30 +106,30 @@ async def test_verify_reports_intact_and_is_itself_audited(clinic: Clinic, make_
         await pilot.press("f8")
         await settle(pilot)
         text = visible_text(pilot)
-        assert "Audit trail intact: 10 entries; 10 after the newest checkpoint (there is" in text
+        assert "Audit trail intact: 11 entries; 11 after the newest checkpoint (there is" in text
         bar = screen.query_one("#verify-progress", ProgressBar)
-        assert bar.total == bar.progress == 10
+        assert bar.total == bar.progress == 11
         # The verification is the newest entry, on screen and in the Store.
         assert rows(screen)[0][2:5] == ("drmartin", "audit.verify", "audit_event")
     recorded = store_entries(clinic, "audit.verify")
     assert len(recorded) == 1
     assert recorded[0].user == "drmartin" and recorded[0].workstation == "desk-1"
     assert recorded[0].after is not None
-    assert recorded[0].after["status"] == "ok" and recorded[0].after["rows"] == 10
+    assert recorded[0].after["status"] == "ok" and recorded[0].after["rows"] == 11
 
 
 async def test_verify_counts_entries_after_the_newest_checkpoint(clinic: Clinic, make_app):
     from db.audit.service import checkpoint_database
 
     store = open_store(clinic.path)
-    checkpoint_database(store.database)  # signs seq 9 into the installation's log
+    checkpoint_database(store.database)  # signs seq 10 into the installation's log
     store.database.dispose()
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_audit(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        assert "Audit trail intact: 10 entries; 1 after the newest checkpoint." in visible_text(
+        assert "Audit trail intact: 11 entries; 1 after the newest checkpoint." in visible_text(
             pilot
         )
 
@@ -163,7 +163,7 @@ async def test_palette_command_opens_the_screen_and_verifies(clinic: Clinic, mak
         await pilot.press("enter")
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, AuditScreen)
-        assert "Audit trail intact: 10 entries" in visible_text(pilot)
+        assert "Audit trail intact: 11 entries" in visible_text(pilot)
 
 
 async def test_auditor_reads_and_verifies_assistant_is_refused(clinic: Clinic, make_app):

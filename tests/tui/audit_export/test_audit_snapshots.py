@@ -22,7 +22,7 @@ def test_audit_screen_shows_an_update_side_by_side(clinic: Clinic, make_app, sna
         await sign_in(pilot)
         await pilot.press("f6")
         await settle(pilot)
-        await pilot.press("down")  # entry 9: Dubois re-graded, with its reason
+        await pilot.press("down")  # entry 10: Dubois re-graded, with its reason
         await steady(pilot)
 
     assert snap_compare(make_app(clinic.path), terminal_size=SIZE, run_before=open_and_highlight)
