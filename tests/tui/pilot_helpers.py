@@ -32,6 +32,7 @@ async def sign_in(
     app = pilot.app
     app.screen.query_one("#username", Input).value = username
     app.screen.query_one("#password", Input).value = password
+    await pilot.pause(0.3)  # a button ignores clicks during its press effect
     await pilot.click("#sign-in")
     await settle(pilot)
 

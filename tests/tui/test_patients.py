@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from tests.tui.demo_data import Demo
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
@@ -53,6 +53,15 @@ async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app):
         assert "DUBOIS, Marc" in text and "C-1002" in text and "47 y" in text
         assert "CONTRAINDICATIONS: anticoagulants" in text
         assert "Autumn course: session 3 of 8" in text
+        tabs = app.screen.query_one(TabbedContent)
+        for pane, expected in (
+            ("tab-formulation", "Dubois scalp cocktail, version 1"),
+            ("tab-sessions", "Dr Claire Martin"),
+            ("tab-outcomes", "158 hairs/cm2"),
+        ):
+            tabs.active = pane
+            await settle(pilot)
+            assert expected in screen_text(pilot), pane
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)

@@ -63,6 +63,7 @@ async def test_fresh_database_asks_for_the_first_administrator(tmp_path: Path, m
         screen.query_one("#new-full-name", Input).value = "Dr Boss"
         screen.query_one("#new-password", Input).value = "a-long-password"
         screen.query_one("#new-password-again", Input).value = "a-long-password"
+        await pilot.pause(0.3)  # past the button's press effect, which ignores clicks
         await pilot.click("#create-admin")
         await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)

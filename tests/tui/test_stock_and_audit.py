@@ -64,6 +64,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         await pilot.pause()
         assert "Give a reason" in str(confirm.query_one("#confirm-error", Static).render())
         confirm.query_one("#confirm-reason", Input).value = "cloudy ampoules reported"
+        await pilot.pause(0.3)  # past the button's press effect, which ignores clicks
         await pilot.click("#confirm-ok")
         await settle(pilot)
         assert app.store.get_lot(app.user, demo.lots["biotin"]).status is LotStatus.QUARANTINED
