@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, TabbedContent
 
 from tests.tui.demo_data import Demo
-from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.outcome_form import OutcomeFormScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -19,9 +19,10 @@ async def test_search_as_you_type_by_name_chart_and_birth_date(demo: Demo, make_
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
         assert isinstance(app.screen, PatientsScreen)
+        # Course progress is read once typing pauses: Dubois, two signed sessions of eight.
+        await until(pilot, lambda: "session 3 of 8" in screen_text(pilot))
         text = screen_text(pilot)
         assert "DUBOIS, Marc" in text and "MOREAU, Claire" in text
-        assert "session 3 of 8" in text  # Dubois: two signed sessions of eight
         assert "2026-10-05 overdue" in text
         await pilot.press(*"dub")
         await settle(pilot)

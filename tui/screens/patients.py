@@ -9,10 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from formulary.records import PatientSummary
+from formulary.records import Patient, PatientSummary
 from formulary.schedule import summarize
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
@@ -20,8 +21,10 @@ from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
 LIST_LIMIT = 100
-#: Rows whose course progress is read (about a screenful and a half).
-PROGRESS_ROWS = 60
+#: Rows whose course progress is read (a screenful).
+PROGRESS_ROWS = 35
+#: Seconds of calm in the search box before course progress is read.
+PROGRESS_DELAY = 0.25
 
 
 class PatientsScreen(AppScreen):
@@ -61,6 +64,10 @@ class PatientsScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._progress_timer: Timer | None = None
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(
@@ -80,6 +87,10 @@ class PatientsScreen(AppScreen):
 
     @on(Input.Changed, "#patient-search")
     def _query_changed(self, event: Input.Changed) -> None:
+        # Typing again: the progress of the previous answer is no longer wanted.
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+        self.workers.cancel_group(self, "patient-progress")
         self._search(event.value)
 
     @on(Input.Submitted, "#patient-search")
@@ -95,14 +106,16 @@ class PatientsScreen(AppScreen):
         except Exception as exc:
             self.post_message(self.Failed(str(exc) or type(exc).__name__))
             return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Found(query, [PatientSummary(p) for p in found]))
+
+    @work(thread=True, exclusive=True, group="patient-progress")
+    def _progress_of(self, query: str, patients: Sequence[Patient]) -> None:
+        # Course progress of the rows on screen, read once typing has paused so that
+        # it never holds up the next keystroke.
         worker = get_current_worker()
-        if worker.is_cancelled:
-            return
-        self.post_message(self.Found(query, [PatientSummary(p) for p in found]))
-        # Course progress of the rows on screen, filled in after the names are shown
-        # so that typing is never held up by it.
         summaries: list[PatientSummary] = []
-        for patient in found[:PROGRESS_ROWS]:
+        for patient in patients:
             if worker.is_cancelled:
                 return
             try:
@@ -127,6 +140,12 @@ class PatientsScreen(AppScreen):
         more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
         self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+        patients = [s.patient for s in message.summaries[:PROGRESS_ROWS]]
+        self._progress_timer = self.set_timer(
+            PROGRESS_DELAY, lambda: self._progress_of(message.query, patients)
+        )
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
