@@ -45,3 +45,7 @@ class AccountLocked(AuthenticationFailed):
 
 class Immutable(StoreError):
     """The record is signed or used and can no longer change."""
+
+
+class CheckpointFailed(StoreError):
+    """The change committed, but the audit checkpoint after it could not be written."""

@@ -73,7 +73,12 @@ def patient(row: PatientRow) -> Patient:
         grade=row.grade,
         weight_kg=amount_from_columns(row.weight_value, row.weight_unit),
         allergies=tuple(
-            Allergy(a["substance"], a.get("ingredient_id"), a.get("reaction", ""))
+            Allergy(
+                a["substance"],
+                a.get("ingredient_id"),
+                a.get("reaction", ""),
+                a.get("kind", "allergy"),
+            )
             for a in row.allergies
         ),
         conditions=tuple(Condition(c["code"], c.get("text", "")) for c in row.conditions),

@@ -97,6 +97,7 @@ class Allergy:
     substance: str
     ingredient_id: int | None = None
     reaction: str = ""
+    kind: str = "allergy"  # "allergy" or "intolerance" (an intolerance warns, an allergy blocks)
 
 
 @dataclass(frozen=True, slots=True)

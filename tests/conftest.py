@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Deadlines flake on a busy two-core machine; speed targets live in benchmarks/.
@@ -14,3 +15,15 @@ settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(autouse=True)
+def _private_key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep every test's installation keys and checkpoint logs out of the user's config.
+
+    Signing a session writes a checkpoint with the installation key; tests must never
+    touch (or depend on) the keys of a real installation on this machine.
+    """
+    if "FORMULARY_KEY_DIR" not in os.environ:
+        monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path_factory.mktemp("keys")))
+    yield

@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _quote
 from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from db.audit.canonical import dumps_plain
 from db.audit.chain import DOMAIN_TAG, GENESIS_HASH, read_head
 from formulary.records import Checkpoint
 
@@ -111,20 +111,30 @@ class VerifyReport:
         }
 
 
+def _json_text(value: Any) -> str:
+    return "null" if value is None else _quote(value)
+
+
 def _row_hash(prefix: str, row: Sequence[Any]) -> str:
-    # Same bytes as db.audit.chain.compute_hash, without the per-row dict shuffling.
-    entry = {
-        "action": row[4],
-        "after": row[8],
-        "before": row[7],
-        "entity": row[5],
-        "entity_id": row[6],
-        "reason": row[9],
-        "ts_utc": row[1],
-        "user": row[2],
-        "workstation": row[3],
-    }
-    message = f"{prefix}{row[0]}\x00{row[10]}\x00{dumps_plain(entry)}"
+    """The same bytes as :func:`db.audit.chain.compute_hash`, spelled out for speed.
+
+    The nine keys in sorted order, each value quoted by the encoder json.dumps itself
+    uses (``ensure_ascii=False``); the property tests hold the two paths equal.
+    Raises TypeError when a column holds something other than text (or NULL).
+    """
+    entry_json = (
+        '{"action":' + _quote(row[4])
+        + ',"after":' + _json_text(row[8])
+        + ',"before":' + _json_text(row[7])
+        + ',"entity":' + _quote(row[5])
+        + ',"entity_id":' + _json_text(row[6])
+        + ',"reason":' + _json_text(row[9])
+        + ',"ts_utc":' + _quote(row[1])
+        + ',"user":' + _quote(row[2])
+        + ',"workstation":' + _quote(row[3])
+        + "}"
+    )
+    message = f"{prefix}{row[0]}\x00{row[10]}\x00{entry_json}"
     return hashlib.sha256(message.encode("utf-8")).hexdigest()
 
 
@@ -205,7 +215,12 @@ def verify_chain(
                     "rows were inserted, removed or reordered"
                 )
                 break
-            digest = _row_hash(prefix, row)
+            try:
+                digest = _row_hash(prefix, row)
+            except (TypeError, UnicodeEncodeError):
+                status, bad_seq = "altered", seq
+                problem = f"seq {seq}: a field holds a value that is not text"
+                break
             if digest != row[11]:
                 status, bad_seq = "altered", seq
                 problem = f"seq {seq}: the stored hash does not match the row's contents"

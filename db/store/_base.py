@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -21,11 +22,18 @@ from sqlmodel import Session, SQLModel
 from db.audit.chain import PG_APPEND_LOCK_KEY, AuditInputError, append_event
 from db.database import Database
 from db.engine import READ_ONLY, is_busy_error
-from db.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from db.errors import (
+    CheckpointFailed,
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from db.images import row_image, table_name
 from db.tables.people import UserRow
 from db.types import utcnow
-from formulary.records import Practitioner, Role
+from formulary.records import Checkpoint, Practitioner, Role
 
 #: Who may do what. Auditors read only; assistants prepare but never sign.
 EVERYONE = frozenset(Role)
@@ -178,10 +186,38 @@ def snapshot(row: SQLModel) -> dict[str, Any]:
 class StoreBase:
     """Connection handling shared by every area of the Store."""
 
-    def __init__(self, database: Database, workstation: str | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        workstation: str | None = None,
+        *,
+        key_dir: Path | str | None = None,
+    ) -> None:
         self.database = database
         self.workstation = (workstation or socket.gethostname() or "unknown")[:200]
         self._reader = database.engine.execution_options(**{READ_ONLY: True})
+        #: Where the installation key and checkpoint log live (None: the default place).
+        self.key_dir = key_dir
+        #: The checkpoint written after the last signature made through this Store.
+        self.last_checkpoint: Checkpoint | None = None
+
+    def _checkpoint(self, what: str) -> Checkpoint:
+        """Sign the chain's new head after a signature has committed.
+
+        Runs after the commit, never inside it: a checkpoint must only ever name a head
+        that is durable, or a rollback would look like tampering.
+        """
+        from db.audit.service import checkpoint_database
+
+        try:
+            checkpoint = checkpoint_database(self.database, key_dir=self.key_dir)
+        except (OSError, ValueError) as exc:
+            raise CheckpointFailed(
+                f"the {what} is signed and saved, but its audit checkpoint could not be "
+                f"written ({exc}); fix the key directory and run 'formulary audit checkpoint'"
+            ) from exc
+        self.last_checkpoint = checkpoint
+        return checkpoint
 
     # -- transactions -------------------------------------------------------------
 
@@ -201,7 +237,7 @@ class StoreBase:
             except sa.exc.OperationalError as exc:
                 session.close()
                 if not is_busy_error(exc):
-                    raise
+                    raise _unavailable(exc) from exc
                 if attempt == BEGIN_ATTEMPTS - 1:
                     raise Conflict(
                         "the database stayed busy with another workstation's change; try again"
@@ -234,6 +270,9 @@ class StoreBase:
             raise Conflict(
                 f"could not {what}: it conflicts with a record saved meanwhile; reload and retry"
             ) from exc
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            raise _unavailable(exc) from exc
         except BaseException:
             session.rollback()
             raise
@@ -247,9 +286,19 @@ class StoreBase:
         session = Session(self._reader, expire_on_commit=False, autoflush=False)
         try:
             yield session
+        except sa.exc.OperationalError as exc:
+            raise _unavailable(exc) from exc
         finally:
             session.rollback()
             session.close()
+
+
+def _unavailable(exc: sa.exc.OperationalError) -> DatabaseUnavailable:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return DatabaseUnavailable(
+        f"the database did not answer ({reason}); nothing was saved, check the connection "
+        "and try again"
+    )
 
 
 def _check_still_allowed(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -12,6 +12,7 @@ from db import loaders
 from db.codec import amount_to_json, columns_of
 from db.errors import NotFound, ValidationError
 from db.store import _validate as check
+from db.store import safety
 from db.store._base import (
     EVERYONE,
     PREPARERS,
@@ -27,6 +28,7 @@ from db.tables.formulary import IngredientRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.people import PatientRow, UserRow
 from formulary.records import Course, FormulationVersion
+from formulary.safety import Findings
 from formulary.units.amount import Amount
 
 
@@ -83,18 +85,31 @@ class FormulationsStore(StoreBase):
         final_volume: Amount | None = None,
         note: str = "",
         formulation_id: int | None = None,
+        acknowledge: bool | Collection[str] = False,
+        override_reason: str | None = None,
     ) -> FormulationVersion:
         """Create a formulation, or save a change to one; returns the current version.
 
         A version never used in a signed session is edited in place; once used it is
         locked and saving a change makes version n+1. Saving identical content changes
         nothing and writes no audit entry.
+
+        The safety rules run on the new content first: warnings must be acknowledged
+        (``acknowledge``) and blocks overridden (``override_reason``, practitioner or
+        admin), else :class:`~db.store.safety.SafetyBlocked` lists the findings and
+        nothing is saved. What was overridden is audited with the version.
         """
         with self._write(actor, SIGNERS, "prescribe formulations") as uow:
             uow.get(PatientRow, patient_id, "patient")
             items = _components(uow, components)
             if final_volume is not None:
                 check.amount(final_volume, "final volume")
+            findings = safety.formulation_findings(
+                uow.session, patient_id, items, final_volume, formulation_id
+            )
+            overrides = safety.decide(
+                uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
+            )
             fv_value, fv_unit = columns_of(final_volume)
             clean_name = check.text(name, "formulation name", limit=200, required=True)
             clean_note = check.text(note, "note", limit=1000)
@@ -123,6 +138,7 @@ class FormulationsStore(StoreBase):
                     ),
                     "formulation_version.create",
                 )
+                safety.audit_formulation(uow, version, overrides)
                 return version_record(uow.session, version)
             formulation = uow.get(FormulationRow, formulation_id, "formulation", for_update=True)
             if formulation.patient_id != patient_id:
@@ -157,6 +173,7 @@ class FormulationsStore(StoreBase):
                 current.created_at = uow.now
                 current.created_by_id = actor.id
                 uow.update(current, before, "formulation_version.update", None)
+                safety.audit_formulation(uow, current, overrides)
                 return version_record(uow.session, current)
             assert formulation.id is not None
             version = uow.add(
@@ -176,7 +193,34 @@ class FormulationsStore(StoreBase):
             formulation.current_version = version.version
             formulation.updated_at = uow.now
             uow.update(formulation, before, "formulation.new_version", None)
+            safety.audit_formulation(uow, version, overrides)
             return version_record(uow.session, version)
+
+    def check_formulation(
+        self,
+        actor: Actor,
+        *,
+        patient_id: int,
+        components: Sequence[ComponentSpec],
+        final_volume: Amount | None = None,
+        formulation_id: int | None = None,
+    ) -> Findings:
+        """The safety findings the formulation would raise if saved now (nothing saved).
+
+        ``formulation_id`` names the formulation being edited (its course's per-course
+        limits are then projected), None for a new one.
+        """
+        with self._read(actor, PREPARERS, "check formulations") as db:
+            # A unit of work over the read session, for the same input checks as a save;
+            # it writes nothing.
+            uow = UnitOfWork(
+                db, db_id=self.database.db_id, user=actor.username, workstation=self.workstation
+            )
+            uow.get(PatientRow, patient_id, "patient")
+            items = _components(uow, components)
+            return safety.formulation_findings(
+                db, patient_id, items, final_volume, formulation_id
+            )
 
     def delete_formulation(self, actor: Actor, formulation_id: int, reason: str) -> None:
         """Retire a formulation (soft delete; used versions stay on the sessions)."""

@@ -32,6 +32,7 @@ def _allergy_json(a: Allergy) -> dict[str, Any]:
         "substance": check.text(a.substance, "allergy substance", limit=200, required=True),
         "ingredient_id": a.ingredient_id,
         "reaction": check.text(a.reaction, "allergy reaction", limit=500),
+        "kind": "intolerance" if a.kind.strip().casefold() == "intolerance" else "allergy",
     }
 
 

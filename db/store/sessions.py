@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from db.codec import (
 from db.errors import Immutable, NotFound, ValidationError
 from db.images import row_image
 from db.store import _validate as check
+from db.store import safety
 from db.store._base import (
     EVERYONE,
     PREPARERS,
@@ -44,8 +46,9 @@ from db.tables.formulary import LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
-from formulary.records import LotStatus, ScalpZone, SessionStatus, Technique
+from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
+from formulary.safety import Findings
 from formulary.units.amount import Amount
 
 #: Meaning of a session signature unless the caller says otherwise.
@@ -241,13 +244,25 @@ class SessionsStore(UsersStore):
     # -- signing --------------------------------------------------------------------------
 
     def sign_session(
-        self, actor: Actor, session_id: int, password: str, meaning: str = ADMINISTERED_BY
+        self,
+        actor: Actor,
+        session_id: int,
+        password: str,
+        meaning: str = ADMINISTERED_BY,
+        *,
+        acknowledge: bool | Collection[str] = False,
+        override_reason: str | None = None,
     ) -> SessionRecord:
         """Sign a draft: check it, draw its lots, lock its formulation version, sign it.
 
         The password is checked again (a failure counts toward the lockout). Refused
-        unless every product component has an available lot unexpired on the session
-        date with enough stock, and the zone volumes add up to the total volume.
+        unless every product component has a lot of its product with enough stock, and
+        the zone volumes add up to the total volume. The safety rules then run
+        (:meth:`check_session` shows their findings beforehand): warnings need
+        ``acknowledge``, blocks (an expired, quarantined or recalled lot, a dose over a
+        limit, an allergy …) an ``override_reason`` from a practitioner or admin, else
+        :class:`~db.store.safety.SafetyBlocked` and nothing is signed. What was
+        overridden or acknowledged is saved with the session and audited.
         """
         require_role(actor, SIGNERS, "sign sessions")
         meaning = check.text(meaning, "signature meaning", limit=100, required=True)
@@ -255,36 +270,115 @@ class SessionsStore(UsersStore):
         with self._write(actor, SIGNERS, "sign sessions") as uow:
             row = uow.get(SessionRow, session_id, "session", for_update=True)
             self._refuse_signed(row)
-            version = uow.get(
-                FormulationVersionRow,
-                row.formulation_version_id,
-                "formulation version",
-                for_update=True,
+            self._sign(
+                uow,
+                actor,
+                row,
+                meaning,
+                acknowledge=acknowledge,
+                override_reason=override_reason,
             )
-            self._check_complete(uow, row)
-            draws = self._resolve_draws(uow, row, version)
-            before = snapshot(row)
-            row.lots = [
-                {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
-                for p, lot, amount in draws
-            ]
-            self._draw_stock(uow, row, draws)
-            if not version.locked:
-                version_before = snapshot(version)
-                version.locked = True
-                uow.update(version, version_before, "formulation_version.lock", None)
-            signer = actor.full_name
-            row.status = SessionStatus.SIGNED.value
-            row.signed_by_id = actor.id
-            row.signer_name = signer
-            row.signed_at = uow.now
-            row.signature_meaning = meaning
-            row.updated_at = uow.now
-            row.content_hash = signature_hash(
-                signed_content(row, version), signer, uow.now, meaning
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("session")
+        return signed
+
+    def record_session(
+        self,
+        actor: Actor,
+        draft: SessionDraft,
+        password: str,
+        meaning: str = ADMINISTERED_BY,
+        *,
+        acknowledge: bool | Collection[str] = False,
+        override_reason: str | None = None,
+    ) -> SessionRecord:
+        """Create and sign a session in one transaction (the headless ``session record``).
+
+        The same checks and safety rules as :meth:`sign_session`; when anything refuses,
+        nothing at all is written (no draft is left behind).
+        """
+        require_role(actor, SIGNERS, "sign sessions")
+        meaning = check.text(meaning, "signature meaning", limit=100, required=True)
+        self.verify_password(actor, password)
+        with self._write(actor, SIGNERS, "sign sessions") as uow:
+            row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+            self._apply_draft(uow, row, draft)
+            uow.add(row, "session.create_draft")
+            self._sign(
+                uow,
+                actor,
+                row,
+                meaning,
+                acknowledge=acknowledge,
+                override_reason=override_reason,
             )
-            uow.update(row, before, "session.sign", None)
-            return loaders.sessions(uow.session, [row])[0]
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("session")
+        return signed
+
+    def _sign(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        row: SessionRow,
+        meaning: str,
+        *,
+        acknowledge: bool | Collection[str],
+        override_reason: str | None,
+    ) -> None:
+        version = uow.get(
+            FormulationVersionRow,
+            row.formulation_version_id,
+            "formulation version",
+            for_update=True,
+        )
+        self._check_complete(uow, row)
+        draws = self._resolve_draws(uow, row, version)
+        self._check_stock(draws)
+        findings = safety.session_findings(uow.session, row)
+        overrides = safety.decide(
+            uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
+        )
+        before = snapshot(row)
+        row.overrides = [*row.overrides, *(safety.override_json(o) for o in overrides)]
+        row.lots = [
+            {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
+            for p, lot, amount in draws
+        ]
+        self._draw_stock(uow, row, draws)
+        if not version.locked:
+            version_before = snapshot(version)
+            version.locked = True
+            uow.update(version, version_before, "formulation_version.lock", None)
+        signer = actor.full_name
+        row.status = SessionStatus.SIGNED.value
+        row.signed_by_id = actor.id
+        row.signer_name = signer
+        row.signed_at = uow.now
+        row.signature_meaning = meaning
+        row.updated_at = uow.now
+        row.content_hash = signature_hash(signed_content(row, version), signer, uow.now, meaning)
+        uow.update(row, before, "session.sign", safety.audit_reason(overrides))
+
+    def check_session_draft(self, actor: Actor, draft: SessionDraft) -> Findings:
+        """The safety findings a draft would raise if signed now (nothing saved)."""
+        with self._read(actor, PREPARERS, "check sessions") as db:
+            # A unit of work over the read session runs the same input checks as a
+            # save; the row is never added, so nothing is written.
+            uow = UnitOfWork(
+                db, db_id=self.database.db_id, user=actor.username, workstation=self.workstation
+            )
+            row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+            self._apply_draft(uow, row, draft)
+            return safety.session_findings(db, row)
+
+    def check_session(self, actor: Actor, session_id: int) -> Findings:
+        """The safety findings signing this session would raise now (nothing saved)."""
+        with self._read(actor, PREPARERS, "check sessions") as db:
+            row = db.get(SessionRow, session_id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"session {session_id} does not exist; pick one from the list")
+            return safety.session_findings(db, row)
 
     def _check_complete(self, uow: UnitOfWork, row: SessionRow) -> None:
         if row.performed_at > uow.now + FUTURE_TOLERANCE:
@@ -309,7 +403,6 @@ class SessionsStore(UsersStore):
     ) -> list[tuple[int, LotRow, Amount]]:
         chosen = {int(c["component_position"]): c for c in row.lots}
         draws: list[tuple[int, LotRow, Amount]] = []
-        day = row.performed_at.date()
         for component in version.components:
             position = int(component["position"])
             product_id = component.get("product_id")
@@ -332,13 +425,8 @@ class SessionsStore(UsersStore):
                 raise ValidationError(
                     f"{label} is not a lot of {component['name']}; choose one of its lots"
                 )
-            if lot.status != LotStatus.AVAILABLE.value:
-                raise ValidationError(f"{label} is {lot.status} and cannot be used")
-            if lot.expiry < day:
-                raise ValidationError(
-                    f"{label} expired on {lot.expiry.isoformat()}, before the session date "
-                    f"{day.isoformat()}; choose another lot"
-                )
+            # Expired, quarantined and recalled lots are safety findings: they block
+            # unless a practitioner overrides them with a reason (see sign_session).
             drawn = amount_from_json(choice.get("drawn")) or amount_from_json(component["amount"])
             assert drawn is not None
             if drawn.unit != lot.quantity_unit:
@@ -354,15 +442,22 @@ class SessionsStore(UsersStore):
             )
         return draws
 
-    def _draw_stock(
-        self, uow: UnitOfWork, row: SessionRow, draws: list[tuple[int, LotRow, Amount]]
-    ) -> None:
+    @staticmethod
+    def _per_lot(
+        draws: list[tuple[int, LotRow, Amount]],
+    ) -> tuple[dict[int, Decimal], dict[int, LotRow]]:
         per_lot: dict[int, Decimal] = defaultdict(Decimal)
         lots: dict[int, LotRow] = {}
         for _, lot, amount in draws:
             assert lot.id is not None
             per_lot[lot.id] += amount.value
             lots[lot.id] = lot
+        return per_lot, lots
+
+    def _check_stock(self, draws: list[tuple[int, LotRow, Amount]]) -> None:
+        # Stock cannot go below zero, whatever is overridden: a count that is wrong is
+        # corrected by adjusting the lot, not by signing past it.
+        per_lot, lots = self._per_lot(draws)
         for lot_id, needed in per_lot.items():
             lot = lots[lot_id]
             if lot.quantity_value < needed:
@@ -371,6 +466,12 @@ class SessionsStore(UsersStore):
                     f"less than the {needed} {lot.quantity_unit} drawn; receive or choose "
                     "another lot"
                 )
+
+    def _draw_stock(
+        self, uow: UnitOfWork, row: SessionRow, draws: list[tuple[int, LotRow, Amount]]
+    ) -> None:
+        self._check_stock(draws)
+        per_lot, lots = self._per_lot(draws)
         assert row.id is not None
         for position, lot, amount in draws:
             value, unit = columns_of(amount)
@@ -433,7 +534,9 @@ class SessionsStore(UsersStore):
                 "session.addendum",
                 why,
             )
-            return loaders.sessions(uow.session, [row])[0]
+            signed = loaders.sessions(uow.session, [row])[0]
+        self._checkpoint("addendum")
+        return signed
 
     def verify_signatures(self, actor: Actor, session_id: int) -> list[str]:
         """Problems with a session's signature and its addenda (empty when all verify)."""

@@ -323,3 +323,12 @@ def test_deleting_more_than_a_whole_batch_is_detected(chain: ChainDB) -> None:
     report = verify(chain)
     assert_altered_at(report, 6)
     assert "the next row is seq 12" in (report.problem or "")
+
+
+def test_a_non_text_value_is_reported_not_crashed_on(chain: ChainDB) -> None:
+    if chain.dialect != "sqlite":
+        pytest.skip("only SQLite lets a text column hold a blob")
+    chain.attack("UPDATE audit_event SET user_name = X'00ff' WHERE seq = 3")
+    report = verify(chain)
+    assert_altered_at(report, 3)
+    assert "not text" in (report.problem or "")

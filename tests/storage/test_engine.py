@@ -164,3 +164,24 @@ def test_busy_at_begin_is_retried_then_reported_clearly(
     finally:
         monkeypatch.undo()
         db.dispose()
+
+
+def test_a_lost_database_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.store import _base
+
+    db = open_database(tmp_path / "f.db")
+    store = Store(db, "ws")
+    admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
+
+    def broken(self: object, *args: object, **kwargs: object) -> object:
+        raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(_base.Session, "connection", broken)
+    try:
+        with pytest.raises(DatabaseUnavailable, match=r"disk I/O error\); nothing was saved"):
+            store.create_user(admin, "x", "X", Role.ASSISTANT, "long enough pw")
+    finally:
+        monkeypatch.undo()
+        db.dispose()

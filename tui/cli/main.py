@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit, calc
+from tui.cli import audit, backup, calc, export_group, lots, session, transfer, user
+from tui.cli import init as init_command
 
 app = typer.Typer(
     name="formulary",
@@ -25,6 +26,14 @@ app = typer.Typer(
 # Sub-command groups are registered below, one line each.
 app.add_typer(audit.app, name="audit")
 app.add_typer(calc.app, name="calc")
+app.command("init")(init_command.init)
+app.add_typer(user.user_app, name="user")
+app.add_typer(lots.lots_app, name="lots")
+app.add_typer(export_group.export_app, name="export")
+app.command("import")(transfer.import_file)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
+app.add_typer(session.app, name="session")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,327 @@
+"""The clinical safety rules inside the Store: building their input, applying the outcome.
+
+The rules themselves are pure (:mod:`formulary.safety`). Here the Store gathers what
+they read from its own rows, in the same transaction as the change they guard: the
+patient, the clinic's ingredients (library facts, clinic-edited forms and limits),
+the products, the lots chosen and the course's earlier signed sessions. A finding
+that blocks needs an override by a practitioner or admin with a written reason; a
+warning needs an acknowledgement. What was overridden or acknowledged is saved with
+the session (``Session.overrides``) and lands in the audit entry of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from db import loaders
+from db.codec import amount_from_columns, amount_from_json
+from db.errors import ValidationError
+from db.store._base import Actor, UnitOfWork
+from db.tables.formulary import IngredientRow, LotRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationVersionRow
+from db.tables.people import PatientRow
+from db.tables.sessions import SessionRow
+from formulary.records import Component, Override, Product, ScalpZone, SessionStatus, ZoneVolume
+from formulary.safety import (
+    Findings,
+    IngredientFacts,
+    Limit,
+    LotDraw,
+    PreviousSession,
+    SafetyContext,
+    SafetyError,
+    check_formulation,
+    check_session,
+    resolve,
+)
+from formulary.safety.build import administered, contributions
+from formulary.safety.documents import facts_from_document, limits_from_documents
+from formulary.units.amount import Amount
+
+
+class SafetyBlocked(ValidationError):
+    """The safety findings stop the change; ``findings`` lists them all.
+
+    A :class:`ValidationError`: callers that show input errors show this one too.
+    """
+
+    def __init__(self, message: str, findings: Findings) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+def ingredient_facts(db: Session) -> tuple[dict[int, IngredientFacts], tuple[Limit, ...]]:
+    """The clinic's ingredients as the rules see them, by row id, and their limits.
+
+    Each row keeps its library document (clinic edits included) in ``facts`` beside
+    its own name, synonyms and category columns; the rules read all of it, so a limit
+    or a form the clinic corrected is the one that counts.
+    """
+    facts: dict[int, IngredientFacts] = {}
+    limits: list[Limit] = []
+    rows = db.exec(select(IngredientRow).where(col(IngredientRow.deleted_at).is_(None))).all()
+    for row in rows:
+        assert row.id is not None
+        document = {
+            **(row.facts if isinstance(row.facts, dict) else {}),
+            "key": row.key,
+            "name": row.name,
+            "category": row.category,
+            "synonyms": list(row.synonyms),
+            "sources": list(row.sources),
+        }
+        found = facts_from_document(document, row.id)
+        facts[row.id] = found
+        items = document.get("limits")
+        limits.extend(
+            limits_from_documents(row.key, items if isinstance(items, list) else (), found.forms)
+        )
+    return facts, tuple(limits)
+
+
+def _products(db: Session, ids: Iterable[int]) -> dict[int, Product]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = db.exec(select(ProductRow).where(col(ProductRow.id).in_(wanted))).all()
+    names = loaders.ingredient_names(db)
+    return {row.id: loaders.product(row, names) for row in rows if row.id is not None}
+
+
+def _components(items: Sequence[Mapping[str, Any]]) -> tuple[Component, ...]:
+    out = []
+    for item in items:
+        amount = amount_from_json(item["amount"])
+        assert amount is not None
+        position = int(item["position"])
+        out.append(
+            Component(
+                id=position,
+                position=position,
+                name=str(item["name"]),
+                amount=amount,
+                product_id=item.get("product_id"),
+                ingredient_id=item.get("ingredient_id"),
+            )
+        )
+    return tuple(out)
+
+
+def _mix(
+    db: Session, components: tuple[Component, ...], facts: Mapping[int, IngredientFacts]
+) -> tuple[Any, ...]:
+    products = _products(db, (c.product_id for c in components if c.product_id is not None))
+    broken = contributions(components, products, facts)
+    return broken.contributions, broken.problems
+
+
+def _course_of(db: Session, patient_id: int, formulation_id: int | None) -> CourseRow | None:
+    """The patient's latest course planned with this formulation, if any."""
+    if formulation_id is None:
+        return None
+    return db.exec(
+        select(CourseRow)
+        .where(CourseRow.patient_id == patient_id, CourseRow.formulation_id == formulation_id)
+        .order_by(col(CourseRow.start_date).desc(), col(CourseRow.id).desc())
+    ).first()
+
+
+def formulation_context(
+    db: Session,
+    patient_id: int,
+    items: Sequence[Mapping[str, Any]],
+    final_volume: Amount | None,
+    formulation_id: int | None = None,
+) -> SafetyContext:
+    """What the rules read when a formulation (its component JSON items) is saved.
+
+    When a course is planned with this formulation, its per-course limits are
+    projected over the course's planned sessions after the ones already given.
+    """
+    patient = loaders.patient(db.get(PatientRow, patient_id))  # type: ignore[arg-type]
+    facts, limits = ingredient_facts(db)
+    components = _components(items)
+    given, problems = _mix(db, components, facts)
+    course_row = _course_of(db, patient_id, formulation_id)
+    course_id = course_row.id if course_row is not None else None
+    return SafetyContext(
+        patient=patient,
+        components=components,
+        ingredients={f.key: f for f in facts.values()},
+        contributions=given,
+        problems=problems,
+        limits=limits,
+        final_volume=final_volume,
+        course=loaders.course(course_row) if course_row is not None else None,
+        previous_sessions=_previous_sessions(db, course_id, None, facts),
+    )
+
+
+def _previous_sessions(
+    db: Session,
+    course_id: int | None,
+    exclude_id: int | None,
+    facts: Mapping[int, IngredientFacts],
+) -> tuple[PreviousSession, ...]:
+    """The course's signed sessions other than ``exclude_id``, with what they gave."""
+    if course_id is None:
+        return ()
+    others = db.exec(
+        select(SessionRow).where(
+            SessionRow.course_id == course_id,
+            SessionRow.status == SessionStatus.SIGNED.value,
+            col(SessionRow.deleted_at).is_(None),
+            SessionRow.id != exclude_id,
+        )
+    ).all()
+    earlier = []
+    for other in others:
+        version = db.get(FormulationVersionRow, other.formulation_version_id)
+        if version is None:
+            continue
+        given, _ = _mix(db, _components(version.components), facts)
+        doses = administered(
+            given,
+            amount_from_columns(version.final_volume_value, version.final_volume_unit),
+            amount_from_columns(other.total_volume_value, other.total_volume_unit),
+        )
+        earlier.append(PreviousSession(other.performed_at.date(), doses))
+    return tuple(earlier)
+
+
+def _draws(db: Session, row: SessionRow, components: tuple[Component, ...]) -> tuple[LotDraw, ...]:
+    amounts = {c.id: c.amount for c in components}
+    draws = []
+    for choice in row.lots:
+        lot_row = db.get(LotRow, int(choice["lot_id"]))
+        if lot_row is None:
+            continue
+        position = int(choice["component_position"])
+        drawn = amount_from_json(choice.get("drawn")) or amounts.get(position)
+        draws.append(LotDraw(position, loaders.lot(lot_row), drawn))
+    return tuple(draws)
+
+
+def session_context(db: Session, row: SessionRow) -> SafetyContext:
+    """What the rules read when a session is signed (or checked before signing)."""
+    patient = loaders.patient(db.get(PatientRow, row.patient_id))  # type: ignore[arg-type]
+    version = db.get(FormulationVersionRow, row.formulation_version_id)
+    assert version is not None
+    facts, limits = ingredient_facts(db)
+    components = _components(version.components)
+    given, problems = _mix(db, components, facts)
+    course_row = db.get(CourseRow, row.course_id) if row.course_id is not None else None
+    zones = tuple(
+        ZoneVolume(ScalpZone(z["zone"]), volume)
+        for z in row.zones
+        if (volume := amount_from_json(z["volume"])) is not None
+    )
+    return SafetyContext(
+        patient=patient,
+        components=components,
+        ingredients={f.key: f for f in facts.values()},
+        contributions=given,
+        problems=problems,
+        limits=limits,
+        final_volume=amount_from_columns(version.final_volume_value, version.final_volume_unit),
+        session_date=row.performed_at.date(),
+        total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
+        zones=zones,
+        lots=_draws(db, row, components),
+        course=loaders.course(course_row) if course_row is not None else None,
+        previous_sessions=_previous_sessions(db, row.course_id, row.id, facts),
+    )
+
+
+def formulation_findings(
+    db: Session,
+    patient_id: int,
+    items: Sequence[Mapping[str, Any]],
+    final_volume: Amount | None,
+    formulation_id: int | None = None,
+) -> Findings:
+    """The findings on a formulation before it is saved."""
+    return check_formulation(
+        formulation_context(db, patient_id, items, final_volume, formulation_id)
+    )
+
+
+def session_findings(db: Session, row: SessionRow) -> Findings:
+    """The findings on a session before it is signed."""
+    return check_session(session_context(db, row))
+
+
+def decide(
+    uow: UnitOfWork,
+    actor: Actor,
+    findings: Findings,
+    *,
+    acknowledge: bool | Collection[str],
+    override_reason: str | None,
+) -> tuple[Override, ...]:
+    """The overrides and acknowledgements to record, or :class:`SafetyBlocked`."""
+    try:
+        return resolve(
+            findings,
+            by=actor.username,
+            role=actor.role,
+            at=uow.now,
+            acknowledge=acknowledge,
+            override_reason=override_reason,
+        )
+    except SafetyError as exc:
+        raise SafetyBlocked(str(exc), exc.findings) from None
+
+
+def override_json(override: Override) -> dict[str, Any]:
+    """An override as the session row stores it."""
+    from db.codec import datetime_to_json
+
+    return {
+        "rule": override.rule,
+        "message": override.message,
+        "severity": override.severity,
+        "reason": override.reason,
+        "by": override.by,
+        "at": datetime_to_json(override.at),
+    }
+
+
+def audit_reason(overrides: Sequence[Override]) -> str | None:
+    """The reason an audited change carries when it proceeded past findings."""
+    if not overrides:
+        return None
+    blocks = [o for o in overrides if o.severity == "block"]
+    warnings = len(overrides) - len(blocks)
+    if blocks:
+        rules = ", ".join(sorted({o.rule for o in blocks}))
+        return f"safety override ({rules}): {blocks[0].reason}"
+    return f"{warnings} safety warning{'s' if warnings != 1 else ''} acknowledged"
+
+
+def audit_formulation(
+    uow: UnitOfWork, version: FormulationVersionRow, overrides: Sequence[Override]
+) -> None:
+    """Audit what a formulation save overrode or acknowledged (nothing when clean).
+
+    The version row has no place for them, so the entry carries them in its reason:
+    one line per finding with severity, rule, message, reason, who and when.
+    """
+    if not overrides:
+        return
+    lines = [audit_reason(overrides) or ""]
+    lines += [
+        f"{o.severity.upper()} {o.rule}: {o.message} | {o.reason} | {o.by} | {o.at.isoformat()}"
+        for o in overrides
+    ]
+    uow.audit(
+        "formulation_version.safety_override",
+        "formulation_version",
+        version.id,
+        None,
+        None,
+        "\n".join(lines),
+    )

@@ -1,0 +1,683 @@
+"""``export json`` and ``import``: a whole clinic as one documented, versioned JSON file.
+
+The format is described for people in docs/json-format.md. In short: a header
+(format name, version, when, by whom, the source database's id, schema revision and
+a signed audit checkpoint, the clinic's name) and ``records``: one list per kind of
+record, each record carrying every stored field under its column name, ``id`` as
+a reference that other records use (``patient_id`` …), quantities as
+``{"value": "<exact decimal>", "unit": "<canonical unit>"}``, times as UTC ISO-8601
+with ``Z``, dates as ``YYYY-MM-DD``.
+
+Deliberately left out: password hashes and login state (``failed_logins``,
+``locked``) of accounts, the derived search keys (recomputed on import), and the
+audit trail itself (its hashes bind it to the source database; a backup keeps it).
+
+An import goes into a database that holds no clinical records yet (a new one made
+with ``formulary init``): it keeps every id, so signatures, whose hashes cover ids,
+still verify. It validates the whole file first (shape, types, units, enumerations,
+references, uniqueness, every session and addendum signature), then writes
+everything in one transaction with an audit entry per record, or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from db.audit.canonical import format_decimal, format_utc
+from db.audit.chain import append_event
+from db.audit.checkpoint import make_checkpoint
+from db.audit.keys import load_or_create_key
+from db.bulk import BulkWriter, bump_sequences, take_append_lock
+from db.database import Database
+from db.engine import READ_ONLY
+from db.errors import StoreError
+from db.store import Actor
+from db.store._base import ADMINS, require_role
+from db.tables.formulary import IngredientRow, LotRow, ProductRow
+from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
+from db.tables.installation import InstallationRow
+from db.tables.outcomes import OutcomeRow
+from db.tables.people import PatientRow, UserRow
+from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from db.types import UTCDateTime
+from formulary.records import (
+    GradeScale,
+    LotStatus,
+    Role,
+    ScalpZone,
+    SessionStatus,
+    Sex,
+    Technique,
+)
+
+FORMAT = "formulary-export"
+VERSION = 1
+
+#: Password a user created by an import carries: no password ever matches it.
+NO_PASSWORD = "!imported-without-password"  # noqa: S105 - never a valid argon2 hash
+
+
+class TransferError(StoreError):
+    """A file that cannot be imported (the message names the record and the field)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One list of ``records``: which table, what is left out, what refers to what."""
+
+    name: str
+    table: sa.Table
+    exclude: frozenset[str] = frozenset()
+    refs: Mapping[str, str] = field(default_factory=dict)  # column -> section
+    json_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # col -> key -> sec
+    enums: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+
+def _t(model: Any) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("users", _t(UserRow), frozenset({"password_hash", "username_key", "failed_logins",
+                                             "locked"}), enums={"role": Role}),
+    Section("ingredients", _t(IngredientRow)),
+    Section(
+        "products", _t(ProductRow), json_refs={"ingredients": {"ingredient_id": "ingredients"}}
+    ),
+    Section("lots", _t(LotRow), refs={"product_id": "products"}, enums={"status": LotStatus}),
+    Section(
+        "patients", _t(PatientRow), frozenset({"family_key", "given_key", "search_key"}),
+        json_refs={"allergies": {"ingredient_id": "ingredients"}},
+        enums={"sex": Sex, "grade_scale": GradeScale},
+    ),
+    Section("formulations", _t(FormulationRow), refs={"patient_id": "patients"}),
+    Section(
+        "formulation_versions", _t(FormulationVersionRow),
+        refs={"formulation_id": "formulations", "created_by_id": "users"},
+        json_refs={"components": {"product_id": "products", "ingredient_id": "ingredients"}},
+    ),
+    Section("courses", _t(CourseRow),
+            refs={"patient_id": "patients", "formulation_id": "formulations"}),
+    Section(
+        "sessions", _t(SessionRow),
+        refs={"patient_id": "patients", "formulation_version_id": "formulation_versions",
+              "course_id": "courses", "created_by_id": "users", "signed_by_id": "users"},
+        json_refs={"lots": {"lot_id": "lots"}},
+        enums={"status": SessionStatus, "technique": Technique},
+    ),
+    Section("session_lots", _t(SessionLotRow), refs={"session_id": "sessions", "lot_id": "lots"}),
+    Section("addenda", _t(AddendumRow), refs={"session_id": "sessions", "signed_by_id": "users"}),
+    Section("outcomes", _t(OutcomeRow),
+            refs={"patient_id": "patients", "session_id": "sessions", "created_by_id": "users"},
+            enums={"zone": ScalpZone}),
+)
+BY_NAME = {s.name: s for s in SECTIONS}
+
+#: Sections that must be empty in the database an import goes into.
+CLINICAL = tuple(s for s in SECTIONS if s.name not in ("users", "ingredients"))
+
+
+# -- columns <-> JSON fields -------------------------------------------------------------
+
+
+def _amount_pairs(table: sa.Table) -> dict[str, str]:
+    """``{"weight_value": "weight", …}`` for every value/unit column pair."""
+    keys = {c.key for c in table.columns}
+    return {
+        k: k[: -len("_value")]
+        for k in keys
+        if k.endswith("_value") and k[: -len("_value")] + "_unit" in keys
+    }
+
+
+def fields_of(section: Section) -> list[str]:
+    """The JSON field names of a section's records, in column order."""
+    pairs = _amount_pairs(section.table)
+    out = []
+    for column in section.table.columns:
+        key = column.key
+        if key in section.exclude or (key.endswith("_unit") and key[:-5] + "_value" in pairs):
+            continue
+        out.append(pairs.get(key, key))
+    return out
+
+
+def _to_json(section: Section, row: Mapping[str, Any]) -> dict[str, Any]:
+    pairs = _amount_pairs(section.table)
+    out: dict[str, Any] = {}
+    for column in section.table.columns:
+        key = column.key
+        if key in section.exclude or (key.endswith("_unit") and key[:-5] + "_value" in pairs):
+            continue
+        value = row[key]
+        if key in pairs:
+            unit = row[pairs[key] + "_unit"]
+            out[pairs[key]] = (
+                None if value is None or unit is None
+                else {"value": format_decimal(value), "unit": unit}
+            )
+        elif isinstance(value, datetime):
+            out[key] = format_utc(value)
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def export_document(
+    database: Database, actor: Actor, *, key_dir: Path | str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The whole clinic as a JSON-ready document (audited; carries a fresh checkpoint)."""
+    require_role(actor, ADMINS, "export the whole database")
+    moment = now or datetime.now(UTC)
+    with database.engine.begin() as connection:
+        append_event(
+            connection, db_id=database.db_id, user=actor.username, workstation=_host(),
+            action="database.export", entity="database", entity_id=database.db_id,
+            before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
+        )
+    key = load_or_create_key(database.db_id, key_dir)
+    with database.engine.connect() as connection:
+        checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
+    reader = database.engine.execution_options(**{READ_ONLY: True})
+    with reader.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        from db.migrate import current_revision
+
+        revision = current_revision(connection)
+        clinic = connection.execute(
+            sa.select(_t(InstallationRow)).order_by(_t(InstallationRow).c.id).limit(1)
+        ).mappings().one()
+        records = {
+            s.name: [
+                _to_json(s, dict(row))
+                for row in connection.execute(
+                    sa.select(s.table).order_by(s.table.c.id)
+                ).mappings()
+            ]
+            for s in SECTIONS
+        }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": format_utc(moment),
+        "exported_by": actor.username,
+        "source": {
+            "db_id": database.db_id,
+            "schema_revision": revision,
+            "checkpoint": checkpoint.line,
+        },
+        "clinic": {"name": clinic["clinic_name"], "address": clinic["clinic_address"]},
+        "records": records,
+    }
+
+
+def dumps_document(document: Mapping[str, Any]) -> str:
+    """The file's text: indented, UTF-8, stable key order, newline at the end."""
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
+def _host() -> str:
+    import socket
+
+    return (socket.gethostname() or "unknown")[:200]
+
+
+# -- import: parsing and validation ----------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote (or, for a dry run, would write)."""
+
+    counts: dict[str, int]
+    source_db_id: str
+    sha256: str
+    users_without_password: list[str]
+    dry_run: bool
+    audit_entries: int = 0
+
+
+class _Problems:
+    def fail(self, where: str, message: str) -> TransferError:
+        return TransferError(f"{where}: {message}; nothing was imported")
+
+
+_P = _Problems()
+
+
+def _units() -> frozenset[str]:
+    from formulary.units.catalog import BY_CANONICAL
+
+    return frozenset(BY_CANONICAL)
+
+
+def _decimal(text: Any, where: str) -> Decimal:
+    if not isinstance(text, str):
+        raise _P.fail(where, "a decimal must be written as a string such as \"0.5\"")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise _P.fail(where, f"{text!r} is not a decimal number") from exc
+    if not value.is_finite() or text.strip() != text or "e" in text.lower():
+        raise _P.fail(where, f"{text!r} is not a plain finite decimal such as \"12.5\"")
+    return value
+
+
+def _amount(data: Any, where: str, units: frozenset[str]) -> tuple[Decimal, str]:
+    if not isinstance(data, dict) or set(data) != {"value", "unit"}:
+        raise _P.fail(where, 'a quantity is {"value": "<decimal>", "unit": "<unit>"}')
+    unit = data["unit"]
+    if not isinstance(unit, str) or unit not in units:
+        raise _P.fail(where, f"unknown unit {unit!r}; use one of Formulary's unit names")
+    return _decimal(data["value"], where + ".value"), unit
+
+
+def _column_value(column: sa.Column[Any], value: Any, where: str) -> Any:
+    kind = column.type
+    if value is None:
+        if not column.nullable:
+            raise _P.fail(where, "is required and may not be null")
+        return None
+    if isinstance(kind, UTCDateTime):
+        if not isinstance(value, str) or not value.endswith("Z"):
+            raise _P.fail(where, "a time is written as UTC ISO-8601 ending in Z")
+        try:
+            return datetime.fromisoformat(value[:-1] + "+00:00")
+        except ValueError as exc:
+            raise _P.fail(where, f"{value!r} is not a valid time") from exc
+    if isinstance(kind, sa.Date):
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise _P.fail(where, f"{value!r} is not a date YYYY-MM-DD") from exc
+    if isinstance(kind, sa.Boolean):
+        if not isinstance(value, bool):
+            raise _P.fail(where, "must be true or false")
+        return value
+    if isinstance(kind, sa.Integer):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _P.fail(where, "must be a whole number")
+        if not -(2**63) <= value < 2**63:
+            raise _P.fail(where, "is out of range")
+        return value
+    if isinstance(kind, sa.JSON):
+        if not isinstance(value, list | dict):
+            raise _P.fail(where, "must be a JSON list or object")
+        return value
+    if isinstance(kind, sa.types.TypeDecorator):  # sqlmodel's AutoString wraps String
+        kind = kind.impl_instance
+    if isinstance(kind, sa.String):
+        if not isinstance(value, str):
+            raise _P.fail(where, "must be text")
+        if "\x00" in value:
+            raise _P.fail(where, "contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _P.fail(where, "is not valid Unicode text") from exc
+        if kind.length is not None and len(value) > kind.length:
+            raise _P.fail(where, f"is longer than {kind.length} characters")
+        return value
+    raise _P.fail(where, f"has an unsupported column type {kind!r}")  # pragma: no cover
+
+
+def _row_from_json(
+    section: Section, record: Any, where: str, units: frozenset[str]
+) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise _P.fail(where, "each record is a JSON object")
+    expected = fields_of(section)
+    unknown = sorted(set(record) - set(expected))
+    if unknown:
+        raise _P.fail(where, f"unknown field {unknown[0]!r}")
+    missing = [name for name in expected if name not in record]
+    if missing:
+        raise _P.fail(where, f"field {missing[0]!r} is missing")
+    pairs = _amount_pairs(section.table)
+    row: dict[str, Any] = {}
+    for column in section.table.columns:
+        key = column.key
+        if key in section.exclude:
+            continue
+        if key in pairs:
+            name = pairs[key]
+            data = record[name]
+            if data is None:
+                if not column.nullable:
+                    raise _P.fail(f"{where}.{name}", "is required and may not be null")
+                row[key], row[name + "_unit"] = None, None
+            else:
+                row[key], row[name + "_unit"] = _amount(data, f"{where}.{name}", units)
+            continue
+        if key.endswith("_unit") and key[:-5] + "_value" in pairs:
+            continue
+        value = _column_value(column, record[key], f"{where}.{key}")
+        if key in section.enums and value is not None:
+            try:
+                section.enums[key](value)
+            except ValueError as exc:
+                raise _P.fail(f"{where}.{key}", f"{value!r} is not a known value") from exc
+        row[key] = value
+    if row.get("id") is None or row["id"] < 1:
+        raise _P.fail(f"{where}.id", "every record needs a positive id")
+    return row
+
+
+def _check_json_columns(section: Section, row: dict[str, Any], where: str,
+                        units: frozenset[str]) -> None:
+    """Shapes of the JSON columns whose items carry quantities, enumerations or ids."""
+    name = section.name
+
+    def items(col: str) -> list[dict[str, Any]]:
+        value = row[col]
+        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+            raise _P.fail(f"{where}.{col}", "must be a list of objects")
+        return value
+
+    if name == "products":
+        for i, item in enumerate(items("ingredients")):
+            _amount(item.get("strength"), f"{where}.ingredients[{i}].strength", units)
+    elif name == "formulation_versions":
+        for i, item in enumerate(items("components")):
+            _amount(item.get("amount"), f"{where}.components[{i}].amount", units)
+            if not isinstance(item.get("position"), int):
+                raise _P.fail(f"{where}.components[{i}].position", "must be a whole number")
+    elif name == "sessions":
+        for i, item in enumerate(items("zones")):
+            try:
+                ScalpZone(str(item.get("zone")))
+            except ValueError as exc:
+                raise _P.fail(f"{where}.zones[{i}].zone", "is not a scalp zone") from exc
+            _amount(item.get("volume"), f"{where}.zones[{i}].volume", units)
+        for i, item in enumerate(items("lots")):
+            if item.get("drawn") is not None:
+                _amount(item["drawn"], f"{where}.lots[{i}].drawn", units)
+        items("adverse_events")
+        items("overrides")
+    elif name == "patients":
+        items("allergies")
+        items("conditions")
+
+
+_UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
+    "users": (("username_key",),),
+    "ingredients": (("key",),),
+    "patients": (("chart_number",),),
+    "lots": (("product_id", "lot_number"),),
+    "formulation_versions": (("formulation_id", "version"),),
+}
+
+
+def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Validate a whole export file; ``(header, rows by section)`` or :class:`TransferError`."""
+    from db.auth import username_key
+    from db.store._validate import search_key
+
+    try:
+        document = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TransferError(f"the file is not valid JSON ({exc}); nothing was imported") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise TransferError(
+            f"the file is not a Formulary export (its \"format\" is not {FORMAT!r}); "
+            "nothing was imported"
+        )
+    if document.get("version") != VERSION:
+        raise TransferError(
+            f"the file is export format version {document.get('version')!r}; this Formulary "
+            f"reads version {VERSION}; nothing was imported"
+        )
+    records = document.get("records")
+    if not isinstance(records, dict):
+        raise _P.fail("records", "must be an object with one list per kind of record")
+    unknown = sorted(set(records) - set(BY_NAME))
+    if unknown:
+        raise _P.fail("records", f"unknown kind of record {unknown[0]!r}")
+    clinic = document.get("clinic")
+    if not isinstance(clinic, dict) or not all(
+        isinstance(clinic.get(k), str) for k in ("name", "address")
+    ):
+        raise _P.fail("clinic", 'must be {"name": "...", "address": "..."}')
+    units = _units()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for section in SECTIONS:
+        listed = records.get(section.name, [])
+        if not isinstance(listed, list):
+            raise _P.fail(f"records.{section.name}", "must be a list")
+        out = []
+        for i, record in enumerate(listed):
+            where = f"records.{section.name}[{i}]"
+            row = _row_from_json(section, record, where, units)
+            _check_json_columns(section, row, where, units)
+            out.append(row)
+        rows[section.name] = out
+    for row in rows["users"]:
+        row["username_key"] = username_key(row["username"])
+    for row in rows["patients"]:
+        row["family_key"] = search_key(row["family_name"])
+        row["given_key"] = search_key(row["given_name"])
+        row["search_key"] = search_key(row["family_name"], row["given_name"], row["chart_number"])
+    _check_ids_and_refs(rows)
+    _check_signatures(rows)
+    return document, rows
+
+
+def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
+    ids = {}
+    for section in SECTIONS:
+        seen: set[int] = set()
+        for i, row in enumerate(rows[section.name]):
+            if row["id"] in seen:
+                raise _P.fail(f"records.{section.name}[{i}].id", f"id {row['id']} appears twice")
+            seen.add(row["id"])
+        ids[section.name] = seen
+        for columns in _UNIQUE.get(section.name, ()):
+            keys: set[tuple[Any, ...]] = set()
+            for i, row in enumerate(rows[section.name]):
+                key = tuple(row[c] for c in columns)
+                if key in keys:
+                    raise _P.fail(
+                        f"records.{section.name}[{i}]",
+                        f"{' and '.join(columns)} {', '.join(map(str, key))} appears twice",
+                    )
+                keys.add(key)
+    for section in SECTIONS:
+        for i, row in enumerate(rows[section.name]):
+            where = f"records.{section.name}[{i}]"
+            for column, target in section.refs.items():
+                value = row[column]
+                if value is not None and value not in ids[target]:
+                    raise _P.fail(f"{where}.{column}", f"refers to {target} id {value}, "
+                                  "which the file does not contain")
+            for column, nested in section.json_refs.items():
+                for j, item in enumerate(row[column]):
+                    for name, target in nested.items():
+                        value = item.get(name)
+                        if value is not None and value not in ids[target]:
+                            raise _P.fail(f"{where}.{column}[{j}].{name}",
+                                          f"refers to {target} id {value}, which the file "
+                                          "does not contain")
+
+
+def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Every signed session and addendum must still hash to what was signed."""
+    from db.store.sessions import signature_hash, signed_content
+
+    versions = {r["id"]: FormulationVersionRow(**r) for r in rows["formulation_versions"]}
+    sessions: dict[int, dict[str, Any]] = {}
+    for i, row in enumerate(rows["sessions"]):
+        sessions[row["id"]] = row
+        if row["status"] != SessionStatus.SIGNED.value:
+            continue
+        where = f"records.sessions[{i}] (session {row['id']})"
+        if not (row["signer_name"] and row["signed_at"] and row["signature_meaning"]):
+            raise _P.fail(where, "is signed but its signer, time or meaning is missing")
+        expected = signature_hash(
+            signed_content(SessionRow(**row), versions[row["formulation_version_id"]]),
+            row["signer_name"], row["signed_at"], row["signature_meaning"],
+        )
+        if expected != row["content_hash"]:
+            raise _P.fail(where, "its content differs from what was signed (the file was "
+                          "altered after export)")
+    for i, row in enumerate(rows["addenda"]):
+        session = sessions[row["session_id"]]
+        content = {"session_id": session["id"], "session_hash": session["content_hash"],
+                   "text": row["text"], "reason": row["reason"]}
+        if signature_hash(content, row["signer_name"], row["signed_at"],
+                          row["signature_meaning"]) != row["content_hash"]:
+            raise _P.fail(f"records.addenda[{i}] (addendum {row['id']})",
+                          "its content differs from what was signed")
+
+
+# -- import: writing ---------------------------------------------------------------------
+
+
+def import_document(
+    database: Database,
+    actor: Actor,
+    text: str | bytes,
+    *,
+    source_name: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Validate ``text`` (an export file) and write it in one transaction, or nothing."""
+    require_role(actor, ADMINS, "import a clinic's records")
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    digest = hashlib.sha256(raw).hexdigest()
+    document, rows = parse_document(raw)
+    source_db = str(document.get("source", {}).get("db_id", "unknown"))[:100]
+    moment = now or datetime.now(UTC)
+    counts = {name: len(listed) for name, listed in rows.items()}
+    report = ImportReport(counts, source_db, digest, [], dry_run)
+    reason = f"imported from {source_name[:200]} (export of database {source_db})"
+    try:
+        with database.engine.begin() as connection:
+            take_append_lock(connection)
+            writer = BulkWriter(connection, db_id=database.db_id, user=actor.username,
+                                workstation=_host(), now=moment, reason=reason)
+            _check_target_empty(connection)
+            _merge_users(connection, writer, rows["users"], actor, report)
+            _merge_ingredients(connection, writer, rows["ingredients"])
+            _merge_clinic(connection, writer, document["clinic"])
+            for section in CLINICAL:
+                for row in rows[section.name]:
+                    writer.insert(section.table, row, f"{section.table.name}.import")
+            writer.audit("database.import", "database", database.db_id,
+                         {"file": source_name[:500], "sha256": digest,
+                          "source_db_id": source_db, "counts": counts})
+            if dry_run:
+                report.audit_entries = writer.pending_entries
+                raise _DryRun
+            writer.flush([s.table.name for s in SECTIONS])
+            bump_sequences(connection, [s.table for s in SECTIONS])
+            report.audit_entries = writer.entries_written
+    except _DryRun:
+        return report
+    except sa.exc.IntegrityError as exc:
+        raise TransferError(
+            f"the database refused a record ({str(exc.orig).splitlines()[0]}); nothing was "
+            "imported"
+        ) from exc
+    return report
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll it back after a full check."""
+
+
+def _check_target_empty(connection: sa.Connection) -> None:
+    for section in CLINICAL:
+        if connection.execute(sa.select(section.table.c.id).limit(1)).first() is not None:
+            raise TransferError(
+                f"this database already holds {section.name.replace('_', ' ')}; import into a "
+                "new database (formulary init --db NEW.db --admin NAME); nothing was imported"
+            )
+
+
+def _existing(connection: sa.Connection, table: sa.Table) -> dict[int, dict[str, Any]]:
+    return {r["id"]: dict(r) for r in connection.execute(sa.select(table)).mappings()}
+
+
+def _merge_users(connection: sa.Connection, writer: BulkWriter,
+                 users: list[dict[str, Any]], actor: Actor, report: ImportReport) -> None:
+    table = _t(UserRow)
+    current = _existing(connection, table)
+    by_key = {r["username_key"]: r for r in current.values()}
+    for row in users:
+        here = current.get(row["id"])
+        other = by_key.get(row["username_key"])
+        if here is not None and here["username_key"] != row["username_key"]:
+            raise TransferError(
+                f"user id {row['id']} is {here['username']!r} here but {row['username']!r} in "
+                "the file; import into a new database whose first administrator has the "
+                "file's first username; nothing was imported"
+            )
+        if here is None and other is not None:
+            raise TransferError(
+                f"the username {row['username']!r} exists here with another id; import into a "
+                "new database; nothing was imported"
+            )
+        if here is not None:
+            if here["id"] == actor.id and (row["role"] != Role.ADMIN.value or not row["active"]):
+                raise TransferError(
+                    "the file would take away your own administrator account; "
+                    "nothing was imported"
+                )
+            writer.update(table, here, {**here, **row}, "app_user.import")
+        else:
+            writer.insert(table, {**row, "password_hash": NO_PASSWORD, "failed_logins": 0,
+                                  "locked": True}, "app_user.import")
+            report.users_without_password.append(row["username"])
+
+
+def _merge_ingredients(connection: sa.Connection, writer: BulkWriter,
+                       ingredients: list[dict[str, Any]]) -> None:
+    table = _t(IngredientRow)
+    current = _existing(connection, table)
+    by_key = {r["key"]: r for r in current.values()}
+    for row in ingredients:
+        here = current.get(row["id"])
+        if here is not None and here["key"] != row["key"]:
+            raise TransferError(
+                f"ingredient id {row['id']} is {here['key']!r} here but {row['key']!r} in the "
+                "file (the two databases have different libraries); nothing was imported"
+            )
+        if here is None and row["key"] in by_key:
+            raise TransferError(
+                f"the ingredient {row['key']!r} exists here with another id; nothing was imported"
+            )
+        if here is not None:
+            writer.update(table, here, {**here, **row}, "ingredient.import")
+        else:
+            writer.insert(table, row, "ingredient.import")
+
+
+def _merge_clinic(connection: sa.Connection, writer: BulkWriter, clinic: dict[str, Any]) -> None:
+    table = _t(InstallationRow)
+    here = dict(connection.execute(sa.select(table).order_by(table.c.id).limit(1)).mappings().one())
+    name, address = clinic["name"], clinic["address"]
+    for value, limit in ((name, 200), (address, 500)):
+        if len(value) > limit:
+            raise _P.fail("clinic", f"a clinic field is longer than {limit} characters")
+    writer.update(table, here, {**here, "clinic_name": name, "clinic_address": address},
+                  "installation.import")

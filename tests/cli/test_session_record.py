@@ -1,0 +1,274 @@
+"""``formulary session record FILE.json`` end to end: a real SQLite database, the
+command run as a subprocess, findings, exit codes and what was (not) recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from db import auth
+from db.database import Database, open_database
+from db.store import Actor, ComponentSpec, PatientFields, Store, StrengthSpec
+from formulary.records import Allergy, Role, SessionStatus, Sex
+from formulary.units.amount import Amount
+
+pytestmark = [pytest.mark.storage, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+
+
+def ml(text: str) -> Amount:
+    return Amount(Decimal(text), "mL")
+
+
+@dataclass
+class Clinic:
+    database: Database
+    location: str
+    store: Store
+    lee: Actor
+    patient_id: int
+    formulation_id: int
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hashes made with cheap argon2id parameters verify cheaply in the subprocess too:
+    # the parameters travel inside the hash.
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
+
+
+def _open_clinic(location: str) -> Clinic:
+    database = open_database(location)
+    store = Store(database, workstation="test-ws")
+    admin = store.create_first_admin("admin", "Ada Admin", PASSWORD)
+    store.create_user(admin, "drlee", "Dr Lee Park", Role.PRACTITIONER, PASSWORD)
+    store.create_user(admin, "sam", "Sam Assistant", Role.ASSISTANT, PASSWORD)
+    lee = store.authenticate("drlee", PASSWORD)
+    biotin = next(i.id for i in store.list_ingredients(lee, "biotin") if i.key == "biotin")
+    product = store.create_product(
+        lee,
+        name="Biotin 5 mg/mL",
+        volume_per_unit=ml("2"),
+        ingredients=[StrengthSpec(biotin, Amount(Decimal(5), "mg/mL"))],
+    )
+    store.receive_lot(
+        lee, product_id=product.id, lot_number="GOOD", expiry=date(2099, 1, 1), quantity=ml("100")
+    )
+    store.receive_lot(
+        lee, product_id=product.id, lot_number="OLD", expiry=date(2020, 1, 1), quantity=ml("100")
+    )
+    patient = store.create_patient(
+        lee,
+        PatientFields(
+            "C-1", "Doe", "Jane", date(1980, 1, 2), Sex.FEMALE, allergies=(Allergy("penicillin"),)
+        ),
+    )
+    version = store.save_formulation(
+        lee,
+        patient_id=patient.id,
+        name="Cocktail",
+        components=[ComponentSpec("Biotin", ml("1"), product_id=product.id)],
+        final_volume=ml("1"),
+    )
+    return Clinic(database, location, store, lee, patient.id, version.formulation_id)
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Iterator[Clinic]:
+    made = _open_clinic(str(tmp_path / "clinic.db"))
+    try:
+        yield made
+    finally:
+        made.database.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """One clinic for the tests that must not record anything."""
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as patch:
+        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        patch.setattr(auth, "_hasher", lambda: cheap)
+        made = _open_clinic(str(tmp_path_factory.mktemp("shared") / "clinic.db"))
+    try:
+        yield made
+    finally:
+        made.database.dispose()
+
+
+def session_file(tmp_path: Path, clinic: Clinic, **changes: Any) -> Path:
+    data: dict[str, Any] = {
+        "patient": "C-1",
+        "formulation_id": clinic.formulation_id,
+        "performed_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+        "technique": "nappage",
+        "needle_gauge": 32,
+        "total_volume": "1 mL",
+        "zones": {"vertex": "0.5 mL", "frontal": "0.5 mL"},
+        "lots": [{"component": 1, "lot": "GOOD"}],
+        "pain_score": 2,
+    }
+    data.update(changes)
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run(clinic: Clinic, *args: str, user: str = "drlee") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FORMULARY_PASSWORD": PASSWORD}
+    env.pop("FORMULARY_DB", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "session",
+            "record",
+            *args,
+            "--db",
+            clinic.location,
+            "--user",
+            user,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def run_here(clinic: Clinic, *args: str) -> tuple[int, str, str]:
+    """The command in this process (fast; for refusals that happen before any write)."""
+    from typer.testing import CliRunner
+
+    from tui.cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        ["session", "record", *args, "--db", clinic.location, "--user", "drlee"],
+        env={"FORMULARY_PASSWORD": PASSWORD, "FORMULARY_DB": ""},
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sessions(clinic: Clinic) -> list[Any]:
+    return clinic.store.list_sessions(clinic.lee, clinic.patient_id)
+
+
+def test_clean_session_is_recorded_and_signed(tmp_path: Path, clinic: Clinic) -> None:
+    done = run(clinic, str(session_file(tmp_path, clinic)))
+    assert done.returncode == 0, done.stderr
+    (recorded,) = sessions(clinic)
+    assert recorded.status is SessionStatus.SIGNED and recorded.overrides == ()
+    assert f"recorded and signed session {recorded.id}" in done.stdout
+
+
+def test_block_exits_3_prints_findings_and_records_nothing(tmp_path: Path, clinic: Clinic) -> None:
+    path = session_file(tmp_path, clinic, lots=[{"component": 1, "lot": "OLD"}])
+    checked = run(clinic, str(path), "--check")
+    assert checked.returncode == 3
+    assert checked.stdout.splitlines() == [
+        line for line in checked.stdout.splitlines() if line.startswith(("BLOCK", "WARNING"))
+    ]
+    assert checked.stdout.startswith("BLOCK lot.expired [component 1, lots]: lot OLD expired")
+    refused = run(clinic, str(path))
+    assert refused.returncode == 3
+    assert "BLOCK lot.expired" in refused.stdout
+    assert "--override" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert sessions(clinic) == []
+
+
+def test_override_records_the_session_with_its_override(tmp_path: Path, clinic: Clinic) -> None:
+    path = session_file(tmp_path, clinic, lots=[{"component": 1, "lot": "OLD"}])
+    assistant = run(clinic, str(path), "--override", "expiry extended in writing", user="sam")
+    assert assistant.returncode == 2 and "cannot sign" in assistant.stderr
+    done = run(clinic, str(path), "--override", "expiry extended in writing", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["recorded"] is True and out["overrides"] == 1
+    assert [f["rule"] for f in out["findings"]] == ["lot.expired"]
+    (recorded,) = sessions(clinic)
+    (override,) = recorded.overrides
+    assert (override.rule, override.reason, override.by) == (
+        "lot.expired",
+        "expiry extended in writing",
+        "drlee",
+    )
+
+
+def test_warning_needs_acknowledge(tmp_path: Path, clinic: Clinic) -> None:
+    course = clinic.store.start_course(
+        clinic.lee,
+        patient_id=clinic.patient_id,
+        name="Course",
+        planned_sessions=1,
+        interval_days=7,
+        start_date=date.today() + timedelta(days=3),
+    )
+    path = session_file(tmp_path, clinic, course_id=course.id)
+    checked = run(clinic, str(path), "--check")
+    assert checked.returncode == 0
+    assert "WARNING schedule.before_course_start" in checked.stdout
+    refused = run(clinic, str(path))
+    assert refused.returncode == 3 and "--acknowledge" in refused.stderr
+    done = run(clinic, str(path), "--acknowledge")
+    assert done.returncode == 0, done.stderr
+    assert [(o.rule, o.reason) for o in sessions(clinic)[0].overrides] == [
+        ("schedule.before_course_start", "acknowledged")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"patient": "NOPE"}, "NOPE"),
+        ({"performed_at": "yesterday"}, "performed_at"),
+        ({"performed_at": "2026-11-24T10:00:00"}, "time zone"),
+        ({"total_volume": "2 bottles"}, "total_volume"),
+        ({"zones": {"crown": "1 mL"}}, "unknown zone 'crown'"),
+        ({"lots": [{"component": 1, "lot": "MISSING"}]}, "no lot 'MISSING'"),
+        ({"technique": "magic"}, "technique"),
+        ({"colour": "blue"}, "unknown field 'colour'"),
+        ({"formulation_id": None}, "formulation_version_id or formulation_id"),
+    ],
+)
+def test_bad_files_are_one_line_exit_2(
+    tmp_path: Path, shared_clinic: Clinic, changes: dict[str, Any], message: str
+) -> None:
+    clinic = shared_clinic
+    path = session_file(tmp_path, clinic, **changes)
+    if changes.get("formulation_id", 0) is None:
+        raw = json.loads(path.read_text())
+        del raw["formulation_id"]
+        path.write_text(json.dumps(raw))
+    code, out, err = run_here(clinic, str(path))
+    assert code == 2, out + err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert sessions(clinic) == []
+
+
+def test_unreadable_file_is_one_line(tmp_path: Path, shared_clinic: Clinic) -> None:
+    clinic = shared_clinic
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    code, _, err = run_here(clinic, str(bad))
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = run_here(clinic, str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err

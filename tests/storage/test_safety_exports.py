@@ -1,0 +1,85 @@
+"""An overridden safety finding appears on every export of its session (PDF and FHIR).
+
+Runs once the exports (``db.exports``, ``formulary.export``) are on the branch.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from db.store import Actor, Store
+from formulary.records import Role
+
+from .conftest import PASSWORD
+from .helpers import World, events, ml
+
+exports: Any = pytest.importorskip("db.exports", reason="the exports are not merged yet")
+
+pytestmark = pytest.mark.storage
+
+REASON = "manufacturer extended the expiry in writing"
+
+
+@pytest.fixture
+def overridden(store: Store, users: dict[Role, Actor]) -> tuple[Actor, int]:
+    lee = users[Role.PRACTITIONER]
+    world = World(store, lee)
+    expired = store.receive_lot(
+        lee,
+        product_id=world.product.id,
+        lot_number="OLD",
+        expiry=date(2020, 1, 1),
+        quantity=ml("10"),
+    )
+    draft = store.save_session_draft(lee, world.draft(lot_id=expired.id))
+    signed = store.sign_session(lee, draft.id, PASSWORD, override_reason=REASON)
+    return lee, signed.id
+
+
+def _export(store: Store, actor: Actor, session_id: int, fmt: str, key_dir: Path) -> bytes:
+    got: dict[str, bytes] = {}
+
+    def deliver(result: Any) -> Sequence[Path]:
+        got.update(result.files)
+        return ()
+
+    exports.export_session(store, actor, session_id, fmt, deliver, key_dir=key_dir)
+    (data,) = got.values()
+    return data
+
+
+def test_override_line_on_the_pdf(
+    store: Store, overridden: tuple[Actor, int], tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    lee, session_id = overridden
+    pdf = _export(store, lee, session_id, "pdf", tmp_path)
+    text = " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    assert "Safety block overridden" in text
+    assert "lot.expired" in text and REASON in text and "drlee" in text
+    assert events(store.database)[-1].action == "export.session"
+
+
+def test_override_on_the_fhir_bundle(
+    store: Store, overridden: tuple[Actor, int], tmp_path: Path
+) -> None:
+    lee, session_id = overridden
+    bundle = json.loads(_export(store, lee, session_id, "fhir", tmp_path))
+    notes = [
+        note["text"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "MedicationAdministration"
+        for note in entry["resource"].get("note", [])
+    ]
+    (line,) = [n for n in notes if "overridden" in n]
+    assert "lot.expired" in line and REASON in line and "drlee" in line

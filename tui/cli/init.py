@@ -1,0 +1,160 @@
+"""``formulary init``: create the database and its first administrator, or a demo clinic."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, open_db, read_new_password, store_errors
+from tui.cli.options import DbOption, JsonOption
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--today {value!r} is not a date; write it as YYYY-MM-DD")
+
+
+def init(
+    ctx: typer.Context,
+    db: DbOption = None,
+    admin: Annotated[
+        str | None, typer.Option("--admin", help="Username of the first administrator.")
+    ] = None,
+    full_name: Annotated[
+        str | None,
+        typer.Option("--full-name", help="Name printed on the administrator's signatures."),
+    ] = None,
+    password_stdin: PasswordStdinOption = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Fill the new database with a demo clinic.")
+    ] = False,
+    patients: Annotated[
+        int | None,
+        typer.Option(
+            "--patients",
+            min=1,
+            max=1_000_000,
+            help="With --demo: a synthetic clinic of N patients (about ten sessions each).",
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="With --demo: the date the demo is built around."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="With --demo: the random seed.")] = 2026,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the database with its first administrator (or, with --demo, a demo clinic)."""
+    location = db or (ctx.obj or {}).get("db")
+    if patients is not None and not demo:
+        fail("--patients builds a synthetic demo clinic; add --demo")
+    if demo and admin:
+        fail("--demo creates its own accounts (printed at the end); leave out --admin")
+    if not demo and not admin:
+        fail("name the first administrator: formulary init --admin NAME")
+    day = _today(today)
+    database = open_db(location, create=True)
+    try:
+        from db.store import Store
+
+        store = Store(database)
+        with store_errors():
+            if store.has_users():
+                fail(
+                    f"{database.path or 'the database'} is already set up with accounts; "
+                    "sign in, or give --db a new file"
+                )
+        if demo:
+            _demo(database, patients, day, seed, as_json)
+            return
+        assert admin is not None
+        password = read_new_password(password_stdin, who=admin)
+        with store_errors():
+            actor = store.create_first_admin(admin, full_name or admin, password)
+            checkpoint = _checkpoint(database)
+        where = str(database.path) if database.path else database.url
+        if as_json:
+            typer.echo(json.dumps({"db": where, "db_id": database.db_id,
+                                   "admin": actor.username, "checkpoint": checkpoint}))
+        else:
+            typer.echo(f"Created {where} (database {database.db_id}).")
+            typer.echo(f"First administrator: {actor.username} ({actor.full_name}).")
+            typer.echo(checkpoint)
+    finally:
+        database.dispose()
+
+
+def _checkpoint(database: object) -> str:
+    from db.audit.checkpoint import make_checkpoint
+    from db.audit.keys import load_or_create_key
+    from db.database import Database
+
+    assert isinstance(database, Database)
+    key = load_or_create_key(database.db_id)
+    with database.engine.connect() as connection:
+        return make_checkpoint(connection, database.db_id, key).line
+
+
+def _demo(
+    database: object, patients: int | None, day: date | None, seed: int, as_json: bool
+) -> None:
+    from db.database import Database
+    from db.demo_data import DEMO_PASSWORD_NOTE
+
+    assert isinstance(database, Database)
+    progress = None if as_json else _progress_line
+    with store_errors():
+        if patients is None:
+            from db.demo import build_demo
+
+            report = build_demo(database, today=day, seed=seed, progress=progress)
+            summary = {
+                "patients": report.patients,
+                "products": report.products,
+                "lots": report.lots,
+                "formulations": report.formulations,
+                "courses": report.courses,
+                "signed_sessions": report.sessions,
+                "outcomes": report.outcomes,
+            }
+            users, seconds = report.users, report.seconds
+        else:
+            from db.demo_scale import build_synthetic_clinic
+
+            big = build_synthetic_clinic(database, patients, today=day, seed=seed,
+                                         progress=progress)
+            summary = big.counts
+            users, seconds = big.users, big.seconds
+        checkpoint = _checkpoint(database)
+    if progress is not None:
+        typer.echo("", err=True)  # end the progress line
+    where = str(database.path) if database.path else database.url
+    if as_json:
+        typer.echo(json.dumps({
+            "db": where,
+            "db_id": database.db_id,
+            "counts": summary,
+            "seconds": round(seconds, 2),
+            "logins": [{"username": u.username, "role": u.role.value, "password": u.password}
+                       for u in users],
+            "checkpoint": checkpoint,
+        }))
+        return
+    typer.echo(f"Built the demo clinic in {where} in {seconds:.1f} s:")
+    typer.echo("  " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.items()))
+    typer.echo("Demo logins (" + DEMO_PASSWORD_NOTE + "):")
+    for user in users:
+        typer.echo(f"  {user.username:<12} {user.role.value:<13} password: {user.password}")
+    typer.echo(checkpoint)
+
+
+def _progress_line(message: str) -> None:
+    typer.echo(f"\rbuilding demo: {message}" + " " * 20, nl=False, err=True)

@@ -1,0 +1,98 @@
+"""Signing in from the command line: ``--user`` plus a password from a safe place.
+
+The password never goes on the command line (it would land in shell history and in
+``ps``). It comes, in this order, from the first line of standard input when
+``--password-stdin`` is given, from ``$FORMULARY_PASSWORD``, or from a hidden prompt
+on the terminal. Without any of them a script gets one clear error instead of a
+prompt that blocks forever.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tui.cli.errors import fail
+
+if TYPE_CHECKING:
+    from db.database import Database
+    from db.store import Store
+    from db.store._base import Actor
+
+#: Environment variable a script may put the password in (prefer --password-stdin).
+PASSWORD_ENV = "FORMULARY_PASSWORD"  # noqa: S105 - the variable's name
+
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", envvar="FORMULARY_USER", help="Your username."),
+]
+
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of standard input.",
+    ),
+]
+
+
+def read_password(password_stdin: bool, *, prompt: str = "Password") -> str:
+    """The password from stdin, ``$FORMULARY_PASSWORD`` or a hidden prompt."""
+    if password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail("--password-stdin was given but standard input is empty; pipe the password in")
+        return line.rstrip("\r\n")
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        fail(
+            "no password: give --password-stdin, set FORMULARY_PASSWORD, "
+            "or run the command in a terminal to be asked"
+        )
+    value: str = typer.prompt(prompt, hide_input=True)
+    return value
+
+
+def read_new_password(password_stdin: bool, *, who: str) -> str:
+    """A new password for ``who``: from stdin/env, or typed twice at a hidden prompt."""
+    if password_stdin or os.environ.get(PASSWORD_ENV) or not sys.stdin.isatty():
+        return read_password(password_stdin, prompt=f"Password for {who}")
+    value: str = typer.prompt(
+        f"New password for {who}", hide_input=True, confirmation_prompt=True
+    )
+    return value
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn any error the persistence layer reports into one line on stderr."""
+    from db.errors import StoreError
+
+    try:
+        yield
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def open_db(db: str | None, *, create: bool = False) -> Database:
+    """Open the database named by ``--db`` (one clear error when it cannot be)."""
+    from db.database import open_database
+
+    with store_errors():
+        return open_database(db, create=create)
+
+
+def sign_in(store: Store, user: str | None, password_stdin: bool) -> Actor:
+    """Authenticate ``--user`` with a password read by :func:`read_password`."""
+    if not user:
+        fail("who is this? give --user NAME (or set FORMULARY_USER)")
+    password = read_password(password_stdin, prompt=f"Password for {user}")
+    with store_errors():
+        return store.authenticate(user, password)

@@ -1,0 +1,382 @@
+"""``formulary session record FILE.json``: record and sign a session headless.
+
+The file's format is documented in docs/session-record.md. The same safety rules
+run as in the app: every finding is printed on its own line (``BLOCK``/``WARNING``,
+rule, where, what, what to do). Warnings need ``--acknowledge``; blocks need
+``--override "reason"`` from a practitioner or admin. ``--check`` only reports and
+writes nothing.
+
+Exit status: 0 recorded (or, with ``--check``, nothing blocks); 3 something blocks
+or a warning was not acknowledged, and nothing was recorded; 2 the file, the
+sign-in or the database refused (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.options import DbOption, JsonOption
+
+if TYPE_CHECKING:
+    from db.store import SessionDraft, Store
+    from db.store._base import Actor
+    from formulary.safety import Findings
+
+app = typer.Typer(help="Record treatment sessions headless.", no_args_is_help=True)
+
+#: Exit status when the safety findings stop the recording.
+EXIT_BLOCKED = 3
+
+#: Largest session file accepted (a session is a few kilobytes).
+MAX_FILE_BYTES = 1_000_000
+
+_FIELDS = frozenset(
+    {
+        "patient",
+        "formulation_version_id",
+        "formulation_id",
+        "course_id",
+        "session_number",
+        "performed_at",
+        "technique",
+        "needle_gauge",
+        "needle_length",
+        "depth",
+        "total_volume",
+        "zones",
+        "lots",
+        "anaesthesia",
+        "pain_score",
+        "adverse_events",
+        "post_care",
+        "notes",
+        "meaning",
+    }
+)
+
+
+# Sign-in follows the contract of the other authenticated commands: --user, and the
+# password from --password-stdin, $FORMULARY_PASSWORD or a hidden prompt, never argv.
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", envvar="FORMULARY_USER", help="Your username."),
+]
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
+
+
+def read_password(password_stdin: bool, *, prompt: str) -> str:
+    """The password from stdin, ``$FORMULARY_PASSWORD`` or a hidden prompt."""
+    if password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail("--password-stdin was given but standard input is empty; pipe the password in")
+        return line.rstrip("\r\n")
+    from_env = os.environ.get("FORMULARY_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        fail("no password: give --password-stdin, set FORMULARY_PASSWORD, or run in a terminal")
+    value: str = typer.prompt(prompt, hide_input=True)
+    return value
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Any error the persistence layer reports, as one line on stderr."""
+    from db.errors import StoreError
+
+    try:
+        yield
+    except StoreError as exc:
+        fail(str(exc))
+
+
+class FileError(ValueError):
+    """The session file cannot be read as a session; the message says where and why."""
+
+
+def _amount(data: dict[str, Any], name: str, kind: str) -> Any:
+    from formulary.units import UnitsError, parse_quantity
+
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FileError(f'{name} must be text such as "2 mL", not {json.dumps(value)}')
+    try:
+        return parse_quantity(value, kind=kind)
+    except UnitsError as exc:
+        raise FileError(f"{name}: {exc}") from None
+
+
+def _int(data: dict[str, Any], name: str, *, required: bool = False) -> int | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise FileError(f"{name} is missing")
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FileError(f"{name} must be a whole number, not {json.dumps(value)}")
+    return value
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise FileError(f"{name} must be text, not {json.dumps(value)}")
+    return value
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path`` (FileError when it is not one)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise FileError(f"{path} is larger than {MAX_FILE_BYTES} bytes; is it a session file?")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FileError(f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise FileError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise FileError(f"{path} must hold one JSON object describing the session")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise FileError(
+            f"unknown field {unknown[0]!r}; the fields are listed in docs/session-record.md"
+        )
+    return data
+
+
+def _version_id(store: Store, actor: Actor, data: dict[str, Any], patient_id: int) -> int:
+    version_id = _int(data, "formulation_version_id")
+    formulation_id = _int(data, "formulation_id")
+    if (version_id is None) == (formulation_id is None):
+        raise FileError(
+            "give either formulation_version_id or formulation_id (its current version)"
+        )
+    if version_id is not None:
+        return version_id
+    for version in store.list_formulations(actor, patient_id):
+        if version.formulation_id == formulation_id:
+            return version.id
+    raise FileError(f"the patient has no formulation {formulation_id}")
+
+
+def _lots(store: Store, actor: Actor, data: dict[str, Any], version_id: int) -> tuple[Any, ...]:
+    from db.store import LotChoice
+
+    items = data.get("lots", [])
+    if not isinstance(items, list):
+        raise FileError('lots must be a list of {"component": 1, "lot": "A123"} objects')
+    components = {
+        c.position: c for c in store.get_formulation_version(actor, version_id).components
+    }
+    choices = []
+    for index, item in enumerate(items, start=1):
+        where = f"lots[{index}]"
+        if not isinstance(item, dict):
+            raise FileError(f"{where} must be an object with component and lot")
+        position = _int(item, "component", required=True)
+        assert position is not None
+        component = components.get(position)
+        if component is None or component.product_id is None:
+            raise FileError(
+                f"{where}: component {position} is not a stock product of the formulation"
+            )
+        lot_id = _int(item, "lot_id")
+        number = item.get("lot")
+        if lot_id is None:
+            if not isinstance(number, str) or not number.strip():
+                raise FileError(f'{where}: give the lot number ("lot") or its id ("lot_id")')
+            matches = [
+                lot
+                for lot in store.list_lots(actor, component.product_id, include_empty=True)
+                if lot.lot_number == number.strip()
+            ]
+            if not matches:
+                raise FileError(f"{where}: {component.name} has no lot {number.strip()!r}")
+            lot_id = matches[0].id
+        choices.append(LotChoice(position, lot_id, _amount(item, "drawn", "volume")))
+    return tuple(choices)
+
+
+def _zones(data: dict[str, Any]) -> tuple[Any, ...]:
+    from formulary.records import ScalpZone, ZoneVolume
+
+    zones = data.get("zones", {})
+    if not isinstance(zones, dict):
+        raise FileError('zones must be an object such as {"vertex": "1 mL"}')
+    out = []
+    for name, volume in zones.items():
+        try:
+            zone = ScalpZone(name)
+        except ValueError:
+            known = ", ".join(z.value for z in ScalpZone)
+            raise FileError(f"zones: unknown zone {name!r}; the zones are {known}") from None
+        amount = _amount({name: volume}, name, "volume")
+        out.append(ZoneVolume(zone, amount))
+    return tuple(out)
+
+
+def _events(data: dict[str, Any]) -> tuple[Any, ...]:
+    from formulary.records import AdverseEvent
+
+    items = data.get("adverse_events", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FileError('adverse_events must be a list of {"kind": ...} objects')
+    return tuple(
+        AdverseEvent(_text(i, "kind"), _text(i, "severity"), _text(i, "description")) for i in items
+    )
+
+
+def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraft:
+    """The session the file describes (FileError naming the field when it cannot be)."""
+    from db.store import SessionDraft
+    from formulary.records import Technique
+
+    chart = data.get("patient")
+    if not isinstance(chart, str) or not chart.strip():
+        raise FileError("patient must be the patient's chart number")
+    patient = store.find_patient(actor, chart)
+    when_text = data.get("performed_at")
+    if not isinstance(when_text, str):
+        raise FileError("performed_at must be a date and time such as 2026-11-24T10:30:00+01:00")
+    try:
+        when = datetime.fromisoformat(when_text)
+    except ValueError:
+        raise FileError(f"performed_at {when_text!r} is not an ISO 8601 date and time") from None
+    if when.tzinfo is None:
+        raise FileError("performed_at needs a time zone offset, such as +01:00 or Z")
+    technique = data.get("technique")
+    if technique is not None:
+        try:
+            technique = Technique(technique)
+        except ValueError:
+            known = ", ".join(t.value for t in Technique)
+            raise FileError(f"technique {technique!r} is not one of {known}") from None
+    version_id = _version_id(store, actor, data, patient.id)
+    return SessionDraft(
+        patient_id=patient.id,
+        formulation_version_id=version_id,
+        performed_at=when,
+        course_id=_int(data, "course_id"),
+        session_number=_int(data, "session_number"),
+        technique=technique,
+        needle_gauge=_int(data, "needle_gauge"),
+        needle_length=_amount(data, "needle_length", "length"),
+        depth=_amount(data, "depth", "length"),
+        total_volume=_amount(data, "total_volume", "volume"),
+        zones=_zones(data),
+        lots=_lots(store, actor, data, version_id),
+        anaesthesia=_text(data, "anaesthesia"),
+        pain_score=_int(data, "pain_score"),
+        adverse_events=_events(data),
+        post_care=_text(data, "post_care"),
+        notes=_text(data, "notes"),
+    )
+
+
+def _print(findings: Findings, as_json: bool, extra: dict[str, Any]) -> None:
+    if as_json:
+        out = {"findings": [f.as_dict() for f in findings], **extra}
+        typer.echo(json.dumps(out, indent=2, sort_keys=True))
+        return
+    for line in findings.lines():
+        typer.echo(line)
+
+
+@app.command()
+def record(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The session as JSON (see docs/session-record.md).")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report the findings; record nothing.")
+    ] = False,
+    acknowledge: Annotated[
+        bool, typer.Option("--acknowledge", help="Acknowledge every warning found.")
+    ] = False,
+    override: Annotated[
+        str | None,
+        typer.Option(
+            "--override",
+            help="Override what blocks, with this written reason (practitioner or admin).",
+        ),
+    ] = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record and sign a session from FILE.json, with the app's safety checks."""
+    from db.database import open_database
+    from db.store import ADMINISTERED_BY, Store
+    from db.store.safety import SafetyBlocked
+
+    if not user:
+        fail("who is this? give --user NAME (or set FORMULARY_USER)")
+    try:
+        data = read_file(file)
+    except FileError as exc:
+        fail(str(exc))
+    password = read_password(password_stdin, prompt=f"Password for {user}")
+    with store_errors():
+        database = open_database(db or (ctx.obj or {}).get("db"), create=False)
+    try:
+        store = Store(database)
+        with store_errors():
+            actor = store.authenticate(user, password)
+            try:
+                draft = build_draft(store, actor, data)
+            except FileError as exc:
+                fail(f"{file}: {exc}")
+            findings = store.check_session_draft(actor, draft)
+            if check:
+                _print(findings, as_json, {"recorded": False})
+                raise typer.Exit(EXIT_BLOCKED if findings.requires_override else 0)
+            meaning = _text(data, "meaning") or ADMINISTERED_BY
+            try:
+                session = store.record_session(
+                    actor,
+                    draft,
+                    password,
+                    meaning,
+                    acknowledge=acknowledge,
+                    override_reason=override,
+                )
+            except SafetyBlocked as exc:
+                _print(exc.findings, as_json, {"recorded": False, "error": str(exc)})
+                hint = (
+                    'add --override "reason"'
+                    if exc.findings.requires_override
+                    else ("add --acknowledge")
+                )
+                fail(f"not recorded: {exc}; {hint}", EXIT_BLOCKED)
+    finally:
+        database.dispose()
+    _print(
+        findings,
+        as_json,
+        {"recorded": True, "session_id": session.id, "overrides": len(session.overrides)},
+    )
+    if not as_json:
+        overridden = (
+            f", {len(session.overrides)} finding(s) overridden or acknowledged"
+            if (session.overrides)
+            else ""
+        )
+        typer.echo(f"recorded and signed session {session.id}{overridden}")

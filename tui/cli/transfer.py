@@ -1,0 +1,63 @@
+"""``formulary import FILE``: load a ``formulary export json`` file into a new database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.options import DbOption, JsonOption
+
+
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file written by `formulary export json`.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, write nothing.")
+    ] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import every record of FILE in one transaction (all or nothing) into a new database."""
+    from db.store import Store
+    from db.transfer import import_document
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            report = import_document(database, actor, data, source_name=file.name,
+                                     dry_run=dry_run)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps({
+            "file": str(file),
+            "sha256": report.sha256,
+            "source_db_id": report.source_db_id,
+            "dry_run": report.dry_run,
+            "counts": report.counts,
+            "audit_entries": report.audit_entries,
+            "users_without_password": report.users_without_password,
+        }, indent=2))
+        return
+    verb = "Checked (nothing written)" if dry_run else "Imported"
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts.items())
+    typer.echo(f"{verb} {file}: {counts}; {report.audit_entries} audit entries.")
+    if report.users_without_password:
+        typer.echo(
+            "These accounts came without passwords and are locked until an administrator "
+            "sets one (formulary user reset-password NAME): "
+            + ", ".join(report.users_without_password)
+        )

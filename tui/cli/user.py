@@ -1,0 +1,246 @@
+"""``formulary user``: accounts (administrators only, except ``list`` for auditors).
+
+The administrator signs in with ``--user``; the new password of ``add`` and
+``reset-password`` is the *second* line of standard input with ``--password-stdin``
+(the first is the administrator's own), or typed twice at a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.login import (
+    PasswordStdinOption,
+    UserOption,
+    open_db,
+    read_new_password,
+    sign_in,
+    store_errors,
+)
+from tui.cli.options import DbOption, JsonOption
+
+if TYPE_CHECKING:
+    from db.store import Actor, Store, UserInfo
+
+user_app = typer.Typer(help="Add, deactivate, unlock and list user accounts.", no_args_is_help=True)
+
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why (recorded in the audit trail).")
+]
+
+
+def _location(ctx: typer.Context, db: str | None) -> str | None:
+    parent = ctx.find_root().obj or {}
+    return db or parent.get("db")
+
+
+def _new_password(password_stdin: bool, who: str) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail(
+                f"give {who}'s new password as the second line of standard input "
+                "(the first is your own)"
+            )
+        return line.rstrip("\r\n")
+    return read_new_password(False, who=who)
+
+
+def _find(store: Store, actor: Actor, username: str) -> UserInfo:
+    from db.auth import username_key
+
+    key = username_key(username)
+    with store_errors():
+        for info in store.list_users(actor):
+            if username_key(info.username) == key:
+                return info
+    fail(f"there is no user {username!r}; `formulary user list` shows the accounts")
+
+
+def _show(info: UserInfo, as_json: bool, verb: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(_info_json(info)))
+    else:
+        state = "active" if info.active else "deactivated"
+        if info.locked:
+            state += ", locked"
+        typer.echo(f"{verb} {info.username} ({info.full_name}, {info.role.value}, {state}).")
+
+
+def _info_json(info: UserInfo) -> dict[str, object]:
+    return {
+        "id": info.id,
+        "username": info.username,
+        "full_name": info.full_name,
+        "role": info.role.value,
+        "active": info.active,
+        "locked": info.locked,
+        "failed_logins": info.failed_logins,
+    }
+
+
+@user_app.command("add")
+def add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The new account's username.")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin, practitioner, assistant or auditor.")
+    ] = "practitioner",
+    full_name: Annotated[
+        str | None, typer.Option("--full-name", help="Name printed on signatures.")
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an account (you must be an administrator)."""
+    from db.store import Store
+    from formulary.records import Role
+
+    try:
+        chosen = Role(role.strip().lower())
+    except ValueError:
+        fail(f"unknown role {role!r}; choose admin, practitioner, assistant or auditor")
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        password = _new_password(password_stdin, username)
+        with store_errors():
+            info = store.create_user(actor, username, full_name or username, chosen, password)
+        _show(info, as_json, "Added")
+    finally:
+        database.dispose()
+
+
+def _change(
+    ctx: typer.Context,
+    db: str | None,
+    user: str | None,
+    password_stdin: bool,
+    username: str,
+) -> tuple[Store, Actor, UserInfo]:
+    from db.store import Store
+
+    database = open_db(_location(ctx, db))
+    store = Store(database)
+    try:
+        actor = sign_in(store, user, password_stdin)
+        return store, actor, _find(store, actor, username)
+    except BaseException:
+        database.dispose()
+        raise
+
+
+@user_app.command("deactivate")
+def deactivate(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account to deactivate.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Deactivate an account (accounts are never deleted; their signatures stay valid)."""
+    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    try:
+        with store_errors():
+            info = store.deactivate_user(actor, target.id, reason or "")
+        _show(info, as_json, "Deactivated")
+    finally:
+        store.database.dispose()
+
+
+@user_app.command("reactivate")
+def reactivate(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account to reactivate.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Reactivate a deactivated account."""
+    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    try:
+        with store_errors():
+            info = store.reactivate_user(actor, target.id, reason or "")
+        _show(info, as_json, "Reactivated")
+    finally:
+        store.database.dispose()
+
+
+@user_app.command("unlock")
+def unlock(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account locked by failed logins.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Unlock an account that 5 failed logins locked."""
+    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    try:
+        with store_errors():
+            info = store.unlock_user(actor, target.id, reason or "")
+        _show(info, as_json, "Unlocked")
+    finally:
+        store.database.dispose()
+
+
+@user_app.command("reset-password")
+def reset_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account whose password is reset.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a new password for an account (also unlocks it)."""
+    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    try:
+        password = _new_password(password_stdin, target.username)
+        with store_errors():
+            info = store.reset_password(actor, target.id, password, reason or "")
+        _show(info, as_json, "Reset the password of")
+    finally:
+        store.database.dispose()
+
+
+@user_app.command("list")
+def list_users(
+    ctx: typer.Context,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List every account (administrators and auditors)."""
+    from db.store import Store
+
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            users = store.list_users(actor)
+        if as_json:
+            typer.echo(json.dumps([_info_json(u) for u in users], indent=2))
+            return
+        for info in users:
+            flags = ("" if info.active else " deactivated") + (" locked" if info.locked else "")
+            typer.echo(f"{info.username:<20} {info.role.value:<13} {info.full_name}{flags}")
+    finally:
+        database.dispose()
