@@ -23,7 +23,7 @@ from formulary.export.display import (
     show_zone,
 )
 from formulary.export.ingredients import ingredient_table
-from formulary.export.plot import NO_MEASUREMENTS, has_measurements, outcome_plot_png
+from formulary.export.plot import NO_MEASUREMENTS, has_measurements, outcome_plot_image
 from formulary.export.selection import (
     course_of,
     lots_for,
@@ -470,8 +470,8 @@ class _Note:
         if not plotted:
             self.paragraph(NO_MEASUREMENTS + ".")
         else:
-            png = outcome_plot_png(outcomes, width_in=7.0, height_in=2.6, dpi=150)
-            self.pdf.image(png, w=width, h=height,
+            image = outcome_plot_image(outcomes, width_in=7.0, height_in=2.6, dpi=150)
+            self.pdf.image(image, w=width, h=height,
                            alt_text="Hair density and shaft diameter over time")
             self.pdf.ln(2)
         if outcomes:

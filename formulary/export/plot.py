@@ -12,10 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from formulary.export.display import show_zone
 from formulary.records import Outcome
 from formulary.units.amount import Amount
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 NO_MEASUREMENTS = "No outcome measurements recorded"
 
@@ -76,6 +80,19 @@ def outcome_plot_png(
     words ("No outcome measurements recorded") instead of showing empty axes; a
     single measurement is drawn as a marked point.
     """
+    image = outcome_plot_image(outcomes, width_in=width_in, height_in=height_in, dpi=dpi)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def outcome_plot_image(
+    outcomes: Iterable[Outcome], *, width_in: float = 7.0, height_in: float = 2.6, dpi: int = 150
+) -> Image:
+    """The same figure as :func:`outcome_plot_png`, as an RGB Pillow image.
+
+    The PDF note embeds this directly: no PNG encoding and decoding on the way.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -84,7 +101,7 @@ def outcome_plot_png(
     # A fixed layout, few ticks and titles drawn as plain text: constrained layout,
     # automatic date locators and Axes titles each cost a full measuring pass.
     figure = Figure(figsize=(width_in, height_in), dpi=dpi)
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     if not has_measurements(outcomes):
         figure.text(0.5, 0.5, NO_MEASUREMENTS, ha="center", va="center", fontsize=12)
     else:
@@ -116,6 +133,10 @@ def outcome_plot_png(
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
             ax.margins(x=0.08, y=0.15)
             ax.legend(fontsize=7, frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    canvas.draw()  # type: ignore[no-untyped-call]
+    width, height = canvas.get_width_height()
+    from PIL import Image as PillowImage
+
+    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    rgba = PillowImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    return rgba.convert("RGB")

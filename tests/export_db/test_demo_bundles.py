@@ -1,0 +1,39 @@
+"""Every demo patient's chart exports to a FHIR bundle that validates (R4B models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from db.database import open_database
+from db.exports import export_all
+from db.store import Store
+from tui.export_files import to_folder
+
+
+@pytest.mark.slow
+def test_every_demo_patient_bundle_validates(tmp_path: Path) -> None:
+    # The demo clinic comes with the operations commands (db/demo.py).
+    demo = pytest.importorskip("db.demo", reason="the demo clinic is not on this branch yet")
+    users = pytest.importorskip("db.demo_data").USERS
+    build_demo = demo.build_demo
+    database = open_database(tmp_path / "demo.db")
+    try:
+        report = build_demo(database)
+        store = Store(database, workstation="test-ws")
+        admin = store.authenticate(users[0].username, users[0].password)
+        results = list(export_all(store, admin, "fhir", to_folder(tmp_path / "out")))
+    finally:
+        database.dispose()
+    assert len(results) == report.patients > 0
+    administrations = 0
+    for result in results:
+        (data,) = result.files.values()
+        bundle = Bundle.model_validate_json(data)
+        assert bundle.type == "document"
+        kinds = [e.resource.get_resource_type() for e in bundle.entry]
+        assert kinds[0] == "Composition" and kinds.count("Patient") == 1
+        administrations += kinds.count("MedicationAdministration")
+    assert administrations == report.sessions
