@@ -176,7 +176,7 @@ class FormularyApp(App[None]):
 
     def command_available(self, action: str) -> bool:
         """True when ``action`` applies on the current screen (or everywhere)."""
-        return hasattr(self.screen, f"action_{action}") or action in _APP_COMMANDS
+        return hasattr(self.screen, f"action_{action}") or action in _APP_COMMANDS | _FALLBACKS
 
     def run_command(self, action: str) -> None:
         """Run a palette command: the current screen's action first, else the app's."""
@@ -195,6 +195,10 @@ class FormularyApp(App[None]):
                 self.pop_screen()
         elif action in {"formulary", "audit", "verify_audit"}:
             self._push_area(action)
+        elif action == "export_chart":  # no chart open: the export screen asks for one
+            from tui.screens.export import ExportScreen
+
+            self.push_screen(ExportScreen())
 
     def _push_area(self, action: str) -> None:
         if action == "formulary":
@@ -204,6 +208,10 @@ class FormularyApp(App[None]):
         else:
             from tui.screens.audit import AuditScreen
 
+            if isinstance(self.screen, AuditScreen):  # already open: verify in place
+                if action == "verify_audit":
+                    self.screen.action_verify_audit()
+                return
             self.push_screen(AuditScreen(verify_now=action == "verify_audit"))
 
     # -- idle lock ------------------------------------------------------------------
@@ -257,6 +265,8 @@ IDLE_CHECK_SECONDS = 0.5
 
 #: Commands the app runs itself, whatever screen is showing.
 _APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})
+#: Commands a screen runs when it can (with its open chart), else the app does.
+_FALLBACKS = frozenset({"export_chart"})
 
 
 def _plain_reason(exc: BaseException) -> str:

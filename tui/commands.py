@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New session", "Record a session for the open patient", "new_session"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
-    ("Verify audit", "Recompute the audit chain and report the result", "verify_audit"),
+    ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),
     ("Patients", "Go to the patient list", "patients"),
     ("Formulary and stock", "Ingredients, products and lots", "formulary"),
     ("Audit trail", "Browse the audit trail", "audit"),

@@ -44,6 +44,7 @@ class PatientScreen(AppScreen):
         Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
+        Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
 
     class Loaded(Message):
@@ -296,3 +297,10 @@ class PatientScreen(AppScreen):
                 self.reload()
 
         self.app.push_screen(OutcomeFormScreen(self.patient_id), saved)
+
+    def action_export_chart(self) -> None:
+        """Export this chart (PDF, CSV, FHIR or JSON)."""
+        from tui.screens.export import ExportScreen
+
+        if self.chart is not None:
+            self.app.push_screen(ExportScreen(self.patient_id, self.chart.patient.chart_number))
