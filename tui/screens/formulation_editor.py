@@ -78,8 +78,9 @@ class FormulationEditorScreen(AppScreen):
     class Checked(Message):
         """The safety rules' findings for the components on screen."""
 
-        def __init__(self, findings: Any) -> None:
+        def __init__(self, findings: Any, generation: int) -> None:
             self.findings = findings
+            self.generation = generation
             super().__init__()
 
     class Failed(Message):
@@ -101,6 +102,11 @@ class FormulationEditorScreen(AppScreen):
         self.preview: MixPreview | None = None
         self.findings: Any = None  # formulary.safety.Findings for what is on screen
         self._check_timer: Timer | None = None
+        # Findings belong to one state of the components: each edit starts a new
+        # generation, and a check that answers for an older one is dropped, so a
+        # warning on screen (or confirmed on save) is never about a previous mix.
+        self._generation = 0
+        self._save_when_checked = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -243,9 +249,12 @@ class FormulationEditorScreen(AppScreen):
         self._show_components(problem)
         if self._check_timer is not None:
             self._check_timer.stop()
+        self._generation += 1
+        self.findings = None
+        self._save_when_checked = False
         if self.components and not problem:
-            specs = self._specs()
-            self._check_timer = self.set_timer(0.4, lambda: self._check(specs, final))
+            specs, generation = self._specs(), self._generation
+            self._check_timer = self.set_timer(0.4, lambda: self._check(specs, final, generation))
 
     def _specs(self) -> list[Any]:
         from db.store import ComponentSpec
@@ -256,7 +265,7 @@ class FormulationEditorScreen(AppScreen):
         ]
 
     @work(thread=True, exclusive=True, group="editor-check")
-    def _check(self, specs: list[Any], final: Amount | None) -> None:
+    def _check(self, specs: list[Any], final: Amount | None, generation: int) -> None:
         # The safety rules (allergies, limits, ambiguous forms) through the Store.
         try:
             findings = self.store.check_formulation(
@@ -267,15 +276,24 @@ class FormulationEditorScreen(AppScreen):
                 formulation_id=self.base.formulation_id if self.base else None,
             )
         except Exception as exc:
-            self.log.warning(f"safety check: {exc}")
+            # Without the rules' answer nothing may be saved: say so rather than
+            # showing a mix that merely looks unremarkable.
+            self.post_message(
+                self.Failed("Safety check failed", f"{exc}. Saving waits until the rules can run.")
+            )
             return
-        self.post_message(self.Checked(findings))
+        self.post_message(self.Checked(findings, generation))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
+        if message.generation != self._generation:
+            return
         self.findings = message.findings
         _, problem = self._final_volume()
         self._show_components(problem)
+        if self._save_when_checked:
+            self._save_when_checked = False
+            self.action_save()
 
     def _show_components(self, final_problem: str) -> None:
         assert self.data is not None and self.preview is not None
@@ -443,6 +461,14 @@ class FormulationEditorScreen(AppScreen):
             return
         note = self.query_one("#f-note", Input).value.strip()
         findings = self.findings
+        if findings is None:
+            # The rules have not answered for this mix yet: check now and carry on
+            # saving when they answer, so nothing is saved past an unseen finding.
+            if self._check_timer is not None:
+                self._check_timer.stop()
+            self._save_when_checked = True
+            self._check(self._specs(), final, self._generation)
+            return
         if not findings:
             self._save(name, self._specs(), final, note, False, "")
             return
