@@ -1,7 +1,4 @@
-"""An overridden safety finding appears on every export of its session (PDF and FHIR).
-
-Runs once the exports (``db.exports``, ``formulary.export``) are on the branch.
-"""
+"""An overridden safety finding appears on every export of its session (PDF and FHIR)."""
 
 from __future__ import annotations
 
@@ -14,13 +11,12 @@ from typing import Any
 
 import pytest
 
+from db import exports
 from db.store import Actor, Store
 from formulary.records import Role
 
 from .conftest import PASSWORD
 from .helpers import World, events, ml
-
-exports: Any = pytest.importorskip("db.exports", reason="the exports are not merged yet")
 
 pytestmark = pytest.mark.storage
 
