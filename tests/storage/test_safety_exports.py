@@ -1,7 +1,4 @@
-"""An overridden safety finding appears on every export of its session (PDF and FHIR).
-
-Runs once the exports (``db.exports``, ``formulary.export``) are on the branch.
-"""
+"""An overridden safety finding appears on every export of its session (PDF and FHIR)."""
 
 from __future__ import annotations
 
@@ -14,13 +11,12 @@ from typing import Any
 
 import pytest
 
+from db import exports
 from db.store import Actor, Store
 from formulary.records import Role
 
 from .conftest import PASSWORD
 from .helpers import World, events, ml
-
-exports: Any = pytest.importorskip("db.exports", reason="the exports are not merged yet")
 
 pytestmark = pytest.mark.storage
 
@@ -83,3 +79,19 @@ def test_override_on_the_fhir_bundle(
     ]
     (line,) = [n for n in notes if "overridden" in n]
     assert "lot.expired" in line and REASON in line and "drlee" in line
+
+
+def test_override_in_the_csv_and_json(
+    store: Store, overridden: tuple[Actor, int], tmp_path: Path
+) -> None:
+    lee, session_id = overridden
+    for fmt in ("csv", "json"):
+        got: dict[str, bytes] = {}
+
+        def deliver(result: Any, into: dict[str, bytes] = got) -> Sequence[Path]:
+            into.update(result.files)
+            return ()
+
+        exports.export_session(store, lee, session_id, fmt, deliver, key_dir=tmp_path)
+        text = b"".join(got.values()).decode("utf-8")
+        assert "lot.expired" in text and REASON in text, fmt

@@ -14,10 +14,6 @@ sign-in or the database refused (one line on stderr).
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, UserOption, read_password, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -63,45 +60,6 @@ _FIELDS = frozenset(
         "meaning",
     }
 )
-
-
-# Sign-in follows the contract of the other authenticated commands: --user, and the
-# password from --password-stdin, $FORMULARY_PASSWORD or a hidden prompt, never argv.
-UserOption = Annotated[
-    str | None,
-    typer.Option("--user", "-u", envvar="FORMULARY_USER", help="Your username."),
-]
-PasswordStdinOption = Annotated[
-    bool,
-    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
-]
-
-
-def read_password(password_stdin: bool, *, prompt: str) -> str:
-    """The password from stdin, ``$FORMULARY_PASSWORD`` or a hidden prompt."""
-    if password_stdin:
-        line = sys.stdin.readline()
-        if not line:
-            fail("--password-stdin was given but standard input is empty; pipe the password in")
-        return line.rstrip("\r\n")
-    from_env = os.environ.get("FORMULARY_PASSWORD")
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        fail("no password: give --password-stdin, set FORMULARY_PASSWORD, or run in a terminal")
-    value: str = typer.prompt(prompt, hide_input=True)
-    return value
-
-
-@contextmanager
-def store_errors() -> Iterator[None]:
-    """Any error the persistence layer reports, as one line on stderr."""
-    from db.errors import StoreError
-
-    try:
-        yield
-    except StoreError as exc:
-        fail(str(exc))
 
 
 class FileError(ValueError):
