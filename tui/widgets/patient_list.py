@@ -102,9 +102,7 @@ class PatientList(DataTable[Text | str]):
             self.update_cell(key, "Next due", due)
 
     @staticmethod
-    def _progress_cells(
-        summary: PatientSummary, today: date, warning: str
-    ) -> tuple[Text, Text]:
+    def _progress_cells(summary: PatientSummary, today: date, warning: str) -> tuple[Text, Text]:
         due = Text("")
         if summary.next_due is not None:
             overdue = is_overdue(summary, today)
