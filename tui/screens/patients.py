@@ -139,7 +139,10 @@ class PatientsScreen(AppScreen):
         count = len(message.summaries)
         more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
-        self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
+        # One line high (patients.tcss): no layout pass of the whole screen per keystroke.
+        self.query_one("#patient-count", Static).update(
+            f"{count} patient(s) {what}{more}", layout=False
+        )
         if self._progress_timer is not None:
             self._progress_timer.stop()
         patients = [s.patient for s in message.summaries[:PROGRESS_ROWS]]
