@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from formulary.records import Patient, PatientSummary
 from formulary.schedule import summarize
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.footer import QuietFooter
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
@@ -76,7 +77,7 @@ class PatientsScreen(AppScreen):
         )
         yield PatientList(id="patient-list")
         yield Static("", id="patient-count")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self._search("")
