@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
@@ -19,7 +19,6 @@ from formulary.units import format_amount
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.component_table import ComponentTable
-from tui.widgets.footer import QuietFooter
 from tui.widgets.outcome_plot import OutcomePlot
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.patient_list import course_progress
@@ -66,7 +65,6 @@ class PatientScreen(AppScreen):
         super().__init__()
         self.patient_id = patient_id
         self.chart: PatientChart | None = None
-        self._shown_once = False
 
     @staticmethod
     def edit(app: FormularyApp, patient_id: int) -> None:
@@ -100,7 +98,7 @@ class PatientScreen(AppScreen):
             yield TabPane("Formulation", id="tab-formulation")
             yield TabPane("Sessions", id="tab-sessions")
             yield TabPane("Outcomes", id="tab-outcomes")
-        yield QuietFooter()
+        yield Footer()
 
     @staticmethod
     def _tab_content(pane_id: str) -> list[Widget]:
@@ -143,17 +141,8 @@ class PatientScreen(AppScreen):
         elif pane_id == "tab-outcomes" and self.query("#outcomes-table"):
             self._show_outcomes(chart)
 
-    def on_mount(self) -> None:
-        # Read the chart while the screen is still being laid out and painted: waiting
-        # for the first ScreenResume started the read hundreds of ms later.
-        self._load()
-
     def on_screen_resume(self) -> None:
-        # The first resume is the screen being shown, already loading since mount; later
-        # ones are returns from a session, an editor or a form that may have changed it.
-        if self._shown_once:
-            self.reload()
-        self._shown_once = True
+        self.reload()
 
     def reload(self) -> None:
         """Read the chart again (after a session, a new version or an edit)."""

@@ -10,14 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from formulary.records import Patient, PatientSummary
 from formulary.schedule import summarize
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
-from tui.widgets.footer import QuietFooter
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
@@ -77,7 +76,7 @@ class PatientsScreen(AppScreen):
         )
         yield PatientList(id="patient-list")
         yield Static("", id="patient-count")
-        yield QuietFooter()
+        yield Footer()
 
     def on_mount(self) -> None:
         self._search("")
@@ -140,10 +139,7 @@ class PatientsScreen(AppScreen):
         count = len(message.summaries)
         more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
-        # One line high (patients.tcss): no layout pass of the whole screen per keystroke.
-        self.query_one("#patient-count", Static).update(
-            f"{count} patient(s) {what}{more}", layout=False
-        )
+        self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
         if self._progress_timer is not None:
             self._progress_timer.stop()
         patients = [s.patient for s in message.summaries[:PROGRESS_ROWS]]
