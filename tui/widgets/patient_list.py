@@ -51,6 +51,8 @@ class PatientList(DataTable[Text | str]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._ids: list[int] = []
+        #: What the rows were last built from: an identical answer is not redrawn.
+        self._shown: tuple[tuple[PatientSummary, ...], date, bool] | None = None
 
     def on_mount(self) -> None:
         for label in COLUMNS:
@@ -62,20 +64,30 @@ class PatientList(DataTable[Text | str]):
         """Replace the rows with ``summaries`` (already ordered and limited).
 
         Without progress the course cells stay blank until :meth:`show_progress`.
+        An answer identical to the one on screen (coming back from a chart, a keystroke
+        that does not change the matches) keeps the rows, the cursor, any progress
+        already filled in (refreshed by the next :meth:`show_progress`) and the rendered
+        lines: rebuilding and redrawing the table is most of a keystroke's cost.
         """
+        shown = (tuple(summaries), today, with_progress)
+        if shown == self._shown:
+            return
         warning = self.app.current_theme.warning or "yellow"
+        blank = (Text(""), Text(""))
         self.clear()
         self._ids = []
         for summary in summaries:
             patient = summary.patient
+            # Text cells: a str cell is parsed as markup on every render.
             self.add_row(
                 Text(patient.chart_number),
                 Text(patient.display_name),
-                patient.date_of_birth.isoformat(),
-                *(self._progress_cells(summary, today, warning) if with_progress else ("", "")),
+                Text(patient.date_of_birth.isoformat()),
+                *(self._progress_cells(summary, today, warning) if with_progress else blank),
                 key=str(patient.id),
             )
             self._ids.append(patient.id)
+        self._shown = shown
 
     def show_progress(self, summaries: Sequence[PatientSummary], today: date) -> None:
         """Fill in the course and next-due cells of rows already shown."""
@@ -90,17 +102,15 @@ class PatientList(DataTable[Text | str]):
             self.update_cell(key, "Next due", due)
 
     @staticmethod
-    def _progress_cells(
-        summary: PatientSummary, today: date, warning: str
-    ) -> tuple[str, Text | str]:
-        due: Text | str = ""
+    def _progress_cells(summary: PatientSummary, today: date, warning: str) -> tuple[Text, Text]:
+        due = Text("")
         if summary.next_due is not None:
             overdue = is_overdue(summary, today)
             due = Text(
                 summary.next_due.isoformat() + (" overdue" if overdue else ""),
                 style=f"bold {warning}" if overdue else "",
             )
-        return course_progress(summary), due
+        return Text(course_progress(summary)), due
 
     @property
     def patient_ids(self) -> list[int]:
