@@ -53,8 +53,9 @@ async def test_export_from_the_chart_writes_files_and_shows_the_checkpoint(
         await settle(pilot, rounds=5)
         text = visible_text(pilot)
         assert "Exported. Written:" in text
-        # A long temporary path wraps across lines on screen: compare without the breaks.
-        unwrapped = "".join(text.split())
+        # A long temporary path wraps across lines inside the bordered box on screen:
+        # compare without the line breaks and the box's side borders.
+        unwrapped = "".join(text.replace("│", " ").replace("▏", " ").replace("▕", " ").split())
         for path in planned_files(out, "C-2001", "csv"):
             assert "".join(str(path).split()) in unwrapped
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
