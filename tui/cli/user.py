@@ -138,6 +138,27 @@ def _change(
         raise
 
 
+def _account_change(
+    ctx: typer.Context,
+    db: str | None,
+    user: str | None,
+    password_stdin: bool,
+    username: str,
+    reason: str | None,
+    as_json: bool,
+    method: str,
+    verb: str,
+) -> None:
+    """Sign in, apply one reasoned Store change to ``username``'s account, report it."""
+    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    try:
+        with store_errors():
+            info = getattr(store, method)(actor, target.id, reason or "")
+        _show(info, as_json, verb)
+    finally:
+        store.database.dispose()
+
+
 @user_app.command("deactivate")
 def deactivate(
     ctx: typer.Context,
@@ -149,13 +170,9 @@ def deactivate(
     as_json: JsonOption = False,
 ) -> None:
     """Deactivate an account (accounts are never deleted; their signatures stay valid)."""
-    store, actor, target = _change(ctx, db, user, password_stdin, username)
-    try:
-        with store_errors():
-            info = store.deactivate_user(actor, target.id, reason or "")
-        _show(info, as_json, "Deactivated")
-    finally:
-        store.database.dispose()
+    _account_change(
+        ctx, db, user, password_stdin, username, reason, as_json, "deactivate_user", "Deactivated"
+    )
 
 
 @user_app.command("reactivate")
@@ -169,13 +186,9 @@ def reactivate(
     as_json: JsonOption = False,
 ) -> None:
     """Reactivate a deactivated account."""
-    store, actor, target = _change(ctx, db, user, password_stdin, username)
-    try:
-        with store_errors():
-            info = store.reactivate_user(actor, target.id, reason or "")
-        _show(info, as_json, "Reactivated")
-    finally:
-        store.database.dispose()
+    _account_change(
+        ctx, db, user, password_stdin, username, reason, as_json, "reactivate_user", "Reactivated"
+    )
 
 
 @user_app.command("unlock")
@@ -189,13 +202,9 @@ def unlock(
     as_json: JsonOption = False,
 ) -> None:
     """Unlock an account that 5 failed logins locked."""
-    store, actor, target = _change(ctx, db, user, password_stdin, username)
-    try:
-        with store_errors():
-            info = store.unlock_user(actor, target.id, reason or "")
-        _show(info, as_json, "Unlocked")
-    finally:
-        store.database.dispose()
+    _account_change(
+        ctx, db, user, password_stdin, username, reason, as_json, "unlock_user", "Unlocked"
+    )
 
 
 @user_app.command("reset-password")
