@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Seconds between keystrokes: a fast typist (about 100 words a minute).
+TYPING_GAP = 0.12
 sys.path.insert(0, str(ROOT))
 
 _MINIMAL = """
@@ -198,16 +200,35 @@ def _build(path: Path, patients: int, sessions: int) -> int:
 
 
 async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Keystroke to painted frame, for search keystrokes and for opening the busy chart.
+
+    Keys are delivered the way the terminal driver delivers them (one ``Key`` event per
+    key, no Pilot waits in between), and each figure ends at the first frame the screen
+    composes after the answer is in the widgets: what the practitioner sees.
+    """
+    import bisect
+
+    from textual import events
     from textual.widgets import Input, Static
 
     from tui.app import FormularyApp
     from tui.keymap import Settings
     from tui.screens.patient import PatientScreen
-    from tui.widgets.patient_header import PatientHeader
+    from tui.widgets.session_table import SessionTable
 
     app = FormularyApp(path, settings=Settings())
     searches: list[float] = []
     opens: list[float] = []
+    frames: list[float] = []
+    display = app._display
+
+    def timed_display(screen: object, renderable: object) -> None:
+        if renderable is not None:
+            frames.append(time.perf_counter())
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = timed_display  # type: ignore[method-assign]
+
     async with app.run_test(size=(120, 40)) as pilot:
 
         async def until(condition, limit: float = 10.0) -> None:
@@ -216,6 +237,16 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
                 if time.perf_counter() > deadline:
                     raise TimeoutError("the app did not answer in time")
                 await asyncio.sleep(0.0005)
+
+        async def key_to_frame(key: str, shown) -> float:
+            """Seconds from ``key`` arriving to the first frame painted once ``shown()``."""
+            assert app._driver is not None
+            before = time.perf_counter()
+            app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+            await until(shown)
+            ready = time.perf_counter()
+            await until(lambda: bool(frames) and frames[-1] > ready)
+            return frames[bisect.bisect_right(frames, ready)] - before
 
         await until(
             lambda: (
@@ -230,27 +261,40 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
         await app.workers.wait_for_complete()
         await pilot.pause()
         count = app.screen.query_one("#patient-count", Static)
+        search = app.screen.query_one("#patient-search", Input)
         for word in ["mar", "martin1", "c-0100", "1975-03", "ber", "dubois5", "zz"] * rounds:
-            search = app.screen.query_one("#patient-search", Input)
             search.value = ""
             await until(lambda: "in total" in str(count.render()))
+            await pilot.pause(TYPING_GAP)
             for i, char in enumerate(word, start=1):
-                before = time.perf_counter()
-                await pilot.press(char)
-                await until(lambda p=word[:i]: f"matching {p!r}" in str(count.render()))
-                searches.append(time.perf_counter() - before)
-        for _ in range(rounds * 3):
-            before = time.perf_counter()
-            app.open_patient(busy)
-            await until(
-                lambda: isinstance(app.screen, PatientScreen) and app.screen.chart is not None
+                searches.append(
+                    await key_to_frame(
+                        char, lambda p=word[:i]: f"matching {p!r}" in str(count.render())
+                    )
+                )
+                await asyncio.sleep(TYPING_GAP)
+
+        def chart_shown() -> bool:
+            screen = app.screen
+            if not (isinstance(screen, PatientScreen) and screen.chart is not None):
+                return False
+            tables = screen.query("#overview-sessions").results(SessionTable)
+            table = next(tables, None)
+            # Rows laid out, not merely added: the frame after this one shows them.
+            return (
+                table is not None
+                and table.row_count > 0
+                and table.virtual_size.height > table.row_count
             )
-            header = app.screen.query_one(PatientHeader)
-            await pilot.pause()
-            opens.append(time.perf_counter() - before)
-            assert "Chart" in str(header.render())
+
+        search.value = "C-000000"
+        await until(lambda: "matching 'C-000000'" in str(count.render()))
+        for _ in range(rounds * 3):
+            await pilot.pause(TYPING_GAP)
+            opens.append(await key_to_frame("enter", chart_shown))
+            await pilot.pause(TYPING_GAP)
             app.pop_screen()
-            await pilot.pause()
+            await until(lambda: type(app.screen).__name__ == "PatientsScreen")
     return searches, opens
 
 
