@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -88,7 +89,7 @@ class FormularyApp(App[None]):
         # as soon as the database is open (in a worker).
         yield Header()
         yield Static("Formulary\n\nOpening the database…", id="splash")
-        yield Footer()
+        yield KeyFooter()
 
     @on(events.Ready)
     def _first_frame_shown(self) -> None:

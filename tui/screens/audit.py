@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from formulary.records import Role
@@ -33,6 +33,7 @@ from tui.audit_query import (
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
+from tui.widgets.key_footer import KeyFooter
 
 #: Who may read the audit trail and run a verification (the Store checks reads too).
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.AUDITOR})
@@ -147,7 +148,7 @@ class AuditScreen(AppScreen):
         with Vertical(id="audit-verify"):
             yield ProgressBar(id="verify-progress", show_eta=False)
             yield Static("", id="verify-result")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Audit trail"
@@ -186,12 +187,18 @@ class AuditScreen(AppScreen):
         try:
             scope = self._scope
             if first:
-                scope = patient_scope(self.store, self.user, flt.chart_number) if (
-                    flt.chart_number
-                ) else None
+                scope = (
+                    patient_scope(self.store, self.user, flt.chart_number)
+                    if (flt.chart_number)
+                    else None
+                )
                 self._scope = scope
             page = fetch_page(
-                self.store, self.user, flt, scope, before_seq,
+                self.store,
+                self.user,
+                flt,
+                scope,
+                before_seq,
                 cancelled=lambda: worker.is_cancelled,
             )
         except Exception as exc:  # shown in the status line, never a traceback
@@ -346,8 +353,10 @@ class AuditScreen(AppScreen):
     def action_verify_audit(self) -> None:
         """Recompute every hash of the chain and report the result."""
         if self.formulary.user is None or self.user.role not in AUDIT_ROLES:
-            self.notify("Only administrators, practitioners and auditors verify the trail.",
-                        severity="warning")
+            self.notify(
+                "Only administrators, practitioners and auditors verify the trail.",
+                severity="warning",
+            )
             return
         if self._verifying:
             self.notify("Verification is already running.", title="Audit trail")
@@ -399,8 +408,12 @@ class AuditScreen(AppScreen):
         line.update(Text(text))
         line.set_class(not good, "danger")
         line.set_class(good, "good")
-        self.notify(text, title="Audit trail", severity="information" if good else "error",
-                    timeout=10 if good else 30)
+        self.notify(
+            text,
+            title="Audit trail",
+            severity="information" if good else "error",
+            timeout=10 if good else 30,
+        )
         self._reload()  # the verification's own entry is now the newest
 
     @on(VerifyFailed)
@@ -410,5 +423,6 @@ class AuditScreen(AppScreen):
         line = self.query_one("#verify-result", Static)
         line.update(Text(f"Verification could not run: {message.reason}"))
         line.set_class(True, "danger")
-        self.notify(message.reason, title="Verification could not run", severity="error",
-                    timeout=30)
+        self.notify(
+            message.reason, title="Verification could not run", severity="error", timeout=30
+        )

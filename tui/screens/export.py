@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
 
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.key_footer import KeyFooter
 
 #: (label, format) as offered; the formats of ``formulary export chart --format``.
 FORMAT_CHOICES: tuple[tuple[str, str], ...] = (
@@ -117,7 +118,7 @@ class ExportScreen(AppScreen):
                 yield Button("Back (esc)", id="export-back")
             yield ProgressBar(id="export-progress", show_eta=False, show_percentage=False)
             yield Static("", id="export-result")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Export"

@@ -8,10 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -60,7 +61,7 @@ class FirstRunScreen(AppScreen):
                     yield Static("", id=f"{field_id}-error", classes="field-error")
             yield Static("", id="first-run-error", classes="form-error")
             yield Button("Create and sign in", id="create-admin", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def _field(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value

@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 
 from formulary.records import Lot, LotStatus, Product
 from formulary.units import format_amount
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 
 #: Lots expiring within this many days are highlighted.
 EXPIRY_WARNING_DAYS = 30
@@ -77,7 +78,7 @@ class FormularyScreen(AppScreen):
                 yield DataTable(id="products", cursor_type="row", zebra_stripes=True)
             with TabPane("Lots", id="tab-lots"):
                 yield DataTable(id="lots", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Formulary and stock"

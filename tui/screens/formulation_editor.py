@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Button, DataTable, Header, Input, Static
 
 from formulary.preparation import MixPreview, preview_mix
 from formulary.records import Component, FormulationVersion, PatientChart, Product
@@ -28,6 +28,7 @@ from formulary.units.amount import Amount
 from formulary.units.substance import Substance
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.name_picker import Choice, NamePicker
 from tui.widgets.patient_header import PatientHeader
 
@@ -130,7 +131,7 @@ class FormulationEditorScreen(AppScreen):
                 "Versions (select one, f8 compares it with another)", classes="section-title"
             )
             yield DataTable(id="editor-versions", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#editor-table", DataTable).add_columns(

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -49,7 +50,7 @@ class LockScreen(AppScreen):
             yield Static("", id="unlock-error", classes="form-error")
             yield Button("Unlock", id="unlock", variant="primary")
             yield Button("Sign out", id="lock-sign-out")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#unlock-password")
     @on(Button.Pressed, "#unlock")

@@ -8,10 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from formulary.records import Practitioner
@@ -52,7 +53,7 @@ class SignInScreen(AppScreen):
             yield Static("", id="sign-in-error", classes="form-error")
             yield Button("Sign in", id="sign-in", variant="primary", disabled=not self._ready)
             yield Static("" if self._ready else "Opening the database…", id="sign-in-status")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:
