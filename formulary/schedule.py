@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from formulary.records import Course, Patient, PatientSummary, Session, SessionStatus
+from formulary.records import Course, Patient, PatientSummary, SessionStatus
+
+
+class SessionMark(Protocol):
+    """What the schedule needs of a session: a full record or a light row."""
+
+    @property
+    def status(self) -> SessionStatus: ...
+
+    @property
+    def course_id(self) -> int | None: ...
+
+    @property
+    def performed_at(self) -> datetime: ...
 
 
 def current_course(courses: Iterable[Course]) -> Course | None:
@@ -18,7 +32,7 @@ def current_course(courses: Iterable[Course]) -> Course | None:
 
 
 def summarize(
-    patient: Patient, courses: Iterable[Course], sessions: Iterable[Session]
+    patient: Patient, courses: Iterable[Course], sessions: Iterable[SessionMark]
 ) -> PatientSummary:
     """The patient's current course, signed sessions in it and the next due date.
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -23,8 +25,29 @@ from db.store._base import (
     snapshot,
 )
 from db.store.inputs import PatientFields
+from db.tables.formulations import CourseRow
 from db.tables.people import PatientRow
-from formulary.records import Allergy, Condition, GradeScale, Patient, PatientChart, Sex
+from db.tables.sessions import SessionRow
+from formulary.records import (
+    Allergy,
+    Condition,
+    Course,
+    GradeScale,
+    Patient,
+    PatientChart,
+    PatientSummary,
+    SessionStatus,
+    Sex,
+)
+from formulary.schedule import summarize
+
+
+class _SignedMark(NamedTuple):
+    """The three columns of a signed session the schedule reads."""
+
+    course_id: int | None
+    performed_at: datetime
+    status: SessionStatus = SessionStatus.SIGNED
 
 
 def _allergy_json(a: Allergy) -> dict[str, Any]:
@@ -244,6 +267,37 @@ class PatientsStore(StoreBase):
                 .offset(max(0, offset))
             )
             return [loaders.patient(r) for r in db.exec(query).all()]
+
+    def patient_summaries(
+        self, actor: Actor, patients: Sequence[Patient]
+    ) -> list[PatientSummary]:
+        """Course progress and next due date of each of ``patients``, in their order.
+
+        Two queries for the whole list (courses, then the signed sessions' course and
+        date) instead of reading every chart: the patient list asks for a screenful
+        while the practitioner types.
+        """
+        ids = sorted({p.id for p in patients})
+        courses: defaultdict[int, list[Course]] = defaultdict(list)
+        marks: defaultdict[int, list[_SignedMark]] = defaultdict(list)
+        if ids:
+            with self._read(actor, EVERYONE, "read courses") as db:
+                for course_row in db.exec(
+                    select(CourseRow)
+                    .where(col(CourseRow.patient_id).in_(ids))
+                    .order_by(col(CourseRow.id))
+                ).all():
+                    courses[course_row.patient_id].append(loaders.course(course_row))
+                for patient_id, course_id, performed_at in db.exec(
+                    select(SessionRow.patient_id, SessionRow.course_id, SessionRow.performed_at)
+                    .where(
+                        col(SessionRow.patient_id).in_(ids),
+                        col(SessionRow.deleted_at).is_(None),
+                        SessionRow.status == SessionStatus.SIGNED.value,
+                    )
+                ).all():
+                    marks[patient_id].append(_SignedMark(course_id, performed_at))
+        return [summarize(p, courses[p.id], marks[p.id]) for p in patients]
 
     def count_patients(self, actor: Actor) -> int:
         """How many patients are on file (not deleted)."""

@@ -20,6 +20,7 @@ from formulary.records import (
     SessionStatus,
     ZoneVolume,
 )
+from formulary.schedule import summarize
 from formulary.units.amount import Amount
 
 from .conftest import PASSWORD
@@ -314,3 +315,34 @@ def test_lot_choice_for_a_component_the_formulation_lacks_is_refused(
         store.save_session_draft(
             users[Role.ASSISTANT], world.draft(lots=(LotChoice(7, world.lot.id),))
         )
+
+
+def test_patient_summaries_agree_with_the_full_records(
+    store: Store, users: dict[Role, Actor], world: World
+) -> None:
+    lee = users[Role.PRACTITIONER]
+    other = World(store, lee, chart="C-2")
+    course = store.start_course(
+        lee,
+        patient_id=world.patient.id,
+        name="Initial",
+        planned_sessions=6,
+        interval_days=14,
+        start_date=date(2026, 1, 1),
+    )
+    first = store.sign_session(
+        lee,
+        store.save_session_draft(lee, world.draft(course_id=course.id, session_number=1)).id,
+        PASSWORD,
+    )
+    store.save_session_draft(lee, world.draft(course_id=course.id))  # a draft counts for nothing
+    patients = [other.patient, world.patient]
+    got = store.patient_summaries(users[Role.AUDITOR], patients)
+    assert got == [
+        summarize(p, store.list_courses(lee, p.id), store.list_sessions(lee, p.id))
+        for p in patients
+    ]
+    assert got[0].course is None and got[0].patient == other.patient
+    assert got[1].course == course and got[1].sessions_done == 1
+    assert got[1].next_due == first.performed_at.date() + timedelta(days=14)
+    assert store.patient_summaries(lee, []) == []
