@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input
 
 from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.pilot_helpers import settle, sign_in, until
+from tui.widgets.patient_list import PatientList
 
 SIZE = (120, 40)
 
@@ -31,6 +32,9 @@ def utc_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _cells(pilot: Pilot[None], selector: str) -> str:
     """Every cell of a table on screen, as one string."""
+    widget = pilot.app.screen.query_one(selector)
+    if isinstance(widget, PatientList):
+        return " ".join(c for r in range(widget.row_count) for c in widget.row_cells(r))
     table = pilot.app.screen.query_one(selector, DataTable)
     return " ".join(str(c) for r in range(table.row_count) for c in table.get_row_at(r))
 

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from formulary.records import ScalpZone
+from tests.tui.pilot_helpers import screen_text
 from tests.tui.records_factory import ALLERGIC, patient, summary
 from tui.widgets.patient_header import PatientHeader, age_on, header_text
 from tui.widgets.patient_list import PatientList, course_progress
@@ -61,12 +62,14 @@ async def test_patient_list_rows_and_selection() -> None:
         table.show(rows, TODAY)
         await pilot.pause()
         assert table.row_count == 3
-        first = [str(c) for c in table.get_row_at(0)]
+        first = table.row_cells(0)
         assert first[3] == "session 3 of 8"
         assert "overdue" in first[4]
-        assert "overdue" not in str(table.get_row_at(1)[4])
+        assert "overdue" not in table.row_cells(1)[4]
         # Names are data, never markup.
-        assert str(table.get_row_at(2)[1]) == "BRA[CK]ET, Ann"
+        assert table.row_cells(2)[1] == "BRA[CK]ET, Ann"
+        text = screen_text(pilot)
+        assert "session 3 of 8" in text and "BRA[CK]ET, Ann" in text
         table.focus()
         await pilot.press("down", "enter")
         await pilot.pause()

@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from formulary.records import Patient, PatientSummary
-from formulary.schedule import summarize
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.patient_list import PatientList
 
 #: Rows shown at once; the search narrows the rest.
@@ -76,7 +76,7 @@ class PatientsScreen(AppScreen):
         )
         yield PatientList(id="patient-list")
         yield Static("", id="patient-count")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._search("")
@@ -113,20 +113,13 @@ class PatientsScreen(AppScreen):
     def _progress_of(self, query: str, patients: Sequence[Patient]) -> None:
         # Course progress of the rows on screen, read once typing has paused so that
         # it never holds up the next keystroke.
-        worker = get_current_worker()
-        summaries: list[PatientSummary] = []
-        for patient in patients:
-            if worker.is_cancelled:
-                return
-            try:
-                courses = self.store.list_courses(self.user, patient.id)
-                sessions = self.store.list_sessions(self.user, patient.id) if courses else []
-            except Exception as exc:
-                # The names stay usable; this row's progress stays blank.
-                self.log.warning(f"course progress of patient {patient.id}: {exc}")
-                continue
-            summaries.append(summarize(patient, courses, sessions))
-        if not worker.is_cancelled:
+        try:
+            summaries = self.store.patient_summaries(self.user, patients)
+        except Exception as exc:
+            # The names stay usable; the progress cells stay blank.
+            self.log.warning(f"course progress: {exc}")
+            return
+        if not get_current_worker().is_cancelled:
             self.post_message(self.Progress(query, summaries))
 
     @on(Found)
