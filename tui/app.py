@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Static
 
+from tui.heap import SETTLE_AFTER_SIGN_IN, settle_heap
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
@@ -124,6 +125,9 @@ class FormularyApp(App[None]):
             from tui.screens.sign_in import SignInScreen
 
             self.push_screen(SignInScreen(ready=True))
+        # Start-up is over and the user is typing a name: a good moment for the one
+        # long garbage collection, so that none lands inside a keystroke later.
+        self.call_after_refresh(settle_heap)
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
@@ -147,6 +151,7 @@ class FormularyApp(App[None]):
         self.sub_title = user.full_name
         self.idle.touch()
         self.switch_screen(PatientsScreen())
+        self.set_timer(SETTLE_AFTER_SIGN_IN, settle_heap)
 
     def sign_out(self) -> None:
         """Forget the user and every open screen; back to the sign-in form."""
