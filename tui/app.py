@@ -170,8 +170,7 @@ class FormularyApp(App[None]):
         """Open the chart of ``patient_id`` on top of the current screen."""
         from tui.screens.patient import PatientScreen
 
-        if self.user is not None:
-            self.push_screen(PatientScreen(patient_id))
+        PatientScreen.open(self, patient_id)
 
     def edit_patient(self, patient_id: int) -> None:
         """Open the patient form on ``patient_id`` (the form loads it through the Store)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -11,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
@@ -19,8 +20,9 @@ from formulary.units import format_amount
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.component_table import ComponentTable
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.outcome_plot import OutcomePlot
-from tui.widgets.patient_header import PatientHeader
+from tui.widgets.patient_header import PatientHeader, header_text
 from tui.widgets.patient_list import course_progress
 from tui.widgets.session_table import SessionTable
 
@@ -61,10 +63,51 @@ class PatientScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, patient_id: int) -> None:
+    def __init__(self, patient_id: int, chart: PatientChart | None = None) -> None:
         super().__init__()
         self.patient_id = patient_id
-        self.chart: PatientChart | None = None
+        self.chart: PatientChart | None = chart
+        #: Shown with a chart already read (by :meth:`open`): the first resume is not
+        #: a coming back, so it does not read the chart again.
+        self._fresh = chart is not None
+        if chart is not None:
+            # Before mounting: the Header reads it as it mounts.
+            self.sub_title = self._sub_title(chart)
+
+    @staticmethod
+    def _sub_title(chart: PatientChart) -> str:
+        return f"{chart.patient.display_name} · {chart.patient.chart_number}"
+
+    @staticmethod
+    def open(app: FormularyApp, patient_id: int) -> None:
+        """Read the chart of ``patient_id`` in a worker, then show it over the current screen.
+
+        Reading first and composing once with the data is the quickest way to a whole
+        chart on screen: one layout, instead of an empty chart and then a full one (and
+        no read competing with the first layout for the interpreter). It takes a few
+        milliseconds; should the user lock or leave meanwhile, nothing is shown.
+        """
+        from textual.worker import get_current_worker
+
+        requested_from = app.screen
+
+        def show(chart: PatientChart) -> None:
+            if app.screen is requested_from and app.user is not None:
+                app.push_screen(PatientScreen(patient_id, chart))
+
+        def load() -> None:
+            try:
+                chart = app.store.load_chart(app.user, patient_id)
+            except Exception as exc:
+                app.call_from_thread(
+                    app.notify, f"{exc}", title="Cannot open the chart", severity="error"
+                )
+                return
+            if not get_current_worker().is_cancelled:
+                app.call_from_thread(show, chart)
+
+        if app.user is not None:
+            app.run_worker(load, thread=True, exclusive=True, group="chart-open")
 
     @staticmethod
     def edit(app: FormularyApp, patient_id: int) -> None:
@@ -84,21 +127,28 @@ class PatientScreen(AppScreen):
         app.run_worker(load, thread=True, group="patient-edit")
 
     def compose(self) -> ComposeResult:
+        # Composed with the chart when it was read first (see open): one layout.
+        chart = self.chart
+        today = self.formulary.today()
         yield Header()
-        yield PatientHeader("Loading the chart…", id="patient-header")
+        yield PatientHeader(
+            self._header(chart, today) if chart else "Loading the chart…", id="patient-header"
+        )
         with TabbedContent(id="patient-tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll():
                 with Horizontal(id="overview-top"):
-                    yield Static("", id="overview-diagnosis")
-                    yield Static("", id="overview-course")
+                    yield Static(self._diagnosis(chart) if chart else "", id="overview-diagnosis")
+                    yield Static(self._course(chart, today) if chart else "", id="overview-course")
                 yield Static("Last sessions", classes="section-title")
-                yield SessionTable(id="overview-sessions")
-                yield OutcomePlot(id="overview-plot")
+                yield SessionTable(
+                    id="overview-sessions", sessions=chart.sessions if chart else (), limit=5
+                )
+                yield OutcomePlot(id="overview-plot", outcomes=chart.outcomes if chart else ())
             # The other tabs are built when first shown: opening a chart stays fast.
             yield TabPane("Formulation", id="tab-formulation")
             yield TabPane("Sessions", id="tab-sessions")
             yield TabPane("Outcomes", id="tab-outcomes")
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _tab_content(pane_id: str) -> list[Widget]:
@@ -142,6 +192,9 @@ class PatientScreen(AppScreen):
             self._show_outcomes(chart)
 
     def on_screen_resume(self) -> None:
+        if self._fresh:
+            self._fresh = False
+            return
         self.reload()
 
     def reload(self) -> None:
@@ -169,40 +222,52 @@ class PatientScreen(AppScreen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        chart = self.chart = message.chart
+        self._show(message.chart)
+
+    def _show(self, chart: PatientChart) -> None:
+        self.chart = chart
         today = self.formulary.today()
-        patient = chart.patient
-        self.query_one(PatientHeader).show(patient, today)
-        self.sub_title = f"{patient.display_name} · {patient.chart_number}"
-        grade = (
-            f"{patient.grade_scale.value.title()} {patient.grade}" if patient.grade_scale else ""
-        )
-        self.query_one("#overview-diagnosis", Static).update(
-            Text.assemble(
-                ("Diagnosis\n", "bold"),
-                patient.diagnosis or "not recorded",
-                "\n",
-                grade or "grade not recorded",
-            )
-        )
-        summary = summarize(patient, chart.courses, chart.sessions)
-        course_text = Text("Course\n", style="bold")
-        if summary.course is None:
-            course_text.append("no course planned")
-        else:
-            course = summary.course
-            course_text.append(f"{course.name}: {course_progress(summary)}\n")
-            course_text.append(f"every {course.interval_days} days from {course.start_date}\n")
-            if summary.next_due is not None:
-                overdue = summary.next_due < today
-                course_text.append(
-                    f"next due {summary.next_due}" + (" (OVERDUE)" if overdue else ""),
-                    style=f"bold {self.app.current_theme.warning}" if overdue else "",
-                )
-        self.query_one("#overview-course", Static).update(course_text)
+        self.query_one(PatientHeader).update(self._header(chart, today))
+        if self.sub_title != self._sub_title(chart):  # a changed name after an edit
+            self.sub_title = self._sub_title(chart)
+        self.query_one("#overview-diagnosis", Static).update(self._diagnosis(chart))
+        self.query_one("#overview-course", Static).update(self._course(chart, today))
         self.query_one("#overview-sessions", SessionTable).show(chart.sessions, limit=5)
         self.query_one("#overview-plot", OutcomePlot).show(chart.outcomes)
         self._fill_tab(self.query_one(TabbedContent).active)
+
+    def _header(self, chart: PatientChart, today: date) -> Text:
+        return header_text(chart.patient, today, self.app.current_theme.error or "red")
+
+    @staticmethod
+    def _diagnosis(chart: PatientChart) -> Text:
+        patient = chart.patient
+        grade = (
+            f"{patient.grade_scale.value.title()} {patient.grade}" if patient.grade_scale else ""
+        )
+        return Text.assemble(
+            ("Diagnosis\n", "bold"),
+            patient.diagnosis or "not recorded",
+            "\n",
+            grade or "grade not recorded",
+        )
+
+    def _course(self, chart: PatientChart, today: date) -> Text:
+        summary = summarize(chart.patient, chart.courses, chart.sessions)
+        text = Text("Course\n", style="bold")
+        if summary.course is None:
+            text.append("no course planned")
+            return text
+        course = summary.course
+        text.append(f"{course.name}: {course_progress(summary)}\n")
+        text.append(f"every {course.interval_days} days from {course.start_date}\n")
+        if summary.next_due is not None:
+            overdue = summary.next_due < today
+            text.append(
+                f"next due {summary.next_due}" + (" (OVERDUE)" if overdue else ""),
+                style=f"bold {self.app.current_theme.warning}" if overdue else "",
+            )
+        return text
 
     def _show_formulation(self, chart: PatientChart) -> None:
         version = current_version(chart)

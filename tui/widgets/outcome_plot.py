@@ -27,6 +27,13 @@ class OutcomePlot(PlotextPlot):
     OutcomePlot { height: 12; width: 1fr; }
     """
 
+    def __init__(self, *, id: str | None = None, outcomes: Sequence[Outcome] = ()) -> None:
+        super().__init__(id=id)
+        self._initial = outcomes
+
+    def on_mount(self) -> None:
+        self.show(self._initial)
+
     def show(self, outcomes: Sequence[Outcome]) -> None:
         """Draw the density of ``outcomes``."""
         dates, values = density_points(outcomes)

@@ -42,10 +42,18 @@ class SessionTable(DataTable[str | Text]):
             self.session_id = session_id
             super().__init__()
 
+    def __init__(
+        self, *, id: str | None = None, sessions: Sequence[Session] = (), limit: int | None = None
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        #: Rows to show from the start (a screen composed with its data lays out once).
+        self._initial = (sessions, limit)
+
     def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
         self.add_columns("When", "#", "Status", "Technique", "Volume", "Signed by")
+        sessions, limit = self._initial
+        if sessions:
+            self.show(sessions, limit)
 
     def show(self, sessions: Sequence[Session], limit: int | None = None) -> None:
         """Replace the rows (newest first; at most ``limit``)."""
