@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Header, Input, Select, Static
 
 from formulary.preparation import ZoneCheck, check_zones, lot_refusal, propose_lot
 from formulary.records import (
@@ -39,6 +39,7 @@ from formulary.units.amount import Amount
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lot_picker import LotPicker
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.zone_map import ZoneMap
@@ -160,7 +161,7 @@ class SessionScreen(AppScreen):
                 yield Button("Save draft (ctrl+s)", id="save-draft")
                 yield Button("Review and sign (ctrl+g)", id="sign", variant="primary")
                 yield Button("Addendum (ctrl+d)", id="addendum")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._load()
@@ -438,6 +439,12 @@ class SessionScreen(AppScreen):
             return
         self._zone_check = check_zones(zones, self.data.version.final_volume)
         zone_map.show_check(self._zone_check.message, self._zone_check.ok)
+
+    def on_screen_suspend(self) -> None:
+        # Covered by the lock screen or a dialog: what was typed is saved now rather
+        # than when the autosave timer fires behind the cover.
+        if self._autosave_timer is not None:
+            self.action_save_draft()
 
     def _schedule_save(self) -> None:
         if self._autosave_timer is not None:
