@@ -61,11 +61,18 @@ def test_patients(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
+def _overview_laid_out(pilot: Pilot[None]) -> bool:
+    """The chart is shown and its session table has laid out its rows."""
+    tables = pilot.app.screen.query("#overview-sessions").results(DataTable)
+    table = next(tables, None)
+    return table is not None and 0 < table.row_count < table.virtual_size.height
+
+
 def test_patient_overview(snap_compare, demo: Demo, make_app) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
-        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await until(pilot, lambda: _overview_laid_out(pilot))
         _still(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
@@ -76,7 +83,7 @@ def test_session_recording(snap_compare, demo: Demo, make_app) -> None:
         await sign_in(pilot)
         pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
         await settle(pilot)
-        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+n")
         await until(pilot, lambda: getattr(pilot.app.screen, "_ready", False))
         screen = pilot.app.screen
@@ -93,9 +100,11 @@ def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
         await sign_in(pilot)
         pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
         await settle(pilot)
-        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+f")
         await until(pilot, lambda: "v1" in _cells(pilot, "#editor-versions"))
+        # The safety rules answer 0.4 s after the last edit: their warnings are shown.
+        await until(pilot, lambda: getattr(pilot.app.screen, "findings", None) is not None)
         _still(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
@@ -137,7 +146,7 @@ def test_lock(snap_compare, demo: Demo, make_app) -> None:
         await sign_in(pilot)
         pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
         await settle(pilot)
-        await until(pilot, lambda: getattr(pilot.app.screen, "chart", None) is not None)
+        await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+l")
         await until(pilot, lambda: bool(pilot.app.screen.query("#unlock-password")))
         _still(pilot)
