@@ -39,7 +39,7 @@ def current_version(chart: PatientChart) -> FormulationVersion | None:
 class PatientScreen(AppScreen):
     """Chart of ``patient_id``, loaded through the Store in a worker."""
 
-    CSS_PATH = STYLES / "patient.tcss"
+    CSS_PATH = STYLES / "patient.tcss"  # also read ahead by PatientsScreen (preload)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="patient.back"),
         Binding("ctrl+n", "new_session", "New session", id="patient.new_session"),

@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 
 from formulary.records import Patient, PatientSummary
 from tui.screens.base import AppScreen
-from tui.styles import STYLES
+from tui.styles import STYLES, preload
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.patient_list import PatientList
 
@@ -57,6 +57,9 @@ class PatientsScreen(AppScreen):
             self.summaries = summaries
             super().__init__()
 
+    class ChartScreenImported(Message):
+        """The chart screen's modules are imported; its styles can be read."""
+
     class Failed(Message):
         """Loading the list failed."""
 
@@ -80,6 +83,7 @@ class PatientsScreen(AppScreen):
 
     def on_mount(self) -> None:
         self._search("")
+        self._prepare_chart_screen()
 
     def on_screen_resume(self) -> None:
         # Coming back from a chart: the list may have changed (a session was signed).
@@ -121,6 +125,20 @@ class PatientsScreen(AppScreen):
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Progress(query, summaries))
+
+    @work(thread=True, group="warm-up")
+    def _prepare_chart_screen(self) -> None:
+        # The chart screen's modules (the plotting library among them, about 30 ms)
+        # are imported while the practitioner reads the list, not at the first chart.
+        import tui.screens.patient  # noqa: F401
+
+        self.post_message(self.ChartScreenImported())
+
+    @on(ChartScreenImported)
+    def _chart_screen_imported(self) -> None:
+        from tui.screens.patient import PatientScreen
+
+        preload(self.app, PatientScreen.CSS_PATH)
 
     @on(Found)
     def _found(self, message: Found) -> None:
