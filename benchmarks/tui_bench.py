@@ -342,14 +342,21 @@ def bench_data(patients: int, sessions: int, rounds: int, keep: Path | None) -> 
     searches, opens = _asyncio.run(_measure_app(path, busy, rounds))
     print(
         f"search keystroke → list updated ({patients} patients): median "
-        f"{statistics.median(searches) * 1000:.1f} ms, worst {max(searches) * 1000:.1f} ms "
-        f"(target < 50 ms; {len(searches)} searches, per keystroke)"
+        f"{statistics.median(searches) * 1000:.1f} ms, 90th percentile "
+        f"{_percentile(searches, 90) * 1000:.1f} ms, worst {max(searches) * 1000:.1f} ms "
+        f"(target < 50 ms; {len(searches)} keystrokes)"
     )
     print(
         f"open a patient with {sessions} sessions → chart shown: median "
-        f"{statistics.median(opens) * 1000:.1f} ms, worst {max(opens) * 1000:.1f} ms "
+        f"{statistics.median(opens) * 1000:.1f} ms, first of the sign-in "
+        f"{opens[0] * 1000:.1f} ms, worst {max(opens) * 1000:.1f} ms "
         f"(target < 150 ms; {len(opens)} opens)"
     )
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
