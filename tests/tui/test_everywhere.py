@@ -15,6 +15,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.lock import LockScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patients import PatientsScreen
+from tui.widgets.key_footer import KeyFooter
 
 
 def test_config_is_validated_and_idle_time_capped() -> None:
@@ -109,3 +110,24 @@ def test_every_binding_has_an_id_a_clinic_can_remap() -> None:
             assert binding.id not in seen, f"binding id {binding.id} used twice"
             seen.add(binding.id)
     assert len(seen) >= 40
+
+
+async def test_footer_shows_the_keys_that_apply_and_a_click_presses_one(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        shown = {item.description for item in footer.items()}
+        assert {"New patient", "Formulary", "Lock", "Help"} <= shown
+        assert "Open" not in shown  # the list's own key, while the search box has focus
+        last_line = screen_text(pilot).splitlines()[-1]
+        assert "^n New patient" in last_line and "palette" in last_line
+        app.screen.query_one("#patient-list").focus()
+        await pilot.pause()
+        assert "Open" in {item.description for item in footer.items()}
+        last_line = screen_text(pilot).splitlines()[-1]
+        assert "Open" in last_line
+        help_at = last_line.index("f1 Help")
+        await pilot.click(KeyFooter, offset=(help_at + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)

@@ -113,3 +113,19 @@ async def test_lock_key_and_sign_out_from_the_lock(demo: Demo, make_app):
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
         assert app.user is None
+
+
+async def test_a_chart_still_being_read_is_not_shown_over_the_lock(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])  # read in a worker, then shown
+        app.action_lock()  # before the read is back
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert not any(isinstance(s, PatientScreen) for s in app.screen_stack)
+        assert "DUBOIS" not in screen_text(pilot)
+        app.screen.query_one("#unlock-password", Input).value = PRACTITIONER[2]
+        await pilot.click("#unlock")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientsScreen)

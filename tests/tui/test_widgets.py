@@ -76,6 +76,43 @@ async def test_patient_list_rows_and_selection() -> None:
         assert app.selected == [2]
 
 
+async def test_patient_list_scrolls_to_the_cursor_and_opens_by_mouse() -> None:
+    app = _Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(PatientList)
+        rows = [
+            summary(patient(n, f"Family{n:03d}", "Ann", f"C-{n:04d}"), done=1)
+            for n in range(1, 101)
+        ]
+        table.show(rows, TODAY, with_progress=False)
+        table.focus()
+        await pilot.pause()
+        assert "FAMILY100" not in screen_text(pilot)
+        assert table.row_cells(0)[3] == ""  # progress not read yet: blank, not "no course"
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == 99 and "FAMILY100, Ann" in screen_text(pilot)
+        await pilot.press("home", "pagedown")
+        await pilot.pause()
+        assert table.cursor_row > 10 and "FAMILY001" not in screen_text(pilot)
+        await pilot.press("home")
+        await pilot.pause()
+        # The same answer again (coming back from a chart) keeps the cursor where it is.
+        table.show(rows, TODAY, with_progress=False)
+        table.show_progress(rows[:1], TODAY)
+        assert table.row_cells(0)[3] == "session 2 of 8"
+        # One click highlights, a click on the highlighted row opens.
+        await pilot.click(PatientList, offset=(5, 3))  # the header, then rows 0, 1, 2
+        await pilot.pause()
+        assert table.cursor_row == 2 and app.selected == []
+        await pilot.click(PatientList, offset=(5, 3))
+        await pilot.pause()
+        assert app.selected == [3]
+        await pilot.click(PatientList, offset=(5, 0))  # the header opens nothing
+        await pilot.pause()
+        assert app.selected == [3]
+
+
 class _MapHost(App[None]):
     def __init__(self) -> None:
         super().__init__()
