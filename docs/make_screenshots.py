@@ -42,7 +42,8 @@ async def _patients(pilot: Pilot[None], app: FormularyApp) -> None:
 async def _patient(pilot: Pilot[None], app: FormularyApp) -> None:
     await sign_in(pilot)
     app.open_patient(2)
-    await settle(pilot)
+    # Read in a worker, then shown: wait for the last sessions to be laid out.
+    await until(pilot, lambda: "Autumn course" in screen_text(pilot))
 
 
 async def _session(pilot: Pilot[None], app: FormularyApp) -> None:
