@@ -117,15 +117,31 @@ class KeyFooter(Widget, can_focus=False):
                 (f"{binding.description} ", text_style),
             )
         room = max(0, width - palette_text.cell_len)
-        line = Text(no_wrap=True, overflow="crop", end="")
-        placed: list[FooterItem] = []
-        for item in self.items():
-            piece = Text.assemble(
+        items = self.items()
+
+        def piece_of(item: FooterItem, compact: bool) -> Text:
+            if compact:  # like Textual's compact footer: no padding, one space between
+                return Text.assemble(
+                    (item.display, key_style),
+                    (f" {item.description}" if item.description else "", text_style),
+                    " ",
+                )
+            return Text.assemble(
                 (f" {item.display} ", key_style),
                 (f"{item.description} " if item.description else "", text_style),
             )
+
+        # Padded when every key fits, compact when that makes them fit; what still does
+        # not fit is left off at the end (the palette lists every command).
+        compact = sum(piece_of(item, False).cell_len for item in items) > room
+        line = Text(no_wrap=True, overflow="crop", end="")
+        if compact:
+            line.append(" ")
+        placed: list[FooterItem] = []
+        for item in items:
+            piece = piece_of(item, compact)
             if line.cell_len + piece.cell_len > room:
-                break  # the rest would not fit; the palette (and help) stay reachable
+                break
             if not item.enabled:
                 piece.stylize(dim_style)
             if self._hover == len(placed):
