@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 #: (name, help, action on the active screen or app)
 _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New session", "Record a session for the open patient", "new_session"),
+    ("Plan a course", "Plan the open patient's course of sessions", "plan_course"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
     ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),
     ("Patients", "Go to the patient list", "patients"),

@@ -131,3 +131,14 @@ async def test_footer_shows_the_keys_that_apply_and_a_click_presses_one(demo: De
         await pilot.click(KeyFooter, offset=(help_at + 1, 0))
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_footer_goes_compact_to_keep_lock_and_help_on_a_busy_screen(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        last_line = screen_text(pilot).splitlines()[-1]
+        assert "esc Back ^n New session" in last_line  # compact: no padding around keys
+        assert "^l Lock" in last_line and "f1 Help" in last_line

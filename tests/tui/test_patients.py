@@ -6,6 +6,7 @@ from textual.widgets import Input, TabbedContent
 
 from tests.tui.demo_data import Demo
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tui.screens.course_form import CourseFormScreen
 from tui.screens.outcome_form import OutcomeFormScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -137,3 +138,42 @@ async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app
         assert isinstance(app.screen, PatientScreen)
         outcomes = app.store.list_outcomes(app.user, demo.patients["nguyen"])
         assert [str(o.density.value) for o in outcomes] == ["150"]
+
+
+async def test_plan_a_course_explains_bad_input_then_shows_progress(demo: Demo, make_app):
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["moreau"])
+        await settle(pilot)
+        assert "no course planned (f8 plans one)" in screen_text(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CourseFormScreen)
+        form.query_one("#c-name", Input).value = ""
+        form.query_one("#c-sessions", Input).value = "8.5"
+        form.query_one("#c-interval", Input).value = "0"
+        form.query_one("#c-start", Input).value = "15/12/2026"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        errors = {row.id: row.error for row in form.query(FieldRow)}
+        assert errors["row-c-name"].startswith("Required")
+        assert errors["row-c-sessions"] == "Type a whole number of sessions from 1 to 100."
+        assert errors["row-c-interval"] == "Type a whole number of days from 1 to 365."
+        assert errors["row-c-start"] == "Type the date as YYYY-MM-DD."
+        assert app.store.list_courses(app.user, demo.patients["moreau"]) == []
+        form.query_one("#c-name", Input).value = "Spring course"
+        form.query_one("#c-sessions", Input).value = "6"
+        form.query_one("#c-interval", Input).value = "21"
+        form.query_one("#c-start", Input).value = "2026-12-01"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        assert "Spring course: session 1 of 6" in screen_text(pilot)
+        assert "next due 2026-12-01" in screen_text(pilot)
+        (course,) = app.store.list_courses(app.user, demo.patients["moreau"])
+        assert (course.planned_sessions, course.interval_days) == (6, 21)
+        await pilot.press("escape")
+        await settle(pilot)
+        await until(pilot, lambda: "session 1 of 6" in screen_text(pilot))

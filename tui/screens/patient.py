@@ -46,6 +46,7 @@ class PatientScreen(AppScreen):
         Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
+        Binding("f8", "plan_course", "Course", id="patient.course"),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
 
@@ -256,7 +257,7 @@ class PatientScreen(AppScreen):
         summary = summarize(chart.patient, chart.courses, chart.sessions)
         text = Text("Course\n", style="bold")
         if summary.course is None:
-            text.append("no course planned")
+            text.append("no course planned (f8 plans one)")
             return text
         course = summary.course
         text.append(f"{course.name}: {course_progress(summary)}\n")
@@ -362,6 +363,25 @@ class PatientScreen(AppScreen):
                 self.reload()
 
         self.app.push_screen(OutcomeFormScreen(self.patient_id), saved)
+
+    def action_plan_course(self) -> None:
+        """Plan a course: sessions planned, days between, first date."""
+        from tui.screens.course_form import CourseFormScreen
+
+        if self.chart is None:
+            return
+        version = current_version(self.chart)
+        name = f"Course {len(self.chart.courses) + 1}"
+
+        def saved(result: Any) -> None:
+            if result:
+                self.notify("Course planned.", title="Course")
+                self.reload()
+
+        self.app.push_screen(
+            CourseFormScreen(self.patient_id, version.formulation_id if version else None, name),
+            saved,
+        )
 
     def action_export_chart(self) -> None:
         """Export this chart (PDF, CSV, FHIR or JSON)."""

@@ -1,0 +1,153 @@
+"""Plan a course: how many sessions, how many days apart, from which date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Static
+
+from tui.screens.base import AppModal
+from tui.screens.patient_form import parse_date
+from tui.widgets.field_row import FieldRow
+
+#: What the Store accepts (and a protocol of mesotherapy sessions needs).
+MAX_SESSIONS = 100
+MAX_INTERVAL_DAYS = 365
+
+
+def parse_count(text: str, low: int, high: int, what: str) -> tuple[int | None, str]:
+    """A whole number from ``low`` to ``high``, or the message saying what to type."""
+    text = text.strip()
+    if not text:
+        return None, f"Required: the number of {what} ({low} to {high})."
+    if not text.isdigit() or not low <= int(text) <= high:
+        return None, f"Type a whole number of {what} from {low} to {high}."
+    return int(text), ""
+
+
+class CourseFormScreen(AppModal):
+    """Dismissed with True once the Store saved the course."""
+
+    DEFAULT_CSS = """
+    CourseFormScreen { align: center middle; }
+    CourseFormScreen > VerticalScroll {
+        width: 100; max-width: 98%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    CourseFormScreen #course-buttons { height: 3; margin-top: 1; }
+    CourseFormScreen #course-buttons Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="course_form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="course_form.cancel"),
+    ]
+
+    class Done(Message):
+        """The Store answered (``reason`` empty on success)."""
+
+        def __init__(self, reason: str = "") -> None:
+            self.reason = reason
+            super().__init__()
+
+    def __init__(self, patient_id: int, formulation_id: int | None, default_name: str) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.formulation_id = formulation_id
+        self.default_name = default_name
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("Plan a course of sessions", classes="form-title")
+            yield Static(
+                "Progress on the patient list counts the signed sessions of the newest course.",
+                classes="form-hint",
+            )
+            yield Static("", id="course-error", classes="form-error")
+            yield FieldRow("Course name", Input(self.default_name, id="c-name"), id="row-c-name")
+            yield FieldRow(
+                "Sessions planned",
+                Input("8", id="c-sessions", placeholder=f"1 to {MAX_SESSIONS}"),
+                id="row-c-sessions",
+            )
+            yield FieldRow(
+                "Days between",
+                Input("14", id="c-interval", placeholder=f"1 to {MAX_INTERVAL_DAYS}"),
+                id="row-c-interval",
+            )
+            yield FieldRow(
+                "First session on",
+                Input(self.formulary.today().isoformat(), id="c-start", placeholder="YYYY-MM-DD"),
+                id="row-c-start",
+            )
+            with Horizontal(id="course-buttons"):
+                yield Button("Save (ctrl+s)", id="course-save", variant="primary")
+                yield Button("Cancel (esc)", id="course-cancel")
+
+    def _read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        def text(field_id: str) -> str:
+            return self.query_one(f"#{field_id}", Input).value.strip()
+
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {
+            "patient_id": self.patient_id,
+            "formulation_id": self.formulation_id,
+            "name": text("c-name"),
+        }
+        if not values["name"]:
+            errors["row-c-name"] = "Required: a name the chart will show."
+        elif len(values["name"]) > 200:
+            errors["row-c-name"] = "At most 200 characters."
+        count, message = parse_count(text("c-sessions"), 1, MAX_SESSIONS, "sessions")
+        values["planned_sessions"] = count
+        if message:
+            errors["row-c-sessions"] = message
+        interval, message = parse_count(text("c-interval"), 1, MAX_INTERVAL_DAYS, "days")
+        values["interval_days"] = interval
+        if message:
+            errors["row-c-interval"] = message
+        start, message = parse_date(text("c-start"), required=True)
+        values["start_date"] = start
+        if message:
+            errors["row-c-start"] = message
+        elif isinstance(start, date) and start.year < 2000:
+            errors["row-c-start"] = "Check the year."
+        return values, errors
+
+    @on(Button.Pressed, "#course-save")
+    def action_save(self) -> None:
+        """Check the fields, then save through the Store."""
+        values, errors = self._read()
+        for row in self.query(FieldRow):
+            row.set_error(errors.get(row.id or "", ""))
+        if errors:
+            return
+        self.query_one("#course-save", Button).disabled = True
+        self._save(values)
+
+    @work(thread=True, exclusive=True, group="course")
+    def _save(self, values: dict[str, Any]) -> None:
+        try:
+            self.store.start_course(self.user, **values)
+        except Exception as exc:
+            self.post_message(self.Done(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.Done())
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        if not message.reason:
+            self.dismiss(True)
+            return
+        self.query_one("#course-save", Button).disabled = False
+        self.query_one("#course-error", Static).update(f"Not saved: {message.reason}")
+
+    @on(Button.Pressed, "#course-cancel")
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(False)
