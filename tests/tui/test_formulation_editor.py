@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from tests.tui.demo_data import Demo
-from tests.tui.pilot_helpers import settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.screens.compare_versions import CompareVersionsScreen
 from tui.screens.formulation_editor import FormulationEditorScreen
 from tui.widgets.name_picker import NamePicker
+from tui.widgets.version_diff import diff_rows
 
 
 def _cells(screen: FormulationEditorScreen) -> list[list[str]]:
@@ -76,6 +77,18 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
         await pilot.pause()
         assert isinstance(app.screen, CompareVersionsScreen)
         assert app.screen.left.version == 1 and app.screen.right.version == 2
+        await settle(pilot)
+        # Each side works out what every ingredient comes to: biotin 5 mg in 3 mL, then
+        # the same 5 mg made up to 4 mL.
+        text = screen_text(pilot)
+        assert "1.667 mg/mL" in text and "1.25 mg/mL" in text
+        compare = app.screen
+        rows = {r.name: r for r in diff_rows(compare.left, compare.right, compare.chart)}
+        assert rows["Calcium D-pantothenate"].change == "added"
+        assert rows["Biotin 5 mg/mL ampoule"].change == ""
+        assert rows["Final volume"].change == "changed"
+        backwards = {r.name: r for r in diff_rows(compare.right, compare.left, compare.chart)}
+        assert backwards["Calcium D-pantothenate"].change == "removed"
 
 
 async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(

@@ -58,6 +58,7 @@ async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app):
         tabs = app.screen.query_one(TabbedContent)
         for pane, expected in (
             ("tab-formulation", "Dubois scalp cocktail, version 1"),
+            ("tab-formulation", "41.67 mg/mL"),  # dexpanthenol 125 mg in the 3 mL mix
             ("tab-sessions", "Dr Claire Martin"),
             ("tab-outcomes", "158 hairs/cm2"),
         ):

@@ -1,4 +1,4 @@
-"""Two formulation versions side by side."""
+"""Two formulation versions side by side: old and new amounts in adjacent columns."""
 
 from __future__ import annotations
 
@@ -6,48 +6,49 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
-from formulary.records import FormulationVersion
+from formulary.records import FormulationVersion, PatientChart
 from tui.screens.base import AppModal
-from tui.widgets.component_table import ComponentTable
+from tui.widgets.version_diff import VersionDiffTable
 
 
 class CompareVersionsScreen(AppModal):
-    """``left`` and ``right`` next to each other; escape closes."""
+    """``left`` beside ``right``, what changed marked; escape closes."""
 
     DEFAULT_CSS = """
     CompareVersionsScreen { align: center middle; }
-    CompareVersionsScreen > Horizontal {
-        width: 98%; height: 80%; border: thick $primary; background: $surface;
+    CompareVersionsScreen > Vertical {
+        width: 98%; height: 80%; border: thick $primary; background: $surface; padding: 0 1;
     }
-    CompareVersionsScreen Vertical { width: 1fr; padding: 0 1; }
-    CompareVersionsScreen ComponentTable { height: 1fr; }
+    CompareVersionsScreen VersionDiffTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="compare.close"),
     ]
 
-    def __init__(self, left: FormulationVersion, right: FormulationVersion) -> None:
+    def __init__(
+        self, left: FormulationVersion, right: FormulationVersion, chart: PatientChart
+    ) -> None:
         super().__init__()
         self.left = left
         self.right = right
+        self.chart = chart
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            for side, version in (("left", self.left), ("right", self.right)):
-                with Vertical():
-                    yield Static(
-                        f"{version.formulation_name} v{version.version} "
-                        f"({version.created_at.astimezone():%Y-%m-%d}, {version.created_by})",
-                        classes="section-title",
-                    )
-                    yield ComponentTable(id=f"compare-{side}")
+        with Vertical():
+            for version in (self.left, self.right):
+                yield Static(
+                    f"v{version.version}: {version.formulation_name} "
+                    f"({version.created_at.astimezone():%Y-%m-%d}, {version.created_by})"
+                    + (f" — {version.note}" if version.note else ""),
+                    classes="section-title",
+                )
+            yield VersionDiffTable(id="compare-table")
 
     def on_mount(self) -> None:
-        self.query_one("#compare-left", ComponentTable).show(self.left)
-        self.query_one("#compare-right", ComponentTable).show(self.right)
+        self.query_one(VersionDiffTable).show(self.left, self.right, self.chart)
 
     def action_close(self) -> None:
         """Back to the editor."""

@@ -559,7 +559,10 @@ class FormulationEditorScreen(AppScreen):
             if left.id != versions[0].id and len(versions) > 0
             else (versions[1] if len(versions) > 1 else versions[0])
         )
-        self.app.push_screen(CompareVersionsScreen(left, right))
+        # Every product of the formulary: a version saved here may use one the chart's
+        # earlier versions did not.
+        chart = replace(self.data.chart, products=tuple(self.data.products.values()))
+        self.app.push_screen(CompareVersionsScreen(left, right, chart))
 
     def action_back(self) -> None:
         """Back to the chart."""

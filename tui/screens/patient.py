@@ -282,7 +282,7 @@ class PatientScreen(AppScreen):
                     + (" (used: saving makes a new version)" if version.locked else "")
                 )
             )
-        self.query_one("#formulation-components", ComponentTable).show(version)
+        self.query_one("#formulation-components", ComponentTable).show(version, chart)
         table = self.query_one("#formulation-versions", DataTable)
         table.clear()
         for v in sorted(chart.formulation_versions, key=lambda v: v.version, reverse=True):
