@@ -55,8 +55,12 @@ class FormularyApp(App[None]):
         store: Any = None,
         settings: Settings | None = None,
         clock: Callable[[], datetime] | None = None,
+        crash_reports: Path | None = None,
     ) -> None:
         super().__init__()
+        #: Where an unexpected error is reported (None: Textual's own handling, which
+        #: the tests rely on to see the error).
+        self.crash_reports = crash_reports
         self.db = db
         self.store: Any = store
         self.settings = settings if settings is not None else load_settings()
@@ -140,6 +144,22 @@ class FormularyApp(App[None]):
             severity="error",
             timeout=30,
         )
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's handler prints a traceback with local variables on the terminal.
+        if self.crash_reports is None:
+            super()._handle_exception(error)
+            return
+        from tui.crash import plain_message, write_report
+
+        try:
+            report: Path | None = write_report(error, self.crash_reports)
+        except OSError:
+            report = None
+        self._return_code = 1
+        # panic(), not exit(): the message pump that raised has stopped, and exit()
+        # would wait for it.
+        self.panic(plain_message(error, report))
 
     # -- who is signed in -----------------------------------------------------------
 
@@ -281,4 +301,9 @@ def _plain_reason(exc: BaseException) -> str:
 
 def run_app(db: str | Path | None = None) -> None:
     """Open the app on ``db`` (a SQLite path, a PostgreSQL URL, or the default file)."""
-    FormularyApp(db).run()
+    from tui.crash import crash_dir
+
+    app = FormularyApp(db, crash_reports=crash_dir())
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)
