@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from tests.tui.demo_data import ADMIN, Demo
-from tests.tui.pilot_helpers import settle, sign_in, until
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.widgets.patient_list import PatientList
 
 SIZE = (120, 40)
@@ -36,6 +36,8 @@ def _cells(pilot: Pilot[None], selector: str) -> str:
     if isinstance(widget, PatientList):
         return " ".join(c for r in range(widget.row_count) for c in widget.row_cells(r))
     table = pilot.app.screen.query_one(selector, DataTable)
+    if table.virtual_size.height < table.row_count + int(table.show_header):
+        return ""  # rows added but not laid out yet: the picture would catch them half-drawn
     return " ".join(str(c) for r in range(table.row_count) for c in table.get_row_at(r))
 
 
@@ -105,6 +107,8 @@ def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
         await until(pilot, lambda: "v1" in _cells(pilot, "#editor-versions"))
         # The safety rules answer 0.4 s after the last edit: their warnings are shown.
         await until(pilot, lambda: getattr(pilot.app.screen, "findings", None) is not None)
+        # The version table's header is drawn with its final column widths.
+        await until(pilot, lambda: "Version  Created     By" in screen_text(pilot))
         _still(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
