@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar
 
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from tui.screens.base import AppModal
 from tui.screens.patient_form import parse_date
+from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
 
 #: What the Store accepts (and a protocol of mesotherapy sessions needs).
@@ -31,7 +29,7 @@ def parse_count(text: str, low: int, high: int, what: str) -> tuple[int | None, 
     return int(text), ""
 
 
-class CourseFormScreen(AppModal):
+class CourseFormScreen(StoreFormModal):
     """Dismissed with True once the Store saved the course."""
 
     DEFAULT_CSS = """
@@ -47,13 +45,9 @@ class CourseFormScreen(AppModal):
         Binding("ctrl+s", "save", "Save", id="course_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="course_form.cancel"),
     ]
-
-    class Done(Message):
-        """The Store answered (``reason`` empty on success)."""
-
-        def __init__(self, reason: str = "") -> None:
-            self.reason = reason
-            super().__init__()
+    SAVE_BUTTON = "course-save"
+    CANCEL_BUTTON = "course-cancel"
+    ERROR_LINE = "course-error"
 
     def __init__(self, patient_id: int, formulation_id: int | None, default_name: str) -> None:
         super().__init__()
@@ -89,7 +83,9 @@ class CourseFormScreen(AppModal):
                 yield Button("Save (ctrl+s)", id="course-save", variant="primary")
                 yield Button("Cancel (esc)", id="course-cancel")
 
-    def _read(self) -> tuple[dict[str, Any], dict[str, str]]:
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The values to save and what is wrong, by field."""
+
         def text(field_id: str) -> str:
             return self.query_one(f"#{field_id}", Input).value.strip()
 
@@ -119,35 +115,6 @@ class CourseFormScreen(AppModal):
             errors["row-c-start"] = "Check the year."
         return values, errors
 
-    @on(Button.Pressed, "#course-save")
-    def action_save(self) -> None:
-        """Check the fields, then save through the Store."""
-        values, errors = self._read()
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
-        if errors:
-            return
-        self.query_one("#course-save", Button).disabled = True
-        self._save(values)
-
-    @work(thread=True, exclusive=True, group="course")
-    def _save(self, values: dict[str, Any]) -> None:
-        try:
-            self.store.start_course(self.user, **values)
-        except Exception as exc:
-            self.post_message(self.Done(str(exc) or type(exc).__name__))
-            return
-        self.post_message(self.Done())
-
-    @on(Done)
-    def _done(self, message: Done) -> None:
-        if not message.reason:
-            self.dismiss(True)
-            return
-        self.query_one("#course-save", Button).disabled = False
-        self.query_one("#course-error", Static).update(f"Not saved: {message.reason}")
-
-    @on(Button.Pressed, "#course-cancel")
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(False)
+    def store_call(self, values: dict[str, Any]) -> None:
+        """Save through the Store (in the worker thread)."""
+        self.store.start_course(self.user, **values)

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
 from formulary.records import ScalpZone
-from tui.screens.base import AppModal
 from tui.screens.patient_form import parse_date
+from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
 
 
-class OutcomeFormScreen(AppModal):
+class OutcomeFormScreen(StoreFormModal):
     """Dismissed with True once the Store saved the outcome."""
 
     DEFAULT_CSS = """
@@ -34,13 +32,9 @@ class OutcomeFormScreen(AppModal):
         Binding("ctrl+s", "save", "Save", id="outcome_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="outcome_form.cancel"),
     ]
-
-    class Done(Message):
-        """The Store answered (``reason`` empty on success)."""
-
-        def __init__(self, reason: str = "") -> None:
-            self.reason = reason
-            super().__init__()
+    SAVE_BUTTON = "outcome-save"
+    CANCEL_BUTTON = "outcome-cancel"
+    ERROR_LINE = "outcome-error"
 
     def __init__(self, patient_id: int) -> None:
         super().__init__()
@@ -76,7 +70,8 @@ class OutcomeFormScreen(AppModal):
                 yield Button("Save (ctrl+s)", id="outcome-save", variant="primary")
                 yield Button("Cancel (esc)", id="outcome-cancel")
 
-    def _read(self) -> tuple[dict[str, Any], dict[str, str]]:
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The values to save and what is wrong, by field."""
         from formulary.units import UnitsError, parse_quantity
 
         errors: dict[str, str] = {}
@@ -114,35 +109,6 @@ class OutcomeFormScreen(AppModal):
             errors["row-o-density"] = "Give a density, a diameter or a grade."
         return values, errors
 
-    @on(Button.Pressed, "#outcome-save")
-    def action_save(self) -> None:
-        """Check the fields, then save through the Store."""
-        values, errors = self._read()
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
-        if errors:
-            return
-        self.query_one("#outcome-save", Button).disabled = True
-        self._save(values)
-
-    @work(thread=True, exclusive=True, group="outcome")
-    def _save(self, values: dict[str, Any]) -> None:
-        try:
-            self.store.record_outcome(self.user, **values)
-        except Exception as exc:
-            self.post_message(self.Done(str(exc) or type(exc).__name__))
-            return
-        self.post_message(self.Done())
-
-    @on(Done)
-    def _done(self, message: Done) -> None:
-        if not message.reason:
-            self.dismiss(True)
-            return
-        self.query_one("#outcome-save", Button).disabled = False
-        self.query_one("#outcome-error", Static).update(f"Not saved: {message.reason}")
-
-    @on(Button.Pressed, "#outcome-cancel")
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(False)
+    def store_call(self, values: dict[str, Any]) -> None:
+        """Save through the Store (in the worker thread)."""
+        self.store.record_outcome(self.user, **values)
