@@ -129,3 +129,17 @@ async def test_a_chart_still_being_read_is_not_shown_over_the_lock(demo: Demo, m
         await pilot.click("#unlock")
         await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)
+
+
+async def test_a_patient_form_still_being_read_is_not_shown_over_the_lock(demo: Demo, make_app):
+    from tui.screens.patient_form import PatientFormScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.edit_patient(demo.patients["dubois"])
+        app.action_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert not any(isinstance(s, PatientFormScreen) for s in app.screen_stack)
+        assert "DUBOIS" not in screen_text(pilot)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 
@@ -37,3 +38,42 @@ class AppScreen(_AppAccess, Screen[None]):
 
 class AppModal(_AppAccess, ModalScreen[Any]):
     """A dialog over a screen of the workday."""
+
+
+_Read = TypeVar("_Read")
+
+
+def read_then_push(
+    app: FormularyApp,
+    read: Callable[[], _Read],
+    screen_for: Callable[[_Read], Screen[Any]],
+    *,
+    failure: str,
+    group: str,
+) -> None:
+    """Run ``read`` (a Store read) in a worker, then push ``screen_for(result)``.
+
+    The screen is pushed only over the screen it was asked from, with the user still
+    signed in: a lock or a sign-out in the meantime must not be covered by a patient's
+    details. A failed read is a notification titled ``failure``. A newer request in
+    the same ``group`` replaces one still reading.
+    """
+    from textual.worker import get_current_worker
+
+    requested_from = app.screen
+
+    def show(result: _Read) -> None:
+        if app.screen is requested_from and app.user is not None:
+            app.push_screen(screen_for(result))
+
+    def load() -> None:
+        try:
+            result = read()
+        except Exception as exc:
+            app.call_from_thread(app.notify, f"{exc}", title=failure, severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(show, result)
+
+    if app.user is not None:
+        app.run_worker(load, thread=True, exclusive=True, group=group)

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
 from formulary.units import format_amount
-from tui.screens.base import AppScreen
+from tui.screens.base import AppScreen, read_then_push
 from tui.styles import STYLES
 from tui.widgets.component_table import ComponentTable
 from tui.widgets.key_footer import KeyFooter
@@ -88,44 +88,26 @@ class PatientScreen(AppScreen):
         no read competing with the first layout for the interpreter). It takes a few
         milliseconds; should the user lock or leave meanwhile, nothing is shown.
         """
-        from textual.worker import get_current_worker
-
-        requested_from = app.screen
-
-        def show(chart: PatientChart) -> None:
-            if app.screen is requested_from and app.user is not None:
-                app.push_screen(PatientScreen(patient_id, chart))
-
-        def load() -> None:
-            try:
-                chart = app.store.load_chart(app.user, patient_id)
-            except Exception as exc:
-                app.call_from_thread(
-                    app.notify, f"{exc}", title="Cannot open the chart", severity="error"
-                )
-                return
-            if not get_current_worker().is_cancelled:
-                app.call_from_thread(show, chart)
-
-        if app.user is not None:
-            app.run_worker(load, thread=True, exclusive=True, group="chart-open")
+        read_then_push(
+            app,
+            lambda: app.store.load_chart(app.user, patient_id),
+            lambda chart: PatientScreen(patient_id, chart),
+            failure="Cannot open the chart",
+            group="chart-open",
+        )
 
     @staticmethod
     def edit(app: FormularyApp, patient_id: int) -> None:
         """Open the patient form for ``patient_id`` once the Store has read it."""
         from tui.screens.patient_form import PatientFormScreen
 
-        def load() -> None:
-            try:
-                patient = app.store.get_patient(app.user, patient_id)
-            except Exception as exc:
-                app.call_from_thread(
-                    app.notify, f"{exc}", title="Cannot open the patient", severity="error"
-                )
-                return
-            app.call_from_thread(app.push_screen, PatientFormScreen(patient))
-
-        app.run_worker(load, thread=True, group="patient-edit")
+        read_then_push(
+            app,
+            lambda: app.store.get_patient(app.user, patient_id),
+            PatientFormScreen,
+            failure="Cannot open the patient",
+            group="patient-edit",
+        )
 
     def compose(self) -> ComposeResult:
         # Composed with the chart when it was read first (see open): one layout.
