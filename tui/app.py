@@ -66,6 +66,8 @@ class FormularyApp(App[None]):
         self.settings = settings if settings is not None else load_settings()
         self.user: Practitioner | None = None
         self.idle = IdleWatch(self.settings.idle_lock_seconds)
+        #: Screens asked for while locked (a worker's answer): shown after the unlock.
+        self._held: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
         self._clock = clock
 
     def now(self) -> datetime:
@@ -178,6 +180,7 @@ class FormularyApp(App[None]):
         from tui.screens.sign_in import SignInScreen
 
         self.user = None
+        self._held = []
         self.sub_title = ""
         self.clear_notifications()
         while len(self.screen_stack) > 2:
@@ -270,6 +273,41 @@ class FormularyApp(App[None]):
             self.sub_title = self.user.full_name
         self.idle.touch()
         self.pop_screen()
+        held, self._held = self._held, []
+        for screen, args, kwargs in held:
+            super().push_screen(screen, *args, **kwargs)
+
+    @property
+    def locked(self) -> bool:
+        """True while the lock screen is up (whatever is above it, such as help)."""
+        from tui.screens.lock import LockScreen
+
+        return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Push ``screen``; while locked, a screen of the workday waits for the unlock.
+
+        Workers answer whenever they finish: a sign dialog, a confirmation or a form
+        asked for just before the lock must not appear over it with a patient's data.
+        """
+        from tui.screens.base import AppModal, AppScreen
+        from tui.screens.help import HelpScreen
+        from tui.screens.lock import LockScreen
+
+        if (
+            self.locked
+            and isinstance(screen, AppScreen | AppModal)
+            and not isinstance(screen, LockScreen | HelpScreen)
+        ):
+            self._held.append((screen, args, kwargs))
+            return None
+        return super().push_screen(screen, *args, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No command palette while locked: it searches patients by name."""
+        if action == "command_palette" and self.locked:
+            return False
+        return super().check_action(action, parameters)
 
     # -- everywhere -----------------------------------------------------------------
 

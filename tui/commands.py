@@ -37,7 +37,7 @@ class FormularyCommands(Provider):
         self._app.run_command(action)
 
     def _available(self) -> list[tuple[str, str, str]]:
-        if self._app.user is None:
+        if self._app.user is None or self._app.locked:
             return []
         return [c for c in _COMMANDS if self._app.command_available(c[2])]
 
@@ -53,7 +53,7 @@ class FormularyCommands(Provider):
                 run = partial(self._run, action)
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
         store = self._app.store
-        if self._app.user is None or store is None or len(query.strip()) < 2:
+        if self._app.user is None or self._app.locked or store is None or len(query.strip()) < 2:
             return
         found: list[Any] = await asyncio.to_thread(
             store.list_patients, self._app.user, query.strip(), limit=10

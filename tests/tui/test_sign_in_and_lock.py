@@ -143,3 +143,35 @@ async def test_a_patient_form_still_being_read_is_not_shown_over_the_lock(demo: 
         assert isinstance(app.screen, LockScreen)
         assert not any(isinstance(s, PatientFormScreen) for s in app.screen_stack)
         assert "DUBOIS" not in screen_text(pilot)
+
+
+async def test_no_command_palette_while_locked(demo: Demo, make_app):
+    from textual.command import CommandPalette
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await pilot.press("ctrl+p")  # it would search patients by name
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert not any(isinstance(s, CommandPalette) for s in app.screen_stack)
+
+
+async def test_a_dialog_asked_for_while_locked_waits_for_the_unlock(demo: Demo, make_app):
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        # What a worker's answer does when it lands after the lock.
+        app.push_screen(ConfirmScreen("Save despite DUBOIS's findings?", "details"))
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen) and "DUBOIS" not in screen_text(pilot)
+        app.screen.query_one("#unlock-password", Input).value = PRACTITIONER[2]
+        await pilot.click("#unlock")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
