@@ -131,9 +131,6 @@ class FormularyApp(App[None]):
             from tui.screens.sign_in import SignInScreen
 
             self.push_screen(SignInScreen(ready=True))
-        # Start-up is over and the user is typing a name: a good moment for the one
-        # long garbage collection, so that none lands inside a keystroke later.
-        self.call_after_refresh(settle_heap)
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
@@ -173,6 +170,8 @@ class FormularyApp(App[None]):
         self.sub_title = user.full_name
         self.idle.touch()
         self.switch_screen(PatientsScreen())
+        # The list is on screen and start-up is long over: one long collection now,
+        # so that none lands inside a keystroke later (tui/heap.py).
         self.set_timer(SETTLE_AFTER_SIGN_IN, settle_heap)
 
     def sign_out(self) -> None:

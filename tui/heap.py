@@ -15,7 +15,7 @@ def settle_heap() -> int:
     SQLAlchemy and the ingredient library loaded that is about 150,000 objects and a
     pause of 80-100 ms, which landed inside keystrokes: the worst search keystroke and
     the slow chart openings in ``benchmarks/tui_bench.py`` were all such pauses. The
-    objects alive once the app has started, or once a user has signed in, mostly live
+    objects alive once a user has signed in (start-up's among them) mostly live
     until sign-out, so they are frozen after one collection; later full passes walk
     only what was made since (8-20 ms). Each call first unfreezes, so what was frozen
     and has since died (an earlier user's screens) is collected then: nothing leaks

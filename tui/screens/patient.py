@@ -22,7 +22,7 @@ from tui.styles import STYLES
 from tui.widgets.component_table import ComponentTable
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.outcome_plot import OutcomePlot
-from tui.widgets.patient_header import PatientHeader, header_text
+from tui.widgets.patient_header import PatientHeader
 from tui.widgets.patient_list import course_progress
 from tui.widgets.session_table import SessionTable
 
@@ -115,7 +115,10 @@ class PatientScreen(AppScreen):
         today = self.formulary.today()
         yield Header()
         yield PatientHeader(
-            self._header(chart, today) if chart else "Loading the chart…", id="patient-header"
+            "" if chart else "Loading the chart…",
+            patient=chart.patient if chart else None,
+            today=today,
+            id="patient-header",
         )
         with TabbedContent(id="patient-tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll():
@@ -210,7 +213,7 @@ class PatientScreen(AppScreen):
     def _show(self, chart: PatientChart) -> None:
         self.chart = chart
         today = self.formulary.today()
-        self.query_one(PatientHeader).update(self._header(chart, today))
+        self.query_one(PatientHeader).show(chart.patient, today)
         if self.sub_title != self._sub_title(chart):  # a changed name after an edit
             self.sub_title = self._sub_title(chart)
         self.query_one("#overview-diagnosis", Static).update(self._diagnosis(chart))
@@ -218,9 +221,6 @@ class PatientScreen(AppScreen):
         self.query_one("#overview-sessions", SessionTable).show(chart.sessions, limit=5)
         self.query_one("#overview-plot", OutcomePlot).show(chart.outcomes)
         self._fill_tab(self.query_one(TabbedContent).active)
-
-    def _header(self, chart: PatientChart, today: date) -> Text:
-        return header_text(chart.patient, today, self.app.current_theme.error or "red")
 
     @staticmethod
     def _diagnosis(chart: PatientChart) -> Text:

@@ -59,6 +59,23 @@ class PatientHeader(Static):
     }
     """
 
+    def __init__(
+        self,
+        content: str = "",
+        *,
+        patient: Patient | None = None,
+        today: date | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(content, id=id)
+        #: Shown from the start when given (a screen composed with its data).
+        self._initial = (patient, today)
+
+    def on_mount(self) -> None:
+        patient, today = self._initial
+        if patient is not None and today is not None:
+            self.show(patient, today)
+
     def show(self, patient: Patient, today: date) -> None:
         """Show ``patient`` as of ``today``."""
         danger = self.app.current_theme.error or "red"
