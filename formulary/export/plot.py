@@ -60,7 +60,7 @@ def has_measurements(outcomes: Iterable[Outcome]) -> bool:
 
 
 # Axis labels only: compact, and µm is not a dose unit (the mcg rule is about doses).
-_UNIT_LABELS = {"hairs/cm2": "hairs/cm²", "micrometre": "µm"}
+_UNIT_LABELS = {"hairs/cm2": "hairs/cm²", "hairs/mm2": "hairs/mm²", "micrometre": "µm"}
 
 
 def _date_ticks(dates: list[datetime], most: int = 4) -> list[datetime]:

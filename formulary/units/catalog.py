@@ -12,8 +12,8 @@ Canonical unit strings
 kind                          canonical strings
 ===========================  ==========================================================
 mass                          ``g`` ``mg`` ``mcg`` ``ng`` ``kg``
-volume                        ``L`` ``mL`` ``U-100 marks`` (one mark = 0.01 mL)
-amount (of substance)         ``mol`` ``mmol`` ``micromol``
+volume                        ``L`` ``mL`` ``mcL`` (microlitre) ``U-100 marks`` (one mark = 0.01 mL)
+amount (of substance)         ``mol`` ``mmol`` ``micromol`` ``nmol`` ``pmol``
 equivalents                   ``mEq`` (needs the substance's valence)
 iu                            ``IU`` (per substance and form; never without them)
 units                         ``units`` (product-specific biological units; never convert)
@@ -25,7 +25,7 @@ iu_concentration              ``IU/mL``
 units_concentration           ``units/mL``
 mass_fraction                 ``% w/w``
 volume_fraction               ``% v/v``
-density                       ``hairs/cm2``
+density                       ``hairs/cm2`` ``hairs/mm2``
 length                        ``mm`` ``cm`` ``micrometre``
 ===========================  ==========================================================
 """
@@ -117,6 +117,22 @@ UNITS: tuple[UnitSpec, ...] = (
         "millilitre",
         ("ml", "cc", "millilitre", "millilitres", "milliliter", "milliliters"),
     ),
+    # Microlitres are shown "mcL", never with the µ sign: ISMP lists "µ" as an error-prone
+    # symbol (misread as "m"), and "mc" is how it writes micro in "mcg".
+    _u(
+        "mcL",
+        VOLUME,
+        "microlitre",
+        (
+            *_micro("L"),
+            "mcl",
+            "microL",
+            "microlitre",
+            "microlitres",
+            "microliter",
+            "microliters",
+        ),
+    ),
     _u(
         "U-100 marks",
         VOLUME,
@@ -128,6 +144,8 @@ UNITS: tuple[UnitSpec, ...] = (
     _u("mol", AMOUNT, "mole", ("mole", "moles")),
     _u("mmol", AMOUNT, "millimole", ("millimole", "millimoles")),
     _u("micromol", AMOUNT, "micromole", ("micromole", "micromoles", *_micro("mol"))),
+    _u("nmol", AMOUNT, "nanomole", ("nanomol", "nanomole", "nanomoles")),
+    _u("pmol", AMOUNT, "picomole", ("picomol", "picomole", "picomoles")),
     _u("mEq", EQUIVALENTS, "milliequivalent", ("meq", "milliequivalent", "milliequivalents")),
     # biological activity
     _u(
@@ -195,6 +213,12 @@ UNITS: tuple[UnitSpec, ...] = (
         DENSITY,
         "hair / centimetre ** 2",
         ("hairs/cm²", "hair/cm2", "hair/cm²", "hairs per cm2", "hairs per cm²"),
+    ),
+    _u(
+        "hairs/mm2",
+        DENSITY,
+        "hair / millimetre ** 2",
+        ("hairs/mm²", "hair/mm2", "hair/mm²", "hairs per mm2", "hairs per mm²"),
     ),
     _u("mm", LENGTH, "millimetre", ("millimetre", "millimetres", "millimeter", "millimeters")),
     _u("cm", LENGTH, "centimetre", ("centimetre", "centimetres", "centimeter", "centimeters")),

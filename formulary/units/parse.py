@@ -15,13 +15,19 @@ from decimal import Decimal
 
 from formulary.units.amount import Amount
 from formulary.units.catalog import (
+    AMOUNT,
     BY_CANONICAL,
+    DENSITY,
     KIND_EXAMPLES,
     KIND_GROUPS,
     KIND_NAMES,
+    LENGTH,
     LOOKUP,
+    MASS,
     RATIO,
     REFUSED,
+    UNITS,
+    VOLUME,
     unit_key,
 )
 from formulary.units.errors import InvalidQuantityError, UnknownUnitError, WrongKindError
@@ -75,19 +81,60 @@ def parse_unit(text: str) -> str:
     raise UnknownUnitError(_unknown_unit_message(stripped, key))
 
 
+#: What the end of an unknown unit says it measures: a suggestion of another kind
+#: ("micromol" for "ul") is worse than none, so suggestions keep to the kind named.
+_FAMILY_ENDINGS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("/mm2", "/mm²", "/cm2", "/cm²"), DENSITY),
+    (("mole", "moles", "mol"), AMOUNT),
+    (("litre", "litres", "liter", "liters", "l"), VOLUME),
+    (("gram", "grams", "g"), MASS),
+    (("metre", "metres", "meter", "meters", "m"), LENGTH),
+)
+
+
+#: Word stems that name a kind wherever they appear ("microlitr" is a volume).
+_FAMILY_STEMS: tuple[tuple[str, str], ...] = (
+    ("mol", AMOUNT),
+    ("lit", VOLUME),
+    ("ltr", VOLUME),
+    ("gram", MASS),
+    ("metr", LENGTH),
+    ("meter", LENGTH),
+)
+
+
+def _family(key: str) -> str | None:
+    """The kind an unknown unit spelling most likely means, from how it ends."""
+    if "/" in key and not key.startswith("hair"):
+        return None  # a concentration: its numerator decides, difflib ranks well enough
+    for stem, kind in _FAMILY_STEMS:
+        if stem in key:
+            return kind
+    for endings, kind in _FAMILY_ENDINGS:
+        if any(key.endswith(ending) for ending in endings):
+            return kind
+    return None
+
+
 def _unknown_unit_message(shown: str, key: str) -> str:
     import difflib  # only when a unit is unknown: keeps the parser's import light
 
-    close = difflib.get_close_matches(key, LOOKUP.keys(), n=6, cutoff=0.6)
+    close = difflib.get_close_matches(key, LOOKUP.keys(), n=12, cutoff=0.6)
+    family = _family(key)
     suggestions: list[str] = []
     for match in close:
         canonical = LOOKUP[match]
+        if family is not None and BY_CANONICAL[canonical].kind != family:
+            continue
         if canonical not in suggestions:
             suggestions.append(canonical)
     message = f"unknown unit {shown!r}"
     if suggestions:
         quoted = " or ".join(repr(BY_CANONICAL[c].plural) for c in suggestions[:3])
         return f"{message} — did you mean {quoted}?"
+    if family is not None:
+        units = [spec.plural for spec in UNITS if spec.kind == family]
+        return f"{message}: use one of " + ", ".join(units)
     return f"{message}: use one such as mg, mcg, mL, mg/mL, % w/v or international units"
 
 
