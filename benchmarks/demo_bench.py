@@ -39,7 +39,7 @@ def main() -> None:
         from db.database import open_database
 
         if args.demo:
-            from db.demo import build_demo
+            from db.ops.demo import build_demo
 
             database = open_database(Path(tmp) / "demo.db")
             report = build_demo(database)
@@ -47,7 +47,7 @@ def main() -> None:
             print(f"demo clinic: {report.patients} patients, {report.sessions} signed sessions "
                   f"in {report.seconds:.1f} s (each signature re-checks an argon2id password)")
 
-        from db.demo_scale import build_synthetic_clinic
+        from db.ops.demo_scale import build_synthetic_clinic
 
         path = Path(tmp) / "synthetic.db"
         database = open_database(path)

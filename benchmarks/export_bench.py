@@ -71,7 +71,7 @@ def existing_clinic_figures(path: Path, user: str, password: str, limit: int | N
     import tempfile
 
     from db.database import open_database
-    from db.exports import export_all, patients_on_file
+    from db.ops.exports import export_all, patients_on_file
     from db.store import Store
     from tui.export_files import to_folder
 
@@ -126,7 +126,7 @@ def clinic_figures(patients: int, sessions: int) -> None:
 
     from db import auth
     from db.database import open_database
-    from db.exports import export_all
+    from db.ops.exports import export_all
     from db.store import Store
     from tests.export_db.clinic import build_clinic
     from tui.export_files import to_folder

@@ -173,7 +173,7 @@ def bare_sessions(directory: Path, count: int) -> tuple[float, float]:
 def search_timings(store: Store, patients: int) -> tuple[float, float]:
     from sqlalchemy import insert
 
-    from db.store._validate import search_key
+    from db.store.validate import search_key
     from db.tables.people import PatientRow
 
     admin = store.authenticate("admin", PASSWORD)

@@ -136,7 +136,7 @@ class HasFiles(Protocol):
 def to_folder(
     folder: Path, *, force: bool = False, rename: Callable[[str], str] | None = None
 ) -> Callable[[HasFiles], list[Path]]:
-    """A ``deliver`` for :mod:`db.exports`: every file into ``folder`` under its name.
+    """A ``deliver`` for :mod:`db.ops.exports`: every file into ``folder`` under its name.
 
     ``rename`` may change the suggested names (it must return plain file names).
     """

@@ -1,6 +1,6 @@
 """The app's way to run a chart export: the db export service, delivering into a folder.
 
-The service (:func:`db.exports.export_chart`) stamps the chart with a fresh signed
+The service (:func:`db.ops.exports.export_chart`) stamps the chart with a fresh signed
 checkpoint, renders it, audits it and hands the files to a ``deliver`` callable inside
 its transaction; here that is :func:`tui.export_files.to_folder`, which never replaces
 an existing file unless ``force`` is given. What comes back is what the screen shows.
@@ -26,7 +26,7 @@ def run_chart_export(
     store: Any, actor: Any, chart_number: str, fmt: str, folder: Path, *, force: bool = False
 ) -> ChartExport:
     """Export ``chart_number`` as ``fmt`` into ``folder`` (created if missing)."""
-    from db.exports import export_chart
+    from db.ops.exports import export_chart
     from tui.export_files import to_folder
 
     write = to_folder(folder, force=force)

@@ -3,6 +3,11 @@
 Every write method takes the signed-in :class:`Actor` first, checks the actor's role,
 and runs as one transaction holding the change, an audit entry per changed row and
 every derived effect (stock drawn, formulation versions locked). See docs/store.md.
+
+Public beyond the Store's methods: :meth:`Store.transaction` (a :class:`UnitOfWork`)
+and :meth:`Store.reading` (a read-only session), :mod:`db.store.roles`,
+:mod:`db.store.signing` and :mod:`db.store.validate`. Modules named ``_*`` are the
+Store's own; an import-linter contract keeps everyone else out of them.
 """
 
 from __future__ import annotations

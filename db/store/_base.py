@@ -11,7 +11,6 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,16 +30,35 @@ from db.errors import (
     ValidationError,
 )
 from db.images import row_image, table_name
+from db.store.roles import (
+    ADMINS,
+    AUDIT_READERS,
+    EVERYONE,
+    PREPARERS,
+    SIGNERS,
+    Actor,
+    require_role,
+)
 from db.tables.people import UserRow
 from db.types import utcnow
-from formulary.records import Checkpoint, Practitioner, Role
+from formulary.records import Checkpoint, Role
 
-#: Who may do what. Auditors read only; assistants prepare but never sign.
-EVERYONE = frozenset(Role)
-PREPARERS = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.ASSISTANT})
-SIGNERS = frozenset({Role.ADMIN, Role.PRACTITIONER})
-ADMINS = frozenset({Role.ADMIN})
-AUDIT_READERS = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.AUDITOR})
+# The role sets and Actor are declared once in db.store.roles; the Store's areas
+# take them from here together with the unit of work.
+__all__ = [
+    "ADMINS",
+    "AUDIT_READERS",
+    "EVERYONE",
+    "PREPARERS",
+    "SIGNERS",
+    "SYSTEM_USER",
+    "Actor",
+    "StoreBase",
+    "UnitOfWork",
+    "require_reason",
+    "require_role",
+    "snapshot",
+]
 
 #: Audit user name of changes made by the application itself (library seeding).
 SYSTEM_USER = "system"
@@ -49,44 +67,6 @@ SYSTEM_USER = "system"
 BEGIN_ATTEMPTS = 8
 
 R = TypeVar("R", bound=SQLModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """A signed-in user, as returned by :meth:`Store.authenticate`. Pass it to every call."""
-
-    id: int
-    username: str
-    full_name: str
-    role: Role
-
-    @property
-    def practitioner(self) -> Practitioner:
-        """The record form of this user (for signatures and exports)."""
-        return Practitioner(self.id, self.username, self.full_name, self.role)
-
-
-_ROLE_WORDS = {
-    PREPARERS: "an administrator, practitioner or assistant",
-    SIGNERS: "an administrator or practitioner",
-    ADMINS: "an administrator",
-    AUDIT_READERS: "an administrator, practitioner or auditor",
-    EVERYONE: "a signed-in user",
-}
-
-
-def require_role(actor: Actor, allowed: frozenset[Role], what: str) -> None:
-    """Raise :class:`PermissionDenied` unless ``actor``'s role is in ``allowed``."""
-    if actor.role not in allowed:
-        who = _ROLE_WORDS.get(allowed, "another role")
-        raise PermissionDenied(
-            f"{actor.username} is {_article(actor.role)} {actor.role.value} and cannot {what}; "
-            f"ask {who} to do it"
-        )
-
-
-def _article(role: Role) -> str:
-    return "an" if role.value[0] in "aeiou" else "a"
 
 
 def require_reason(reason: str | None, what: str) -> str:
@@ -247,10 +227,18 @@ class StoreBase:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
-    def _write(
+    def transaction(
         self, actor: Actor | None, allowed: frozenset[Role], what: str
     ) -> Iterator[UnitOfWork]:
-        """One write transaction for ``actor`` (None: the application itself)."""
+        """One write transaction for ``actor`` (None: the application itself).
+
+        The public unit of work: checks that ``actor``'s role is in ``allowed`` (and that
+        the stored account still allows it), takes the write lock (``BEGIN IMMEDIATE`` on
+        SQLite, the audit append lock on PostgreSQL) and yields a :class:`UnitOfWork`.
+        Everything written through it (rows via ``uow.add``/``uow.update``, entries via
+        ``uow.audit``) commits together when the block ends, or not at all when it
+        raises. ``what`` completes the refusal messages ("cannot <what>").
+        """
         if actor is not None:
             require_role(actor, allowed, what)
         session = self._begin()
@@ -280,8 +268,12 @@ class StoreBase:
             session.close()
 
     @contextmanager
-    def _read(self, actor: Actor, allowed: frozenset[Role], what: str) -> Iterator[Session]:
-        """A read-only session (no write lock) after checking ``actor``'s role."""
+    def reading(self, actor: Actor, allowed: frozenset[Role], what: str) -> Iterator[Session]:
+        """A read-only database session (no write lock) after checking ``actor``'s role.
+
+        The public way to read what no Store method returns (exports load whole charts
+        through it). Nothing can be written: the connection is read-only and rolled back.
+        """
         require_role(actor, allowed, what)
         session = Session(self._reader, expire_on_commit=False, autoflush=False)
         try:
@@ -291,6 +283,10 @@ class StoreBase:
         finally:
             session.rollback()
             session.close()
+
+    # The Store's own areas spell them this way; the same methods.
+    _write = transaction
+    _read = reading
 
 
 def _unavailable(exc: sa.exc.OperationalError) -> DatabaseUnavailable:

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from db import loaders
 from db.codec import amount_to_json, columns_of
 from db.errors import NotFound, ValidationError
-from db.store import _validate as check
 from db.store import safety
+from db.store import validate as check
 from db.store._base import (
     EVERYONE,
     PREPARERS,

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from db import loaders
 from db.codec import columns_of
 from db.errors import ValidationError
-from db.store import _validate as check
+from db.store import validate as check
 from db.store._base import EVERYONE, PREPARERS, Actor, StoreBase, require_reason, snapshot
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from db import loaders
 from db.codec import columns_of
 from db.errors import Conflict, NotFound, ValidationError
-from db.store import _validate as check
+from db.store import validate as check
 from db.store._base import (
     EVERYONE,
     PREPARERS,

@@ -8,17 +8,15 @@ never changes again: corrections are addenda, each signed the same way.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import col, select
 
 from db import loaders
-from db.audit.canonical import canonical_json
 from db.codec import (
     amount_from_columns,
     amount_from_json,
@@ -27,9 +25,8 @@ from db.codec import (
     datetime_to_json,
 )
 from db.errors import Immutable, NotFound, ValidationError
-from db.images import row_image
-from db.store import _validate as check
 from db.store import safety
+from db.store import validate as check
 from db.store._base import (
     EVERYONE,
     PREPARERS,
@@ -41,6 +38,7 @@ from db.store._base import (
     snapshot,
 )
 from db.store.inputs import RecallHit, SessionDraft
+from db.store.signing import addendum_content, signature_hash, signed_content
 from db.store.users import UsersStore
 from db.tables.formulary import LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
@@ -57,18 +55,6 @@ ADMINISTERED_BY = "administered by"
 AMENDED_BY = "amended by"
 #: How far in the future a session time may be (clock drift between workstations).
 FUTURE_TOLERANCE = timedelta(minutes=10)
-#: Session columns that the signature itself fills (not part of the signed content).
-_SIGNATURE_COLUMNS = frozenset(
-    {
-        "status",
-        "signed_by_id",
-        "signer_name",
-        "signed_at",
-        "signature_meaning",
-        "content_hash",
-        "updated_at",
-    }
-)
 
 
 def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
@@ -78,33 +64,6 @@ def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
             f"the {what} are in different units ({', '.join(sorted(units))}); give them all in mL"
         )
     return Amount(sum((a.value for a in amounts), Decimal(0)), units.pop())
-
-
-def signed_content(row: SessionRow, version: FormulationVersionRow) -> dict[str, Any]:
-    """What a session signature covers: the session and the formulation content given."""
-    session = {k: v for k, v in row_image(row).items() if k not in _SIGNATURE_COLUMNS}
-    return {
-        "session": session,
-        "formulation_version": {
-            "id": version.id,
-            "formulation_id": version.formulation_id,
-            "version": version.version,
-            "components": version.components,
-            "final_volume_value": version.final_volume_value,
-            "final_volume_unit": version.final_volume_unit,
-        },
-    }
-
-
-def signature_hash(content: Any, signer_name: str, signed_at: datetime, meaning: str) -> str:
-    """SHA-256 hex over the canonical JSON of ``content`` bound to who, when and why."""
-    payload = {
-        "content": content,
-        "signer": signer_name,
-        "signed_at": signed_at,
-        "meaning": meaning,
-    }
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 class SessionsStore(UsersStore):
@@ -513,12 +472,7 @@ class SessionsStore(UsersStore):
                 raise ValidationError(
                     f"session {session_id} is still a draft; edit it instead of adding an addendum"
                 )
-            content = {
-                "session_id": row.id,
-                "session_hash": row.content_hash,
-                "text": body,
-                "reason": why,
-            }
+            content = addendum_content(row, body, why)
             digest = signature_hash(content, actor.full_name, uow.now, meaning)
             uow.add(
                 AddendumRow(
@@ -559,12 +513,7 @@ class SessionsStore(UsersStore):
             if expected != row.content_hash:
                 problems.append(f"session {session_id}: content differs from what was signed")
             for a in db.exec(select(AddendumRow).where(AddendumRow.session_id == session_id)).all():
-                content = {
-                    "session_id": row.id,
-                    "session_hash": row.content_hash,
-                    "text": a.text,
-                    "reason": a.reason,
-                }
+                content = addendum_content(row, a.text, a.reason)
                 if signature_hash(content, a.signer_name, a.signed_at, a.signature_meaning) != (
                     a.content_hash
                 ):

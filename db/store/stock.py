@@ -12,7 +12,7 @@ from db import loaders
 from db.codec import amount_to_json, columns_of
 from db.errors import Conflict, NotFound, ValidationError
 from db.seed import plain
-from db.store import _validate as check
+from db.store import validate as check
 from db.store._base import (
     EVERYONE,
     PREPARERS,

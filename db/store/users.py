@@ -173,7 +173,7 @@ class UsersStore(StoreBase):
 
     def set_clinic(self, actor: Actor, name: str, address: str = "") -> None:
         """Set the clinic name and address printed on every export (administrators)."""
-        from db.store import _validate as check
+        from db.store import validate as check
         from db.tables.installation import InstallationRow
 
         with self._write(actor, ADMINS, "change the clinic details") as uow:

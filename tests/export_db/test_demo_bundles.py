@@ -8,9 +8,9 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from db.database import open_database
-from db.demo import build_demo
-from db.demo_data import USERS
-from db.exports import export_all
+from db.ops.demo import build_demo
+from db.ops.demo_data import USERS
+from db.ops.exports import export_all
 from db.store import Store
 from tui.export_files import to_folder
 

@@ -17,7 +17,7 @@ from db.audit.checkpoint import find_checkpoints
 from db.audit.service import verify_database
 from db.database import Database
 from db.errors import NotFound, ValidationError
-from db.exports import EXPORT_CHART, EXPORT_SESSION, export_all, export_chart, export_session
+from db.ops.exports import EXPORT_CHART, EXPORT_SESSION, export_all, export_chart, export_session
 from db.tables.audit import AuditEvent
 from tests.export_db.clinic import Clinic
 from tui.export_files import to_folder

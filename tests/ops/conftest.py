@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from db.database import Database, open_database
-from db.demo import build_demo
-from db.demo_data import USERS
+from db.ops.demo import build_demo
+from db.ops.demo_data import USERS
 
 PG_ENV = "FORMULARY_TEST_PG_URL"
 ADMIN_PASSWORD = "correct-horse-battery"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from db.audit.checkpoint import parse_checkpoint
 from db.audit.verify import verify_chain
-from db.backup import BackupError, check_backup, manifest_path_of, sha256_of
+from db.ops.backup import BackupError, check_backup, manifest_path_of, sha256_of
 from tests.ops.conftest import DEMO_ADMIN
 
 Cli = Callable[..., Any]

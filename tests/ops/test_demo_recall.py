@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from db.audit.verify import verify_chain
 from db.errors import NotFound
-from db.recall import recall_lot
+from db.ops.recall import recall_lot
 from db.store import Store
 from formulary.records import LotStatus, SessionStatus
 from tests.ops.conftest import DEMO_ADMIN

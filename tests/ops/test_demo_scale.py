@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from db.audit.verify import verify_chain
-from db.demo_scale import build_synthetic_clinic
-from db.recall import recall_lot
+from db.ops.demo_scale import build_synthetic_clinic
+from db.ops.recall import recall_lot
 from db.store import PatientFields, Store
 from formulary.records import Sex
 from tests.ops.conftest import DEMO_ADMIN
@@ -90,7 +90,7 @@ def test_patients_without_demo_is_refused(cli: Callable[..., Any], tmp_path: Any
 def test_worker_processes_build_the_same_clinic_as_one_process(
     open_db: Callable[..., Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import db.demo_scale as scale
+    import db.ops.demo_scale as scale
 
     monkeypatch.setattr(scale, "PATIENTS_PER_BATCH", 10)
 

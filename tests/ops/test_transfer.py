@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db import transfer
 from db.audit.chain import read_head
 from db.audit.verify import verify_chain
-from db.bulk import BulkWriter
+from db.ops import transfer
+from db.ops.bulk import BulkWriter
+from db.ops.transfer import BY_NAME, TransferError, _row_from_json, _to_json, parse_document
 from db.store import Store
-from db.transfer import BY_NAME, TransferError, _row_from_json, _to_json, parse_document
 from tests.ops.conftest import DEMO_ADMIN
 
 Cli = Callable[..., Any]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from db import exports
+from db.ops import exports
 from db.store import Actor, Store
 from formulary.records import Role
 

@@ -29,9 +29,9 @@ def backup(
     as_json: JsonOption = False,
 ) -> None:
     """Copy the database to PATH with SQLite's backup API, verify it, write PATH.manifest.json."""
-    from db.backup import backup_database, refuse_postgresql
+    from db.ops.backup import backup_database, refuse_postgresql
     from db.store import Store
-    from db.store._base import ADMINS, require_role
+    from db.store.roles import ADMINS, require_role
 
     database = open_db(db or (ctx.obj or {}).get("db"))
     try:
@@ -81,7 +81,7 @@ def restore(
     """
     import socket
 
-    from db.backup import restore_database
+    from db.ops.backup import restore_database
 
     if not user:
         fail("who is this? give --user NAME (an administrator)")

@@ -1,7 +1,7 @@
 """``formulary export chart|session|all``: chart notes, CSV, FHIR and JSON, audited.
 
 Every export signs a fresh audit checkpoint, prints it on what it writes and records
-itself in the audit trail (see :mod:`db.exports`). Files are created 0600 through a
+itself in the audit trail (see :mod:`db.ops.exports`). Files are created 0600 through a
 temporary name; an existing file is replaced only with ``--force`` (or after a yes at
 the terminal); names made from chart numbers cannot leave the chosen folder.
 """
@@ -21,7 +21,7 @@ from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, sto
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
-    from db.exports import ExportResult
+    from db.ops.exports import ExportResult
     from db.store import Actor, Store
 
 FormatOption = Annotated[
@@ -146,7 +146,7 @@ def export_chart_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export one patient's whole chart (PDF note, CSV, FHIR R4 bundle or JSON)."""
-    from db.exports import export_chart
+    from db.ops.exports import export_chart
     from formulary.export.formats import file_names, safe_file_name
 
     def names_for(store: Store, actor: Actor) -> list[str]:
@@ -175,7 +175,7 @@ def export_session_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export one session's note (PDF, CSV, FHIR R4 bundle or JSON)."""
-    from db.exports import export_session, session_patient
+    from db.ops.exports import export_session, session_patient
     from formulary.export.formats import file_names, safe_file_name
 
     def names_for(store: Store, actor: Actor) -> list[str]:
@@ -208,7 +208,7 @@ def export_all_command(
     """Export every patient's chart into a folder, one audited export per patient."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from db.exports import export_all, patients_on_file
+    from db.ops.exports import export_all, patients_on_file
     from db.store import Store
     from formulary.export.formats import BULK_FORMATS, file_names, safe_file_name
     from tui.export_files import ExportPathError, inside, prepare_folder, to_folder

@@ -30,8 +30,8 @@ def export_json(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Export every record of the clinic as one JSON file (format: docs/json-format.md)."""
+    from db.ops.transfer import dumps_document, export_document
     from db.store import Store
-    from db.transfer import dumps_document, export_document
 
     if output is not None and output.exists():
         from tui.cli.errors import fail

@@ -107,13 +107,13 @@ def _demo(
     database: object, patients: int | None, day: date | None, seed: int, as_json: bool
 ) -> None:
     from db.database import Database
-    from db.demo_data import DEMO_PASSWORD_NOTE
+    from db.ops.demo_data import DEMO_PASSWORD_NOTE
 
     assert isinstance(database, Database)
     progress = None if as_json else _progress_line
     with store_errors():
         if patients is None:
-            from db.demo import build_demo
+            from db.ops.demo import build_demo
 
             report = build_demo(database, today=day, seed=seed, progress=progress)
             summary = {
@@ -127,7 +127,7 @@ def _demo(
             }
             users, seconds = report.users, report.seconds
         else:
-            from db.demo_scale import build_synthetic_clinic
+            from db.ops.demo_scale import build_synthetic_clinic
 
             big = build_synthetic_clinic(database, patients, today=day, seed=seed,
                                          progress=progress)

@@ -21,8 +21,7 @@ from tui.cli.errors import fail
 
 if TYPE_CHECKING:
     from db.database import Database
-    from db.store import Store
-    from db.store._base import Actor
+    from db.store import Actor, Store
 
 #: Environment variable a script may put the password in (prefer --password-stdin).
 PASSWORD_ENV = "FORMULARY_PASSWORD"  # noqa: S105 - the variable's name

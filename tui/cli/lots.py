@@ -23,7 +23,7 @@ def recall(
     as_json: JsonOption = False,
 ) -> None:
     """List every patient and signed session that received LOT, alone or in a mix."""
-    from db.recall import recall_lot
+    from db.ops.recall import recall_lot
     from db.store import Store
     from formulary.units import format_amount
 

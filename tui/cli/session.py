@@ -25,8 +25,7 @@ from tui.cli.login import PasswordStdinOption, UserOption, read_password, store_
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
-    from db.store import SessionDraft, Store
-    from db.store._base import Actor
+    from db.store import Actor, SessionDraft, Store
     from formulary.safety import Findings
 
 app = typer.Typer(help="Record treatment sessions headless.", no_args_is_help=True)

@@ -25,8 +25,8 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import every record of FILE in one transaction (all or nothing) into a new database."""
+    from db.ops.transfer import import_document
     from db.store import Store
-    from db.transfer import import_document
 
     try:
         data = file.read_bytes()

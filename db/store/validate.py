@@ -1,4 +1,7 @@
-"""Input checks shared by the Store areas; each raises one clear ValidationError."""
+"""Input checks shared by the Store areas (each raises one ValidationError), and search keys.
+
+Public: bulk loading and transfer derive the same search keys the Store stores.
+"""
 
 from __future__ import annotations
 

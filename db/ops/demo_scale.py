@@ -2,10 +2,10 @@
 
 Accounts, products and lots go through the Store as in the demo. The patients,
 their cocktails, courses, sessions, lot draws and outcomes are generated and written
-with :class:`db.bulk.BulkWriter`: batches of patients per transaction, each row with
+with :class:`db.ops.bulk.BulkWriter`: batches of patients per transaction, each row with
 its own audit entry holding the complete row image, the hash chain computed in
 Python, every session signed with the Store's own signature recipe
-(:func:`db.store.sessions.signed_content` and ``signature_hash``) so that
+(:func:`db.store.signing.signed_content` and ``signature_hash``) so that
 ``verify_signatures`` and ``formulary audit verify`` accept them. The stock drawn is
 booked against the lots at the end (one audited ``lot.draw`` update per lot).
 
@@ -31,7 +31,9 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from db.audit.canonical import dumps_plain, format_decimal, format_utc
-from db.bulk import (
+from db.database import Database
+from db.errors import Conflict, ValidationError
+from db.ops.bulk import (
     BulkWriter,
     PreparedRows,
     bump_sequences,
@@ -39,13 +41,11 @@ from db.bulk import (
     plain_image_json,
     take_append_lock,
 )
-from db.database import Database
-from db.demo import DEFAULT_SEED, LOT_SWITCH_DAYS, create_accounts, receive_stock, split_volume
-from db.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS, DemoUser
-from db.errors import Conflict, ValidationError
+from db.ops.demo import DEFAULT_SEED, LOT_SWITCH_DAYS, create_accounts, receive_stock, split_volume
+from db.ops.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS, DemoUser
 from db.store import ADMINISTERED_BY, Store
-from db.store._validate import search_key
-from db.store.sessions import _SIGNATURE_COLUMNS, signature_hash, signed_content
+from db.store.signing import SIGNATURE_COLUMNS, signature_hash, signed_content
+from db.store.validate import search_key
 from db.tables.formulary import LotRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.outcomes import OutcomeRow
@@ -437,7 +437,7 @@ class _Signer:
              version_plain: dict[str, Any], signer: str, signed_at: datetime) -> str:
         payload = {
             "content": {
-                "session": {k: v for k, v in plain.items() if k not in _SIGNATURE_COLUMNS},
+                "session": {k: v for k, v in plain.items() if k not in SIGNATURE_COLUMNS},
                 "formulation_version": version_plain,
             },
             "signer": signer,

@@ -29,8 +29,8 @@ from db.audit.checkpoint import make_checkpoint
 from db.audit.keys import load_or_create_key
 from db.errors import NotFound, ValidationError
 from db.loaders import chart as load_chart_rows
-from db.store import Actor, Store
-from db.store._base import EVERYONE, UnitOfWork
+from db.store import Actor, Store, UnitOfWork
+from db.store.roles import EVERYONE
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
 from formulary.export.formats import BULK_FORMATS, FORMATS, render_files
@@ -110,7 +110,7 @@ def patients_on_file(store: Store, actor: Actor) -> list[Patient]:
 
 def session_patient(store: Store, actor: Actor, session_id: int) -> Patient:
     """The patient a session belongs to (NotFound for an unknown or deleted session)."""
-    with store._read(actor, EVERYONE, "export sessions") as db:
+    with store.reading(actor, EVERYONE, "export sessions") as db:
         row = db.get(SessionRow, session_id)
         if row is None or row.deleted_at is not None:
             raise NotFound(f"session {session_id} does not exist; check the session number")
@@ -152,7 +152,7 @@ def _export(
     key = load_or_create_key(database.db_id, key_dir)
     delivered: Sequence[Path] = ()
     try:
-        with store._write(actor, EVERYONE, "export charts") as uow:
+        with store.transaction(actor, EVERYONE, "export charts") as uow:
             chart = _load(store, uow, patient_id)
             checkpoint = make_checkpoint(uow.session, database.db_id, key, now=uow.now)
             stamped = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)

@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from db.database import Database
-from db.demo_data import (
+from db.errors import ValidationError
+from db.ops.demo_data import (
     ADVERSE,
     ANAESTHESIA,
     NOTES,
@@ -36,7 +37,6 @@ from db.demo_data import (
     DemoRecipe,
     DemoUser,
 )
-from db.errors import ValidationError
 from db.store import (
     Actor,
     ComponentSpec,

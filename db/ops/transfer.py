@@ -36,12 +36,12 @@ from db.audit.canonical import format_decimal, format_utc
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
 from db.audit.keys import load_or_create_key
-from db.bulk import BulkWriter, bump_sequences, take_append_lock
 from db.database import Database
 from db.engine import READ_ONLY
 from db.errors import StoreError
+from db.ops.bulk import BulkWriter, bump_sequences, take_append_lock
 from db.store import Actor
-from db.store._base import ADMINS, require_role
+from db.store.roles import ADMINS, require_role
 from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
@@ -430,7 +430,7 @@ _UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
 def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """Validate a whole export file; ``(header, rows by section)`` or :class:`TransferError`."""
     from db.auth import username_key
-    from db.store._validate import search_key
+    from db.store.validate import search_key
 
     try:
         document = json.loads(text)
@@ -520,7 +520,7 @@ def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
 
 def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
     """Every signed session and addendum must still hash to what was signed."""
-    from db.store.sessions import signature_hash, signed_content
+    from db.store.signing import signature_hash, signed_content
 
     versions = {r["id"]: FormulationVersionRow(**r) for r in rows["formulation_versions"]}
     sessions: dict[int, dict[str, Any]] = {}

@@ -476,7 +476,7 @@ def restore_database(
     from db.database import open_database
     from db.engine import resolve
     from db.store import Store
-    from db.store._base import ADMINS, require_role
+    from db.store.roles import ADMINS, require_role
 
     where = resolve(location)
     if where.path is None:
