@@ -84,6 +84,7 @@ def patient(row: PatientRow) -> Patient:
         conditions=tuple(Condition(c["code"], c.get("text", "")) for c in row.conditions),
         consent_on_file=row.consent_on_file,
         consent_date=row.consent_date,
+        height_cm=amount_from_columns(row.height_value, row.height_unit),
     )
 
 

@@ -126,11 +126,25 @@ class Patient:
     conditions: tuple[Condition, ...] = ()
     consent_on_file: bool = False
     consent_date: date | None = None
+    height_cm: Amount | None = None
 
     @property
     def display_name(self) -> str:
         """``FAMILY, Given`` as charts print it."""
         return f"{self.family_name.upper()}, {self.given_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class WeightEntry:
+    """One measured body weight of a patient (the latest is the one the rules use)."""
+
+    id: int
+    patient_id: int
+    measured_on: date
+    weight_kg: Amount  # exact kilograms
+    entered: Amount  # as typed: kg or lb
+    recorded_at: datetime
+    recorded_by: str
 
 
 @dataclass(frozen=True, slots=True)

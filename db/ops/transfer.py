@@ -46,7 +46,7 @@ from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
-from db.tables.people import PatientRow, UserRow
+from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.types import UTCDateTime
 from formulary.records import (
@@ -80,6 +80,8 @@ class Section:
     refs: Mapping[str, str] = field(default_factory=dict)  # column -> section
     json_refs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # col -> key -> sec
     enums: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    #: Fields added after version 1 files were written: null when a file lacks them.
+    optional: frozenset[str] = frozenset()
 
 
 def _t(model: Any) -> sa.Table:
@@ -99,7 +101,9 @@ SECTIONS: tuple[Section, ...] = (
         "patients", _t(PatientRow), frozenset({"family_key", "given_key", "search_key"}),
         json_refs={"allergies": {"ingredient_id": "ingredients"}},
         enums={"sex": Sex, "grade_scale": GradeScale},
+        optional=frozenset({"height"}),
     ),
+    Section("patient_weights", _t(PatientWeightRow), refs={"patient_id": "patients"}),
     Section("formulations", _t(FormulationRow), refs={"patient_id": "patients"}),
     Section(
         "formulation_versions", _t(FormulationVersionRow),
@@ -349,9 +353,10 @@ def _row_from_json(
     unknown = sorted(set(record) - set(expected))
     if unknown:
         raise _P.fail(where, f"unknown field {unknown[0]!r}")
-    missing = [name for name in expected if name not in record]
+    missing = [name for name in expected if name not in record and name not in section.optional]
     if missing:
         raise _P.fail(where, f"field {missing[0]!r} is missing")
+    record = {**dict.fromkeys(section.optional), **record}
     pairs = _amount_pairs(section.table)
     row: dict[str, Any] = {}
     for column in section.table.columns:

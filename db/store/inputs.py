@@ -37,11 +37,16 @@ class PatientFields:
     diagnosis: str = ""
     grade_scale: GradeScale | None = None
     grade: str = ""
-    weight: Amount | None = None  # kg
+    #: A new measurement, in kg or lb (pounds are stored as exact kg); None keeps the
+    #: weight history as it is. An update with the latest weight unchanged adds nothing.
+    weight: Amount | None = None
     allergies: tuple[Allergy, ...] = ()
     conditions: tuple[Condition, ...] = ()
     consent_on_file: bool = False
     consent_date: date | None = None
+    #: When ``weight`` was measured (None: today).
+    weight_measured_on: date | None = None
+    height: Amount | None = None  # cm
 
 
 @dataclass(frozen=True, slots=True)

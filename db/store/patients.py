@@ -26,8 +26,9 @@ from db.store._base import (
 )
 from db.store.inputs import PatientFields
 from db.tables.formulations import CourseRow
-from db.tables.people import PatientRow
+from db.tables.people import PatientRow, PatientWeightRow
 from db.tables.sessions import SessionRow
+from formulary.body import BodyMeasureError, Weight, height_of, weight_of
 from formulary.records import (
     Allergy,
     Condition,
@@ -38,8 +39,10 @@ from formulary.records import (
     PatientSummary,
     SessionStatus,
     Sex,
+    WeightEntry,
 )
 from formulary.schedule import summarize
+from formulary.units.amount import Amount
 
 
 class _SignedMark(NamedTuple):
@@ -81,11 +84,15 @@ def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
     row.diagnosis = check.text(fields.diagnosis, "diagnosis", limit=500)
     row.grade_scale = GradeScale(fields.grade_scale).value if fields.grade_scale else None
     row.grade = check.text(fields.grade, "grade", limit=20)
-    if fields.weight is not None:
-        check.amount(fields.weight, "weight")
-        if fields.weight.unit != "kg":
-            raise ValidationError("give the weight in kg")
-    row.weight_value, row.weight_unit = columns_of(fields.weight)
+    if fields.height is not None:
+        check.amount(fields.height, "height")
+        if fields.height.unit != "cm":
+            raise ValidationError("give the height in cm")
+        try:
+            height_of(fields.height.value)
+        except BodyMeasureError as exc:
+            raise ValidationError(str(exc)) from exc
+    row.height_value, row.height_unit = columns_of(fields.height)
     row.allergies = [_allergy_json(a) for a in fields.allergies]
     row.conditions = [_condition_json(c) for c in fields.conditions]
     if fields.consent_date is not None and fields.consent_date > today:
@@ -97,6 +104,77 @@ def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
     row.family_key = check.search_key(row.family_name)
     row.given_key = check.search_key(row.given_name)
     row.search_key = check.search_key(row.family_name, row.given_name, row.chart_number)
+
+
+def _is_new_weight(row: PatientRow, fields: PatientFields) -> bool:
+    """True unless the form handed back the chart's latest weight unchanged."""
+    assert fields.weight is not None
+    if fields.weight_measured_on is not None:
+        return True
+    current = row.weight_value
+    if current is None:
+        return True
+    try:
+        typed = weight_of(fields.weight.value, fields.weight.unit).kg.value
+    except BodyMeasureError:
+        return True  # let _record_weight say what is wrong
+    return typed != current
+
+
+def _checked_weight(weight: Amount) -> Weight:
+    check.amount(weight, "weight")
+    try:
+        return weight_of(weight.value, weight.unit)
+    except BodyMeasureError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def _weight_entry(row: PatientWeightRow) -> WeightEntry:
+    assert row.id is not None
+    return WeightEntry(
+        id=row.id,
+        patient_id=row.patient_id,
+        measured_on=row.measured_on,
+        weight_kg=Amount(row.weight_value, row.weight_unit),
+        entered=Amount(row.entered_value, row.entered_unit),
+        recorded_at=row.recorded_at,
+        recorded_by=row.recorded_by,
+    )
+
+
+def _record_weight(
+    uow: UnitOfWork,
+    row: PatientRow,
+    weight: Amount,
+    measured_on: date | None,
+    reason: str | None,
+) -> None:
+    """Add one measurement to ``row``'s history; the latest by date becomes the chart's."""
+    checked = _checked_weight(weight)
+    when = measured_on or uow.now.date()
+    if when > uow.now.date():
+        raise ValidationError("the weight's measurement date is in the future; check it")
+    if when < row.date_of_birth:
+        raise ValidationError("the weight's measurement date is before the date of birth")
+    assert row.id is not None
+    entry = PatientWeightRow(
+        patient_id=row.id,
+        measured_on=when,
+        weight_value=checked.kg.value,
+        weight_unit="kg",
+        entered_value=checked.entered.value,
+        entered_unit=checked.entered.unit,
+        recorded_at=uow.now,
+        recorded_by=uow.user,
+    )
+    uow.add(entry, "patient.weight_record", reason)
+    latest = uow.session.exec(
+        select(PatientWeightRow)
+        .where(PatientWeightRow.patient_id == row.id)
+        .order_by(col(PatientWeightRow.measured_on).desc(), col(PatientWeightRow.id).desc())
+        .limit(1)
+    ).one()
+    row.weight_value, row.weight_unit = columns_of(Amount(latest.weight_value, "kg"))
 
 
 class PatientsStore(StoreBase):
@@ -122,7 +200,12 @@ class PatientsStore(StoreBase):
             row = PatientRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
             _apply(row, fields, uow.now.date())
             self._check_chart_free(uow, row.chart_number, None)
+            if fields.weight is not None:
+                # The first measurement is the latest: the row carries it from the start.
+                row.weight_value, row.weight_unit = columns_of(_checked_weight(fields.weight).kg)
             uow.add(row, "patient.create")
+            if fields.weight is not None:
+                _record_weight(uow, row, fields.weight, fields.weight_measured_on, None)
             return loaders.patient(row)
 
     def update_patient(
@@ -135,10 +218,48 @@ class PatientsStore(StoreBase):
             before = snapshot(row)
             _apply(row, fields, uow.now.date())
             self._check_chart_free(uow, row.chart_number, patient_id)
+            if fields.weight is not None and _is_new_weight(row, fields):
+                _record_weight(uow, row, fields.weight, fields.weight_measured_on, why)
             if uow.differs(row, before):
                 row.updated_at = uow.now
                 uow.update(row, before, "patient.update", why)
             return loaders.patient(row)
+
+    def record_weight(
+        self,
+        actor: Actor,
+        patient_id: int,
+        weight: Amount,
+        measured_on: date | None = None,
+        reason: str | None = None,
+    ) -> Patient:
+        """Add a measured weight (kg or lb, stored as exact kg) to the patient's history.
+
+        The entry with the latest ``measured_on`` (today when None) is the weight the
+        safety rules use; an older measurement goes into the history only.
+        """
+        with self._write(actor, PREPARERS, "record weights") as uow:
+            row = self._patient_for_change(uow, patient_id)
+            before = snapshot(row)
+            _record_weight(uow, row, weight, measured_on, (reason or "").strip() or None)
+            if uow.differs(row, before):
+                row.updated_at = uow.now
+                uow.update(row, before, "patient.weight_latest", None)
+            return loaders.patient(row)
+
+    def weight_history(self, actor: Actor, patient_id: int) -> list[WeightEntry]:
+        """Every weight measured for the patient, the latest first."""
+        with self._read(actor, EVERYONE, "read patients") as db:
+            return [
+                _weight_entry(r)
+                for r in db.exec(
+                    select(PatientWeightRow)
+                    .where(PatientWeightRow.patient_id == patient_id)
+                    .order_by(
+                        col(PatientWeightRow.measured_on).desc(), col(PatientWeightRow.id).desc()
+                    )
+                ).all()
+            ]
 
     def delete_patient(self, actor: Actor, patient_id: int, reason: str) -> None:
         """Soft-delete a patient (kept for the record, hidden from lists); needs a reason."""
@@ -268,9 +389,7 @@ class PatientsStore(StoreBase):
             )
             return [loaders.patient(r) for r in db.exec(query).all()]
 
-    def patient_summaries(
-        self, actor: Actor, patients: Sequence[Patient]
-    ) -> list[PatientSummary]:
+    def patient_summaries(self, actor: Actor, patients: Sequence[Patient]) -> list[PatientSummary]:
         """Course progress and next due date of each of ``patients``, in their order.
 
         Two queries for the whole list (courses, then the signed sessions' course and
@@ -289,8 +408,9 @@ class PatientsStore(StoreBase):
                 ).all():
                     courses[course_row.patient_id].append(loaders.course(course_row))
                 for patient_id, course_id, performed_at in db.exec(
-                    select(SessionRow.patient_id, SessionRow.course_id, SessionRow.performed_at)
-                    .where(
+                    select(
+                        SessionRow.patient_id, SessionRow.course_id, SessionRow.performed_at
+                    ).where(
                         col(SessionRow.patient_id).in_(ids),
                         col(SessionRow.deleted_at).is_(None),
                         SessionRow.status == SessionStatus.SIGNED.value,

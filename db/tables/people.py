@@ -51,8 +51,12 @@ class PatientRow(SQLModel, table=True):
     diagnosis: str = Field(default="", max_length=500)
     grade_scale: str | None = Field(default=None, max_length=10)
     grade: str = Field(default="", max_length=20)
+    #: The latest entry of the weight history (``patient_weight``), in kg: what the
+    #: safety rules read. Kept here so a chart loads without a second query.
     weight_value: Decimal | None = decimal_field()
     weight_unit: str | None = unit_field()
+    height_value: Decimal | None = decimal_field()
+    height_unit: str | None = unit_field()
     #: ``[{"substance", "ingredient_id", "reaction"}]``
     allergies: list[dict[str, Any]] = json_field()
     #: ``[{"code", "text"}]``
@@ -62,3 +66,22 @@ class PatientRow(SQLModel, table=True):
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     deleted_at: datetime | None = utc_field(nullable=True)
+
+
+class PatientWeightRow(SQLModel, table=True):
+    """One measured body weight. Never changed or deleted: a new measurement is a new row."""
+
+    __tablename__ = "patient_weight"
+    __table_args__ = (sa.Index("ix_patient_weight_patient", "patient_id", "measured_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    measured_on: date
+    #: Exact kilograms (a weight typed in pounds is converted without rounding).
+    weight_value: Decimal = decimal_field(nullable=False)
+    weight_unit: str = Field(default="kg", max_length=32)
+    #: What was typed (``lb`` or ``kg``), kept to show the measurement as taken.
+    entered_value: Decimal = decimal_field(nullable=False)
+    entered_unit: str = Field(default="kg", max_length=32)
+    recorded_at: datetime = utc_field()
+    recorded_by: str = Field(max_length=100)

@@ -246,6 +246,7 @@ def test_patient_text_and_quantities_survive_the_format(
         "weight_value": weight, "weight_unit": unit, "allergies": [{"substance": family}],
         "conditions": [], "consent_on_file": False, "consent_date": None,
         "created_at": created, "updated_at": created, "deleted_at": None,
+        "height_value": None, "height_unit": None,
     }
     record = json.loads(json.dumps(_to_json(section, row), ensure_ascii=False))
     assert record["weight"]["value"] == format(weight, "f")
@@ -278,3 +279,17 @@ def test_only_administrators_export_everything(demo_copy: Path, cli: Cli) -> Non
                   "--password-stdin"], input="okafor-demo-2026\n")
     assert result.exit_code != 0
     assert "cannot export the whole database" in result.stderr
+
+
+def test_a_version_1_patient_without_height_still_imports() -> None:
+    """Files written before the height field existed read it as not recorded."""
+    section = BY_NAME["patients"]
+    record = {
+        "id": 3, "chart_number": "C-3", "family_name": "Old", "given_name": "File",
+        "date_of_birth": "1980-01-02", "sex": "female", "diagnosis": "", "grade_scale": None,
+        "grade": "", "weight": None, "allergies": [], "conditions": [],
+        "consent_on_file": False, "consent_date": None, "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z", "deleted_at": None,
+    }
+    row = _row_from_json(section, record, "p", transfer._units())
+    assert row["height_value"] is None and row["height_unit"] is None

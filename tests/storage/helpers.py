@@ -29,7 +29,7 @@ from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
-from db.tables.people import PatientRow, UserRow
+from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from formulary.records import ScalpZone, Sex, Technique, ZoneVolume
 from formulary.units.amount import Amount
@@ -39,6 +39,7 @@ AUDITED: tuple[type[SQLModel], ...] = (
     InstallationRow,
     UserRow,
     PatientRow,
+    PatientWeightRow,
     IngredientRow,
     ProductRow,
     LotRow,
@@ -92,7 +93,7 @@ def replay_problems(database: Database) -> list[str]:
         state[key] = after
     with Session(database.engine) as db:
         for model in AUDITED:
-            table = model.__tablename__  # type: ignore[attr-defined]
+            table = str(model.__tablename__)
             actual = {
                 (table, str(row.id)): json.loads(canonical_json(row_image(row)))  # type: ignore[attr-defined]
                 for row in db.exec(select(model)).all()
