@@ -220,7 +220,7 @@ class FormularyApp(App[None]):
 
             while len(self.screen_stack) > 2 and not isinstance(self.screen, PatientsScreen):
                 self.pop_screen()
-        elif action in {"formulary", "audit", "verify_audit"}:
+        elif action in {"stock", "audit", "verify_audit"}:
             self._push_area(action)
         elif action == "export_chart":  # no chart open: the export screen asks for one
             from tui.screens.export import ExportScreen
@@ -228,10 +228,10 @@ class FormularyApp(App[None]):
             self.push_screen(ExportScreen())
 
     def _push_area(self, action: str) -> None:
-        if action == "formulary":
-            from tui.screens.formulary import FormularyScreen
+        if action == "stock":
+            from tui.screens.stock import StockScreen
 
-            self.push_screen(FormularyScreen())
+            self.push_screen(StockScreen())
         else:
             from tui.screens.audit import AuditScreen
 
@@ -326,7 +326,7 @@ class FormularyApp(App[None]):
 IDLE_CHECK_SECONDS = 0.5
 
 #: Commands the app runs itself, whatever screen is showing.
-_APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "formulary", "audit", "verify_audit"})
+_APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "stock", "audit", "verify_audit"})
 #: Commands a screen runs when it can (with its open chart), else the app does.
 _FALLBACKS = frozenset({"export_chart"})
 

@@ -19,7 +19,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
     ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),
     ("Patients", "Go to the patient list", "patients"),
-    ("Formulary and stock", "Ingredients, products and lots", "formulary"),
+    ("Formulary and stock", "Ingredients, products and lots", "stock"),
     ("Audit trail", "Browse the audit trail", "audit"),
     ("Lock", "Lock the screen now", "lock"),
     ("Sign out", "Sign out of Formulary", "sign_out"),

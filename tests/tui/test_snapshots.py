@@ -114,7 +114,7 @@ def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_formulary_lots(snap_compare, demo: Demo, make_app) -> None:
+def test_stock_lots(snap_compare, demo: Demo, make_app) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
         await pilot.press("f5")

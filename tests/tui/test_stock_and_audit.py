@@ -9,9 +9,9 @@ from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.screens.audit import AuditScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.formulary import FormularyScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
+from tui.screens.stock import StockScreen
 from tui.widgets.field_row import FieldRow
 
 
@@ -22,7 +22,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         await pilot.press("f5")
         await settle(pilot)
         screen = app.screen
-        assert isinstance(screen, FormularyScreen)
+        assert isinstance(screen, StockScreen)
         text = screen_text(pilot)
         assert "BT-2301" in text and "2025-12-31 EXPIRED" in text
         assert "quarantined" in text
@@ -47,7 +47,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         form.query_one("#lot-quantity", Input).value = "20 mL"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, FormularyScreen)
+        assert isinstance(app.screen, StockScreen)
         lots = app.store.list_lots(app.user, demo.products["dexpanthenol"])
         assert any(lot.lot_number == "DX-0200" for lot in lots)
 

@@ -157,8 +157,8 @@ class AuditScreen(AppScreen):
         table = self.query_one("#audit-table", DataTable)
         table.add_columns("Seq", "Time (UTC)", "User", "Action", "Entity", "Reason")
         self.query_one("#verify-progress", ProgressBar).display = False
-        if self.formulary.user is None or self.user.role not in AUDIT_ROLES:
-            role = self.user.role.value if self.formulary.user is not None else "not signed in"
+        if self.formulary_app.user is None or self.user.role not in AUDIT_ROLES:
+            role = self.user.role.value if self.formulary_app.user is not None else "not signed in"
             self._set_status(
                 f"The audit trail is open to administrators, practitioners and auditors; "
                 f"you are {role}.",
@@ -352,7 +352,7 @@ class AuditScreen(AppScreen):
 
     def action_verify_audit(self) -> None:
         """Recompute every hash of the chain and report the result."""
-        if self.formulary.user is None or self.user.role not in AUDIT_ROLES:
+        if self.formulary_app.user is None or self.user.role not in AUDIT_ROLES:
             self.notify(
                 "Only administrators, practitioners and auditors verify the trail.",
                 severity="warning",

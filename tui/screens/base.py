@@ -14,19 +14,19 @@ if TYPE_CHECKING:
 
 class _AppAccess:
     @property
-    def formulary(self) -> FormularyApp:
+    def formulary_app(self) -> FormularyApp:
         """The running app, typed."""
         return cast("FormularyApp", self.app)  # type: ignore[attr-defined]
 
     @property
     def store(self) -> Any:
         """The Store the app opened (every read and write goes through it)."""
-        return self.formulary.store
+        return self.formulary_app.store
 
     @property
     def user(self) -> Practitioner:
         """The signed-in user (screens past sign-in always have one)."""
-        user = self.formulary.user
+        user = self.formulary_app.user
         if user is None:
             raise RuntimeError("no user is signed in")
         return user

@@ -76,7 +76,9 @@ class CourseFormScreen(StoreFormModal):
             )
             yield FieldRow(
                 "First session on",
-                Input(self.formulary.today().isoformat(), id="c-start", placeholder="YYYY-MM-DD"),
+                Input(
+                    self.formulary_app.today().isoformat(), id="c-start", placeholder="YYYY-MM-DD"
+                ),
                 id="row-c-start",
             )
             with Horizontal(id="course-buttons"):

@@ -114,7 +114,7 @@ class FirstRunScreen(AppScreen):
     @on(Created)
     def _created(self, message: Created) -> None:
         self.notify(f"Administrator {message.user.username} created.", title="Welcome")
-        self.formulary.sign_in(message.user)
+        self.formulary_app.sign_in(message.user)
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:

@@ -182,7 +182,7 @@ class FormulationEditorScreen(AppScreen):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         data = self.data = message.data
-        self.query_one(PatientHeader).show(data.chart.patient, self.formulary.today())
+        self.query_one(PatientHeader).show(data.chart.patient, self.formulary_app.today())
         self.query_one(NamePicker).choices = data.choices
         self.base = latest_version(data.chart)
         name = self.query_one("#f-name", Input)

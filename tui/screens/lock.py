@@ -75,7 +75,7 @@ class LockScreen(AppScreen):
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         if message.ok:
-            self.formulary.unlocked()
+            self.formulary_app.unlocked()
             return
         self.query_one("#unlock-error", Static).update(message.reason)
         field = self.query_one("#unlock-password", Input)
@@ -85,4 +85,4 @@ class LockScreen(AppScreen):
     @on(Button.Pressed, "#lock-sign-out")
     def action_sign_out(self) -> None:
         """Leave; drafts stay saved in the database for the next sign-in."""
-        self.formulary.sign_out()
+        self.formulary_app.sign_out()

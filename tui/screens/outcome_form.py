@@ -46,7 +46,9 @@ class OutcomeFormScreen(StoreFormModal):
             yield Static("", id="outcome-error", classes="form-error")
             yield FieldRow(
                 "Measured on",
-                Input(self.formulary.today().isoformat(), id="o-date", placeholder="YYYY-MM-DD"),
+                Input(
+                    self.formulary_app.today().isoformat(), id="o-date", placeholder="YYYY-MM-DD"
+                ),
                 id="row-o-date",
             )
             yield FieldRow(
@@ -84,9 +86,9 @@ class OutcomeFormScreen(StoreFormModal):
         if message:
             errors["row-o-date"] = message
         elif day is not None:
-            if day > self.formulary.today():
+            if day > self.formulary_app.today():
                 errors["row-o-date"] = "The date is in the future."
-            moment = self.formulary.now()
+            moment = self.formulary_app.now()
             values["measured_at"] = datetime.combine(day, moment.timetz())
         zone = self.query_one("#o-zone", Select).value
         values["zone"] = zone if isinstance(zone, ScalpZone) else None

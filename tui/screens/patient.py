@@ -112,7 +112,7 @@ class PatientScreen(AppScreen):
     def compose(self) -> ComposeResult:
         # Composed with the chart when it was read first (see open): one layout.
         chart = self.chart
-        today = self.formulary.today()
+        today = self.formulary_app.today()
         yield Header()
         yield PatientHeader(
             "" if chart else "Loading the chart…",
@@ -212,7 +212,7 @@ class PatientScreen(AppScreen):
 
     def _show(self, chart: PatientChart) -> None:
         self.chart = chart
-        today = self.formulary.today()
+        today = self.formulary_app.today()
         self.query_one(PatientHeader).show(chart.patient, today)
         if self.sub_title != self._sub_title(chart):  # a changed name after an edit
             self.sub_title = self._sub_title(chart)
@@ -334,7 +334,7 @@ class PatientScreen(AppScreen):
 
     def action_edit_patient(self) -> None:
         """Edit the chart header fields."""
-        self.formulary.edit_patient(self.patient_id)
+        self.formulary_app.edit_patient(self.patient_id)
 
     def action_add_outcome(self) -> None:
         """Record a measurement (density, shaft diameter, grade)."""

@@ -36,7 +36,7 @@ class PatientsScreen(AppScreen):
         Binding("ctrl+f", "focus_search", "Search", id="patients.search"),
         Binding("ctrl+n", "new_patient", "New patient", id="patients.new"),
         Binding("f4", "edit_patient", "Edit", id="patients.edit"),
-        Binding("f5", "formulary", "Formulary", id="patients.formulary"),
+        Binding("f5", "stock", "Formulary", id="patients.stock"),
         Binding("f6", "audit", "Audit", id="patients.audit"),
         Binding("down", "focus_list", "List", show=False, id="patients.to_list"),
     ]
@@ -101,7 +101,7 @@ class PatientsScreen(AppScreen):
     def _open_first(self) -> None:
         patients = self.query_one(PatientList)
         if patients.patient_ids:
-            self.formulary.open_patient(patients.patient_ids[patients.cursor_row])
+            self.formulary_app.open_patient(patients.patient_ids[patients.cursor_row])
 
     @work(thread=True, exclusive=True, group="patient-search")
     def _search(self, query: str) -> None:
@@ -145,7 +145,7 @@ class PatientsScreen(AppScreen):
         if message.query != self.query_one("#patient-search", Input).value:
             return  # an older answer overtaken by further typing
         self.query_one(PatientList).show(
-            message.summaries, self.formulary.today(), with_progress=False
+            message.summaries, self.formulary_app.today(), with_progress=False
         )
         count = len(message.summaries)
         more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
@@ -161,7 +161,7 @@ class PatientsScreen(AppScreen):
     @on(Progress)
     def _progress(self, message: Progress) -> None:
         if message.query == self.query_one("#patient-search", Input).value:
-            self.query_one(PatientList).show_progress(message.summaries, self.formulary.today())
+            self.query_one(PatientList).show_progress(message.summaries, self.formulary_app.today())
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -173,7 +173,7 @@ class PatientsScreen(AppScreen):
 
     @on(PatientList.Selected)
     def _selected(self, message: PatientList.Selected) -> None:
-        self.formulary.open_patient(message.patient_id)
+        self.formulary_app.open_patient(message.patient_id)
 
     def action_focus_search(self) -> None:
         """Put the cursor in the search box."""
@@ -189,7 +189,7 @@ class PatientsScreen(AppScreen):
 
         def opened(patient_id: int | None) -> None:
             if patient_id is not None:
-                self.formulary.open_patient(patient_id)
+                self.formulary_app.open_patient(patient_id)
 
         self.app.push_screen(PatientFormScreen(), opened)
 
@@ -197,12 +197,12 @@ class PatientsScreen(AppScreen):
         """Edit the highlighted patient's details."""
         patients = self.query_one(PatientList)
         if patients.patient_ids:
-            self.formulary.edit_patient(patients.patient_ids[patients.cursor_row])
+            self.formulary_app.edit_patient(patients.patient_ids[patients.cursor_row])
 
-    def action_formulary(self) -> None:
+    def action_stock(self) -> None:
         """Ingredients, products and lots."""
-        self.formulary.run_command("formulary")
+        self.formulary_app.run_command("stock")
 
     def action_audit(self) -> None:
         """The audit trail."""
-        self.formulary.run_command("audit")
+        self.formulary_app.run_command("audit")

@@ -100,7 +100,7 @@ class RecallScreen(AppModal):
         if 0 <= event.cursor_row < len(self._patients):
             patient_id = self._patients[event.cursor_row]
             self.dismiss(None)
-            self.formulary.open_patient(patient_id)
+            self.formulary_app.open_patient(patient_id)
 
     def action_close(self) -> None:
         """Back to the stock list."""

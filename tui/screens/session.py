@@ -212,8 +212,8 @@ class SessionScreen(AppScreen):
         data = self.data = message.data
         session = data.session
         self.read_only = session is not None and session.status is SessionStatus.SIGNED
-        self._performed_at = session.performed_at if session else self.formulary.now()
-        self.query_one(PatientHeader).show(data.chart.patient, self.formulary.today())
+        self._performed_at = session.performed_at if session else self.formulary_app.now()
+        self.query_one(PatientHeader).show(data.chart.patient, self.formulary_app.today())
         self._show_title()
         lots_box = self.query_one("#session-lots", VerticalScroll)
         chosen = {use.component_id: use.lot_id for use in (session.lots if session else ())}
@@ -495,7 +495,7 @@ class SessionScreen(AppScreen):
             for picker in self.query(LotPicker):
                 picker.query_one(Select).disabled = True
             self.refresh_bindings()
-        at = self.formulary.now().strftime("%H:%M:%S")
+        at = self.formulary_app.now().strftime("%H:%M:%S")
         self._show_title()
         if not self.read_only:
             self.query_one("#session-status", Static).update(

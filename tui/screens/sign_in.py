@@ -89,7 +89,7 @@ class SignInScreen(AppScreen):
 
     @on(Accepted)
     def _accepted(self, message: Accepted) -> None:
-        self.formulary.sign_in(message.user)
+        self.formulary_app.sign_in(message.user)
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:

@@ -32,17 +32,17 @@ def expiry_cell(lot: Lot, today: date, warning: str, danger: str) -> Text:
     return Text(lot.expiry.isoformat())
 
 
-class FormularyScreen(AppScreen):
+class StockScreen(AppScreen):
     """What the clinic stocks and what it may draw from."""
 
-    CSS_PATH = STYLES / "formulary.tcss"
+    CSS_PATH = STYLES / "stock.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="formulary.back"),
-        Binding("ctrl+r", "receive_lot", "Receive lot", id="formulary.receive"),
-        Binding("f7", "quarantine_lot", "Quarantine", id="formulary.quarantine"),
-        Binding("f8", "recall_lot", "Recall", id="formulary.recall"),
-        Binding("f9", "release_lot", "Release", id="formulary.release"),
-        Binding("f3", "who_received", "Who received", id="formulary.who_received"),
+        Binding("escape", "back", "Back", id="stock.back"),
+        Binding("ctrl+r", "receive_lot", "Receive lot", id="stock.receive"),
+        Binding("f7", "quarantine_lot", "Quarantine", id="stock.quarantine"),
+        Binding("f8", "recall_lot", "Recall", id="stock.recall"),
+        Binding("f9", "release_lot", "Release", id="stock.release"),
+        Binding("f3", "who_received", "Who received", id="stock.who_received"),
     ]
 
     class Loaded(Message):
@@ -70,7 +70,7 @@ class FormularyScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(id="formulary-tabs", initial="tab-lots"):
+        with TabbedContent(id="stock-tabs", initial="tab-lots"):
             with TabPane("Ingredients", id="tab-ingredients"):
                 yield Input(id="ingredient-filter", placeholder="Filter ingredients…")
                 yield DataTable(id="ingredients", cursor_type="row", zebra_stripes=True)
@@ -142,7 +142,7 @@ class FormularyScreen(AppScreen):
 
     def _show_lots(self, lots: Sequence[Lot]) -> None:
         theme = self.app.current_theme
-        today = self.formulary.today()
+        today = self.formulary_app.today()
         table = self.query_one("#lots", DataTable)
         keep = table.cursor_row
         table.clear()
