@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from db.codec import amount_from_columns, amount_from_json, datetime_from_json
-from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary.records import (
     Addendum,
     AdverseEvent,

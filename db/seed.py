@@ -20,7 +20,7 @@ from sqlmodel import Session
 from db.audit.canonical import canonical_json
 from db.audit.chain import append_event
 from db.images import row_image
-from db.tables.formulary import IngredientRow
+from db.tables.stock import IngredientRow
 from db.types import utcnow
 
 #: Document fields that have columns of their own (the rest goes into ``facts``).

@@ -46,11 +46,11 @@ from db.ops.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS
 from db.store import ADMINISTERED_BY, Store
 from db.store.signing import SIGNATURE_COLUMNS, signature_hash, signed_content
 from db.store.validate import search_key
-from db.tables.formulary import LotRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionLotRow, SessionRow
+from db.tables.stock import LotRow
 
 #: Patients written per transaction.
 PATIENTS_PER_BATCH = 1_000

@@ -42,12 +42,12 @@ from db.errors import StoreError
 from db.ops.bulk import BulkWriter, bump_sequences, take_append_lock
 from db.store import Actor
 from db.store.roles import ADMINS, require_role
-from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from db.tables.stock import IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
 from formulary.records import (
     GradeScale,

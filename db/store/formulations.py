@@ -24,9 +24,9 @@ from db.store._base import (
     snapshot,
 )
 from db.store.inputs import ComponentSpec
-from db.tables.formulary import IngredientRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.people import PatientRow, UserRow
+from db.tables.stock import IngredientRow, ProductRow
 from formulary.records import Course, FormulationVersion
 from formulary.safety import Findings
 from formulary.units.amount import Amount

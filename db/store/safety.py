@@ -20,10 +20,10 @@ from db import loaders
 from db.codec import amount_from_columns, amount_from_json
 from db.errors import ValidationError
 from db.store._base import Actor, UnitOfWork
-from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
+from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary.records import Component, Override, Product, ScalpZone, SessionStatus, ZoneVolume
 from formulary.safety import (
     Findings,

@@ -40,10 +40,10 @@ from db.store._base import (
 from db.store.inputs import RecallHit, SessionDraft
 from db.store.signing import addendum_content, signature_hash, signed_content
 from db.store.users import UsersStore
-from db.tables.formulary import LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from db.tables.stock import LotRow, ProductRow
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
 from formulary.safety import Findings

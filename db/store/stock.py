@@ -24,7 +24,7 @@ from db.store._base import (
     snapshot,
 )
 from db.store.inputs import IngredientFields, StoredIngredient, StrengthSpec
-from db.tables.formulary import IngredientRow, LotRow, ProductRow
+from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary.records import Lot, LotStatus, Product
 from formulary.units.amount import Amount
 

@@ -25,12 +25,12 @@ from db.store import (
     StrengthSpec,
 )
 from db.tables.audit import AuditEvent
-from db.tables.formulary import IngredientRow, LotRow, ProductRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
+from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary.records import ScalpZone, Sex, Technique, ZoneVolume
 from formulary.units.amount import Amount
 

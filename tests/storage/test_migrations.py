@@ -102,7 +102,7 @@ def test_new_database_holds_the_reference_library_audited(engine_url: str) -> No
 
 def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
     from db.seed import seed_library
-    from db.tables.formulary import IngredientRow
+    from db.tables.stock import IngredientRow
 
     docs = [{"key": "a", "name": "A", "category": "vitamin", "forms": [{"key": "x"}]}]
     url = url_factory()  # type: ignore[operator]

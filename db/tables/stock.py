@@ -1,4 +1,4 @@
-"""The clinic's formulary: ingredients, stock products and their lots."""
+"""Stock tables: ingredients, products and their lots (the clinic's formulary)."""
 
 from __future__ import annotations
 
