@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from db.errors import DatabaseUnavailable
-
-#: Environment variable that overrides the default database location.
-ENV_VAR = "FORMULARY_DB"
+from db.location import ENV_VAR as ENV_VAR
+from db.location import chosen, plain_path
+from db.location import default_path as default_path
 
 #: How long (ms) a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT_MS = 30_000
@@ -64,32 +64,17 @@ class Location:
         return self.path is not None
 
 
-def default_path() -> Path:
-    """The SQLite file used when neither ``--db`` nor ``FORMULARY_DB`` is given."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("formulary", appauthor=False)) / "formulary.db"
-
-
 def resolve(location: str | Path | None) -> Location:
     """Resolve ``--db``: explicit value, else ``$FORMULARY_DB``, else the default file.
 
     A value containing ``://`` is a database URL (``postgresql+psycopg://…`` or
     ``sqlite:///…``); anything else is a path to a SQLite file.
     """
-    raw: str | Path | None = location
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raw = os.environ.get(ENV_VAR) or None
-    if raw is None:
-        return Location(url=_sqlite_url(default_path()), path=default_path())
-    if isinstance(raw, Path):
-        path = raw.expanduser().absolute()
+    raw = chosen(location)
+    path = plain_path(raw)
+    if path is not None:
         return Location(url=_sqlite_url(path), path=path)
-    text = raw.strip()
-    if "://" not in text:
-        path = Path(text).expanduser().absolute()
-        return Location(url=_sqlite_url(path), path=path)
-    url = sa.make_url(text)
+    url = sa.make_url(str(raw).strip())
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise DatabaseUnavailable(

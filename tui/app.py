@@ -6,6 +6,7 @@ This module only wires them together; nothing here touches the database directly
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -14,14 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from tui.heap import SETTLE_AFTER_SIGN_IN, settle_heap
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
 from tui.styles import STYLES
-from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -90,18 +90,31 @@ class FormularyApp(App[None]):
             self.set_keymap(self.settings.keymap)
         for problem in self.settings.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
+        self._show_entry_form()
+
+    def _show_entry_form(self) -> None:
+        # The form is the first frame: one read-only look at the file decides which
+        # form (no SQLAlchemy), and the user types while the Store opens in a worker.
+        from db.location import peek_has_users
+
+        has_users = None if self.store is not None else peek_has_users(self.db)
+        if has_users is False:
+            from tui.screens.first_run import FirstRunScreen
+
+            self.push_screen(FirstRunScreen(ready=False))
+        else:
+            from tui.screens.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen(ready=False))
 
     def compose(self) -> ComposeResult:
-        # The first frame: light, so that it appears at once; the sign-in form follows
-        # as soon as the database is open (in a worker).
-        yield Header()
-        yield Static("Formulary\n\nOpening the database…", id="splash")
-        yield KeyFooter()
+        # Under the entry form, which says itself when the database cannot be opened.
+        yield Static("Formulary", id="splash")
 
     @on(events.Ready)
     def _first_frame_shown(self) -> None:
         # Opening the database imports SQLAlchemy and may migrate: only once the first
-        # frame is on screen, so that the sign-in form appears at once.
+        # frame (the entry form) is on screen.
         self._open_store()
         self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
 
@@ -122,21 +135,35 @@ class FormularyApp(App[None]):
 
     @on(StoreOpened)
     def _store_opened(self, message: StoreOpened) -> None:
+        from tui.screens.first_run import FirstRunScreen
+        from tui.screens.sign_in import SignInScreen
+
         self.store = message.store
-        if not message.has_users:
-            from tui.screens.first_run import FirstRunScreen
+        entry = self._entry_form()
+        wanted = SignInScreen if message.has_users else FirstRunScreen
+        if isinstance(entry, wanted):
+            entry.database_ready()
+        elif entry is not None:
+            # The quick look guessed wrong (or could not tell): the Store decides.
+            self.switch_screen(wanted(ready=True))
 
-            self.push_screen(FirstRunScreen())
-        else:
-            from tui.screens.sign_in import SignInScreen
+    def _entry_form(self) -> Any:
+        from tui.screens.first_run import FirstRunScreen
+        from tui.screens.sign_in import SignInScreen
 
-            self.push_screen(SignInScreen(ready=True))
+        for screen in self.screen_stack:
+            if isinstance(screen, SignInScreen | FirstRunScreen):
+                return screen
+        return None
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
-        self.query_one("#splash", Static).update(
+        self.screen_stack[0].query_one("#splash", Static).update(
             f"Formulary\n\nThe database could not be opened:\n{message.reason}"
         )
+        entry = self._entry_form()
+        if entry is not None:
+            entry.database_failed(message.reason)
         self.notify(
             f"{message.reason}\nCheck the --db path or URL and start Formulary again.",
             title="Cannot open the database",
@@ -279,9 +306,10 @@ class FormularyApp(App[None]):
     @property
     def locked(self) -> bool:
         """True while the lock screen is up (whatever is above it, such as help)."""
-        from tui.screens.lock import LockScreen
-
-        return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
+        lock = sys.modules.get("tui.screens.lock")
+        if lock is None:  # never imported, so never shown; asked on every footer paint
+            return False
+        return any(isinstance(screen, lock.LockScreen) for screen in self.screen_stack)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         """Push ``screen``; while locked, a screen of the workday waits for the unlock.
@@ -290,16 +318,16 @@ class FormularyApp(App[None]):
         asked for just before the lock must not appear over it with a patient's data.
         """
         from tui.screens.base import AppModal, AppScreen
-        from tui.screens.help import HelpScreen
-        from tui.screens.lock import LockScreen
 
-        if (
-            self.locked
-            and isinstance(screen, AppScreen | AppModal)
-            and not isinstance(screen, LockScreen | HelpScreen)
-        ):
-            self._held.append((screen, args, kwargs))
-            return None
+        if self.locked and isinstance(screen, AppScreen | AppModal):
+            # Imported only when locked: the help screen brings Textual's Markdown
+            # widget, a quarter of a second that the first frame must not wait for.
+            from tui.screens.help import HelpScreen
+            from tui.screens.lock import LockScreen
+
+            if not isinstance(screen, LockScreen | HelpScreen):
+                self._held.append((screen, args, kwargs))
+                return None
         return super().push_screen(screen, *args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -40,6 +40,14 @@ class FirstRunScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
+    def __init__(self, ready: bool = True) -> None:
+        super().__init__()
+        #: False while the Store is still opening (creating the new database).
+        self._ready = ready
+        #: The administrator submitted before the Store was open, created once it is.
+        self._pending: tuple[str, str, str] | None = None
+        self._failed = False
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), VerticalScroll(id="first-run-box", classes="form-box"):
@@ -95,11 +103,36 @@ class FirstRunScreen(AppScreen):
             first = next(iter(errors))
             self.query_one(f"#{first}", Input).focus()
             return
+        if self._failed:
+            return
         self.query_one("#create-admin", Button).disabled = True
-        self._create(
+        admin = (
             self._field("new-username").strip(),
             self._field("new-full-name").strip(),
             self._field("new-password"),
+        )
+        if not self._ready:
+            self._pending = admin
+            self.query_one("#first-run-error", Static).update(
+                "Creating the database… the administrator is added as soon as it is ready."
+            )
+            return
+        self._create(*admin)
+
+    def database_ready(self) -> None:
+        """The Store is open: create the administrator submitted meanwhile, if any."""
+        self._ready = True
+        if self._pending is not None:
+            admin, self._pending = self._pending, None
+            self._create(*admin)
+
+    def database_failed(self, reason: str) -> None:
+        """The Store could not be opened: say so where the user is looking."""
+        self._failed = True
+        self._pending = None
+        self.query_one("#create-admin", Button).disabled = True
+        self.query_one("#first-run-error", Static).update(
+            f"The database could not be opened: {reason}"
         )
 
     @work(thread=True, exclusive=True, group="first-run")

@@ -40,7 +40,11 @@ class SignInScreen(AppScreen):
 
     def __init__(self, ready: bool = True) -> None:
         super().__init__()
+        #: False while the Store is still opening: the form takes typing all the same.
         self._ready = ready
+        #: Credentials submitted before the Store was open, checked once it is.
+        self._pending: tuple[str, str] | None = None
+        self._failed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,8 +55,8 @@ class SignInScreen(AppScreen):
             yield Label("Password")
             yield Input(id="password", password=True, placeholder="password")
             yield Static("", id="sign-in-error", classes="form-error")
-            yield Button("Sign in", id="sign-in", variant="primary", disabled=not self._ready)
-            yield Static("" if self._ready else "Opening the database…", id="sign-in-status")
+            yield Button("Sign in", id="sign-in", variant="primary")
+            yield Static("", id="sign-in-status")
         yield KeyFooter()
 
     @on(Input.Submitted, "#username")
@@ -65,15 +69,38 @@ class SignInScreen(AppScreen):
         username = self.query_one("#username", Input).value.strip()
         password = self.query_one("#password", Input).value
         error = self.query_one("#sign-in-error", Static)
-        if not self._ready:
-            error.update("The database is still opening; try again in a moment.")
+        if self._failed:
             return
         if not username or not password:
             error.update("Enter your username and your password.")
             return
         error.update("")
         self.query_one("#sign-in", Button).disabled = True
+        if not self._ready:
+            self._pending = (username, password)
+            self.query_one("#sign-in-status", Static).update(
+                "Opening the database… you are signed in as soon as it is open."
+            )
+            return
         self._check(username, password)
+
+    def database_ready(self) -> None:
+        """The Store is open: check what was submitted while it opened, if anything."""
+        self._ready = True
+        self.query_one("#sign-in-status", Static).update("")
+        if self._pending is not None:
+            username, password = self._pending
+            self._pending = None
+            self._check(username, password)
+
+    def database_failed(self, reason: str) -> None:
+        """The Store could not be opened: say so where the user is looking."""
+        self._failed = True
+        self._pending = None
+        self.query_one("#sign-in", Button).disabled = True
+        self.query_one("#sign-in-error", Static).update(
+            f"The database could not be opened: {reason}"
+        )
 
     @work(thread=True, exclusive=True, group="sign-in")
     def _check(self, username: str, password: str) -> None:
