@@ -371,6 +371,10 @@ class Clinic:
     name: str
     address: str = ""
     workstation: str = ""
+    #: Names the clinic in export identifier systems and resource ids (see docs/exports.md).
+    identifier: str = ""
+    #: How long a prepared syringe may be used after it is prepared (the label prints it).
+    beyond_use_minutes: int = 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ export actually runs:
 - :mod:`formulary.export.pdf_note` — the PDF chart note (fpdf2, embedded DejaVu fonts)
 - :mod:`formulary.export.plot` — the outcome chart drawn into the note (matplotlib Agg)
 - :mod:`formulary.export.csv_export` — sessions and session components as CSV
-- :mod:`formulary.export.fhir_bundle` — a FHIR R4 document Bundle (fhir.resources models)
+- :mod:`formulary.export.fhir_bundle` — FHIR R4B document Bundles and NDJSON resources
 - :mod:`formulary.export.json_export` — the chart record itself as JSON
 - :mod:`formulary.export.safe_text` — spreadsheet formula-injection neutralising
 - :mod:`formulary.export.selection` — narrowing a chart to one session

@@ -1,27 +1,40 @@
-"""The chart as a FHIR R4 document Bundle, built from fhir.resources' validated models.
+"""The chart as FHIR R4B (4.3.0) resources: a document Bundle, or resources for NDJSON.
 
-fhir.resources keeps the R4-line models in its ``R4B`` subpackage (its top level is R5);
-every resource below is constructed as a model, so a wrong field or value fails here,
-at export time, not in the receiving system.
+The resources are built as plain JSON data (dicts, lists, strings, numbers), which is
+an order of magnitude faster than constructing fhir.resources models for every
+element. Their shape is checked against the fhir.resources ``R4B`` models in the tests
+and, at export time, on the bundle of a single export and on a sample of a bulk
+export (:func:`validate_bundle`). fhir.resources ships R4B and R5 models but no R4
+(4.0.1) ones, so the export is labelled R4B: that is what it is checked against.
 
-Layout: the Composition first (sections point at everything else), then the Patient,
-the clinic's Organization, the Practitioners, allergies and conditions, one
-Medication per formulation version used (ingredient strengths as Ratios), one
-MedicationAdministration per session (intradermal, scalp, dose in mL; the lots drawn
-as contained Medications with their batch), a Provenance per signature and per
-addendum, and Observations for the outcome measurements. Every reference is the
-``urn:uuid`` full URL of an entry, derived from stable record ids so that exporting
-the same chart twice names the same resources.
+Layout of the document: the Composition first (sections point at everything else,
+signers as attesters), then the Patient, the clinic's Organization, the
+Practitioners, allergies and conditions, one Medication per formulation version used
+(the recipe: ingredient strengths as Ratios), one MedicationAdministration per
+*signed* session (intradermal, scalp, dose in mL) whose medication is the prepared
+syringe: a contained Medication whose ingredients point (``itemReference``) at
+contained Medications carrying each component's lot and expiry (``batch``); a
+Provenance per signature and per addendum (ASTM E1762 signature types by meaning,
+coded activity); and Observations for the outcome measurements. Unsigned drafts are
+not part of the record yet and are left out of the ``final`` document (its Sessions
+section says how many). Every resource carries a generated narrative.
+
+Identity is clinic-scoped: resource ids are UUID v5 names in a namespace made from
+the clinic identifier, and identifier systems carry it, so two clinics that both have
+chart C-000123 never name the same resource.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import re
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import Any
 
 from formulary.export.display import (
     show_amount,
@@ -33,10 +46,18 @@ from formulary.export.display import (
 from formulary.export.formats import NotStamped
 from formulary.export.ingredients import ingredient_table
 from formulary.export.safe_text import printable_record
-from formulary.export.selection import course_of, sessions_in_order, version_of, versions_used
+from formulary.export.selection import (
+    course_of,
+    lots_for,
+    sessions_in_order,
+    version_of,
+    versions_used,
+)
 from formulary.export.ucum import UCUM_SYSTEM, UcumQuantity, as_ratio, to_ucum
 from formulary.records import (
     Addendum,
+    Clinic,
+    Component,
     FormulationVersion,
     IngredientLine,
     Outcome,
@@ -48,52 +69,96 @@ from formulary.records import (
 )
 from formulary.units.amount import Amount
 
-__all__ = ["NotStamped", "fhir_bundle", "render_fhir"]
+__all__ = [
+    "FHIR_VERSION",
+    "NotStamped",
+    "chart_resources",
+    "fhir_bundle",
+    "render_fhir",
+    "signature_type",
+    "validate_bundle",
+]
 
-if TYPE_CHECKING:
-    from fhir.resources.R4B.bundle import Bundle
-    from fhir.resources.R4B.codeableconcept import CodeableConcept
-    from fhir.resources.R4B.quantity import Quantity
-    from fhir.resources.R4B.reference import Reference
-    from fhir.resources.R4B.resource import Resource
+Json = dict[str, Any]
+
+#: The FHIR release the resources are built for and validated against.
+FHIR_VERSION = "4.3.0"
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 ROUTE_INTRADERMAL = ("372464004", "Intradermal route")
 SITE_SCALP = ("41695006", "Scalp structure")
 SIGNATURE_TYPES = "urn:iso-astm:E1762-95:2013"
-# Our own identifier and code systems.
-CHART_NUMBER_SYSTEM = "urn:formulary:chart-number"
-USER_SYSTEM = "urn:formulary:user"
-SESSION_SYSTEM = "urn:formulary:session"
-FORMULATION_SYSTEM = "urn:formulary:formulation-version"
-CONTENT_HASH_SYSTEM = "urn:formulary:content-sha256"
-OUTCOME_CODES = "urn:formulary:outcome"
+DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+XHTML = "http://www.w3.org/1999/xhtml"
 
-_NAMESPACE = uuid.UUID("3c1f5a52-9d1e-5b8e-9a57-6f6e0b7f2d10")
+_BASE_NAMESPACE = uuid.UUID("3c1f5a52-9d1e-5b8e-9a57-6f6e0b7f2d10")
 
-# Signature meanings recorded by the app, as ASTM E1762 signature types.
+# ASTM E1762 signature types (1.2.840.10065.1.12.1.*) by what the signature means.
 _SIGNATURE_TYPES: dict[str, tuple[str, str]] = {
     "author": ("1.2.840.10065.1.12.1.1", "Author's Signature"),
     "coauthor": ("1.2.840.10065.1.12.1.2", "Coauthor's Signature"),
     "verification": ("1.2.840.10065.1.12.1.5", "Verification Signature"),
-    "review": ("1.2.840.10065.1.12.1.6", "Validation Signature"),
+    "validation": ("1.2.840.10065.1.12.1.6", "Validation Signature"),
     "witness": ("1.2.840.10065.1.12.1.8", "Signature Witness Signature"),
+    "review": ("1.2.840.10065.1.12.1.13", "Review Signature"),
+    "addendum": ("1.2.840.10065.1.12.1.15", "Addendum Signature"),
 }
 
 
-def _url(chart: PatientChart, kind: str, key: object) -> str:
-    name = f"{chart.patient.chart_number}/{kind}/{key}"
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
+def signature_type(meaning: str, *, addendum: bool = False) -> tuple[str, str]:
+    """The ASTM E1762 code and display for a signature's meaning.
+
+    An addendum's signature is an Addendum Signature whatever word it was given; an
+    unknown meaning is an author's signature (the only one the app records today).
+    """
+    if addendum:
+        return _SIGNATURE_TYPES["addendum"]
+    return _SIGNATURE_TYPES.get(meaning.casefold(), _SIGNATURE_TYPES["author"])
 
 
-def _id(full_url: str) -> str:
-    return full_url.removeprefix("urn:uuid:")
+# -- clinic-scoped names ---------------------------------------------------------------
 
 
-def _div(*paragraphs: str) -> str:
+def clinic_identifier(clinic: Clinic) -> str:
+    """The clinic's identifier, ``local`` for a record that carries none (tests)."""
+    return clinic.identifier or "local"
+
+
+@lru_cache(maxsize=64)
+def _namespace(identifier: str) -> uuid.UUID:
+    return uuid.uuid5(_BASE_NAMESPACE, f"clinic/{identifier}")
+
+
+@lru_cache(maxsize=64)
+def _systems(identifier: str) -> dict[str, str]:
+    # URN characters: the identifier is checked when it is set (db/store), but a
+    # percent-encoding here keeps the system a valid URI whatever it holds.
+    safe = re.sub(r"[^A-Za-z0-9._-]", lambda m: f"%{ord(m.group()):02X}", identifier)
+    base = f"urn:formulary:{safe}"
+    return {
+        "chart": f"{base}:chart-number",
+        "user": f"{base}:user",
+        "session": f"{base}:session",
+        "version": f"{base}:formulation-version",
+        "clinic": "urn:formulary:clinic",
+    }
+
+
+#: Not clinic-specific: the same hash or code means the same thing anywhere.
+CONTENT_HASH_SYSTEM = "urn:formulary:content-sha256"
+OUTCOME_CODES = "urn:formulary:outcome"
+
+
+# -- small datatypes ---------------------------------------------------------------------
+
+
+def _div(*paragraphs: str) -> Json:
     body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
-    return f'<div xmlns="http://www.w3.org/1999/xhtml">{body or "<p>None recorded.</p>"}</div>'
+    return {"status": "generated",
+            "div": f'<div xmlns="{XHTML}">{body or "<p>None recorded.</p>"}</div>'}
 
 
 def _s(text: str) -> str | None:
@@ -101,14 +166,63 @@ def _s(text: str) -> str | None:
     return text or None
 
 
-def _value(number: Decimal) -> Decimal:
+def _number(number: Decimal) -> Decimal:
     # A plain decimal (no exponent) so JSON carries 100, not 1E+2.
     normal = number.normalize()
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
 
 
+def _instant(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _ref(url: str, display: str = "") -> Json:
+    return {"reference": url, "display": display} if display else {"reference": url}
+
+
+def _concept(text: str, system: str | None = None, code: str | None = None,
+             display: str = "") -> Json:
+    out: Json = {}
+    if code:
+        coding: Json = {"system": system, "code": code} if system else {"code": code}
+        if display:
+            coding["display"] = display
+        out["coding"] = [coding]
+    if text:
+        out["text"] = text
+    return out
+
+
+def _quantity(q: UcumQuantity) -> Json:
+    out: Json = {"value": _number(q.value), "unit": q.unit}
+    if q.code:
+        out["system"] = UCUM_SYSTEM
+        out["code"] = q.code
+    return out
+
+
+def _amount(amount: Amount) -> Json:
+    return _quantity(to_ucum(amount))
+
+
+def _ratio(top: UcumQuantity, bottom: UcumQuantity) -> Json:
+    return {"numerator": _quantity(top), "denominator": _quantity(bottom)}
+
+
+def _compact(resource: Json) -> Json:
+    """Drop keys whose value is None or an empty list (FHIR forbids empty elements)."""
+    return {k: v for k, v in resource.items() if v is not None and v != []}
+
+
+# -- the builder -------------------------------------------------------------------------
+
+
 class _Builder:
-    """Builds one bundle; holds the chart and the models' imports in one place."""
+    """Builds one chart's resources; holds the chart and the clinic's names."""
 
     def __init__(self, chart: PatientChart) -> None:
         if chart.exported_at is None or chart.checkpoint is None:
@@ -119,136 +233,82 @@ class _Builder:
         self.exported_at: datetime = chart.exported_at
         chart = printable_record(chart)  # FHIR strings may hold no control characters
         self.chart = chart
-        self.patient_url = _url(chart, "patient", chart.patient.id)
-        self.clinic_url = _url(chart, "organization", chart.clinic.name)
-        self.entries: list[tuple[str, Resource]] = []
-        self.sections: dict[str, list[Reference]] = {}
+        self.clinic_id = clinic_identifier(chart.clinic)
+        self.namespace = _namespace(self.clinic_id)
+        self.systems = _systems(self.clinic_id)
+        self.chart_key = chart.patient.chart_number
+        self.patient_url = self.url("patient", chart.patient.id)
+        self.clinic_url = self.shared_url("organization", "clinic")
+        self.entries: list[tuple[str, Json]] = []
+        self.sections: dict[str, list[Json]] = {}
+        self.drafts = 0
 
-    # -- small datatypes -------------------------------------------------------------
+    def url(self, kind: str, key: object) -> str:
+        """The urn:uuid of one of this patient's records."""
+        return f"urn:uuid:{uuid.uuid5(self.namespace, f'{self.chart_key}/{kind}/{key}')}"
 
-    def ref(self, url: str, display: str = "") -> Reference:
-        from fhir.resources.R4B.reference import Reference
+    def shared_url(self, kind: str, key: object) -> str:
+        """The urn:uuid of a record every chart of the clinic shares (clinic, staff)."""
+        return f"urn:uuid:{uuid.uuid5(self.namespace, f'{kind}/{key}')}"
 
-        return Reference(reference=url, display=display or None)
-
-    def concept(
-        self, text: str, system: str | None = None, code: str | None = None, display: str = ""
-    ) -> CodeableConcept:
-        from fhir.resources.R4B.codeableconcept import CodeableConcept
-        from fhir.resources.R4B.coding import Coding
-
-        coding = [Coding(system=system, code=code, display=display or None)] if code else None
-        return CodeableConcept(coding=coding, text=text or None)
-
-    def maybe_concept(self, text: str) -> CodeableConcept | None:
-        return self.concept(text) if text else None
-
-    def quantity(self, q: UcumQuantity) -> Quantity:
-        from fhir.resources.R4B.quantity import Quantity
-
-        return Quantity(
-            value=_value(q.value),
-            unit=q.unit,
-            system=UCUM_SYSTEM if q.code else None,
-            code=q.code,
-        )
-
-    def amount(self, amount: Amount) -> Quantity:
-        return self.quantity(to_ucum(amount))
-
-    def add(self, url: str, resource: Resource, section: str | None = None,
+    def add(self, url: str, resource: Json, section: str | None = None,
             display: str = "") -> None:
+        resource["id"] = url.removeprefix("urn:uuid:")
         self.entries.append((url, resource))
         if section is not None:
-            self.sections.setdefault(section, []).append(self.ref(url, display))
+            self.sections.setdefault(section, []).append(_ref(url, display))
 
     def practitioner_url(self, person: Practitioner) -> str:
-        return _url(self.chart, "practitioner", person.username)
+        return self.shared_url("practitioner", person.username)
 
     # -- resources -------------------------------------------------------------------
 
     def patient(self) -> None:
-        from fhir.resources.R4B.humanname import HumanName
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.patient import Patient
-
         p = self.chart.patient
-        self.add(
-            self.patient_url,
-            Patient(
-                id=_id(self.patient_url),
-                identifier=[Identifier(system=CHART_NUMBER_SYSTEM, value=_s(p.chart_number))],
-                name=[HumanName(family=p.family_name or None,
-                                given=[p.given_name] if p.given_name else None,
-                                text=p.display_name)],
-                gender=p.sex.value,
-                birthDate=p.date_of_birth,
-                managingOrganization=self.ref(self.clinic_url, self.chart.clinic.name),
-            ),
-        )
+        name: Json = {"text": p.display_name}
+        if p.family_name:
+            name["family"] = p.family_name
+        if p.given_name:
+            name["given"] = [p.given_name]
+        self.add(self.patient_url, _compact({
+            "resourceType": "Patient",
+            "text": _div(f"{p.display_name}, chart {p.chart_number}",
+                         f"Born {show_date(p.date_of_birth)}" if p.date_of_birth else "",
+                         f"Sex: {p.sex.value}"),
+            "identifier": [{"system": self.systems["chart"], "value": p.chart_number}]
+            if p.chart_number else None,
+            "name": [name] if p.display_name else None,
+            "gender": p.sex.value,
+            "birthDate": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "managingOrganization": _ref(self.clinic_url, self.chart.clinic.name),
+        }))
 
     def organization(self) -> None:
-        from fhir.resources.R4B.address import Address
-        from fhir.resources.R4B.organization import Organization
-
-        clinic = self.chart.clinic
-        self.add(
-            self.clinic_url,
-            Organization(
-                id=_id(self.clinic_url),
-                name=_s(clinic.name),
-                address=[Address(text=clinic.address)] if clinic.address else None,
-            ),
-        )
+        self.add(self.clinic_url, organization_resource(self.chart.clinic))
 
     def practitioners(self) -> None:
-        from fhir.resources.R4B.humanname import HumanName
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
-
         for person in self.chart.practitioners:
-            url = self.practitioner_url(person)
-            self.add(
-                url,
-                FhirPractitioner(
-                    id=_id(url),
-                    identifier=[Identifier(system=USER_SYSTEM, value=_s(person.username))],
-                    name=[HumanName(text=_s(person.full_name))] if person.full_name else None,
-                ),
-            )
+            self.add(self.practitioner_url(person),
+                     practitioner_resource(self.clinic_id, person))
 
     def allergies_and_conditions(self) -> None:
-        from fhir.resources.R4B.allergyintolerance import (
-            AllergyIntolerance,
-            AllergyIntoleranceReaction,
-        )
-        from fhir.resources.R4B.condition import Condition
-
         p = self.chart.patient
-        subject = self.ref(self.patient_url, p.display_name)
+        subject = _ref(self.patient_url, p.display_name)
         for n, allergy in enumerate(p.allergies):
-            url = _url(self.chart, "allergy", n)
-            reaction = (
-                [AllergyIntoleranceReaction(manifestation=[self.concept(allergy.reaction)])]
-                if allergy.reaction
-                else None
-            )
-            self.add(
-                url,
-                AllergyIntolerance(
-                    id=_id(url),
-                    clinicalStatus=self.concept(
-                        "active",
-                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                        "active",
-                    ),
-                    code=self.maybe_concept(allergy.substance),
-                    patient=subject,
-                    reaction=reaction,
-                ),
-                "allergies",
-                allergy.substance,
-            )
+            url = self.url("allergy", n)
+            reaction = f"; reaction: {allergy.reaction}" if allergy.reaction else ""
+            self.add(url, _compact({
+                "resourceType": "AllergyIntolerance",
+                "text": _div(f"{allergy.kind.capitalize()}: {allergy.substance}{reaction}"),
+                "clinicalStatus": _concept(
+                    "active",
+                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                    "active"),
+                "code": _concept(allergy.substance) if allergy.substance else None,
+                "patient": subject,
+                "reaction": [{"manifestation": [_concept(allergy.reaction)]}]
+                if allergy.reaction else None,
+            }), "allergies", allergy.substance)
         clinical = "http://terminology.hl7.org/CodeSystem/condition-clinical"
         category = "http://terminology.hl7.org/CodeSystem/condition-category"
         problems = [(c.text or c.code, c.code) for c in p.conditions]
@@ -257,125 +317,118 @@ class _Builder:
             problems.insert(0, (f"{p.diagnosis} ({grade})" if grade else p.diagnosis,
                                 "diagnosis"))
         for n, (text, key) in enumerate(problems):
-            url = _url(self.chart, "condition", f"{n}-{key}")
-            self.add(
-                url,
-                Condition(
-                    id=_id(url),
-                    clinicalStatus=self.concept("active", clinical, "active"),
-                    category=[self.concept("Problem list item", category,
-                                           "problem-list-item")],
-                    code=self.maybe_concept(text),
-                    subject=subject,
-                ),
-                "allergies",
-                text,
-            )
+            url = self.url("condition", f"{n}-{key}")
+            self.add(url, _compact({
+                "resourceType": "Condition",
+                "text": _div(f"Problem: {text}" if text else "Problem (not named)"),
+                "clinicalStatus": _concept("active", clinical, "active"),
+                "category": [_concept("Problem list item", category, "problem-list-item")],
+                "code": _concept(text) if text else None,
+                "subject": subject,
+            }), "allergies", text)
 
     def medications(self) -> None:
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.medication import Medication
-
         for version in versions_used(self.chart):
-            url = _url(self.chart, "medication", version.id)
-            self.add(
-                url,
-                Medication(
-                    id=_id(url),
-                    identifier=[Identifier(system=FORMULATION_SYSTEM, value=str(version.id))],
-                    code=self.concept(_version_title(version)),
-                    form=self.concept("solution for intradermal injection"),
-                    ingredient=list(self.ingredients(version)) or None,
-                ),
-                "formulation",
-                _version_title(version),
-            )
+            url = self.url("medication", version.id)
+            title = _version_title(version)
+            ingredients = list(self.ingredients(version))
+            lines = [
+                f"{i['itemCodeableConcept']['text']}: {_show_ratio(i.get('strength'))}"
+                for i in ingredients
+            ]
+            self.add(url, _compact({
+                "resourceType": "Medication",
+                "text": _div(title, *lines),
+                "identifier": [{"system": self.systems["version"], "value": str(version.id)}],
+                "code": _concept(title),
+                "form": _concept("solution for intradermal injection"),
+                "ingredient": ingredients,
+            }), "formulation", title)
 
-    def ingredients(self, version: FormulationVersion) -> Iterable[Any]:
-        from fhir.resources.R4B.medication import MedicationIngredient
-        from fhir.resources.R4B.ratio import Ratio
-
-        def ratio(top: UcumQuantity, bottom: UcumQuantity) -> Ratio:
-            return Ratio(numerator=self.quantity(top), denominator=self.quantity(bottom))
-
+    def ingredients(self, version: FormulationVersion) -> Iterable[Json]:
         lines = ingredient_table(self.chart, version).lines
         for line in lines:
-            yield MedicationIngredient(
-                itemCodeableConcept=self.concept(_ingredient_name(line) or "(unnamed)"),
-                isActive=True,
-                strength=self.strength(line, version, ratio),
-            )
+            yield _compact({
+                "itemCodeableConcept": _concept(_ingredient_name(line) or "(unnamed)"),
+                "isActive": True,
+                "strength": _strength(line, version),
+            })
         if not lines:
             # Without computed ingredient lines, say what the mix is made of: each
             # component per final volume, exactly as charted.
             for component in version.components:
-                strength = (
-                    ratio(to_ucum(component.amount), to_ucum(version.final_volume))
-                    if version.final_volume is not None
-                    else None
-                )
-                yield MedicationIngredient(
-                    itemCodeableConcept=self.concept(component.name or "(unnamed)"),
-                    strength=strength,
-                )
-
-    def strength(self, line: IngredientLine, version: FormulationVersion, ratio: Any) -> Any:
-        if line.final_concentration is not None:
-            parts = as_ratio(line.final_concentration)
-            if parts is not None:
-                return ratio(*parts)
-        if version.final_volume is not None:
-            return ratio(to_ucum(line.amount_per_session), to_ucum(version.final_volume))
-        return None
+                yield _compact({
+                    "itemCodeableConcept": _concept(component.name or "(unnamed)"),
+                    "strength": _per_volume(component.amount, version),
+                })
 
     def administrations(self) -> None:
         for session in sessions_in_order(self.chart):
-            self.administration(session)
+            if session.status is SessionStatus.SIGNED:
+                self.administration(session)
+            else:
+                self.drafts += 1
+
+    def prepared(self, session: Session, version: FormulationVersion | None
+                 ) -> tuple[list[Json], list[str]]:
+        """The syringe as prepared: a Medication whose ingredients carry the lots."""
+        contained: list[Json] = []
+        ingredients: list[Json] = []
+        lot_lines: list[str] = []
+        components: Sequence[Component] = version.components if version else ()
+        known = {c.id for c in components}
+        for component in components:
+            lots = lots_for(session, component.id)
+            if not lots:
+                ingredients.append(_compact({
+                    "itemCodeableConcept": _concept(component.name or "(unnamed)"),
+                    "strength": _per_volume(component.amount, version),
+                }))
+                continue
+            for lot in lots:
+                local = f"lot{len(contained) + 1}"
+                contained.append(_lot_medication(local, lot.component_name or component.name,
+                                                 lot.lot_number, lot.expiry))
+                ingredients.append(_compact({
+                    "itemReference": _ref(f"#{local}", lot.component_name or component.name),
+                    "strength": _per_volume(lot.drawn or component.amount, version),
+                }))
+                lot_lines.append(_lot_line(lot.component_name, lot.lot_number, lot.expiry,
+                                           lot.drawn))
+        for lot in session.lots:
+            if lot.component_id not in known:  # a lot of a component no longer listed
+                local = f"lot{len(contained) + 1}"
+                contained.append(_lot_medication(local, lot.component_name, lot.lot_number,
+                                                 lot.expiry))
+                ingredients.append({"itemReference": _ref(f"#{local}", lot.component_name)})
+                lot_lines.append(_lot_line(lot.component_name, lot.lot_number, lot.expiry,
+                                           lot.drawn))
+        title = _version_title(version) if version else "Prepared syringe"
+        prepared = _compact({
+            "resourceType": "Medication",
+            "id": "prepared",
+            "identifier": [{"system": self.systems["version"], "value": str(version.id)}]
+            if version else None,
+            "code": _concept(f"{title}, as prepared"),
+            "form": _concept("solution for intradermal injection"),
+            "ingredient": ingredients,
+        })
+        return [prepared, *contained], lot_lines
 
     def administration(self, session: Session) -> None:
-        from fhir.resources.R4B.annotation import Annotation
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.medication import Medication, MedicationBatch
-        from fhir.resources.R4B.medicationadministration import (
-            MedicationAdministration,
-            MedicationAdministrationDosage,
-            MedicationAdministrationPerformer,
-        )
-
         chart = self.chart
-        url = _url(chart, "administration", session.id)
+        url = self.url("administration", session.id)
         version = version_of(chart, session)
-        contained: list[Resource] = []
-        supporting: list[Reference] = []
-        for n, lot in enumerate(session.lots):
-            local = f"lot{n + 1}"
-            contained.append(
-                Medication(
-                    id=local,
-                    code=self.maybe_concept(lot.component_name),
-                    # FHIR dateTime allows a bare date, which is what an expiry is; the
-                    # model's type hint only says datetime, so validate from the text.
-                    batch=MedicationBatch.model_validate(
-                        {"lotNumber": _s(lot.lot_number), "expirationDate": lot.expiry.isoformat()}
-                    ),
-                )
-            )
-            drawn = f", {show_amount(lot.drawn)} drawn" if lot.drawn else ""
-            supporting.append(
-                self.ref(f"#{local}", f"{lot.component_name}: lot {lot.lot_number}, "
-                                      f"expires {show_date(lot.expiry)}{drawn}")
-            )
+        contained, lot_lines = self.prepared(session, version)
         signer = session.signature.signer if session.signature else None
-        notes = [Annotation(text=text) for text in _session_notes(chart, session)]
+        notes: list[Json] = [{"text": text} for text in _session_notes(chart, session)]
         for addendum in session.addenda:
-            notes.append(
-                Annotation(
-                    authorReference=self.ref(self.practitioner_url(addendum.signature.signer),
-                                             addendum.signature.signer.full_name),
-                    time=addendum.signature.signed_at,
-                    text=f"Addendum ({addendum.reason}): {addendum.text}",
-                )
-            )
+            notes.append({
+                "authorReference": _ref(self.practitioner_url(addendum.signature.signer),
+                                        addendum.signature.signer.full_name),
+                "time": _instant(addendum.signature.signed_at),
+                "text": f"Addendum ({addendum.reason}): {addendum.text}",
+            })
         method = "; ".join(
             part
             for part in (
@@ -386,39 +439,37 @@ class _Builder:
             if part
         )
         zones = "; ".join(f"{show_zone(z.zone)} {show_amount(z.volume)}" for z in session.zones)
-        self.add(
-            url,
-            MedicationAdministration(
-                id=_id(url),
-                contained=contained or None,
-                identifier=[Identifier(system=SESSION_SYSTEM, value=str(session.id))],
-                status="completed" if session.status is SessionStatus.SIGNED else "in-progress",
-                medicationReference=self.ref(
-                    _url(chart, "medication", session.formulation_version_id),
-                    _version_title(version) if version else "",
-                ),
-                subject=self.ref(self.patient_url, chart.patient.display_name),
-                effectiveDateTime=session.performed_at,
-                performer=[
-                    MedicationAdministrationPerformer(
-                        actor=self.ref(self.practitioner_url(signer), signer.full_name)
-                    )
-                ]
-                if signer
-                else None,
-                supportingInformation=supporting or None,
-                note=notes or None,
-                dosage=MedicationAdministrationDosage(
-                    text=f"Volume per zone: {zones}" if zones else None,
-                    site=self.concept("scalp", SNOMED, *SITE_SCALP),
-                    route=self.concept("intradermal", SNOMED, *ROUTE_INTRADERMAL),
-                    method=self.concept(method) if method else None,
-                    dose=self.amount(session.total_volume) if session.total_volume else None,
-                ),
+        title = _version_title(version) if version else "the prepared syringe"
+        when = show_time(session.performed_at)
+        dosage = _compact({
+            "text": f"Volume per zone: {zones}" if zones else None,
+            "site": _concept("scalp", SNOMED, *SITE_SCALP),
+            "route": _concept("intradermal", SNOMED, *ROUTE_INTRADERMAL),
+            "method": _concept(method) if method else None,
+            "dose": _amount(session.total_volume) if session.total_volume else None,
+        })
+        self.add(url, _compact({
+            "resourceType": "MedicationAdministration",
+            "text": _div(
+                f"Session {session.id}, {when}: {title}, intradermal, scalp",
+                f"Total {show_amount(session.total_volume)}" if session.total_volume else "",
+                f"Volume per zone: {zones}" if zones else "",
+                f"Method: {method}" if method else "",
+                *(f"Lot {line}" for line in lot_lines),
+                f"Signed by {signer.full_name}" if signer else "",
+                *(n["text"] for n in notes),
             ),
-            "sessions",
-            f"Session {show_time(session.performed_at)}",
-        )
+            "contained": contained,
+            "identifier": [{"system": self.systems["session"], "value": str(session.id)}],
+            "status": "completed",
+            "medicationReference": _ref("#prepared", f"{title}, as prepared"),
+            "subject": _ref(self.patient_url, chart.patient.display_name),
+            "effectiveDateTime": _instant(session.performed_at),
+            "performer": [{"actor": _ref(self.practitioner_url(signer), signer.full_name)}]
+            if signer else None,
+            "note": notes,
+            "dosage": dosage,
+        }), "sessions", f"Session {when}")
         if session.signature is not None:
             self.provenance(session, url, session.signature, None)
         for addendum in session.addenda:
@@ -427,54 +478,40 @@ class _Builder:
     def provenance(
         self, session: Session, target: str, signature: Signature, addendum: Addendum | None
     ) -> None:
-        from fhir.resources.R4B.coding import Coding
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent, ProvenanceEntity
-        from fhir.resources.R4B.reference import Reference
-        from fhir.resources.R4B.signature import Signature as FhirSignature
-
         key = f"{session.id}-addendum-{addendum.id}" if addendum else f"{session.id}-signature"
-        url = _url(self.chart, "provenance", key)
-        code, display = _SIGNATURE_TYPES.get(signature.meaning.casefold(),
-                                             _SIGNATURE_TYPES["author"])
-        who = self.ref(self.practitioner_url(signature.signer), signature.signer.full_name)
-        agent_types = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-        activity = "addendum" if addendum else "signature"
-        self.add(
-            url,
-            Provenance(
-                id=_id(url),
-                target=[self.ref(target, f"Session {show_time(session.performed_at)}")],
-                recorded=signature.signed_at,
-                activity=self.concept(f"{activity} ({signature.meaning})"),
-                reason=[self.concept(addendum.reason)] if addendum and addendum.reason else None,
-                agent=[
-                    ProvenanceAgent(
-                        type=self.concept("Author", agent_types, "author", "Author"),
-                        who=who,
-                    )
-                ],
-                entity=[
-                    ProvenanceEntity(
-                        role="source",
-                        what=Reference(
-                            identifier=Identifier(system=CONTENT_HASH_SYSTEM,
-                                                  value=signature.content_hash),
-                            display="SHA-256 of the signed content",
-                        ),
-                    )
-                ],
-                signature=[
-                    FhirSignature(
-                        type=[Coding(system=SIGNATURE_TYPES, code=code, display=display)],
-                        when=signature.signed_at,
-                        who=who,
-                    )
-                ],
-            ),
-            "signatures",
-            f"{activity} by {signature.signer.full_name} at {show_time(signature.signed_at)}",
-        )
+        url = self.url("provenance", key)
+        code, display = signature_type(signature.meaning, addendum=addendum is not None)
+        who = _ref(self.practitioner_url(signature.signer), signature.signer.full_name)
+        if addendum is not None:
+            activity = _concept("addendum", DATA_OPERATION, "APPEND", "append")
+        else:
+            activity = _concept(f"signature ({signature.meaning})", DOCUMENT_COMPLETION,
+                                "LA", "legally authenticated")
+        what = "addendum" if addendum else "signature"
+        summary = f"{what} by {signature.signer.full_name} at {show_time(signature.signed_at)}"
+        self.add(url, _compact({
+            "resourceType": "Provenance",
+            "text": _div(f"{summary.capitalize()} ({display})",
+                         f"Reason: {addendum.reason}" if addendum and addendum.reason else "",
+                         f"Content SHA-256: {signature.content_hash}"),
+            "target": [_ref(target, f"Session {show_time(session.performed_at)}")],
+            "recorded": _instant(signature.signed_at),
+            "activity": activity,
+            "reason": [_concept(addendum.reason)] if addendum and addendum.reason else None,
+            "agent": [{"type": _concept("Author", PARTICIPANT_TYPE, "author", "Author"),
+                       "who": who}],
+            "entity": [{
+                "role": "source",
+                "what": {"identifier": {"system": CONTENT_HASH_SYSTEM,
+                                        "value": signature.content_hash},
+                         "display": "SHA-256 of the signed content"},
+            }],
+            "signature": [{
+                "type": [{"system": SIGNATURE_TYPES, "code": code, "display": display}],
+                "when": _instant(signature.signed_at),
+                "who": who,
+            }],
+        }), "signatures", summary)
 
     def observations(self) -> None:
         for outcome in sorted(self.chart.outcomes, key=lambda o: (o.measured_at, o.id)):
@@ -489,39 +526,30 @@ class _Builder:
                 self.observation(outcome, "hair-loss-grade", label, outcome.scale_grade)
 
     def observation(self, outcome: Outcome, code: str, label: str, value: Amount | str) -> None:
-        from fhir.resources.R4B.annotation import Annotation
-        from fhir.resources.R4B.observation import Observation
-
-        url = _url(self.chart, "observation", f"{outcome.id}-{code}")
+        url = self.url("observation", f"{outcome.id}-{code}")
         notes = [outcome.notes] if outcome.notes else []
         notes += [f"Photo: {ref}" for ref in outcome.photo_refs]
         category = "http://terminology.hl7.org/CodeSystem/observation-category"
-        self.add(
-            url,
-            Observation(
-                id=_id(url),
-                status="final",
-                category=[self.concept("Exam", category, "exam", "Exam")],
-                code=self.concept(label, OUTCOME_CODES, code, label),
-                subject=self.ref(self.patient_url, self.chart.patient.display_name),
-                effectiveDateTime=outcome.measured_at,
-                valueQuantity=self.amount(value) if isinstance(value, Amount) else None,
-                valueString=value if isinstance(value, str) else None,
-                bodySite=self.concept(f"scalp, {show_zone(outcome.zone)}", SNOMED, *SITE_SCALP),
-                note=[Annotation(text=n) for n in notes] or None,
-            ),
-            "outcomes",
-            f"{label} {show_time(outcome.measured_at)}",
-        )
+        shown = show_amount(value) if isinstance(value, Amount) else value
+        when = show_time(outcome.measured_at)
+        self.add(url, _compact({
+            "resourceType": "Observation",
+            "text": _div(f"{label}: {shown} ({show_zone(outcome.zone)}), {when}", *notes),
+            "status": "final",
+            "category": [_concept("Exam", category, "exam", "Exam")],
+            "code": _concept(label, OUTCOME_CODES, code, label),
+            "subject": _ref(self.patient_url, self.chart.patient.display_name),
+            "effectiveDateTime": _instant(outcome.measured_at),
+            "valueQuantity": _amount(value) if isinstance(value, Amount) else None,
+            "valueString": value if isinstance(value, str) else None,
+            "bodySite": _concept(f"scalp, {show_zone(outcome.zone)}", SNOMED, *SITE_SCALP),
+            "note": [{"text": n} for n in notes],
+        }), "outcomes", f"{label} {when}")
 
-    def composition(self) -> tuple[str, Resource]:
-        from fhir.resources.R4B.composition import Composition, CompositionSection
-        from fhir.resources.R4B.identifier import Identifier
-        from fhir.resources.R4B.narrative import Narrative
-
+    def composition(self) -> tuple[str, Json]:
         chart = self.chart
         assert chart.checkpoint is not None  # checked in __init__
-        url = _url(chart, "composition", chart.checkpoint.line)
+        url = self.url("composition", chart.checkpoint.line)
         p = chart.patient
         consent = (
             f"Consent on file since {show_date(p.consent_date)}."
@@ -538,53 +566,52 @@ class _Builder:
         sections = []
         for key, title in titles.items():
             refs = self.sections.get(key, [])
-            lines = [r.display or "" for r in refs]
+            lines = [r.get("display", "") for r in refs]
             if key == "allergies":
                 lines.insert(0, consent)
-            sections.append(
-                CompositionSection(
-                    title=title,
-                    text=Narrative(status="generated", div=_div(*lines)),
-                    entry=refs or None,
-                    emptyReason=None
-                    if refs
-                    else self.concept(
-                        "Nil known",
-                        "http://terminology.hl7.org/CodeSystem/list-empty-reason",
-                        "nilknown",
-                    ),
-                )
-            )
-        sections.append(
-            CompositionSection(
-                title="Audit checkpoint",
-                text=Narrative(
-                    status="generated",
-                    div=_div(f"Exported {show_time(self.exported_at)}",
-                             chart.checkpoint.line),
+            if key == "sessions" and self.drafts:
+                lines.append(f"{self.drafts} unsigned draft session(s) not included: a "
+                             "draft is not part of the record until it is signed.")
+            sections.append(_compact({
+                "title": title,
+                "text": _div(*lines),
+                "entry": refs,
+                "emptyReason": None if refs else _concept(
+                    "Nil known",
+                    "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+                    "nilknown",
                 ),
-            )
-        )
-        authors = _authors(chart)
-        return url, Composition(
-            id=_id(url),
-            identifier=Identifier(system="urn:ietf:rfc:3986", value=url),
-            status="final",
-            type=self.concept("Summary of episode note", LOINC, "34133-9",
-                              "Summary of episode note"),
-            subject=self.ref(self.patient_url, p.display_name),
-            date=self.exported_at,
-            author=[self.ref(self.practitioner_url(a), a.full_name) for a in authors]
-            or [self.ref(self.clinic_url, chart.clinic.name)],
-            title=f"Mesotherapy chart: {p.display_name} ({p.chart_number})",
-            custodian=self.ref(self.clinic_url, chart.clinic.name),
-            section=sections,
-        )
+            }))
+        sections.append({
+            "title": "Audit checkpoint",
+            "text": _div(f"Exported {show_time(self.exported_at)}", chart.checkpoint.line),
+        })
+        attesters = [
+            {"mode": "legal", "time": _instant(at),
+             "party": _ref(self.practitioner_url(person), person.full_name)}
+            for person, at in _signers(chart)
+        ]
+        title = f"Mesotherapy chart: {p.display_name} ({p.chart_number})"
+        return url, _compact({
+            "resourceType": "Composition",
+            "id": url.removeprefix("urn:uuid:"),
+            "text": _div(title, f"Kept by {chart.clinic.name}" if chart.clinic.name else "",
+                         f"Exported {show_time(self.exported_at)}"),
+            "identifier": {"system": "urn:ietf:rfc:3986", "value": url},
+            "status": "final",
+            "type": _concept("Summary of episode note", LOINC, "34133-9",
+                             "Summary of episode note"),
+            "subject": _ref(self.patient_url, p.display_name),
+            "date": _instant(self.exported_at),
+            "author": [_ref(self.practitioner_url(a), a.full_name) for a, _ in _signers(chart)]
+            or [_ref(self.clinic_url, chart.clinic.name)],
+            "title": title,
+            "attester": attesters,
+            "custodian": _ref(self.clinic_url, chart.clinic.name),
+            "section": sections,
+        })
 
-    def bundle(self) -> Bundle:
-        from fhir.resources.R4B.bundle import Bundle, BundleEntry
-        from fhir.resources.R4B.identifier import Identifier
-
+    def resources(self) -> list[tuple[str, Json]]:
         self.patient()
         self.organization()
         self.practitioners()
@@ -592,29 +619,112 @@ class _Builder:
         self.medications()
         self.administrations()
         self.observations()
+        return self.entries
+
+    def bundle(self) -> Json:
+        self.resources()
         composition_url, composition = self.composition()
-        entries = [(composition_url, composition), *self.entries]
         assert self.chart.checkpoint is not None
-        return Bundle(
-            identifier=Identifier(
-                system="urn:ietf:rfc:3986",
-                value=_url(self.chart, "bundle", self.chart.checkpoint.line),
-            ),
-            type="document",
-            timestamp=self.exported_at,
-            entry=[BundleEntry(fullUrl=u, resource=r) for u, r in entries],
-        )
+        return {
+            "resourceType": "Bundle",
+            "identifier": {"system": "urn:ietf:rfc:3986",
+                           "value": self.url("bundle", self.chart.checkpoint.line)},
+            "type": "document",
+            "timestamp": _instant(self.exported_at),
+            "entry": [{"fullUrl": u, "resource": r}
+                      for u, r in [(composition_url, composition), *self.entries]],
+        }
 
 
-def _authors(chart: PatientChart) -> Sequence[Practitioner]:
-    signers: dict[str, Practitioner] = {}
+# -- resources every chart of a clinic shares (built once, reused) ----------------------
+
+
+def organization_resource(clinic: Clinic) -> Json:
+    """The clinic as an Organization (the same id in every chart of the clinic)."""
+    return dict(_organization(clinic.name, clinic.address, clinic_identifier(clinic)))
+
+
+@lru_cache(maxsize=8)
+def _organization(name: str, address: str, identifier: str) -> Json:
+    url = f"urn:uuid:{uuid.uuid5(_namespace(identifier), 'organization/clinic')}"
+    return _compact({
+        "resourceType": "Organization",
+        "id": url.removeprefix("urn:uuid:"),
+        "text": _div(name or "The clinic", address, f"Clinic identifier: {identifier}"),
+        "identifier": [{"system": _systems(identifier)["clinic"], "value": identifier}],
+        "name": _s(name),
+        "address": [{"text": address}] if address else None,
+    })
+
+
+def practitioner_resource(identifier: str, person: Practitioner) -> Json:
+    """A user as a Practitioner (the same id in every chart of the clinic)."""
+    return dict(_practitioner(identifier, person.username, person.full_name))
+
+
+@lru_cache(maxsize=1024)
+def _practitioner(identifier: str, username: str, full_name: str) -> Json:
+    url = f"urn:uuid:{uuid.uuid5(_namespace(identifier), f'practitioner/{username}')}"
+    return _compact({
+        "resourceType": "Practitioner",
+        "id": url.removeprefix("urn:uuid:"),
+        "text": _div(f"{full_name or username} (user {username})"),
+        "identifier": [{"system": _systems(identifier)["user"], "value": username}]
+        if username else None,
+        "name": [{"text": full_name}] if full_name else None,
+    })
+
+
+def _lot_medication(local: str, name: str, lot_number: str, expiry: date) -> Json:
+    return _compact({
+        "resourceType": "Medication",
+        "id": local,
+        "code": _concept(name) if name else None,
+        "batch": _compact({"lotNumber": _s(lot_number),
+                           "expirationDate": expiry.isoformat()}),
+    })
+
+
+def _lot_line(name: str, lot_number: str, expiry: date, drawn: Amount | None) -> str:
+    extra = f", {show_amount(drawn)} drawn" if drawn else ""
+    return f"{name}: {lot_number}, expires {show_date(expiry)}{extra}"
+
+
+def _signers(chart: PatientChart) -> list[tuple[Practitioner, datetime]]:
+    """Everyone who signed an included (signed) session or addendum, with their last time."""
+    signers: dict[str, tuple[Practitioner, datetime]] = {}
     for session in chart.sessions:
+        if session.status is not SessionStatus.SIGNED:
+            continue
         signatures = [a.signature for a in session.addenda]
         if session.signature is not None:
             signatures.insert(0, session.signature)
         for sig in signatures:
-            signers.setdefault(sig.signer.username, sig.signer)
+            known = signers.get(sig.signer.username)
+            if known is None or known[1] < sig.signed_at:
+                signers[sig.signer.username] = (sig.signer, sig.signed_at)
     return list(signers.values())
+
+
+def _per_volume(amount: Amount, version: FormulationVersion | None) -> Json | None:
+    if version is None or version.final_volume is None:
+        return None
+    return _ratio(to_ucum(amount), to_ucum(version.final_volume))
+
+
+def _strength(line: IngredientLine, version: FormulationVersion) -> Json | None:
+    if line.final_concentration is not None:
+        parts = as_ratio(line.final_concentration)
+        if parts is not None:
+            return _ratio(*parts)
+    return _per_volume(line.amount_per_session, version)
+
+
+def _show_ratio(ratio: Json | None) -> str:
+    if not ratio:
+        return "strength not stated"
+    top, bottom = ratio["numerator"], ratio["denominator"]
+    return f"{top['value']} {top['unit']} per {bottom['value']} {bottom['unit']}"
 
 
 def _version_title(version: FormulationVersion) -> str:
@@ -641,8 +751,6 @@ def _session_notes(chart: PatientChart, session: Session) -> list[str]:
     if course is not None and session.session_number is not None:
         notes.append(f"Course {course.name}: session {session.session_number} of "
                      f"{course.planned_sessions}")
-    if session.status is SessionStatus.DRAFT:
-        notes.append("Draft: not signed")
     if session.anaesthesia:
         notes.append(f"Anaesthesia: {session.anaesthesia}")
     for event in session.adverse_events:
@@ -661,14 +769,81 @@ def _session_notes(chart: PatientChart, session: Session) -> list[str]:
     return notes
 
 
-def fhir_bundle(chart: PatientChart) -> Bundle:
-    """The chart as a validated FHIR R4 (``fhir.resources.R4B``) document Bundle.
+# -- output ------------------------------------------------------------------------------
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        # JSON numbers, exactly: an integral value as an int, others as the float
+        # whose shortest repr is the same decimal; anything else is spliced in as text.
+        text = format(value, "f")
+        if "." not in text:
+            return int(text)
+        as_float = float(text)
+        if repr(as_float) == text:
+            return as_float
+        return _RawNumber(text)
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+class _RawNumber(str):
+    """A decimal JSON cannot carry as a float; written as a marked string, then unquoted."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str) -> _RawNumber:
+        return super().__new__(cls, f"\x00num:{text}\x00")
+
+
+_RAW = re.compile(r'"\\u0000num:(-?[0-9.]+)\\u0000"')
+
+
+def dumps(data: Json, *, indent: int | None = None) -> str:
+    """FHIR JSON text of ``data`` (decimals exact, non-ASCII kept as is)."""
+    text = json.dumps(data, default=_default, ensure_ascii=False, indent=indent,
+                      separators=None if indent else (",", ":"))
+    return _RAW.sub(r"\1", text) if "\\u0000num:" in text else text
+
+
+def chart_resources(chart: PatientChart) -> list[tuple[str, Json]]:
+    """The chart's resources (no Composition) as (fullUrl, resource) pairs, for NDJSON."""
+    return _Builder(chart).resources()
+
+
+def fhir_bundle(chart: PatientChart) -> Json:
+    """The chart as a FHIR R4B document Bundle (JSON data; see :func:`validate_bundle`).
 
     Raises :class:`NotStamped` when the chart lacks its export time or checkpoint.
     """
     return _Builder(chart).bundle()
 
 
-def render_fhir(chart: PatientChart) -> bytes:
-    """The document Bundle as UTF-8 JSON."""
-    return fhir_bundle(chart).model_dump_json(indent=2).encode("utf-8")
+def validate_bundle(data: bytes | str) -> None:
+    """Check FHIR JSON text of a Bundle against the fhir.resources R4B models.
+
+    Raises pydantic's ``ValidationError`` naming the element that is wrong.
+    """
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate_json(data)
+
+
+def validate_resource(resource: Json) -> None:
+    """Check one resource (JSON data) against its fhir.resources R4B model."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    get_fhir_model_class(resource["resourceType"]).model_validate_json(dumps(resource))
+
+
+def render_fhir(chart: PatientChart, *, validate: bool = True) -> bytes:
+    """The document Bundle as UTF-8 JSON, checked against the models unless told not to."""
+    data = dumps(fhir_bundle(chart), indent=2).encode("utf-8")
+    if validate:
+        validate_bundle(data)
+    return data
+
+
+def iter_ndjson(resources: Iterable[tuple[str, Json]]) -> Iterator[tuple[str, bytes]]:
+    """(resource type, one NDJSON line) per resource."""
+    for _, resource in resources:
+        yield resource["resourceType"], (dumps(resource) + "\n").encode("utf-8")

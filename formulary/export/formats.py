@@ -59,13 +59,19 @@ def file_names(stem: str, fmt: str) -> list[str]:
 
 
 def render_files(
-    chart: PatientChart, fmt: str, *, session_id: int | None = None, stem: str | None = None
+    chart: PatientChart,
+    fmt: str,
+    *,
+    session_id: int | None = None,
+    stem: str | None = None,
+    validate: bool = True,
 ) -> dict[str, bytes]:
     """The export of ``chart`` (narrowed to ``session_id`` if given) as name -> bytes.
 
     ``pdf``, ``fhir`` and ``json`` give one file; ``csv`` gives the sessions and
     components tables and a manifest carrying the checkpoint. The chart must already
-    carry its export time and checkpoint.
+    carry its export time and checkpoint. ``validate=False`` skips checking a FHIR
+    bundle against the models (a bulk export checks a sample).
     """
     if fmt not in FORMATS:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -78,13 +84,18 @@ def render_files(
     if session_id is not None:
         chart = only_session(chart, session_id)
     name = stem or file_stem(chart, session_id)
-    files = _render(chart, fmt, name, session_id, checkpoint)
+    files = _render(chart, fmt, name, session_id, checkpoint, validate)
     assert list(files) == file_names(name, fmt)  # one source of truth for the names
     return files
 
 
 def _render(
-    chart: PatientChart, fmt: str, name: str, session_id: int | None, checkpoint: Checkpoint
+    chart: PatientChart,
+    fmt: str,
+    name: str,
+    session_id: int | None,
+    checkpoint: Checkpoint,
+    validate: bool,
 ) -> dict[str, bytes]:
     if fmt == "pdf":
         from formulary.export.pdf_note import render_pdf
@@ -94,7 +105,7 @@ def _render(
     if fmt == "fhir":
         from formulary.export.fhir_bundle import render_fhir
 
-        return {f"{name}.fhir.json": render_fhir(chart)}
+        return {f"{name}.fhir.json": render_fhir(chart, validate=validate)}
     if fmt == "json":
         from formulary.export.json_export import render_json
 

@@ -13,9 +13,9 @@ from fhir.resources.R4B.bundle import Bundle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formulary.export.fhir_bundle import NotStamped, fhir_bundle, render_fhir
+from formulary.export.fhir_bundle import NotStamped, fhir_bundle, render_fhir, signature_type
 from formulary.export.selection import only_session
-from formulary.records import IngredientLine, PatientChart
+from formulary.records import IngredientLine, PatientChart, SessionStatus
 from formulary.units.amount import Amount
 from tests.export.fixtures import build_chart
 
@@ -100,7 +100,10 @@ def test_medication_per_version_with_ratio_strengths(chart: PatientChart) -> Non
 def test_one_administration_per_session(chart: PatientChart) -> None:
     doc = validated(chart)
     admins = resources(doc, "MedicationAdministration")
-    assert [a["identifier"][0]["value"] for a in admins] == [str(s.id) for s in chart.sessions]
+    signed = [s for s in chart.sessions if s.status is SessionStatus.SIGNED]
+    assert len(signed) < len(chart.sessions)  # the fixture holds a draft
+    assert [a["identifier"][0]["value"] for a in admins] == [str(s.id) for s in signed]
+    assert {a["status"] for a in admins} == {"completed"}
     first = admins[0]
     assert first["status"] == "completed"
     assert first["effectiveDateTime"] == "2026-01-12T09:37:00Z"
@@ -113,12 +116,20 @@ def test_one_administration_per_session(chart: PatientChart) -> None:
     assert dosage["method"]["text"] == "nappage; needle 30 G x 4 mm; depth 1.5 mm"
     assert "vertex 0.8 mL" in dosage["text"]
     assert first["performer"][0]["actor"]["display"] == "Dr Ana Martín-Pérez"
-    lots = {m["batch"]["lotNumber"]: m["batch"]["expirationDate"] for m in first["contained"]}
+    contained = {m["id"]: m for m in first["contained"]}
+    assert first["medicationReference"]["reference"] == "#prepared"
+    prepared = contained.pop("prepared")
+    lots = {m["batch"]["lotNumber"]: m["batch"]["expirationDate"] for m in contained.values()}
     assert lots["DUT-2511-α"] == "2026-05-31" and len(lots) == 5
+    # every lot is an ingredient of the prepared syringe, by reference
+    items = {i["itemReference"]["reference"][1:] for i in prepared["ingredient"]
+             if "itemReference" in i}
+    assert items == set(contained)
     notes = " | ".join(n["text"] for n in admins[1]["note"])
     assert "Adverse event: bruising" in notes and "Pain score: 4/10" in notes
     assert "Addendum (late entry)" in notes and "Post-care:" in notes
-    assert admins[3]["status"] == "in-progress" and "performer" not in admins[3]
+    sections = {x["title"]: x for x in doc["entry"][0]["resource"]["section"]}
+    assert "1 unsigned draft session(s) not included" in sections["Sessions"]["text"]["div"]
 
 
 def test_provenance_for_signatures_and_addenda(chart: PatientChart) -> None:
@@ -133,6 +144,43 @@ def test_provenance_for_signatures_and_addenda(chart: PatientChart) -> None:
     sig = provenances[0]["signature"][0]
     assert sig["type"][0]["code"] == "1.2.840.10065.1.12.1.1"
     assert sig["when"] == "2026-01-12T10:02:00Z"
+    assert provenances[0]["activity"]["coding"][0]["code"] == "LA"
+    # an addendum is an Addendum Signature (ASTM E1762 .15), its activity an APPEND
+    assert addendum[0]["signature"][0]["type"][0]["code"] == "1.2.840.10065.1.12.1.15"
+    assert addendum[0]["activity"]["coding"][0]["code"] == "APPEND"
+
+
+def test_signature_types_by_meaning() -> None:
+    assert signature_type("author")[0] == "1.2.840.10065.1.12.1.1"
+    assert signature_type("review") == ("1.2.840.10065.1.12.1.13", "Review Signature")
+    assert signature_type("validation")[0] == "1.2.840.10065.1.12.1.6"
+    assert signature_type("author", addendum=True)[0] == "1.2.840.10065.1.12.1.15"
+
+
+def test_signers_attest_the_composition(chart: PatientChart) -> None:
+    composition = validated(chart)["entry"][0]["resource"]
+    parties = {a["party"]["display"]: a for a in composition["attester"]}
+    assert set(parties) == {"Dr Ana Martín-Pérez", "Dr Lukas Brünner"}
+    assert {a["mode"] for a in parties.values()} == {"legal"}
+
+
+def test_every_resource_has_a_generated_narrative(chart: PatientChart) -> None:
+    doc = validated(chart)
+    for entry in doc["entry"]:
+        text = entry["resource"]["text"]
+        assert text["status"] == "generated", entry["resource"]["resourceType"]
+        assert text["div"].startswith('<div xmlns="http://www.w3.org/1999/xhtml"><p>')
+
+
+def test_two_clinics_with_the_same_chart_numbers_share_no_id(chart: PatientChart) -> None:
+    one = validated(replace(chart, clinic=replace(chart.clinic, identifier="clinic-one")))
+    two = validated(replace(chart, clinic=replace(chart.clinic, identifier="clinic-two")))
+    urls_one = {e["fullUrl"] for e in one["entry"]}
+    urls_two = {e["fullUrl"] for e in two["entry"]}
+    assert urls_one.isdisjoint(urls_two)
+    systems = {i["system"] for e in one["entry"] for i in e["resource"].get("identifier", [])
+               if isinstance(i, dict)}
+    assert "urn:formulary:clinic-one:chart-number" in systems
 
 
 def test_observations_for_outcomes(chart: PatientChart) -> None:
@@ -168,6 +216,14 @@ def test_single_session_bundle(chart: PatientChart) -> None:
     assert len(resources(doc, "MedicationAdministration")) == 1
     assert len(resources(doc, "Medication")) == 1
     assert len(resources(doc, "Provenance")) == 2  # signature and addendum
+
+
+def test_decimals_stay_exact_in_the_json() -> None:
+    from formulary.export.fhir_bundle import dumps
+
+    assert dumps({"a": Decimal("0.05"), "b": Decimal("2"),
+                  "c": Decimal("0.12345678901234567891")}) == (
+        '{"a":0.05,"b":2,"c":0.12345678901234567891}')
 
 
 def test_unstamped_chart_is_refused(chart: PatientChart) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 FormatOption = Annotated[
     str,
-    typer.Option("--format", "-f", help="pdf, csv, fhir (FHIR R4 JSON bundle) or json."),
+    typer.Option("--format", "-f", help="pdf, csv, fhir (FHIR R4B JSON bundle) or json."),
 ]
 OutputOption = Annotated[
     Path | None,
@@ -145,7 +145,7 @@ def export_chart_command(
     key_dir: KeyDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export one patient's whole chart (PDF note, CSV, FHIR R4 bundle or JSON)."""
+    """Export one patient's whole chart (PDF note, CSV, FHIR R4B bundle or JSON)."""
     from db.ops.exports import export_chart
     from formulary.export.formats import file_names, safe_file_name
 
@@ -174,7 +174,7 @@ def export_session_command(
     key_dir: KeyDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export one session's note (PDF, CSV, FHIR R4 bundle or JSON)."""
+    """Export one session's note (PDF, CSV, FHIR R4B bundle or JSON)."""
     from db.ops.exports import export_session, session_patient
     from formulary.export.formats import file_names, safe_file_name
 

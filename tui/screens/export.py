@@ -30,7 +30,7 @@ from tui.widgets.key_footer import KeyFooter
 FORMAT_CHOICES: tuple[tuple[str, str], ...] = (
     ("PDF chart note", "pdf"),
     ("CSV tables (sessions, components, manifest)", "csv"),
-    ("FHIR R4 document bundle (JSON)", "fhir"),
+    ("FHIR R4B document bundle (JSON)", "fhir"),
     ("JSON record", "json"),
 )
 
