@@ -433,7 +433,13 @@ def clinic(db: Session, workstation: str = "") -> Clinic:
     row = db.exec(select(InstallationRow).order_by(col(InstallationRow.id))).first()
     if row is None:
         return Clinic(name="", workstation=workstation)
-    return Clinic(name=row.clinic_name, address=row.clinic_address, workstation=workstation)
+    return Clinic(
+        name=row.clinic_name,
+        address=row.clinic_address,
+        workstation=workstation,
+        identifier=row.clinic_identifier or row.db_id,
+        beyond_use_minutes=row.beyond_use_minutes,
+    )
 
 
 def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> PatientChart:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from db import auth
@@ -10,7 +12,12 @@ from db.images import row_image
 from db.store._base import ADMINS, Actor, StoreBase, UnitOfWork, require_reason, snapshot
 from db.store.inputs import UserInfo
 from db.tables.people import UserRow
-from formulary.records import Role
+from formulary.records import Clinic, Role
+
+#: What a clinic identifier may look like (it goes into URNs and file names).
+CLINIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: The longest beyond-use time a label may print (USP <797> category 3 upper bound).
+MAX_BEYOND_USE_MINUTES = 45 * 24 * 60
 
 _FAILED = "unknown username or wrong password; check both and try again"
 
@@ -182,6 +189,51 @@ class UsersStore(StoreBase):
             row.clinic_name = check.text(name, "clinic name", limit=200, required=True)
             row.clinic_address = check.text(address, "clinic address", limit=500)
             uow.update(row, before, "installation.set_clinic", None)
+
+    def clinic(self, actor: Actor) -> Clinic:
+        """The clinic's details and settings as exports print them (any signed-in user)."""
+        from db.loaders import clinic
+
+        with self._read(actor, frozenset(Role), "see the clinic details") as db:
+            return clinic(db, self.workstation)
+
+    def set_clinic_settings(
+        self,
+        actor: Actor,
+        *,
+        identifier: str | None = None,
+        beyond_use_minutes: int | None = None,
+    ) -> None:
+        """Change the clinic identifier and/or the label's beyond-use time (administrators).
+
+        The identifier names the clinic in every export's identifier systems and
+        resource ids: changing it renames every exported resource, so it is audited
+        like any other change. ``""`` goes back to the default (the database id).
+        """
+        from db.tables.installation import InstallationRow
+
+        if identifier is not None:
+            identifier = identifier.strip()
+            if identifier and not CLINIC_ID.fullmatch(identifier):
+                raise ValidationError(
+                    f"clinic identifier {identifier!r} is not allowed: use 1 to 64 letters, "
+                    "digits, '.', '_' or '-', starting with a letter or digit"
+                )
+        if beyond_use_minutes is not None and not (
+            1 <= beyond_use_minutes <= MAX_BEYOND_USE_MINUTES
+        ):
+            raise ValidationError(
+                f"beyond-use time {beyond_use_minutes} min is out of range: give 1 to "
+                f"{MAX_BEYOND_USE_MINUTES} minutes (45 days)"
+            )
+        with self._write(actor, ADMINS, "change the clinic settings") as uow:
+            row = uow.session.exec(select(InstallationRow).with_for_update()).one()
+            before = snapshot(row)
+            if identifier is not None:
+                row.clinic_identifier = identifier
+            if beyond_use_minutes is not None:
+                row.beyond_use_minutes = beyond_use_minutes
+            uow.update(row, before, "installation.set_clinic_settings", None)
 
     def list_users(self, actor: Actor) -> list[UserInfo]:
         """Every account, active or not (administrators and auditors)."""

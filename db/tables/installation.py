@@ -19,3 +19,9 @@ class InstallationRow(SQLModel, table=True):
     created_at: datetime = utc_field()
     clinic_name: str = Field(default="", max_length=200)
     clinic_address: str = Field(default="", max_length=500)
+    # Names the clinic in exports (empty: derived from db_id, see db.loaders.clinic).
+    clinic_identifier: str = Field(
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}
+    )
+    # How long a prepared syringe may be used; printed on its label.
+    beyond_use_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, open_db, read_new_password, store_errors
 from tui.cli.options import DbOption, JsonOption
+
+if TYPE_CHECKING:
+    from db.demo_data import DemoUser
 
 
 def _today(value: str | None) -> date | None:
@@ -50,6 +54,14 @@ def init(
         typer.Option("--today", help="With --demo: the date the demo is built around."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="With --demo: the random seed.")] = 2026,
+    clinic_id: Annotated[
+        str | None,
+        typer.Option(
+            "--clinic-id",
+            help="The clinic's identifier in exports (letters, digits, . _ -); "
+            "default: the database id. An administrator can change it later.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create the database with its first administrator (or, with --demo, a demo clinic)."""
@@ -60,6 +72,12 @@ def init(
         fail("--demo creates its own accounts (printed at the end); leave out --admin")
     if not demo and not admin:
         fail("name the first administrator: formulary init --admin NAME")
+    if clinic_id is not None:
+        from db.store.users import CLINIC_ID
+
+        if not CLINIC_ID.fullmatch(clinic_id):
+            fail(f"--clinic-id {clinic_id!r} is not allowed: use 1 to 64 letters, digits, "
+                 "'.', '_' or '-', starting with a letter or digit")
     day = _today(today)
     database = open_db(location, create=True)
     try:
@@ -73,12 +91,14 @@ def init(
                     "sign in, or give --db a new file"
                 )
         if demo:
-            _demo(database, patients, day, seed, as_json)
+            _demo(database, patients, day, seed, as_json, clinic_id)
             return
         assert admin is not None
         password = read_new_password(password_stdin, who=admin)
         with store_errors():
             actor = store.create_first_admin(admin, full_name or admin, password)
+            if clinic_id is not None:
+                store.set_clinic_settings(actor, identifier=clinic_id)
             checkpoint = _checkpoint(database)
         where = str(database.path) if database.path else database.url
         if as_json:
@@ -104,7 +124,12 @@ def _checkpoint(database: object) -> str:
 
 
 def _demo(
-    database: object, patients: int | None, day: date | None, seed: int, as_json: bool
+    database: object,
+    patients: int | None,
+    day: date | None,
+    seed: int,
+    as_json: bool,
+    clinic_id: str | None,
 ) -> None:
     from db.database import Database
     from db.ops.demo_data import DEMO_PASSWORD_NOTE
@@ -133,6 +158,8 @@ def _demo(
                                          progress=progress)
             summary = big.counts
             users, seconds = big.users, big.seconds
+        if clinic_id is not None:
+            _set_demo_clinic_id(database, clinic_id, users)
         checkpoint = _checkpoint(database)
     if progress is not None:
         typer.echo("", err=True)  # end the progress line
@@ -154,6 +181,18 @@ def _demo(
     for user in users:
         typer.echo(f"  {user.username:<12} {user.role.value:<13} password: {user.password}")
     typer.echo(checkpoint)
+
+
+def _set_demo_clinic_id(database: object, clinic_id: str, users: Sequence[DemoUser]) -> None:
+    from db.database import Database
+    from db.store import Store
+    from formulary.records import Role
+
+    assert isinstance(database, Database)
+    store = Store(database)
+    admin = next(u for u in users if u.role is Role.ADMIN)
+    actor = store.authenticate(admin.username, admin.password)
+    store.set_clinic_settings(actor, identifier=clinic_id)
 
 
 def _progress_line(message: str) -> None:

@@ -14,6 +14,7 @@ import typer
 
 from formulary import __version__
 from tui.cli import audit, backup, calc, export, export_group, lots, session, transfer, user
+from tui.cli import clinic as clinic_command
 from tui.cli import init as init_command
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("import")(transfer.import_file)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(session.app, name="session")
+app.add_typer(clinic_command.clinic_app, name="clinic")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,95 @@
+"""Clinic-scoped identity: an identifier per clinic, set by an administrator, in every id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from db.database import Database, open_database
+from db.errors import PermissionDenied, ValidationError
+from db.exports import export_chart
+from db.store import Store
+from db.tables.audit import AuditEvent
+from tests.export_db.clinic import PASSWORD, Clinic, build_clinic
+from tui.export_files import to_folder
+
+pytestmark = pytest.mark.storage
+
+
+def full_urls(clinic: Clinic, chart_number: str, out: Path) -> set[str]:
+    result = export_chart(clinic.store, clinic.doctor, chart_number, "fhir", to_folder(out))
+    (data,) = result.files.values()
+    return {e["fullUrl"] for e in json.loads(data)["entry"]}
+
+
+def test_the_default_identifier_is_the_database_id(clinic: Clinic, database: Database) -> None:
+    assert clinic.store.clinic(clinic.doctor).identifier == database.db_id
+
+
+def test_two_databases_with_the_same_chart_numbers_share_no_full_url(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    other_db = open_database(str(tmp_path / "other.db"))
+    try:
+        other = build_clinic(Store(other_db, workstation="test-ws"))
+        assert other.chart_numbers == clinic.chart_numbers
+        for number in clinic.chart_numbers:
+            one = full_urls(clinic, number, tmp_path / "one")
+            two = full_urls(other, number, tmp_path / "two")
+            assert one and two and one.isdisjoint(two)
+        # Even given the same name by hand, the ids follow the identifier, not the name.
+        clinic.store.set_clinic_settings(clinic.admin, identifier="north")
+        other.store.set_clinic_settings(other.admin, identifier="south")
+        number = clinic.chart_numbers[0]
+        assert full_urls(clinic, number, tmp_path / "n").isdisjoint(
+            full_urls(other, number, tmp_path / "s"))
+    finally:
+        other_db.dispose()
+
+
+def test_changing_the_identifier_is_for_admins_and_audited(
+    clinic: Clinic, database: Database, tmp_path: Path
+) -> None:
+    before = full_urls(clinic, clinic.chart_numbers[0], tmp_path / "a")
+    with pytest.raises(PermissionDenied):
+        clinic.store.set_clinic_settings(clinic.doctor, identifier="mine")
+    with pytest.raises(ValidationError, match="letters, digits"):
+        clinic.store.set_clinic_settings(clinic.admin, identifier="has space")
+    with pytest.raises(ValidationError, match="beyond-use"):
+        clinic.store.set_clinic_settings(clinic.admin, beyond_use_minutes=0)
+    clinic.store.set_clinic_settings(clinic.admin, identifier="clinic-7",
+                                     beyond_use_minutes=90)
+    shown = clinic.store.clinic(clinic.doctor)
+    assert (shown.identifier, shown.beyond_use_minutes) == ("clinic-7", 90)
+    with Session(database.engine) as db:
+        last = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()  # type: ignore[union-attr]
+    assert last is not None and last.action == "installation.set_clinic_settings"
+    assert last.user_name == "admin" and "clinic-7" in (last.after or "")
+    after = full_urls(clinic, clinic.chart_numbers[0], tmp_path / "b")
+    assert before.isdisjoint(after)
+
+
+def test_cli_init_and_clinic_set(
+    tmp_path: Path, cli: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "new.db")
+    bad = cli(["init", "--db", path, "--admin", "boss", "--clinic-id", "a b",
+               "--password-stdin"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert bad.exit_code == 2 and "--clinic-id" in bad.output  # type: ignore[attr-defined]
+    assert not Path(path).exists()
+    made = cli(["init", "--db", path, "--admin", "boss", "--clinic-id", "zurich-sud",
+                "--password-stdin"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert made.exit_code == 0, made.output  # type: ignore[attr-defined]
+    shown = cli(["clinic", "show", "--db", path, "--user", "boss", "--password-stdin",
+                 "--json"], input=f"{PASSWORD}\n")
+    data = json.loads(shown.output)  # type: ignore[attr-defined]
+    assert data["identifier"] == "zurich-sud" and data["beyond_use_minutes"] == 60
+    changed = cli(["clinic", "set", "--db", path, "--user", "boss", "--password-stdin",
+                   "--identifier", "zurich-2", "--beyond-use-minutes", "120"],
+                  input=f"{PASSWORD}\n")
+    assert changed.exit_code == 0, changed.output  # type: ignore[attr-defined]
+    assert "identifier zurich-2, beyond-use 120 min" in changed.output  # type: ignore[attr-defined]

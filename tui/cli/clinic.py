@@ -1,0 +1,105 @@
+"""``formulary clinic show|set``: the clinic's name, identifier and label settings.
+
+Everyone signed in may look; only an administrator may change them, and every change
+is an audited update of the installation row.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.options import DbOption, JsonOption
+
+clinic_app = typer.Typer(
+    help="Show or change the clinic's name, identifier and label settings.",
+    no_args_is_help=True,
+)
+
+
+def _location(ctx: typer.Context, db: str | None) -> str | None:
+    return db or (ctx.find_root().obj or {}).get("db")
+
+
+@clinic_app.command("show")
+def show(
+    ctx: typer.Context,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the clinic's name, address, identifier and beyond-use time."""
+    from db.store import Store
+
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            clinic = store.clinic(actor)
+    finally:
+        database.dispose()
+    fields = {
+        "name": clinic.name,
+        "address": clinic.address,
+        "identifier": clinic.identifier,
+        "beyond_use_minutes": clinic.beyond_use_minutes,
+    }
+    if as_json:
+        typer.echo(json.dumps(fields, ensure_ascii=False))
+        return
+    for key, value in fields.items():
+        typer.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@clinic_app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="The clinic's name.")] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="The clinic's address (with --name).")
+    ] = None,
+    identifier: Annotated[
+        str | None,
+        typer.Option(
+            "--identifier",
+            help="Names the clinic in every export's identifiers and resource ids "
+            "(letters, digits, . _ -; '' for the default, the database id).",
+        ),
+    ] = None,
+    beyond_use: Annotated[
+        int | None,
+        typer.Option("--beyond-use-minutes",
+                     help="How long a prepared syringe may be used (its label prints it)."),
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Change the clinic's details (administrators; audited)."""
+    from db.store import Store
+
+    if name is None and address is not None:
+        fail("--address is set together with the name: add --name")
+    if name is None and identifier is None and beyond_use is None:
+        fail("nothing to change: give --name, --identifier or --beyond-use-minutes")
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            if name is not None:
+                store.set_clinic(actor, name, address or "")
+            if identifier is not None or beyond_use is not None:
+                store.set_clinic_settings(actor, identifier=identifier,
+                                          beyond_use_minutes=beyond_use)
+            clinic = store.clinic(actor)
+    finally:
+        database.dispose()
+    typer.echo(f"clinic {clinic.name or '(no name)'}: identifier {clinic.identifier}, "
+               f"beyond-use {clinic.beyond_use_minutes} min")
