@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from db.database import Database, open_database
 from db.errors import PermissionDenied, ValidationError
-from db.exports import export_chart
+from db.ops.exports import export_chart
 from db.store import Store
 from db.tables.audit import AuditEvent
 from tests.export_db.clinic import PASSWORD, Clinic, build_clinic
