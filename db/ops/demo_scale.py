@@ -482,7 +482,7 @@ def _write_patient(
                                                                      chart),
         "date_of_birth": plan.born, "sex": plan.sex, "diagnosis": plan.diagnosis,
         "grade_scale": plan.scale, "grade": plan.grade, "weight_value": plan.weight,
-        "weight_unit": "kg",
+        "weight_unit": "kg", "height_value": None, "height_unit": None,
         "allergies": [{"substance": s, "ingredient_id": None, "reaction": r}
                       for s, r in plan.allergies],
         "conditions": [], "consent_on_file": True, "consent_date": consent,
