@@ -37,6 +37,7 @@ from formulary.records import (
     Patient,
     PatientChart,
     Practitioner,
+    Presentation,
     Product,
     Role,
     ScalpZone,
@@ -98,7 +99,11 @@ def product(row: ProductRow, ingredient_names: Mapping[int, str]) -> Product:
         ident = int(item["ingredient_id"])
         strengths.append(
             IngredientStrength(
-                ident, ingredient_names.get(ident, "?"), strength, item.get("form", "")
+                ident,
+                ingredient_names.get(ident, "?"),
+                strength,
+                item.get("form", ""),
+                amount_from_json(item.get("per_unit")),
             )
         )
     return Product(
@@ -107,6 +112,9 @@ def product(row: ProductRow, ingredient_names: Mapping[int, str]) -> Product:
         manufacturer=row.manufacturer,
         volume_per_unit=amount_from_columns(row.volume_value, row.volume_unit),
         ingredients=tuple(strengths),
+        presentation=Presentation(row.presentation) if row.presentation else None,
+        gtin=row.gtin or "",
+        retired_reason=row.retired_reason if row.deleted_at is not None else "",
     )
 
 
@@ -115,7 +123,16 @@ def lot(row: LotRow) -> Lot:
     assert row.id is not None
     quantity = amount_from_columns(row.quantity_value, row.quantity_unit)
     assert quantity is not None
-    return Lot(row.id, row.product_id, row.lot_number, row.expiry, quantity, LotStatus(row.status))
+    return Lot(
+        row.id,
+        row.product_id,
+        row.lot_number,
+        row.expiry,
+        quantity,
+        LotStatus(row.status),
+        supplier=row.supplier,
+        units_received=row.units_received,
+    )
 
 
 def formulation_version(

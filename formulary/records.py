@@ -72,6 +72,20 @@ class SessionStatus(StrEnum):
     SIGNED = "signed"
 
 
+class Presentation(StrEnum):
+    """How a product arrives: what one unit of it is."""
+
+    AMPOULE = "ampoule"
+    VIAL = "vial"
+    PREFILLED_SYRINGE = "prefilled_syringe"
+    POWDER = "powder"  # a vial of powder, reconstituted before use
+
+    @property
+    def label(self) -> str:
+        """The presentation as people write it (``prefilled syringe``)."""
+        return self.value.replace("_", " ")
+
+
 class LotStatus(StrEnum):
     """Whether a lot may be drawn from."""
 
@@ -155,6 +169,9 @@ class IngredientStrength:
     ingredient_name: str
     strength: Amount  # a concentration, e.g. 5 mg/mL or 0.5 % w/v
     form: str = ""  # the salt, ester or basis the strength is stated in
+    #: For a powder: the amount in one vial as labelled (``strength`` is then that
+    #: amount in the reconstitution volume); None for a solution.
+    per_unit: Amount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +181,11 @@ class Product:
     id: int
     name: str
     manufacturer: str
-    volume_per_unit: Amount | None
+    volume_per_unit: Amount | None  # fill volume; for a powder, its reconstitution volume
     ingredients: tuple[IngredientStrength, ...] = ()
+    presentation: Presentation | None = None  # None: recorded before presentations were kept
+    gtin: str = ""  # GTIN-14 digits, or "" when the box has none recorded
+    retired_reason: str = ""  # set once the product is retired (never deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +198,8 @@ class Lot:
     expiry: date
     quantity_on_hand: Amount
     status: LotStatus = LotStatus.AVAILABLE
+    supplier: str = ""
+    units_received: int | None = None  # ampoules/vials counted at receipt, when counted
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from formulary.records import (
     Condition,
     GradeScale,
     Override,
+    Presentation,
     Role,
     ScalpZone,
     Sex,
@@ -51,11 +52,70 @@ class PatientFields:
 
 @dataclass(frozen=True, slots=True)
 class StrengthSpec:
-    """One ingredient of a product at its labelled strength."""
+    """One ingredient of a product at its labelled strength.
+
+    ``strength`` is a concentration (5 mg/mL, 0.5 % w/v, 50000 IU/mL with its
+    ``form``); for a powder it may instead be the amount in one vial (20 mg), which
+    the Store divides by the product's reconstitution volume.
+    """
 
     ingredient_id: int
     strength: Amount
     form: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFields:
+    """Every editable field of a product (create and edit alike).
+
+    ``volume_per_unit`` is the fill volume of one ampoule, vial or syringe; for a
+    powder, the volume one vial is made up to. ``gtin`` is checked (8, 12, 13 or 14
+    digits with a valid check digit) and stored as GTIN-14.
+    """
+
+    name: str
+    presentation: Presentation
+    volume_per_unit: Amount
+    ingredients: tuple[StrengthSpec, ...]
+    manufacturer: str = ""
+    gtin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicLimitFields:
+    """A maximum the clinic sets on an ingredient, with where the figure comes from.
+
+    ``per`` is ``session``, ``course`` or ``kg`` (``amount`` per kilogram of the
+    patient's weight in one session). ``basis`` names the form or basis the amount is
+    stated in (empty: the ingredient's default form); an amount in IU needs it.
+    ``source`` is required: a limit nobody can trace is refused.
+    """
+
+    per: str
+    amount: Amount
+    source: str
+    basis: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicLimit:
+    """A clinic limit as read back (``retired_reason`` set once retired)."""
+
+    id: int
+    ingredient_id: int
+    ingredient_name: str
+    per: str
+    amount: Amount
+    source: str
+    basis: str
+    note: str
+    retired_reason: str = ""
+
+    @property
+    def retired(self) -> bool:
+        """True once the limit no longer applies."""
+        return bool(self.retired_reason)
 
 
 @dataclass(frozen=True, slots=True)

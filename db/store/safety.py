@@ -23,7 +23,7 @@ from db.store._base import Actor, UnitOfWork
 from db.tables.formulations import CourseRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
-from db.tables.stock import IngredientRow, LotRow, ProductRow
+from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from formulary.records import Component, Override, Product, ScalpZone, SessionStatus, ZoneVolume
 from formulary.safety import (
     Findings,
@@ -35,6 +35,7 @@ from formulary.safety import (
     SafetyError,
     check_formulation,
     check_session,
+    merge_limits,
     resolve,
 )
 from formulary.safety.build import administered, contributions
@@ -79,7 +80,30 @@ def ingredient_facts(db: Session) -> tuple[dict[int, IngredientFacts], tuple[Lim
         limits.extend(
             limits_from_documents(row.key, items if isinstance(items, list) else (), found.forms)
         )
-    return facts, tuple(limits)
+    return facts, merge_limits(limits, _clinic_limits(db, facts))
+
+
+def _clinic_limits(db: Session, facts: Mapping[int, IngredientFacts]) -> tuple[Limit, ...]:
+    """The clinic's own limits in force (not retired), each citing its source."""
+    found: list[Limit] = []
+    rows = db.exec(
+        select(ClinicLimitRow)
+        .where(col(ClinicLimitRow.retired_at).is_(None))
+        .order_by(col(ClinicLimitRow.id))
+    ).all()
+    for row in rows:
+        ingredient = facts.get(row.ingredient_id)
+        if ingredient is None:
+            continue  # the ingredient was retired: nothing of it can be given
+        document = {
+            "amount": {"value": str(row.amount_value), "unit": row.amount_unit},
+            "per": row.per,
+            "basis": row.basis,
+            "source": f"clinic limit: {row.source}",
+            "note": row.note,
+        }
+        found.extend(limits_from_documents(ingredient.key, [document], ingredient.forms))
+    return tuple(found)
 
 
 def _products(db: Session, ids: Iterable[int]) -> dict[int, Product]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from db import loaders
-from db.codec import amount_to_json, columns_of
+from db.codec import amount_from_columns, amount_to_json, columns_of
 from db.errors import Conflict, NotFound, ValidationError
 from db.seed import plain
 from db.store import validate as check
@@ -23,10 +23,28 @@ from db.store._base import (
     require_reason,
     snapshot,
 )
-from db.store.inputs import IngredientFields, StoredIngredient, StrengthSpec
-from db.tables.stock import IngredientRow, LotRow, ProductRow
-from formulary.records import Lot, LotStatus, Product
+from db.store.inputs import (
+    ClinicLimit,
+    ClinicLimitFields,
+    IngredientFields,
+    ProductFields,
+    StoredIngredient,
+    StrengthSpec,
+)
+from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
+from db.tables.formulations import FormulationVersionRow
+from formulary.gs1 import ScanError, normalize_gtin
+from formulary.products import labelled_strength, quantity_for_count
+from formulary.records import Lot, LotStatus, Presentation, Product
+from formulary.safety.context import IngredientFacts
+from formulary.safety.documents import facts_from_document
+from formulary.units import format_amount, unit_kind
 from formulary.units.amount import Amount
+from formulary.units.catalog import KIND_GROUPS
+from formulary.units.errors import UnitsError
+
+#: What a clinic limit may be counted over (see formulary.safety.context.LimitPer).
+LIMIT_PERS = ("session", "course", "kg")
 
 
 def _stored_ingredient(row: IngredientRow) -> StoredIngredient:
@@ -59,6 +77,111 @@ def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     row.facts = plain(dict(fields.facts))
 
 
+def ingredient_document_facts(row: IngredientRow) -> IngredientFacts:
+    """The rules' view of an ingredient row (its library document and own columns)."""
+    document = {
+        **(row.facts if isinstance(row.facts, dict) else {}),
+        "key": row.key,
+        "name": row.name,
+        "category": row.category,
+        "synonyms": list(row.synonyms),
+        "sources": list(row.sources),
+    }
+    return facts_from_document(document, row.id)
+
+
+def _form_names(facts: IngredientFacts) -> list[str]:
+    names = [s.form for s in facts.forms]
+    for substance in facts.forms:
+        names.extend(b.label for b in substance.bases)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _names_form(facts: IngredientFacts, form: str) -> bool:
+    """True when ``form`` is one of the ingredient's forms or a basis of one."""
+    if facts.substance_for(form) is not None:
+        return True
+    wanted = " ".join(form.split()).casefold()
+    return any(
+        wanted in (b.key.casefold(), " ".join(b.label.split()).casefold())
+        for substance in facts.forms
+        for b in substance.bases
+    )
+
+
+def _check_form(row: IngredientRow, form: str, amount: Amount) -> None:
+    """Refuse a form the ingredient does not have, and an IU figure without its form."""
+    facts = ingredient_document_facts(row)
+    if form and facts.forms and not _names_form(facts, form):
+        raise ValidationError(
+            f"{row.name} has no form {form!r}: use one of {', '.join(_form_names(facts))}"
+        )
+    if unit_kind(amount.unit) not in ("iu", "iu_concentration"):
+        return
+    with_iu = [s.form for s in facts.forms if s.iu_bases]
+    if not with_iu:
+        raise ValidationError(
+            f"{row.name} has no International Unit defined; state its amount in mg or "
+            "give the ingredient a form with its IU factor"
+        )
+    if not form:
+        raise ValidationError(
+            f"an amount of {row.name} in IU means nothing without its form: name one of "
+            f"{', '.join(with_iu)}"
+        )
+    chosen = facts.substance_for(form)
+    if chosen is not None and not chosen.iu_bases:
+        raise ValidationError(
+            f"{row.name} ({form}) has no IU factor; use one of {', '.join(with_iu)}"
+        )
+
+
+def _clinic_limit(row: ClinicLimitRow, ingredient_name: str) -> ClinicLimit:
+    assert row.id is not None
+    amount = amount_from_columns(row.amount_value, row.amount_unit)
+    assert amount is not None
+    return ClinicLimit(
+        id=row.id,
+        ingredient_id=row.ingredient_id,
+        ingredient_name=ingredient_name,
+        per=row.per,
+        amount=amount,
+        source=row.source,
+        basis=row.basis,
+        note=row.note,
+        retired_reason=row.retired_reason if row.retired_at is not None else "",
+    )
+
+
+def _apply_limit(row: ClinicLimitRow, ingredient: IngredientRow, fields: ClinicLimitFields) -> None:
+    if fields.per not in LIMIT_PERS:
+        raise ValidationError(
+            f"a limit is counted per session, per course or per kg, not {fields.per!r}"
+        )
+    source = check.text(fields.source, "source", limit=1000)
+    if not source:
+        raise ValidationError(
+            "a limit needs its source (a label, a guideline, the clinic's protocol and its "
+            "date): a figure nobody can trace is not kept"
+        )
+    check.amount(fields.amount, "limit")
+    if unit_kind(fields.amount.unit) not in KIND_GROUPS["dose"]:
+        raise ValidationError(
+            "a limit is an amount such as 300 mg, 2 mmol or 400 international units, "
+            f"not {format_amount(fields.amount)}"
+        )
+    basis = check.text(fields.basis, "basis", limit=200)
+    _check_form(ingredient, basis, fields.amount)
+    value, unit = columns_of(fields.amount)
+    assert value is not None and unit is not None
+    row.per = fields.per
+    row.amount_value = value
+    row.amount_unit = unit
+    row.basis = basis
+    row.source = source
+    row.note = check.text(fields.note, "note", limit=2000)
+
+
 class StockStore(StoreBase):
     """Ingredients, products and lots."""
 
@@ -80,6 +203,11 @@ class StockStore(StoreBase):
                 return _stored_ingredient(row)
             why = require_reason(reason, f"edit the ingredient {row.name}")
             before = snapshot(row)
+            if row.origin == "library" and plain(dict(fields.facts)) != before["facts"]:
+                raise ValidationError(
+                    f"{row.name} is a library ingredient: its facts are read-only; set a "
+                    "clinic limit beside them instead"
+                )
             _apply_ingredient(row, fields)
             row.deleted_at = None
             if uow.differs(row, before):
@@ -121,7 +249,143 @@ class StockStore(StoreBase):
                 raise NotFound(f"ingredient {ingredient_id} does not exist")
             return _stored_ingredient(row)
 
+    # -- clinic limits ------------------------------------------------------------------
+
+    def add_clinic_limit(
+        self, actor: Actor, ingredient_id: int, fields: ClinicLimitFields
+    ) -> ClinicLimit:
+        """Set a clinic maximum on an ingredient (library or clinic), with its source.
+
+        It sits beside the library's figures; the stricter one applies.
+        """
+        with self._write(actor, SIGNERS, "set clinic limits") as uow:
+            ingredient = uow.get(IngredientRow, ingredient_id, "ingredient")
+            row = ClinicLimitRow(  # type: ignore[call-arg]
+                ingredient_id=ingredient_id, created_at=uow.now, updated_at=uow.now
+            )
+            _apply_limit(row, ingredient, fields)
+            uow.add(row, "clinic_limit.create")
+            return _clinic_limit(row, ingredient.name)
+
+    def update_clinic_limit(
+        self, actor: Actor, limit_id: int, fields: ClinicLimitFields, reason: str
+    ) -> ClinicLimit:
+        """Change a clinic limit; needs a reason."""
+        why = require_reason(reason, "change a clinic limit")
+        with self._write(actor, SIGNERS, "set clinic limits") as uow:
+            row = uow.get(ClinicLimitRow, limit_id, "clinic limit", for_update=True)
+            if row.retired_at is not None:
+                raise ValidationError("this clinic limit is retired; add a new one instead")
+            ingredient = uow.get(IngredientRow, row.ingredient_id, "ingredient")
+            before = snapshot(row)
+            _apply_limit(row, ingredient, fields)
+            if uow.differs(row, before):
+                row.updated_at = uow.now
+                uow.update(row, before, "clinic_limit.update", why)
+            return _clinic_limit(row, ingredient.name)
+
+    def retire_clinic_limit(self, actor: Actor, limit_id: int, reason: str) -> ClinicLimit:
+        """Stop applying a clinic limit (the row stays, with the reason)."""
+        why = require_reason(reason, "retire a clinic limit")
+        with self._write(actor, SIGNERS, "set clinic limits") as uow:
+            row = uow.get(ClinicLimitRow, limit_id, "clinic limit", for_update=True)
+            if row.retired_at is not None:
+                raise ValidationError("this clinic limit is already retired")
+            before = snapshot(row)
+            row.retired_at = uow.now
+            row.retired_reason = why
+            row.updated_at = uow.now
+            uow.update(row, before, "clinic_limit.retire", why)
+            ingredient = uow.session.get(IngredientRow, row.ingredient_id)
+            return _clinic_limit(row, ingredient.name if ingredient else "?")
+
+    def list_clinic_limits(
+        self, actor: Actor, ingredient_id: int | None = None, *, include_retired: bool = False
+    ) -> list[ClinicLimit]:
+        """Clinic limits (of one ingredient, or all), by ingredient then counting."""
+        with self._read(actor, EVERYONE, "read the formulary") as db:
+            query = select(ClinicLimitRow)
+            if ingredient_id is not None:
+                query = query.where(ClinicLimitRow.ingredient_id == ingredient_id)
+            if not include_retired:
+                query = query.where(col(ClinicLimitRow.retired_at).is_(None))
+            rows = db.exec(query.order_by(col(ClinicLimitRow.id))).all()
+            names = loaders.ingredient_names(db)
+            found = [_clinic_limit(r, names.get(r.ingredient_id, "?")) for r in rows]
+            return sorted(found, key=lambda c: (c.ingredient_name.casefold(), c.per, c.id))
+
     # -- products -----------------------------------------------------------------------
+
+    def _strength_items(
+        self,
+        uow: UnitOfWork,
+        specs: Sequence[StrengthSpec],
+        presentation: Presentation | None,
+        volume: Amount | None,
+    ) -> tuple[list[dict[str, Any]], set[int]]:
+        """The product's ingredient lines as stored, each checked against its ingredient."""
+        if not specs:
+            raise ValidationError("a product needs at least one ingredient with its strength")
+        items: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for spec in specs:
+            ingredient = uow.get(IngredientRow, spec.ingredient_id, "ingredient")
+            if spec.ingredient_id in seen:
+                raise ValidationError(f"{ingredient.name} is listed twice in the product")
+            seen.add(spec.ingredient_id)
+            check.amount(spec.strength, f"strength of {ingredient.name}")
+            form = check.text(spec.form, "form", limit=200)
+            item: dict[str, Any] = {"ingredient_id": spec.ingredient_id, "form": form}
+            if presentation is None:
+                item["strength"] = amount_to_json(spec.strength)
+                items.append(item)
+                continue
+            try:
+                labelled = labelled_strength(spec.strength, presentation, volume)
+            except UnitsError as exc:
+                raise ValidationError(f"{ingredient.name}: {exc}") from None
+            item["strength"] = amount_to_json(labelled.concentration)
+            if labelled.per_unit is not None:
+                item["per_unit"] = amount_to_json(labelled.per_unit)
+            _check_form(ingredient, form, labelled.concentration)
+            items.append(item)
+        return items, seen
+
+    def _apply_product(self, uow: UnitOfWork, row: ProductRow, fields: ProductFields) -> set[int]:
+        presentation = Presentation(fields.presentation)
+        check.amount(fields.volume_per_unit, "volume per unit")
+        if unit_kind(fields.volume_per_unit.unit) != "volume":
+            raise ValidationError(
+                "the volume per unit must be a volume such as 5 mL, "
+                f"not {format_amount(fields.volume_per_unit)}"
+            )
+        items, seen = self._strength_items(
+            uow, fields.ingredients, presentation, fields.volume_per_unit
+        )
+        try:
+            gtin = normalize_gtin(fields.gtin)
+        except ScanError as exc:
+            raise ValidationError(str(exc)) from None
+        if gtin:
+            other = uow.session.exec(
+                select(ProductRow).where(
+                    ProductRow.gtin == gtin, col(ProductRow.deleted_at).is_(None)
+                )
+            ).first()
+            if other is not None and other.id != row.id:
+                raise Conflict(
+                    f"GTIN {gtin} is already {other.name}'s; check the box, or retire that "
+                    "product first"
+                )
+        value, unit = columns_of(fields.volume_per_unit)
+        row.name = check.text(fields.name, "product name", limit=200, required=True)
+        row.manufacturer = check.text(fields.manufacturer, "manufacturer", limit=200)
+        row.presentation = presentation.value
+        row.gtin = gtin or None
+        row.volume_value = value
+        row.volume_unit = unit
+        row.ingredients = items
+        return seen
 
     def create_product(
         self,
@@ -132,25 +396,13 @@ class StockStore(StoreBase):
         volume_per_unit: Amount | None = None,
         manufacturer: str = "",
     ) -> Product:
-        """Add a stock product: one or more ingredient strengths per unit of volume."""
-        if not ingredients:
-            raise ValidationError("a product needs at least one ingredient with its strength")
+        """Add a stock product: one or more ingredient strengths per unit of volume.
+
+        The short form kept for scripts and tests; :meth:`add_product` records the
+        presentation and GTIN as well and checks strengths against the presentation.
+        """
         with self._write(actor, SIGNERS, "edit the formulary") as uow:
-            items: list[dict[str, Any]] = []
-            seen: set[int] = set()
-            for spec in ingredients:
-                uow.get(IngredientRow, spec.ingredient_id, "ingredient")
-                if spec.ingredient_id in seen:
-                    raise ValidationError("an ingredient is listed twice in the product")
-                seen.add(spec.ingredient_id)
-                check.amount(spec.strength, "strength")
-                items.append(
-                    {
-                        "ingredient_id": spec.ingredient_id,
-                        "strength": amount_to_json(spec.strength),
-                        "form": check.text(spec.form, "form", limit=200),
-                    }
-                )
+            items, seen = self._strength_items(uow, ingredients, None, volume_per_unit)
             if volume_per_unit is not None:
                 check.amount(volume_per_unit, "volume per unit")
             value, unit = columns_of(volume_per_unit)
@@ -167,24 +419,76 @@ class StockStore(StoreBase):
             names = loaders.ingredient_names(uow.session, seen)
             return loaders.product(row, names)
 
-    def delete_product(self, actor: Actor, product_id: int, reason: str) -> None:
-        """Retire a product (soft delete); its lots stay on record; needs a reason."""
+    def add_product(self, actor: Actor, fields: ProductFields) -> Product:
+        """Add a product as its box describes it (presentation, unit volume, GTIN,
+        ingredient strengths); one audited transaction."""
+        with self._write(actor, SIGNERS, "edit the formulary") as uow:
+            row = ProductRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
+            seen = self._apply_product(uow, row, fields)
+            uow.add(row, "product.create")
+            return loaders.product(row, loaders.ingredient_names(uow.session, seen))
+
+    def update_product(
+        self, actor: Actor, product_id: int, fields: ProductFields, reason: str
+    ) -> Product:
+        """Edit a product; needs a reason.
+
+        Once a lot was received or a formulation names the product, what is in it
+        (presentation, unit volume, ingredients, strengths) is fixed: stock and charts
+        already count with it. Its name, manufacturer and GTIN may still change.
+        """
+        why = require_reason(reason, "edit a product")
+        with self._write(actor, SIGNERS, "edit the formulary") as uow:
+            row = uow.get(ProductRow, product_id, "product", for_update=True)
+            before = snapshot(row)
+            seen = self._apply_product(uow, row, fields)
+            fixed = ("presentation", "volume_value", "volume_unit", "ingredients")
+            after = snapshot(row)
+            if any(before[k] != after[k] for k in fixed) and self._product_in_use(uow, row):
+                raise ValidationError(
+                    f"{before['name']} already has lots or is in a formulation, so what is in "
+                    "it cannot change; retire it and add the corrected product"
+                )
+            if uow.differs(row, before):
+                row.updated_at = uow.now
+                uow.update(row, before, "product.update", why)
+            return loaders.product(row, loaders.ingredient_names(uow.session, seen))
+
+    @staticmethod
+    def _product_in_use(uow: UnitOfWork, row: ProductRow) -> bool:
+        lot = uow.session.exec(select(LotRow.id).where(LotRow.product_id == row.id)).first()
+        if lot is not None:
+            return True
+        versions = uow.session.exec(select(FormulationVersionRow.components)).all()
+        return any(
+            isinstance(item, dict) and item.get("product_id") == row.id
+            for components in versions
+            for item in (components or ())
+        )
+
+    def retire_product(self, actor: Actor, product_id: int, reason: str) -> None:
+        """Retire a product (never deleted): it leaves the lists, its lots stay on
+        record; needs a reason."""
         why = require_reason(reason, "retire a product")
         with self._write(actor, SIGNERS, "edit the formulary") as uow:
             row = uow.get(ProductRow, product_id, "product", for_update=True)
             before = snapshot(row)
             row.deleted_at = uow.now
             row.updated_at = uow.now
+            row.retired_reason = why
             uow.update(row, before, "product.delete", why)
 
-    def list_products(self, actor: Actor) -> list[Product]:
-        """Every product not retired, by name."""
+    def delete_product(self, actor: Actor, product_id: int, reason: str) -> None:
+        """Retire a product (soft delete); the older name of :meth:`retire_product`."""
+        self.retire_product(actor, product_id, reason)
+
+    def list_products(self, actor: Actor, *, include_retired: bool = False) -> list[Product]:
+        """Every product (not retired unless ``include_retired``), by name."""
         with self._read(actor, EVERYONE, "read the formulary") as db:
-            rows = db.exec(
-                select(ProductRow)
-                .where(col(ProductRow.deleted_at).is_(None))
-                .order_by(col(ProductRow.name), col(ProductRow.id))
-            ).all()
+            query = select(ProductRow)
+            if not include_retired:
+                query = query.where(col(ProductRow.deleted_at).is_(None))
+            rows = db.exec(query.order_by(col(ProductRow.name), col(ProductRow.id))).all()
             names = loaders.ingredient_names(db)
             return [loaders.product(r, names) for r in rows]
 
@@ -196,6 +500,22 @@ class StockStore(StoreBase):
                 raise NotFound(f"product {product_id} does not exist")
             return loaders.product(row, loaders.ingredient_names(db))
 
+    def product_by_gtin(self, actor: Actor, gtin: str) -> Product | None:
+        """The product (not retired) whose box carries ``gtin``, or None."""
+        try:
+            wanted = normalize_gtin(gtin)
+        except ScanError as exc:
+            raise ValidationError(str(exc)) from None
+        if not wanted:
+            return None
+        with self._read(actor, EVERYONE, "read the formulary") as db:
+            row = db.exec(
+                select(ProductRow).where(
+                    ProductRow.gtin == wanted, col(ProductRow.deleted_at).is_(None)
+                )
+            ).first()
+            return None if row is None else loaders.product(row, loaders.ingredient_names(db))
+
     # -- lots -------------------------------------------------------------------------
 
     def receive_lot(
@@ -205,13 +525,36 @@ class StockStore(StoreBase):
         product_id: int,
         lot_number: str,
         expiry: date,
-        quantity: Amount,
+        quantity: Amount | None = None,
+        count: int | None = None,
+        supplier: str = "",
     ) -> Lot:
-        """Record a received lot. ``quantity`` is in the product's volume unit if it has one."""
-        check.amount(quantity, "quantity received")
+        """Record a received lot, by volume or by count of units.
+
+        ``quantity`` is in the product's volume unit if it has one; ``count`` (instead)
+        is how many ampoules, vials or syringes arrived: 10 of 5 mL is 50 mL on hand.
+        """
+        if (quantity is None) == (count is None):
+            raise ValidationError(
+                "give either the quantity received (such as 50 mL) or the count of units"
+            )
+        if quantity is not None:
+            check.amount(quantity, "quantity received")
         number = check.text(lot_number, "lot number", limit=80, required=True)
+        who = check.text(supplier, "supplier", limit=200)
         with self._write(actor, PREPARERS, "receive stock") as uow:
             product = uow.get(ProductRow, product_id, "product")
+            volume = amount_from_columns(product.volume_value, product.volume_unit)
+            if count is not None:
+                if volume is None:
+                    raise ValidationError(
+                        f"{product.name} has no volume per unit recorded; receive it by volume"
+                    )
+                try:
+                    quantity = quantity_for_count(count, volume)
+                except ValueError as exc:
+                    raise ValidationError(str(exc)) from None
+            assert quantity is not None
             if product.volume_unit is not None and quantity.unit != product.volume_unit:
                 raise ValidationError(
                     f"{product.name} is stocked in {product.volume_unit}; give the quantity "
@@ -233,6 +576,8 @@ class StockStore(StoreBase):
                 quantity_value=value,
                 quantity_unit=unit,
                 status=LotStatus.AVAILABLE.value,
+                supplier=who,
+                units_received=count,
                 received_at=uow.now,
                 updated_at=uow.now,
             )

@@ -38,15 +38,39 @@ _SHOWN = 6  # significant figures in messages
 
 
 def merge_limits(defaults: Iterable[Limit], clinic: Iterable[Limit]) -> tuple[Limit, ...]:
-    """The limits in force: the clinic's figures replace library defaults they match.
+    """The limits in force: where the clinic and the library count the same thing, the
+    stricter figure applies.
 
-    A clinic limit replaces every default with the same subject, counting (per) and
-    basis; defaults the clinic did not touch stay, each with its own source.
+    A clinic limit meets a default with the same subject, counting (per) and basis.
+    When the two amounts can be compared (same unit, or convertible with the limit's
+    substance) only the smaller is kept, so a clinic figure can tighten a published
+    maximum but never loosen it. Figures that cannot be compared are both kept: each
+    is checked, and the stricter one decides. Defaults the clinic did not touch stay,
+    each with its own source.
     """
-    clinic_limits = tuple(clinic)
-    replaced = {limit.identity for limit in clinic_limits}
-    kept = tuple(limit for limit in defaults if limit.identity not in replaced)
-    return kept + clinic_limits
+    kept = list(defaults)
+    added: list[Limit] = []
+    for limit in clinic:
+        rivals = [d for d in kept if d.identity == limit.identity]
+        comparable = [(d, _smaller(limit, d)) for d in rivals]
+        if rivals and all(answer is not None for _, answer in comparable):
+            if all(answer for _, answer in comparable):
+                kept = [d for d in kept if d not in rivals]
+                added.append(limit)
+            continue  # a published figure is stricter: it stays, the clinic's is moot
+        added.append(limit)
+    return (*kept, *added)
+
+
+def _smaller(limit: Limit, other: Limit) -> bool | None:
+    """True when ``limit`` is below ``other``, False when not, None when not comparable."""
+    if limit.amount.unit == other.amount.unit:
+        return limit.amount.value < other.amount.value
+    try:
+        converted = convert(limit.amount, other.amount.unit, limit.target or other.target)
+    except UnitsError:
+        return None
+    return converted.value < other.amount.value
 
 
 @dataclass(frozen=True, slots=True)

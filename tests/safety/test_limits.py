@@ -371,3 +371,27 @@ def test_gluconate_without_zinc_limit_is_not_counted() -> None:
         limits=(limit("biotin", "1 mg"),),
     )
     assert not check_formulation(ctx)
+
+
+def test_a_stricter_clinic_limit_replaces_the_published_one() -> None:
+    defaults = (limit("lidocaine", "300 mg", source="label"),)
+    merged = merge_limits(defaults, (limit("lidocaine", "200 mg", source="clinic"),))
+    assert [(lim.amount.value, lim.source) for lim in merged] == [(Decimal("200"), "clinic")]
+    ctx = context(contributions=(give(1, "lidocaine", "250 mg"),), limits=merged)
+    (finding,) = check_formulation(ctx)
+    assert finding.source == "clinic"
+
+
+def test_a_looser_clinic_limit_never_loosens_the_published_one() -> None:
+    defaults = (limit("lidocaine", "300 mg", source="label"),)
+    merged = merge_limits(defaults, (limit("lidocaine", "0.5 g", source="clinic"),))
+    assert [(lim.amount.value, lim.source) for lim in merged] == [(Decimal("300"), "label")]
+    ctx = context(contributions=(give(1, "lidocaine", "301 mg"),), limits=merged)
+    (finding,) = check_formulation(ctx)
+    assert finding.source == "label"
+
+
+def test_limits_that_cannot_be_compared_are_both_checked() -> None:
+    defaults = (limit("biotin", "20 mg", source="label"),)
+    clinic = (limit("biotin", "2 mmol", source="clinic"),)  # no substance: not comparable
+    assert len(merge_limits(defaults, clinic)) == 2
