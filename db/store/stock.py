@@ -31,8 +31,8 @@ from db.store.inputs import (
     StoredIngredient,
     StrengthSpec,
 )
-from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.tables.formulations import FormulationVersionRow
+from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from formulary.gs1 import ScanError, normalize_gtin
 from formulary.products import labelled_strength, quantity_for_count
 from formulary.records import Lot, LotStatus, Presentation, Product
