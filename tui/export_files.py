@@ -15,13 +15,14 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from formulary.export.formats import safe_file_name
 
 __all__ = [
     "ExportFileExists",
     "ExportPathError",
+    "StagedFolder",
     "check_destination",
     "inside",
     "prepare_folder",
@@ -160,3 +161,60 @@ def to_file(path: Path, *, force: bool = False) -> Callable[[HasFiles], list[Pat
         return [write_file(path, data, force=force)]
 
     return deliver
+
+
+class StagedFolder:
+    """Files streamed into ``folder`` under temporary names, moved into place at once.
+
+    The :class:`db.ops.ndjson.Staging` of a bulk export: :meth:`open` gives a 0600
+    temporary file per name, :meth:`publish` syncs them and moves each into place
+    (never over an existing file unless ``force``), :meth:`discard` removes whatever
+    was written, published or not.
+    """
+
+    def __init__(self, folder: Path, *, force: bool = False) -> None:
+        self.folder = prepare_folder(folder)
+        self.force = force
+        self._parts: dict[str, tuple[Path, BinaryIO]] = {}
+        self._published: list[Path] = []
+
+    def open(self, name: str) -> BinaryIO:
+        """A new temporary file that will become ``folder/name``."""
+        target = inside(self.folder, name)
+        check_destination(target, force=self.force)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.folder)
+        os.fchmod(fd, FILE_MODE)
+        handle = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._parts[name] = (Path(temporary), handle)
+        return handle
+
+    def publish(self) -> list[Path]:
+        """Sync every file and move it to its name; returns the paths written."""
+        for name, (temporary, handle) in self._parts.items():
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            target = inside(self.folder, name)
+            if self.force:
+                os.replace(temporary, target)
+            else:
+                try:
+                    os.link(temporary, target)
+                except FileExistsError:
+                    raise ExportFileExists(target) from None
+                os.unlink(temporary)
+            self._published.append(target)
+        _sync_folder(self.folder)
+        return list(self._published)
+
+    def discard(self) -> None:
+        """Remove every file of this export, temporary or published."""
+        for temporary, handle in self._parts.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        for path in self._published:
+            path.unlink(missing_ok=True)
+        self._parts.clear()
+        self._published.clear()

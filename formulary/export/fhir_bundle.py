@@ -805,9 +805,32 @@ def dumps(data: Json, *, indent: int | None = None) -> str:
     return _RAW.sub(r"\1", text) if "\\u0000num:" in text else text
 
 
-def chart_resources(chart: PatientChart) -> list[tuple[str, Json]]:
-    """The chart's resources (no Composition) as (fullUrl, resource) pairs, for NDJSON."""
-    return _Builder(chart).resources()
+def chart_resources(chart: PatientChart, *, relative: bool = False) -> list[tuple[str, Json]]:
+    """The chart's resources (no Composition) as (fullUrl, resource) pairs.
+
+    ``relative=True`` (for NDJSON, where there is no bundle to resolve ``urn:uuid``
+    full URLs in) writes every reference as ``Type/id`` instead.
+    """
+    entries = _Builder(chart).resources()
+    if relative:
+        local = {url: f"{r['resourceType']}/{r['id']}" for url, r in entries}
+        for _, resource in entries:
+            _relink(resource, local)
+    return entries
+
+
+def _relink(node: Any, local: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("reference")
+        if isinstance(ref, str) and ref in local:
+            node["reference"] = local[ref]
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _relink(value, local)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict | list):
+                _relink(item, local)
 
 
 def fhir_bundle(chart: PatientChart) -> Json:

@@ -196,7 +196,12 @@ def export_all_command(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="fhir (one bundle per patient), csv or json.")
+        str,
+        typer.Option(
+            "--format", "-f",
+            help="fhir (one bundle per patient), ndjson (FHIR Bulk Data: one file per "
+            "resource type and a manifest), csv or json.",
+        ),
     ] = "fhir",
     force: ForceOption = False,
     db: DbOption = None,
@@ -213,8 +218,12 @@ def export_all_command(
     from formulary.export.formats import BULK_FORMATS, file_names, safe_file_name
     from tui.export_files import ExportPathError, inside, prepare_folder, to_folder
 
+    if fmt == "ndjson":
+        _export_ndjson(ctx, output, force, db, user, password_stdin, key_dir, as_json)
+        return
     if fmt not in BULK_FORMATS:
-        fail(f"export all writes {', '.join(BULK_FORMATS)}; for PDF notes export each chart")
+        fail(f"export all writes {', '.join((*BULK_FORMATS, 'ndjson'))}; "
+             "for PDF notes export each chart")
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     results: list[ExportResult] = []
     written: list[Path] = []
@@ -280,6 +289,71 @@ def export_all_command(
     if first is not None and last is not None:
         typer.echo(f"audited as entries {first.audit_seq}..{last.audit_seq}")
         typer.echo(f"last checkpoint: {last.checkpoint.line}")
+
+
+def _export_ndjson(
+    ctx: typer.Context,
+    output: Path,
+    force: bool,
+    db: str | None,
+    user: str | None,
+    password_stdin: bool,
+    key_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """``export all --format ndjson``: FHIR Bulk Data files, one audited export."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from db.ops.ndjson import bulk_file_names, export_ndjson
+    from db.store import Store
+    from tui.export_files import ExportPathError, StagedFolder, inside, prepare_folder
+
+    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        try:
+            prepare_folder(output)
+            existing = [p for p in (inside(output, n) for n in bulk_file_names()) if p.exists()]
+            if existing and not force:
+                if not _confirm_replace(existing):
+                    fail(f"{len(existing)} of the files already exist in {output} "
+                         f"(first: {existing[0].name}); pass --force or choose an empty folder")
+                force = True
+            staging = StagedFolder(output, force=force)
+            columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn())
+            with Progress(*columns, disable=as_json, transient=False) as progress:
+                task = progress.add_task("Exporting the clinic", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    if done == 1 or done % 50 == 0 or done == total:
+                        progress.update(task, completed=done, total=total)
+
+                with store_errors():
+                    result = export_ndjson(store, actor, staging, key_dir=key_dir,
+                                           progress=advance)
+        except ExportPathError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot write the export: {exc.strerror or exc}")
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps({
+            "files": [str(p) for p in result.files],
+            "patients": result.patients,
+            "resources": result.counts,
+            "audit_seq": result.audit_seq,
+            "checkpoint": result.checkpoint.line,
+        }, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"exported {result.patients} patient(s) as FHIR NDJSON into {output} "
+               f"({len(result.files)} files)")
+    for kind, count in result.counts.items():
+        typer.echo(f"  {kind}.ndjson: {count}")
+    typer.echo(f"audited as entry {result.audit_seq}")
+    typer.echo(f"checkpoint: {result.checkpoint.line}")
 
 
 def register(group: typer.Typer) -> None:
