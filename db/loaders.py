@@ -309,6 +309,8 @@ def session(
                 o["reason"],
                 o["by"],
                 datetime_from_json(o["at"]),
+                signer_name=str(o.get("signer_name") or ""),
+                meaning=str(o.get("meaning") or ""),
             )
             for o in row.overrides
         ),

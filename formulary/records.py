@@ -320,14 +320,27 @@ class Addendum:
 
 @dataclass(frozen=True, slots=True)
 class Override:
-    """A safety finding that was overridden (block) or acknowledged (warning)."""
+    """A safety finding that was overridden (block) or acknowledged (warning).
+
+    An override is an electronic signature (21 CFR 11.50): the practitioner's password
+    was checked, and the record binds their printed name (``signer_name``), the time
+    (``at``) and the ``meaning`` to the finding. Records written before overrides were
+    signed have an empty ``signer_name`` and ``meaning``.
+    """
 
     rule: str
     message: str
     severity: str
     reason: str
-    by: str
+    by: str  # username
     at: datetime
+    signer_name: str = ""  # printed name of the practitioner who signed the override
+    meaning: str = ""  # what the signature means (OVERRIDE_MEANING, ACKNOWLEDGED_MEANING)
+
+    @property
+    def signed_by(self) -> str:
+        """Who signed it, for people: the printed name, or the username on old records."""
+        return self.signer_name or self.by
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -75,6 +75,12 @@ def version_record(uow_or_db: Any, version: FormulationVersionRow) -> Formulatio
 class FormulationsStore(StoreBase):
     """Formulations and courses."""
 
+    if TYPE_CHECKING:
+        # Provided by UsersStore in the composed Store: an override is a signature.
+        def verify_password(
+            self, actor: Actor, password: str, *, purpose: str = "signature"
+        ) -> None: ...
+
     def save_formulation(
         self,
         actor: Actor,
@@ -87,6 +93,7 @@ class FormulationsStore(StoreBase):
         formulation_id: int | None = None,
         acknowledge: bool | Collection[str] = False,
         override_reason: str | None = None,
+        override_password: str | None = None,
     ) -> FormulationVersion:
         """Create a formulation, or save a change to one; returns the current version.
 
@@ -98,7 +105,18 @@ class FormulationsStore(StoreBase):
         (``acknowledge``) and blocks overridden (``override_reason``, practitioner or
         admin), else :class:`~db.store.safety.SafetyBlocked` lists the findings and
         nothing is saved. What was overridden is audited with the version.
+
+        An override is a signature: with ``override_reason`` the practitioner's
+        ``override_password`` is checked first (a wrong one is refused, audited as
+        ``auth.override_failed`` and counts toward the lockout), and each finding
+        overridden is recorded with their printed name, the time and the meaning.
         """
+        if (override_reason or "").strip():
+            if not override_password:
+                raise ValidationError(
+                    "an override is a signature: give your password with the reason"
+                )
+            self.verify_password(actor, override_password, purpose="override")
         with self._write(actor, SIGNERS, "prescribe formulations") as uow:
             uow.get(PatientRow, patient_id, "patient")
             items = _components(uow, components)

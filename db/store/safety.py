@@ -291,6 +291,7 @@ def decide(
         return resolve(
             findings,
             by=actor.username,
+            signer_name=actor.full_name,
             role=actor.role,
             at=uow.now,
             acknowledge=acknowledge,
@@ -310,6 +311,8 @@ def override_json(override: Override) -> dict[str, Any]:
         "severity": override.severity,
         "reason": override.reason,
         "by": override.by,
+        "signer_name": override.signer_name,
+        "meaning": override.meaning,
         "at": datetime_to_json(override.at),
     }
 
@@ -332,13 +335,15 @@ def audit_formulation(
     """Audit what a formulation save overrode or acknowledged (nothing when clean).
 
     The version row has no place for them, so the entry carries them in its reason:
-    one line per finding with severity, rule, message, reason, who and when.
+    one line per finding with severity, rule, message, reason, the signature (printed
+    name, username and meaning) and when.
     """
     if not overrides:
         return
     lines = [audit_reason(overrides) or ""]
     lines += [
-        f"{o.severity.upper()} {o.rule}: {o.message} | {o.reason} | {o.by} | {o.at.isoformat()}"
+        f"{o.severity.upper()} {o.rule}: {o.message} | {o.reason} | "
+        f"{o.signed_by} ({o.by}), {o.meaning} | {o.at.isoformat()}"
         for o in overrides
     ]
     uow.audit(

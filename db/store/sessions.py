@@ -22,7 +22,6 @@ from db.codec import (
     amount_from_json,
     amount_to_json,
     columns_of,
-    datetime_to_json,
 )
 from db.errors import Immutable, NotFound, ValidationError
 from db.store import safety
@@ -151,17 +150,14 @@ class SessionsStore(UsersStore):
         ]
         row.post_care = check.text(draft.post_care, "post-care", limit=5000)
         row.notes = check.text(draft.notes, "notes", limit=10000)
-        row.overrides = [
-            {
-                "rule": check.text(o.rule, "rule", limit=100, required=True),
-                "message": check.text(o.message, "override message", limit=1000),
-                "severity": check.text(o.severity, "severity", limit=20),
-                "reason": check.text(o.reason, "override reason", limit=500, required=True),
-                "by": check.text(o.by, "override user", limit=200, required=True),
-                "at": datetime_to_json(o.at),
-            }
-            for o in draft.overrides
-        ]
+        if draft.overrides:
+            # An override is a signature made while signing (password, printed name,
+            # meaning); a draft cannot bring one of its own.
+            raise ValidationError(
+                "a draft cannot carry safety overrides: they are given, with the password, "
+                "when the session is signed"
+            )
+        row.overrides = []
 
     def save_session_draft(
         self, actor: Actor, draft: SessionDraft, session_id: int | None = None

@@ -251,9 +251,13 @@ class UsersStore(StoreBase):
         """
         return self._check_credentials(username, password, purpose="login")
 
-    def verify_password(self, actor: Actor, password: str) -> None:
-        """Re-check a signed-in user's password (before signing); failures count too."""
-        self._check_credentials(actor.username, password, purpose="signature")
+    def verify_password(self, actor: Actor, password: str, *, purpose: str = "signature") -> None:
+        """Re-check a signed-in user's password (before signing); failures count too.
+
+        ``purpose`` names the audit action of a failure (``auth.<purpose>_failed``):
+        ``signature`` for signing a session or addendum, ``override`` for a safety override.
+        """
+        self._check_credentials(actor.username, password, purpose=purpose)
 
     def _check_credentials(self, username: str, password: str, *, purpose: str) -> Actor:
         key = auth.username_key(username)

@@ -139,7 +139,8 @@ def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
             for a in session.addenda
         ),
         "\n".join(
-            f"{o.severity} {o.rule} overridden by {o.by} at {iso_time(o.at)}: {o.reason}"
+            f"{o.severity} {o.rule} overridden, signed by {o.signed_by} ({o.by}) at "
+            f"{iso_time(o.at)}" + (f" ({o.meaning})" if o.meaning else "") + f": {o.reason}"
             for o in session.overrides
         ),
     ]

@@ -763,9 +763,10 @@ def _session_notes(chart: PatientChart, session: Session) -> list[str]:
     if session.notes:
         notes.append(f"Notes: {session.notes}")
     for override in session.overrides:
-        notes.append(f"Safety {override.severity} overridden ({override.rule}) by "
-                     f"{override.by} at {show_time(override.at)}: {override.message}; "
-                     f"reason: {override.reason}")
+        notes.append(f"Safety {override.severity} overridden ({override.rule}), signed by "
+                     f"{override.signed_by} at {show_time(override.at)}"
+                     + (f" ({override.meaning})" if override.meaning else "")
+                     + f": {override.message}; reason: {override.reason}")
     return notes
 
 

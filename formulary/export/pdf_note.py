@@ -443,8 +443,9 @@ class _Note:
         for override in session.overrides:
             self.paragraph(
                 f"Safety {override.severity} overridden: {override.message} "
-                f"({override.rule}); reason: {override.reason}; by {override.by} at "
-                f"{show_time(override.at)}",
+                f"({override.rule}); reason: {override.reason}; signed by "
+                f"{override.signed_by} at {show_time(override.at)}"
+                + (f" ({override.meaning})" if override.meaning else ""),
                 size=8.5, colour=_RED,
             )
         if session.signature is not None:

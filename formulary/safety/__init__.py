@@ -2,7 +2,8 @@
 
     check_formulation(ctx) -> Findings      # when a formulation version is saved
     check_session(ctx) -> Findings          # when a session is recorded or signed
-    resolve(findings, by=, role=, at=, acknowledge=, override_reason=) -> tuple[Override, ...]
+    resolve(findings, by=, role=, at=, acknowledge=, override_reason=, signer_name=)
+        -> tuple[Override, ...]
 
 A :class:`SafetyContext` carries everything the rules read; the Store builds it from
 its rows with the helpers in :mod:`formulary.safety.build` (library facts and limits,
@@ -24,6 +25,8 @@ from formulary.safety.contraindication_table import CONDITIONS, RULES, Condition
 from formulary.safety.findings import Finding, Findings, Severity
 from formulary.safety.limits import merge_limits
 from formulary.safety.overrides import (
+    ACKNOWLEDGED_MEANING,
+    OVERRIDE_MEANING,
     AcknowledgementRequired,
     OverrideNotPermitted,
     OverrideRequired,
@@ -32,7 +35,9 @@ from formulary.safety.overrides import (
 )
 
 __all__ = [
+    "ACKNOWLEDGED_MEANING",
     "CONDITIONS",
+    "OVERRIDE_MEANING",
     "RULES",
     "AcknowledgementRequired",
     "ConditionCode",

@@ -23,6 +23,11 @@ MIN_REASON_LENGTH = 10
 
 ACKNOWLEDGED = "acknowledged"
 
+#: The meaning of an override signature, bound to each finding overridden.
+OVERRIDE_MEANING = "safety override: I take responsibility for proceeding"
+#: The meaning recorded for a warning acknowledged without an override.
+ACKNOWLEDGED_MEANING = "warning acknowledged"
+
 
 class SafetyError(Exception):
     """The findings stop the work; ``str()`` says what is needed to proceed."""
@@ -60,6 +65,7 @@ def resolve(
     at: datetime,
     acknowledge: bool | Collection[str] = False,
     override_reason: str | None = None,
+    signer_name: str = "",
 ) -> tuple[Override, ...]:
     """The overrides and acknowledgements to record, or a refusal.
 
@@ -67,6 +73,11 @@ def resolve(
     :attr:`Finding.key` of each warning acknowledged one by one. An override (a
     non-empty ``override_reason`` from a practitioner or admin) also acknowledges the
     warnings, recording the same reason. ``at`` is the UTC time of the decision.
+
+    An override is a signature: the caller has checked the practitioner's password,
+    and each record carries ``signer_name`` (their printed name), ``at`` and the
+    meaning (:data:`OVERRIDE_MEANING`, or :data:`ACKNOWLEDGED_MEANING` for a warning
+    acknowledged without an override).
     """
     reason = (override_reason or "").strip()
     if findings.blocks:
@@ -111,6 +122,8 @@ def resolve(
                 reason=reason or ACKNOWLEDGED,
                 by=by,
                 at=at,
+                signer_name=signer_name or by,
+                meaning=OVERRIDE_MEANING if reason else ACKNOWLEDGED_MEANING,
             )
         )
     return tuple(recorded)

@@ -20,6 +20,7 @@ from db import auth
 from db.database import Database, open_database
 from db.store import Actor, ComponentSpec, PatientFields, Store, StrengthSpec
 from formulary.records import Allergy, Role, SessionStatus, Sex
+from formulary.safety import OVERRIDE_MEANING
 from formulary.units.amount import Amount
 
 pytestmark = [pytest.mark.storage, pytest.mark.slow]
@@ -211,6 +212,29 @@ def test_override_records_the_session_with_its_override(tmp_path: Path, clinic: 
         "expiry extended in writing",
         "drlee",
     )
+    # The override is signed with the session's password: printed name and meaning.
+    assert (override.signer_name, override.meaning) == ("Dr Lee Park", OVERRIDE_MEANING)
+
+
+def test_override_with_a_wrong_password_is_refused_and_audited(
+    tmp_path: Path, clinic: Clinic
+) -> None:
+    from typer.testing import CliRunner
+
+    from tui.cli.main import app
+
+    path = session_file(tmp_path, clinic, lots=[{"component": 1, "lot": "OLD"}])
+    result = CliRunner().invoke(
+        app,
+        ["session", "record", str(path), "--override", "expiry extended in writing",
+         "--db", clinic.location, "--user", "drlee"],
+        env={"FORMULARY_PASSWORD": "not the password", "FORMULARY_DB": ""},
+    )
+    assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert sessions(clinic) == []
+    from tests.storage.helpers import events
+
+    assert events(clinic.database)[-1].action == "auth.login_failed"
 
 
 def test_warning_needs_acknowledge(tmp_path: Path, clinic: Clinic) -> None:

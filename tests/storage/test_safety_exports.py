@@ -1,4 +1,5 @@
-"""An overridden safety finding appears on every export of its session (PDF and FHIR)."""
+"""An overridden safety finding appears on every export of its session (PDF, FHIR, CSV,
+JSON), with the override's signature: the signer's printed name and its meaning."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from db.ops import exports
 from db.store import Actor, Store
 from formulary.records import Role
+from formulary.safety import OVERRIDE_MEANING
 
 from .conftest import PASSWORD
 from .helpers import World, events, ml
@@ -62,7 +64,8 @@ def test_override_line_on_the_pdf(
         " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
     )
     assert "Safety block overridden" in text
-    assert "lot.expired" in text and REASON in text and "drlee" in text
+    assert "lot.expired" in text and REASON in text
+    assert f"signed by {lee.full_name}" in text and "safety override" in text
     assert events(store.database)[-1].action == "export.session"
 
 
@@ -78,7 +81,8 @@ def test_override_on_the_fhir_bundle(
         for note in entry["resource"].get("note", [])
     ]
     (line,) = [n for n in notes if "overridden" in n]
-    assert "lot.expired" in line and REASON in line and "drlee" in line
+    assert "lot.expired" in line and REASON in line
+    assert f"signed by {lee.full_name}" in line and OVERRIDE_MEANING in line
 
 
 def test_override_in_the_csv_and_json(
@@ -95,3 +99,4 @@ def test_override_in_the_csv_and_json(
         exports.export_session(store, lee, session_id, fmt, deliver, key_dir=tmp_path)
         text = b"".join(got.values()).decode("utf-8")
         assert "lot.expired" in text and REASON in text, fmt
+        assert lee.full_name in text and OVERRIDE_MEANING in text, fmt

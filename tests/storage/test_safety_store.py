@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from db.errors import AccountLocked, AuthenticationFailed, ValidationError
 from db.store import Actor, ComponentSpec, LotChoice, PatientFields, Store, StrengthSpec
 from db.store.safety import SafetyBlocked
 from formulary.records import Allergy, Condition, Role, SessionStatus, Sex
+from formulary.safety import OVERRIDE_MEANING
 from formulary.units.amount import Amount
 
 from .conftest import PASSWORD
@@ -80,12 +82,46 @@ def test_formulation_with_an_allergen_is_refused_then_overridden_and_audited(
         components=components,
         final_volume=ml("2"),
         override_reason=REASON,
+        override_password=PASSWORD,
     )
     entry = events(store.database)[-1]
     assert entry.action == "formulation_version.safety_override"
     assert entry.entity_id == str(saved.id) and entry.user_name == lee.username
     assert "allergy" in (entry.reason or "") and REASON in (entry.reason or "")
+    # The override is a signature: printed name, time and meaning bound to the finding.
+    signed = (entry.reason or "").splitlines()[1]
+    assert signed.startswith("BLOCK allergy:")
+    assert f"| {lee.full_name} ({lee.username}), {OVERRIDE_MEANING} |" in signed
     assert chain_problems(store.database) == [] and replay_problems(store.database) == []
+
+
+def test_a_formulation_override_needs_the_practitioners_password(
+    store: Store, lee: Actor, world: World
+) -> None:
+    patient_id = _allergic_patient(store, lee, Allergy("biotin"))
+    components = [ComponentSpec("Biotin", ml("1"), product_id=world.product.id)]
+    save = {
+        "patient_id": patient_id,
+        "name": "Mix",
+        "components": components,
+        "final_volume": ml("2"),
+        "override_reason": REASON,
+    }
+    before = len(events(store.database))
+    with pytest.raises(ValidationError, match="password"):
+        store.save_formulation(lee, **save)  # type: ignore[arg-type]
+    assert len(events(store.database)) == before
+    with pytest.raises(AuthenticationFailed):
+        store.save_formulation(lee, **save, override_password="not the password")  # type: ignore[arg-type]
+    refused = events(store.database)[-1]
+    assert refused.action == "auth.override_failed" and refused.user_name == lee.username
+    assert not any(e.action.startswith("formulation") for e in events(store.database)[before:])
+    # A wrong override password counts toward the lockout like any other.
+    for _ in range(4):
+        with pytest.raises((AuthenticationFailed, AccountLocked)):
+            store.save_formulation(lee, **save, override_password="still wrong")  # type: ignore[arg-type]
+    with pytest.raises(AccountLocked):
+        store.save_formulation(lee, **save, override_password=PASSWORD)  # type: ignore[arg-type]
 
 
 def test_lidocaine_label_maximum_from_the_seeded_library(store: Store, lee: Actor) -> None:
@@ -127,12 +163,17 @@ def test_expired_lot_blocks_signing_until_a_practitioner_overrides(
     with pytest.raises(SafetyBlocked, match="at least"):
         store.sign_session(lee, draft.id, PASSWORD, override_reason="ok")
     assert store.get_session(lee, draft.id).status is SessionStatus.DRAFT
-    signed = store.sign_session(
-        lee, draft.id, PASSWORD, override_reason="manufacturer extended the expiry in writing"
-    )
+    why = "manufacturer extended the expiry in writing"
+    with pytest.raises(AuthenticationFailed):
+        store.sign_session(lee, draft.id, "wrong password", override_reason=why)
+    assert events(store.database)[-1].action == "auth.signature_failed"
+    assert store.get_session(lee, draft.id).status is SessionStatus.DRAFT
+    signed = store.sign_session(lee, draft.id, PASSWORD, override_reason=why)
     assert signed.status is SessionStatus.SIGNED
     (override,) = signed.overrides
     assert (override.rule, override.severity, override.by) == ("lot.expired", "block", "drlee")
+    assert (override.signer_name, override.meaning) == (lee.full_name, OVERRIDE_MEANING)
+    assert override.at == signed.signature.signed_at if signed.signature else False
     assert override.reason == "manufacturer extended the expiry in writing"
     sign_event = next(e for e in reversed(events(store.database)) if e.action == "session.sign")
     assert "safety override (lot.expired)" in (sign_event.reason or "")

@@ -94,8 +94,11 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
 async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
     demo: Demo, make_app
 ):
+    from formulary.safety import OVERRIDE_MEANING
+    from tests.storage.helpers import events
+    from tests.tui.demo_data import PRACTITIONER
     from tests.tui.pilot_helpers import until
-    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.override_sign import OverrideSignScreen
 
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -117,10 +120,25 @@ async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
         assert "allergy to lidocaine" in warnings
         await pilot.press("ctrl+s")
         await pilot.pause()
-        confirm = app.screen
-        assert isinstance(confirm, ConfirmScreen)
-        confirm.query_one("#confirm-reason", Input).value = "allergy is to the gel only"
-        await pilot.press("enter")
+        dialog = app.screen
+        assert isinstance(dialog, OverrideSignScreen)
+        assert app.user is not None and app.user.full_name in screen_text(pilot)
+        await pilot.press(*"allergy is to the gel only", "enter")
+        # The override is a signature: a wrong password is refused and audited.
+        await pilot.press(*"not my password", "enter")
+        await settle(pilot)
+        assert not app.store.list_formulations(app.user, demo.patients["moreau"])
+        entries = [e.action for e in events(app.store.database)]
+        assert entries[-1] == "auth.override_failed"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, OverrideSignScreen)
+        await pilot.press(*"allergy is to the gel only", "enter", *PRACTITIONER[2], "enter")
         await settle(pilot)
         saved = app.store.list_formulations(app.user, demo.patients["moreau"])
         assert len(saved) == 1 and len(saved[0].components) == 2
+        audited = events(app.store.database)
+        override = [e for e in audited if e.action.endswith("safety_override")][-1]
+        assert app.user.full_name in (override.reason or "")
+        assert OVERRIDE_MEANING in (override.reason or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Select, Static
 
 from formulary.records import ScalpZone, SessionStatus, Technique
+from formulary.safety import OVERRIDE_MEANING
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.screens.addendum import AddendumScreen
@@ -199,6 +200,7 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
             final_volume=Amount(Decimal(1), "mL"),
             acknowledge=True,
             override_reason="prescribed knowingly: allergy to the gel, not the drug",
+            override_password=PRACTITIONER[2],
         )
         app.open_patient(demo.patients["moreau"])
         await settle(pilot)
@@ -214,6 +216,8 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
         assert isinstance(review, SignSessionScreen)
         findings = str(review.query_one("#sign-findings", Static).render())
         assert "BLOCK" in findings and "lidocaine" in findings.lower()
+        signer = str(review.query_one("#sign-override-meaning", Static).render())
+        assert user.full_name in signer and "signs the override" in signer
         review.query_one("#sign-password", Input).value = PRACTITIONER[2]
         if review.query("#sign-acknowledge"):
             await pilot.click("#sign-acknowledge")
@@ -227,4 +231,9 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
         assert screen.read_only
         signed = app.store.get_session(app.user, screen.session_id)
         assert signed.status is SessionStatus.SIGNED
-        assert any(o.reason == "allergy is to the gel, not the drug" for o in signed.overrides)
+        blocks = [o for o in signed.overrides if o.severity == "block"]
+        assert blocks and all(
+            (o.reason, o.signer_name, o.meaning)
+            == ("allergy is to the gel, not the drug", user.full_name, OVERRIDE_MEANING)
+            for o in blocks
+        )

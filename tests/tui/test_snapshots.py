@@ -156,3 +156,31 @@ def test_lock(snap_compare, demo: Demo, make_app) -> None:
         _still(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+def test_override_sign_dialog(snap_compare, demo: Demo, make_app, size) -> None:
+    from formulary.safety import Finding, Findings, Severity
+    from tui.screens.override_sign import OverrideSignScreen
+
+    findings = Findings(
+        (
+            Finding(
+                "allergy",
+                Severity.BLOCK,
+                "the patient is allergic to lidocaine (component 2)",
+                "remove it or override with a reason",
+                component_id=2,
+            ),
+        )
+    )
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        await settle(pilot)
+        pilot.app.push_screen(OverrideSignScreen(findings))
+        await until(pilot, lambda: isinstance(pilot.app.screen, OverrideSignScreen))
+        await settle(pilot)
+        _still(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=size, run_before=ready)

@@ -473,25 +473,28 @@ class FormulationEditorScreen(AppScreen):
         if not findings:
             self._save(name, self._specs(), final, note, False, "")
             return
-        from tui.screens.confirm import ConfirmScreen
+        if findings.blocks:
+            from tui.screens.override_sign import OverrideSignScreen
 
-        blocks = bool(findings.blocks)
+            def signed(answer: tuple[str, str] | None) -> None:
+                if answer is not None:
+                    reason, password = answer
+                    self._save(name, self._specs(), final, note, True, reason, password)
+
+            self.app.push_screen(OverrideSignScreen(findings), signed)
+            return
+        from tui.screens.confirm import ConfirmScreen
 
         def decided(reason: str | None) -> None:
             if reason is not None:
-                self._save(name, self._specs(), final, note, True, reason)
+                self._save(name, self._specs(), final, note, True, "")
 
         self.app.push_screen(
             ConfirmScreen(
                 "Save despite the safety findings?",
-                "\n".join(f.line() for f in findings)
-                + (
-                    "\nA practitioner or admin must give the reason for overriding."
-                    if blocks
-                    else "\nSaving acknowledges these warnings."
-                ),
-                action="Override and save" if blocks else "Acknowledge and save",
-                reason=blocks,
+                "\n".join(f.line() for f in findings) + "\nSaving acknowledges these warnings.",
+                action="Acknowledge and save",
+                reason=False,
             ),
             decided,
         )
@@ -505,6 +508,7 @@ class FormulationEditorScreen(AppScreen):
         note: str,
         acknowledge: bool,
         override_reason: str,
+        override_password: str = "",
     ) -> None:
         try:
             version = self.store.save_formulation(
@@ -517,6 +521,7 @@ class FormulationEditorScreen(AppScreen):
                 formulation_id=self.base.formulation_id if self.base else None,
                 acknowledge=acknowledge,
                 override_reason=override_reason or None,
+                override_password=override_password or None,
             )
             chart = self.store.load_chart(self.user, self.patient_id)
         except Exception as exc:

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Static
 
-from formulary.safety import Findings
+from formulary.safety import OVERRIDE_MEANING, Findings
 from tui.screens.base import AppModal
 
 
@@ -65,6 +65,14 @@ class SignSessionScreen(AppModal):
                     yield Input(
                         id="sign-override",
                         placeholder="override reason (practitioner or admin), required to sign",
+                    )
+                    yield Static(
+                        Text(
+                            f"Your password below also signs the override as "
+                            f"{self.user.full_name} ({OVERRIDE_MEANING}); it is printed "
+                            "with the findings on every export."
+                        ),
+                        id="sign-override-meaning",
                     )
             yield Static(
                 Text(
