@@ -16,6 +16,7 @@ from formulary import __version__
 from tui.cli import audit, backup, calc, export, export_group, lots, session, transfer, user
 from tui.cli import clinic as clinic_command
 from tui.cli import init as init_command
+from tui.cli import label as label_command
 
 app = typer.Typer(
     name="formulary",
@@ -37,6 +38,7 @@ app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(session.app, name="session")
 app.add_typer(clinic_command.clinic_app, name="clinic")
+app.command("label")(label_command.label)
 
 
 def _version(value: bool) -> None:
