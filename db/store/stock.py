@@ -77,6 +77,10 @@ def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     row.facts = plain(dict(fields.facts))
 
 
+class _DryRun(Exception):
+    """Raised inside a unit of work to roll a checked dry run back."""
+
+
 def ingredient_document_facts(row: IngredientRow) -> IngredientFacts:
     """The rules' view of an ingredient row (its library document and own columns)."""
     document = {
@@ -213,6 +217,26 @@ class StockStore(StoreBase):
             if uow.differs(row, before):
                 row.updated_at = uow.now
                 uow.update(row, before, "ingredient.update", why)
+            return _stored_ingredient(row)
+
+    def add_clinic_ingredient(self, actor: Actor, fields: IngredientFields) -> StoredIngredient:
+        """Add an ingredient the library lacks; refused when its key, name or a synonym
+        already names an ingredient (library or clinic)."""
+        with self._write(actor, SIGNERS, "edit the formulary") as uow:
+            wanted = {check.search_key(n) for n in (fields.name, *fields.synonyms) if n.strip()}
+            rows = uow.session.exec(
+                select(IngredientRow).where(col(IngredientRow.deleted_at).is_(None))
+            ).all()
+            for row in rows:
+                names = {check.search_key(n) for n in (row.name, *map(str, row.synonyms))}
+                if row.key == fields.key.strip().lower() or wanted & names:
+                    raise Conflict(
+                        f"{row.name} (key {row.key}, {row.origin}) is already in the formulary; "
+                        "use it, or give the new ingredient another name"
+                    )
+            row = IngredientRow(created_at=uow.now, updated_at=uow.now, origin="clinic")  # type: ignore[call-arg]
+            _apply_ingredient(row, fields)
+            uow.add(row, "ingredient.create")
             return _stored_ingredient(row)
 
     def delete_ingredient(self, actor: Actor, ingredient_id: int, reason: str) -> None:
@@ -427,6 +451,37 @@ class StockStore(StoreBase):
             seen = self._apply_product(uow, row, fields)
             uow.add(row, "product.create")
             return loaders.product(row, loaders.ingredient_names(uow.session, seen))
+
+    def add_products(
+        self,
+        actor: Actor,
+        products: Sequence[ProductFields],
+        *,
+        labels: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> list[Product]:
+        """Add many products in one transaction: all of them, or none.
+
+        A refusal names the product by ``labels[i]`` (e.g. ``"line 4"``) when given.
+        ``dry_run`` checks everything exactly as a real run would and writes nothing.
+        """
+        added: list[Product] = []
+        try:
+            with self._write(actor, SIGNERS, "edit the formulary") as uow:
+                for index, fields in enumerate(products):
+                    label = labels[index] if index < len(labels) else f"product {index + 1}"
+                    row = ProductRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
+                    try:
+                        seen = self._apply_product(uow, row, fields)
+                    except (ValidationError, Conflict, NotFound) as exc:
+                        raise type(exc)(f"{label} ({fields.name}): {exc}") from None
+                    uow.add(row, "product.create")
+                    added.append(loaders.product(row, loaders.ingredient_names(uow.session, seen)))
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        return added
 
     def update_product(
         self, actor: Actor, product_id: int, fields: ProductFields, reason: str

@@ -13,7 +13,20 @@ from typing import Annotated
 import typer
 
 from formulary import __version__
-from tui.cli import audit, backup, calc, export, export_group, lots, session, transfer, user
+from tui.cli import (
+    audit,
+    backup,
+    calc,
+    export,
+    export_group,
+    import_csv,
+    ingredient,
+    lots,
+    product,
+    session,
+    transfer,
+    user,
+)
 from tui.cli import clinic as clinic_command
 from tui.cli import init as init_command
 from tui.cli import label as label_command
@@ -30,7 +43,11 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(calc.app, name="calc")
 app.command("init")(init_command.init)
 app.add_typer(user.user_app, name="user")
-app.add_typer(lots.lots_app, name="lots")
+app.add_typer(lots.lots_app, name="lot")
+app.add_typer(lots.lots_app, name="lots", hidden=True)  # the older spelling
+app.add_typer(product.product_app, name="product")
+app.add_typer(ingredient.ingredient_app, name="ingredient")
+app.add_typer(import_csv.import_csv_app, name="import-csv")
 app.add_typer(export_group.export_app, name="export")
 export.register(export_group.export_app)  # export chart|session|all
 app.command("import")(transfer.import_file)
