@@ -2,7 +2,8 @@
 
 Pure rules the session and formulation screens ask: which lots may be drawn on a day,
 which one to propose, whether the volumes given per scalp zone add up to what was
-prepared, and what a formulation comes to before it has a final volume.
+prepared, what a formulation comes to before it has a final volume, and what is in
+the syringe of a session (every component, its amounts and the lot drawn).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from formulary.mixing import Addition, Draw, Mix, MixingError, Strength, mix
-from formulary.records import Component, Lot, LotStatus, Product, ScalpZone
+from formulary.records import Component, FormulationVersion, Lot, LotStatus, Product, ScalpZone
+from formulary.safety.lots import NO_LOT
 from formulary.units import UnitsError, convert, format_amount
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL, VOLUME
@@ -156,3 +158,132 @@ def preview_mix(
             except (MixingError, UnitsError) as exc:
                 problems[component.position] = str(exc)
         return MixPreview(None, final, problems, "" if problems else str(whole))
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnLot:
+    """The lot a component is drawn from (chosen on a draft, recorded on a signed one)."""
+
+    lot_number: str
+    expiry: date
+
+
+@dataclass(frozen=True, slots=True)
+class SyringeIngredient:
+    """One ingredient one component puts into the syringe."""
+
+    name: str
+    form: str
+    amount: Amount  # in this session's preparation
+    final_concentration: Amount
+
+
+@dataclass(frozen=True, slots=True)
+class SyringeLine:
+    """One component of the formulation version as prepared for a session."""
+
+    position: int
+    name: str
+    amount: Amount  # the volume drawn (a product) or the amount added (an ingredient)
+    is_product: bool
+    ingredients: tuple[SyringeIngredient, ...]
+    lot: DrawnLot | None
+    problem: str = ""  # why the ingredient amounts could not be worked out
+
+    @property
+    def lot_text(self) -> str:
+        """The lot as the tables print it, or the loud :data:`NO_LOT`."""
+        if self.lot is None:
+            return NO_LOT
+        return f"{self.lot.lot_number} (exp {self.lot.expiry.isoformat()})"
+
+
+@dataclass(frozen=True, slots=True)
+class Syringe:
+    """What is in the syringe: every component, products and ingredients alike."""
+
+    lines: tuple[SyringeLine, ...]
+    final_volume: Amount | None
+
+    @property
+    def without_lot(self) -> tuple[SyringeLine, ...]:
+        """The components whose lot is not recorded (traceability lost)."""
+        return tuple(line for line in self.lines if line.lot is None)
+
+
+def _prepared_volume(version: FormulationVersion) -> Amount | None:
+    """The final volume, or without one the volume drawn (no diluent)."""
+    if version.final_volume is not None:
+        return version.final_volume
+    drawn = [c.amount for c in version.components if c.product_id is not None]
+    if not drawn:
+        return None
+    try:
+        return total_volume(drawn)
+    except (ValueError, UnitsError):
+        return None
+
+
+def _ingredients(
+    component: Component, products: Mapping[int, Product], final: Amount | None
+) -> tuple[tuple[SyringeIngredient, ...], str]:
+    """What ``component`` alone puts into ``final``, or why it cannot be said."""
+    if final is None:
+        return (), "no final volume to work the concentrations out"
+    names: dict[Hashable, tuple[str, str]] = {}
+    part: Draw | Addition
+    if component.product_id is not None:
+        product = products.get(component.product_id)
+        if product is None or not product.ingredients:
+            return (), f"the strengths of {component.name} are not on record"
+        strengths = []
+        for index, item in enumerate(product.ingredients):
+            names[index] = (item.ingredient_name, item.form)
+            strengths.append(Strength(index, item.strength))
+        part = Draw(component.amount, tuple(strengths), component.name)
+    elif component.ingredient_id is not None:
+        names[0] = (component.name, "")
+        part = Addition(0, component.amount, component.name)
+    else:
+        return (), f"{component.name} is neither a stock product nor an ingredient"
+    try:
+        result = mix([part], final)
+    except (MixingError, UnitsError) as exc:
+        return (), str(exc)
+    return (
+        tuple(
+            SyringeIngredient(*names[line.key], line.amount, line.final_concentration)
+            for line in result.lines
+        ),
+        "",
+    )
+
+
+def syringe(
+    version: FormulationVersion,
+    products: Mapping[int, Product],
+    lots: Mapping[int, DrawnLot],
+) -> Syringe:
+    """Every component of ``version`` with its amount, what it puts into the final
+    volume (amount and final concentration per ingredient) and the lot drawn.
+
+    ``lots`` maps a component position to its lot; a component missing from it (an
+    ingredient added by amount, or a product whose lot was not chosen) has no lot, and
+    says so (:data:`NO_LOT`).
+    """
+    final = _prepared_volume(version)
+    lines = []
+    for component in sorted(version.components, key=lambda c: c.position):
+        ingredients, problem = _ingredients(component, products, final)
+        lines.append(
+            SyringeLine(
+                position=component.position,
+                name=component.name,
+                amount=component.amount,
+                is_product=component.product_id is not None,
+                ingredients=ingredients,
+                lot=lots.get(component.position),
+                problem=problem,
+            )
+        )
+    return Syringe(tuple(lines), final)

@@ -38,6 +38,7 @@ from formulary.records import (
     SessionStatus,
     Signature,
 )
+from formulary.safety.lots import NO_LOT, RULE_MISSING, missing_lot_message
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -435,14 +436,23 @@ class _Note:
             for component in sorted(version.components, key=lambda c: c.position):
                 lots = lots_for(session, component.id)
                 if not lots:
-                    rows.append((component.name, "not recorded", "", ""))
+                    rows.append((component.name, self.no_lot(session, component.name), "", ""))
                 for lot in lots:
                     rows.append((component.name, lot.lot_number, show_date(lot.expiry),
                                  show_amount(lot.drawn)))
             self.table(rows, (0.42, 0.22, 0.18, 0.18))
+        # One line per decision: two components with the same ingredient raise the same
+        # finding twice (one per component), which reads as one decision on paper.
+        printed: set[tuple[str, str, str, str, str]] = set()
         for override in session.overrides:
+            key = (override.severity, override.rule, override.message, override.reason,
+                   override.by)
+            if key in printed:
+                continue
+            printed.add(key)
+            decision = "acknowledged" if override.severity == "warning" else "overridden"
             self.paragraph(
-                f"Safety {override.severity} overridden: {override.message} "
+                f"Safety {override.severity} {decision}: {override.message} "
                 f"({override.rule}); reason: {override.reason}; signed by "
                 f"{override.signed_by} at {show_time(override.at)}"
                 + (f" ({override.meaning})" if override.meaning else ""),
@@ -459,6 +469,16 @@ class _Note:
             )
             self.paragraph(f"Addendum signed: {_signature_text(addendum.signature)}",
                            size=8, colour=_GREY)
+
+    def no_lot(self, session: Session, component_name: str) -> str:
+        """The lot cell of a component without one: never a silent blank."""
+        if session.status is not SessionStatus.SIGNED:
+            return "no lot recorded"
+        message = missing_lot_message(component_name)
+        for override in session.overrides:
+            if override.rule == RULE_MISSING and override.message == message:
+                return f"no lot recorded (acknowledged by {override.signed_by})"
+        return NO_LOT
 
     def outcomes(self) -> None:
         outcomes = sorted(self.chart.outcomes, key=lambda o: (o.measured_at, o.id))

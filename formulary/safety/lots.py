@@ -4,9 +4,10 @@ The expiry date printed on a lot is its last usable day: a lot is expired on the
 session date when that date is after its expiry. Expired, quarantined and recalled
 lots block; a lot that expires before the course's planned last session warns (the
 next sessions will need another lot). What the session draws from a lot, summed over
-every component drawing from it, must not exceed the quantity on hand. A product
-component with no lot recorded, or with a lot of another product, is reported too:
-without the right lot a recall cannot find the patient.
+every component drawing from it, must not exceed the quantity on hand. Any
+component with no lot recorded (a product whose lot was not chosen, or an ingredient
+added by amount, which has no lot of its own) is a warning to acknowledge, and a lot
+of another product blocks: without the right lot a recall cannot find the patient.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ RULE_STOCK = "lot.stock_short"
 RULE_UNCOUNTABLE = "lot.draw_uncountable"
 RULE_MISSING = "lot.missing"
 RULE_WRONG_PRODUCT = "lot.wrong_product"
+
+#: How a component without a lot reads, wherever it is shown.
+NO_LOT = "no lot recorded: traceability lost"
 
 
 def planned_end(ctx: SafetyContext) -> date | None:
@@ -167,7 +171,7 @@ def _stock_findings(draws: list[LotDraw]) -> list[Finding]:
 
 
 def check_lots(ctx: SafetyContext) -> list[Finding]:
-    """Findings for every lot drawn in the session and every product left without one."""
+    """Findings for every lot drawn in the session and every component left without one."""
     findings: list[Finding] = []
     components = {c.id: c for c in ctx.components}
     by_lot: dict[int, list[LotDraw]] = defaultdict(list)
@@ -197,16 +201,27 @@ def check_lots(ctx: SafetyContext) -> list[Finding]:
         findings.extend(_stock_findings(draws))
     drawn_for = {d.component_id for d in ctx.lots}
     for component in ctx.components:
-        if component.product_id is not None and component.id not in drawn_for:
+        if component.id not in drawn_for:
+            remedy = (
+                "Record the lot the product was drawn from, so a recall can be traced."
+                if component.product_id is not None
+                else "Acknowledge to sign without a lot; to trace it next time, keep the "
+                "ingredient as a product with lots in the formulary."
+            )
             findings.append(
                 Finding(
                     rule=RULE_MISSING,
                     severity=Severity.WARNING,
-                    message=f"no lot is recorded for {component.name}",
-                    remedy="Record the lot the product was drawn from, so a recall can be traced.",
+                    message=missing_lot_message(component.name),
+                    remedy=remedy,
                     component_id=component.id,
                     field="lots",
                     subject=str(component.id),
                 )
             )
     return findings
+
+
+def missing_lot_message(component_name: str) -> str:
+    """The warning of a component signed without a lot (and how its record reads)."""
+    return f"{component_name}: {NO_LOT}"

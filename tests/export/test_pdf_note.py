@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -99,7 +100,7 @@ def test_every_session_field(note: Note) -> None:
         "Signed: Dr Ana Martín-Pérez (amartin), 2026-01-12 10:02 UTC, meaning: author",
         "Addendum, reason: late entry. Bruise at vertex resolved by day 3 (patient phoned).",
         "Addendum signed: Dr Lukas Brünner (lbrunner), 2026-01-29 09:44 UTC, meaning: author",
-        "Safety warning overridden: 12 days since the previous session",
+        "Safety warning acknowledged: 12 days since the previous session",
         "reason: Patient travelling; agreed with prescriber",
         "2026-02-23 09:58 UTC | DRAFT, NOT SIGNED",
         "Not signed (draft)",
@@ -190,3 +191,38 @@ def test_checkpoint_is_one_whole_line_in_the_file_bytes() -> None:
     assert holder.startswith(b"/Subject (Audit checkpoint: FORMULARY-CHECKPOINT v1")
     meta = PdfReader(io.BytesIO(data)).metadata
     assert meta is not None and meta.subject == f"Audit checkpoint: {chart.checkpoint.line}"
+
+
+def test_a_decision_is_printed_once_and_a_missing_lot_never_silently(chart: PatientChart) -> None:
+    from datetime import UTC, datetime
+
+    from formulary.records import Component, Override, Practitioner, Role
+    from formulary.units.amount import Amount
+
+    at = datetime(2026, 1, 12, 9, 40, tzinfo=UTC)
+    # Two components with the same ingredient raise the same finding once each.
+    twice = Override("contraindication.ingredient", "Lidocaine with pregnancy: avoid",
+                     "block", "benefit discussed with the patient", "amartin", at)
+    version = chart.formulation_versions[0]
+    powder = Component(99, 6, "Biotin powder", Amount(Decimal(2), "mg"), ingredient_id=103)
+    version = replace(version, components=(*version.components, powder))
+    long_name = Practitioner(9, "akonst", "Dr Anna Alexandra Konstantinopoulou-Whitfield",
+                             Role.PRACTITIONER)
+    first = chart.sessions[0]
+    assert first.signature is not None
+    signed = replace(first, overrides=(twice, twice),
+                     signature=replace(first.signature, signer=long_name))
+    unsigned = replace(chart.sessions[3], formulation_version_id=version.id)
+    note = Note(render_pdf(replace(chart, formulation_versions=(version,
+                                                                *chart.formulation_versions[1:]),
+                                   sessions=(signed, unsigned),
+                                   practitioners=(*chart.practitioners, long_name))))
+    assert note.text.count("Lidocaine with pregnancy: avoid") == 1
+    note.has("Safety block overridden: Lidocaine with pregnancy: avoid",
+             "signed by amartin at",
+             "Signed: Dr Anna Alexandra Konstantinopoulou-Whitfield (akonst)",
+             # Signed without an acknowledgement (an old record): said loudly.
+             "Biotin powder no lot recorded: traceability lost",
+             "Biotin powder no lot recorded")
+    assert "not recorded" not in note.text.replace("no lot recorded", "").replace(
+        "none recorded", "")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from formulary.records import LotStatus
+from formulary.records import Component, LotStatus
 from formulary.safety import LotDraw, PreviousSession, Severity, check_formulation, check_session
 from formulary.safety.lots import (
     RULE_EXPIRED,
@@ -140,6 +140,17 @@ def test_product_without_a_lot_warns() -> None:
     (finding,) = found
     assert finding.rule == RULE_MISSING and finding.component_id == 2
     assert finding.severity is Severity.WARNING
+    assert finding.message == "Product 2: no lot recorded: traceability lost"
+
+
+def test_ingredient_added_by_amount_has_no_lot_and_warns() -> None:
+    bare = Component(3, 3, "Dutasteride", amt("0.1 mg"), ingredient_id=7)
+    found = session(LotDraw(1, lot(1), amt("1 mL")), components=(product(1), bare))
+    (finding,) = found
+    assert finding.rule == RULE_MISSING and finding.component_id == 3
+    assert finding.severity is Severity.WARNING and finding.field == "lots"
+    assert finding.message == "Dutasteride: no lot recorded: traceability lost"
+    assert "Acknowledge" in finding.remedy
 
 
 def test_lot_of_another_product_blocks() -> None:

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from formulary.preparation import (
+    NO_LOT,
+    DrawnLot,
     check_zones,
     lot_refusal,
     preview_mix,
     propose_lot,
+    syringe,
     total_volume,
 )
-from formulary.records import Component, IngredientStrength, Lot, LotStatus, Product, ScalpZone
+from formulary.records import (
+    Component,
+    FormulationVersion,
+    IngredientStrength,
+    Lot,
+    LotStatus,
+    Product,
+    ScalpZone,
+)
 from formulary.units.amount import Amount
 
 DAY = date(2026, 11, 2)
@@ -108,3 +119,43 @@ def test_preview_puts_the_problem_beside_the_component() -> None:
     too_much = preview_mix(components[:1], products, ml("0.5"))
     assert too_much.mix is None and "more than the final volume" in too_much.general
     assert preview_mix([], products, None).general.startswith("Add a component")
+
+
+def _version(components: list[Component], final: Amount | None) -> FormulationVersion:
+    return FormulationVersion(
+        1, 1, "Cocktail", 1, final, tuple(components), datetime(2026, 11, 1, tzinfo=UTC), "dr"
+    )
+
+
+def test_the_syringe_lists_products_and_ingredients_with_amounts_and_lots() -> None:
+    products = {1: _product(1, 10, Amount(Decimal(5), "mg/mL"))}
+    version = _version(
+        [
+            Component(2, 2, "Dutasteride", Amount(Decimal("0.1"), "mg"), ingredient_id=30),
+            Component(1, 1, "Biotin", ml("1"), product_id=1),
+        ],
+        ml("4"),
+    )
+    lot = DrawnLot("BT-1", date(2027, 1, 31))
+    shown = syringe(version, products, {1: lot})
+    biotin, dutasteride = shown.lines  # in the order of the formulation
+    assert biotin.is_product and biotin.lot == lot and biotin.lot_text == "BT-1 (exp 2027-01-31)"
+    (line,) = biotin.ingredients
+    assert line.name == "ingredient 10" and line.amount == Amount(Decimal(5), "mg")
+    assert line.final_concentration == Amount(Decimal("1.25"), "mg/mL")
+    # An ingredient added by amount is in the syringe too, and has no lot of its own.
+    assert not dutasteride.is_product and dutasteride.lot is None
+    assert dutasteride.lot_text == NO_LOT == "no lot recorded: traceability lost"
+    (added,) = dutasteride.ingredients
+    assert added.amount == Amount(Decimal("0.1"), "mg")
+    assert added.final_concentration == Amount(Decimal("0.025"), "mg/mL")
+    assert shown.without_lot == (dutasteride,)
+
+
+def test_the_syringe_says_why_amounts_are_missing() -> None:
+    version = _version([Component(1, 1, "Unknown box", ml("1"), product_id=9)], None)
+    (line,) = syringe(version, {}, {}).lines
+    assert line.ingredients == () and "not on record" in line.problem
+    version = _version([Component(1, 1, "Biotin", Amount(Decimal(2), "mg"), ingredient_id=3)], None)
+    (line,) = syringe(version, {}, {}).lines
+    assert "no final volume" in line.problem

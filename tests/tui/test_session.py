@@ -7,7 +7,7 @@ from textual.widgets import Input, Select, Static
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.safety import OVERRIDE_MEANING
 from tests.tui.demo_data import PRACTITIONER, Demo
-from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.addendum import AddendumScreen
 from tui.screens.lock import LockScreen
 from tui.screens.session import SessionScreen
@@ -237,3 +237,88 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
             == ("allergy is to the gel, not the drug", user.full_name, OVERRIDE_MEANING)
             for o in blocks
         )
+
+
+async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
+    demo: Demo, make_app
+):
+    from decimal import Decimal
+
+    from db.store import ComponentSpec
+    from formulary.export.pdf_note import render_pdf
+    from formulary.units.amount import Amount
+    from tests.export.test_pdf_note import Note
+    from tui.widgets.syringe_table import SyringeTable
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        store, user = app.store, app.user
+        biotin = next(i for i in store.list_ingredients(user) if i.key == "biotin")
+        store.save_formulation(
+            user,
+            patient_id=demo.patients["okafor"],
+            name="Okafor cocktail",
+            components=[
+                ComponentSpec(
+                    "Biotin 5 mg/mL ampoule",
+                    Amount(Decimal(1), "mL"),
+                    product_id=demo.products["biotin"],
+                ),
+                ComponentSpec("Biotin powder", Amount(Decimal(2), "mg"), ingredient_id=biotin.id),
+            ],
+            final_volume=Amount(Decimal(2), "mL"),
+            acknowledge=True,
+        )
+        app.open_patient(demo.patients["okafor"])
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        # Both components are in the syringe, with this session's amounts and the lot.
+        shown = screen.query_one(SyringeTable).syringe
+        assert shown is not None
+        product, powder = shown.lines
+        (picker,) = screen.query(LotPicker)
+        assert product.lot is not None and picker.lot_id is not None
+        proposed = product.lot.lot_number
+        assert picker.lot_id == demo.lots["biotin"] and proposed == "BT-2412"
+        assert powder.lot is None and powder.ingredients[0].final_concentration == Amount(
+            Decimal(1), "mg/mL"
+        )
+        await until(pilot, lambda: "traceability lost" in screen_text(pilot))
+        text = screen_text(pilot)
+        assert "Biotin powder (ingredient)" in text and "2 mg" in text
+        assert "no lot recorded: traceability lost" in text and proposed in text
+        await _type(pilot, "#zone-vertex", "2 mL")
+        screen.query_one("#s-technique", Select).value = Technique.NAPPAGE
+        await pilot.press("ctrl+g")
+        await settle(pilot, rounds=4)
+        review = app.screen
+        assert isinstance(review, SignSessionScreen)
+        # The review shows the same table before the password, and the warning.
+        assert review.query_one(SyringeTable).syringe == screen.syringe()
+        findings = str(review.query_one("#sign-findings", Static).render())
+        assert "WARNING: Biotin powder: no lot recorded: traceability lost" in findings
+        review.query_one("#sign-password", Input).value = PRACTITIONER[2]
+        await pilot.click("#sign-ok")
+        await pilot.pause()
+        assert "Tick that you have read" in str(review.query_one("#sign-error", Static).render())
+        await pilot.click("#sign-acknowledge")
+        await pilot.pause(0.3)
+        await pilot.click("#sign-ok")
+        await settle(pilot, rounds=5)
+        assert screen.read_only
+        signed = app.store.get_session(app.user, screen.session_id)
+        (ack,) = [o for o in signed.overrides if o.rule == "lot.missing"]
+        assert ack.severity == "warning" and ack.by == PRACTITIONER[0]
+        # The signed session still lists every component; the PDF names who acknowledged.
+        assert "no lot recorded: traceability lost" in screen_text(pilot)
+        chart = app.store.load_chart(app.user, demo.patients["okafor"])
+        note = Note(render_pdf(chart))
+        note.has(
+            "Biotin powder no lot recorded (acknowledged by Dr Claire Martin)",
+            "Safety warning acknowledged: Biotin powder: no lot recorded: traceability lost",
+        )
+        assert "not recorded" not in note.text.replace("no lot recorded", "")

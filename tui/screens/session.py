@@ -21,7 +21,15 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Header, Input, Select, Static
 
-from formulary.preparation import ZoneCheck, check_zones, lot_refusal, propose_lot
+from formulary.preparation import (
+    DrawnLot,
+    Syringe,
+    ZoneCheck,
+    check_zones,
+    lot_refusal,
+    propose_lot,
+    syringe,
+)
 from formulary.records import (
     AdverseEvent,
     FormulationVersion,
@@ -42,6 +50,7 @@ from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lot_picker import LotPicker
 from tui.widgets.patient_header import PatientHeader
+from tui.widgets.syringe_table import SyringeTable
 from tui.widgets.zone_map import ZoneMap
 
 #: Seconds of calm after the last change before the draft is saved.
@@ -127,7 +136,9 @@ class SessionScreen(AppScreen):
             yield Static("", id="session-status")
             yield Static("", id="session-signature")
             yield Static("", id="session-addenda")
-            yield Static("Components and lots", classes="section-title")
+            yield Static("In the syringe: components, amounts and lots", classes="section-title")
+            yield SyringeTable(id="session-syringe")
+            yield Static("Lot drawn for each product", id="lots-title", classes="section-title")
             yield VerticalScroll(id="session-lots")
             yield Static("Scalp zones (volume injected per zone)", classes="section-title")
             yield ZoneMap(id="session-zones")
@@ -237,6 +248,11 @@ class SessionScreen(AppScreen):
                 )
             )
         lots_box.mount_all(pickers)
+        # A signed session's lots are in the table; a version of ingredients alone has
+        # no lot to choose.
+        lots_box.display = not self.read_only and bool(pickers)
+        self.query_one("#lots-title").display = lots_box.display
+        self._show_syringe()
         if session is not None:
             self._fill(session)
         if self.read_only:
@@ -249,6 +265,32 @@ class SessionScreen(AppScreen):
         self.call_after_refresh(self._check_zones)
         if not self.read_only and session is None:
             self._schedule_save()  # a new draft exists from the first moment
+
+    def syringe(self) -> Syringe:
+        """Every component with its amounts and the lot chosen (or recorded)."""
+        assert self.data is not None
+        drawn: dict[int, DrawnLot] = {}
+        session = self.data.session
+        if self.read_only and session is not None:
+            for use in session.lots:
+                drawn[use.component_id] = DrawnLot(use.lot_number, use.expiry)
+        else:
+            for picker in self.query(LotPicker):
+                lot = next(
+                    (
+                        lot
+                        for lot in self.data.lots.get(picker.component.position, [])
+                        if lot.id == picker.lot_id
+                    ),
+                    None,
+                )
+                if lot is not None:
+                    drawn[picker.component.position] = DrawnLot(lot.lot_number, lot.expiry)
+        products = {p.id: p for p in self.data.chart.products}
+        return syringe(self.data.version, products, drawn)
+
+    def _show_syringe(self) -> None:
+        self.query_one(SyringeTable).show(self.syringe())
 
     def _show_title(self) -> None:
         assert self.data is not None and self._performed_at is not None
@@ -425,6 +467,8 @@ class SessionScreen(AppScreen):
             return
         if isinstance(event, ZoneMap.Changed):
             self._check_zones()
+        if isinstance(event, LotPicker.Changed):
+            self._show_syringe()
         self._schedule_save()
 
     def _check_zones(self) -> None:
@@ -494,6 +538,9 @@ class SessionScreen(AppScreen):
             self.query_one("#sign", Button).display = False
             for picker in self.query(LotPicker):
                 picker.query_one(Select).disabled = True
+            self.query_one("#session-lots").display = False
+            self.query_one("#lots-title").display = False
+            self._show_syringe()
             self.refresh_bindings()
         at = self.formulary_app.now().strftime("%H:%M:%S")
         self._show_title()
@@ -556,24 +603,14 @@ class SessionScreen(AppScreen):
                 password, acknowledge, override_reason = answer
                 self._sign(message.draft, password, acknowledge, override_reason)
 
-        self.app.push_screen(SignSessionScreen(message.review, message.findings), signed)
+        self.app.push_screen(
+            SignSessionScreen(message.review, message.findings, syringe=self.syringe()), signed
+        )
 
     def _review(self, draft: Any) -> str:
         assert self.data is not None
+        # What is in the syringe is the table above this text (SignSessionScreen).
         lines = [f"{self.data.chart.patient.display_name} ({self.data.chart.patient.chart_number})"]
-        for picker in self.query(LotPicker):
-            lot = next(
-                (
-                    lot
-                    for lot in self.data.lots.get(picker.component.position, [])
-                    if lot.id == picker.lot_id
-                ),
-                None,
-            )
-            lot_text = f"lot {lot.lot_number} exp {lot.expiry}" if lot else "no lot"
-            lines.append(
-                f"  {picker.component.name} {format_amount(picker.component.amount)}: {lot_text}"
-            )
         zones = ", ".join(
             f"{z.zone.value.replace('_', ' ')} {format_amount(z.volume)}" for z in draft.zones
         )

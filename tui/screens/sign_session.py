@@ -8,11 +8,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Static
 
+from formulary.preparation import Syringe
 from formulary.safety import OVERRIDE_MEANING, Findings
 from tui.screens.base import AppModal
+from tui.widgets.syringe_table import SyringeTable
 
 
 class SignSessionScreen(AppModal):
@@ -20,7 +22,7 @@ class SignSessionScreen(AppModal):
 
     DEFAULT_CSS = """
     SignSessionScreen { align: center middle; }
-    SignSessionScreen > Vertical {
+    SignSessionScreen > VerticalScroll {
         width: 100; max-width: 98%; height: auto; max-height: 95%;
         border: thick $success; background: $surface; padding: 1 2;
     }
@@ -35,12 +37,18 @@ class SignSessionScreen(AppModal):
     ]
 
     def __init__(
-        self, review: str, findings: Findings | None = None, meaning: str = "administered by"
+        self,
+        review: str,
+        findings: Findings | None = None,
+        meaning: str = "administered by",
+        *,
+        syringe: Syringe | None = None,
     ) -> None:
         super().__init__()
         self._review = review
         self._findings = findings
         self._meaning = meaning
+        self._syringe = syringe
 
     def _findings_text(self) -> Text:
         text = Text()
@@ -53,8 +61,11 @@ class SignSessionScreen(AppModal):
         return text
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():
             yield Static("Review and sign", classes="form-title")
+            if self._syringe is not None:
+                yield Static("In the syringe", classes="section-title")
+                yield SyringeTable(id="sign-syringe")
             yield Static(Text(self._review), id="sign-review")
             findings = self._findings
             if findings:
@@ -87,6 +98,8 @@ class SignSessionScreen(AppModal):
                 yield Button("Cancel (esc)", id="sign-cancel")
 
     def on_mount(self) -> None:
+        if self._syringe is not None:
+            self.query_one(SyringeTable).show(self._syringe)
         self.query_one("#sign-password", Input).focus()
 
     @on(Input.Submitted, "#sign-password")

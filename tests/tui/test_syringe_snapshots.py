@@ -1,0 +1,92 @@
+"""SVG snapshots of the syringe: the session screen and review-and-sign, at 120×40 and 80×24.
+
+A cocktail of a product and an ingredient added by amount (which has no lot): both
+are in the table, the ingredient with its "no lot recorded" warning. Update after a
+deliberate change with ``--snapshot-update`` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from formulary.records import Technique
+from formulary.units.amount import Amount
+from tests.tui.demo_data import Demo
+from tests.tui.pilot_helpers import settle, sign_in, until
+
+SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
+
+
+@pytest.fixture(autouse=True)
+def utc_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local times are shown in the workstation's zone: pin it so snapshots agree."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def _open_cocktail_session(pilot: Pilot[None], demo: Demo) -> None:
+    from db.store import ComponentSpec
+
+    await sign_in(pilot)
+    app = pilot.app
+    store, user = app.store, app.user  # type: ignore[attr-defined]
+    biotin = next(i for i in store.list_ingredients(user) if i.key == "biotin")
+    store.save_formulation(
+        user,
+        patient_id=demo.patients["okafor"],
+        name="Okafor cocktail",
+        components=[
+            ComponentSpec(
+                "Biotin 5 mg/mL ampoule",
+                Amount(Decimal(1), "mL"),
+                product_id=demo.products["biotin"],
+            ),
+            ComponentSpec("Biotin powder", Amount(Decimal(2), "mg"), ingredient_id=biotin.id),
+        ],
+        final_volume=Amount(Decimal(2), "mL"),
+        acknowledge=True,
+    )
+    app.open_patient(demo.patients["okafor"])  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: getattr(pilot.app.screen, "_ready", False))
+    pilot.app.screen.query_one("#zone-vertex", Input).value = "2 mL"
+    pilot.app.screen.query_one("#s-technique", Select).value = Technique.NAPPAGE
+    await until(
+        pilot, lambda: "saved at" in str(pilot.app.screen.query_one("#session-status").render())
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_session_shows_the_syringe(snap_compare, demo: Demo, make_app, size: str) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await _open_cocktail_session(pilot, demo)
+        pilot.app.screen.set_focus(None)
+        pilot.app.screen.query_one("#session-body").scroll_home(animate=False)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_review_and_sign_shows_the_syringe(snap_compare, demo: Demo, make_app, size: str) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        from tui.screens.sign_session import SignSessionScreen
+
+        await _open_cocktail_session(pilot, demo)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignSessionScreen))
+        await settle(pilot)
+        pilot.app.screen.set_focus(None)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
