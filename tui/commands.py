@@ -17,6 +17,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New session", "Record a session for the open patient", "new_session"),
     ("Plan a course", "Plan the open patient's course of sessions", "plan_course"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
+    ("Print syringe label", "The open session's syringe label as a PDF", "print_label"),
     ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),
     ("Patients", "Go to the patient list", "patients"),
     ("Formulary and stock", "Ingredients, products and lots", "stock"),

@@ -98,10 +98,30 @@ class PatientsScreen(AppScreen):
         self._search(event.value)
 
     @on(Input.Submitted, "#patient-search")
-    def _open_first(self) -> None:
+    def _open_first(self, event: Input.Submitted) -> None:
+        from formulary.export.code128 import parse_session_code
+
+        session_id = parse_session_code(event.value)
+        if session_id is not None:  # a syringe label's barcode, scanned or typed
+            self._open_session(session_id)
+            return
         patients = self.query_one(PatientList)
         if patients.patient_ids:
             self.formulary_app.open_patient(patients.patient_ids[patients.cursor_row])
+
+    def _open_session(self, session_id: int) -> None:
+        from tui.screens.base import read_then_push
+        from tui.screens.session import SessionScreen
+
+        user = self.user
+        read_then_push(
+            self.formulary_app,
+            lambda: self.store.get_session(user, session_id),
+            lambda record: SessionScreen(record.patient_id, session_id=record.id),
+            failure=f"Session {session_id}",
+            group="open-scanned-session",
+        )
+        self.query_one("#patient-search", Input).value = ""
 
     @work(thread=True, exclusive=True, group="patient-search")
     def _search(self, query: str) -> None:

@@ -80,6 +80,7 @@ class SessionScreen(AppScreen):
         Binding("ctrl+s", "save_draft", "Save draft", id="session.save", priority=True),
         Binding("ctrl+g", "sign", "Review and sign", id="session.sign"),
         Binding("ctrl+d", "addendum", "Addendum", id="session.addendum"),
+        Binding("f9", "print_label", "Label", id="session.label"),
     ]
 
     class Loaded(Message):
@@ -672,6 +673,16 @@ class SessionScreen(AppScreen):
     @on(Button.Pressed, "#save-draft")
     def _save_pressed(self) -> None:
         self.action_save_draft()
+
+    def action_print_label(self) -> None:
+        """Print the syringe label of this session (it must be saved first)."""
+        from tui.screens.label_dialog import LabelDialog
+
+        if self.session_id is None:
+            self.notify("Save the draft first (ctrl+s): the label carries its session number.",
+                        title="Label")
+            return
+        self.app.push_screen(LabelDialog(self.session_id))
 
     def action_back(self) -> None:
         """Back to the chart (the draft is saved first)."""
