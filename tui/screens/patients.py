@@ -87,7 +87,9 @@ class PatientsScreen(AppScreen):
 
     def on_screen_resume(self) -> None:
         # Coming back from a chart: the list may have changed (a session was signed).
-        self._search(self.query_one("#patient-search", Input).value)
+        # Uncovered by a sign-out on its way to the sign-in form: nobody to read for.
+        if self.formulary_app.user is not None:
+            self._search(self.query_one("#patient-search", Input).value)
 
     @on(Input.Changed, "#patient-search")
     def _query_changed(self, event: Input.Changed) -> None:
@@ -185,6 +187,8 @@ class PatientsScreen(AppScreen):
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
+        if self.formulary_app.user is None:
+            return  # signed out while it read: not a database problem
         self.notify(
             f"{message.reason}\nTry again; if it persists, check the database connection.",
             title="Cannot load patients",
