@@ -228,9 +228,14 @@ class FormularyApp(App[None]):
         if self.user is not None:
             PatientScreen.edit(self, patient_id)
 
-    def command_available(self, action: str) -> bool:
-        """True when ``action`` applies on the current screen (or everywhere)."""
-        return hasattr(self.screen, f"action_{action}") or action in _APP_COMMANDS | _FALLBACKS
+    def command_available(self, action: str, screen: Any = None) -> bool:
+        """True when ``action`` applies on ``screen`` (default: the current one) or everywhere.
+
+        The palette passes the screen it was opened over: while it is open, it is itself
+        the current screen, and has none of the workday's actions.
+        """
+        on = self.screen if screen is None else screen
+        return hasattr(on, f"action_{action}") or action in _APP_COMMANDS | _FALLBACKS
 
     def run_command(self, action: str) -> None:
         """Run a palette command: the current screen's action first, else the app's."""

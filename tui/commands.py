@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 #: (name, help, action on the active screen or app)
 _COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("New session", "Record a session for the open patient", "new_session"),
+    ("New session", "Record a session for the open or highlighted patient", "new_session"),
     ("Plan a course", "Plan the open patient's course of sessions", "plan_course"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
     ("Print syringe label", "The open session's syringe label as a PDF", "print_label"),
@@ -40,7 +40,7 @@ class FormularyCommands(Provider):
     def _available(self) -> list[tuple[str, str, str]]:
         if self._app.user is None or self._app.locked:
             return []
-        return [c for c in _COMMANDS if self._app.command_available(c[2])]
+        return [c for c in _COMMANDS if self._app.command_available(c[2], self.screen)]
 
     async def discover(self) -> Hits:
         for name, help_text, action in self._available():

@@ -24,3 +24,57 @@ async def test_signing_out_from_a_chart_says_nothing_about_the_database(
         await settle(pilot, rounds=5)
         assert not any("Cannot load patients" in n for n in _notices(app)), _notices(app)
         assert "database connection" not in screen_text(pilot)
+
+
+def _promised() -> list[str]:
+    """The commands the help screen says the palette has."""
+    import re
+
+    from tui.screens.help import GUIDE
+
+    found = re.search(r"or a command \(([^)]*)\)", GUIDE.replace("\n", " "))
+    assert found, "the help names the palette's commands"
+    return [name.strip() for name in found.group(1).split(",")]
+
+
+async def test_every_command_the_help_promises_is_in_the_palette(demo: Demo, make_app) -> None:
+    from textual.command import CommandPalette
+
+    from tui.commands import _COMMANDS
+    from tui.screens.patient import PatientScreen
+    from tui.screens.session import SessionScreen
+
+    names = {name.lower(): action for name, _, action in _COMMANDS}
+    promised = _promised()
+    assert "new session" in promised
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        chart = app.screen
+        for name in promised:  # on a chart
+            assert name in names and app.command_available(names[name]), name
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"new session")
+        await until(pilot, lambda: "Record a session for the open" in screen_text(pilot))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is chart)
+        app.pop_screen()
+        await settle(pilot)
+        for name in promised:  # on the patient list
+            assert app.command_available(names[name]), name
+        # From the list, "New session" records one for the highlighted patient.
+        listed = app.screen
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        for name in promised:  # what the palette offers over the list
+            assert app.command_available(names[name], listed), name
+        await pilot.press(*"new session")
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
+        assert app.screen.patient_id in demo.patients.values()

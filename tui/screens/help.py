@@ -17,7 +17,7 @@ GUIDE = """\
 `escape` goes back. Every key of the current screen is shown in the footer.
 
 **Command palette.** `ctrl+p` opens it: type a patient's name or chart number to open
-the chart, or a command (new session, export chart, verify audit, lock, sign out).
+the chart, or a command (new session, export chart, verify audit trail, lock, sign out).
 
 **Safety.** Amounts are typed with their unit (`0.5 mL`, `2 mg`, `500 units`).
 Expired, quarantined or recalled lots are refused. A signed session is read-only:

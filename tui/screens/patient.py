@@ -64,10 +64,14 @@ class PatientScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, patient_id: int, chart: PatientChart | None = None) -> None:
+    def __init__(
+        self, patient_id: int, chart: PatientChart | None = None, *, new_session: bool = False
+    ) -> None:
         super().__init__()
         self.patient_id = patient_id
         self.chart: PatientChart | None = chart
+        #: Opened to record a session (the palette's "New session" from the list).
+        self._new_session = new_session
         #: Shown with a chart already read (by :meth:`open`): the first resume is not
         #: a coming back, so it does not read the chart again.
         self._fresh = chart is not None
@@ -79,8 +83,12 @@ class PatientScreen(AppScreen):
     def _sub_title(chart: PatientChart) -> str:
         return f"{chart.patient.display_name} · {chart.patient.chart_number}"
 
+    def on_mount(self) -> None:
+        if self._new_session and self.chart is not None:
+            self.call_after_refresh(self.action_new_session)
+
     @staticmethod
-    def open(app: FormularyApp, patient_id: int) -> None:
+    def open(app: FormularyApp, patient_id: int, *, new_session: bool = False) -> None:
         """Read the chart of ``patient_id`` in a worker, then show it over the current screen.
 
         Reading first and composing once with the data is the quickest way to a whole
@@ -91,7 +99,7 @@ class PatientScreen(AppScreen):
         read_then_push(
             app,
             lambda: app.store.load_chart(app.user, patient_id),
-            lambda chart: PatientScreen(patient_id, chart),
+            lambda chart: PatientScreen(patient_id, chart, new_session=new_session),
             failure="Cannot open the chart",
             group="chart-open",
         )

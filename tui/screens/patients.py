@@ -217,6 +217,22 @@ class PatientsScreen(AppScreen):
 
         self.app.push_screen(PatientFormScreen(), opened)
 
+    def action_new_session(self) -> None:
+        """Record a session for the highlighted patient (their chart opens under it)."""
+        from tui.screens.patient import PatientScreen
+
+        patients = self.query_one(PatientList)
+        if not patients.patient_ids:
+            self.notify(
+                "Find the patient first: type a name or chart number in the search box.",
+                title="New session",
+                severity="warning",
+            )
+            return
+        PatientScreen.open(
+            self.formulary_app, patients.patient_ids[patients.cursor_row], new_session=True
+        )
+
     def action_edit_patient(self) -> None:
         """Edit the highlighted patient's details."""
         patients = self.query_one(PatientList)
