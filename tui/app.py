@@ -234,6 +234,10 @@ class FormularyApp(App[None]):
         The palette passes the screen it was opened over: while it is open, it is itself
         the current screen, and has none of the workday's actions.
         """
+        if action == "users":  # administrators only: nobody else is even offered it
+            from tui.screens.users import is_admin
+
+            return is_admin(self.user)
         on = self.screen if screen is None else screen
         return hasattr(on, f"action_{action}") or action in _APP_COMMANDS | _FALLBACKS
 
@@ -254,10 +258,24 @@ class FormularyApp(App[None]):
                 self.pop_screen()
         elif action in {"stock", "audit", "verify_audit"}:
             self._push_area(action)
+        elif action == "users":
+            self.open_users()
         elif action == "export_chart":  # no chart open: the export screen asks for one
             from tui.screens.export import ExportScreen
 
             self.push_screen(ExportScreen())
+
+    def open_users(self) -> None:
+        """The users screen, for an administrator; anyone else is told who can."""
+        from tui.screens.users import UsersScreen, is_admin
+
+        if not is_admin(self.user):
+            self.notify(
+                "Only an administrator manages users; ask one.", title="Users", severity="warning"
+            )
+            return
+        if not isinstance(self.screen, UsersScreen):
+            self.push_screen(UsersScreen())
 
     def _push_area(self, action: str) -> None:
         if action == "stock":
@@ -359,7 +377,9 @@ class FormularyApp(App[None]):
 IDLE_CHECK_SECONDS = 0.5
 
 #: Commands the app runs itself, whatever screen is showing.
-_APP_COMMANDS = frozenset({"lock", "sign_out", "patients", "stock", "audit", "verify_audit"})
+_APP_COMMANDS = frozenset(
+    {"lock", "sign_out", "patients", "stock", "audit", "verify_audit", "users"}
+)
 #: Commands a screen runs when it can (with its open chart), else the app does.
 _FALLBACKS = frozenset({"export_chart"})
 

@@ -22,6 +22,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Patients", "Go to the patient list", "patients"),
     ("Formulary and stock", "Ingredients, products and lots", "stock"),
     ("Audit trail", "Browse the audit trail", "audit"),
+    ("Users", "Add, deactivate, unlock users; reset a password (administrators)", "users"),
     ("Lock", "Lock the screen now", "lock"),
     ("Sign out", "Sign out of Formulary", "sign_out"),
 )

@@ -142,3 +142,31 @@ async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
         override = [e for e in audited if e.action.endswith("safety_override")][-1]
         assert app.user.full_name in (override.reason or "")
         assert OVERRIDE_MEANING in (override.reason or "")
+
+
+async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(demo: Demo, make_app):
+    """`biot`, Down, Enter, Tab, `1 mL`, Enter: the Tab lands on Add, the amount is kept."""
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        before = len(screen.components)
+        await pilot.press(*"biot")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.press("1", "space", "m", "L")
+        await pilot.pause()
+        assert screen.query_one("#add-amount", Input).value == "1 mL"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _static(screen, "#add-error") == ""
+        assert len(screen.components) == before + 1
+        assert screen.components[-1].amount.unit == "mL"

@@ -130,7 +130,7 @@ async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app
         await pilot.press("ctrl+s")
         await pilot.pause()
         errors = {row.id: row.error for row in form.query(FieldRow)}
-        assert errors["row-o-date"] == "Type the date as YYYY-MM-DD."
+        assert errors["row-o-date"] == "There is no month 13; months run 01 to 12."
         assert errors["row-o-density"] != ""
         form.query_one("#o-date", Input).value = "2026-11-01"
         form.query_one("#o-density", Input).value = "150 hairs/cm2"

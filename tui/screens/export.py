@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
 
 from tui.screens.base import AppScreen
+from tui.screens.form_guard import GuardedForm
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
@@ -50,7 +51,7 @@ def planned_files(folder: Path, chart_number: str, fmt: str) -> list[Path]:
     return [folder / name for name in file_names(safe_file_name(chart_number), fmt)]
 
 
-class ExportScreen(AppScreen):
+class ExportScreen(GuardedForm, AppScreen):
     """Choose a chart, a format and a folder; export; see what was written."""
 
     CSS_PATH = STYLES / "export.tcss"
@@ -271,6 +272,7 @@ class ExportScreen(AppScreen):
         self._say(text)
         self.notify(f"{len(result.paths)} file(s) written.", title="Export")
         self._show_plan()
+        self.mark_pristine()  # what was typed is exported: leaving loses nothing
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -290,4 +292,4 @@ class ExportScreen(AppScreen):
     @on(Button.Pressed, "#export-back")
     def action_back(self) -> None:
         """Back to where you came from (an export under way still finishes)."""
-        self.app.pop_screen()
+        self.close_form(self.app.pop_screen)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -122,7 +122,13 @@ class FormulationEditorScreen(AppScreen):
                 yield NamePicker(
                     id="add-name", placeholder="component: type a product or ingredient name"
                 )
-                yield Input(id="add-amount", placeholder="amount, e.g. 1 mL or 500 mcg")
+                # Not selected on focus: keys redirected here from "Add" append, and a
+                # selected amount would be replaced by the next key.
+                yield Input(
+                    id="add-amount",
+                    placeholder="amount, e.g. 1 mL or 500 mcg",
+                    select_on_focus=False,
+                )
                 yield Button("Add", id="add-button")
             yield Static("", id="add-error")
             yield DataTable(id="editor-table", cursor_type="row", zebra_stripes=True)
@@ -391,6 +397,23 @@ class FormulationEditorScreen(AppScreen):
         if message.choice.kind == "product" and not amount.value:
             amount.placeholder = "volume drawn, e.g. 1 mL"
         amount.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # Choosing a suggestion puts the cursor in the amount; a Tab pressed out of
+        # habit then lands on "Add". What is typed next is the amount: send it there
+        # rather than lose it (Enter on "Add" still adds).
+        if (
+            isinstance(self.focused, Button)
+            and self.focused.id == "add-button"
+            and event.is_printable
+            and event.character
+        ):
+            event.stop()
+            event.prevent_default()
+            amount = self.query_one("#add-amount", Input)
+            amount.focus()
+            amount.action_end()
+            amount.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted, "#add-amount")
     @on(Button.Pressed, "#add-button")

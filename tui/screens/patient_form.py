@@ -13,8 +13,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from formulary.records import Allergy, Condition, GradeScale, Patient, Sex
+from formulary.body import BodyMeasureError, parse_height, parse_weight, show_kg
+from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, WeightEntry
+from formulary.units.amount import Amount
 from tui.screens.base import AppModal
+from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
 if TYPE_CHECKING:
@@ -23,15 +26,34 @@ if TYPE_CHECKING:
 _ALLERGY = re.compile(r"^\s*(?P<substance>[^()]+?)\s*(?:\((?P<reaction>[^()]*)\))?\s*$")
 
 
+_ISO_DATE = re.compile(r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})$")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+
+
 def parse_date(text: str, *, required: bool) -> tuple[date | None, str]:
-    """A date typed as YYYY-MM-DD, or the message saying how to type it."""
+    """A date typed as YYYY-MM-DD, or the message saying what is wrong with it.
+
+    A date in the right shape that does not exist (``1986-02-30``) is named as such:
+    "type it as YYYY-MM-DD" would send the user looking for a typing mistake.
+    """
     text = text.strip()
     if not text:
         return None, ("Required (YYYY-MM-DD)." if required else "")
-    try:
-        return date.fromisoformat(text), ""
-    except ValueError:
+    match = _ISO_DATE.match(text)
+    if match is None:
         return None, "Type the date as YYYY-MM-DD."
+    year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+    try:
+        return date(year, month, day), ""
+    except ValueError:
+        if not 1 <= month <= 12:
+            return None, f"There is no month {match['month']}; months run 01 to 12."
+        if year < 1:
+            return None, "There is no year 0000; check the year."
+        return None, f"{_MONTHS[month - 1]} {year} has no day {day}; check the day."
 
 
 def parse_allergies(text: str) -> tuple[tuple[Allergy, ...], str]:
@@ -57,7 +79,31 @@ def allergies_text(patient: Patient) -> str:
     )
 
 
-class PatientFormScreen(AppModal):
+def weight_text(amount: Amount | None) -> str:
+    """A recorded weight as the form shows it (kg, exact figures trimmed)."""
+    return show_kg(amount) if amount is not None else ""
+
+
+def height_text(amount: Amount | None) -> str:
+    """A recorded height as the form shows it."""
+    return f"{format(amount.value.normalize(), 'f')} cm" if amount is not None else ""
+
+
+def history_text(entries: list[WeightEntry]) -> str:
+    """The weight history in one line: latest first, as typed when in pounds."""
+    if not entries:
+        return "No weight recorded yet."
+    parts = []
+    for e in entries[:6]:
+        typed = (
+            f" ({format(e.entered.value.normalize(), 'f')} lb)" if e.entered.unit == "lb" else ""
+        )
+        parts.append(f"{show_kg(e.weight_kg)}{typed} on {e.measured_on.isoformat()}")
+    more = f" … and {len(entries) - 6} earlier" if len(entries) > 6 else ""
+    return "Weight history: " + "; ".join(parts) + more
+
+
+class PatientFormScreen(GuardedForm, AppModal):
     """Dismissed with the saved patient's id, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -87,6 +133,15 @@ class PatientFormScreen(AppModal):
         def __init__(self, reason: str) -> None:
             self.reason = reason
             super().__init__()
+
+    class HistoryRead(Message):
+        """The patient's weight history, read for the edit form."""
+
+        def __init__(self, entries: list[WeightEntry]) -> None:
+            self.entries = entries
+            super().__init__()
+
+    FORM_NAME = "the patient form"
 
     def __init__(self, patient: Patient | None = None) -> None:
         super().__init__()
@@ -142,6 +197,31 @@ class PatientFormScreen(AppModal):
                 id="row-grade",
             )
             yield FieldRow(
+                "Weight",
+                Input(
+                    weight_text(p.weight_kg) if p else "",
+                    id="f-weight",
+                    placeholder="e.g. 70 kg or 154 lb (stored in kg)",
+                ),
+                id="row-weight",
+            )
+            yield FieldRow(
+                "Weighed on",
+                Input("", id="f-weighed", placeholder="YYYY-MM-DD (empty: today)"),
+                id="row-weighed",
+            )
+            if p is not None:
+                yield Static("", id="weight-history", classes="form-hint")
+            yield FieldRow(
+                "Height",
+                Input(
+                    height_text(p.height_cm) if p else "",
+                    id="f-height",
+                    placeholder="optional, e.g. 168 cm",
+                ),
+                id="row-height",
+            )
+            yield FieldRow(
                 "Allergies",
                 Input(
                     allergies_text(p) if p else "",
@@ -175,9 +255,35 @@ class PatientFormScreen(AppModal):
                 ),
                 id="row-consent-date",
             )
+            if p is not None:
+                yield FieldRow(
+                    "Reason for change",
+                    Input(
+                        "",
+                        id="f-reason",
+                        placeholder="why (kept in the audit trail), e.g. allergy reported",
+                    ),
+                    id="row-reason",
+                )
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        if self._patient is not None:
+            self._read_history(self._patient.id)
+
+    @work(thread=True, exclusive=True, group="patient-form-history")
+    def _read_history(self, patient_id: int) -> None:
+        try:
+            entries = self.store.weight_history(self.user, patient_id)
+        except Exception:  # the history is a convenience; the form works without it
+            return
+        self.post_message(self.HistoryRead(entries))
+
+    @on(HistoryRead)
+    def _history_read(self, message: HistoryRead) -> None:
+        self.query_one("#weight-history", Static).update(history_text(message.entries))
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value
@@ -208,6 +314,23 @@ class PatientFormScreen(AppModal):
         allergies, message = parse_allergies(self._value("f-allergies"))
         if message:
             errors["row-allergies"] = message
+        weight, weighed_on = self._weight(errors)
+        height = None
+        height_typed = self._value("f-height").strip()
+        if height_typed and height_typed != (
+            height_text(self._patient.height_cm) if self._patient else ""
+        ):
+            try:
+                height = parse_height(height_typed)
+            except BodyMeasureError as exc:
+                errors["row-height"] = _sentence(str(exc))
+        elif height_typed and self._patient is not None:
+            height = self._patient.height_cm
+        reason = ""
+        if self._patient is not None:
+            reason = self._value("f-reason").strip()
+            if not reason:
+                errors["row-reason"] = "Give a reason: the audit trail records why."
         consent = self.query_one("#f-consent", Checkbox).value
         consent_date, message = parse_date(self._value("f-consent-date"), required=False)
         if message:
@@ -225,17 +348,42 @@ class PatientFormScreen(AppModal):
             diagnosis=self._value("f-diagnosis").strip(),
             grade_scale=scale if isinstance(scale, GradeScale) else None,
             grade=grade,
-            weight=self._patient.weight_kg if self._patient else None,
+            weight=weight,
+            weight_measured_on=weighed_on,
+            height=height,
             allergies=allergies,
             conditions=parse_conditions(self._value("f-conditions")),
             consent_on_file=consent,
             consent_date=consent_date,
         )
-        return fields, errors
+        return (fields, reason), errors
+
+    def _weight(self, errors: dict[str, str]) -> tuple[Amount | None, date | None]:
+        """A new weight measurement typed in the form (None: the history stays as it is)."""
+        typed = self._value("f-weight").strip()
+        weighed_on, message = parse_date(self._value("f-weighed"), required=False)
+        if message:
+            errors["row-weighed"] = message
+        elif weighed_on is not None and weighed_on > self.formulary.today():
+            errors["row-weighed"] = "The weighing date is in the future."
+        unchanged = self._patient is not None and typed == weight_text(self._patient.weight_kg)
+        if not typed or (unchanged and weighed_on is None):
+            if weighed_on is not None and not typed:
+                errors["row-weight"] = "Give the weight measured on that day."
+            return None, None
+        try:
+            weight = parse_weight(typed)
+        except BodyMeasureError as exc:
+            errors["row-weight"] = _sentence(str(exc))
+            return None, None
+        return weight.entered, weighed_on
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         """Check every field, then save through the Store."""
+        if self._patient is not None and not self.is_dirty():
+            self.dismiss(self._patient.id)  # nothing changed: nothing to explain or save
+            return
         fields, errors = self._fields()
         for row in self.query(FieldRow):
             row.set_error(errors.get(row.id or "", ""))
@@ -251,14 +399,13 @@ class PatientFormScreen(AppModal):
         self._save(fields)
 
     @work(thread=True, exclusive=True, group="patient-form")
-    def _save(self, fields: Any) -> None:
+    def _save(self, values: Any) -> None:
+        fields, reason = values
         try:
             if self._patient is None:
                 saved = self.store.create_patient(self.user, fields)
             else:
-                saved = self.store.update_patient(
-                    self.user, self._patient.id, fields, reason="chart details corrected"
-                )
+                saved = self.store.update_patient(self.user, self._patient.id, fields, reason)
         except Exception as exc:
             self.post_message(self.Refused(str(exc) or type(exc).__name__))
             return
@@ -275,5 +422,11 @@ class PatientFormScreen(AppModal):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
+        """Close without saving (asking first when something was typed)."""
+        self.close_form(lambda: self.dismiss(None))
+
+
+def _sentence(message: str) -> str:
+    """A Store or parser message as a sentence beside a field."""
+    text = message.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else ""

@@ -9,10 +9,11 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from tui.screens.base import AppModal
+from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
 
-class StoreFormModal(AppModal):
+class StoreFormModal(GuardedForm, AppModal):
     """Dismissed with True once the Store saved what the fields say, False on cancel.
 
     A subclass composes its :class:`FieldRow` fields, a save and a cancel button and an
@@ -52,8 +53,8 @@ class StoreFormModal(AppModal):
         self._save(values)
 
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(False)
+        """Close without saving (asking first when something was typed)."""
+        self.close_form(lambda: self.dismiss(False))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 
 class FieldRow(Horizontal):
@@ -34,6 +35,15 @@ class FieldRow(Horizontal):
         """Show ``message`` beside the field (empty clears it)."""
         self.query_one(".field-error", Static).update(Text(message))
         self.set_class(bool(message), "-invalid")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _edited(self) -> None:
+        # A message about what was there ("Required.") is wrong once the field changes;
+        # a screen that checks as the user types sets its new message after this.
+        if self.has_class("-invalid"):
+            self.set_error("")
 
     @property
     def error(self) -> str:
