@@ -364,7 +364,7 @@ class PatientFormScreen(GuardedForm, AppModal):
         weighed_on, message = parse_date(self._value("f-weighed"), required=False)
         if message:
             errors["row-weighed"] = message
-        elif weighed_on is not None and weighed_on > self.formulary.today():
+        elif weighed_on is not None and weighed_on > self.formulary_app.today():
             errors["row-weighed"] = "The weighing date is in the future."
         unchanged = self._patient is not None and typed == weight_text(self._patient.weight_kg)
         if not typed or (unchanged and weighed_on is None):
