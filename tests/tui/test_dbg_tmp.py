@@ -1,6 +1,7 @@
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.widgets.patient_list import PatientList
 
+
 async def test_dbg(demo, make_app) -> None:
     for size in ((80, 24), (120, 40)):
         app = make_app(demo.path)

@@ -46,7 +46,9 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
         await open_users(pilot)
-        await create_user(pilot, "dr.martin", "Dr Claire Martin", Role.PRACTITIONER, "martin-pw-2026")
+        await create_user(
+            pilot, "dr.martin", "Dr Claire Martin", Role.PRACTITIONER, "martin-pw-2026"
+        )
         await create_user(pilot, "sam", "Sam Assistant", Role.ASSISTANT, "sam-pw-2026!")
         screen = app.screen
         assert isinstance(screen, UsersScreen)

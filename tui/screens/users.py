@@ -84,7 +84,9 @@ class UserFormScreen(StoreFormModal):
             )
             yield Static("", id="user-error", classes="form-error")
             yield FieldRow(
-                "Username", Input(id="u-username", placeholder="e.g. dr.martin"), id="row-u-username"
+                "Username",
+                Input(id="u-username", placeholder="e.g. dr.martin"),
+                id="row-u-username",
             )
             yield FieldRow(
                 "Full name",
