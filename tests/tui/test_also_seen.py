@@ -78,3 +78,50 @@ async def test_every_command_the_help_promises_is_in_the_palette(demo: Demo, mak
         await settle(pilot)
         await until(pilot, lambda: isinstance(app.screen, SessionScreen))
         assert app.screen.patient_id in demo.patients.values()
+
+
+async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
+    demo: Demo, make_app
+) -> None:
+    from textual.widgets import Input
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.patient import PatientScreen
+    from tui.screens.session import SessionScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen) and app.screen._ready)
+        screen = app.screen
+        assert "f10 Discard draft" in screen_text(pilot)
+        screen.query_one("#s-notes", Input).value = "wrong patient"
+        await until(pilot, lambda: screen.session_id is not None)
+        draft_id = screen.session_id
+        # Cancel keeps it.
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Discard this draft?" in screen_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        # A reason is required; then it is discarded and the chart shows again.
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Give a reason" in screen_text(pilot)
+        await pilot.press(*"opened for the wrong patient", "enter")
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await settle(pilot, rounds=5)
+        chart = app.store.load_chart(app.user, demo.patients["dubois"])
+        assert draft_id not in {s.id for s in chart.sessions}
+        from tests.tui.demo_data import ADMIN
+
+        admin = app.store.authenticate(ADMIN[0], ADMIN[2])
+        entries = app.store.audit_events(admin, action_prefix="session.discard_draft")
+        assert [(e.entity_id, e.reason) for e in entries] == [
+            (str(draft_id), "opened for the wrong patient")
+        ]

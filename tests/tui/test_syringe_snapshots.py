@@ -90,3 +90,17 @@ def test_review_and_sign_shows_the_syringe(snap_compare, demo: Demo, make_app, s
         await settle(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_discard_draft_asks_first(snap_compare, demo: Demo, make_app, size: str) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        await _open_cocktail_session(pilot, demo)
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await settle(pilot)
+        pilot.app.screen.set_focus(None)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)

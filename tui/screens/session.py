@@ -81,6 +81,7 @@ class SessionScreen(AppScreen):
         Binding("ctrl+g", "sign", "Review and sign", id="session.sign"),
         Binding("ctrl+d", "addendum", "Addendum", id="session.addendum"),
         Binding("f9", "print_label", "Label", id="session.label"),
+        Binding("f10", "discard_draft", "Discard draft", id="session.discard"),
     ]
 
     class Loaded(Message):
@@ -107,6 +108,9 @@ class SessionScreen(AppScreen):
             self.findings = findings
             super().__init__()
 
+    class Discarded(Message):
+        """The draft was discarded (or had never been saved)."""
+
     class Failed(Message):
         """A read, save or signature failed; ``reason`` says what to do."""
 
@@ -126,6 +130,8 @@ class SessionScreen(AppScreen):
         self._autosave_timer: Timer | None = None
         self._zone_check: ZoneCheck | None = None
         self._ready = False
+        #: Discarded: nothing more is saved, whatever is typed or pressed.
+        self._discarded = False
 
     # -- building the form ------------------------------------------------------------
 
@@ -180,7 +186,7 @@ class SessionScreen(AppScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Show only the keys that apply: drafts save and sign, signed sessions take addenda.
-        if action in {"save_draft", "sign"}:
+        if action in {"save_draft", "sign", "discard_draft"}:
             return not self.read_only
         if action == "addendum":
             return self.read_only
@@ -498,7 +504,7 @@ class SessionScreen(AppScreen):
 
     def action_save_draft(self) -> None:
         """Save what is typed as a draft now (it is also saved as you type)."""
-        if self.read_only or self.data is None:
+        if self.read_only or self.data is None or self._discarded:
             return
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
@@ -684,8 +690,54 @@ class SessionScreen(AppScreen):
             return
         self.app.push_screen(LabelDialog(self.session_id))
 
+    def action_discard_draft(self) -> None:
+        """Throw this draft away (asks first; the reason is kept in the audit trail)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.read_only or self.data is None:
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self._discarded = True
+                if self._autosave_timer is not None:
+                    self._autosave_timer.stop()
+                    self._autosave_timer = None
+                self._discard(reason)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard this draft?",
+                "Everything typed in this session is discarded and it leaves the chart. "
+                "It was never signed; the audit trail keeps the draft and your reason.",
+                action="Discard draft",
+            ),
+            answered,
+        )
+
+    @work(thread=True, group="session-save")
+    def _discard(self, reason: str) -> None:
+        try:
+            # After any save under way, so that the draft it creates is the one discarded.
+            with self._save_lock:
+                if self.session_id is not None:
+                    self.store.discard_draft(self.user, self.session_id, reason)
+        except Exception as exc:
+            self._discarded = False
+            self.post_message(self.Failed("Draft not discarded", f"{exc}. The draft is kept."))
+            return
+        self.post_message(self.Discarded())
+
+    @on(Discarded)
+    def _was_discarded(self) -> None:
+        self.notify("The draft was discarded.", title="Discarded")
+        if self.is_current:
+            self.app.pop_screen()
+
     def action_back(self) -> None:
         """Back to the chart (the draft is saved first)."""
+        if self._discarded:
+            return
         if not self.read_only and self.data is not None:
             if self._autosave_timer is not None:
                 self._autosave_timer.stop()
