@@ -44,6 +44,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         form.query_one("#lot-product", Select).value = demo.products["dexpanthenol"]
         form.query_one("#lot-number", Input).value = "DX-0200"
         form.query_one("#lot-expiry", Input).value = "2029-01-31"
+        form.query_one("#lot-by", Select).value = "volume"
         form.query_one("#lot-quantity", Input).value = "20 mL"
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -1,4 +1,11 @@
-"""Receive a lot: product, lot number, expiry and quantity, each checked beside its field."""
+"""Receive a lot: scan the box (or type), count the units or give the volume, expiry and
+supplier, each checked beside its field.
+
+A USB barcode scanner types the box's GS1 DataMatrix / GS1-128 code into the lot
+field: the GTIN picks the product, and the lot number and expiry fill themselves in.
+A GTIN no product carries offers to create the product (GTIN prefilled). The GS
+separator a scanner sends arrives as ``ctrl+]``; the field keeps it as ``<GS>``.
+"""
 
 from __future__ import annotations
 
@@ -6,125 +13,247 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Button, Input, Select, Static
 
-from formulary.records import Lot, Product
-from tui.screens.base import AppModal
+from formulary.records import Product
+from tui.screens.guarded_form import GuardedForm
 from tui.screens.patient_form import parse_date
 from tui.widgets.field_row import FieldRow
 
+#: How long the scanner may pause between characters before the code is read.
+SCAN_SETTLE_SECONDS = 0.3
 
-class ReceiveLotScreen(AppModal):
+BY_COUNT = "count"
+BY_VOLUME = "volume"
+
+
+class ScanInput(Input):
+    """The lot field: also takes what a barcode scanner types, separators included."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # A scanner's FNC1/GS is the control character 0x1d, which a terminal delivers
+        # as ctrl+]; keep it as a visible placeholder that the GS1 reader understands.
+        Binding(
+            "ctrl+right_square_bracket",
+            "insert_separator",
+            "GS",
+            show=False,
+            id="receive_lot.separator",
+        ),
+    ]
+
+    def action_insert_separator(self) -> None:
+        """Insert the GS1 group separator where the cursor is."""
+        self.insert_text_at_cursor("<GS>")
+
+
+class ReceiveLotScreen(GuardedForm):
     """Dismissed with the received :class:`Lot`, or None."""
 
     DEFAULT_CSS = """
     ReceiveLotScreen { align: center middle; }
     ReceiveLotScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 90%;
+        width: 100; max-width: 98%; height: auto; max-height: 95%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    ReceiveLotScreen #lot-buttons { height: 3; margin-top: 1; }
-    ReceiveLotScreen #lot-buttons Button { margin-right: 2; }
+    ReceiveLotScreen #form-buttons { height: 3; margin-top: 1; }
+    ReceiveLotScreen #form-buttons Button { margin-right: 2; }
+    ReceiveLotScreen #form-error { color: $error; height: auto; }
+    ReceiveLotScreen #scan-note { color: $success; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="receive_lot.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="receive_lot.cancel"),
     ]
 
-    class Done(Message):
-        """The Store answered."""
-
-        def __init__(self, lot: Lot | None, reason: str = "") -> None:
-            self.lot = lot
-            self.reason = reason
-            super().__init__()
-
-    def __init__(self, products: Sequence[Product]) -> None:
+    def __init__(self, products: Sequence[Product], ingredients: Sequence[Any] = ()) -> None:
         super().__init__()
         self._products = list(products)
+        self._ingredients = list(ingredients)
+        self._settle: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("Receive a lot", classes="form-title")
             yield FieldRow(
+                "Lot (or scan box)",
+                ScanInput(id="lot-number", placeholder="scan the 2D code, or type the lot"),
+                id="row-number",
+            )
+            yield Static("", id="scan-note")
+            yield FieldRow(
                 "Product",
-                Select([(p.name, p.id) for p in self._products], id="lot-product"),
+                Select(self._options(), id="lot-product", prompt="the product received"),
                 id="row-product",
             )
-            yield FieldRow("Lot number", Input(id="lot-number"), id="row-number")
             yield FieldRow(
                 "Expiry", Input(id="lot-expiry", placeholder="YYYY-MM-DD"), id="row-expiry"
             )
             yield FieldRow(
-                "Quantity", Input(id="lot-quantity", placeholder="e.g. 50 mL"), id="row-quantity"
+                "Received as",
+                Select(
+                    [("units (ampoules, vials…)", BY_COUNT), ("volume", BY_VOLUME)],
+                    value=BY_COUNT,
+                    allow_blank=False,
+                    id="lot-by",
+                ),
+                id="row-by",
             )
-            yield Static("", id="lot-error", classes="form-error")
-            with Horizontal(id="lot-buttons"):
-                yield Button("Receive (ctrl+s)", id="lot-save", variant="primary")
-                yield Button("Cancel (esc)", id="lot-cancel")
+            yield FieldRow(
+                "How many",
+                Input(id="lot-quantity", placeholder="10 (units), or 50 mL"),
+                id="row-quantity",
+            )
+            yield FieldRow("Supplier", Input(id="lot-supplier"), id="row-supplier")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Receive (ctrl+s)", id="form-save", variant="primary")
+                yield Button("Cancel (esc)", id="form-cancel")
 
-    def _errors(self) -> tuple[dict[str, str], dict[str, Any]]:
+    def _options(self) -> list[tuple[str, int]]:
+        from formulary.units import format_amount
+
+        out = []
+        for p in self._products:
+            unit = f" ({format_amount(p.volume_per_unit)} per unit)" if p.volume_per_unit else ""
+            out.append((f"{p.name}{unit}", p.id))
+        return out
+
+    # -- scanning -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#lot-number")
+    def _lot_typed(self) -> None:
+        if self._settle is not None:
+            self._settle.stop()
+        self._settle = self.set_timer(SCAN_SETTLE_SECONDS, self._maybe_scan)
+
+    @on(Input.Submitted, "#lot-number")
+    def _lot_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._settle is not None:
+            self._settle.stop()
+        self._maybe_scan()
+
+    def _maybe_scan(self) -> None:
+        from formulary.gs1 import looks_like_scan
+
+        text = self.query_one("#lot-number", Input).value
+        if looks_like_scan(text):
+            self.apply_scan(text)
+
+    def apply_scan(self, text: str) -> None:
+        """Fill product, lot and expiry from a scanned GS1 code (one message if it cannot)."""
+        from formulary.gs1 import ScanError, parse_scan
+
+        row = self.query_one("#row-number", FieldRow)
+        note = self.query_one("#scan-note", Static)
+        try:
+            scan = parse_scan(text)
+        except ScanError as exc:
+            row.set_error(str(exc)[0].upper() + str(exc)[1:] + ".")
+            note.update("")
+            return
+        row.set_error("")
+        lot_field = self.query_one("#lot-number", Input)
+        with lot_field.prevent(Input.Changed):
+            lot_field.value = scan.lot_number
+        if scan.expiry is not None:
+            self.query_one("#lot-expiry", Input).value = scan.expiry.isoformat()
+        missing = [m for m in scan.missing if not m.startswith("GTIN")]
+        said = "Scanned." + (
+            f" The code has no {' and no '.join(missing)}: type it." if missing else ""
+        )
+        if not scan.gtin:
+            note.update(said + " Choose the product.")
+            return
+        product = next((p for p in self._products if p.gtin == scan.gtin), None)
+        if product is not None:
+            self.query_one("#lot-product", Select).value = product.id
+            note.update(f"{said} {product.name}.")
+            self.query_one("#lot-quantity", Input).focus()
+            return
+        note.update(f"{said} No product has GTIN {scan.gtin}.")
+        self._offer_new_product(scan.gtin)
+
+    def _offer_new_product(self, gtin: str) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(choice: str | None) -> None:
+            if choice is not None:
+                self._new_product(gtin)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"No product has GTIN {gtin}",
+                "Create the product now? Its GTIN is filled in; the lot and expiry scanned "
+                "stay in this form.",
+                action="Create product",
+                reason=False,
+            ),
+            answered,
+        )
+
+    def _new_product(self, gtin: str) -> None:
+        from tui.screens.product_form import ProductFormScreen
+
+        def created(product: Product | None) -> None:
+            if product is None:
+                return
+            self._products.append(product)
+            select = self.query_one("#lot-product", Select)
+            select.set_options(self._options())
+            select.value = product.id
+            self.query_one("#scan-note", Static).update(f"Product {product.name} created.")
+            self.query_one("#lot-quantity", Input).focus()
+
+        self.app.push_screen(ProductFormScreen(self._ingredients, gtin=gtin), created)
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        from formulary.gs1 import looks_like_scan
+        from formulary.products import parse_count
         from formulary.units import UnitsError, parse_quantity
 
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
+        number = self.query_one("#lot-number", Input).value.strip()
+        if not number:
+            errors["row-number"] = "Required: the number printed on the box."
+        elif looks_like_scan(number):
+            errors["row-number"] = "This is a whole scanned code: press Enter to read it."
+        values["lot_number"] = number
         product = self.query_one("#lot-product", Select).value
         if not isinstance(product, int):
             errors["row-product"] = "Choose the product received."
         values["product_id"] = product
-        number = self.query_one("#lot-number", Input).value.strip()
-        if not number:
-            errors["row-number"] = "Required: the number printed on the box."
-        values["lot_number"] = number
         expiry, message = parse_date(self.query_one("#lot-expiry", Input).value, required=True)
         if message:
             errors["row-expiry"] = message
         elif expiry is not None and expiry < date.today():
             errors["row-expiry"] = "This lot is already expired; do not receive it."
         values["expiry"] = expiry
-        try:
-            values["quantity"] = parse_quantity(
-                self.query_one("#lot-quantity", Input).value, kind="volume"
-            )
-        except UnitsError as exc:
-            errors["row-quantity"] = str(exc)
-        return errors, values
+        text = self.query_one("#lot-quantity", Input).value
+        if self.query_one("#lot-by", Select).value == BY_COUNT:
+            try:
+                values["count"] = parse_count(text)
+            except ValueError as exc:
+                errors["row-quantity"] = str(exc)[0].upper() + str(exc)[1:] + "."
+            chosen = next((p for p in self._products if p.id == product), None)
+            if chosen is not None and chosen.volume_per_unit is None:
+                errors["row-by"] = "This product has no volume per unit: receive it by volume."
+        else:
+            try:
+                values["quantity"] = parse_quantity(text, kind="volume")
+            except UnitsError as exc:
+                errors["row-quantity"] = str(exc)
+        values["supplier"] = self.query_one("#lot-supplier", Input).value.strip()
+        return values, errors
 
-    @on(Button.Pressed, "#lot-save")
-    def action_save(self) -> None:
-        """Check, then record the lot through the Store."""
-        errors, values = self._errors()
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
-        if errors:
-            self.query_one("#lot-error", Static).update("Correct the fields marked beside them.")
-            return
-        self.query_one("#lot-save", Button).disabled = True
-        self._receive(values)
-
-    @work(thread=True, exclusive=True, group="receive-lot")
-    def _receive(self, values: dict[str, Any]) -> None:
-        try:
-            lot = self.store.receive_lot(self.user, **values)
-        except Exception as exc:
-            self.post_message(self.Done(None, str(exc) or type(exc).__name__))
-            return
-        self.post_message(self.Done(lot))
-
-    @on(Done)
-    def _done(self, message: Done) -> None:
-        if message.lot is not None:
-            self.dismiss(message.lot)
-            return
-        self.query_one("#lot-save", Button).disabled = False
-        self.query_one("#lot-error", Static).update(f"Not received: {message.reason}")
-
-    @on(Button.Pressed, "#lot-cancel")
-    def action_cancel(self) -> None:
-        """Close without receiving anything."""
-        self.dismiss(None)
+    def store_call(self, values: dict[str, Any]) -> Any:
+        return self.store.receive_lot(self.user, **values)

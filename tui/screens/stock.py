@@ -32,6 +32,44 @@ def expiry_cell(lot: Lot, today: date, warning: str, danger: str) -> Text:
     return Text(lot.expiry.isoformat())
 
 
+def presentation_text(product: Product) -> str:
+    """``ampoule of 5 mL``, ``powder made up to 5 mL``, or the volume alone."""
+    volume = format_amount(product.volume_per_unit) if product.volume_per_unit else ""
+    if product.presentation is None:
+        return volume
+    joint = "made up to" if product.presentation.value == "powder" else "of"
+    return f"{product.presentation.label} {joint} {volume}".strip()
+
+
+def contains_text(product: Product) -> str:
+    """Each ingredient with its strength (a powder's amount per vial first)."""
+    parts = []
+    for s in product.ingredients:
+        strength = format_amount(s.strength)
+        if s.per_unit is not None:
+            strength = f"{format_amount(s.per_unit)}/vial = {strength}"
+        form = f" ({s.form})" if s.form else ""
+        parts.append(f"{s.ingredient_name}{form} {strength}")
+    return ", ".join(parts)
+
+
+def published_limits(ingredient: Any) -> str:
+    """The library's limits on an ingredient, as one line for the limit dialog."""
+    items = ingredient.facts.get("limits") if isinstance(ingredient.facts, dict) else None
+    shown = []
+    for item in items or ():
+        if not isinstance(item, dict) or not isinstance(item.get("amount"), dict):
+            continue
+        amount = item["amount"]
+        shown.append(
+            f"{amount.get('value')} {amount.get('unit')} per {item.get('per')}"
+            + (f" ({item.get('source')})" if item.get("source") else "")
+        )
+    if not shown:
+        return ""
+    return "Published: " + "; ".join(shown) + ". The stricter of these and yours applies."
+
+
 class StockScreen(AppScreen):
     """What the clinic stocks and what it may draw from."""
 
@@ -39,6 +77,10 @@ class StockScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="stock.back"),
         Binding("ctrl+r", "receive_lot", "Receive lot", id="stock.receive"),
+        Binding("ctrl+n", "new", "New", id="stock.new"),
+        Binding("ctrl+e", "edit_product", "Edit", id="stock.edit"),
+        Binding("f6", "retire", "Retire", id="stock.retire"),
+        Binding("ctrl+t", "clinic_limit", "Clinic limit", id="stock.limit"),
         Binding("f7", "quarantine_lot", "Quarantine", id="stock.quarantine"),
         Binding("f8", "recall_lot", "Recall", id="stock.recall"),
         Binding("f9", "release_lot", "Release", id="stock.release"),
@@ -49,11 +91,16 @@ class StockScreen(AppScreen):
         """Stock was read."""
 
         def __init__(
-            self, ingredients: Sequence[Any], products: Sequence[Product], lots: Sequence[Lot]
+            self,
+            ingredients: Sequence[Any],
+            products: Sequence[Product],
+            lots: Sequence[Lot],
+            limits: Sequence[Any] = (),
         ) -> None:
             self.ingredients = ingredients
             self.products = products
             self.lots = lots
+            self.limits = limits
             super().__init__()
 
     class Failed(Message):
@@ -67,6 +114,9 @@ class StockScreen(AppScreen):
         super().__init__()
         self._lots: list[Lot] = []
         self._products: dict[int, Product] = {}
+        self._ingredients: list[Any] = []
+        self._all_ingredients: list[Any] = []
+        self._limits: list[Any] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,6 +128,8 @@ class StockScreen(AppScreen):
                 yield DataTable(id="products", cursor_type="row", zebra_stripes=True)
             with TabPane("Lots", id="tab-lots"):
                 yield DataTable(id="lots", cursor_type="row", zebra_stripes=True)
+            with TabPane("Clinic limits", id="tab-limits"):
+                yield DataTable(id="limits", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -86,10 +138,13 @@ class StockScreen(AppScreen):
             "Ingredient", "Category", "Synonyms", "Origin"
         )
         self.query_one("#products", DataTable).add_columns(
-            "Product", "Manufacturer", "Volume per unit", "Contains"
+            "Product", "Presentation", "Contains", "GTIN", "Manufacturer"
         )
         self.query_one("#lots", DataTable).add_columns(
-            "Product", "Lot", "Expiry", "On hand", "Status"
+            "Product", "Lot", "Expiry", "On hand", "Status", "Supplier"
+        )
+        self.query_one("#limits", DataTable).add_columns(
+            "Ingredient", "At most", "Counted", "Source", "Note"
         )
         self.reload()
 
@@ -100,17 +155,34 @@ class StockScreen(AppScreen):
     @work(thread=True, exclusive=True, group="stock")
     def _load(self, ingredient_filter: str) -> None:
         try:
-            ingredients = self.store.list_ingredients(self.user, ingredient_filter.strip())
+            ingredients = self.store.list_ingredients(self.user, "")
             products = self.store.list_products(self.user)
             lots = self.store.list_lots(self.user, include_empty=True)
+            limits = self.store.list_clinic_limits(self.user)
         except Exception as exc:
             self.post_message(self.Failed(str(exc) or type(exc).__name__))
             return
-        self.post_message(self.Loaded(ingredients, products, lots))
+        self.post_message(self.Loaded(ingredients, products, lots, limits))
 
     @on(Input.Changed, "#ingredient-filter")
     def _filter(self) -> None:
-        self.reload()
+        self._show_ingredients()
+
+    def _show_ingredients(self) -> None:
+        from formulary.safety.terms import words
+
+        wanted = words(self.query_one("#ingredient-filter", Input).value)
+        table = self.query_one("#ingredients", DataTable)
+        table.clear()
+        self._ingredients = []
+        for i in self._all_ingredients:
+            hay = " ".join(words(" ".join((i.name, i.key, *i.synonyms))))
+            if wanted and not all(w in hay for w in wanted):
+                continue
+            self._ingredients.append(i)
+            table.add_row(
+                Text(i.name), Text(i.category), Text(", ".join(i.synonyms[:4])), Text(i.origin)
+            )
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -118,27 +190,35 @@ class StockScreen(AppScreen):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        ingredients = self.query_one("#ingredients", DataTable)
-        ingredients.clear()
-        for i in message.ingredients:
-            ingredients.add_row(
-                Text(i.name), Text(i.category), Text(", ".join(i.synonyms[:4])), Text(i.origin)
-            )
+        self._all_ingredients = list(message.ingredients)
+        self._show_ingredients()
         self._products = {p.id: p for p in message.products}
         products = self.query_one("#products", DataTable)
         products.clear()
         for p in message.products:
-            contains = ", ".join(
-                f"{s.ingredient_name} {format_amount(s.strength)}" for s in p.ingredients
-            )
             products.add_row(
                 Text(p.name),
+                Text(presentation_text(p)),
+                Text(contains_text(p)),
+                Text(p.gtin),
                 Text(p.manufacturer),
-                format_amount(p.volume_per_unit) if p.volume_per_unit else "",
-                Text(contains),
                 key=str(p.id),
             )
         self._show_lots(message.lots)
+        self._limits = list(message.limits)
+        limits = self.query_one("#limits", DataTable)
+        limits.clear()
+        per = {"session": "per session", "course": "per course", "kg": "per kg"}
+        for c in self._limits:
+            basis = f" ({c.basis})" if c.basis else ""
+            limits.add_row(
+                Text(c.ingredient_name + basis),
+                format_amount(c.amount),
+                per.get(c.per, c.per),
+                Text(c.source),
+                Text(c.note),
+                key=str(c.id),
+            )
 
     def _show_lots(self, lots: Sequence[Lot]) -> None:
         theme = self.app.current_theme
@@ -158,6 +238,7 @@ class StockScreen(AppScreen):
                 expiry_cell(lot, today, theme.warning or "yellow", theme.error or "red"),
                 format_amount(lot.quantity_on_hand),
                 status,
+                Text(lot.supplier),
                 key=str(lot.id),
             )
         if self._lots:
@@ -183,9 +264,159 @@ class StockScreen(AppScreen):
         def received(lot: Lot | None) -> None:
             if lot is not None:
                 self.notify(f"Lot {lot.lot_number} received.", title="Stock")
+                self.query_one(TabbedContent).active = "tab-lots"
                 self.reload()
 
-        self.app.push_screen(ReceiveLotScreen(list(self._products.values())), received)
+        self.app.push_screen(
+            ReceiveLotScreen(list(self._products.values()), self._all_ingredients), received
+        )
+
+    def _tab(self) -> str:
+        return str(self.query_one(TabbedContent).active)
+
+    def _selected(self, table_id: str, items: Sequence[Any], what: str) -> Any:
+        table = self.query_one(f"#{table_id}", DataTable)
+        if not items or table.cursor_row < 0 or table.cursor_row >= len(items):
+            self.notify(f"Choose {what} first.", severity="warning")
+            return None
+        return items[table.cursor_row]
+
+    def _selected_product(self) -> Product | None:
+        if self._tab() != "tab-products":
+            self.notify("Choose a product on the Products tab first.", severity="warning")
+            return None
+        found: Product | None = self._selected(
+            "products", list(self._products.values()), "a product"
+        )
+        return found
+
+    def action_new(self) -> None:
+        """Add what the tab lists: a product, a clinic ingredient, a lot or a clinic limit."""
+        tab = self._tab()
+        if tab == "tab-ingredients":
+            self.action_new_ingredient()
+        elif tab == "tab-lots":
+            self.action_receive_lot()
+        elif tab == "tab-limits":
+            self.query_one(TabbedContent).active = "tab-ingredients"
+            self.notify("Choose the ingredient, then ctrl+t sets its clinic limit.", title="Stock")
+        else:
+            self.action_new_product()
+
+    def action_new_product(self) -> None:
+        """Add a product as its box describes it."""
+        from tui.screens.product_form import ProductFormScreen
+
+        def saved(product: Product | None) -> None:
+            if product is not None:
+                self.notify(f"Product {product.name} added.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(ProductFormScreen(self._all_ingredients), saved)
+
+    def action_new_ingredient(self) -> None:
+        """Add an ingredient the library lacks."""
+        from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
+
+        def saved(ingredient: Any) -> None:
+            if ingredient is not None:
+                self.notify(f"Ingredient {ingredient.name} added.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(ClinicIngredientScreen(), saved)
+
+    def action_edit_product(self) -> None:
+        """Edit the highlighted product (with a reason)."""
+        from tui.screens.product_form import ProductFormScreen
+
+        product = self._selected_product()
+        if product is None:
+            return
+
+        def saved(updated: Product | None) -> None:
+            if updated is not None:
+                self.notify(f"Product {updated.name} saved.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(ProductFormScreen(self._all_ingredients, product=product), saved)
+
+    def action_clinic_limit(self) -> None:
+        """Set a clinic limit on the highlighted ingredient."""
+        from tui.screens.clinic_limit_form import ClinicLimitScreen
+
+        if self._tab() != "tab-ingredients":
+            self.notify("Choose an ingredient on the Ingredients tab first.", severity="warning")
+            return
+        ingredient = self._selected("ingredients", self._ingredients, "an ingredient")
+        if ingredient is None:
+            return
+
+        def saved(limit: Any) -> None:
+            if limit is not None:
+                self.notify(f"Clinic limit on {limit.ingredient_name} set.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(ClinicLimitScreen(ingredient, published_limits(ingredient)), saved)
+
+    def action_retire(self) -> None:
+        """Retire the highlighted product, clinic ingredient or clinic limit (with a reason)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        tab = self._tab()
+        if tab == "tab-products":
+            product = self._selected_product()
+            if product is None:
+                return
+            title, message = (
+                f"Retire {product.name}?",
+                "It leaves the lists and cannot be added to formulations; its lots and every "
+                "record that used it stay.",
+            )
+            call = ("retire_product", product.id)
+        elif tab == "tab-limits":
+            limit = self._selected("limits", self._limits, "a clinic limit")
+            if limit is None:
+                return
+            title, message = (
+                f"Retire the clinic limit on {limit.ingredient_name}?",
+                "It no longer applies; the library's published limits still do.",
+            )
+            call = ("retire_clinic_limit", limit.id)
+        elif tab == "tab-ingredients":
+            ingredient = self._selected("ingredients", self._ingredients, "an ingredient")
+            if ingredient is None:
+                return
+            if ingredient.origin != "clinic":
+                self.notify(
+                    f"{ingredient.name} is a library ingredient: it stays. Set a clinic "
+                    "limit (ctrl+t) to restrict it.",
+                    severity="warning",
+                )
+                return
+            title, message = (
+                f"Retire {ingredient.name}?",
+                "It leaves the lists; records that used it stay.",
+            )
+            call = ("delete_ingredient", ingredient.id)
+        else:
+            self.notify("Lots are not retired: quarantine (f7) or recall (f8) one.")
+            return
+
+        def confirmed(reason: str | None) -> None:
+            if reason:
+                self._retire(call[0], call[1], reason)
+
+        self.app.push_screen(ConfirmScreen(title, message, action="Retire"), confirmed)
+
+    @work(thread=True, group="stock-change")
+    def _retire(self, method: str, ident: int, reason: str) -> None:
+        try:
+            getattr(self.store, method)(self.user, ident, reason)
+        except Exception as exc:
+            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            return
+        self.app.call_from_thread(self.notify, "Retired.", title="Stock")
+        self.app.call_from_thread(self.reload)
 
     def _change_status(self, status: LotStatus, verb: str) -> None:
         from tui.screens.confirm import ConfirmScreen

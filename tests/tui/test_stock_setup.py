@@ -1,0 +1,191 @@
+"""A new clinic's stock, set up in the app from an empty database (``formulary init``).
+
+Products (one by a scanned GS1 code whose GTIN no product carries yet), a clinic
+ingredient with a clinic limit, lots received by count and by volume; what each screen
+shows, the rows and the audit entries written, and the refusals.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from textual.widgets import Input
+
+from formulary.records import Presentation
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tests.tui.stock_helpers import (
+    ADMIN_NAME,
+    ADMIN_PASSWORD,
+    add_clinic_ingredient,
+    add_clinic_limit,
+    add_product,
+    empty_clinic,
+    open_stock,
+    receive_lot,
+)
+from tui.screens.clinic_limit_form import ClinicLimitScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.product_form import ProductFormScreen
+from tui.screens.receive_lot import ReceiveLotScreen
+from tui.screens.stock import StockScreen
+from tui.widgets.field_row import FieldRow
+
+GTIN_NEW = "09506000134352"
+
+
+def _errors(screen) -> dict[str, str]:
+    return {row.id: row.error for row in screen.query(FieldRow) if row.error}
+
+
+def _actions(app, entity: str) -> list[str]:
+    return [e.action for e in reversed(app.store.audit_events(app.user, entity=entity))]
+
+
+async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        assert app.store.list_products(app.user) == []
+
+        # A product, typed from its box.
+        await add_product(
+            pilot,
+            name="Biotin 5 mg/mL",
+            presentation=Presentation.AMPOULE,
+            volume="5 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+            gtin="5012345678900",
+            manufacturer="Aubrac Pharma",
+        )
+        assert isinstance(app.screen, StockScreen)
+        (biotin,) = app.store.list_products(app.user)
+        assert biotin.gtin == "05012345678900" and biotin.presentation is Presentation.AMPOULE
+        await until(pilot, lambda: "ampoule of 5 mL" in screen_text(pilot))
+        assert "05012345678900" in screen_text(pilot)
+
+        # Received by count: 10 ampoules of 5 mL are 50 mL on hand.
+        await receive_lot(
+            pilot, product=biotin.id, lot="BT-1", expiry="2031-01-31", count=10,
+            supplier="Pharma Wholesale",
+        )  # fmt: skip
+        assert isinstance(app.screen, StockScreen)
+        # By volume: what is left of an opened delivery.
+        await receive_lot(pilot, product=biotin.id, lot="BT-2", expiry="2031-02-28", volume="12 mL")
+        lots = {lot.lot_number: lot for lot in app.store.list_lots(app.user)}
+        assert lots["BT-1"].quantity_on_hand.value == Decimal(50)
+        assert lots["BT-1"].units_received == 10 and lots["BT-1"].supplier == "Pharma Wholesale"
+        assert lots["BT-2"].quantity_on_hand.value == Decimal(12)
+        await until(pilot, lambda: "Pharma Wholesale" in screen_text(pilot))
+        text = screen_text(pilot)
+        assert "BT-1" in text and "50 mL" in text
+
+        # A box whose GTIN no product carries: the scan offers to create the product.
+        await receive_lot(pilot, scan=f"]d201{GTIN_NEW}17301231\x1d10DX-77", save=False)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"No product has GTIN {GTIN_NEW}" in screen_text(pilot)
+        await pilot.click("#confirm-ok")
+        await until(pilot, lambda: isinstance(app.screen, ProductFormScreen))
+        assert app.screen.query_one("#p-gtin", Input).value == GTIN_NEW
+        await add_product(
+            pilot,
+            name="Dexpanthenol 250 mg/mL",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("dexpanthenol", "250 mg/mL", "")],
+        )
+        form = app.screen
+        assert isinstance(form, ReceiveLotScreen)
+        assert form.query_one("#lot-number", Input).value == "DX-77"
+        assert form.query_one("#lot-expiry", Input).value == "2030-12-31"
+        await receive_lot(pilot, count=5)
+        assert isinstance(app.screen, StockScreen)
+        dex = app.store.product_by_gtin(app.user, GTIN_NEW)
+        assert dex is not None
+        (dx,) = app.store.list_lots(app.user, dex.id)
+        assert dx.lot_number == "DX-77" and dx.quantity_on_hand.value == Decimal(10)
+
+        # A clinic ingredient the library lacks, and a clinic limit on it.
+        await add_clinic_ingredient(
+            pilot, name="Adenosine", form="adenosine", molar_mass="267.24", source="PubChem"
+        )
+        assert isinstance(app.screen, StockScreen)
+        assert any(
+            i.key == "clinic-adenosine" and i.origin == "clinic"
+            for i in app.store.list_ingredients(app.user, "adenosine")
+        )
+        await add_clinic_limit(pilot, ingredient="Adenosine", amount="3 mg", source="")
+        assert isinstance(app.screen, ClinicLimitScreen)
+        assert _errors(app.screen) == {"row-cl-source": "Required: where the figure comes from."}
+        app.screen.query_one("#cl-source", Input).value = "clinic protocol 2026-12"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StockScreen)
+        (limit,) = app.store.list_clinic_limits(app.user)
+        assert limit.ingredient_name == "Adenosine" and limit.source == "clinic protocol 2026-12"
+
+        assert _actions(app, "product") == ["product.create", "product.create"]
+        assert _actions(app, "lot") == ["lot.receive"] * 3
+        assert _actions(app, "clinic_limit") == ["clinic_limit.create"]
+
+
+async def test_refusals_stay_in_the_form(tmp_path: Path, make_app) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="Vitamin E",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("vitamin-e-natural", "400 IU", "")],
+            gtin="5012345678901",
+        )
+        form = app.screen
+        assert isinstance(form, ProductFormScreen)
+        errors = _errors(form)
+        assert "expected a concentration" in errors["row-line-1"]
+        assert "check digit" in errors["row-gtin"]
+        # An IU/mL strength needs its form: the Store says so, the form stays.
+        await add_product(
+            pilot,
+            name="Vitamin E",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("vitamin-e-natural", "100 IU/mL", "")],
+            gtin="5012345678900",
+        )
+        assert app.screen is form
+        assert "without its form" in str(form.query_one("#form-error").render())
+        assert app.store.list_products(app.user) == []
+        # Escape asks before throwing the typed form away.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Discard what you typed?" in screen_text(pilot)
+        await pilot.press("escape")  # no: back to the form, nothing lost
+        await pilot.pause()
+        assert app.screen is form and form.query_one("#p-name", Input).value == "Vitamin E"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.click("#confirm-ok")
+        await settle(pilot)
+        assert isinstance(app.screen, StockScreen)
+
+        # A bad scan: one clear message beside the lot field.
+        await receive_lot(pilot, scan="0105012345678901172812311012AB", save=False)
+        form = app.screen
+        assert isinstance(form, ReceiveLotScreen)
+        assert app.focused is form.query_one("#lot-number", Input)
+        assert "wrong check digit" in _errors(form)["row-number"]
+        # A partial scan fills what it carries and says what to type.
+        form.query_one("#lot-number", Input).value = ""
+        await receive_lot(pilot, scan="010501234567890010AB", save=False)
+        assert isinstance(app.screen, ConfirmScreen)  # no product has this GTIN yet
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is form and form.query_one("#lot-number", Input).value == "AB"
+        note = str(form.query_one("#scan-note").render())
+        assert "no expiry date (17): type it" in note

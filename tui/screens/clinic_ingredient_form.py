@@ -1,0 +1,151 @@
+"""Add an ingredient the library lacks: name, synonyms, category, class, its form with
+the molar mass, and an IU factor (with its source) where an IU applies."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Select, Static
+
+from tui.screens.guarded_form import GuardedForm
+from tui.widgets.field_row import FieldRow
+
+
+class ClinicIngredientScreen(GuardedForm):
+    """Dismissed with the stored ingredient, or None."""
+
+    DEFAULT_CSS = """
+    ClinicIngredientScreen { align: center middle; }
+    ClinicIngredientScreen > VerticalScroll {
+        width: 100; max-width: 98%; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ClinicIngredientScreen #form-buttons { height: 3; margin-top: 1; }
+    ClinicIngredientScreen #form-buttons Button { margin-right: 2; }
+    ClinicIngredientScreen #form-error { color: $error; height: auto; }
+    ClinicIngredientScreen .hint { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="clinic_ingredient.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="clinic_ingredient.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from formulary.library.model import CATEGORIES
+
+        with VerticalScroll():
+            yield Static("New clinic ingredient", classes="form-title")
+            yield FieldRow("Name", Input(id="ci-name"), id="row-ci-name")
+            yield FieldRow(
+                "Synonyms",
+                Input(id="ci-synonyms", placeholder="other names, separated by ;"),
+                id="row-ci-synonyms",
+            )
+            yield FieldRow(
+                "Category",
+                Select(
+                    [(c.replace("_", " "), c) for c in CATEGORIES],
+                    value="other",
+                    allow_blank=False,
+                    id="ci-category",
+                ),
+                id="row-ci-category",
+            )
+            yield FieldRow(
+                "Classes",
+                Input(id="ci-classes", placeholder="groups an allergy may name; separated by ;"),
+                id="row-ci-classes",
+            )
+            yield Static("Its form (the salt or base the strengths are stated in):", classes="hint")
+            yield FieldRow(
+                "Form", Input(id="ci-form", placeholder="e.g. adenosine"), id="row-ci-form"
+            )
+            yield FieldRow(
+                "Molar mass",
+                Input(id="ci-molar-mass", placeholder="g/mol, e.g. 267.24 (optional)"),
+                id="row-ci-molar-mass",
+            )
+            yield FieldRow(
+                "mg per IU",
+                Input(id="ci-iu", placeholder="only where an IU is defined (optional)"),
+                id="row-ci-iu",
+            )
+            yield FieldRow(
+                "IU source",
+                Input(id="ci-iu-source", placeholder="pharmacopoeia, label"),
+                id="row-ci-iu-source",
+            )
+            yield FieldRow(
+                "Source",
+                Input(id="ci-source", placeholder="where these facts come from"),
+                id="row-ci-source",
+            )
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (ctrl+s)", id="form-save", variant="primary")
+                yield Button("Cancel (esc)", id="form-cancel")
+
+    def _text(self, ident: str) -> str:
+        return self.query_one(f"#{ident}", Input).value.strip()
+
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        from db.store import IngredientFields
+        from formulary.clinic_ingredients import (
+            MOLAR_MASS_RANGE,
+            ClinicForm,
+            ingredient_document,
+            ingredient_key,
+            parse_positive,
+        )
+
+        errors: dict[str, str] = {}
+        name = self._text("ci-name")
+        key = ""
+        try:
+            key = ingredient_key(name)
+        except ValueError as exc:
+            errors["row-ci-name"] = str(exc)[0].upper() + str(exc)[1:] + "."
+        mass = None
+        if self._text("ci-molar-mass"):
+            try:
+                mass = parse_positive(
+                    self._text("ci-molar-mass"), "molar mass", limits=MOLAR_MASS_RANGE
+                )
+            except ValueError as exc:
+                errors["row-ci-molar-mass"] = str(exc)
+        per_iu = None
+        if self._text("ci-iu"):
+            try:
+                per_iu = parse_positive(self._text("ci-iu"), "mg per IU")
+            except ValueError as exc:
+                errors["row-ci-iu"] = str(exc)
+            if not self._text("ci-iu-source"):
+                errors["row-ci-iu-source"] = "An IU factor needs its source."
+        form = self._text("ci-form")
+        if (mass is not None or per_iu is not None) and not form:
+            errors["row-ci-form"] = "Name the form the molar mass or IU is for."
+        if errors:
+            return {}, errors
+        forms = [ClinicForm(form, mass, per_iu, self._text("ci-iu-source"))] if form else []
+        try:
+            facts = ingredient_document(
+                forms, classes=[c for c in self._text("ci-classes").split(";") if c.strip()]
+            )
+        except ValueError as exc:
+            return {}, {"row-ci-form": str(exc)}
+        category = self.query_one("#ci-category", Select).value
+        fields = IngredientFields(
+            key=key,
+            name=name,
+            category=str(category),
+            synonyms=tuple(s.strip() for s in self._text("ci-synonyms").split(";") if s.strip()),
+            sources=(self._text("ci-source"),) if self._text("ci-source") else (),
+            facts=facts,
+        )
+        return {"fields": fields}, {}
+
+    def store_call(self, values: dict[str, Any]) -> Any:
+        return self.store.add_clinic_ingredient(self.user, values["fields"])
