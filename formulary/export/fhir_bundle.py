@@ -859,9 +859,13 @@ def validate_resource(resource: Json) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate_json(dumps(resource))
 
 
-def render_fhir(chart: PatientChart, *, validate: bool = True) -> bytes:
-    """The document Bundle as UTF-8 JSON, checked against the models unless told not to."""
-    data = dumps(fhir_bundle(chart), indent=2).encode("utf-8")
+def render_fhir(chart: PatientChart, *, validate: bool = True, compact: bool = False) -> bytes:
+    """The document Bundle as UTF-8 JSON, checked against the models unless told not to.
+
+    ``compact`` leaves out the indentation (Python's fast C encoder only runs without
+    it: a bulk export is several times faster).
+    """
+    data = dumps(fhir_bundle(chart), indent=None if compact else 2).encode("utf-8")
     if validate:
         validate_bundle(data)
     return data

@@ -65,13 +65,15 @@ def render_files(
     session_id: int | None = None,
     stem: str | None = None,
     validate: bool = True,
+    compact: bool = False,
 ) -> dict[str, bytes]:
     """The export of ``chart`` (narrowed to ``session_id`` if given) as name -> bytes.
 
     ``pdf``, ``fhir`` and ``json`` give one file; ``csv`` gives the sessions and
     components tables and a manifest carrying the checkpoint. The chart must already
     carry its export time and checkpoint. ``validate=False`` skips checking a FHIR
-    bundle against the models (a bulk export checks a sample).
+    bundle against the models (a bulk export checks a sample); ``compact`` writes
+    FHIR and JSON without indentation (a bulk export, for programs).
     """
     if fmt not in FORMATS:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -84,7 +86,7 @@ def render_files(
     if session_id is not None:
         chart = only_session(chart, session_id)
     name = stem or file_stem(chart, session_id)
-    files = _render(chart, fmt, name, session_id, checkpoint, validate)
+    files = _render(chart, fmt, name, session_id, checkpoint, validate, compact)
     assert list(files) == file_names(name, fmt)  # one source of truth for the names
     return files
 
@@ -96,6 +98,7 @@ def _render(
     session_id: int | None,
     checkpoint: Checkpoint,
     validate: bool,
+    compact: bool,
 ) -> dict[str, bytes]:
     if fmt == "pdf":
         from formulary.export.pdf_note import render_pdf
@@ -105,11 +108,11 @@ def _render(
     if fmt == "fhir":
         from formulary.export.fhir_bundle import render_fhir
 
-        return {f"{name}.fhir.json": render_fhir(chart, validate=validate)}
+        return {f"{name}.fhir.json": render_fhir(chart, validate=validate, compact=compact)}
     if fmt == "json":
         from formulary.export.json_export import render_json
 
-        return {f"{name}.json": render_json(chart)}
+        return {f"{name}.json": render_json(chart, compact=compact)}
     from formulary.export.csv_export import render_csv
     from formulary.export.manifest import render_manifest
 

@@ -47,7 +47,8 @@ def chart_document(chart: PatientChart) -> dict[str, Any]:
     return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "chart": _plain(chart)}
 
 
-def render_json(chart: PatientChart) -> bytes:
-    """The chart as UTF-8 JSON, indented, non-ASCII kept as is."""
-    text = json.dumps(chart_document(chart), ensure_ascii=False, indent=2, sort_keys=False)
+def render_json(chart: PatientChart, *, compact: bool = False) -> bytes:
+    """The chart as UTF-8 JSON, indented unless ``compact``, non-ASCII kept as is."""
+    text = json.dumps(chart_document(chart), ensure_ascii=False,
+                      indent=None if compact else 2, sort_keys=False)
     return (text + "\n").encode("utf-8")

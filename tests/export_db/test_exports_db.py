@@ -134,4 +134,15 @@ def test_every_patient_bundle_validates(clinic: Clinic, tmp_path: Path) -> None:
         assert bundle.type == "document"
         assert bundle.entry[0].resource.get_resource_type() == "Composition"
     seqs = [r.audit_seq for r in results]
-    assert seqs == sorted(seqs) and len(set(r.checkpoint.seq for r in results)) == len(results)
+    # One batch: one checkpoint, then one export entry per patient right after it.
+    assert len({r.checkpoint.line for r in results}) == 1
+    assert seqs == list(range(results[0].checkpoint.seq + 1,
+                              results[0].checkpoint.seq + 1 + len(results)))
+
+
+def test_export_all_takes_a_checkpoint_per_batch(clinic: Clinic, tmp_path: Path) -> None:
+    results = list(export_all(clinic.store, clinic.admin, "json", to_folder(tmp_path),
+                              batch=1))
+    assert len({r.checkpoint.seq for r in results}) == len(results) == 2
+    for result in results:
+        assert result.audit_seq == result.checkpoint.seq + 1
