@@ -40,7 +40,7 @@ from db.tables.people import PatientRow
 from formulary.export.fhir_bundle import (
     FHIR_VERSION,
     chart_resources,
-    dumps,
+    ndjson_lines,
     validate_resource,
 )
 from formulary.records import Checkpoint
@@ -108,14 +108,12 @@ class _Writer:
         self.counts: dict[str, int] = {}
         self.shared_seen: set[str] = set()
 
-    def write(self, resource: dict[str, object]) -> None:
-        kind = str(resource["resourceType"])
+    def write(self, kind: str, resource_id: str, line: bytes) -> None:
         if kind in _SHARED:
-            key = f"{kind}/{resource['id']}"
+            key = f"{kind}/{resource_id}"
             if key in self.shared_seen:
                 return
             self.shared_seen.add(key)
-        line = (dumps(resource) + "\n").encode("utf-8")
         handle = self.handles.get(kind)
         if handle is None:
             handle = self.handles[kind] = self.staging.open(file_name(kind))
@@ -175,10 +173,11 @@ def export_ndjson(
                 assert row is not None  # listed in this same snapshot
                 chart = load_chart_rows(db, row, workstation=store.workstation)
                 chart = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
-                for _, resource in chart_resources(chart, relative=True):
-                    if n % VALIDATE_EVERY == 0:
+                if n % VALIDATE_EVERY == 0:
+                    for _, resource in chart_resources(chart, relative=True):
                         validate_resource(resource)
-                    writer.write(resource)
+                for kind, resource_id, line in ndjson_lines(chart):
+                    writer.write(kind, resource_id, line)
                 if n % 100 == 99:
                     db.expunge_all()  # the identity map holds nothing we still need
                 if progress is not None:

@@ -30,7 +30,7 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -224,14 +224,15 @@ def _compact(resource: Json) -> Json:
 class _Builder:
     """Builds one chart's resources; holds the chart and the clinic's names."""
 
-    def __init__(self, chart: PatientChart) -> None:
+    def __init__(self, chart: PatientChart, *, clean: bool = True) -> None:
         if chart.exported_at is None or chart.checkpoint is None:
             raise NotStamped(
                 "the chart must carry its export time and a fresh audit checkpoint "
                 "before it is rendered"
             )
         self.exported_at: datetime = chart.exported_at
-        chart = printable_record(chart)  # FHIR strings may hold no control characters
+        if clean:  # FHIR strings may hold no control characters
+            chart = printable_record(chart)
         self.chart = chart
         self.clinic_id = clinic_identifier(chart.clinic)
         self.namespace = _namespace(self.clinic_id)
@@ -859,19 +860,53 @@ def validate_resource(resource: Json) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate_json(dumps(resource))
 
 
+#: In FHIR JSON text: an escaped control character (or a ``\\b``/``\\f`` escape, or a
+#: backslash before b/f, a harmless false alarm), C1 controls, surrogates, non-characters.
+_UNSAFE_TEXT = re.compile(r"\\u00[01][0-9a-fA-F]|\\[bf]|[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean_text(build: Callable[[_Builder], Any], chart: PatientChart,
+                text_of: Callable[[Any], str]) -> str:
+    # Cleaning the whole record of control characters first costs more than building
+    # the resources; almost no record holds one. Build from the record as it is, and
+    # only when the text shows a character FHIR forbids build again from a cleaned copy.
+    text = text_of(build(_Builder(chart, clean=False)))
+    if _UNSAFE_TEXT.search(text):
+        text = text_of(build(_Builder(chart, clean=True)))
+    return text
+
+
 def render_fhir(chart: PatientChart, *, validate: bool = True, compact: bool = False) -> bytes:
     """The document Bundle as UTF-8 JSON, checked against the models unless told not to.
 
     ``compact`` leaves out the indentation (Python's fast C encoder only runs without
     it: a bulk export is several times faster).
     """
-    data = dumps(fhir_bundle(chart), indent=None if compact else 2).encode("utf-8")
+    indent = None if compact else 2
+    data = _clean_text(_Builder.bundle, chart, lambda b: dumps(b, indent=indent)).encode("utf-8")
     if validate:
         validate_bundle(data)
     return data
 
 
-def iter_ndjson(resources: Iterable[tuple[str, Json]]) -> Iterator[tuple[str, bytes]]:
-    """(resource type, one NDJSON line) per resource."""
-    for _, resource in resources:
-        yield resource["resourceType"], (dumps(resource) + "\n").encode("utf-8")
+def ndjson_lines(chart: PatientChart) -> list[tuple[str, str, bytes]]:
+    """(resource type, id, one NDJSON line) per resource of the chart, references ``Type/id``."""
+
+    def build(builder: _Builder) -> list[Json]:
+        entries = builder.resources()
+        local = {url: f"{r['resourceType']}/{r['id']}" for url, r in entries}
+        for _, resource in entries:
+            _relink(resource, local)
+        return [r for _, r in entries]
+
+    resources: list[Json] = []
+
+    def text_of(built: list[Json]) -> str:
+        resources[:] = built
+        return "\n".join(dumps(r) for r in built)
+
+    text = _clean_text(build, chart, text_of)
+    return [
+        (r["resourceType"], r["id"], (line + "\n").encode("utf-8"))
+        for r, line in zip(resources, text.split("\n"), strict=True)
+    ]

@@ -264,3 +264,22 @@ def test_any_free_text_still_validates(text: str) -> None:
         if isinstance(node, str):
             assert node, "FHIR strings may not be empty"
             assert all(ch in "\t\n\r" or ord(ch) >= 32 for ch in node), repr(node)
+
+
+@settings(max_examples=30)
+@given(text=st.text(min_size=1, max_size=20))
+def test_ndjson_lines_are_clean_resources_whatever_the_text(text: str) -> None:
+    from formulary.export.fhir_bundle import ndjson_lines, validate_resource
+
+    base = build_chart(sessions=2, outcomes=1)
+    chart = replace(base, patient=replace(base.patient, given_name=text),
+                    sessions=(replace(base.sessions[0], notes=text), base.sessions[1]))
+    for kind, resource_id, line in ndjson_lines(chart):
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        resource = json.loads(line)
+        assert resource["resourceType"] == kind and resource["id"] == resource_id
+        validate_resource(resource)
+        for node in walk(resource):
+            if isinstance(node, str):
+                assert all(ch in "\t\n\r" or ord(ch) >= 32 for ch in node), repr(node)
+                assert not any(0x7F <= ord(ch) < 0xA0 for ch in node), repr(node)
