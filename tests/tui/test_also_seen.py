@@ -125,3 +125,32 @@ async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
         assert [(e.entity_id, e.reason) for e in entries] == [
             (str(draft_id), "opened for the wrong patient")
         ]
+
+
+async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app) -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens.formulation_editor import FormulationEditorScreen
+    from tui.screens.patient import PatientScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, FormulationEditorScreen))
+        await settle(pilot)
+        editor = app.screen
+        # On the versions table (or a button) del removes nothing: not offered there.
+        editor.query_one("#editor-versions", DataTable).focus()
+        await settle(pilot)
+        assert "Remove" not in screen_text(pilot).splitlines()[-1]
+        table = editor.query_one("#editor-table", DataTable)
+        table.focus()
+        await settle(pilot)
+        assert "del Remove" in screen_text(pilot).splitlines()[-1]
+        before = len([c for c in editor.components])
+        await pilot.press("delete")
+        await settle(pilot)
+        assert len(editor.components) == before - 1

@@ -249,6 +249,7 @@ class FormulationEditorScreen(AppScreen):
         self._recompute()
 
     def _recompute(self) -> None:
+        self.refresh_bindings()  # "Remove" depends on there being components
         if self.data is None:
             return
         final, problem = self._final_volume()
@@ -454,6 +455,20 @@ class FormulationEditorScreen(AppScreen):
         self._chosen = None
         self._recompute()
         picker.input.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Remove" acts on the component under the table's cursor: offered only there.
+        if action == "remove_component":
+            tables = self.query("#editor-table").results(DataTable)
+            table = next(tables, None)
+            return table is not None and table.has_focus and any(self._rows)
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
 
     def action_remove_component(self) -> None:
         """Remove the component under the cursor of the table."""
