@@ -177,6 +177,10 @@ def _record_weight(
     row.weight_value, row.weight_unit = columns_of(Amount(latest.weight_value, "kg"))
 
 
+class _DryRun(Exception):
+    """Raised inside a unit of work to roll a checked dry run back."""
+
+
 class PatientsStore(StoreBase):
     """Patient chart headers."""
 
@@ -197,16 +201,47 @@ class PatientsStore(StoreBase):
     def create_patient(self, actor: Actor, fields: PatientFields) -> Patient:
         """Add a patient."""
         with self._write(actor, PREPARERS, "add patients") as uow:
-            row = PatientRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
-            _apply(row, fields, uow.now.date())
-            self._check_chart_free(uow, row.chart_number, None)
-            if fields.weight is not None:
-                # The first measurement is the latest: the row carries it from the start.
-                row.weight_value, row.weight_unit = columns_of(_checked_weight(fields.weight).kg)
-            uow.add(row, "patient.create")
-            if fields.weight is not None:
-                _record_weight(uow, row, fields.weight, fields.weight_measured_on, None)
-            return loaders.patient(row)
+            return self._insert_patient(uow, fields)
+
+    def _insert_patient(self, uow: UnitOfWork, fields: PatientFields) -> Patient:
+        row = PatientRow(created_at=uow.now, updated_at=uow.now)  # type: ignore[call-arg]
+        _apply(row, fields, uow.now.date())
+        self._check_chart_free(uow, row.chart_number, None)
+        if fields.weight is not None:
+            # The first measurement is the latest: the row carries it from the start.
+            row.weight_value, row.weight_unit = columns_of(_checked_weight(fields.weight).kg)
+        uow.add(row, "patient.create")
+        if fields.weight is not None:
+            _record_weight(uow, row, fields.weight, fields.weight_measured_on, None)
+        return loaders.patient(row)
+
+    def add_patients(
+        self,
+        actor: Actor,
+        patients: Sequence[PatientFields],
+        *,
+        labels: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> list[Patient]:
+        """Add many patients in one transaction: all of them, or none (a CSV import).
+
+        A refusal names the patient by ``labels[i]`` (e.g. ``"patients.csv:4"``) when
+        given. ``dry_run`` runs every check a real run would and writes nothing.
+        """
+        added: list[Patient] = []
+        try:
+            with self._write(actor, PREPARERS, "add patients") as uow:
+                for index, fields in enumerate(patients):
+                    label = labels[index] if index < len(labels) else f"patient {index + 1}"
+                    try:
+                        added.append(self._insert_patient(uow, fields))
+                    except (ValidationError, Conflict, NotFound) as exc:
+                        raise type(exc)(f"{label} ({fields.chart_number}): {exc}") from None
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        return added
 
     def update_patient(
         self, actor: Actor, patient_id: int, fields: PatientFields, reason: str

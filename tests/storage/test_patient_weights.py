@@ -203,3 +203,25 @@ def test_migration_carries_a_single_weight_into_the_history(engine_url: str) -> 
         assert len(store.weight_history(admin, 1)) == 2
     finally:
         database.dispose()
+
+
+def test_add_patients_is_all_or_nothing_and_dry_run_writes_nothing(
+    store: Store, users: dict[Role, Actor]
+) -> None:
+    sam = users[Role.ASSISTANT]
+    batch = [
+        fields(chart_number="B-1", weight=Amount(Decimal("150"), "lb")),
+        fields(chart_number="B-2"),
+    ]
+    n = len(events(store.database))
+    checked = store.add_patients(sam, batch, labels=["f.csv:2", "f.csv:3"], dry_run=True)
+    assert [p.chart_number for p in checked] == ["B-1", "B-2"]
+    assert len(events(store.database)) == n and store.list_patients(sam) == []
+    bad = [*batch, fields(chart_number="B-1")]
+    with pytest.raises(Exception, match=r"f.csv:4 \(B-1\).*already belongs"):
+        store.add_patients(sam, bad, labels=["f.csv:2", "f.csv:3", "f.csv:4"])
+    assert store.list_patients(sam) == [] and count_rows(store.database, PatientWeightRow) == 0
+    store.add_patients(sam, batch)
+    assert len(store.list_patients(sam)) == 2
+    assert count_rows(store.database, PatientWeightRow) == 1
+    assert chain_problems(store.database) == [] and replay_problems(store.database) == []

@@ -120,3 +120,69 @@ def products(
         return
     verb = "would import" if dry_run else "imported"
     typer.echo(f"{file}: {verb} {len(added)} product(s); nothing else changed.")
+
+
+@import_csv_app.command("patients")
+def patients(
+    ctx: typer.Context,
+    file: FileArgument,
+    dry_run: DryRunOption = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import patients: one row per patient (columns in docs/import-csv.md)."""
+    import json
+    from datetime import date
+
+    from db.store import PatientFields, Store
+    from formulary.patient_csv import CsvImportError, parse_patients
+    from tui.cli.patient import patient_json
+    from tui.cli.product import location
+
+    text = read_text(file)
+    try:
+        specs = parse_patients(text, today=date.today())
+    except CsvImportError as exc:
+        report_problems(file, exc.problems)
+    fields = [
+        PatientFields(
+            chart_number=s.chart_number,
+            family_name=s.family_name,
+            given_name=s.given_name,
+            date_of_birth=s.date_of_birth,
+            sex=s.sex,
+            diagnosis=s.diagnosis,
+            grade_scale=s.grade_scale,
+            grade=s.grade,
+            weight=s.weight.entered if s.weight else None,
+            weight_measured_on=s.weighed_on,
+            height=s.height,
+            allergies=s.allergies,
+            conditions=s.conditions,
+            consent_on_file=s.consent_on_file,
+            consent_date=s.consent_date,
+        )
+        for s in specs
+    ]
+    labels = [f"{file}:{s.line}" for s in specs]
+    database = open_db(location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            added = store.add_patients(actor, fields, labels=labels, dry_run=dry_run)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"dry_run": dry_run, "patients": [patient_json(p) for p in added]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{file}: {verb} {len(added)} patient(s); nothing else changed.")

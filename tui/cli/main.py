@@ -22,6 +22,7 @@ from tui.cli import (
     import_csv,
     ingredient,
     lots,
+    patient,
     product,
     session,
     transfer,
@@ -48,6 +49,7 @@ app.add_typer(lots.lots_app, name="lots", hidden=True)  # the older spelling
 app.add_typer(product.product_app, name="product")
 app.add_typer(ingredient.ingredient_app, name="ingredient")
 app.add_typer(import_csv.import_csv_app, name="import-csv")
+app.add_typer(patient.patient_app, name="patient")
 app.add_typer(export_group.export_app, name="export")
 export.register(export_group.export_app)  # export chart|session|all
 app.command("import")(transfer.import_file)

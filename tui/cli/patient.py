@@ -1,0 +1,334 @@
+"""``formulary patient add|update|list``: patients headless, with the app's rules and audit.
+
+``update`` changes only what its options name; it needs ``--reason`` (kept in the
+audit trail). A weight is typed with its unit (``70 kg`` or ``154 lb``; pounds are
+stored as exact kilograms) and goes into the weight history dated ``--weighed-on``
+(default: today). Bad input is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.options import DbOption, JsonOption
+
+if TYPE_CHECKING:
+    from formulary.records import Patient
+
+patient_app = typer.Typer(help="Add, update and list patients.", no_args_is_help=True)
+
+WeightOption = Annotated[
+    str | None, typer.Option("--weight", help="With its unit: '70 kg' or '154 lb'.")
+]
+WeighedOnOption = Annotated[
+    str | None, typer.Option("--weighed-on", help="YYYY-MM-DD the weight was measured (today).")
+]
+HeightOption = Annotated[str | None, typer.Option("--height", help="e.g. '168 cm'.")]
+DiagnosisOption = Annotated[str | None, typer.Option("--diagnosis", help="e.g. 'AGA'.")]
+ScaleOption = Annotated[
+    str | None, typer.Option("--grade-scale", help="norwood, ludwig or other.")
+]
+GradeOption = Annotated[str | None, typer.Option("--grade", help="e.g. 'III vertex'.")]
+ConsentDateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--consent-date", help="YYYY-MM-DD the signed consent is dated (marks it on file)."
+    ),
+]
+
+
+def _location(ctx: typer.Context, db: str | None) -> str | None:
+    return db or (ctx.find_root().obj or {}).get("db")
+
+
+def _date(text: str, flag: str) -> date:
+    from formulary.patient_csv import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        fail(f"{flag}: {exc}")
+
+
+def _sex(text: str) -> Any:
+    from formulary.records import Sex
+
+    folded = text.strip().casefold()
+    for sex in Sex:
+        if folded in (sex.value, sex.value[0]):
+            return sex
+    fail(f"--sex: {text!r}: write female, male, other or unknown")
+
+
+def _scale(text: str | None) -> Any:
+    from formulary.records import GradeScale
+
+    if not text:
+        return None
+    for scale in GradeScale:
+        if text.strip().casefold() == scale.value:
+            return scale
+    fail(f"--grade-scale: {text!r}: write norwood, ludwig or other")
+
+
+def _weight(text: str | None) -> Any:
+    from formulary.body import BodyMeasureError, parse_weight
+
+    if text is None:
+        return None
+    try:
+        return parse_weight(text).entered
+    except BodyMeasureError as exc:
+        fail(f"--weight: {exc}")
+
+
+def _height(text: str | None) -> Any:
+    from formulary.body import BodyMeasureError, parse_height
+
+    if not text:
+        return None
+    try:
+        return parse_height(text)
+    except BodyMeasureError as exc:
+        fail(f"--height: {exc}")
+
+
+def _allergies(values: list[str], flag: str) -> tuple[Any, ...]:
+    from formulary.patient_csv import parse_allergy_list
+
+    try:
+        return tuple(a for v in values for a in parse_allergy_list(v))
+    except ValueError as exc:
+        fail(f"{flag}: {exc}")
+
+
+def patient_json(p: Patient) -> dict[str, Any]:
+    """A patient as ``--json`` prints it."""
+    return {
+        "id": p.id,
+        "chart_number": p.chart_number,
+        "family_name": p.family_name,
+        "given_name": p.given_name,
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "sex": p.sex.value,
+        "diagnosis": p.diagnosis,
+        "grade_scale": p.grade_scale.value if p.grade_scale else None,
+        "grade": p.grade,
+        "weight_kg": format(p.weight_kg.value, "f") if p.weight_kg else None,
+        "height_cm": format(p.height_cm.value, "f") if p.height_cm else None,
+        "allergies": [{"substance": a.substance, "reaction": a.reaction} for a in p.allergies],
+        "conditions": [c.code for c in p.conditions],
+        "consent_on_file": p.consent_on_file,
+        "consent_date": p.consent_date.isoformat() if p.consent_date else None,
+    }
+
+
+def _line(p: Patient) -> str:
+    from formulary.body import show_kg
+
+    weight = show_kg(p.weight_kg) if p.weight_kg else "no weight"
+    allergies = "; ".join(a.substance for a in p.allergies) or "no allergies recorded"
+    return (
+        f"{p.chart_number:<10} {p.display_name:<30} {p.date_of_birth.isoformat()}  "
+        f"{weight:<10} {allergies}"
+    )
+
+
+@patient_app.command("add")
+def add(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Option("--chart", help="Chart number (unique).")],
+    family: Annotated[str, typer.Option("--family", help="Family name.")],
+    given: Annotated[str, typer.Option("--given", help="Given name.")],
+    born: Annotated[str, typer.Option("--born", help="Date of birth, YYYY-MM-DD.")],
+    sex: Annotated[str, typer.Option("--sex", help="female, male, other or unknown.")],
+    diagnosis: DiagnosisOption = None,
+    grade_scale: ScaleOption = None,
+    grade: GradeOption = None,
+    weight: WeightOption = None,
+    weighed_on: WeighedOnOption = None,
+    height: HeightOption = None,
+    allergy: Annotated[
+        list[str] | None,
+        typer.Option("--allergy", help="'substance (reaction)'; repeat for each."),
+    ] = None,
+    condition: Annotated[
+        list[str] | None, typer.Option("--condition", help="e.g. pregnancy; repeat for each.")
+    ] = None,
+    consent_date: ConsentDateOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a patient (administrators, practitioners and assistants)."""
+    from db.store import PatientFields, Store
+    from formulary.patient_csv import parse_condition_list
+
+    if weighed_on and weight is None:
+        fail("--weighed-on needs --weight: the weight measured that day")
+    fields = PatientFields(
+        chart_number=chart.strip(),
+        family_name=family.strip(),
+        given_name=given.strip(),
+        date_of_birth=_date(born, "--born"),
+        sex=_sex(sex),
+        diagnosis=(diagnosis or "").strip(),
+        grade_scale=_scale(grade_scale),
+        grade=(grade or "").strip(),
+        weight=_weight(weight),
+        weight_measured_on=_date(weighed_on, "--weighed-on") if weighed_on else None,
+        height=_height(height),
+        allergies=_allergies(allergy or [], "--allergy"),
+        conditions=tuple(c for v in condition or [] for c in parse_condition_list(v)),
+        consent_on_file=consent_date is not None,
+        consent_date=_date(consent_date, "--consent-date") if consent_date else None,
+    )
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            saved = store.create_patient(actor, fields)
+    finally:
+        database.dispose()
+    typer.echo(json.dumps(patient_json(saved)) if as_json else f"Added {_line(saved)}")
+
+
+@patient_app.command("update")
+def update(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the audit trail); required.")
+    ] = None,
+    family: Annotated[str | None, typer.Option("--family", help="Family name.")] = None,
+    given: Annotated[str | None, typer.Option("--given", help="Given name.")] = None,
+    born: Annotated[str | None, typer.Option("--born", help="YYYY-MM-DD.")] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="female, male, other, unknown.")] = None,
+    diagnosis: DiagnosisOption = None,
+    grade_scale: ScaleOption = None,
+    grade: GradeOption = None,
+    weight: WeightOption = None,
+    weighed_on: WeighedOnOption = None,
+    height: HeightOption = None,
+    add_allergy: Annotated[
+        list[str] | None,
+        typer.Option("--add-allergy", help="'substance (reaction)'; repeat for each."),
+    ] = None,
+    remove_allergy: Annotated[
+        list[str] | None, typer.Option("--remove-allergy", help="Substance; repeat for each.")
+    ] = None,
+    add_condition: Annotated[
+        list[str] | None, typer.Option("--add-condition", help="e.g. pregnancy.")
+    ] = None,
+    remove_condition: Annotated[
+        list[str] | None, typer.Option("--remove-condition", help="e.g. pregnancy.")
+    ] = None,
+    consent_date: ConsentDateOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a patient's chart: only what the options name; --reason is required."""
+    from dataclasses import replace
+
+    from db.store import PatientFields, Store
+    from formulary.patient_csv import parse_condition_list
+
+    if not (reason or "").strip():
+        fail("give a reason with --reason: changes to a chart are explained in the audit trail")
+    if weighed_on and weight is None:
+        fail("--weighed-on needs --weight: the weight measured that day")
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            current = store.find_patient(actor, chart)
+        allergies = list(current.allergies)
+        for substance in remove_allergy or []:
+            kept = [a for a in allergies if a.substance.casefold() != substance.strip().casefold()]
+            if len(kept) == len(allergies):
+                fail(f"--remove-allergy: no allergy to {substance!r} is recorded for {chart}")
+            allergies = kept
+        for allergy in _allergies(add_allergy or [], "--add-allergy"):
+            if any(a.substance.casefold() == allergy.substance.casefold() for a in allergies):
+                fail(f"--add-allergy: {allergy.substance} is already recorded for {chart}")
+            allergies.append(allergy)
+        conditions = list(current.conditions)
+        for code in remove_condition or []:
+            kept_c = [c for c in conditions if c.code.casefold() != code.strip().casefold()]
+            if len(kept_c) == len(conditions):
+                fail(f"--remove-condition: no condition {code!r} is recorded for {chart}")
+            conditions = kept_c
+        for value in add_condition or []:
+            conditions.extend(parse_condition_list(value))
+        fields = PatientFields(
+            chart_number=current.chart_number,
+            family_name=family.strip() if family is not None else current.family_name,
+            given_name=given.strip() if given is not None else current.given_name,
+            date_of_birth=_date(born, "--born") if born else current.date_of_birth,
+            sex=_sex(sex) if sex else current.sex,
+            diagnosis=diagnosis.strip() if diagnosis is not None else current.diagnosis,
+            grade_scale=_scale(grade_scale) if grade_scale else current.grade_scale,
+            grade=grade.strip() if grade is not None else current.grade,
+            weight=None,
+            height=_height(height) if height else current.height_cm,
+            allergies=tuple(allergies),
+            conditions=tuple(conditions),
+            consent_on_file=current.consent_on_file or consent_date is not None,
+            consent_date=_date(consent_date, "--consent-date")
+            if consent_date
+            else current.consent_date,
+        )
+        if weight is not None:
+            fields = replace(
+                fields,
+                weight=_weight(weight),
+                weight_measured_on=_date(weighed_on, "--weighed-on") if weighed_on else None,
+            )
+        with store_errors():
+            saved = store.update_patient(actor, current.id, fields, reason or "")
+    finally:
+        database.dispose()
+    typer.echo(json.dumps(patient_json(saved)) if as_json else f"Updated {_line(saved)}")
+
+
+@patient_app.command("list")
+def list_patients(
+    ctx: typer.Context,
+    search: Annotated[
+        str, typer.Argument(help="Name, chart number or YYYY-MM-DD (empty: everyone).")
+    ] = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="At most.")] = 50,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List patients (sorted by family name), with their latest weight and allergies."""
+    from db.store import Store
+
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            found = store.list_patients(actor, search, limit=limit)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps([patient_json(p) for p in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        typer.echo("No patient matches." if search else "No patients yet.")
+    for p in found:
+        typer.echo(_line(p))
