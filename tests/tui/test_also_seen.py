@@ -154,3 +154,30 @@ async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app) -> Non
         await pilot.press("delete")
         await settle(pilot)
         assert len(editor.components) == before - 1
+
+
+async def test_one_density_measurement_is_plotted_on_a_sensible_axis() -> None:
+    import re
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from textual.app import App, ComposeResult
+
+    from formulary.records import Outcome
+    from formulary.units.amount import Amount
+    from tui.widgets.outcome_plot import OutcomePlot
+
+    one = Outcome(1, 1, datetime(2026, 11, 2, 11, tzinfo=UTC), Amount(Decimal(142), "hairs/cm2"))
+
+    class PlotApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield OutcomePlot(outcomes=(one,))
+
+    app = PlotApp()
+    async with app.run_test(size=(80, 14)) as pilot:
+        await pilot.pause(0.2)
+        text = screen_text(pilot)
+        years = {int(y) for y in re.findall(r"\d\d/\d\d/(\d{4})", text)}
+        assert years == {2026}, text
+        ticks = [float(v) for v in re.findall(r"(\d+\.\d)┤", text)]
+        assert ticks and max(ticks) - min(ticks) <= 30, text

@@ -20,6 +20,10 @@ def density_points(outcomes: Sequence[Outcome]) -> tuple[list[str], list[float]]
     return dates, values
 
 
+#: Days shown either side of a single measurement.
+ONE_POINT_DAYS = 14
+
+
 class OutcomePlot(PlotextPlot):
     """Density trend; says so plainly when nothing has been measured yet."""
 
@@ -45,6 +49,15 @@ class OutcomePlot(PlotextPlot):
             plt.plot(dates, values, marker="braille")
             plt.scatter(dates, values)
             plt.title("Hair density (hairs/cm²)")
+            if len(set(dates)) == 1:
+                # One measurement day: plotext would stretch the axes over a century
+                # around it. Two weeks either side, the value ±10 %, one tick.
+                day = plt.string_to_time(dates[0])
+                plt.xlim(day - ONE_POINT_DAYS * 86400, day + ONE_POINT_DAYS * 86400)
+                plt.xticks([day], [dates[0]])
+                low, high = min(values), max(values)
+                spread = max(abs(high) * 0.1, 1.0)
+                plt.ylim(low - spread, high + spread)
         else:
             plt.title("No density measured yet")
         self.refresh()
