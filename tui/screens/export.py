@@ -89,6 +89,8 @@ class ExportScreen(GuardedForm, AppScreen):
         self._patient_id = patient_id
         self._chart_number = chart_number
         self._exporting = False
+        #: Files this dialog wrote (resolved): not "already there" after the export.
+        self._written: set[Path] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -142,8 +144,12 @@ class ExportScreen(GuardedForm, AppScreen):
             files.update("")
             return
         paths = planned_files(Path(folder).expanduser(), chart, fmt)
-        existing = [p for p in paths if p.exists()]
+        # Files this dialog has just written are the export's result, not someone
+        # else's files in the way.
+        existing = [p for p in paths if p.exists() and p.resolve() not in self._written]
         lines = Text("Will write: " + ", ".join(p.name for p in paths))
+        if any(p.resolve() in self._written for p in paths):
+            lines.append("\nWritten just now; exporting again asks before replacing them.")
         if existing:
             lines.append(
                 f"\n{len(existing)} of these already exist"
@@ -271,6 +277,7 @@ class ExportScreen(GuardedForm, AppScreen):
         text.append(f"  {result.checkpoint_line}")
         self._say(text)
         self.notify(f"{len(result.paths)} file(s) written.", title="Export")
+        self._written.update(Path(p).resolve() for p in result.paths)
         self._show_plan()
         self.mark_pristine()  # what was typed is exported: leaving loses nothing
 

@@ -158,3 +158,22 @@ async def test_a_file_appearing_during_the_export_is_never_replaced(
         assert "Not exported:" in text and "nothing was replaced" in text
     assert target.read_text() == "written by someone else"
     assert exports_recorded(clinic) == []
+
+
+async def test_after_an_export_its_own_files_are_not_called_already_existing(
+    clinic: Clinic, make_app, tmp_path: Path
+):
+    out = tmp_path / "exports"
+    app = make_app(clinic.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_export_from_chart(pilot, clinic, out, "pdf")
+        await pilot.press("ctrl+s")
+        await settle(pilot, rounds=5)
+        text = visible_text(pilot)
+        assert "Exported. Written:" in text
+        assert "already exist" not in text
+        assert "Written just now; exporting again asks before replacing them." in text
+        # Exporting again still asks first.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
