@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from tui.heap import SETTLE_AFTER_SIGN_IN, settle_heap
+from tui.heap import SETTLE_AFTER_SIGN_IN, IdleSettler, release_closed_watchers, settle_heap
 from tui.idle import IdleWatch
 from tui.keymap import Settings, load_settings
 from tui.messages import StoreFailed, StoreOpened
@@ -66,6 +66,7 @@ class FormularyApp(App[None]):
         self.settings = settings if settings is not None else load_settings()
         self.user: Practitioner | None = None
         self.idle = IdleWatch(self.settings.idle_lock_seconds)
+        self.heap = IdleSettler()
         #: Screens asked for while locked (a worker's answer): shown after the unlock.
         self._held: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
         self._clock = clock
@@ -199,7 +200,11 @@ class FormularyApp(App[None]):
         self.switch_screen(PatientsScreen())
         # The list is on screen and start-up is long over: one long collection now,
         # so that none lands inside a keystroke later (tui/heap.py).
-        self.set_timer(SETTLE_AFTER_SIGN_IN, settle_heap)
+        self.set_timer(SETTLE_AFTER_SIGN_IN, self._settle_heap)
+
+    def _settle_heap(self) -> None:
+        release_closed_watchers(self)
+        settle_heap()
 
     def sign_out(self) -> None:
         """Forget the user and every open screen; back to the sign-in form."""
@@ -299,8 +304,12 @@ class FormularyApp(App[None]):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
-        if self.user is not None and self.idle.expired():
+        if self.user is None:
+            return
+        if self.idle.expired():
             self.action_lock()
+        else:
+            self.heap.check(self.idle.idle_for, self.idle.last_input, self)
 
     def action_lock(self) -> None:
         """Hide everything of the patient until the same user's password is given."""

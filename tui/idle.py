@@ -22,6 +22,11 @@ class IdleWatch:
         self._last_input = self._clock()
 
     @property
+    def last_input(self) -> float:
+        """The clock's reading at the last input."""
+        return self._last_input
+
+    @property
     def idle_for(self) -> float:
         """Seconds since the last input."""
         return self._clock() - self._last_input

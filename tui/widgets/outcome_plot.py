@@ -38,6 +38,12 @@ class OutcomePlot(PlotextPlot):
     def on_mount(self) -> None:
         self.show(self._initial)
 
+    def on_unmount(self) -> None:
+        # PlotextPlot subscribes to the app's theme signal with a callback that holds
+        # the plot, as the value of a weak-keyed map: the plot would never be freed,
+        # and a workday opens hundreds of charts.
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def show(self, outcomes: Sequence[Outcome]) -> None:
         """Draw the density of ``outcomes``."""
         dates, values = density_points(outcomes)
