@@ -271,3 +271,33 @@ def test_stricter_of_clinic_and_library_limit_applies(store: Store, admin: Actor
     assert [x for x in _lidocaine_limits(store, admin) if x[0] == "session"] == [
         ("session", Decimal("100"), "clinic limit: protocol 3")
     ]
+
+
+def test_add_products_all_or_nothing_and_dry_run(store: Store, admin: Actor) -> None:
+    good = biotin_fields(store, admin)
+    other = biotin_fields(store, admin, name="Biotin 10 mL", gtin="")
+    clash = biotin_fields(store, admin, name="Same GTIN")  # the first one's GTIN again
+    before = len(events(store.database))
+    with pytest.raises(Conflict, match=r"line 4 \(Same GTIN\): GTIN 05012345678900"):
+        store.add_products(admin, [good, other, clash], labels=["line 2", "line 3", "line 4"])
+    assert count_rows(store.database, ProductRow) == 0
+    checked = store.add_products(admin, [good, other], dry_run=True)
+    assert [p.name for p in checked] == [good.name, other.name]
+    assert count_rows(store.database, ProductRow) == 0
+    assert len(events(store.database)) == before  # a dry run leaves no audit entry
+    added = store.add_products(admin, [good, other])
+    assert count_rows(store.database, ProductRow) == 2 and len(added) == 2
+    assert chain_problems(store.database) == [] and replay_problems(store.database) == []
+
+
+def test_clinic_ingredient_may_not_duplicate_a_known_name(store: Store, admin: Actor) -> None:
+    with pytest.raises(Conflict, match="already in the formulary"):
+        store.add_clinic_ingredient(admin, IngredientFields(key="clinic-b7", name="Biotin"))
+    with pytest.raises(Conflict, match="already in the formulary"):
+        store.add_clinic_ingredient(
+            admin, IngredientFields(key="clinic-x", name="X", synonyms=("vitamin B7",))
+        )
+    added = store.add_clinic_ingredient(
+        admin, IngredientFields(key="clinic-adenosine", name="Adenosine")
+    )
+    assert added.origin == "clinic"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from formulary.records import Presentation
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
@@ -26,6 +26,7 @@ from tests.tui.stock_helpers import (
 )
 from tui.screens.clinic_limit_form import ClinicLimitScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.form_guard import DiscardChangesScreen
 from tui.screens.product_form import ProductFormScreen
 from tui.screens.receive_lot import ReceiveLotScreen
 from tui.screens.stock import StockScreen
@@ -163,14 +164,14 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app) -> None:
         # Escape asks before throwing the typed form away.
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, DiscardChangesScreen)
         assert "Discard what you typed?" in screen_text(pilot)
         await pilot.press("escape")  # no: back to the form, nothing lost
         await pilot.pause()
         assert app.screen is form and form.query_one("#p-name", Input).value == "Vitamin E"
         await pilot.press("escape")
         await pilot.pause()
-        await pilot.click("#confirm-ok")
+        await pilot.press("d")
         await settle(pilot)
         assert isinstance(app.screen, StockScreen)
 
@@ -189,3 +190,52 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app) -> None:
         assert app.screen is form and form.query_one("#lot-number", Input).value == "AB"
         note = str(form.query_one("#scan-note").render())
         assert "no expiry date (17): type it" in note
+
+
+async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="Biotin",
+            presentation=Presentation.AMPOULE,
+            volume="1 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+        )
+        await add_clinic_limit(pilot, ingredient="Biotin", amount="10 mg", source="protocol 1")
+        (limit,) = app.store.list_clinic_limits(app.user)
+
+        # Edit the limit: the reason is asked before anything is saved.
+        screen = app.screen
+        screen.query_one(TabbedContent).active = "tab-limits"
+        await settle(pilot)
+        screen.query_one("#limits").focus()
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, ClinicLimitScreen))
+        assert app.screen.query_one("#cl-amount", Input).value == "10 mg"
+        app.screen.query_one("#cl-amount", Input).value = "8 mg"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.screen.query_one("#confirm-reason", Input).value = "protocol 2 is stricter"
+        await pilot.click("#confirm-ok")
+        await until(pilot, lambda: isinstance(app.screen, StockScreen))
+        (changed,) = app.store.list_clinic_limits(app.user)
+        assert changed.id == limit.id and changed.amount.value == Decimal(8)
+
+        # Retire the product: a reason, then it leaves the list but stays on record.
+        screen.query_one(TabbedContent).active = "tab-products"
+        await settle(pilot)
+        screen.query_one("#products").focus()
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.screen.query_one("#confirm-reason", Input).value = "replaced by the 2 mL ampoule"
+        await pilot.click("#confirm-ok")
+        await settle(pilot)
+        assert app.store.list_products(app.user) == []
+        (retired,) = app.store.list_products(app.user, include_retired=True)
+        assert retired.retired_reason == "replaced by the 2 mL ampoule"
+        events = app.store.audit_events(app.user, entity="clinic_limit")
+        assert events[0].action == "clinic_limit.update"
+        assert events[0].reason == "protocol 2 is stricter"

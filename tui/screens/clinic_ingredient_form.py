@@ -10,11 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
-from tui.screens.guarded_form import GuardedForm
+from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 
 
-class ClinicIngredientScreen(GuardedForm):
+class ClinicIngredientScreen(StockDialog):
     """Dismissed with the stored ingredient, or None."""
 
     DEFAULT_CSS = """
@@ -28,16 +28,52 @@ class ClinicIngredientScreen(GuardedForm):
     ClinicIngredientScreen #form-error { color: $error; height: auto; }
     ClinicIngredientScreen .hint { color: $text-muted; }
     """
+    FORM_NAME = "the ingredient form"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="clinic_ingredient.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="clinic_ingredient.cancel"),
     ]
 
+    def __init__(self, ingredient: Any = None) -> None:
+        super().__init__()
+        #: The clinic ingredient edited (None: a new one).
+        self._ingredient = ingredient
+        facts = ingredient.facts if ingredient is not None else {}
+        forms = facts.get("forms") if isinstance(facts, dict) else None
+        self._forms: list[Any] = list(forms) if isinstance(forms, list) else []
+
+    def _prefill(self) -> dict[str, str]:
+        i = self._ingredient
+        if i is None:
+            return {}
+        first = self._forms[0] if self._forms and isinstance(self._forms[0], dict) else {}
+        iu = (first.get("iu_bases") or [{}])[0] if first else {}
+        classes = i.facts.get("classes", []) if isinstance(i.facts, dict) else []
+        return {
+            "ci-name": i.name,
+            "ci-synonyms": "; ".join(i.synonyms),
+            "ci-classes": "; ".join(str(c) for c in classes),
+            "ci-form": str(first.get("label") or ""),
+            "ci-molar-mass": str(first.get("molar_mass") or ""),
+            "ci-iu": str(iu.get("mass_per_iu_mg") or ""),
+            "ci-iu-source": str(iu.get("source") or ""),
+            "ci-source": "; ".join(i.sources),
+        }
+
+    def on_mount(self) -> None:
+        for ident, value in self._prefill().items():
+            self.query_one(f"#{ident}", Input).value = value
+        self.mark_pristine()
+
     def compose(self) -> ComposeResult:
         from formulary.library.model import CATEGORIES
 
+        i = self._ingredient
         with VerticalScroll():
-            yield Static("New clinic ingredient", classes="form-title")
+            yield Static(
+                f"Edit {i.name}" if i is not None else "New clinic ingredient",
+                classes="form-title",
+            )
             yield FieldRow("Name", Input(id="ci-name"), id="row-ci-name")
             yield FieldRow(
                 "Synonyms",
@@ -48,7 +84,7 @@ class ClinicIngredientScreen(GuardedForm):
                 "Category",
                 Select(
                     [(c.replace("_", " "), c) for c in CATEGORIES],
-                    value="other",
+                    value=i.category if i is not None and i.category in CATEGORIES else "other",
                     allow_blank=False,
                     id="ci-category",
                 ),
@@ -108,6 +144,8 @@ class ClinicIngredientScreen(GuardedForm):
             key = ingredient_key(name)
         except ValueError as exc:
             errors["row-ci-name"] = str(exc)[0].upper() + str(exc)[1:] + "."
+        if self._ingredient is not None:
+            key = self._ingredient.key  # the key never changes: records link to it
         mass = None
         if self._text("ci-molar-mass"):
             try:
@@ -136,6 +174,11 @@ class ClinicIngredientScreen(GuardedForm):
             )
         except ValueError as exc:
             return {}, {"row-ci-form": str(exc)}
+        if self._forms[1:]:  # forms added headless beyond the first stay as they are
+            facts["forms"] = [*facts["forms"], *self._forms[1:]]
+        if self._ingredient is not None and isinstance(self._ingredient.facts, dict):
+            kept = {k: v for k, v in self._ingredient.facts.items() if k not in facts}
+            facts = {**kept, **facts, "limits": self._ingredient.facts.get("limits", [])}
         category = self.query_one("#ci-category", Select).value
         fields = IngredientFields(
             key=key,
@@ -147,5 +190,32 @@ class ClinicIngredientScreen(GuardedForm):
         )
         return {"fields": fields}, {}
 
+    def action_save(self) -> None:
+        """Check, then save; an edit asks for the reason first."""
+        if self._ingredient is None:
+            super().action_save()
+            return
+        values, errors = self.read()
+        self.show_errors(errors)
+        if errors:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def confirmed(reason: str | None) -> None:
+            if reason:
+                self.query_one(f"#{self.SAVE_BUTTON}", Button).disabled = True
+                self._save({**values, "reason": reason})
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Save the changes to {self._ingredient.name}?",
+                "The audit trail keeps what it was, what it is now and why.",
+                action="Save",
+            ),
+            confirmed,
+        )
+
     def store_call(self, values: dict[str, Any]) -> Any:
+        if self._ingredient is not None:
+            return self.store.upsert_ingredient(self.user, values["fields"], values["reason"])
         return self.store.add_clinic_ingredient(self.user, values["fields"])

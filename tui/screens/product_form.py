@@ -13,7 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static
 
 from formulary.records import Presentation, Product
-from tui.screens.guarded_form import GuardedForm
+from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 
 #: Ingredient lines offered at once (a multi-ingredient vial rarely lists more).
@@ -31,7 +31,7 @@ def ingredient_index(ingredients: Sequence[Any]) -> dict[str, list[Any]]:
     return index
 
 
-class ProductFormScreen(GuardedForm):
+class ProductFormScreen(StockDialog):
     """Dismissed with the saved :class:`Product`, or None."""
 
     DEFAULT_CSS = """
@@ -48,6 +48,7 @@ class ProductFormScreen(GuardedForm):
     ProductFormScreen #form-error { color: $error; height: auto; }
     ProductFormScreen .hint { color: $text-muted; }
     """
+    FORM_NAME = "the product form"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="product_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="product_form.cancel"),

@@ -21,8 +21,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Select, Static
 
 from formulary.records import Product
-from tui.screens.guarded_form import GuardedForm
 from tui.screens.patient_form import parse_date
+from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 
 #: How long the scanner may pause between characters before the code is read.
@@ -35,6 +35,7 @@ BY_VOLUME = "volume"
 class ScanInput(Input):
     """The lot field: also takes what a barcode scanner types, separators included."""
 
+    FORM_NAME = "the lot form"
     BINDINGS: ClassVar[list[BindingType]] = [
         # A scanner's FNC1/GS is the control character 0x1d, which a terminal delivers
         # as ctrl+]; keep it as a visible placeholder that the GS1 reader understands.
@@ -52,7 +53,7 @@ class ScanInput(Input):
         self.insert_text_at_cursor("<GS>")
 
 
-class ReceiveLotScreen(GuardedForm):
+class ReceiveLotScreen(StockDialog):
     """Dismissed with the received :class:`Lot`, or None."""
 
     DEFAULT_CSS = """

@@ -326,9 +326,16 @@ class StockScreen(AppScreen):
         self.app.push_screen(ClinicIngredientScreen(), saved)
 
     def action_edit_product(self) -> None:
-        """Edit the highlighted product (with a reason)."""
+        """Edit what the tab highlights: a product, a clinic ingredient or a clinic limit."""
         from tui.screens.product_form import ProductFormScreen
 
+        tab = self._tab()
+        if tab == "tab-ingredients":
+            self._edit_ingredient()
+            return
+        if tab == "tab-limits":
+            self._edit_limit()
+            return
         product = self._selected_product()
         if product is None:
             return
@@ -339,6 +346,47 @@ class StockScreen(AppScreen):
                 self.reload()
 
         self.app.push_screen(ProductFormScreen(self._all_ingredients, product=product), saved)
+
+    def _edit_ingredient(self) -> None:
+        from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
+
+        ingredient = self._selected("ingredients", self._ingredients, "an ingredient")
+        if ingredient is None:
+            return
+        if ingredient.origin != "clinic":
+            self.notify(
+                f"{ingredient.name} is a library ingredient: its facts are read-only. Set a "
+                "clinic limit (ctrl+t) beside them.",
+                severity="warning",
+            )
+            return
+
+        def saved(changed: Any) -> None:
+            if changed is not None:
+                self.notify(f"Ingredient {changed.name} saved.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(ClinicIngredientScreen(ingredient), saved)
+
+    def _edit_limit(self) -> None:
+        from tui.screens.clinic_limit_form import ClinicLimitScreen
+
+        limit = self._selected("limits", self._limits, "a clinic limit")
+        if limit is None:
+            return
+        ingredient = next((i for i in self._all_ingredients if i.id == limit.ingredient_id), None)
+        if ingredient is None:
+            self.notify("Its ingredient is retired; retire the limit instead.", severity="warning")
+            return
+
+        def saved(changed: Any) -> None:
+            if changed is not None:
+                self.notify(f"Clinic limit on {changed.ingredient_name} saved.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(
+            ClinicLimitScreen(ingredient, published_limits(ingredient), limit=limit), saved
+        )
 
     def action_clinic_limit(self) -> None:
         """Set a clinic limit on the highlighted ingredient."""

@@ -1,9 +1,9 @@
-"""A dialog of fields saved by one Store call, that never throws typed data away unasked.
+"""The stock set-up dialogs' base: fields saved by one Store call in a worker.
 
-The first field has focus when the dialog opens; Escape closes it at once when
-nothing was typed, and asks first ("Discard what you typed?") when something was.
-The Store call runs in a thread worker; bad input is shown beside its field and a
-refusal from the Store on the error line, with what was typed kept.
+The first field has focus when the dialog opens and Escape asks before throwing typed
+data away (:class:`tui.screens.form_guard.GuardedForm`, the one mechanism every form
+uses). Bad input is shown beside its field and a refusal from the Store on the error
+line, with what was typed kept.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.message import Message
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Static
 
 from tui.screens.base import AppModal
+from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
 
-class GuardedForm(AppModal):
+class StockDialog(GuardedForm, AppModal):
     """Dismissed with what :meth:`store_call` returned, or None when cancelled.
 
     A subclass composes its fields (``FieldRow``), the buttons with ids
@@ -37,40 +38,6 @@ class GuardedForm(AppModal):
             self.result = result
             self.reason = reason
             super().__init__()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._initial: dict[str, object] = {}
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._ready)
-
-    def _ready(self) -> None:
-        self._initial = self._values()
-        first = self.first_field()
-        if first is not None:
-            first.focus()
-
-    def first_field(self) -> Input | Select[Any] | None:
-        """The field that has focus when the dialog opens (the first one by default)."""
-        fields = list(self.query(".field").results())
-        for widget in fields:
-            if isinstance(widget, Input | Select) and not widget.disabled:
-                return widget
-        return None
-
-    def _values(self) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for widget in self.query(Input).results():
-            values[f"input#{widget.id}"] = widget.value
-        for widget in self.query(Select).results():
-            values[f"select#{widget.id}"] = widget.value
-        return values
-
-    @property
-    def typed(self) -> bool:
-        """True when a field differs from how the dialog opened."""
-        return self._values() != self._initial
 
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The values to save, and messages by FieldRow id for what is wrong."""
@@ -98,24 +65,10 @@ class GuardedForm(AppModal):
 
     def action_cancel(self) -> None:
         """Close; ask first when something was typed."""
-        if not self.typed:
+        def close() -> None:
             self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
 
-        def answered(choice: str | None) -> None:
-            if choice is not None:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Discard what you typed?",
-                "Nothing of this form has been saved. Discard it, or cancel to go on typing.",
-                action="Discard",
-                reason=False,
-            ),
-            answered,
-        )
+        self.close_form(close)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
