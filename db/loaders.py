@@ -279,10 +279,7 @@ def session(
         needle_length=amount_from_columns(row.needle_length_value, row.needle_length_unit),
         depth=amount_from_columns(row.depth_value, row.depth_unit),
         total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
-        zones=tuple(
-            ZoneVolume(ScalpZone(z["zone"]), _required(amount_from_json(z["volume"])))
-            for z in row.zones
-        ),
+        zones=zone_volumes(row),
         lots=tuple(uses),
         anaesthesia=row.anaesthesia,
         pain_score=row.pain_score,
@@ -399,6 +396,19 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
             )
         )
     return out
+
+
+def zone_volumes(row: SessionRow) -> tuple[ZoneVolume, ...]:
+    """The session's volume per zone, with the injection points where they were charted."""
+    points = {p["zone"]: int(p["points"]) for p in row.injection_points or ()}
+    return tuple(
+        ZoneVolume(
+            ScalpZone(z["zone"]),
+            _required(amount_from_json(z["volume"])),
+            points.get(z["zone"]),
+        )
+        for z in row.zones
+    )
 
 
 def one_session(db: Session, row: SessionRow) -> SessionRecord:

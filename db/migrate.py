@@ -55,8 +55,13 @@ def current_revision(connection: sa.Connection) -> str | None:
 def upgrade(
     engine: sa.Engine,
     after_create: Callable[[sa.Connection], None] | None = None,
+    *,
+    revision: str = "head",
 ) -> bool:
     """Migrate ``engine``'s database to :func:`head_revision`; True if it was empty.
+
+    ``revision`` stops at an older revision instead (tests build databases as an
+    earlier release left them, then migrate them).
 
     Runs in one transaction (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: under an
     advisory lock), so two processes opening a new database at once create it once.
@@ -76,11 +81,11 @@ def upgrade(
                 f"understands (newest known: {head_revision()}); install the newer Formulary "
                 "release that wrote it, or open a backup made before the upgrade"
             )
-        if current == head_revision():
+        if current == (head_revision() if revision == "head" else revision):
             return False
         cfg = _config()
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
         if current is None and after_create is not None:
             after_create(connection)
         return current is None

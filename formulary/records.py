@@ -283,10 +283,22 @@ class LotUse:
 
 @dataclass(frozen=True, slots=True)
 class ZoneVolume:
-    """Volume injected into one scalp zone."""
+    """Volume injected into one scalp zone, and into how many injection points (wheals).
+
+    ``points`` is None when the number of points was not charted (every session signed
+    before it was recorded, and sessions charted without it).
+    """
 
     zone: ScalpZone
     volume: Amount
+    points: int | None = None
+
+    @property
+    def volume_per_point(self) -> Amount | None:
+        """The volume given into each injection point (``volume / points``), if known."""
+        if not self.points or self.points <= 0:
+            return None
+        return Amount(self.volume.value / self.points, self.volume.unit)
 
 
 @dataclass(frozen=True, slots=True)

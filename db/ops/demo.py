@@ -221,6 +221,15 @@ def _total(recipe: DemoRecipe) -> Decimal:
     return sum((Decimal(ml) for _, ml in recipe.components), Decimal(0))
 
 
+#: The volume the demo's practitioners give into one injection point (wheal).
+VOLUME_PER_POINT = Decimal("0.05")
+
+
+def points_for(volume: Decimal) -> int:
+    """Injection points for ``volume`` mL at about :data:`VOLUME_PER_POINT` each."""
+    return max(1, int((volume / VOLUME_PER_POINT).to_integral_value()))
+
+
 def split_volume(total: Decimal, shares: tuple[int, ...]) -> list[Decimal]:
     """``total`` mL split by ``shares`` into 0.05 mL steps that add up exactly."""
     step = Decimal("0.05")
@@ -332,7 +341,7 @@ def _patient(
                              else Decimal("1.5"), "mm"),
                 total_volume=Amount(total, "mL"),
                 zones=tuple(
-                    ZoneVolume(zone, Amount(volume, "mL"))
+                    ZoneVolume(zone, Amount(volume, "mL"), points_for(volume))
                     for (zone, _), volume in zip(spec.zones, volumes, strict=True)
                 ),
                 lots=tuple(

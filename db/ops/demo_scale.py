@@ -5,7 +5,8 @@ their cocktails, courses, sessions, lot draws and outcomes are generated and wri
 with :class:`db.ops.bulk.BulkWriter`: batches of patients per transaction, each row with
 its own audit entry holding the complete row image, the hash chain computed in
 Python, every session signed with the Store's own signature recipe
-(:func:`db.store.signing.signed_content` and ``signature_hash``) so that
+(:func:`db.store.signing.signed_content` and ``signature_hash``, under the current
+signed-content definition) so that
 ``verify_signatures`` and ``formulary audit verify`` accept them. The stock drawn is
 booked against the lots at the end (one audited ``lot.draw`` update per lot).
 
@@ -41,16 +42,24 @@ from db.ops.bulk import (
     plain_image_json,
     take_append_lock,
 )
-from db.ops.demo import DEFAULT_SEED, LOT_SWITCH_DAYS, create_accounts, receive_stock, split_volume
+from db.ops.demo import (
+    DEFAULT_SEED,
+    LOT_SWITCH_DAYS,
+    create_accounts,
+    points_for,
+    receive_stock,
+    split_volume,
+)
 from db.ops.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS, DemoUser
 from db.store import ADMINISTERED_BY, Store
-from db.store.signing import SIGNATURE_COLUMNS, signature_hash, signed_content
+from db.store.signing import signature_hash, signed_content
 from db.store.validate import search_key
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionLotRow, SessionRow
 from db.tables.stock import LotRow
+from formulary.signed_content import CURRENT, session_content
 
 #: Patients written per transaction.
 PATIENTS_PER_BATCH = 1_000
@@ -436,10 +445,7 @@ class _Signer:
     def sign(self, plain: dict[str, Any], row: dict[str, Any], version: dict[str, Any],
              version_plain: dict[str, Any], signer: str, signed_at: datetime) -> str:
         payload = {
-            "content": {
-                "session": {k: v for k, v in plain.items() if k not in SIGNATURE_COLUMNS},
-                "formulation_version": version_plain,
-            },
+            "content": session_content(plain, version_plain, CURRENT),
             "signer": signer,
             "signed_at": format_utc(signed_at),
             "meaning": ADMINISTERED_BY,
@@ -450,6 +456,7 @@ class _Signer:
             content = signed_content(
                 SimpleNamespace(__table__=table, **row),  # type: ignore[arg-type]
                 SimpleNamespace(**version),  # type: ignore[arg-type]
+                CURRENT,
             )
             if signature_hash(content, signer, signed_at, ADMINISTERED_BY) != digest:
                 raise AssertionError("the bulk signature no longer matches the Store's recipe")
@@ -525,6 +532,8 @@ def _write_patient(
     volumes = split_volume(total, tuple(share for _, share in plan.zones))
     zones = [{"zone": zone, "volume": _amount(volume, "mL")}
              for (zone, _), volume in zip(plan.zones, volumes, strict=True)]
+    points = [{"zone": zone, "points": points_for(volume)}
+              for (zone, _), volume in zip(plan.zones, volumes, strict=True)]
     depth = Decimal("2") if plan.technique == "point_by_point" else Decimal("1.5")
     session_table = _table(SessionRow)
     last = len(plan.days)
@@ -549,7 +558,7 @@ def _write_patient(
             "needle_length_value": Decimal("4"), "needle_length_unit": "mm",
             "depth_value": depth, "depth_unit": "mm",
             "total_volume_value": total, "total_volume_unit": "mL",
-            "zones": zones,
+            "zones": zones, "injection_points": points,
             "lots": [{"component_position": p, "lot_id": lot, "drawn": _amount(ml, "mL")}
                      for p, lot, ml in draws],
             "anaesthesia": "none", "pain_score": plan.pains[k], "adverse_events": adverse,
@@ -557,7 +566,8 @@ def _write_patient(
             "created_at": performed - timedelta(minutes=15), "created_by_id": prescriber,
             "updated_at": signed_at, "signed_by_id": signer_id, "signer_name": signer_name,
             "signed_at": signed_at, "signature_meaning": ADMINISTERED_BY,
-            "content_hash": None, "deleted_at": None,
+            "content_hash": None, "signed_content_version": CURRENT.number,
+            "deleted_at": None,
         }
         plain = plain_image(session_table, row)
         digest = signer.sign(plain, row, version, version_plain, signer_name, signed_at)

@@ -58,6 +58,8 @@ from formulary.records import (
     Sex,
     Technique,
 )
+from formulary.session_fields import INJECTION_POINTS
+from formulary.signed_content import VERSIONS as SIGNED_CONTENT_VERSIONS
 
 FORMAT = "formulary-export"
 VERSION = 1
@@ -118,9 +120,11 @@ SECTIONS: tuple[Section, ...] = (
               "course_id": "courses", "created_by_id": "users", "signed_by_id": "users"},
         json_refs={"lots": {"lot_id": "lots"}},
         enums={"status": SessionStatus, "technique": Technique},
+        optional=frozenset({"injection_points", "signed_content_version"}),
     ),
     Section("session_lots", _t(SessionLotRow), refs={"session_id": "sessions", "lot_id": "lots"}),
-    Section("addenda", _t(AddendumRow), refs={"session_id": "sessions", "signed_by_id": "users"}),
+    Section("addenda", _t(AddendumRow), refs={"session_id": "sessions", "signed_by_id": "users"},
+            optional=frozenset({"signed_content_version"})),
     Section("outcomes", _t(OutcomeRow),
             refs={"patient_id": "patients", "session_id": "sessions", "created_by_id": "users"},
             enums={"zone": ScalpZone}),
@@ -375,7 +379,7 @@ def _row_from_json(
             continue
         if key.endswith("_unit") and key[:-5] + "_value" in pairs:
             continue
-        value = _column_value(column, record[key], f"{where}.{key}")
+        value = _column_value(column, record.get(key), f"{where}.{key}")
         if key in section.enums and value is not None:
             try:
                 section.enums[key](value)
@@ -413,6 +417,19 @@ def _check_json_columns(section: Section, row: dict[str, Any], where: str,
             except ValueError as exc:
                 raise _P.fail(f"{where}.zones[{i}].zone", "is not a scalp zone") from exc
             _amount(item.get("volume"), f"{where}.zones[{i}].volume", units)
+        zones = {str(item.get("zone")) for item in row["zones"]}
+        if row.get("injection_points") is not None:
+            for i, item in enumerate(items("injection_points")):
+                at = f"{where}.injection_points[{i}]"
+                if item.get("zone") not in zones:
+                    raise _P.fail(f"{at}.zone", "names a zone the session gives no volume in")
+                problem = INJECTION_POINTS.problem(item.get("points"))
+                if problem is not None or item.get("points") is None:
+                    raise _P.fail(f"{at}.points", problem or "is missing")
+        version = row.get("signed_content_version")
+        if version is not None and version not in SIGNED_CONTENT_VERSIONS:
+            raise _P.fail(f"{where}.signed_content_version",
+                          f"{version} is not a signed-content version this Formulary knows")
         for i, item in enumerate(items("lots")):
             if item.get("drawn") is not None:
                 _amount(item["drawn"], f"{where}.lots[{i}].drawn", units)
@@ -525,7 +542,8 @@ def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
 
 def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
     """Every signed session and addendum must still hash to what was signed."""
-    from db.store.signing import signature_hash, signed_content
+    from db.store.signing import signature_hash, signed_content, signed_content_definition
+    from formulary.signed_content import addendum_content
 
     versions = {r["id"]: FormulationVersionRow(**r) for r in rows["formulation_versions"]}
     sessions: dict[int, dict[str, Any]] = {}
@@ -545,8 +563,12 @@ def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
                           "altered after export)")
     for i, row in enumerate(rows["addenda"]):
         session = sessions[row["session_id"]]
-        content = {"session_id": session["id"], "session_hash": session["content_hash"],
-                   "text": row["text"], "reason": row["reason"]}
+        try:
+            definition = signed_content_definition(row.get("signed_content_version"))
+        except ValueError as exc:
+            raise _P.fail(f"records.addenda[{i}].signed_content_version", str(exc)) from exc
+        content = addendum_content(session["id"], session["content_hash"], row["text"],
+                                   row["reason"], definition)
         if signature_hash(content, row["signer_name"], row["signed_at"],
                           row["signature_meaning"]) != row["content_hash"]:
             raise _P.fail(f"records.addenda[{i}] (addendum {row['id']})",

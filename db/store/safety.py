@@ -24,7 +24,7 @@ from db.tables.formulations import CourseRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
-from formulary.records import Component, Override, Product, ScalpZone, SessionStatus, ZoneVolume
+from formulary.records import Component, Override, Product, SessionStatus
 from formulary.safety import (
     Findings,
     IngredientFacts,
@@ -238,11 +238,7 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
     components = _components(version.components)
     given, problems = _mix(db, components, facts)
     course_row = db.get(CourseRow, row.course_id) if row.course_id is not None else None
-    zones = tuple(
-        ZoneVolume(ScalpZone(z["zone"]), volume)
-        for z in row.zones
-        if (volume := amount_from_json(z["volume"])) is not None
-    )
+    zones = loaders.zone_volumes(row)
     return SafetyContext(
         patient=patient,
         components=components,

@@ -37,15 +37,22 @@ from db.store._base import (
     snapshot,
 )
 from db.store.inputs import RecallHit, SessionDraft
-from db.store.signing import addendum_content, signature_hash, signed_content
+from db.store.signing import (
+    addendum_signed_content,
+    signature_hash,
+    signed_content,
+    signed_content_definition,
+)
 from db.store.users import UsersStore
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import LotRow, ProductRow
+from formulary import session_fields as fields
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
 from formulary.safety import Findings
+from formulary.signed_content import CURRENT
 from formulary.units.amount import Amount
 
 #: Meaning of a session signature unless the caller says otherwise.
@@ -84,20 +91,27 @@ class SessionsStore(UsersStore):
                 raise ValidationError("that course belongs to another patient")
         if draft.performed_at.tzinfo is None:
             raise ValidationError("the session time needs a time zone")
-        if draft.needle_gauge is not None and not 18 <= draft.needle_gauge <= 34:
-            raise ValidationError("the needle gauge must be between 18 G and 34 G")
-        if draft.pain_score is not None and not 0 <= draft.pain_score <= 10:
-            raise ValidationError("the pain score must be between 0 and 10")
-        if draft.session_number is not None and not 1 <= draft.session_number <= 1000:
-            raise ValidationError("the session number must be between 1 and 1000")
+        for declared, number in (
+            (fields.NEEDLE_GAUGE, draft.needle_gauge),
+            (fields.PAIN_SCORE, draft.pain_score),
+            (fields.SESSION_NUMBER, draft.session_number),
+        ):
+            if (problem := declared.problem(number)) is not None:
+                raise ValidationError(problem)
         positions = {int(c["position"]) for c in version.components}
         zones: list[dict[str, Any]] = []
+        points: list[dict[str, Any]] = []
         for zone in draft.zones:
             name = ScalpZone(zone.zone).value
             if any(z["zone"] == name for z in zones):
                 raise ValidationError(f"the zone {name} is listed twice; give one volume per zone")
             check.amount(zone.volume, f"volume in the {name} zone")
             zones.append({"zone": name, "volume": amount_to_json(zone.volume)})
+            problem = fields.INJECTION_POINTS.problem(zone.points, f" in the {name} zone")
+            if problem is not None:
+                raise ValidationError(problem)
+            if zone.points is not None:
+                points.append({"zone": name, "points": zone.points})
         lots: list[dict[str, Any]] = []
         for choice in draft.lots:
             if choice.component_position not in positions:
@@ -119,13 +133,13 @@ class SessionsStore(UsersStore):
                     "drawn": amount_to_json(choice.drawn),
                 }
             )
-        for label, value in (
+        for label, measure in (
             ("needle length", draft.needle_length),
             ("depth", draft.depth),
             ("total volume", draft.total_volume),
         ):
-            if value is not None:
-                check.amount(value, label)
+            if measure is not None:
+                check.amount(measure, label)
         row.patient_id = draft.patient_id
         row.formulation_version_id = draft.formulation_version_id
         row.course_id = draft.course_id
@@ -137,6 +151,7 @@ class SessionsStore(UsersStore):
         row.depth_value, row.depth_unit = columns_of(draft.depth)
         row.total_volume_value, row.total_volume_unit = columns_of(draft.total_volume)
         row.zones = zones
+        row.injection_points = points
         row.lots = lots
         row.anaesthesia = check.text(draft.anaesthesia, "anaesthesia", limit=500)
         row.pain_score = draft.pain_score
@@ -312,7 +327,10 @@ class SessionsStore(UsersStore):
         row.signed_at = uow.now
         row.signature_meaning = meaning
         row.updated_at = uow.now
-        row.content_hash = signature_hash(signed_content(row, version), signer, uow.now, meaning)
+        row.signed_content_version = CURRENT.number
+        row.content_hash = signature_hash(
+            signed_content(row, version, CURRENT), signer, uow.now, meaning
+        )
         uow.update(row, before, "session.sign", safety.audit_reason(overrides))
 
     def check_session_draft(self, actor: Actor, draft: SessionDraft) -> Findings:
@@ -468,7 +486,7 @@ class SessionsStore(UsersStore):
                 raise ValidationError(
                     f"session {session_id} is still a draft; edit it instead of adding an addendum"
                 )
-            content = addendum_content(row, body, why)
+            content = addendum_signed_content(row, body, why, CURRENT)
             digest = signature_hash(content, actor.full_name, uow.now, meaning)
             uow.add(
                 AddendumRow(
@@ -480,6 +498,7 @@ class SessionsStore(UsersStore):
                     signed_at=uow.now,
                     signature_meaning=meaning,
                     content_hash=digest,
+                    signed_content_version=CURRENT.number,
                 ),
                 "session.addendum",
                 why,
@@ -500,16 +519,26 @@ class SessionsStore(UsersStore):
             version = db.get(FormulationVersionRow, row.formulation_version_id)
             assert version is not None
             assert row.signer_name and row.signed_at and row.signature_meaning
-            expected = signature_hash(
-                signed_content(row, version),
-                row.signer_name,
-                row.signed_at,
-                row.signature_meaning,
-            )
-            if expected != row.content_hash:
-                problems.append(f"session {session_id}: content differs from what was signed")
+            # Each signature is recomputed under the definition it was made under.
+            try:
+                expected = signature_hash(
+                    signed_content(row, version),
+                    row.signer_name,
+                    row.signed_at,
+                    row.signature_meaning,
+                )
+            except ValueError as exc:
+                problems.append(f"session {session_id}: {exc}")
+            else:
+                if expected != row.content_hash:
+                    problems.append(f"session {session_id}: content differs from what was signed")
             for a in db.exec(select(AddendumRow).where(AddendumRow.session_id == session_id)).all():
-                content = addendum_content(row, a.text, a.reason)
+                try:
+                    definition = signed_content_definition(a.signed_content_version)
+                except ValueError as exc:
+                    problems.append(f"addendum {a.id}: {exc}")
+                    continue
+                content = addendum_signed_content(row, a.text, a.reason, definition)
                 if signature_hash(content, a.signer_name, a.signed_at, a.signature_meaning) != (
                     a.content_hash
                 ):

@@ -6,6 +6,11 @@ formulation version's content) bound to the signer's printed name, the UTC time 
 the meaning. An addendum signature covers the addendum's text and reason and the hash
 of the session it amends. Bulk loading and transfer use the same recipe, so
 ``verify_signatures`` and ``formulary audit verify`` accept what they write.
+
+Which fields the content holds is decided by the versioned definitions of
+:mod:`formulary.signed_content`: each signature stores the number of the definition
+it was made under and is verified with that one, so a schema change never breaks a
+signature already given.
 """
 
 from __future__ import annotations
@@ -18,8 +23,15 @@ from db.audit.canonical import canonical_json
 from db.images import row_image
 from db.tables.formulations import FormulationVersionRow
 from db.tables.sessions import SessionRow
+from formulary.signed_content import (
+    SignedContentVersion,
+    UnknownSignedContentVersion,
+    addendum_content,
+    session_content,
+)
+from formulary.signed_content import definition as content_definition
 
-#: Session columns that the signature itself fills (not part of the signed content).
+#: Session columns that the signature itself fills (never part of the signed content).
 SIGNATURE_COLUMNS = frozenset(
     {
         "status",
@@ -28,25 +40,33 @@ SIGNATURE_COLUMNS = frozenset(
         "signed_at",
         "signature_meaning",
         "content_hash",
+        "signed_content_version",
         "updated_at",
     }
 )
 
 
-def signed_content(row: SessionRow, version: FormulationVersionRow) -> dict[str, Any]:
-    """What a session signature covers: the session and the formulation content given."""
-    session = {k: v for k, v in row_image(row).items() if k not in SIGNATURE_COLUMNS}
-    return {
-        "session": session,
-        "formulation_version": {
-            "id": version.id,
-            "formulation_id": version.formulation_id,
-            "version": version.version,
-            "components": version.components,
-            "final_volume_value": version.final_volume_value,
-            "final_volume_unit": version.final_volume_unit,
-        },
-    }
+def signed_content(
+    row: SessionRow,
+    version: FormulationVersionRow,
+    definition: SignedContentVersion | None = None,
+) -> dict[str, Any]:
+    """What a session signature covers, under the definition the signature names.
+
+    ``definition`` defaults to the row's own ``signed_content_version`` (None: version
+    1); pass :data:`formulary.signed_content.CURRENT` when signing.
+    """
+    used = definition or signed_content_definition(row.signed_content_version)
+    given = {name: getattr(version, name) for name in used.formulation_fields}
+    return session_content(row_image(row), given, used)
+
+
+def signed_content_definition(number: int | None) -> SignedContentVersion:
+    """The definition numbered ``number`` (None: 1); ``ValueError`` when unknown."""
+    try:
+        return content_definition(number)
+    except UnknownSignedContentVersion as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def signature_hash(content: Any, signer_name: str, signed_at: datetime, meaning: str) -> str:
@@ -60,11 +80,11 @@ def signature_hash(content: Any, signer_name: str, signed_at: datetime, meaning:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
-def addendum_content(session: SessionRow, text: str, reason: str) -> dict[str, Any]:
+def addendum_signed_content(
+    session: SessionRow,
+    text: str,
+    reason: str,
+    definition: SignedContentVersion,
+) -> dict[str, Any]:
     """What an addendum signature covers: its text and reason and the session's hash."""
-    return {
-        "session_id": session.id,
-        "session_hash": session.content_hash,
-        "text": text,
-        "reason": reason,
-    }
+    return addendum_content(session.id, session.content_hash, text, reason, definition)

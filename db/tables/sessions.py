@@ -37,6 +37,11 @@ class SessionRow(SQLModel, table=True):
     zones: list[dict[str, Any]] = json_field()
     #: Planned draws: ``[{"component_position", "lot_id", "drawn": {"value", "unit"} | None}]``
     lots: list[dict[str, Any]] = json_field()
+    #: Injection points (wheals) per zone: ``[{"zone", "points"}]``; None: not recorded
+    #: (sessions from before revision 0005).
+    injection_points: list[dict[str, Any]] | None = Field(
+        default=None, sa_type=sa.JSON(), nullable=True
+    )
     anaesthesia: str = Field(default="", max_length=500)
     pain_score: int | None = None
     #: ``[{"kind", "severity", "description"}]``
@@ -53,6 +58,9 @@ class SessionRow(SQLModel, table=True):
     signed_at: datetime | None = utc_field(nullable=True)
     signature_meaning: str | None = Field(default=None, max_length=100)
     content_hash: str | None = Field(default=None, max_length=64)
+    #: The signed-content definition the signature was made under
+    #: (:mod:`formulary.signed_content`); None: version 1 (signed before 0005).
+    signed_content_version: int | None = None
     deleted_at: datetime | None = utc_field(nullable=True)
 
 
@@ -83,3 +91,5 @@ class AddendumRow(SQLModel, table=True):
     signed_at: datetime = utc_field()
     signature_meaning: str = Field(max_length=100)
     content_hash: str = Field(max_length=64)
+    #: The signed-content definition the signature was made under; None: version 1.
+    signed_content_version: int | None = None

@@ -17,8 +17,9 @@ from decimal import Decimal
 from formulary.export.display import iso_time, show_technique
 from formulary.export.safe_text import neutralise
 from formulary.export.selection import course_of, lots_for, sessions_in_order, version_of
-from formulary.records import PatientChart, ScalpZone, Session
+from formulary.records import PatientChart, ScalpZone, Session, ZoneVolume
 from formulary.units.amount import Amount
+from formulary.units.display import round_significant
 
 #: File names of the two tables, in the order they are written.
 SESSIONS_FILE = "sessions.csv"
@@ -48,6 +49,22 @@ def _amount(amount: Amount | None) -> list[Cell]:
     return [Number(amount.value), amount.unit]
 
 
+def _volume(zone: ZoneVolume | None) -> Amount | None:
+    return None if zone is None else zone.volume
+
+
+def _points(zone: ZoneVolume | None) -> int | None:
+    return None if zone is None else zone.points
+
+
+def _per_point(zone: ZoneVolume | None) -> Amount | None:
+    """The derived volume per point, to six significant figures (it is a quotient)."""
+    per_point = None if zone is None else zone.volume_per_point
+    if per_point is None:
+        return None
+    return Amount(round_significant(per_point.value, 6), per_point.unit)
+
+
 def _amount_header(name: str) -> list[str]:
     return [name, f"{name}_unit"]
 
@@ -69,6 +86,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
     *_amount_header("depth"),
     *_amount_header("total_volume"),
     *(col for zone in ScalpZone for col in _amount_header(f"volume_{zone.value}")),
+    *(f"points_{zone.value}" for zone in ScalpZone),
+    *(col for zone in ScalpZone for col in _amount_header(f"volume_per_point_{zone.value}")),
     "anaesthesia",
     "pain_score",
     "adverse_events",
@@ -101,7 +120,7 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
 def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
     course = course_of(chart, session)
     version = version_of(chart, session)
-    zones: dict[ScalpZone, Amount] = {z.zone: z.volume for z in session.zones}
+    zones: dict[ScalpZone, ZoneVolume] = {z.zone: z for z in session.zones}
     signature = session.signature
     row: list[Cell] = [
         Number(session.id),
@@ -119,7 +138,9 @@ def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
         *_amount(session.needle_length),
         *_amount(session.depth),
         *_amount(session.total_volume),
-        *(cell for zone in ScalpZone for cell in _amount(zones.get(zone))),
+        *(cell for zone in ScalpZone for cell in _amount(_volume(zones.get(zone)))),
+        *(_number(_points(zones.get(zone))) for zone in ScalpZone),
+        *(cell for zone in ScalpZone for cell in _amount(_per_point(zones.get(zone)))),
         session.anaesthesia,
         _number(session.pain_score),
         "; ".join(

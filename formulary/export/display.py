@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from formulary.records import ScalpZone, Technique
+from formulary.records import ScalpZone, Technique, ZoneVolume
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL
 from formulary.units.display import format_amount, format_value
@@ -44,6 +44,27 @@ def show_amount(amount: Amount | None) -> str:
 def show_zone(zone: ScalpZone | None) -> str:
     """A scalp zone in words (``left temporal``); ``whole scalp`` when none is given."""
     return "whole scalp" if zone is None else _ZONE_LABELS[zone]
+
+
+#: Significant figures of a derived volume per injection point (0.0333 mL).
+PER_POINT_FIGURES = 3
+
+
+def show_points(zone: ZoneVolume) -> str:
+    """``"20 points, 0.025 mL each"``, or ``""`` when the points were not charted."""
+    per_point = zone.volume_per_point
+    if zone.points is None or per_point is None:
+        return ""
+    word = "point" if zone.points == 1 else "points"
+    each = format_amount(per_point, significant=PER_POINT_FIGURES)
+    return f"{zone.points} {word}, {each} each"
+
+
+def show_zone_volume(zone: ZoneVolume) -> str:
+    """A zone's volume in words, with its injection points when charted."""
+    points = show_points(zone)
+    text = f"{show_zone(zone.zone)} {show_amount(zone.volume)}"
+    return f"{text} ({points})" if points else text
 
 
 def show_technique(technique: Technique | None) -> str:

@@ -42,6 +42,7 @@ from formulary.export.display import (
     show_technique,
     show_time,
     show_zone,
+    show_zone_volume,
 )
 from formulary.export.formats import NotStamped
 from formulary.export.ingredients import ingredient_table
@@ -439,7 +440,7 @@ class _Builder:
             )
             if part
         )
-        zones = "; ".join(f"{show_zone(z.zone)} {show_amount(z.volume)}" for z in session.zones)
+        zones = "; ".join(show_zone_volume(z) for z in session.zones)
         title = _version_title(version) if version else "the prepared syringe"
         when = show_time(session.performed_at)
         dosage = _compact({

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from formulary.export.display import (
     show_amount,
     show_date,
+    show_points,
     show_technique,
     show_time,
     show_zone,
@@ -430,7 +431,15 @@ class _Note:
             total = show_amount(session.total_volume)
             names = [show_zone(z.zone) for z in session.zones] + (["total"] if total else [])
             volumes = [show_amount(z.volume) for z in session.zones] + ([total] if total else [])
-            self.table([names, volumes], [1 / len(names)] * len(names))
+            zone_rows = [names, volumes]
+            if any(z.points is not None for z in session.zones):
+                # Injection points and the volume each received, under each zone's volume.
+                points = sum(z.points or 0 for z in session.zones)
+                zone_rows.append(
+                    [show_points(z) or "points not recorded" for z in session.zones]
+                    + ([f"{points} points"] if total else [])
+                )
+            self.table(zone_rows, [1 / len(names)] * len(names))
         if version is not None and version.components:
             rows = [("Component", "Lot", "Expiry", "Drawn")]
             for component in sorted(version.components, key=lambda c: c.position):

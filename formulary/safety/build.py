@@ -33,9 +33,14 @@ from formulary.units.errors import UnitsError
 
 RULE_UNRESOLVED = "component.unresolved"
 
-#: How a library dose figure is counted. A per-wheal figure cannot be checked from a
-#: session's totals (the number of wheals is not charted), so it is not a limit here.
-_PER = {"session": LimitPer.SESSION, "injection": LimitPer.SESSION, "kg": LimitPer.KG}
+#: How a library dose figure is counted. A per-wheal figure is checked against the
+#: amount in each injection point (the zone's volume per point, charted per session).
+_PER = {
+    "session": LimitPer.SESSION,
+    "injection": LimitPer.SESSION,
+    "kg": LimitPer.KG,
+    "wheal": LimitPer.WHEAL,
+}
 
 
 def facts_from_library(ingredient: Ingredient, ingredient_id: int | None = None) -> IngredientFacts:
@@ -65,8 +70,8 @@ def limits_from_library(ingredient: Ingredient) -> tuple[Limit, ...]:
     """The published maxima of a library entry as limits, each with its source.
 
     Per-session and per-injection figures count over a session; per-kg figures are
-    multiplied by the patient's recorded weight; per-wheal figures are left out (see
-    ``_PER``).
+    multiplied by the patient's recorded weight; per-wheal figures count the amount in
+    one injection point (see ``_PER``).
     """
     limits: list[Limit] = []
     for figure in ingredient.limits:

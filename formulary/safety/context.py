@@ -121,6 +121,7 @@ class LimitPer(StrEnum):
     SESSION = "session"  # the amount given in one session
     KG = "kg"  # per kilogram of the patient's recorded weight, in one session
     COURSE = "course"  # the total given over all the sessions of a course
+    WHEAL = "wheal"  # the amount in one injection point (wheal) of a session
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ _PER = {
     "injection": LimitPer.SESSION,
     "kg": LimitPer.KG,
     "course": LimitPer.COURSE,
+    "wheal": LimitPer.WHEAL,
 }
 
 
@@ -134,8 +135,8 @@ def limits_from_documents(
 ) -> tuple[Limit, ...]:
     """Limits from dose-figure documents (``{"amount", "per", "basis", "source", "note"}``).
 
-    A figure counted per wheal cannot be checked from a session and is left out, as
-    is one without a usable amount. ``forms`` resolves a basis that names a form.
+    A figure without a usable amount, or counted over something the rules do not know,
+    is left out. ``forms`` resolves a basis that names a form.
     """
     by_label = {" ".join(f.form.split()).casefold(): f for f in forms}
     found: list[Limit] = []

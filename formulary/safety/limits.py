@@ -6,6 +6,9 @@ component: two products that both carry biotin, zinc from two different salts. T
 amounts in a prepared mix are scaled by the share of it that is given
 (``total_volume / final_volume``) when both volumes are known.
 
+A per-wheal limit counts the amount in one injection point of each zone: the mix's
+amount of the ingredient x (the zone's volume per point / the mix's final volume).
+
 Exactly at the limit passes; anything above it blocks. A contribution that cannot be
 expressed in the limit's basis (no molar mass, no form for an IU) blocks too: an
 amount that cannot be counted is never silently left out of the sum.
@@ -15,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import ROUND_CEILING, Decimal, localcontext
 
+from formulary.records import ZoneVolume
 from formulary.safety.context import Contribution, Limit, LimitPer, SafetyContext
 from formulary.safety.express import carries_basis, express
 from formulary.safety.findings import Finding, Severity
@@ -32,6 +36,8 @@ RULE_COURSE_PROJECTED = "limit.course_projected"
 RULE_UNCOUNTABLE = "limit.uncountable"
 RULE_WEIGHT = "limit.weight_missing"
 RULE_SHARE = "limit.share_unknown"
+RULE_WHEAL = "limit.wheal"
+RULE_WHEAL_UNCHECKED = "limit.wheal_unchecked"
 
 _PRECISION = 60
 _SHOWN = 6  # significant figures in messages
@@ -392,20 +398,132 @@ def _over_course(
     return problems
 
 
+def _zone_words(zone: ZoneVolume) -> str:
+    return zone.zone.value.replace("_", " ")
+
+
+def _wheal_unchecked(limit: Limit, subject: str, why: str, remedy: str, key: str) -> Finding:
+    return Finding(
+        rule=RULE_WHEAL_UNCHECKED,
+        severity=Severity.WARNING,
+        message=(
+            f"the per-wheal limit of {format_amount(limit.amount)} on {subject} is not "
+            f"checked: {why} [{_cited(limit)}]"
+        ),
+        remedy=remedy,
+        field="zones",
+        subject=f"{limit.subject}:{limit.basis}:{key}",
+        source=limit.source,
+    )
+
+
+def _over_wheal(ctx: SafetyContext, limit: Limit) -> list[Finding]:
+    """Each zone's amount per injection point against a per-wheal limit."""
+    counted, problems = _count(ctx, limit, ctx.contributions, "per-wheal")
+    if not counted or not ctx.zones:
+        return problems
+    subject = _subject_label(ctx, limit)
+    final = ctx.final_volume
+    if final is None or final.value <= 0:
+        problems.append(
+            _wheal_unchecked(
+                limit,
+                subject,
+                "the formulation has no final volume, so the amount per millilitre is unknown",
+                "Give the formulation's final volume, then check again.",
+                "final_volume",
+            )
+        )
+        return problems
+    unrecorded = [z for z in ctx.zones if z.points is None]
+    if unrecorded:
+        names = ", ".join(_zone_words(z) for z in unrecorded)
+        problems.append(
+            _wheal_unchecked(
+                limit,
+                subject,
+                f"the injection points in {names} are not recorded",
+                "Enter the number of injection points for each zone.",
+                "points",
+            )
+        )
+    unit = limit.amount.unit
+    in_mix = _sum(counted)
+    for zone in ctx.zones:
+        if zone.points is None or zone.points <= 0:
+            continue
+        try:
+            zone_volume = convert(zone.volume, final.unit).value
+        except UnitsError as error:
+            problems.append(
+                Finding(
+                    rule=RULE_UNCOUNTABLE,
+                    severity=Severity.BLOCK,
+                    message=(
+                        f"the volume in the {_zone_words(zone)} zone cannot be compared with "
+                        f"the prepared volume: {error}"
+                    ),
+                    remedy="Enter the zone's volume as a volume, such as 0.5 mL.",
+                    field="zones",
+                    subject=f"{limit.subject}:{limit.basis}:{zone.zone.value}:volume",
+                    source=limit.source,
+                )
+            )
+            continue
+        with localcontext() as work:
+            work.prec = _PRECISION
+            in_zone = in_mix * zone_volume / final.value
+            per_point = in_zone / zone.points
+            if per_point <= limit.amount.value:
+                continue
+            more = ""
+            if limit.amount.value > 0:
+                needed = (in_zone / limit.amount.value).to_integral_value(rounding=ROUND_CEILING)
+                more = f"use at least {needed} injection points in the {_zone_words(zone)} zone, "
+        per_point_volume = zone.volume_per_point
+        assert per_point_volume is not None
+        problems.append(
+            Finding(
+                rule=RULE_WHEAL,
+                severity=Severity.BLOCK,
+                message=(
+                    f"{_show(per_point, unit)} of {subject} in each injection point of the "
+                    f"{_zone_words(zone)} zone ({zone.points} points of "
+                    f"{format_amount(per_point_volume, significant=_SHOWN)}) is over the "
+                    f"per-wheal limit of {_show(limit.amount.value, unit)} [{_cited(limit)}]"
+                ),
+                remedy=(
+                    f"To stay within it, {more}give less volume there, or put less "
+                    f"{subject} in the mix."
+                ),
+                component_id=_locate(counted),
+                field="zones",
+                subject=f"{limit.subject}:{limit.basis}:{zone.zone.value}",
+                source=limit.source,
+            )
+        )
+    return problems
+
+
 def check_limits(ctx: SafetyContext, *, session: bool) -> list[Finding]:
     """Findings for every limit the mix exceeds or cannot be counted against.
 
     With ``session`` False (a formulation being saved) the whole mix counts as one
     session and a per-course limit is projected over the course's planned sessions
     (a warning); with ``session`` True the amounts given are scaled by the share of
-    the mix given and added to the earlier sessions' (a block).
+    the mix given and added to the earlier sessions' (a block), and a per-wheal limit
+    is checked in each zone's injection points (sessions only).
     """
     findings: list[Finding] = []
     share, share_problem = administered_share(ctx) if session else (Decimal(1), None)
     if share_problem is not None:
         findings.append(share_problem)
     for limit in ctx.limits:
-        if limit.per is LimitPer.COURSE:
+        if limit.per is LimitPer.WHEAL:
+            # Only a session knows its zones and injection points.
+            if session:
+                findings.extend(_over_wheal(ctx, limit))
+        elif limit.per is LimitPer.COURSE:
             findings.extend(_over_course(ctx, limit, share, projected=not session))
         else:
             findings.extend(_over_session(ctx, limit, share))

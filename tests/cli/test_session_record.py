@@ -181,6 +181,16 @@ def test_clean_session_is_recorded_and_signed(tmp_path: Path, clinic: Clinic) ->
     assert f"recorded and signed session {recorded.id}" in done.stdout
 
 
+def test_injection_points_per_zone_are_recorded(tmp_path: Path, clinic: Clinic) -> None:
+    zones = {"vertex": {"volume": "0.5 mL", "points": 10}, "frontal": "0.5 mL"}
+    done = run(clinic, str(session_file(tmp_path, clinic, zones=zones)))
+    assert done.returncode == 0, done.stderr
+    (recorded,) = sessions(clinic)
+    points = {z.zone.value: (z.points, z.volume_per_point) for z in recorded.zones}
+    assert points == {"vertex": (10, ml("0.05")), "frontal": (None, None)}
+    assert clinic.store.verify_signatures(clinic.lee, recorded.id) == []
+
+
 def test_block_exits_3_prints_findings_and_records_nothing(tmp_path: Path, clinic: Clinic) -> None:
     path = session_file(tmp_path, clinic, lots=[{"component": 1, "lot": "OLD"}])
     checked = run(clinic, str(path), "--check")
@@ -267,6 +277,11 @@ def test_warning_needs_acknowledge(tmp_path: Path, clinic: Clinic) -> None:
         ({"performed_at": "2026-11-24T10:00:00"}, "time zone"),
         ({"total_volume": "2 bottles"}, "total_volume"),
         ({"zones": {"crown": "1 mL"}}, "unknown zone 'crown'"),
+        ({"zones": {"vertex": {"volume": "1 mL", "points": "many"}}}, "whole number"),
+        ({"zones": {"vertex": {"volume": "1 mL", "wheals": 3}}}, "unknown field 'wheals'"),
+        ({"zones": {"vertex": {"points": 3}}}, "zones.vertex needs a volume"),
+        ({"zones": {"vertex": {"volume": "0.5 mL", "points": 0}, "frontal": "0.5 mL"}},
+         "between 1 and 500"),
         ({"lots": [{"component": 1, "lot": "MISSING"}]}, "no lot 'MISSING'"),
         ({"technique": "magic"}, "technique"),
         ({"colour": "blue"}, "unknown field 'colour'"),

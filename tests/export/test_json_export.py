@@ -20,7 +20,9 @@ def test_json_document(chart: PatientChart) -> None:
     session = body["sessions"][0]
     assert session["performed_at"] == "2026-01-12T09:37:00+00:00"
     assert session["technique"] == "nappage"
-    assert session["zones"][4] == {"zone": "vertex", "volume": {"value": "0.8", "unit": "mL"}}
+    assert session["zones"][4] == {
+        "zone": "vertex", "volume": {"value": "0.8", "unit": "mL"}, "points": None
+    }
     assert session["signature"]["signer"]["full_name"] == "Dr Ana Martín-Pérez"
     assert body["checkpoint"]["line"] == chart.checkpoint.line  # type: ignore[union-attr]
     assert len(body["sessions"]) == len(chart.sessions)

@@ -70,6 +70,7 @@ def test_clinic_edited_and_broken_limits() -> None:
     assert [(lim.per, lim.amount, lim.source) for lim in read] == [
         (LimitPer.SESSION, Amount(Decimal(200), "mg"), "clinic"),
         (LimitPer.COURSE, Amount(Decimal(2), "g"), "clinic protocol"),
+        (LimitPer.WHEAL, Amount(Decimal(10), "mg"), "clinic"),
     ]
 
 

@@ -15,6 +15,8 @@ from formulary.records import (
     FormulationVersion,
     IngredientStrength,
     Product,
+    ScalpZone,
+    ZoneVolume,
 )
 from formulary.safety import (
     IngredientFacts,
@@ -32,7 +34,12 @@ from formulary.safety.build import (
     limits_from_library,
 )
 from formulary.safety.contraindications import RULE_CAUTION, RULE_INGREDIENT
-from formulary.safety.limits import RULE_PER_KG, RULE_SESSION
+from formulary.safety.limits import (
+    RULE_PER_KG,
+    RULE_SESSION,
+    RULE_WHEAL,
+    RULE_WHEAL_UNCHECKED,
+)
 from tests.safety_fixtures import amt, limit, patient
 
 LIB = load_library()
@@ -80,6 +87,7 @@ PRODUCTS = {
         stock(8, "Dutasteride 0.01%", ("dutasteride", "0.01 % w/v", "")),
         stock(9, "Vitamin E natural", ("vitamin-e-natural", "100 IU/mL", "")),
         stock(10, "Loftyl", ("buflomedil", "10 mg/mL", "")),
+        stock(11, "Procaine 2%", ("procaine", "20 mg/mL", "")),
     )
 }
 
@@ -120,9 +128,60 @@ def test_library_label_maxima_become_limits() -> None:
     lido = {(lim.per, lim.amount.value) for lim in limits_from_library(LIB.by_key("lidocaine"))}
     assert lido == {(LimitPer.KG, Decimal("4.5")), (LimitPer.SESSION, Decimal("300"))}
     procaine = limits_from_library(LIB.by_key("procaine"))
-    # 500 mg per injection and 200 mg in the head and neck; the per-wheal figure is not checkable.
-    assert sorted(lim.amount.value for lim in procaine) == [Decimal("200"), Decimal("500")]
-    assert all(lim.per is LimitPer.SESSION and lim.source for lim in procaine)
+    # 500 mg per injection and 200 mg in the head and neck a session; 10 mg per wheal.
+    assert sorted((lim.per, lim.amount.value) for lim in procaine) == [
+        (LimitPer.SESSION, Decimal("200")),
+        (LimitPer.SESSION, Decimal("500")),
+        (LimitPer.WHEAL, Decimal("10")),
+    ]
+    assert all(lim.source for lim in procaine)
+
+
+def _procaine_session(zone_volume: str, points: int | None, **changes: object) -> list[str]:
+    """Rules raised by a session giving 2% procaine (20 mg/mL) in the vertex zone."""
+    mix = (draw(1, 11, "5 mL"),)
+    zones = (ZoneVolume(ScalpZone.VERTEX, amt(zone_volume), points),)
+    settings: dict[str, object] = {
+        "final_volume": amt("5 mL"),
+        "total_volume": amt(zone_volume),
+        "zones": zones,
+    }
+    settings.update(changes)
+    found = check_session(ctx_for(*mix, **settings))
+    return [f.rule for f in found if f.rule.startswith("limit.wheal")]
+
+
+@pytest.mark.parametrize(
+    ("zone_volume", "points", "blocked"),
+    [
+        ("1 mL", 2, False),  # 0.5 mL of 20 mg/mL: exactly 10 mg a wheal
+        ("1.01 mL", 2, True),  # 10.1 mg a wheal
+        ("2 mL", 4, False),
+        ("2 mL", 3, True),  # 13.3 mg a wheal
+    ],
+)
+def test_procaine_10_mg_per_wheal(zone_volume: str, points: int, blocked: bool) -> None:
+    assert _procaine_session(zone_volume, points) == ([RULE_WHEAL] if blocked else [])
+
+
+def test_per_wheal_block_says_how_many_points_would_do() -> None:
+    mix = (draw(1, 11, "5 mL"),)
+    zones = (ZoneVolume(ScalpZone.VERTEX, amt("2 mL"), 3),)
+    ctx = ctx_for(*mix, final_volume=amt("5 mL"), total_volume=amt("2 mL"), zones=zones)
+    (finding,) = [f for f in check_session(ctx) if f.rule == RULE_WHEAL]
+    assert finding.severity is Severity.BLOCK
+    assert "vertex" in finding.message and "3 points" in finding.message
+    assert "at least 4 injection points" in finding.remedy
+
+
+def test_per_wheal_unchecked_without_points_or_final_volume_is_a_warning() -> None:
+    assert _procaine_session("1 mL", None) == [RULE_WHEAL_UNCHECKED]
+    assert _procaine_session("1 mL", 2, final_volume=None) == [RULE_WHEAL_UNCHECKED]
+
+
+def test_per_wheal_limit_is_not_applied_when_a_formulation_is_saved() -> None:
+    found = check_formulation(ctx_for(draw(1, 11, "5 mL"), final_volume=amt("5 mL")))
+    assert not [f for f in found if f.rule.startswith("limit.wheal")]
 
 
 @pytest.mark.parametrize(("volume", "blocked"), [("15 mL", False), ("15.01 mL", True)])

@@ -66,6 +66,13 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app)
         await _type(pilot, "#zone-frontal", "0.5 mL")
         await _type(pilot, "#zone-mid_scalp", "0.5 mL")
         assert "Total 3 mL = the 3 mL prepared" in _zone_check(screen)
+        # Injection points: the volume each receives is shown; out of range is explained.
+        await _type(pilot, "#points-vertex", "40")
+        assert str(screen.query_one("#each-vertex", Static).render()) == "0.05 mL each"
+        await _type(pilot, "#points-frontal", "0")
+        assert "between 1 and 500" in _zone_check(screen)
+        await _type(pilot, "#points-frontal", "")
+        assert "Total 3 mL = the 3 mL prepared" in _zone_check(screen)
 
         # Signing before the technique is chosen says what is missing.
         await pilot.press("ctrl+g")
@@ -90,7 +97,7 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app)
         review = app.screen
         assert isinstance(review, SignSessionScreen)
         text = screen_text(pilot)
-        assert "BT-2502" in text and "vertex 2 mL" in text
+        assert "BT-2502" in text and "vertex 2 mL in 40 points" in text
         # A wrong password does not sign; the draft stays a draft.
         review.query_one("#sign-password", Input).value = "wrong-password"
         await pilot.press("enter")
@@ -114,6 +121,7 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app)
             ScalpZone.MID_SCALP: "0.5",
         }
         assert {u.component_id: u.lot_number for u in signed.lots}[1] == "BT-2502"
+        assert {z.zone: z.points for z in signed.zones}[ScalpZone.VERTEX] == 40
         assert signed.pain_score == 2 and signed.needle_gauge == 32
         assert signed.adverse_events[0].kind == "bruising"
         # Signed: read-only, and the only change is an addendum with a reason.

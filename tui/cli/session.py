@@ -177,16 +177,32 @@ def _zones(data: dict[str, Any]) -> tuple[Any, ...]:
 
     zones = data.get("zones", {})
     if not isinstance(zones, dict):
-        raise FileError('zones must be an object such as {"vertex": "1 mL"}')
+        raise FileError(
+            'zones must be an object such as {"vertex": "1 mL"} or '
+            '{"vertex": {"volume": "1 mL", "points": 20}}'
+        )
     out = []
-    for name, volume in zones.items():
+    for name, given in zones.items():
         try:
             zone = ScalpZone(name)
         except ValueError:
             known = ", ".join(z.value for z in ScalpZone)
             raise FileError(f"zones: unknown zone {name!r}; the zones are {known}") from None
-        amount = _amount({name: volume}, name, "volume")
-        out.append(ZoneVolume(zone, amount))
+        points = None
+        if isinstance(given, dict):
+            unknown = sorted(set(given) - {"volume", "points"})
+            if unknown:
+                raise FileError(
+                    f"zones.{name}: unknown field {unknown[0]!r}; give volume and points"
+                )
+            points = given.get("points")
+            if points is not None and (isinstance(points, bool) or not isinstance(points, int)):
+                raise FileError(f"zones.{name}.points must be a whole number such as 20")
+            given = given.get("volume")
+        amount = _amount({f"zones.{name}": given}, f"zones.{name}", "volume")
+        if amount is None:
+            raise FileError(f'zones.{name} needs a volume such as "1 mL"')
+        out.append(ZoneVolume(zone, amount, points))
     return tuple(out)
 
 

@@ -42,6 +42,7 @@ from formulary.records import (
     ZoneVolume,
 )
 from formulary.schedule import summarize
+from formulary.session_fields import INJECTION_POINTS, NEEDLE_GAUGE, PAIN_SCORE
 from formulary.units import UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
 from tui.screens.base import AppScreen
@@ -324,7 +325,10 @@ class SessionScreen(AppScreen):
 
     def _fill(self, session: Session) -> None:
         zone_map = self.query_one(ZoneMap)
-        zone_map.set_volumes({z.zone: format_amount(z.volume) for z in session.zones})
+        zone_map.set_volumes(
+            {z.zone: format_amount(z.volume) for z in session.zones},
+            {z.zone: str(z.points) for z in session.zones if z.points is not None},
+        )
         values = {
             "s-gauge": _text(session.needle_gauge),
             "s-length": format_amount(session.needle_length) if session.needle_length else "",
@@ -379,6 +383,20 @@ class SessionScreen(AppScreen):
                 errors[f"zone-{zone.value}"] = f"{zone.value.replace('_', ' ')}: {exc}"
         return zones
 
+    def _points(self, errors: dict[str, str]) -> dict[ScalpZone, int]:
+        points: dict[ScalpZone, int] = {}
+        for zone, text in self.query_one(ZoneMap).points().items():
+            where = f" in the {zone.value.replace('_', ' ')} zone"
+            number = int(text) if text.isdigit() else None
+            problem = INJECTION_POINTS.problem(number, where) if number is not None else (
+                f"the {INJECTION_POINTS.label}{where} must be a whole number such as 20"
+            )
+            if problem is not None:
+                errors[f"points-{zone.value}"] = problem[0].upper() + problem[1:] + "."
+            elif number is not None:
+                points[zone] = number
+        return points
+
     def _draft(self) -> tuple[Any, dict[str, str]]:
         """The draft as typed so far, and a message per field that could not be read."""
         from db.store import LotChoice, SessionDraft
@@ -386,6 +404,7 @@ class SessionScreen(AppScreen):
         assert self.data is not None and self._performed_at is not None
         errors: dict[str, str] = {}
         zones = self._zones(errors)
+        points = self._points(errors)
         total: Amount | None = None
         if zones and not any(k.startswith("zone-") for k in errors):
             total = check_zones(zones, self.data.version.final_volume).total
@@ -403,18 +422,23 @@ class SessionScreen(AppScreen):
                 errors[row] = str(exc)
                 return None
 
+        # The ranges are the Store's own (formulary.session_fields), checked as typed.
         gauge: int | None = None
         if value("s-gauge"):
-            if value("s-gauge").isdigit() and 18 <= int(value("s-gauge")) <= 34:
+            if value("s-gauge").isdigit() and NEEDLE_GAUGE.problem(int(value("s-gauge"))) is None:
                 gauge = int(value("s-gauge"))
             else:
-                errors["row-gauge"] = "A gauge from 18 to 34 (e.g. 32)."
+                errors["row-gauge"] = (
+                    f"A gauge from {NEEDLE_GAUGE.low} to {NEEDLE_GAUGE.high} (e.g. 32)."
+                )
         pain: int | None = None
         if value("s-pain"):
-            if value("s-pain").isdigit() and 0 <= int(value("s-pain")) <= 10:
+            if value("s-pain").isdigit() and PAIN_SCORE.problem(int(value("s-pain"))) is None:
                 pain = int(value("s-pain"))
             else:
-                errors["row-pain"] = "A whole number from 0 to 10."
+                errors["row-pain"] = (
+                    f"A whole number from {PAIN_SCORE.low} to {PAIN_SCORE.high}."
+                )
         adverse = tuple(
             AdverseEvent(kind.strip(), severity.strip())
             for kind, _, severity in (
@@ -449,7 +473,7 @@ class SessionScreen(AppScreen):
             needle_length=amount("s-length", "row-length", "length"),
             depth=amount("s-depth", "row-depth", "length"),
             total_volume=total,
-            zones=tuple(ZoneVolume(z, a) for z, a in zones.items()),
+            zones=tuple(ZoneVolume(z, a, points.get(z)) for z, a in zones.items()),
             lots=lots,
             anaesthesia=value("s-anaesthesia"),
             pain_score=pain,
@@ -483,7 +507,15 @@ class SessionScreen(AppScreen):
             return
         errors: dict[str, str] = {}
         zones = self._zones(errors)
+        points = self._points(errors)
         zone_map = self.query_one(ZoneMap)
+        zone_map.show_per_point(
+            {
+                zone: f"{format_amount(each, significant=3)} each"
+                for zone, volume in zones.items()
+                if (each := ZoneVolume(zone, volume, points.get(zone)).volume_per_point)
+            }
+        )
         if errors:
             self._zone_check = None
             zone_map.show_check(next(iter(errors.values())), ok=False)
@@ -619,7 +651,9 @@ class SessionScreen(AppScreen):
         # What is in the syringe is the table above this text (SignSessionScreen).
         lines = [f"{self.data.chart.patient.display_name} ({self.data.chart.patient.chart_number})"]
         zones = ", ".join(
-            f"{z.zone.value.replace('_', ' ')} {format_amount(z.volume)}" for z in draft.zones
+            f"{z.zone.value.replace('_', ' ')} {format_amount(z.volume)}"
+            + (f" in {z.points} points" if z.points is not None else "")
+            for z in draft.zones
         )
         lines.append(f"Zones: {zones}")
         if self._zone_check is not None:

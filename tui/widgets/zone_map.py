@@ -1,8 +1,10 @@
 """The scalp zone map: a top view of the scalp drawn in the terminal, one entry per zone.
 
-The map only collects what is typed per zone and shows what it is told: adding the
-volumes up and checking them against the prepared volume is the units engine's job
-(the screen asks it and calls :meth:`ZoneMap.show_check`).
+Each zone has a volume entry and an entry for the number of injection points (wheals)
+given there. The map only collects what is typed per zone and shows what it is told:
+adding the volumes up and checking them against the prepared volume, and the volume
+each point receives, are the units engine's job (the screen asks it and calls
+:meth:`ZoneMap.show_check` and :meth:`ZoneMap.show_per_point`).
 """
 
 from __future__ import annotations
@@ -165,10 +167,12 @@ class ZoneMap(Widget):
     ZoneMap { height: auto; layout: horizontal; }
     ZoneMap #zone-entries { width: 1fr; height: auto; padding-left: 2; }
     ZoneMap .zone-row { height: 1; margin-bottom: 1; }
-    ZoneMap .zone-row Label { width: 16; }
+    ZoneMap .zone-row Label { width: 15; }
     ZoneMap .zone-row Input {
-        width: 18; height: 1; border: none; padding: 0 1; background: $boost;
+        width: 13; height: 1; border: none; padding: 0 1; background: $boost;
     }
+    ZoneMap .zone-row Input.zone-points { width: 9; margin-left: 1; }
+    ZoneMap .zone-row .zone-each { width: 1fr; padding-left: 1; color: $text-muted; }
     ZoneMap .zone-row Input:focus { background: $accent 30%; }
     ZoneMap #zone-check { height: auto; padding-top: 1; }
     ZoneMap #zone-check.-bad { color: $error; text-style: bold; }
@@ -203,6 +207,14 @@ class ZoneMap(Widget):
                         placeholder="e.g. 0.5 mL",
                         disabled=self._read_only,
                     )
+                    yield Input(
+                        id=f"points-{zone.value}",
+                        placeholder="points",
+                        classes="zone-points",
+                        disabled=self._read_only,
+                        tooltip="Injection points (wheals) in this zone",
+                    )
+                    yield Static("", id=f"each-{zone.value}", classes="zone-each")
             yield Static("", id="zone-check")
 
     def volumes(self) -> dict[ScalpZone, str]:
@@ -214,13 +226,30 @@ class ZoneMap(Widget):
                 found[zone] = value
         return found
 
-    def set_volumes(self, volumes: Mapping[ScalpZone, str]) -> None:
+    def points(self) -> dict[ScalpZone, str]:
+        """The number of injection points typed for each zone that has one."""
+        found: dict[ScalpZone, str] = {}
+        for zone in LABELS:
+            value = self.query_one(f"#points-{zone.value}", Input).value.strip()
+            if value:
+                found[zone] = value
+        return found
+
+    def set_volumes(
+        self, volumes: Mapping[ScalpZone, str], points: Mapping[ScalpZone, str] | None = None
+    ) -> None:
         """Fill the entries (a draft being resumed, or a signed session shown)."""
         for zone in LABELS:
-            field = self.query_one(f"#zone-{zone.value}", Input)
-            with field.prevent(Input.Changed):
-                field.value = volumes.get(zone, "")
+            for prefix, given in (("zone", volumes), ("points", points or {})):
+                field = self.query_one(f"#{prefix}-{zone.value}", Input)
+                with field.prevent(Input.Changed):
+                    field.value = given.get(zone, "")
         self._redraw()
+
+    def show_per_point(self, each: Mapping[ScalpZone, str]) -> None:
+        """Show the volume each injection point receives, per zone (``0.05 mL each``)."""
+        for zone in LABELS:
+            self.query_one(f"#each-{zone.value}", Static).update(each.get(zone, ""))
 
     def show_check(self, message: str, ok: bool) -> None:
         """Show the engine's verdict on the total (e.g. ``total 2 mL = prepared``)."""
@@ -249,7 +278,8 @@ class ZoneMap(Widget):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         widget_id = event.widget.id or ""
         drawing = self.query_one(ScalpDrawing)
+        _, _, name = widget_id.partition("-")
         drawing.current = (
-            ScalpZone(widget_id.removeprefix("zone-")) if widget_id.startswith("zone-") else None
+            ScalpZone(name) if widget_id.startswith(("zone-", "points-")) else None
         )
         drawing.refresh()
