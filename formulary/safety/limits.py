@@ -437,7 +437,8 @@ def _over_wheal(ctx: SafetyContext, limit: Limit) -> list[Finding]:
         return problems
     unrecorded = [z for z in ctx.zones if z.points is None]
     if unrecorded:
-        names = ", ".join(_zone_words(z) for z in unrecorded)
+        # Named in a fixed order, so the finding never depends on the order zones came in.
+        names = ", ".join(sorted({_zone_words(z) for z in unrecorded}))
         problems.append(
             _wheal_unchecked(
                 limit,
