@@ -125,7 +125,21 @@ def test_unlock_needs_a_reason(cli: Cli, tmp_path: Any) -> None:
         input=f"{ADMIN_PASSWORD}\nbob-password-1\n")
     result = cli(["user", "unlock", "bob", "--db", location, "--user", "chief",
                   "--password-stdin"], input=ADMIN_PASSWORD + "\n")
-    assert "give a reason" in _one_line_error(result)
+    assert "give a reason with --reason" in _one_line_error(result)
+
+
+@pytest.mark.storage
+@pytest.mark.parametrize("command", ["deactivate", "reactivate", "unlock", "reset-password"])
+def test_every_reasoned_user_command_names_the_reason_flag(
+    cli: Cli, tmp_path: Any, command: str
+) -> None:
+    """The flag is named before any password is asked for, and nothing is audited."""
+    location = str(tmp_path / "x.db")
+    assert _init(cli, location).exit_code == 0
+    result = cli(["user", command, "bob", "--db", location, "--user", "chief",
+                  "--password-stdin"], input=ADMIN_PASSWORD + "\n")
+    line = _one_line_error(result)
+    assert "--reason" in line and result.exit_code == 2
 
 
 def test_a_deactivated_user_cannot_sign_in_and_non_admins_cannot_add_users(

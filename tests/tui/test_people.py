@@ -220,3 +220,30 @@ async def test_course_outcome_and_export_dialogs_focus_their_first_field(
         await until(pilot, lambda: isinstance(app.screen, DiscardChangesScreen))
         await pilot.press("d")
         await until(pilot, lambda: app.screen is chart)
+
+
+async def test_a_locked_account_is_named_as_locked_on_the_lock_screen(
+    clinic: Path, make_app
+) -> None:
+    """After five wrong passwords the right one says locked, and who can unlock."""
+    from tui.screens.lock import LockScreen
+
+    store, admin = _store(clinic)
+    store.create_user(admin, "dr.martin", "Dr Claire Martin", Role.PRACTITIONER, "martin-pw-2026")
+    store.database.dispose()
+    app = make_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "dr.martin", "martin-pw-2026")
+        app.action_lock()
+        await until(pilot, lambda: isinstance(app.screen, LockScreen))
+        for _ in range(5):
+            await type_into(pilot, "#unlock-password", "wrong-pw")
+            await pilot.press("enter")
+            await settle(pilot)
+        await type_into(pilot, "#unlock-password", "martin-pw-2026")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        text = " ".join(str(app.screen.query_one("#unlock-error").render()).split())
+        assert "locked after 5 wrong passwords" in text and "An administrator must" in text
+        assert "Wrong password" not in text

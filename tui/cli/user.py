@@ -34,6 +34,14 @@ ReasonOption = Annotated[
 ]
 
 
+def _require_reason(reason: str | None, what: str) -> str:
+    """The reason of ``--reason``, or one line naming the flag (before any password)."""
+    text = (reason or "").strip()
+    if not text:
+        fail(f"give a reason with --reason to {what}: the audit trail records why")
+    return text
+
+
 def _location(ctx: typer.Context, db: str | None) -> str | None:
     parent = ctx.find_root().obj or {}
     return db or parent.get("db")
@@ -150,6 +158,8 @@ def _account_change(
     verb: str,
 ) -> None:
     """Sign in, apply one reasoned Store change to ``username``'s account, report it."""
+    infinitive = {"Deactivated": "deactivate", "Reactivated": "reactivate", "Unlocked": "unlock"}
+    reason = _require_reason(reason, f"{infinitive.get(verb, 'change')} {username}")
     store, actor, target = _change(ctx, db, user, password_stdin, username)
     try:
         with store_errors():
@@ -218,6 +228,7 @@ def reset_password(
     as_json: JsonOption = False,
 ) -> None:
     """Set a new password for an account (also unlocks it)."""
+    reason = _require_reason(reason, f"reset the password of {username}")
     store, actor, target = _change(ctx, db, user, password_stdin, username)
     try:
         password = _new_password(password_stdin, target.username)

@@ -63,10 +63,20 @@ class LockScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, password: str) -> None:
+        from db.errors import AccountLocked, AuthenticationFailed
+        from tui.screens.sign_in import refusal_text
+
         try:
             user = self.store.authenticate(self._username, password)
-        except Exception:
+        except AccountLocked as exc:
+            # The right password no longer helps: say so, and who can unlock.
+            self.post_message(self.Checked(False, refusal_text(exc) + " Or sign out (ctrl+o)."))
+            return
+        except AuthenticationFailed:
             user = None
+        except Exception as exc:
+            self.post_message(self.Checked(False, refusal_text(exc)))
+            return
         if user is None or user.username != self._username:
             self.post_message(self.Checked(False, "Wrong password. Or sign out (ctrl+o)."))
         else:

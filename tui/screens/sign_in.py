@@ -107,7 +107,7 @@ class SignInScreen(AppScreen):
         try:
             user = self.store.authenticate(username, password)
         except Exception as exc:
-            self.post_message(self.Refused(_refusal(exc)))
+            self.post_message(self.Refused(refusal_text(exc)))
             return
         if user is None:
             self.post_message(self.Refused("Wrong username or password."))
@@ -127,9 +127,25 @@ class SignInScreen(AppScreen):
         self.query_one("#sign-in", Button).disabled = False
 
 
-def _refusal(exc: BaseException) -> str:
-    # Authentication errors carry a message meant for people; anything else is a fault.
+#: What the sign-in and lock screens say about a locked account: what happened and
+#: who can undo it (the audit records "account locked" at the same moment).
+LOCKED = (
+    "This account is locked after {n} wrong passwords. An administrator must unlock it "
+    "(Users screen, or `formulary user unlock NAME --reason ...`)."
+)
+
+
+def refusal_text(exc: BaseException) -> str:
+    """What to tell the person at the keyboard when the Store refused a password."""
+    from db.auth import MAX_FAILED_LOGINS
+    from db.errors import AccountLocked, AuthenticationFailed
+
     text = str(exc).strip()
-    if type(exc).__name__ in {"AuthenticationError", "SignInRefused", "InvalidCredentials"}:
-        return text or "Wrong username or password."
+    if isinstance(exc, AccountLocked):
+        return LOCKED.format(n=MAX_FAILED_LOGINS)
+    if isinstance(exc, AuthenticationFailed):
+        # Authentication errors carry a message meant for people.
+        return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else "Wrong password."
+    # Anything else is a fault, not a wrong password: say so.
     return f"Sign-in failed: {text or type(exc).__name__}. Try again or ask the administrator."
+
