@@ -11,12 +11,14 @@ International Unit whose form was not named when the entry defines IU for severa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from formulary.library import Form, Ingredient, LibraryError
+from formulary.library import ActivityBasis, Form, Ingredient, LibraryError
+from formulary.library.names import normalize
 from formulary.units.amount import Amount
-from formulary.units.catalog import BY_CANONICAL, IU_CONCENTRATION, IU_KIND
-from formulary.units.convert import convert, names_form
-from formulary.units.errors import AmbiguousFormError, MissingFactError
+from formulary.units.catalog import BY_CANONICAL, IU_CONCENTRATION, IU_KIND, MASS
+from formulary.units.convert import convert, names_form, tidy
+from formulary.units.errors import AmbiguousFormError, IncompatibleUnitsError, MissingFactError
 from formulary.units.parse import parse_unit
 from formulary.units.substance import Substance
 
@@ -83,7 +85,7 @@ def choose(
             listed = ", ".join(repr(label) for label in iu_forms)
             raise AmbiguousFormError(
                 f"International Units of {ingredient.name} depend on the form: "
-                f"name one of {listed} (--form)"
+                f"name one of {listed}"
             )
     substance = ingredient.substance(None if chosen is None else chosen.key)
     if basis is not None and not names_form(substance, basis):
@@ -113,6 +115,8 @@ def convert_ingredient(
     :class:`~formulary.library.LibraryError` saying what is missing.
     """
     target = parse_unit(target_unit)
+    if _activity_named(ingredient, form) or _activity_named(ingredient, to_form):
+        return _convert_activity(amount, target, ingredient, form, to_form, named_form)
     result_form = _library_form(ingredient, to_form)
     choice = choose(
         ingredient,
@@ -144,3 +148,100 @@ def convert_ingredient(
     middle = convert(amount, target, substance, form=choice.basis, to_form=shared[0].label)
     result = convert(middle, target, other, form=shared[0].label, to_form=other.form)
     return IngredientConversion(result, from_label, other.form)
+
+
+# --- activity bases (vitamin E: mg alpha-tocopherol, IOM 2000) -----------------------------
+#
+# An activity basis is never reached by default: only a form or result form that names
+# it ("alpha-tocopherol-iom", "mg alpha-tocopherol (IOM 2000)") converts through it. The
+# way is always amount → International Units of a named compound form (USP) → activity.
+
+
+def _activity_named(ingredient: Ingredient, name: str | None) -> ActivityBasis | None:
+    """The activity basis ``name`` names on some form of ``ingredient``, or None."""
+    if name is None:
+        return None
+    wanted = normalize(name)
+    for form in ingredient.forms:
+        for basis in form.activity_bases:
+            if wanted in {normalize(basis.key), normalize(basis.label)}:
+                return basis
+    return None
+
+
+def _activity_factor(
+    ingredient: Ingredient, basis: ActivityBasis, compound: Form | None, involves_mass: bool
+) -> tuple[Decimal, Form | None]:
+    """mg of the activity basis per IU, and the compound form it was taken from."""
+    holders = [f for f in ingredient.forms if any(b.key == basis.key for b in f.activity_bases)]
+    if compound is not None:
+        for candidate in compound.activity_bases:
+            if candidate.key == basis.key:
+                return candidate.mass_per_iu_mg, compound
+        raise MissingFactError(f"{ingredient.name}: {compound.label} has no {basis.label}")
+    factors = {b.mass_per_iu_mg for f in holders for b in f.activity_bases if b.key == basis.key}
+    if involves_mass and len(holders) > 1:
+        listed = ", ".join(repr(f.label) for f in holders)
+        raise AmbiguousFormError(
+            f"a mass of {ingredient.name} becomes {basis.label} through the International "
+            f"Units of its form: name one of {listed}"
+        )
+    if len(factors) != 1:  # pragma: no cover - the data file gives one factor per entry
+        raise AmbiguousFormError(f"{basis.label} of {ingredient.name} depends on the form")
+    return factors.pop(), holders[0] if len(holders) == 1 else None
+
+
+def _convert_activity(
+    amount: Amount,
+    target: str,
+    ingredient: Ingredient,
+    form: str | None,
+    to_form: str | None,
+    named_form: Form | None,
+) -> IngredientConversion:
+    source_basis = _activity_named(ingredient, form)
+    target_basis = _activity_named(ingredient, to_form)
+    named = source_basis or target_basis
+    assert named is not None
+    for unit in (amount.unit, target):
+        if BY_CANONICAL[unit].kind not in {MASS, IU_KIND}:
+            raise IncompatibleUnitsError(
+                f"{named.label} is a mass: convert amounts in mass or International Units, "
+                f"not {unit}"
+            )
+    compound = (
+        (None if source_basis else _library_form(ingredient, form))
+        or (None if target_basis else _library_form(ingredient, to_form))
+        or named_form
+    )
+    if source_basis is not None and target_basis is not None:
+        if BY_CANONICAL[amount.unit].kind != MASS or BY_CANONICAL[target].kind != MASS:
+            raise IncompatibleUnitsError(
+                f"{source_basis.label} to {target_basis.label}: give and ask for a mass"
+            )
+        result = convert(amount, target)
+        return IngredientConversion(result, source_basis.label, target_basis.label)
+    if target_basis is not None:
+        if BY_CANONICAL[target].kind != MASS:
+            raise IncompatibleUnitsError(f"{target_basis.label} is a mass: ask for mg or mcg")
+        is_mass = BY_CANONICAL[amount.unit].kind == MASS
+        factor, held = _activity_factor(ingredient, target_basis, compound, is_mass)
+        if is_mass:
+            assert held is not None
+            units = convert(amount, "IU", ingredient.substance(held.key)).value
+        else:
+            units = convert(amount, "IU").value
+        mg = Amount(tidy(units * factor), "mg")
+        label = held.label if held is not None else "International Units"
+        return IngredientConversion(convert(mg, target), label, target_basis.label)
+    assert source_basis is not None
+    if BY_CANONICAL[amount.unit].kind != MASS:
+        raise IncompatibleUnitsError(f"{source_basis.label} is a mass: give it in mg or mcg")
+    wants_mass = BY_CANONICAL[target].kind == MASS
+    factor, held = _activity_factor(ingredient, source_basis, compound, wants_mass)
+    given = Amount(tidy(convert(amount, "mg").value / factor), "IU")
+    if wants_mass:
+        assert held is not None
+        result = convert(given, target, ingredient.substance(held.key))
+        return IngredientConversion(result, source_basis.label, held.label)
+    return IngredientConversion(convert(given, target), source_basis.label, "International Units")

@@ -90,7 +90,8 @@ class Library:
         self._index = {normalized: tuple(keys) for normalized, keys in found.items()}
         for ingredient in self._ingredients:
             for form in ingredient.forms:
-                self._form_index[normalize(form.label)] = (ingredient.key, form.key)
+                for name in (form.label, *form.synonyms):
+                    self._form_index[normalize(name)] = (ingredient.key, form.key)
 
     def all(self) -> tuple[Ingredient, ...]:
         """Every entry, sorted by name."""
@@ -139,7 +140,9 @@ class Library:
         """Like :meth:`find`, and also the form when ``text`` names one.
 
         "zinc sulfate heptahydrate" gives (Zinc sulfate, its heptahydrate form);
-        "zinc" gives (Zinc sulfate, None): the caller then uses or asks for a form.
+        "ergocalciferol" or "vitamin D2" gives (Vitamin D, its ergocalciferol form): the
+        substance typed *is* the form. "zinc" gives (Zinc sulfate, None): the caller
+        then uses or asks for a form.
         """
         ingredient = self.find(text)
         hit = self._form_index.get(normalize(text))

@@ -19,6 +19,10 @@ from formulary.library.model import (
     CATEGORIES,
     CAUTION_CODES,
     DOSE_PERS,
+    LIMIT_SOURCE_KINDS,
+    SECONDARY_ONLY,
+    SOURCE_KINDS,
+    ActivityBasis,
     Caution,
     DoseFigure,
     DosePer,
@@ -28,6 +32,7 @@ from formulary.library.model import (
     Reference,
     Status,
     StockStrength,
+    parse_source,
 )
 from formulary.units.amount import Amount
 from formulary.units.substance import Basis
@@ -95,6 +100,15 @@ class _Fields:
             raise self.fail(field, "must list at least one")
         return tuple(cast("list[str]", value))
 
+    def source(self, field: str, *, required: bool = True) -> str:
+        """A source text that starts with its kind ("label: …", "secondary: …")."""
+        value = self.text(field, required=required)
+        if value and not parse_source(value).kind:
+            raise self.fail(
+                field, f"must start with its kind, one of {sorted(SOURCE_KINDS)}, and a colon"
+            )
+        return value
+
     def objects(self, field: str) -> list[object]:
         value = self._raw.get(field, [])
         if not isinstance(value, list):
@@ -151,7 +165,19 @@ def _iu_fact(raw: object, where: str) -> IUFact:
         form=fields.text("form", required=True),
         mass_per_iu=mass,
         mass_per_iu_mg=mass.value * IU_MASS_UNITS[mass.unit],
-        source=fields.text("source", required=True),
+        source=fields.source("source"),
+        note=fields.text("note"),
+    )
+
+
+def _activity(raw: object, where: str) -> ActivityBasis:
+    fields = _Fields(raw, where)
+    mass = fields.amount("mass_per_iu", IU_MASS_UNITS)
+    return ActivityBasis(
+        key=fields.text("key", required=True),
+        label=fields.text("label", required=True),
+        mass_per_iu_mg=mass.value * IU_MASS_UNITS[mass.unit],
+        source=fields.source("source"),
         note=fields.text("note"),
     )
 
@@ -171,6 +197,12 @@ def _form(raw: object, where: str) -> Form:
         _iu_fact(item, f"{where}.iu_bases[{i}]")
         for i, item in enumerate(fields.objects("iu_bases"))
     )
+    activity = tuple(
+        _activity(item, f"{where}.activity_bases[{i}]")
+        for i, item in enumerate(fields.objects("activity_bases"))
+    )
+    if activity and not iu_facts:
+        raise fields.fail("activity_bases", "an activity basis needs the form's IU")
     for fact in iu_facts:
         # The units engine looks an IU up by the substance's form label.
         if fact.form != label:
@@ -189,6 +221,8 @@ def _form(raw: object, where: str) -> Form:
         valence=valence,
         valence_note=fields.text("valence_note"),
         note=fields.text("note"),
+        synonyms=fields.texts("synonyms"),
+        activity_bases=activity,
     )
 
 
@@ -210,7 +244,7 @@ def _dose(raw: object, where: str) -> DoseFigure:
         amount=fields.amount("amount", DOSE_UNITS),
         per=cast("DosePer", per),
         basis=fields.text("basis", required=True),
-        source=fields.text("source", required=True),
+        source=fields.source("source"),
         note=fields.text("note"),
         condition=fields.text("condition"),
         region=fields.text("region"),
@@ -227,7 +261,7 @@ def _caution(raw: object, where: str) -> Caution:
         code=code,
         text=fields.text("text", required=True),
         with_keys=fields.texts("with"),
-        source=fields.text("source"),
+        source=fields.source("source", required=False),
     )
 
 
@@ -257,6 +291,31 @@ def _ingredient(raw: object, index: int) -> Ingredient:
     if status == "withdrawn" and not status_reason.strip():
         raise fields.fail("status_reason", "a withdrawn ingredient needs the reason")
     reference = _Fields(fields.get("reference"), f"{fields.where}.reference")
+    sources = fields.texts("sources", required=True)
+    for i, text in enumerate(sources):
+        if not parse_source(text).kind:
+            raise fields.fail(
+                f"sources[{i}]", f"must start with its kind, one of {sorted(SOURCE_KINDS)}"
+            )
+    secondary_only = all(parse_source(text).kind == "secondary" for text in sources)
+    sourcing = fields.text("sourcing")
+    if sourcing != (SECONDARY_ONLY if secondary_only else ""):
+        raise fields.fail(
+            "sourcing",
+            f"must be {SECONDARY_ONLY!r} exactly when every source is secondary"
+            if secondary_only
+            else "only an entry with no primary source is marked",
+        )
+    limits = tuple(
+        _dose(item, f"{fields.where}.limits[{i}]")
+        for i, item in enumerate(fields.objects("limits"))
+    )
+    for i, limit in enumerate(limits):
+        if limit.cited.kind not in LIMIT_SOURCE_KINDS:
+            raise fields.fail(
+                f"limits[{i}].source",
+                "a limit must cite a label, an SmPC, a monograph or a peer-reviewed paper",
+            )
     return Ingredient(
         key=key,
         name=fields.text("name", required=True),
@@ -273,10 +332,7 @@ def _ingredient(raw: object, index: int) -> Ingredient:
             _dose(item, f"{fields.where}.typical_doses[{i}]")
             for i, item in enumerate(fields.objects("typical_doses"))
         ),
-        limits=tuple(
-            _dose(item, f"{fields.where}.limits[{i}]")
-            for i, item in enumerate(fields.objects("limits"))
-        ),
+        limits=limits,
         cautions=tuple(
             _caution(item, f"{fields.where}.cautions[{i}]")
             for i, item in enumerate(fields.objects("cautions"))
@@ -284,15 +340,17 @@ def _ingredient(raw: object, index: int) -> Ingredient:
         product_specific_units=fields.flag("product_specific_units"),
         status=cast("Status", status),
         status_reason=status_reason,
-        status_source=fields.text("status_source"),
+        status_source=fields.source("status_source", required=False),
         notes=fields.text("notes"),
         curation_notes=fields.texts("curation_notes"),
-        sources=fields.texts("sources", required=True),
+        sources=sources,
+        sourcing=sourcing,
         reference=Reference(
             molar_mass=reference.text("molar_mass"),
             stock=reference.text("stock"),
             per_session=reference.text("per_session"),
             iu=reference.text("iu"),
+            name=reference.text("name"),
         ),
     )
 
@@ -350,4 +408,5 @@ def names_of(ingredient: Ingredient) -> tuple[str, ...]:
         ingredient.key,
         *ingredient.synonyms,
         *(form.label for form in ingredient.forms),
+        *(name for form in ingredient.forms for name in form.synonyms),
     )

@@ -9,6 +9,7 @@ how many milligrams of that form make one International Unit, where an IU exists
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -57,6 +58,92 @@ CAUTION_CODES: tuple[str, ...] = (
 )
 
 
+#: Kinds of source, in the order a reviewer trusts them. Every source text in the data
+#: file starts with its kind and a colon: "label: Hospira lidocaine injection label …".
+SOURCE_KINDS: dict[str, str] = {
+    "label": "product label",  # US label / prescribing information, national label
+    "SmPC": "summary of product characteristics",  # EU SmPC, German Fachinformation
+    "monograph": "pharmacopoeia monograph",
+    "paper": "peer-reviewed paper",  # journal article, review, book chapter
+    "report": "official or expert-body report",  # IOM DRI, IVACG, FDA guidance, EMA referral
+    "registry": "regulatory or trial registry entry",  # openFDA NDC listing, ClinicalTrials.gov
+    "manufacturer": "manufacturer's product page",
+    "secondary": "secondary web page",  # shops, clinic pages, copies, encyclopedias
+}
+#: What a limit (a published maximum) must cite: a label, an SmPC, a monograph or a paper.
+LIMIT_SOURCE_KINDS: frozenset[str] = frozenset({"label", "SmPC", "monograph", "paper"})
+#: The mark of an entry whose facts rest only on secondary web pages.
+SECONDARY_ONLY = "secondary sources only"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One cited source: its kind (a key of :data:`SOURCE_KINDS`) and its text."""
+
+    kind: str
+    text: str
+
+    @property
+    def primary(self) -> bool:
+        """True unless the source is a secondary web page."""
+        return self.kind != "secondary"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind for people ("product label", "secondary web page")."""
+        return SOURCE_KINDS.get(self.kind, "source of unstated kind")
+
+
+def parse_source(text: str) -> Source:
+    """A source text ("label: …") as its kind and text; kind "" when it states none.
+
+    A clinic's own sources are free text: they parse with kind "".
+    """
+    head, sep, rest = text.partition(":")
+    if sep and head.strip() in SOURCE_KINDS:
+        return Source(head.strip(), rest.strip())
+    return Source("", text.strip())
+
+
+def secondary_only(sources: Sequence[str]) -> bool:
+    """True when ``sources`` are all secondary web pages (a library entry's mark)."""
+    return bool(sources) and all(parse_source(text).kind == "secondary" for text in sources)
+
+
+def sources_summary(sources: Sequence[str]) -> str:
+    """The kinds of ``sources`` in one line, for a table: "label, SmPC, paper".
+
+    Entries on secondary web pages only say so ("secondary web pages only"); a
+    clinic's own sources, which state no kind, are "clinic's sources".
+    """
+    if not sources:
+        return ""
+    if secondary_only(sources):
+        return "secondary web pages only"
+    kinds = [parse_source(text).kind for text in sources]
+    order = list(SOURCE_KINDS)
+    named = sorted({k for k in kinds if k}, key=order.index)
+    if not named:
+        return "clinic's sources"
+    return ", ".join(named)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityBasis:
+    """Mass of an activity-adjusted basis per International Unit of one form.
+
+    Vitamin E: nutrition references (IOM 2000) state mg of alpha-tocopherol, 0.67 mg per
+    IU of RRR forms and 0.45 mg per IU of all-rac forms. That is not a mass of the
+    compound, so it is used only when asked for by name, never in place of the USP mass.
+    """
+
+    key: str  # e.g. "alpha-tocopherol-iom"
+    label: str  # e.g. "mg alpha-tocopherol (IOM 2000)"
+    mass_per_iu_mg: Decimal
+    source: str
+    note: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class IUFact:
     """One IU definition of one form, with where it comes from."""
@@ -87,6 +174,11 @@ class Form:
     valence: int | None = None  # charge per formula unit, only where an mEq is certain
     valence_note: str = ""
     note: str = ""
+    #: Other names of this very form ("vitamin D2" for ergocalciferol): typing one as
+    #: the ingredient's name picks the entry *and* this form.
+    synonyms: tuple[str, ...] = ()
+    #: Activity-adjusted bases per IU (vitamin E: mg alpha-tocopherol, IOM 2000).
+    activity_bases: tuple[ActivityBasis, ...] = ()
 
     @property
     def iu_bases(self) -> tuple[IUBasis, ...]:
@@ -127,11 +219,16 @@ class DoseFigure:
     amount: Amount  # e.g. 500 mg; with per="kg" read it as mg per kg
     per: DosePer
     basis: str  # the form the amount is stated in
-    source: str
+    source: str  # "<kind>: <text>", see SOURCE_KINDS
     note: str = ""
     condition: str = ""  # when the figure applies, e.g. "without adrenaline"
     region: str = ""  # body region it is limited to, e.g. "head and neck"
     within_hours: Decimal | None = None  # time window the amount may be given in
+
+    @property
+    def cited(self) -> Source:
+        """The figure's source with its kind."""
+        return parse_source(self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +249,7 @@ class Reference:
     stock: str
     per_session: str
     iu: str
+    name: str = ""  # the reference row's name, when the entry is named otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +273,19 @@ class Ingredient:
     status_source: str
     notes: str
     curation_notes: tuple[str, ...]  # what the library added beyond the reference, and why
-    sources: tuple[str, ...]
+    sources: tuple[str, ...]  # each "<kind>: <text>", primary sources first
     reference: Reference
+    sourcing: str = ""  # SECONDARY_ONLY when no source is primary
+
+    @property
+    def cited(self) -> tuple[Source, ...]:
+        """The entry's sources with their kinds."""
+        return tuple(parse_source(text) for text in self.sources)
+
+    @property
+    def secondary_only(self) -> bool:
+        """True when the entry's facts rest only on secondary web pages."""
+        return not any(source.primary for source in self.cited)
 
     @property
     def default_form(self) -> Form:
@@ -209,7 +318,9 @@ class Ingredient:
         """
         wanted = normalize(key_or_label)
         for form in self.forms:
-            if wanted in (normalize(form.key), normalize(form.label)):
+            if wanted in (normalize(form.key), normalize(form.label)) or any(
+                wanted == normalize(name) for name in form.synonyms
+            ):
                 return form
         raise UnknownForm(self.name, key_or_label, tuple(form.label for form in self.forms))
 

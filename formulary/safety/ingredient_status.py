@@ -46,7 +46,9 @@ def _ambiguity(contribution: Contribution, substance: Substance | None, name: st
     try:
         convert(contribution.amount, "mg", substance, form=contribution.form or None)
     except UnitsError as error:
-        return str(error)
+        # The finding must say which ingredient it is about, whatever the engine said.
+        text = str(error)
+        return text if name.casefold() in text.casefold() else f"{name}: {text}"
     return None
 
 

@@ -170,15 +170,15 @@ def _refusal(source: str, target: str, src_kind: str, dst_kind: str) -> UnitsErr
         )
     if VOLUME in kinds and kinds & SUBSTANCE_KINDS:
         return IncompatibleUnitsError(
-            f"{source} and {target} relate only through a concentration: "
-            "use 'formulary calc dose' or 'formulary calc volume'"
+            f"{source} and {target} relate only through a concentration: work out the "
+            "amount in a volume, or the volume that holds an amount, from the concentration"
         )
     if (src_kind in SUBSTANCE_KINDS) != (dst_kind in SUBSTANCE_KINDS) and (
         _concentration_parts(source) or _concentration_parts(target)
     ):
         return IncompatibleUnitsError(
             f"{source} is {KIND_NAMES[src_kind]} and {target} is {KIND_NAMES[dst_kind]}: "
-            "a concentration becomes an amount only with a volume (use 'formulary calc dose')"
+            "a concentration becomes an amount only with a volume"
         )
     return IncompatibleUnitsError(
         f"cannot convert {source} ({KIND_NAMES[src_kind]}) to {target} ({KIND_NAMES[dst_kind]})"
@@ -213,8 +213,7 @@ def _quantity_factor(
         return scale_factor(source, target)
     if substance is None:
         raise SubstanceRequiredError(
-            f"converting {source} to {target} depends on the substance: name it "
-            "(for example --substance 'zinc sulfate')"
+            f"converting {source} to {target} depends on the substance, and none is named"
         )
     given = _resolve_form(substance, form)
     if src_kind == dst_kind and _same_form(given, _resolve_form(substance, to_form)):
@@ -370,7 +369,7 @@ def _iu_basis(substance: Substance, hint: str | None) -> IUBasis:
         return substance.iu_bases[0]
     forms = ", ".join(repr(basis.form) for basis in substance.iu_bases)
     raise AmbiguousFormError(
-        f"International Units of {substance.name} depend on the form: name one of {forms} (--form)"
+        f"International Units of {substance.name} depend on the form: name one of {forms}"
     )
 
 

@@ -255,7 +255,29 @@ def test_unknown_option_is_named() -> None:
         ),
         (
             ["convert", "1000 IU", "mcg", "-s", "vitamin D3", "--form", "cholecalciferol"],
-            "1000 international units = 25 mcg (Vitamin D3 - cholecalciferol: cholecalciferol)",
+            "1000 international units = 25 mcg (Vitamin D (D3 or D2): cholecalciferol)",
+        ),
+        # The substance typed is the form: ergocalciferol is the D2 form of the entry.
+        (
+            ["convert", "1.25 mg", "IU", "--substance", "ergocalciferol"],
+            "1.25 mg = 50000 international units (Vitamin D (D3 or D2): ergocalciferol (D2))",
+        ),
+        (
+            ["convert", "1000 IU", "mcg", "-s", "vitamin D3"],
+            "1000 international units = 25 mcg (Vitamin D (D3 or D2): cholecalciferol)",
+        ),
+        # Vitamin E on the IOM alpha-tocopherol basis, only when named, both ways.
+        (
+            ["convert", "400 IU", "mg", "-s", "vitamin E synthetic",
+             "--to-form", "mg alpha-tocopherol (IOM 2000)"],
+            "400 international units = 180 mg (Vitamin E (synthetic) - all-rac-alpha-tocopheryl "
+            "acetate: International Units → mg alpha-tocopherol (IOM 2000))",
+        ),
+        (
+            ["convert", "180 mg", "IU", "-s", "vitamin E synthetic",
+             "--form", "alpha-tocopherol-iom"],
+            "180 mg = 400 international units (Vitamin E (synthetic) - all-rac-alpha-tocopheryl "
+            "acetate: mg alpha-tocopherol (IOM 2000) → International Units)",
         ),
         (
             ["convert", "500 mg/mL", "mEq/mL", "-s", "magnesium sulfate"],
@@ -322,10 +344,13 @@ def test_json_names_the_substance_and_forms() -> None:
         (
             ["convert", "400 IU", "mg", "-s", "vitamin E natural"],
             "depend on the form: name one of 'RRR-alpha-tocopherol', "
-            "'RRR-alpha-tocopheryl acetate' (--form)",
+            "'RRR-alpha-tocopheryl acetate' (name the form with --form",
         ),
         (["convert", "400 IU", "mg", "-s", "vitamin E synthetic"], "depend on the form"),
-        (["convert", "1000 IU", "mcg", "-s", "vitamin D3"], "depend on the form"),
+        (["convert", "1000 IU", "mcg", "-s", "vitamin D"], "depend on the form"),
+        # Messages name the substance concerned; the flag hint is the command line's own.
+        (["convert", "400 IU", "mg"], "depends on the substance, and none is named (name it "),
+        (["convert", "5 mg", "mL"], "(use 'formulary calc dose'"),
         (["convert", "100 IU", "mg", "-s", "biotin"], "no International Unit"),
         (["convert", "10 IU", "mg", "-s", "ascorbic acid"], "no International Unit"),
         (["convert", "100 units", "mg", "-s", "Botox"], "never convert"),

@@ -7,14 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from formulary.library import Ingredient, Library
+from formulary.library import Ingredient, Library, parse_source
 
 _LEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)")
 _TWO_DECIMALS = re.compile(r"(?<![\d.])(\d+\.\d{2})(?!\d)")
 
 
+def _reference_name(ingredient: Ingredient) -> str:
+    """The reference row an entry comes from (an entry may be named more exactly)."""
+    return ingredient.reference.name or ingredient.name
+
+
 def _entry(lib: Library, row: dict[str, str]) -> Ingredient:
-    matches = [i for i in lib.all() if i.name == row["name"]]
+    matches = [i for i in lib.all() if _reference_name(i) == row["name"]]
     assert len(matches) == 1, row["name"]
     return matches[0]
 
@@ -33,7 +38,7 @@ def test_every_reference_row_is_an_entry(
 ) -> None:
     assert len(reference_rows) == 58
     assert len(lib.all()) == 58
-    assert {i.name for i in lib.all()} == {row["name"] for row in reference_rows}
+    assert {_reference_name(i) for i in lib.all()} == {row["name"] for row in reference_rows}
 
 
 def test_category_notes_and_reference_wording_are_verbatim(
@@ -55,10 +60,20 @@ def test_sources_are_the_reference_sources_split(
     def squash(text: str) -> str:
         return re.sub(r"\s*;\s+", "; ", text.strip())
 
+    def as_in_reference(source: str) -> str:
+        # The reference prefixes secondary sources only; the library prefixes every
+        # source with its kind (label, SmPC, paper …), so primary prefixes come off.
+        found = parse_source(source)
+        return source if found.kind == "secondary" else found.text
+
     for row in reference_rows:
         entry = _entry(lib, row)
         assert entry.sources, row["name"]
-        assert squash("; ".join(entry.sources)) == squash(row["source"]), row["name"]
+        shown = "; ".join(as_in_reference(s) for s in entry.sources)
+        assert squash(shown) == squash(row["source"]), row["name"]
+        # Primary sources first, as the reference orders them.
+        kinds = [parse_source(s).primary for s in entry.sources]
+        assert kinds == sorted(kinds, reverse=True), row["name"]
 
 
 def test_default_molar_mass_is_the_reference_number(
@@ -165,7 +180,7 @@ def test_buflomedil_is_withdrawn_with_the_reason(lib: Library) -> None:
     assert buflomedil.withdrawn
     assert "suspended" in buflomedil.status_reason
     assert "2012" in buflomedil.status_reason
-    assert buflomedil.status_source.startswith("https://www.ema.europa.eu/")
+    assert buflomedil.status_source.startswith("report: https://www.ema.europa.eu/")
     assert [i.key for i in lib.all() if i.withdrawn] == ["buflomedil"]
 
 

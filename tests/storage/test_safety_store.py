@@ -143,6 +143,9 @@ def test_lidocaine_label_maximum_from_the_seeded_library(store: Store, lee: Acto
     )
     assert [f.rule for f in found] == ["limit.session"]
     assert "300 mg" in found.items[0].message and found.items[0].source
+    # The limit cites the Hospira label, and the finding shows the kind beside it.
+    assert found.items[0].source.startswith("label: ") and "Hospira" in found.items[0].source
+    assert "[label: " in found.items[0].message
 
 
 def test_expired_lot_blocks_signing_until_a_practitioner_overrides(

@@ -53,7 +53,8 @@ def test_a_typed_form_name_is_used() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["vitamin E natural", "vitamin E synthetic", "vitamin D3", "vitamin A palmitate"]
+    "name",
+    ["vitamin E natural", "vitamin E synthetic", "vitamin D", "Vitamin A - retinyl palmitate"],
 )
 def test_iu_without_a_form_is_ambiguous(name: str) -> None:
     with pytest.raises(AmbiguousFormError, match="depend on the form"):

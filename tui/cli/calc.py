@@ -61,11 +61,36 @@ FormOption = Annotated[
 ]
 ToFormOption = Annotated[
     str | None,
-    typer.Option("--to-form", help="Form or basis of the result (e.g. zinc, lidocaine base)."),
+    typer.Option(
+        "--to-form",
+        help="Form or basis of the result (e.g. zinc, lidocaine base, or for vitamin E "
+        "'mg alpha-tocopherol (IOM 2000)'; an activity basis is used only when named).",
+    ),
 ]
 
 
 # --- shared helpers ------------------------------------------------------------------------
+
+
+def _hint(error: ValueError) -> str:
+    """How to act on a domain refusal with this command's options.
+
+    The domain's messages are neutral (the app shows them too, and a practitioner in
+    the app has no flags); only the command line knows its own options.
+    """
+    from formulary.units import (
+        AmbiguousFormError,
+        IncompatibleUnitsError,
+        SubstanceRequiredError,
+    )
+
+    if isinstance(error, AmbiguousFormError):
+        return " (name the form with --form or --to-form, or type it as --substance)"
+    if isinstance(error, SubstanceRequiredError):
+        return " (name it with --substance, for example --substance 'zinc sulfate')"
+    if isinstance(error, IncompatibleUnitsError) and "concentration" in str(error):
+        return " (use 'formulary calc dose' or 'formulary calc volume')"
+    return ""
 
 
 def _guard(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -73,7 +98,7 @@ def _guard(func: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
     except ValueError as error:  # UnitsError, LibraryError, MixingError all derive from it
-        fail(str(error))
+        fail(str(error) + _hint(error))
 
 
 def _parse(text: str, what: str, kind: str | None = None) -> Amount:

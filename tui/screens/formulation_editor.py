@@ -42,6 +42,8 @@ class EditorData:
     choices: list[Choice]
     substances: dict[Hashable, Substance] = field(default_factory=dict)
     ingredient_names: dict[int, str] = field(default_factory=dict)
+    #: Ingredients whose facts rest only on secondary web pages (shown beside them).
+    secondary_only: frozenset[int] = frozenset()
 
 
 def latest_version(chart: PatientChart) -> FormulationVersion | None:
@@ -177,10 +179,17 @@ class FormulationEditorScreen(AppScreen):
             )
             for p in products.values()
         ] + [Choice("ingredient", i.id, i.name, tuple(i.synonyms)) for i in ingredients]
+        from formulary.library import secondary_only
+
         self.post_message(
             self.Loaded(
                 EditorData(
-                    chart, products, choices, substances, {i.id: i.name for i in ingredients}
+                    chart,
+                    products,
+                    choices,
+                    substances,
+                    {i.id: i.name for i in ingredients},
+                    frozenset(i.id for i in ingredients if secondary_only(i.sources)),
                 )
             )
         )
@@ -348,7 +357,9 @@ class FormulationEditorScreen(AppScreen):
                     format_amount(line.final_concentration, significant=DISPLAY_SIGNIFICANT)
                     if line
                     else "",
-                    "",
+                    Text("facts from secondary web pages only", style=f"{theme.warning}")
+                    if key in self.data.secondary_only
+                    else "",
                 )
                 self._rows.append(c.position)
         if self._rows:

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 
+from formulary.library import secondary_only, sources_summary
 from formulary.records import Lot, LotStatus, Product
 from formulary.units import format_amount
 from tui.screens.base import AppScreen
@@ -135,7 +136,7 @@ class StockScreen(AppScreen):
     def on_mount(self) -> None:
         self.title = "Formulary and stock"
         self.query_one("#ingredients", DataTable).add_columns(
-            "Ingredient", "Category", "Synonyms", "Origin"
+            "Ingredient", "Category", "Synonyms", "Origin", "Sources"
         )
         self.query_one("#products", DataTable).add_columns(
             "Product", "Presentation", "Contains", "GTIN", "Manufacturer"
@@ -174,14 +175,22 @@ class StockScreen(AppScreen):
         wanted = words(self.query_one("#ingredient-filter", Input).value)
         table = self.query_one("#ingredients", DataTable)
         table.clear()
+        warning = f"bold {self.app.current_theme.warning}"
         self._ingredients = []
         for i in self._all_ingredients:
             hay = " ".join(words(" ".join((i.name, i.key, *i.synonyms))))
             if wanted and not all(w in hay for w in wanted):
                 continue
             self._ingredients.append(i)
+            # The kinds of source the facts rest on; secondary-only facts stand out.
             table.add_row(
-                Text(i.name), Text(i.category), Text(", ".join(i.synonyms[:4])), Text(i.origin)
+                Text(i.name),
+                Text(i.category),
+                Text(", ".join(i.synonyms[:4])),
+                Text(i.origin),
+                Text(
+                    sources_summary(i.sources), style=warning if secondary_only(i.sources) else ""
+                ),
             )
 
     @on(Failed)
