@@ -270,6 +270,31 @@ KIND_EXAMPLES: dict[str, str] = {
     "concentration": "a concentration such as 5 mg/mL or 0.5% w/v",
 }
 
+#: The unit an example in a message uses for each kind group: a hint about a depth
+#: says "2 mm", never "2 mg". Kinds not listed use their first unit in ``UNITS``.
+KIND_EXAMPLE_UNITS: dict[str, str] = {
+    "mass": "mg",
+    "volume": "mL",
+    "amount": "mmol",
+    "length": "mm",
+    "density": "hairs/cm2",
+    "body_weight": "kg",
+    "mass_or_iu": "mg",
+    "dose": "mg",
+    "concentration": "mg/mL",
+}
+
+
+def example_unit(kind: str | None) -> str:
+    """A unit of the dimension ``kind`` names, for "such as 2 mm" in a message."""
+    if kind is None:
+        return "mg"
+    if kind in KIND_EXAMPLE_UNITS:
+        return KIND_EXAMPLE_UNITS[kind]
+    allowed = KIND_GROUPS.get(kind, frozenset())
+    return next((spec.canonical for spec in UNITS if spec.kind in allowed), "mg")
+
+
 #: Quantity-of-substance kinds: what a concentration's numerator can be.
 SUBSTANCE_KINDS = frozenset({MASS, AMOUNT, EQUIVALENTS, IU_KIND, UNITS_KIND})
 

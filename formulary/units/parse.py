@@ -28,6 +28,7 @@ from formulary.units.catalog import (
     REFUSED,
     UNITS,
     VOLUME,
+    example_unit,
     unit_key,
 )
 from formulary.units.errors import InvalidQuantityError, UnknownUnitError, WrongKindError
@@ -153,7 +154,10 @@ def parse_quantity(text: str, *, kind: str | None = None, allow_zero: bool = Fal
         raise InvalidQuantityError(f"amount text is too long (more than {MAX_LENGTH} characters)")
     stripped = text.strip()
     if not stripped:
-        raise InvalidQuantityError("no amount given: write a number and a unit, such as 0.5 mL")
+        raise InvalidQuantityError(
+            "no amount given: write a number and a unit, such as "
+            + (f"1 {example_unit(kind)}" if kind else "0.5 mL")
+        )
 
     ratio = _RATIO.fullmatch(stripped)
     if ratio is not None:
@@ -176,7 +180,9 @@ def parse_quantity(text: str, *, kind: str | None = None, allow_zero: bool = Fal
     value = _decimal(number.group(0), stripped)
     unit_text = rest.strip()
     if not unit_text:
-        raise InvalidQuantityError(f"{stripped!r} has no unit: write one, such as {stripped} mg")
+        raise InvalidQuantityError(
+            f"{stripped!r} has no unit: write one, such as {stripped} {example_unit(kind)}"
+        )
     unit = parse_unit(unit_text)
     if unit == RATIO:
         raise InvalidQuantityError(

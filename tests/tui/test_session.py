@@ -330,3 +330,21 @@ async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
             "Safety warning acknowledged: Biotin powder: no lot recorded: traceability lost",
         )
         assert "not recorded" not in note.text.replace("no lot recorded", "")
+
+
+async def test_hints_name_a_unit_of_the_fields_own_dimension(demo: Demo, make_app):
+    """A bare number in depth, needle length or a zone gets an example in mm or mL."""
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_new_session(app, pilot, demo)
+        await _type(pilot, "#s-depth", "2")
+        await _type(pilot, "#s-length", "4")
+        screen.action_save_draft()
+        await settle(pilot)
+        assert screen.query_one("#row-depth", FieldRow).error.endswith("such as 2 mm")
+        assert screen.query_one("#row-length", FieldRow).error.endswith("such as 4 mm")
+        await _type(pilot, "#zone-vertex", "30")
+        assert _zone_check(screen).endswith("such as 30 mL")
+        # Filled in properly, the message goes.
+        await _type(pilot, "#s-depth", "2 mm")
+        assert screen.query_one("#row-depth", FieldRow).error == ""

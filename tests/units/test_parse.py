@@ -244,3 +244,15 @@ def test_parse_of_format_gives_the_amount_back(value: Decimal, unit: str) -> Non
     text = f"{value:f} {unit}" if unit != RATIO else f"1:{value:f}"
     amount = parse_quantity(text)
     assert parse_quantity(format_amount(amount)) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "example"),
+    [("2", "length", "2 mm"), ("30", "volume", "30 mL"), ("150", "density", "150 hairs/cm2"),
+     ("5", "mass", "5 mg"), ("70", "body_weight", "70 kg"), ("5", None, "5 mg")],
+)
+def test_a_missing_unit_is_hinted_in_the_fields_own_dimension(
+    text: str, kind: str | None, example: str
+) -> None:
+    with pytest.raises(UnitsError, match=f"such as {example}$"):
+        parse_quantity(text, kind=kind)
