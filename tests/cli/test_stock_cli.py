@@ -158,3 +158,17 @@ def test_import_csv_names_each_bad_cell_and_writes_nothing(clinic: str, tmp_path
     code, _, err = run("import-csv", "products", str(path))
     assert code == 2 and f"{path}:5 (Again): GTIN 05012345678900 is already" in err
     assert rows(clinic, ProductRow) == 0
+
+
+def test_limit_edit_and_ingredient_retire_need_reasons(clinic: str) -> None:
+    run("ingredient", "limit", "add", "biotin", "--per", "session", "--amount", "10 mg",
+        "--source", "p1")  # fmt: skip
+    code, _, err = run("ingredient", "limit", "edit", "1", "--amount", "8 mg")
+    assert code == 2 and "--reason" in err
+    code, out, _ = run("ingredient", "limit", "edit", "1", "--amount", "8 mg", "--reason", "p2")
+    assert code == 0 and "at most 8 mg per session, source: p1" in out
+    code, _, err = run("ingredient", "retire", "biotin", "--reason", "no")
+    assert code == 2 and "library ingredient" in err
+    run("ingredient", "add", "--name", "Adenosine")
+    code, out, _ = run("ingredient", "retire", "adenosine", "--reason", "not stocked")
+    assert code == 0 and "Retired ingredient Adenosine" in out

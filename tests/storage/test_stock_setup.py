@@ -301,3 +301,46 @@ def test_clinic_ingredient_may_not_duplicate_a_known_name(store: Store, admin: A
         admin, IngredientFields(key="clinic-adenosine", name="Adenosine")
     )
     assert added.origin == "clinic"
+
+
+def test_clinic_limit_is_enforced_by_the_rules_in_both_directions(
+    store: Store, admin: Actor
+) -> None:
+    from db.store import ComponentSpec, PatientFields
+    from formulary.records import Sex
+
+    basis = "lidocaine hydrochloride anhydrous"
+    lidocaine = ingredient_id(store, admin, "lidocaine")
+    patient = store.create_patient(
+        admin, PatientFields("C-9", "Doe", "Jane", date(1980, 1, 2), Sex.FEMALE)
+    )
+    product = store.add_product(
+        admin,
+        ProductFields(
+            name="Lidocaine HCl 2 %",
+            presentation=Presentation.AMPOULE,
+            volume_per_unit=ml("5"),
+            ingredients=(StrengthSpec(lidocaine, amount("20 mg/mL"), basis),),
+        ),
+    )
+
+    def session_findings(volume: str) -> list[str]:
+        found = store.check_formulation(
+            admin,
+            patient_id=patient.id,
+            components=[ComponentSpec("Lidocaine", ml(volume), product_id=product.id)],
+            final_volume=ml(volume),
+        )
+        return [f.source for f in found if f.rule == "limit.session"]
+
+    assert session_findings("10") == []  # 200 mg, under the label's 300 mg
+    stricter = store.add_clinic_limit(
+        admin, lidocaine, ClinicLimitFields("session", amount("150 mg"), "protocol 7", basis)
+    )
+    assert session_findings("10") == ["clinic limit: protocol 7"]  # the clinic's 150 mg
+    store.retire_clinic_limit(admin, stricter.id, "back to the label")
+    store.add_clinic_limit(
+        admin, lidocaine, ClinicLimitFields("session", amount("400 mg"), "looser", basis)
+    )
+    (label,) = session_findings("16")  # 320 mg: the label's 300 mg still applies
+    assert "clinic" not in label

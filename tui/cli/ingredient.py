@@ -301,3 +301,95 @@ def limit_retire(
     finally:
         database.dispose()
     typer.echo(f"Retired clinic limit {retired.id}: {_limit_text(retired)}.")
+
+
+@ingredient_app.command("retire")
+def retire(
+    ctx: typer.Context,
+    ingredient: Annotated[str, typer.Argument(help="The clinic ingredient's key or name.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Retire a clinic ingredient (library ingredients stay; records keep it)."""
+    from db.store import Store
+    from tui.cli.product import ingredient_index, location, resolve_ingredient
+
+    if not reason or not reason.strip():
+        fail("give a reason with --reason (the audit trail records why)")
+    database = open_db(location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            found = store.list_ingredients(actor)
+            ident = resolve_ingredient(ingredient_index(found), ingredient)
+            chosen = next(i for i in found if i.id == ident)
+            if chosen.origin != "clinic":
+                fail(
+                    f"{chosen.name} is a library ingredient: it stays; set a clinic limit "
+                    "with `formulary ingredient limit add` to restrict it"
+                )
+            store.delete_ingredient(actor, ident, reason)
+    finally:
+        database.dispose()
+    typer.echo(f"Retired ingredient {chosen.name} ({chosen.key}).")
+
+
+@limit_app.command("edit")
+def limit_edit(
+    ctx: typer.Context,
+    limit_id: Annotated[
+        int, typer.Argument(help="The limit's id (formulary ingredient limit list).")
+    ],
+    reason: ReasonOption = None,
+    per: Annotated[str | None, typer.Option("--per", help="session, course or kg.")] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help="The new maximum.")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    basis: Annotated[str | None, typer.Option("--basis")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a clinic limit; what is not given stays (needs --reason)."""
+    from db.store import ClinicLimitFields, Store
+    from formulary.units import UnitsError, parse_quantity
+    from tui.cli.product import location
+
+    if not reason or not reason.strip():
+        fail("give a reason with --reason (the audit trail records why a limit changed)")
+    maximum = None
+    if amount is not None:
+        try:
+            maximum = parse_quantity(amount, kind="dose")
+        except UnitsError as exc:
+            fail(f"--amount: {exc}")
+    database = open_db(location(ctx, db))
+    try:
+        store = Store(database)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            current = next((c for c in store.list_clinic_limits(actor) if c.id == limit_id), None)
+            if current is None:
+                fail(f"there is no clinic limit {limit_id} in force; see `ingredient limit list`")
+            changed = store.update_clinic_limit(
+                actor,
+                limit_id,
+                ClinicLimitFields(
+                    per=per if per is not None else current.per,
+                    amount=maximum if maximum is not None else current.amount,
+                    source=source if source is not None else current.source,
+                    basis=basis if basis is not None else current.basis,
+                    note=note if note is not None else current.note,
+                ),
+                reason,
+            )
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps(_limit_json(changed), ensure_ascii=False))
+    else:
+        typer.echo(f"Clinic limit {changed.id} changed: {_limit_text(changed)}.")
