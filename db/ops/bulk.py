@@ -98,6 +98,7 @@ class _Shape:
     get: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     plain_columns: tuple[int, ...]  # columns whose values may need plain_value
     sqlite_forms: tuple[tuple[int, Callable[[Any], Any]], ...]
+    pg_forms: tuple[tuple[int, Callable[[Any], Any]], ...]
     insert_sql: str
 
 
@@ -117,12 +118,17 @@ def _shape(table: sa.Table) -> _Shape:
         (i, form) for i, column in enumerate(table.columns)
         if (form := _sqlite_form(column)) is not None
     )
+    pg_forms = tuple(
+        (i, form) for i, column in enumerate(table.columns)
+        if (form := _pg_form(column)) is not None
+    )
     placeholders = ", ".join("?" for _ in keys)
     shape = _Shape(
         keys=keys,
         get=operator.itemgetter(*keys),
         plain_columns=plain_columns,
         sqlite_forms=forms,
+        pg_forms=pg_forms,
         insert_sql=f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({placeholders})",  # noqa: S608
     )
     _SHAPES[table] = shape
@@ -152,11 +158,11 @@ def plain_entry(
     }
 
 
-def sqlite_row(table: sa.Table, values: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A row's values in the exact forms SQLAlchemy's column types store in SQLite."""
+def stored_row(table: sa.Table, values: Mapping[str, Any], dialect: str) -> tuple[Any, ...]:
+    """A row's values in the forms SQLAlchemy's column types hand to ``dialect``'s driver."""
     shape = _shape(table)
     stored = list(shape.get(values))
-    for index, form in shape.sqlite_forms:
+    for index, form in shape.sqlite_forms if dialect == "sqlite" else shape.pg_forms:
         value = stored[index]
         if value is not None:
             stored[index] = form(value)
@@ -165,10 +171,11 @@ def sqlite_row(table: sa.Table, values: Mapping[str, Any]) -> tuple[Any, ...]:
 
 @dataclass
 class PreparedRows:
-    """Rows already in SQLite's stored form and their audit entries (no chain yet).
+    """Rows already in the driver's stored form and their audit entries (no chain yet).
 
     Made by a worker process; a :class:`BulkWriter` chains and writes them
     (:meth:`BulkWriter.add_prepared`). Only plain, picklable values inside.
+    ``dialect`` is the engine the rows are for (``sqlite`` or ``postgresql``).
     """
 
     ts_utc: str
@@ -177,12 +184,13 @@ class PreparedRows:
     reason: str | None
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
+    dialect: str = "sqlite"
 
     def insert_plain(
         self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
     ) -> None:
         """Same contract as :meth:`BulkWriter.insert_plain`."""
-        self.rows.setdefault(table.name, []).append(sqlite_row(table, values))
+        self.rows.setdefault(table.name, []).append(stored_row(table, values, self.dialect))
         self.entries.append(
             plain_entry(self.ts_utc, self.user, self.workstation, action, table.name,
                         values.get("id"), after_json, self.reason)
@@ -331,7 +339,7 @@ class BulkWriter:
         prepared_order += [n for n in self._prepared if n not in prepared_order]
         for name in prepared_order:
             table, stored = self._prepared[name]
-            self.connection.exec_driver_sql(_shape(table).insert_sql, stored)
+            self._write_stored(table, stored)
             self.rows_written += len(stored)
         for table, values in self._updates:
             key = values.pop("id")
@@ -354,14 +362,25 @@ class BulkWriter:
 
 
     def _insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        if self.connection.dialect.name != "sqlite":
-            self.connection.execute(table.insert(), rows)
+        # Values in the exact forms SQLAlchemy's types hand the driver, written without
+        # the type machinery (it costs more than the insert itself).
+        dialect = self.connection.dialect.name
+        self._write_stored(table, [stored_row(table, row, dialect) for row in rows])
+
+    def _write_stored(self, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+        if self.connection.dialect.name == "sqlite":
+            self.connection.exec_driver_sql(_shape(table).insert_sql, rows)
             return
-        # SQLite: values in the exact text forms SQLAlchemy's types store, handed to the
-        # driver's executemany directly (the type machinery costs more than the insert).
-        self.connection.exec_driver_sql(
-            _shape(table).insert_sql, [sqlite_row(table, row) for row in rows]
-        )
+        # PostgreSQL: COPY, several times faster than batched INSERTs for a clinic of
+        # hundreds of thousands of rows; in the caller's transaction, like the inserts.
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        columns = ", ".join(_shape(table).keys)
+        with driver.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({columns}) FROM STDIN"  # table and columns: our metadata
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _json_text(value: Any) -> str:
@@ -384,6 +403,16 @@ def _sqlite_form(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
         return lambda v: v.isoformat()
     if isinstance(kind, sa.Boolean):
         return int
+    return None
+
+
+def _pg_form(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
+    """How a Python value goes to psycopg for ``column`` (None: as it is)."""
+    kind = column.type
+    if isinstance(kind, DecimalText):
+        return lambda v: format(v, "f")
+    if isinstance(kind, sa.JSON):
+        return _json_text
     return None
 
 

@@ -245,7 +245,7 @@ def build_synthetic_clinic(
     entries = 0
     reason = f"synthetic demo clinic (formulary init --demo --patients {patients}, seed {seed})"
     context = _Context(stock.product_ids, lot_ids, names, lot_numbers, signers, doctor.id, day0,
-                       nurse.username, store.workstation, reason)
+                       nurse.username, store.workstation, reason, database.dialect)
     workers = _workers(database, patients)
     if workers > 1:
         entries += _write_in_parallel(database, plans, context, workers, counts, say)
@@ -306,11 +306,12 @@ class _Context:
     user: str
     workstation: str
     reason: str
+    dialect: str
 
 
 def _workers(database: Database, patients: int) -> int:
-    """Worker processes for generating rows: SQLite and a clinic big enough to pay."""
-    if database.dialect != "sqlite" or patients < 2 * PATIENTS_PER_BATCH:
+    """Worker processes for generating rows: a clinic big enough to pay for them."""
+    if patients < 2 * PATIENTS_PER_BATCH:
         return 1
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -329,7 +330,8 @@ def _rows_of(plan: _Plan) -> dict[str, int]:
 def _prepare(plans: list[_Plan], ids: dict[str, int], context: _Context,
              now: datetime) -> tuple[PreparedRows, dict[str, int]]:
     """Worker: one batch of patients as stored rows and audit entries (no chain yet)."""
-    sink = PreparedRows(format_utc(now), context.user, context.workstation, context.reason)
+    sink = PreparedRows(format_utc(now), context.user, context.workstation, context.reason,
+                        dialect=context.dialect)
     counts: dict[str, int] = defaultdict(int)
     signer = _Signer()
     for plan in plans:

@@ -87,15 +87,18 @@ def test_patients_without_demo_is_refused(cli: Callable[..., Any], tmp_path: Any
     assert "add --demo" in result.stderr
 
 
+@pytest.mark.storage
 def test_worker_processes_build_the_same_clinic_as_one_process(
-    open_db: Callable[..., Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    new_location: Callable[[], str], open_db: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # On PostgreSQL the workers' rows go in with COPY: the same rows, chain and signatures.
     import db.ops.demo_scale as scale
 
     monkeypatch.setattr(scale, "PATIENTS_PER_BATCH", 10)
 
     def build(name: str) -> tuple[list[tuple[Any, ...]], int]:
-        database = open_db(tmp_path / name, create=True)
+        database = open_db(new_location(), create=True)
         build_synthetic_clinic(database, 35, today=TODAY, seed=5)
         with database.engine.connect() as conn:
             sessions = [tuple(r) for r in conn.execute(sa.text(
@@ -108,7 +111,7 @@ def test_worker_processes_build_the_same_clinic_as_one_process(
         assert all(store.verify_signatures(admin, s[0]) == [] for s in sessions[::17])
         return sessions, int(lots)
 
-    assert scale._workers(open_db(tmp_path / "probe.db", create=True), 35) > 1
+    assert scale._workers(open_db(new_location(), create=True), 35) > 1
     parallel = build("parallel.db")
     monkeypatch.setattr(scale, "_workers", lambda _database, _patients: 1)
     assert build("serial.db") == parallel
