@@ -6,8 +6,9 @@ nothing above ``db`` ever holds a table row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -531,3 +532,107 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids) if i in users),
         products=tuple(product(p, names) for p in product_rows),
     )
+
+
+def _by(rows: Iterable[Any], key: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(int(getattr(row, key)), []).append(row)
+    return grouped
+
+
+def charts(
+    db: Session, patient_rows: Sequence[PatientRow], *, workstation: str = ""
+) -> list[PatientChart]:
+    """The charts of many patients at once: the same records as :func:`chart`.
+
+    A dozen ``IN`` queries for the whole batch instead of a dozen per patient, and
+    the rows every chart shares (users, the clinic, lots, products, ingredient names)
+    read once: what lets a clinic-wide export load thousands of charts a minute.
+    """
+    pids = [int(p.id) for p in patient_rows if p.id is not None]
+    if not pids:
+        return []
+    session_rows = db.exec(
+        select(SessionRow)
+        .where(col(SessionRow.patient_id).in_(pids), col(SessionRow.deleted_at).is_(None))
+        .order_by(col(SessionRow.performed_at), col(SessionRow.id))
+    ).all()
+    formulation_rows = db.exec(
+        select(FormulationRow).where(col(FormulationRow.patient_id).in_(pids))
+    ).all()
+    formulation_patient = {f.id: f.patient_id for f in formulation_rows}
+    version_rows = db.exec(
+        select(FormulationVersionRow).where(
+            col(FormulationVersionRow.formulation_id).in_(
+                [f.id for f in formulation_rows if f.id is not None])
+        )
+    ).all() if formulation_rows else []
+    users = users_by_id(db)
+    versions = versions_by_id(
+        db, [v.id for v in version_rows if v.id is not None]
+        + [r.formulation_version_id for r in session_rows], users)
+    courses = _by(db.exec(select(CourseRow).where(col(CourseRow.patient_id).in_(pids))
+                          .order_by(col(CourseRow.id))).all(), "patient_id")
+    outcomes = _by(db.exec(
+        select(OutcomeRow)
+        .where(col(OutcomeRow.patient_id).in_(pids), col(OutcomeRow.deleted_at).is_(None))
+        .order_by(col(OutcomeRow.measured_at), col(OutcomeRow.id))
+    ).all(), "patient_id")
+    sids = [r.id for r in session_rows if r.id is not None]
+    used = _by(db.exec(select(SessionLotRow).where(col(SessionLotRow.session_id).in_(sids)))
+               .all(), "session_id") if sids else {}
+    addenda = _by(db.exec(select(AddendumRow).where(col(AddendumRow.session_id).in_(sids))
+                          .order_by(col(AddendumRow.id))).all(), "session_id") if sids else {}
+    lot_ids = {u.lot_id for us in used.values() for u in us} | {
+        int(c["lot_id"]) for r in session_rows for c in r.lots}
+    lots = {
+        row.id: row
+        for row in (db.exec(select(LotRow).where(col(LotRow.id).in_(sorted(lot_ids)))).all()
+                    if lot_ids else [])
+        if row.id is not None
+    }
+    product_ids = {c.product_id for v in versions.values() for c in v.components
+                   if c.product_id is not None}
+    products = {
+        p.id: p
+        for p in (db.exec(select(ProductRow).where(col(ProductRow.id).in_(sorted(product_ids))))
+                  .all() if product_ids else [])
+    }
+    names = ingredient_names(
+        db, [int(i["ingredient_id"]) for p in products.values() for i in p.ingredients])
+    the_clinic = clinic(db, workstation)
+    sessions_of = _by(session_rows, "patient_id")
+    versions_of: dict[int, list[FormulationVersion]] = {}
+    for version in versions.values():
+        owner = formulation_patient.get(version.formulation_id)
+        if owner is not None:
+            versions_of.setdefault(int(owner), []).append(version)
+    out = []
+    for row in patient_rows:
+        pid = int(row.id) if row.id is not None else -1
+        records = [
+            session(s, version=versions.get(s.formulation_version_id), lots=lots,
+                    used=used.get(int(s.id), []) if s.id is not None else [],
+                    addenda=addenda.get(int(s.id), []) if s.id is not None else [],
+                    users=users)
+            for s in sessions_of.get(pid, [])
+        ]
+        signer_ids = {s.signature.signer.id for s in records if s.signature is not None} | {
+            a.signature.signer.id for s in records for a in s.addenda}
+        own_versions = versions_of.get(pid, [])
+        own_products = sorted({c.product_id for v in own_versions for c in v.components
+                               if c.product_id is not None})
+        out.append(PatientChart(
+            clinic=the_clinic,
+            patient=patient(row),
+            formulation_versions=tuple(
+                sorted(own_versions, key=lambda v: (v.formulation_id, v.version))),
+            courses=tuple(course(c) for c in courses.get(pid, [])),
+            sessions=tuple(records),
+            outcomes=tuple(outcome(o) for o in outcomes.get(pid, [])),
+            practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids)
+                                if i in users),
+            products=tuple(product(products[i], names) for i in own_products if i in products),
+        ))
+    return out

@@ -29,6 +29,7 @@ from db.audit.checkpoint import make_checkpoint
 from db.audit.keys import load_or_create_key
 from db.errors import NotFound, ValidationError
 from db.loaders import chart as load_chart_rows
+from db.loaders import charts as load_charts
 from db.store import Actor, Store, UnitOfWork
 from db.store.roles import EVERYONE
 from db.tables.people import PatientRow
@@ -188,8 +189,8 @@ def _export_many(
     try:
         with store.transaction(actor, EVERYONE, "export charts") as uow:
             checkpoint = make_checkpoint(uow.session, database.db_id, key, now=uow.now)
-            for patient_id in patient_ids:
-                chart = _load(store, uow, patient_id)
+            loaded = _load_many(store, uow, patient_ids)
+            for patient_id, chart in zip(patient_ids, loaded, strict=True):
                 stamped = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
                 try:
                     files = render_files(stamped, fmt, session_id=session_id,
@@ -230,12 +231,20 @@ def _export_many(
                 )
                 delivered.extend(deliver(result))
                 results.append(result)
-                uow.session.expunge_all()  # this chart's rows are not needed again
     except BaseException:
         for path in delivered:
             path.unlink(missing_ok=True)
         raise
     return results
+
+
+def _load_many(store: Store, uow: UnitOfWork, patient_ids: Sequence[int]) -> list[PatientChart]:
+    if len(patient_ids) == 1:
+        return [_load(store, uow, patient_ids[0])]
+    rows = [uow.get(PatientRow, pid, "patient") for pid in patient_ids]
+    charts = load_charts(uow.session, rows, workstation=store.workstation)
+    uow.session.expunge_all()  # a batch's rows are not needed again
+    return charts
 
 
 def _load(store: Store, uow: UnitOfWork, patient_id: int) -> PatientChart:

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
 from db.audit.keys import load_or_create_key
-from db.loaders import chart as load_chart_rows
+from db.loaders import charts as load_charts
 from db.store import Actor, Store
 from db.store.roles import EVERYONE
 from db.tables.people import PatientRow
@@ -49,6 +49,8 @@ from formulary.records import Checkpoint
 EXPORT_BULK = "export.bulk"
 #: The manifest's file name.
 MANIFEST = "manifest.json"
+#: Charts loaded per round of queries (memory stays this many charts).
+LOAD_BATCH = 100
 #: One chart in this many has its resources checked against the FHIR models.
 VALIDATE_EVERY = 200
 #: Resource types written, in this order (Bulk Data lists files by type).
@@ -168,20 +170,22 @@ def export_ndjson(
             _snapshot(db)
             checkpoint = make_checkpoint(db, database.db_id, key)
             ids = _patient_ids(db)
-            for n, patient_id in enumerate(ids):
-                row = db.get(PatientRow, patient_id)
-                assert row is not None  # listed in this same snapshot
-                chart = load_chart_rows(db, row, workstation=store.workstation)
-                chart = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
-                if n % VALIDATE_EVERY == 0:
-                    for _, resource in chart_resources(chart, relative=True):
-                        validate_resource(resource)
-                for kind, resource_id, line in ndjson_lines(chart):
-                    writer.write(kind, resource_id, line)
-                if n % 100 == 99:
-                    db.expunge_all()  # the identity map holds nothing we still need
+            for first in range(0, len(ids), LOAD_BATCH):
+                batch = ids[first:first + LOAD_BATCH]
+                rows = db.exec(select(PatientRow).where(col(PatientRow.id).in_(batch))
+                               .order_by(col(PatientRow.id))).all()
+                charts = load_charts(db, rows, workstation=store.workstation)
+                db.expunge_all()  # the identity map holds nothing we still need
+                for n, chart in enumerate(charts, first):
+                    chart = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
+                    if n % VALIDATE_EVERY == 0:
+                        for _, resource in chart_resources(chart, relative=True):
+                            validate_resource(resource)
+                    for kind, resource_id, line in ndjson_lines(chart):
+                        writer.write(kind, resource_id, line)
+                del charts
                 if progress is not None:
-                    progress(n + 1, len(ids))
+                    progress(min(first + LOAD_BATCH, len(ids)), len(ids))
         manifest = _manifest(writer, checkpoint, request)
         staging.open(MANIFEST).write(manifest)
         files = _files_entry(writer, manifest)
