@@ -42,7 +42,7 @@ from formulary.records import Checkpoint, Patient, PatientChart
 EXPORT_CHART = "export.chart"
 EXPORT_SESSION = "export.session"
 #: A bulk export checks one FHIR bundle in this many against the models.
-VALIDATE_EVERY = 50
+VALIDATE_EVERY = 500
 #: Charts exported per transaction (and per checkpoint) by :func:`export_all`.
 BATCH = 50
 

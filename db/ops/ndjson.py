@@ -52,7 +52,7 @@ MANIFEST = "manifest.json"
 #: Charts loaded per round of queries (memory stays this many charts).
 LOAD_BATCH = 100
 #: One chart in this many has its resources checked against the FHIR models.
-VALIDATE_EVERY = 200
+VALIDATE_EVERY = 500
 #: Resource types written, in this order (Bulk Data lists files by type).
 RESOURCE_TYPES = (
     "Patient", "Organization", "Practitioner", "AllergyIntolerance", "Condition",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 
@@ -234,6 +234,72 @@ def export_document(
         "clinic": {"name": clinic["clinic_name"], "address": clinic["clinic_address"]},
         "records": records,
     }
+
+
+def write_document(
+    database: Database, actor: Actor, handle: TextIO, *, key_dir: Path | str | None = None,
+    now: datetime | None = None,
+) -> dict[str, int | str]:
+    """Write the whole clinic to ``handle``, streamed: the text of :func:`dumps_document`.
+
+    The same document as :func:`export_document` (audited, a fresh checkpoint, one
+    snapshot), but each record is read, converted and written in turn, so memory does
+    not grow with the clinic. Returns the record count per section and the checkpoint.
+    """
+    require_role(actor, ADMINS, "export the whole database")
+    moment = now or datetime.now(UTC)
+    with database.engine.begin() as connection:
+        append_event(
+            connection, db_id=database.db_id, user=actor.username, workstation=_host(),
+            action="database.export", entity="database", entity_id=database.db_id,
+            before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
+        )
+    key = load_or_create_key(database.db_id, key_dir)
+    with database.engine.connect() as connection:
+        checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
+    counts: dict[str, int | str] = {}
+    reader = database.engine.execution_options(**{READ_ONLY: True})
+    with reader.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        from db.migrate import current_revision
+
+        revision = current_revision(connection)
+        clinic = connection.execute(
+            sa.select(_t(InstallationRow)).order_by(_t(InstallationRow).c.id).limit(1)
+        ).mappings().one()
+        head = {
+            "format": FORMAT,
+            "version": VERSION,
+            "exported_at": format_utc(moment),
+            "exported_by": actor.username,
+            "source": {
+                "db_id": database.db_id,
+                "schema_revision": revision,
+                "checkpoint": checkpoint.line,
+            },
+            "clinic": {"name": clinic["clinic_name"], "address": clinic["clinic_address"]},
+        }
+        # json.dumps(document, indent=1), written piece by piece: the header as it
+        # would print, then each record indented three levels.
+        text = json.dumps(head, indent=1, ensure_ascii=False)
+        handle.write(text[:-2] + ',\n "records": {')
+        for n, section in enumerate(SECTIONS):
+            handle.write(("," if n else "") + f"\n  {json.dumps(section.name)}: [")
+            rows = connection.execution_options(stream_results=True, yield_per=500).execute(
+                sa.select(section.table).order_by(section.table.c.id)
+            ).mappings()
+            count = 0
+            for row in rows:
+                record = json.dumps(_to_json(section, dict(row)), indent=1, ensure_ascii=False)
+                handle.write(("," if count else "") + "\n   "
+                             + record.replace("\n", "\n   "))
+                count += 1
+            handle.write("\n  ]" if count else "]")
+            counts[section.name] = count
+        handle.write("\n }\n}\n")
+    counts["checkpoint"] = checkpoint.line
+    return counts
 
 
 def dumps_document(document: Mapping[str, Any]) -> str:

@@ -30,7 +30,9 @@ def export_json(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Export every record of the clinic as one JSON file (format: docs/json-format.md)."""
-    from db.ops.transfer import dumps_document, export_document
+    import sys
+
+    from db.ops.transfer import write_document
     from db.store import Store
 
     if output is not None and output.exists():
@@ -38,28 +40,31 @@ def export_json(
 
         fail(f"{output} already exists; give a new file name (exports are never overwritten)")
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
+    # Streamed record by record (memory stays flat however large the clinic), into a
+    # 0600 partial file moved into place only when complete.
+    partial = None
     try:
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            document = export_document(database, actor)
-    finally:
-        database.dispose()
-    text = dumps_document(document)
-    if output is None:
-        typer.echo(text, nl=False)
-        typer.echo(document["source"]["checkpoint"], err=True)
-        return
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if output is None:
+            with store_errors():
+                counts = write_document(database, actor, sys.stdout)
+            sys.stdout.flush()
+            typer.echo(str(counts["checkpoint"]), err=True)
+            return
+        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as handle:
+            with store_errors():
+                counts = write_document(database, actor, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, output)
     finally:
-        partial.unlink(missing_ok=True)
-    counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in document["records"].items())
-    typer.echo(f"Exported to {output}: {counts}.")
-    typer.echo(document["source"]["checkpoint"])
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        database.dispose()
+    checkpoint = counts.pop("checkpoint")
+    shown = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
+    typer.echo(f"Exported to {output}: {shown}.")
+    typer.echo(str(checkpoint))
