@@ -47,11 +47,12 @@ from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
-from db.tables.stock import IngredientRow, LotRow, ProductRow
+from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
 from formulary.records import (
     GradeScale,
     LotStatus,
+    Presentation,
     Role,
     ScalpZone,
     SessionStatus,
@@ -84,6 +85,8 @@ class Section:
     enums: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     #: Fields added after version 1 files were written: null when a file lacks them.
     optional: frozenset[str] = frozenset()
+    #: What an optional field that may not be null reads as when a file lacks it.
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _t(model: Any) -> sa.Table:
@@ -96,9 +99,14 @@ SECTIONS: tuple[Section, ...] = (
                                              "locked"}), enums={"role": Role}),
     Section("ingredients", _t(IngredientRow)),
     Section(
-        "products", _t(ProductRow), json_refs={"ingredients": {"ingredient_id": "ingredients"}}
+        "products", _t(ProductRow), json_refs={"ingredients": {"ingredient_id": "ingredients"}},
+        enums={"presentation": Presentation},
+        optional=frozenset({"presentation", "gtin", "retired_reason"}),
+        defaults={"retired_reason": ""},
     ),
-    Section("lots", _t(LotRow), refs={"product_id": "products"}, enums={"status": LotStatus}),
+    Section("lots", _t(LotRow), refs={"product_id": "products"}, enums={"status": LotStatus},
+            optional=frozenset({"supplier", "units_received"}), defaults={"supplier": ""}),
+    Section("clinic_limits", _t(ClinicLimitRow), refs={"ingredient_id": "ingredients"}),
     Section(
         "patients", _t(PatientRow), frozenset({"family_key", "given_key", "search_key"}),
         json_refs={"allergies": {"ingredient_id": "ingredients"}},
@@ -426,7 +434,7 @@ def _row_from_json(
     missing = [name for name in expected if name not in record and name not in section.optional]
     if missing:
         raise _P.fail(where, f"field {missing[0]!r} is missing")
-    record = {**dict.fromkeys(section.optional), **record}
+    record = {**dict.fromkeys(section.optional), **section.defaults, **record}
     pairs = _amount_pairs(section.table)
     row: dict[str, Any] = {}
     for column in section.table.columns:
