@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 import db.tables.audit  # noqa: F401 - registers the audit table on the metadata
 from db import migrate
-from db.database import open_database
+from db.database import Database, open_database
 from db.errors import SchemaTooNew
 from db.store import Store
 
@@ -40,8 +40,12 @@ def test_migrated_schema_matches_the_table_models(engine_url: str) -> None:
             diffs = [
                 d
                 for d in compare_metadata(context, SQLModel.metadata)
-                # The audit table's extra lookup index lives only in the migration.
-                if not (d[0] == "remove_index" and d[1].name == "ix_audit_event_entity")
+                # The audit table's extra lookup index and PostgreSQL's trigram index
+                # for the patient search live only in the migrations.
+                if not (
+                    d[0] == "remove_index"
+                    and d[1].name in {"ix_audit_event_entity", "ix_patient_search_trgm"}
+                )
             ]
         assert diffs == []
     finally:
@@ -127,3 +131,26 @@ def test_failed_seed_leaves_no_half_created_database(url_factory: object) -> Non
         assert db.created  # the first attempt left nothing behind
     finally:
         db.dispose()
+
+
+@pytest.mark.storage
+def test_postgresql_searches_patients_through_a_trigram_index(database: Database) -> None:
+    """A chain's shared server must not scan every patient per keystroke."""
+    if database.dialect != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's; SQLite scans one clinic's patients")
+    with database.engine.connect() as connection:
+        indexes = {
+            row[0]: row[1]
+            for row in connection.execute(
+                sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'patient'")
+            )
+        }
+        assert "gin_trgm_ops" in indexes["ix_patient_search_trgm"]
+        connection.execute(sa.text("SET enable_seqscan = off"))
+        plan = "\n".join(
+            row[0]
+            for row in connection.execute(
+                sa.text("EXPLAIN SELECT id FROM patient WHERE search_key LIKE '%martin%'")
+            )
+        )
+        assert "ix_patient_search_trgm" in plan
