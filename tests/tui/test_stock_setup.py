@@ -239,3 +239,18 @@ async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app) -> None:
         events = app.store.audit_events(app.user, entity="clinic_limit")
         assert events[0].action == "clinic_limit.update"
         assert events[0].reason == "protocol 2 is stricter"
+
+
+async def test_palette_offers_the_stock_commands_on_the_stock_screen(
+    tmp_path: Path, make_app
+) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        assert not app.command_available("new_product")  # the patient list has none
+        await open_stock(pilot)
+        for action in ("new_product", "receive_lot", "new_ingredient", "clinic_limit"):
+            assert app.command_available(action)
+        app.run_command("new_product")
+        await until(pilot, lambda: isinstance(app.screen, ProductFormScreen))
+        assert app.focused is app.screen.query_one("#p-name", Input)
