@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tui.heap import SETTLE_AFTER_SIGN_IN, IdleSettler, release_closed_watchers, settle_heap
 from tui.idle import IdleWatch
-from tui.keymap import Settings, load_settings
+from tui.keymap import Settings, apply_time_zone, load_settings
 from tui.messages import StoreFailed, StoreOpened
 from tui.styles import STYLES
 
@@ -64,6 +64,7 @@ class FormularyApp(App[None]):
         self.db = db
         self.store: Any = store
         self.settings = settings if settings is not None else load_settings()
+        apply_time_zone(self.settings.time_zone)
         self.user: Practitioner | None = None
         self.idle = IdleWatch(self.settings.idle_lock_seconds)
         self.heap = IdleSettler()

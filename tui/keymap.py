@@ -5,6 +5,7 @@ Read from ``config.toml`` in the platform's user config directory
 
     idle_lock_minutes = 5          # at most 15
     theme = "textual-light"
+    time_zone = "Europe/Zurich"    # the clinic's zone (default: this machine's)
 
     [keymap]
     lock = "ctrl+l"                # binding id = key(s), comma separated
@@ -32,6 +33,8 @@ class Settings:
     theme: str = DEFAULT_THEME
     keymap: dict[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    #: The clinic's IANA time zone ("" = this machine's): local times beside UTC.
+    time_zone: str = ""
 
     @property
     def idle_lock_seconds(self) -> float:
@@ -79,7 +82,44 @@ def parse_settings(text: str) -> Settings:
                 keymap[str(binding_id)] = keys.strip()
             else:
                 problems.append(f'keymap entry {binding_id!r} must be a key such as "ctrl+l"')
-    return Settings(idle_lock_minutes=idle, theme=theme, keymap=keymap, problems=tuple(problems))
+    zone = data.get("time_zone", "")
+    if not isinstance(zone, str) or (zone and not _known_zone(zone)):
+        problems.append(
+            f"time_zone {zone!r} is not a time zone name such as \"Europe/Zurich\"; "
+            "using this machine's zone"
+        )
+        zone = ""
+    return Settings(
+        idle_lock_minutes=idle,
+        theme=theme,
+        keymap=keymap,
+        problems=tuple(problems),
+        time_zone=zone,
+    )
+
+
+def _known_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def apply_time_zone(name: str) -> None:
+    """Make ``name`` (an IANA zone, validated) this process's local zone.
+
+    Every local time on screen and in exports is then the clinic's, shown beside UTC;
+    "" leaves the machine's own zone.
+    """
+    import os
+    import time
+
+    if name and hasattr(time, "tzset"):
+        os.environ["TZ"] = name
+        time.tzset()
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from formulary.records import ScalpZone, Technique, ZoneVolume
 from formulary.units.amount import Amount
@@ -77,6 +77,28 @@ def show_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def show_local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """The clinic's local time beside UTC, e.g. ``2026-03-04 11:15 CET (10:15 UTC)``.
+
+    ``zone`` is the clinic's time zone (a :class:`zoneinfo.ZoneInfo`); None means this
+    machine's zone. Where local time is UTC itself it is shown once, as
+    ``2026-03-04 10:15 UTC``.
+    """
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    if local.utcoffset() == timedelta(0):
+        return show_time(moment)
+    name = local.tzname() or local.strftime("UTC%z")
+    utc = moment.astimezone(UTC)
+    same_day = utc.date() == local.date()
+    return (
+        f"{local:%Y-%m-%d %H:%M} {name} ({utc:%H:%M} UTC)"
+        if same_day
+        else f"{local:%Y-%m-%d %H:%M} {name} ({utc:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def show_date(day: date | None) -> str:

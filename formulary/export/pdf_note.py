@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from formulary.export.display import (
     show_amount,
     show_date,
+    show_local_time,
     show_points,
     show_technique,
-    show_time,
     show_zone,
 )
 from formulary.export.ingredients import ingredient_table
@@ -42,6 +42,8 @@ from formulary.records import (
 from formulary.safety.lots import NO_LOT, RULE_MISSING, missing_lot_message
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from fpdf import FPDF
 
 FONT = "DejaVu"
@@ -80,10 +82,10 @@ def _clean(text: str) -> str:
     )
 
 
-def _signature_text(signature: Signature) -> str:
+def _signature_text(signature: Signature, zone: tzinfo | None) -> str:
     return (
         f"{signature.signer.full_name} ({signature.signer.username}), "
-        f"{show_time(signature.signed_at)}, meaning: {signature.meaning}; "
+        f"{show_local_time(signature.signed_at, zone)}, meaning: {signature.meaning}; "
         f"content SHA-256 {signature.content_hash}"
     )
 
@@ -91,7 +93,7 @@ def _signature_text(signature: Signature) -> str:
 class _Note:
     """Lays out one chart note on an fpdf2 document."""
 
-    def __init__(self, chart: PatientChart, title: str) -> None:
+    def __init__(self, chart: PatientChart, title: str, zone: tzinfo | None = None) -> None:
         from fpdf import FPDF
         from fpdf.enums import XPos, YPos
 
@@ -100,7 +102,10 @@ class _Note:
         self.XPos, self.YPos = XPos, YPos
         note = self
         checkpoint = chart.checkpoint.line if chart.checkpoint else "none"
-        exported = show_time(chart.exported_at) if chart.exported_at else "not stamped"
+        self.zone = zone
+        exported = (
+            show_local_time(chart.exported_at, zone) if chart.exported_at else "not stamped"
+        )
         patient = chart.patient
         footer_lines: list[str] = []
 
@@ -347,7 +352,8 @@ class _Note:
     def formulation(self, version: FormulationVersion) -> None:
         self.heading(f"{version.formulation_name}, version {version.version}", 10.5, space=2)
         details = [
-            f"created {show_time(version.created_at)} by {version.created_by}",
+            f"created {show_local_time(version.created_at, self.zone)} "
+            f"by {version.created_by}",
             f"final volume {show_amount(version.final_volume)}" if version.final_volume else "",
             "locked (used)" if version.locked else "",
         ]
@@ -398,7 +404,8 @@ class _Note:
         else:
             number = "Session"
         state = "SIGNED" if session.status is SessionStatus.SIGNED else "DRAFT, NOT SIGNED"
-        self.heading(f"{number} | {show_time(session.performed_at)} | {state}", 10.5)
+        when = show_local_time(session.performed_at, self.zone)
+        self.heading(f"{number} | {when} | {state}", 10.5)
         needle = " x ".join(
             part for part in (
                 f"{session.needle_gauge} G" if session.needle_gauge is not None else "",
@@ -463,12 +470,13 @@ class _Note:
             self.paragraph(
                 f"Safety {override.severity} {decision}: {override.message} "
                 f"({override.rule}); reason: {override.reason}; signed by "
-                f"{override.signed_by} at {show_time(override.at)}"
+                f"{override.signed_by} at {show_local_time(override.at, self.zone)}"
                 + (f" ({override.meaning})" if override.meaning else ""),
                 size=8.5, colour=_RED,
             )
         if session.signature is not None:
-            self.paragraph(f"Signed: {_signature_text(session.signature)}", size=8.5, bold=True)
+            self.paragraph(f"Signed: {_signature_text(session.signature, self.zone)}",
+                           size=8.5, bold=True)
         else:
             self.paragraph("Not signed (draft): this session may still change.", size=8.5,
                            bold=True, colour=_RED)
@@ -476,7 +484,7 @@ class _Note:
             self.paragraph(
                 f"Addendum, reason: {addendum.reason}. {addendum.text}", size=8.5,
             )
-            self.paragraph(f"Addendum signed: {_signature_text(addendum.signature)}",
+            self.paragraph(f"Addendum signed: {_signature_text(addendum.signature, self.zone)}",
                            size=8, colour=_GREY)
 
     def no_lot(self, session: Session, component_name: str) -> str:
@@ -507,7 +515,8 @@ class _Note:
         if outcomes:
             self.table(
                 [("Measured", "Zone", "Density", "Shaft diameter", "Grade", "Notes, photos"),
-                 *((show_time(o.measured_at), show_zone(o.zone), show_amount(o.density),
+                 *((show_local_time(o.measured_at, self.zone), show_zone(o.zone),
+                    show_amount(o.density),
                     show_amount(o.shaft_diameter), o.scale_grade,
                     "; ".join(x for x in (o.notes, *o.photo_refs) if x))
                    for o in outcomes)],
@@ -525,12 +534,15 @@ class _Note:
         return bytes(self.pdf.output())
 
 
-def render_pdf(chart: PatientChart, *, title: str = "Mesotherapy chart note") -> bytes:
-    """The chart note as PDF bytes.
+def render_pdf(
+    chart: PatientChart, *, title: str = "Mesotherapy chart note", zone: tzinfo | None = None
+) -> bytes:
+    """The chart note as PDF bytes; times in the clinic's ``zone`` (None: this machine's)
+    beside UTC.
 
     For a single-session note pass the chart narrowed with
     :func:`formulary.export.selection.only_session` (and, say, ``title="Session note"``).
     """
-    return _Note(chart, title).render()
+    return _Note(chart, title, zone).render()
 
 

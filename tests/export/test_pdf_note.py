@@ -226,3 +226,22 @@ def test_a_decision_is_printed_once_and_a_missing_lot_never_silently(chart: Pati
              "Biotin powder no lot recorded")
     assert "not recorded" not in note.text.replace("no lot recorded", "").replace(
         "none recorded", "")
+
+
+def test_times_are_local_beside_utc() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from formulary.export.display import show_local_time
+
+    winter = datetime(2026, 1, 12, 10, 2, tzinfo=UTC)
+    zurich = ZoneInfo("Europe/Zurich")
+    assert show_local_time(winter, zurich) == "2026-01-12 11:02 CET (10:02 UTC)"
+    assert show_local_time(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), zurich) == (
+        "2026-07-02 01:30 CEST (2026-07-01 23:30 UTC)"
+    )
+    assert show_local_time(winter, ZoneInfo("UTC")) == "2026-01-12 10:02 UTC"
+    assert show_local_time(None) == ""
+    note = Note(render_pdf(build_chart(sessions=1, outcomes=0), zone=zurich))
+    note.has("2026-01-12 10:37 CET (09:37 UTC) | SIGNED",
+             "Signed: Dr Ana Martín-Pérez (amartin), 2026-01-12 11:02 CET (10:02 UTC)")

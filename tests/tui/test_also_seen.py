@@ -181,3 +181,12 @@ async def test_one_density_measurement_is_plotted_on_a_sensible_axis() -> None:
         assert years == {2026}, text
         ticks = [float(v) for v in re.findall(r"(\d+\.\d)┤", text)]
         assert ticks and max(ticks) - min(ticks) <= 30, text
+
+
+def test_the_clinic_time_zone_is_a_setting() -> None:
+    from tui.keymap import parse_settings
+
+    assert parse_settings('time_zone = "Europe/Zurich"').time_zone == "Europe/Zurich"
+    assert parse_settings("").time_zone == ""  # the machine's own zone
+    wrong = parse_settings('time_zone = "Mars/Olympus"')
+    assert wrong.time_zone == "" and "not a time zone name" in wrong.problems[0]

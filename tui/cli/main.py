@@ -80,6 +80,11 @@ def main(
 ) -> None:
     """Open the treatment-room app, or run one of the commands below."""
     ctx.obj = {"db": db}
+    if ctx.invoked_subcommand is not None:
+        # Exports and printed times use the clinic's zone from config.toml, as the app does.
+        from tui.keymap import apply_time_zone, load_settings
+
+        apply_time_zone(load_settings().time_zone)
     if ctx.invoked_subcommand is None:
         from tui.app import run_app
 

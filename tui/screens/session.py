@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Header, Input, Select, Static
 
+from formulary.export.display import show_local_time
 from formulary.preparation import (
     DrawnLot,
     Syringe,
@@ -303,7 +304,7 @@ class SessionScreen(AppScreen):
     def _show_title(self) -> None:
         assert self.data is not None and self._performed_at is not None
         version = self.data.version
-        when = self._performed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = show_local_time(self._performed_at)
         summary = summarize(
             self.data.chart.patient, self.data.chart.courses, self.data.chart.sessions
         )
@@ -358,7 +359,7 @@ class SessionScreen(AppScreen):
             self.query_one("#session-signature", Static).update(
                 Text(
                     f"Signed by {sig.signer.full_name} ({sig.meaning}) on "
-                    f"{sig.signed_at.astimezone().strftime('%Y-%m-%d %H:%M')}",
+                    f"{show_local_time(sig.signed_at)}",
                     style="bold",
                 )
             )
@@ -366,7 +367,7 @@ class SessionScreen(AppScreen):
             text = Text("Addenda\n", style="bold")
             for a in session.addenda:
                 text.append(
-                    f"{a.signature.signed_at.astimezone():%Y-%m-%d %H:%M} "
+                    f"{show_local_time(a.signature.signed_at)} "
                     f"{a.signature.signer.full_name}: {a.text}  (reason: {a.reason})\n",
                     style="",
                 )

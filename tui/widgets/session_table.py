@@ -9,6 +9,7 @@ from textual import on
 from textual.message import Message
 from textual.widgets import DataTable
 
+from formulary.export.display import show_local_time
 from formulary.records import Session, SessionStatus
 from formulary.units import format_amount
 
@@ -23,7 +24,7 @@ def session_row(session: Session) -> tuple[str | Text, ...]:
     signer = session.signature.signer.full_name if session.signature else ""
     addenda = f" +{len(session.addenda)} addend." if session.addenda else ""
     return (
-        session.performed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        show_local_time(session.performed_at),
         str(session.session_number or ""),
         status,
         session.technique.value.replace("_", "-") if session.technique else "",
