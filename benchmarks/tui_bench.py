@@ -201,7 +201,19 @@ def _build(path: Path, patients: int, sessions: int) -> int:
     return busy
 
 
-async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float], list[float]]:
+#: Who signs in for the measurements, and the chart opened (the busy patient's).
+BENCH_LOGIN = ("bench", "bench-password-1")
+BENCH_CHART = "C-000000"
+
+
+async def _measure_app(
+    path: Path | str,
+    busy: int,
+    rounds: int,
+    *,
+    login: tuple[str, str] = BENCH_LOGIN,
+    chart: str = BENCH_CHART,
+) -> tuple[list[float], list[float]]:
     """Keystroke to painted frame, for search keystrokes and for opening the busy chart.
 
     Keys are delivered the way the terminal driver delivers them (one ``Key`` event per
@@ -258,7 +270,7 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
         )
         from tests.tui.pilot_helpers import sign_in
 
-        await sign_in(pilot, "bench", "bench-password-1")
+        await sign_in(pilot, *login)
         await until(lambda: app.user is not None, 30)
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -289,8 +301,8 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
                 and table.virtual_size.height > table.row_count
             )
 
-        search.value = "C-000000"
-        await until(lambda: "matching 'C-000000'" in str(count.render()))
+        search.value = chart
+        await until(lambda: f"matching {chart!r}" in str(count.render()))
         for _ in range(rounds * 3):
             await pilot.pause(TYPING_GAP)
             opens.append(await key_to_frame("enter", chart_shown))
@@ -300,13 +312,15 @@ async def _measure_app(path: Path, busy: int, rounds: int) -> tuple[list[float],
     return searches, opens
 
 
-def _measure_store(path: Path, busy: int, rounds: int) -> tuple[float, float]:
+def _measure_store(
+    path: Path | str, busy: int, rounds: int, *, login: tuple[str, str] = BENCH_LOGIN
+) -> tuple[float, float]:
     """The Store's share: the same searches and chart reads without the app."""
     from db.database import open_database
     from db.store import Store
 
     store = Store(open_database(path))
-    actor = store.authenticate("bench", "bench-password-1")
+    actor = store.authenticate(*login)
     searches = []
     for word in ["mar", "martin1", "c-0100", "1975-03", "ber", "dubois5", "zz"] * rounds:
         for i in range(1, len(word) + 1):
