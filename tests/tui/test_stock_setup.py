@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input, Select, TabbedContent
 
 from formulary.records import Presentation
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
@@ -81,6 +81,18 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app)
         await until(pilot, lambda: "Pharma Wholesale" in screen_text(pilot))
         text = screen_text(pilot)
         assert "BT-1" in text and "50 mL" in text
+
+        # A linear barcode (EAN-13) on the box: the product is chosen by its GTIN.
+        await receive_lot(pilot, scan="5012345678900", save=False)
+        form = app.screen
+        assert isinstance(form, ReceiveLotScreen)
+        assert form.query_one("#lot-product", Select).value == biotin.id
+        assert form.query_one("#lot-number", Input).value == ""
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DiscardChangesScreen))
+        await pilot.press("d")  # the product chosen is typed data: asked, then discarded
+        await settle(pilot)
+        assert isinstance(app.screen, StockScreen)
 
         # A box whose GTIN no product carries: the scan offers to create the product.
         await receive_lot(pilot, scan=f"]d201{GTIN_NEW}17301231\x1d10DX-77", save=False)

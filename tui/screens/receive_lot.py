@@ -138,7 +138,32 @@ class ReceiveLotScreen(StockDialog):
         event.stop()
         if self._settle is not None:
             self._settle.stop()
-        self._maybe_scan()
+        if not self._linear_gtin(event.value):
+            self._maybe_scan()
+
+    def _linear_gtin(self, text: str) -> bool:
+        """A box's linear barcode (EAN-13, UPC-A) scanned into the lot field: when a product
+        carries that GTIN, choose it and leave the lot to be typed or scanned."""
+        from formulary.gs1 import ScanError, normalize_gtin
+
+        digits = text.strip()
+        if not (digits.isascii() and digits.isdigit() and len(digits) in (8, 12, 13)):
+            return False
+        try:
+            gtin = normalize_gtin(digits)
+        except ScanError:
+            return False
+        product = next((p for p in self._products if p.gtin == gtin), None)
+        if product is None:
+            return False
+        self.query_one("#lot-product", Select).value = product.id
+        lot_field = self.query_one("#lot-number", Input)
+        with lot_field.prevent(Input.Changed):
+            lot_field.value = ""
+        self.query_one("#scan-note", Static).update(
+            f"{product.name} (GTIN {gtin}). This barcode has no lot or expiry: type or scan them."
+        )
+        return True
 
     def _maybe_scan(self) -> None:
         from formulary.gs1 import looks_like_scan
