@@ -170,3 +170,36 @@ async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(demo: Demo,
         assert _static(screen, "#add-error") == ""
         assert len(screen.components) == before + 1
         assert screen.components[-1].amount.unit == "mL"
+
+
+async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(demo: Demo, make_app):
+    """A long allergy warning wraps inside its column instead of being cut."""
+    from tests.tui.pilot_helpers import until
+
+    for size in ((120, 40), (80, 24)):
+        app = make_app(demo.path)
+        async with app.run_test(size=size) as pilot:
+            await sign_in(pilot)
+            app.open_patient(demo.patients["moreau"])
+            await settle(pilot)
+            await pilot.press("ctrl+f")
+            await until(pilot, lambda app=app: getattr(app.screen, "data", None) is not None)
+            screen = app.screen
+            assert isinstance(screen, FormulationEditorScreen)
+            await pilot.press(*"lidocaine")
+            await pilot.press("down", "enter")
+            await pilot.press(*"10 mg", "enter")
+            await until(
+                pilot, lambda s=screen: s.findings is not None and bool(s.components)
+            )
+            await settle(pilot)
+            table = screen.query_one("#editor-table", DataTable)
+            # Every column fits in the table: nothing is drawn past its right edge.
+            widths = sum(c.get_render_width(table) for c in table.columns.values())
+            assert widths <= table.scrollable_content_region.width, size
+            # The warning's row is as tall as its wrapped text needs.
+            warning = str(table.get_row_at(0)[5])
+            row = table.rows[next(iter(table.rows))]
+            column = table.columns[next(k for k in table.columns if k.value == "warnings")]
+            assert "matches 'lidocaine'" in warning
+            assert row.height * column.width >= len(warning), size

@@ -52,6 +52,20 @@ def latest_version(chart: PatientChart) -> FormulationVersion | None:
     return versions[-1] if versions else None
 
 
+#: The component table's columns (label, key).
+_COLUMNS = (
+    ("#", "n"),
+    ("Component / ingredient", "name"),
+    ("Amount", "amount"),
+    ("Per session", "session"),
+    ("In final mix", "final"),
+    ("Warnings", "warnings"),
+)
+#: Widths of the columns that hold short figures; the name and warnings share the rest.
+_FIXED_WIDTHS = {"n": 2, "amount": 9, "session": 11, "final": 12}
+_MIN_NAME, _MAX_NAME, _MIN_WARNING = 12, 44, 14
+
+
 class FormulationEditorScreen(AppScreen):
     """Edit the current formulation of ``patient_id`` (or write the first one)."""
 
@@ -142,9 +156,10 @@ class FormulationEditorScreen(AppScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#editor-table", DataTable).add_columns(
-            "#", "Component / ingredient", "Amount", "Per session", "In final mix", "Warnings"
-        )
+        table = self.query_one("#editor-table", DataTable)
+        for label, key in _COLUMNS:
+            table.add_column(label, key=key)
+        self._fit_columns()
         self.query_one("#editor-versions", DataTable).add_columns(
             "Version", "Created", "By", "Components", "Used", "Note"
         )
@@ -312,11 +327,59 @@ class FormulationEditorScreen(AppScreen):
             self._save_when_checked = False
             self.action_save()
 
+    def on_resize(self) -> None:
+        # Column widths follow the terminal: the warnings wrap instead of being cut.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self.data is not None and self.preview is not None:
+            self._show_components(self._final_volume()[1])
+        else:
+            self._fit_columns()
+
+    def _fit_columns(self, longest_name: int = 0) -> bool:
+        """Give the name and warning columns the room left; True if a width changed.
+
+        The fixed columns keep their width; the warnings (long sentences from the
+        safety rules) get what remains and wrap on as many lines as they need, so
+        they are read whole at 80 columns as at 120.
+        """
+        table = self.query_one("#editor-table", DataTable)
+        width = table.scrollable_content_region.width or self.size.width - 2
+        fixed = sum(_FIXED_WIDTHS.values()) + 2 * table.cell_padding * len(_COLUMNS) + 2
+        rest = max(width - fixed, _MIN_NAME + _MIN_WARNING)
+        # The name as wide as the longest one, while the warnings keep 2/5 of the room.
+        room = max(_MIN_NAME, rest - max(_MIN_WARNING, rest * 2 // 5))
+        name = max(_MIN_NAME, min(room, longest_name or _MAX_NAME))
+        widths = {**_FIXED_WIDTHS, "name": name, "warnings": max(_MIN_WARNING, rest - name)}
+        changed = False
+        for key, column in table.columns.items():
+            wanted = widths.get(str(key.value))
+            if wanted is not None and (column.width != wanted or column.auto_width):
+                column.width, column.auto_width = wanted, False
+                changed = True
+        if changed:
+            table.refresh()
+        return changed
+
+    def _ingredient_keys(self, c: Component) -> list[int]:
+        """The ingredients a component brings, in the order its lines are shown."""
+        assert self.data is not None
+        if c.product_id is not None and c.product_id in self.data.products:
+            return [s.ingredient_id for s in self.data.products[c.product_id].ingredients]
+        return [c.ingredient_id] if c.ingredient_id is not None else []
+
     def _show_components(self, final_problem: str) -> None:
         assert self.data is not None and self.preview is not None
         theme = self.app.current_theme
         danger = f"bold {theme.error}"
         table = self.query_one("#editor-table", DataTable)
+        names = [len(c.name) for c in self.components] + [
+            len("   · ") + len(self.data.ingredient_names.get(key, "ingredient 000"))
+            for c in self.components
+            for key in self._ingredient_keys(c)
+        ]
+        self._fit_columns(max(names, default=0))
         keep = table.cursor_row
         table.clear()
         self._rows = []
@@ -337,12 +400,7 @@ class FormulationEditorScreen(AppScreen):
                 height=None,
             )
             self._rows.append(c.position)
-            keys: list[int] = []
-            if c.product_id is not None and c.product_id in self.data.products:
-                keys = [s.ingredient_id for s in self.data.products[c.product_id].ingredients]
-            elif c.ingredient_id is not None:
-                keys = [c.ingredient_id]
-            for key in keys:
+            for key in self._ingredient_keys(c):
                 line = None
                 if mix is not None:
                     try:
@@ -360,6 +418,7 @@ class FormulationEditorScreen(AppScreen):
                     Text("facts from secondary web pages only", style=f"{theme.warning}")
                     if key in self.data.secondary_only
                     else "",
+                    height=None,
                 )
                 self._rows.append(c.position)
         if self._rows:
