@@ -19,6 +19,7 @@ from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import IngredientRow, LotRow, ProductRow
+from formulary import session_fields
 from formulary.records import (
     Addendum,
     AdverseEvent,
@@ -274,22 +275,14 @@ def session(
         status=SessionStatus(row.status),
         formulation_version_id=row.formulation_version_id,
         course_id=row.course_id,
-        session_number=row.session_number,
         technique=Technique(row.technique) if row.technique else None,
-        needle_gauge=row.needle_gauge,
-        needle_length=amount_from_columns(row.needle_length_value, row.needle_length_unit),
-        depth=amount_from_columns(row.depth_value, row.depth_unit),
-        total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
         zones=zone_volumes(row),
+        **simple_fields(row),
         lots=tuple(uses),
-        anaesthesia=row.anaesthesia,
-        pain_score=row.pain_score,
         adverse_events=tuple(
             AdverseEvent(e["kind"], e.get("severity", ""), e.get("description", ""))
             for e in row.adverse_events
         ),
-        post_care=row.post_care,
-        notes=row.notes,
         signature=_signature(
             users,
             row.signed_by_id,
@@ -396,6 +389,18 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
                 users=users,
             )
         )
+    return out
+
+
+def simple_fields(row: SessionRow) -> dict[str, Any]:
+    """The session's numbers, quantities and texts, by the declaration's columns."""
+    out: dict[str, Any] = {}
+    for declared in session_fields.simple_fields():
+        values = [getattr(row, column) for column in declared.columns]
+        if declared.kind is session_fields.Kind.AMOUNT:
+            out[declared.attr] = amount_from_columns(*values)
+        else:
+            out[declared.attr] = values[0]
     return out
 
 

@@ -49,6 +49,7 @@ from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
+from formulary import session_fields
 from formulary.records import (
     GradeScale,
     LotStatus,
@@ -128,7 +129,12 @@ SECTIONS: tuple[Section, ...] = (
               "course_id": "courses", "created_by_id": "users", "signed_by_id": "users"},
         json_refs={"lots": {"lot_id": "lots"}},
         enums={"status": SessionStatus, "technique": Technique},
-        optional=frozenset({"injection_points", "signed_content_version"}),
+        # Session fields added after the first release (formulary.session_fields), and
+        # the signed-content version (revision 0005): older files lack them.
+        optional=frozenset(
+            {name for f in session_fields.added_after("0001") for name in f.transfer}
+            | {"signed_content_version"}
+        ),
     ),
     Section("session_lots", _t(SessionLotRow), refs={"session_id": "sessions", "lot_id": "lots"}),
     Section("addenda", _t(AddendumRow), refs={"session_id": "sessions", "signed_by_id": "users"},

@@ -63,6 +63,29 @@ AMENDED_BY = "amended by"
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
+def _simple_columns(draft: SessionDraft) -> dict[str, Any]:
+    """The stored columns of the draft's numbers, quantities and texts, each checked.
+
+    Driven by the declaration (formulary.session_fields): a range, a length limit or a
+    quantity check lives there and nowhere else.
+    """
+    out: dict[str, Any] = {}
+    for declared in fields.simple_fields():
+        value = getattr(draft, declared.attr)
+        if declared.kind is fields.Kind.AMOUNT:
+            if value is not None:
+                check.amount(value, declared.label)
+            out.update(zip(declared.columns, columns_of(value), strict=True))
+        elif declared.kind is fields.Kind.TEXT:
+            limit = declared.max_length or check.MAX_TEXT
+            out[declared.columns[0]] = check.text(value, declared.label, limit=limit)
+        else:
+            if (problem := declared.problem(value)) is not None:
+                raise ValidationError(problem)
+            out[declared.columns[0]] = value
+    return out
+
+
 def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
     units = {a.unit for a in amounts}
     if len(units) != 1:
@@ -91,13 +114,7 @@ class SessionsStore(UsersStore):
                 raise ValidationError("that course belongs to another patient")
         if draft.performed_at.tzinfo is None:
             raise ValidationError("the session time needs a time zone")
-        for declared, number in (
-            (fields.NEEDLE_GAUGE, draft.needle_gauge),
-            (fields.PAIN_SCORE, draft.pain_score),
-            (fields.SESSION_NUMBER, draft.session_number),
-        ):
-            if (problem := declared.problem(number)) is not None:
-                raise ValidationError(problem)
+        simple = _simple_columns(draft)
         positions = {int(c["position"]) for c in version.components}
         zones: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
@@ -133,28 +150,16 @@ class SessionsStore(UsersStore):
                     "drawn": amount_to_json(choice.drawn),
                 }
             )
-        for label, measure in (
-            ("needle length", draft.needle_length),
-            ("depth", draft.depth),
-            ("total volume", draft.total_volume),
-        ):
-            if measure is not None:
-                check.amount(measure, label)
         row.patient_id = draft.patient_id
         row.formulation_version_id = draft.formulation_version_id
         row.course_id = draft.course_id
-        row.session_number = draft.session_number
         row.performed_at = draft.performed_at
         row.technique = Technique(draft.technique).value if draft.technique else None
-        row.needle_gauge = draft.needle_gauge
-        row.needle_length_value, row.needle_length_unit = columns_of(draft.needle_length)
-        row.depth_value, row.depth_unit = columns_of(draft.depth)
-        row.total_volume_value, row.total_volume_unit = columns_of(draft.total_volume)
+        for column, value in simple.items():
+            setattr(row, column, value)
         row.zones = zones
         row.injection_points = points
         row.lots = lots
-        row.anaesthesia = check.text(draft.anaesthesia, "anaesthesia", limit=500)
-        row.pain_score = draft.pain_score
         row.adverse_events = [
             {
                 "kind": check.text(e.kind, "adverse event", limit=200, required=True),
@@ -163,8 +168,6 @@ class SessionsStore(UsersStore):
             }
             for e in draft.adverse_events
         ]
-        row.post_care = check.text(draft.post_care, "post-care", limit=5000)
-        row.notes = check.text(draft.notes, "notes", limit=10000)
         if draft.overrides:
             # An override is a signature made while signing (password, printed name,
             # meaning); a draft cannot bring one of its own.

@@ -11,6 +11,9 @@ from decimal import Decimal
 from db.errors import ValidationError
 from formulary.units.amount import Amount
 
+#: Longest text a field takes when its declaration names no limit.
+MAX_TEXT = 10000
+
 #: Upper bound of any stored magnitude: beyond it an entry is a typing mistake.
 MAX_MAGNITUDE = Decimal("1e9")
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
+from formulary import session_fields
 from formulary.export.display import iso_time, show_technique
 from formulary.export.safe_text import neutralise
 from formulary.export.selection import course_of, lots_for, sessions_in_order, version_of
 from formulary.records import PatientChart, ScalpZone, Session, ZoneVolume
+from formulary.session_fields import Kind, SessionField
 from formulary.units.amount import Amount
 from formulary.units.display import round_significant
 
@@ -69,37 +71,18 @@ def _amount_header(name: str) -> list[str]:
     return [name, f"{name}_unit"]
 
 
+#: sessions.csv: the session's id and status, every declared session field's columns
+#: (formulary.session_fields, in its order), then the signature and the addenda.
 SESSION_COLUMNS: tuple[str, ...] = (
     "session_id",
-    "chart_number",
-    "performed_at",
     "status",
-    "course_id",
-    "course_name",
-    "session_number",
-    "formulation_version_id",
-    "formulation_name",
-    "formulation_version",
-    "technique",
-    "needle_gauge",
-    *_amount_header("needle_length"),
-    *_amount_header("depth"),
-    *_amount_header("total_volume"),
-    *(col for zone in ScalpZone for col in _amount_header(f"volume_{zone.value}")),
-    *(f"points_{zone.value}" for zone in ScalpZone),
-    *(col for zone in ScalpZone for col in _amount_header(f"volume_per_point_{zone.value}")),
-    "anaesthesia",
-    "pain_score",
-    "adverse_events",
-    "post_care",
-    "notes",
+    *session_fields.csv_columns(),
     "signed_by",
     "signed_by_name",
     "signed_at",
     "signature_meaning",
     "content_hash",
     "addenda",
-    "overrides",
 )
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
@@ -118,37 +101,12 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
 
 
 def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
-    course = course_of(chart, session)
-    version = version_of(chart, session)
-    zones: dict[ScalpZone, ZoneVolume] = {z.zone: z for z in session.zones}
     signature = session.signature
-    row: list[Cell] = [
-        Number(session.id),
-        chart.patient.chart_number,
-        iso_time(session.performed_at),
-        session.status.value,
-        _number(session.course_id),
-        course.name if course else None,
-        _number(session.session_number),
-        Number(session.formulation_version_id),
-        version.formulation_name if version else None,
-        _number(version.version) if version else None,
-        show_technique(session.technique),
-        _number(session.needle_gauge),
-        *_amount(session.needle_length),
-        *_amount(session.depth),
-        *_amount(session.total_volume),
-        *(cell for zone in ScalpZone for cell in _amount(_volume(zones.get(zone)))),
-        *(_number(_points(zones.get(zone))) for zone in ScalpZone),
-        *(cell for zone in ScalpZone for cell in _amount(_per_point(zones.get(zone)))),
-        session.anaesthesia,
-        _number(session.pain_score),
-        "; ".join(
-            ", ".join(part for part in (e.kind, e.severity, e.description) if part)
-            for e in session.adverse_events
-        ),
-        session.post_care,
-        session.notes,
+    cells: list[Cell] = [Number(session.id), session.status.value]
+    for declared in session_fields.FIELDS:
+        if declared.csv:
+            cells.extend(_field_cells(chart, session, declared))
+    cells += [
         signature.signer.username if signature else None,
         signature.signer.full_name if signature else None,
         iso_time(signature.signed_at) if signature else None,
@@ -159,13 +117,68 @@ def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
             f" ({a.reason}): {a.text}"
             for a in session.addenda
         ),
+    ]
+    return cells
+
+
+def _field_cells(chart: PatientChart, session: Session, declared: SessionField) -> list[Cell]:
+    """The CSV cells of one declared field: numbers, quantities and text by their kind."""
+    value = getattr(session, declared.attr)
+    if declared.simple:
+        if declared.kind is Kind.AMOUNT:
+            return _amount(value)
+        return [_number(value)] if declared.kind is Kind.INT else [value]
+    special = _SPECIAL.get(declared.name)
+    if special is None:
+        raise LookupError(f"the session field {declared.name} has CSV columns but no writer")
+    return special(chart, session)
+
+
+def _zone_cells(_chart: PatientChart, session: Session) -> list[Cell]:
+    zones: dict[ScalpZone, ZoneVolume] = {z.zone: z for z in session.zones}
+    return [
+        *(cell for zone in ScalpZone for cell in _amount(_volume(zones.get(zone)))),
+        *(_number(_points(zones.get(zone))) for zone in ScalpZone),
+        *(cell for zone in ScalpZone for cell in _amount(_per_point(zones.get(zone)))),
+    ]
+
+
+def _course_cells(chart: PatientChart, session: Session) -> list[Cell]:
+    course = course_of(chart, session)
+    return [_number(session.course_id), course.name if course else None]
+
+
+def _version_cells(chart: PatientChart, session: Session) -> list[Cell]:
+    version = version_of(chart, session)
+    return [
+        Number(session.formulation_version_id),
+        version.formulation_name if version else None,
+        _number(version.version) if version else None,
+    ]
+
+
+#: Writers of the fields that are not a plain number, quantity or text.
+_SPECIAL: dict[str, Callable[[PatientChart, Session], list[Cell]]] = {
+    "patient_id": lambda chart, _session: [chart.patient.chart_number],
+    "performed_at": lambda _chart, session: [iso_time(session.performed_at)],
+    "course_id": _course_cells,
+    "formulation_version_id": _version_cells,
+    "technique": lambda _chart, session: [show_technique(session.technique)],
+    "zones": _zone_cells,
+    "adverse_events": lambda _chart, session: [
+        "; ".join(
+            ", ".join(part for part in (e.kind, e.severity, e.description) if part)
+            for e in session.adverse_events
+        )
+    ],
+    "overrides": lambda _chart, session: [
         "\n".join(
             f"{o.severity} {o.rule} overridden, signed by {o.signed_by} ({o.by}) at "
             f"{iso_time(o.at)}" + (f" ({o.meaning})" if o.meaning else "") + f": {o.reason}"
             for o in session.overrides
-        ),
-    ]
-    return row
+        )
+    ],
+}
 
 
 def _component_rows(chart: PatientChart, session: Session) -> Iterable[list[Cell]]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from formulary import session_fields
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, read_password, store_errors
 from tui.cli.options import DbOption, JsonOption
@@ -36,29 +37,9 @@ EXIT_BLOCKED = 3
 #: Largest session file accepted (a session is a few kilobytes).
 MAX_FILE_BYTES = 1_000_000
 
-_FIELDS = frozenset(
-    {
-        "patient",
-        "formulation_version_id",
-        "formulation_id",
-        "course_id",
-        "session_number",
-        "performed_at",
-        "technique",
-        "needle_gauge",
-        "needle_length",
-        "depth",
-        "total_volume",
-        "zones",
-        "lots",
-        "anaesthesia",
-        "pain_score",
-        "adverse_events",
-        "post_care",
-        "notes",
-        "meaning",
-    }
-)
+#: Keys a session file may hold: the declared session fields (formulary.session_fields)
+#: and the two that are not fields (the formulation by id, the signature's meaning).
+_FIELDS = session_fields.cli_keys() | {"formulation_id", "meaning"}
 
 
 class FileError(ValueError):
@@ -217,6 +198,21 @@ def _events(data: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _simple(data: dict[str, Any]) -> dict[str, Any]:
+    """The numbers, quantities and texts of the file, read as the declaration says."""
+    out: dict[str, Any] = {}
+    for declared in session_fields.simple_fields():
+        if not declared.cli:
+            continue
+        if declared.kind is session_fields.Kind.INT:
+            out[declared.attr] = _int(data, declared.cli)
+        elif declared.kind is session_fields.Kind.AMOUNT:
+            out[declared.attr] = _amount(data, declared.cli, declared.dimension)
+        else:
+            out[declared.attr] = _text(data, declared.cli)
+    return out
+
+
 def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraft:
     """The session the file describes (FileError naming the field when it cannot be)."""
     from db.store import SessionDraft
@@ -248,19 +244,11 @@ def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraf
         formulation_version_id=version_id,
         performed_at=when,
         course_id=_int(data, "course_id"),
-        session_number=_int(data, "session_number"),
         technique=technique,
-        needle_gauge=_int(data, "needle_gauge"),
-        needle_length=_amount(data, "needle_length", "length"),
-        depth=_amount(data, "depth", "length"),
-        total_volume=_amount(data, "total_volume", "volume"),
         zones=_zones(data),
+        **_simple(data),
         lots=_lots(store, actor, data, version_id),
-        anaesthesia=_text(data, "anaesthesia"),
-        pain_score=_int(data, "pain_score"),
         adverse_events=_events(data),
-        post_care=_text(data, "post_care"),
-        notes=_text(data, "notes"),
     )
 
 
