@@ -37,8 +37,9 @@ def _rows(pilot: Pilot[None], selector: str) -> int:
     return table.row_count
 
 
-async def _stock(pilot: Pilot[None], tab: str) -> None:
-    await sign_in(pilot, ADMIN[0], ADMIN[2])
+async def _stock(pilot: Pilot[None], tab: str, *, signed_in: bool = False) -> None:
+    if not signed_in:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
     await pilot.press("f5")
     await until(pilot, lambda: bool(pilot.app.screen.query("#products")))
     await until(pilot, lambda: _rows(pilot, "#products") > 0 and _rows(pilot, "#lots") > 0)
@@ -164,6 +165,37 @@ def test_clinic_limit_form(snap_compare, demo: Demo, make_app, size) -> None:
         pilot.app.screen.query_one("#cl-amount", Input).value = "200 mg"
         await pilot.press("ctrl+s")
         await settle(pilot)
+        _still(pilot)
+
+    assert _snap(snap_compare, demo, make_app, size, ready)
+
+
+@SIZES
+def test_stock_clinic_limits_tab(snap_compare, demo: Demo, make_app, size) -> None:
+    from decimal import Decimal
+
+    from db.store import ClinicLimitFields
+    from formulary.units.amount import Amount
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        app = pilot.app
+        (lidocaine,) = [
+            i for i in app.store.list_ingredients(app.user, "lidocaine") if i.key == "lidocaine"
+        ]
+        app.store.add_clinic_limit(
+            app.user,
+            lidocaine.id,
+            ClinicLimitFields(
+                "session",
+                Amount(Decimal(200), "mg"),
+                "clinic protocol 2026-12",
+                "lidocaine hydrochloride anhydrous",
+                "without adrenaline",
+            ),
+        )
+        await _stock(pilot, "tab-limits", signed_in=True)
+        await until(pilot, lambda: _rows(pilot, "#limits") > 0)
         _still(pilot)
 
     assert _snap(snap_compare, demo, make_app, size, ready)
