@@ -137,6 +137,20 @@ def lot(row: LotRow) -> Lot:
     )
 
 
+def override(item: dict[str, Any]) -> Override:
+    """An override (or acknowledgement) as a session or formulation version stores it."""
+    return Override(
+        item["rule"],
+        item["message"],
+        item["severity"],
+        item["reason"],
+        item["by"],
+        datetime_from_json(item["at"]),
+        signer_name=str(item.get("signer_name") or ""),
+        meaning=str(item.get("meaning") or ""),
+    )
+
+
 def formulation_version(
     version: FormulationVersionRow, formulation: FormulationRow, created_by: str
 ) -> FormulationVersion:
@@ -167,6 +181,7 @@ def formulation_version(
         created_by=created_by,
         locked=version.locked,
         note=version.note,
+        overrides=tuple(override(o) for o in version.overrides or ()),
     )
 
 
@@ -292,19 +307,7 @@ def session(
             row.content_hash,
         ),
         addenda=tuple(addendum_records),
-        overrides=tuple(
-            Override(
-                o["rule"],
-                o["message"],
-                o["severity"],
-                o["reason"],
-                o["by"],
-                datetime_from_json(o["at"]),
-                signer_name=str(o.get("signer_name") or ""),
-                meaning=str(o.get("meaning") or ""),
-            )
-            for o in row.overrides
-        ),
+        overrides=tuple(override(o) for o in row.overrides),
     )
 
 

@@ -244,6 +244,8 @@ class FormulationVersion:
     locked: bool = False
     ingredient_lines: tuple[IngredientLine, ...] = ()
     note: str = ""
+    #: The safety findings overridden (signed) or acknowledged to save this content.
+    overrides: tuple[Override, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

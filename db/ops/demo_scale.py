@@ -514,7 +514,7 @@ def _write_patient(
         "id": _take(ids, _table(FormulationVersionRow)), "formulation_id": formulation_id,
         "version": 1, "final_volume_value": total, "final_volume_unit": "mL",
         "components": components, "note": "", "locked": True, "created_at": now,
-        "created_by_id": prescriber,
+        "created_by_id": prescriber, "overrides": [],
     }
     _add(writer, FormulationVersionRow, version, "formulation_version.create", counts)
     version_plain = {

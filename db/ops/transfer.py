@@ -120,6 +120,7 @@ SECTIONS: tuple[Section, ...] = (
         "formulation_versions", _t(FormulationVersionRow),
         refs={"formulation_id": "formulations", "created_by_id": "users"},
         json_refs={"components": {"product_id": "products", "ingredient_id": "ingredients"}},
+        optional=frozenset({"overrides"}),
     ),
     Section("courses", _t(CourseRow),
             refs={"patient_id": "patients", "formulation_id": "formulations"}),

@@ -128,6 +128,8 @@ class FormulationsStore(StoreBase):
             overrides = safety.decide(
                 uow, actor, findings, acknowledge=acknowledge, override_reason=override_reason
             )
+            # Kept with the version: they are what allowed this content to be saved.
+            signed = [safety.override_json(o) for o in overrides]
             fv_value, fv_unit = columns_of(final_volume)
             clean_name = check.text(name, "formulation name", limit=200, required=True)
             clean_note = check.text(note, "note", limit=1000)
@@ -153,6 +155,7 @@ class FormulationsStore(StoreBase):
                         note=clean_note,
                         created_at=uow.now,
                         created_by_id=actor.id,
+                        overrides=signed,
                     ),
                     "formulation_version.create",
                 )
@@ -190,6 +193,7 @@ class FormulationsStore(StoreBase):
                 current.note = clean_note
                 current.created_at = uow.now
                 current.created_by_id = actor.id
+                current.overrides = signed
                 uow.update(current, before, "formulation_version.update", None)
                 safety.audit_formulation(uow, current, overrides)
                 return version_record(uow.session, current)
@@ -204,6 +208,7 @@ class FormulationsStore(StoreBase):
                     note=clean_note,
                     created_at=uow.now,
                     created_by_id=actor.id,
+                    overrides=signed,
                 ),
                 "formulation_version.create",
             )

@@ -45,6 +45,11 @@ class FormulationVersionRow(SQLModel, table=True):
     locked: bool = Field(default=False)
     created_at: datetime = utc_field()
     created_by_id: int = Field(foreign_key="app_user.id")
+    #: The safety findings overridden (signed) or acknowledged to save this content,
+    #: as ``treatment_session.overrides``; None for versions saved before the column.
+    overrides: list[dict[str, Any]] | None = Field(
+        default=None, sa_type=sa.JSON(), nullable=True
+    )
 
 
 class CourseRow(SQLModel, table=True):

@@ -18,7 +18,14 @@ from formulary import session_fields
 from formulary.export.display import iso_time, show_technique
 from formulary.export.safe_text import neutralise
 from formulary.export.selection import course_of, lots_for, sessions_in_order, version_of
-from formulary.records import PatientChart, ScalpZone, Session, ZoneVolume
+from formulary.records import (
+    FormulationVersion,
+    Override,
+    PatientChart,
+    ScalpZone,
+    Session,
+    ZoneVolume,
+)
 from formulary.session_fields import Kind, SessionField
 from formulary.units.amount import Amount
 from formulary.units.display import round_significant
@@ -100,6 +107,18 @@ COMPONENT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _blocks(version: FormulationVersion | None) -> tuple[Override, ...]:
+    """The blocks overridden to save the formulation version a session gave."""
+    return tuple(o for o in version.overrides if o.severity == "block") if version else ()
+
+
+def _overrides_of(chart: PatientChart, session: Session) -> list[tuple[str, Override]]:
+    """The formulation version's overridden blocks (labelled), then the session's own."""
+    version = version_of(chart, session)
+    label = f"formulation version {version.version}: " if version else ""
+    return [*((label, o) for o in _blocks(version)), *(("", o) for o in session.overrides)]
+
+
 def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
     signature = session.signature
     cells: list[Cell] = [Number(session.id), session.status.value]
@@ -171,11 +190,11 @@ _SPECIAL: dict[str, Callable[[PatientChart, Session], list[Cell]]] = {
             for e in session.adverse_events
         )
     ],
-    "overrides": lambda _chart, session: [
+    "overrides": lambda chart, session: [
         "\n".join(
-            f"{o.severity} {o.rule} overridden, signed by {o.signed_by} ({o.by}) at "
+            f"{where}{o.severity} {o.rule} overridden, signed by {o.signed_by} ({o.by}) at "
             f"{iso_time(o.at)}" + (f" ({o.meaning})" if o.meaning else "") + f": {o.reason}"
-            for o in session.overrides
+            for where, o in _overrides_of(chart, session)
         )
     ],
 }

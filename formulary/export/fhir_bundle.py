@@ -750,6 +750,15 @@ def _needle(session: Session) -> str:
 def _session_notes(chart: PatientChart, session: Session) -> list[str]:
     course = course_of(chart, session)
     notes = []
+    version = version_of(chart, session)
+    for override in version.overrides if version is not None else ():
+        if override.severity != "block" or version is None:
+            continue
+        notes.append(f"Formulation version {version.version} saved past a safety block "
+                     f"({override.rule}), signed by {override.signed_by} at "
+                     f"{show_time(override.at)}"
+                     + (f" ({override.meaning})" if override.meaning else "")
+                     + f": {override.message}; reason: {override.reason}")
     if course is not None and session.session_number is not None:
         notes.append(f"Course {course.name}: session {session.session_number} of "
                      f"{course.planned_sessions}")

@@ -360,6 +360,16 @@ class _Note:
         self.paragraph("; ".join(d for d in details if d), size=8.5, colour=_GREY)
         if version.note:
             self.paragraph(f"Note: {version.note}", size=8.5)
+        for override in version.overrides:
+            if override.severity != "block":
+                continue
+            self.paragraph(
+                f"Saved past a safety block: {override.message} ({override.rule}); reason: "
+                f"{override.reason}; signed by {override.signed_by} at "
+                f"{show_local_time(override.at, self.zone)}"
+                + (f" ({override.meaning})" if override.meaning else ""),
+                size=8.5, colour=_RED,
+            )
         table = ingredient_table(self.chart, version)
         if table.lines:
             self.table(

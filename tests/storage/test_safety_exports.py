@@ -100,3 +100,84 @@ def test_override_in_the_csv_and_json(
         text = b"".join(got.values()).decode("utf-8")
         assert "lot.expired" in text and REASON in text, fmt
         assert lee.full_name in text and OVERRIDE_MEANING in text, fmt
+
+
+FORMULATION_REASON = "anaesthetist reviewed: single field block, patient monitored"
+
+
+@pytest.fixture
+def overridden_formulation(store: Store, users: dict[Role, Actor]) -> tuple[Actor, int]:
+    """A formulation version saved past a block (signed), then given in a session."""
+    from decimal import Decimal
+
+    from db.store import ComponentSpec
+    from formulary.units.amount import Amount
+
+    lee = users[Role.PRACTITIONER]
+    world = World(store, lee)
+    lidocaine = next(i for i in store.list_ingredients(lee, "lidocaine") if i.key == "lidocaine")
+    components = [
+        ComponentSpec("Biotin", ml("1"), product_id=world.product.id),
+        ComponentSpec("Lidocaine", Amount(Decimal(400), "mg"), ingredient_id=lidocaine.id),
+    ]
+    version = store.save_formulation(
+        lee,
+        patient_id=world.patient.id,
+        name="Cocktail",
+        components=components,
+        final_volume=ml("1"),
+        formulation_id=world.version.formulation_id,
+        override_reason=FORMULATION_REASON,
+        override_password=PASSWORD,
+    )
+    assert version.overrides and all(o.signer_name == lee.full_name for o in version.overrides)
+    draft = store.save_session_draft(lee, world.draft(formulation_version_id=version.id))
+    signed = store.sign_session(lee, draft.id, PASSWORD, override_reason=REASON)
+    return lee, signed.id
+
+
+def test_a_formulation_override_is_kept_with_its_version(
+    store: Store, overridden_formulation: tuple[Actor, int]
+) -> None:
+    lee, session_id = overridden_formulation
+    session = store.get_session(lee, session_id)
+    chart = store.load_chart(lee, session.patient_id)
+    (version,) = [v for v in chart.formulation_versions if v.id == session.formulation_version_id]
+    blocks = [o for o in version.overrides if o.severity == "block"]
+    assert blocks
+    for o in blocks:
+        assert (o.reason, o.signer_name, o.by, o.meaning) == (
+            FORMULATION_REASON,
+            lee.full_name,
+            lee.username,
+            OVERRIDE_MEANING,
+        )
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "fhir", "csv", "json"])
+def test_a_formulation_override_shows_on_every_export(
+    store: Store, overridden_formulation: tuple[Actor, int], tmp_path: Path, fmt: str
+) -> None:
+    lee, session_id = overridden_formulation
+    data = _export(store, lee, session_id, fmt, tmp_path) if fmt != "csv" else None
+    if fmt == "csv":
+        got: dict[str, bytes] = {}
+
+        def deliver(result: Any) -> Sequence[Path]:
+            got.update(result.files)
+            return ()
+
+        exports.export_session(store, lee, session_id, fmt, deliver, key_dir=tmp_path)
+        data = b"".join(got.values())
+    assert data is not None
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        text = " ".join(
+            " ".join((page.extract_text() or "").split())
+            for page in PdfReader(io.BytesIO(data)).pages
+        )
+    else:
+        text = data.decode("utf-8")
+    assert FORMULATION_REASON in text, fmt
+    assert lee.full_name in text and "safety override" in text, fmt
