@@ -33,13 +33,22 @@ class ConfirmScreen(AppModal):
     ]
 
     def __init__(
-        self, title: str, message: str, *, action: str = "Confirm", reason: bool = True
+        self,
+        title: str,
+        message: str,
+        *,
+        action: str = "Confirm",
+        reason: bool = True,
+        destructive: bool = True,
     ) -> None:
         super().__init__()
         self._title = title
         self._message = message
         self._action = action
         self._ask_reason = reason
+        #: A question that destroys nothing (e.g. "create the product?") offers its
+        #: action first; a destructive one keeps Cancel focused so Enter does no harm.
+        self._destructive = destructive
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -49,12 +58,18 @@ class ConfirmScreen(AppModal):
                 yield Input(id="confirm-reason", placeholder="Reason (kept in the audit trail)")
             yield Static("", id="confirm-error")
             with Horizontal():
-                yield Button(self._action, id="confirm-ok", variant="error")
+                yield Button(
+                    self._action,
+                    id="confirm-ok",
+                    variant="error" if self._destructive else "primary",
+                )
                 yield Button("Cancel (esc)", id="confirm-cancel")
 
     def on_mount(self) -> None:
         if self._ask_reason:
             self.query_one("#confirm-reason", Input).focus()
+        elif not self._destructive:
+            self.query_one("#confirm-ok", Button).focus()
         else:
             self.query_one("#confirm-cancel", Button).focus()
 

@@ -220,6 +220,7 @@ class ReceiveLotScreen(StockDialog):
                 "stay in this form.",
                 action="Create product",
                 reason=False,
+                destructive=False,
             ),
             answered,
         )
