@@ -20,6 +20,12 @@ class FooterItem(NamedTuple):
     enabled: bool
     start: int = 0
     end: int = 0
+    row: int = 0
+    optional: bool = False
+
+
+#: Keys left off first when the line is full (still in Help and the palette).
+OPTIONAL_KEYS = frozenset({"theme"})
 
 
 class KeyFooter(Widget, can_focus=False):
@@ -67,6 +73,7 @@ class KeyFooter(Widget, can_focus=False):
         super().__init__(id=id)
         self._items: list[FooterItem] = []
         self._hover: int | None = None
+        self._rows = 1
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -97,6 +104,7 @@ class KeyFooter(Widget, can_focus=False):
                     self.app.get_key_display(binding),
                     binding.description,
                     enabled,
+                    optional=binding.id in OPTIONAL_KEYS,
                 )
             )
         return shown
@@ -108,72 +116,127 @@ class KeyFooter(Widget, can_focus=False):
         dim_style = self.get_component_rich_style("key-footer--disabled", partial=True)
         width = self.size.width
         palette = self._palette_binding()
-        palette_text = Text()
-        if palette is not None:
-            binding, _enabled = palette
-            palette_text = Text.assemble(
-                ("│", Style(dim=True)),
-                (f" {self.app.get_key_display(binding)} ", key_style),
-                (f"{binding.description} ", text_style),
-            )
-        room = max(0, width - palette_text.cell_len)
         items = self.items()
 
+        def palette_text(short: bool) -> Text:
+            if palette is None:
+                return Text()
+            binding, _enabled = palette
+            return Text.assemble(
+                ("│", Style(dim=True)),
+                (f" {self.app.get_key_display(binding)} ", key_style),
+                ("" if short else f"{binding.description} ", text_style),
+            )
+
         def piece_of(item: FooterItem, compact: bool) -> Text:
+            description = item.description
             if compact:  # like Textual's compact footer: no padding, one space between
                 return Text.assemble(
                     (item.display, key_style),
-                    (f" {item.description}" if item.description else "", text_style),
+                    (f" {description}" if description else "", text_style),
                     " ",
                 )
             return Text.assemble(
                 (f" {item.display} ", key_style),
-                (f"{item.description} " if item.description else "", text_style),
+                (f"{description} " if description else "", text_style),
             )
 
-        # Padded when every key fits, compact when that makes them fit; what still does
-        # not fit is left off at the end (the palette lists every command).
-        compact = sum(piece_of(item, False).cell_len for item in items) > room
-        line = Text(no_wrap=True, overflow="crop", end="")
-        if compact:
-            line.append(" ")
-        placed: list[FooterItem] = []
-        for item in items:
-            piece = piece_of(item, compact)
-            if line.cell_len + piece.cell_len > room:
+        def total(pieces: list[Text]) -> int:
+            return sum(p.cell_len for p in pieces)
+
+        # One line, padded; else compact; else compact without the optional keys
+        # (Theme). When even that does not fit (a busy screen at 80 columns), two
+        # lines: every key stays on screen with its full name, Export, Lock and Help too.
+        full_palette, short_palette = palette_text(False), palette_text(True)
+        needed = [i for i in items if not i.optional]
+        layouts = (
+            (items, False),
+            (items, True),
+            (needed, True),
+        )
+        rows: list[list[tuple[FooterItem, Text]]] = []
+        chosen_palette = full_palette
+        lead = False
+        for shown, compact in layouts:
+            pieces = [piece_of(i, compact) for i in shown]
+            if total(pieces) + int(compact) <= width - full_palette.cell_len:
+                rows = [list(zip(shown, pieces, strict=True))]
+                lead = compact
                 break
-            if not item.enabled:
-                piece.stylize(dim_style)
-            if self._hover == len(placed):
-                piece.stylize(hover_style)
-            start = line.cell_len
-            line.append_text(piece)
-            placed.append(item._replace(start=start, end=line.cell_len))
-        if palette is not None:
-            binding, enabled = palette
-            placed.append(
-                FooterItem(
-                    binding.key,
-                    "",
-                    binding.description,
-                    enabled,
-                    width - palette_text.cell_len + 1,
-                    width,
+        else:
+            lead = True
+            chosen_palette = full_palette
+            row: list[tuple[FooterItem, Text]] = []
+            used = 1
+            for item in needed:
+                piece = piece_of(item, True)
+                # The last row keeps room for the palette at its right end.
+                if used + piece.cell_len > width and row:
+                    rows.append(row)
+                    row, used = [], 1
+                row.append((item, piece))
+                used += piece.cell_len
+            rows.append(row)
+            if used > width - chosen_palette.cell_len:
+                chosen_palette = short_palette
+        self._want_height(len(rows))
+        placed: list[FooterItem] = []
+        out = Text(no_wrap=True, overflow="crop", end="")
+        for number, row_items in enumerate(rows):
+            last = number == len(rows) - 1
+            room = width - (chosen_palette.cell_len if last else 0)
+            line = Text(no_wrap=True, overflow="crop", end="")
+            if lead:
+                line.append(" ")
+            for item, piece in row_items:
+                if line.cell_len + piece.cell_len > room:
+                    break
+                if not item.enabled:
+                    piece.stylize(dim_style)
+                if self._hover == len(placed):
+                    piece.stylize(hover_style)
+                start = line.cell_len
+                line.append_text(piece)
+                placed.append(item._replace(start=start, end=line.cell_len, row=number))
+            if last and palette is not None:
+                binding, enabled = palette
+                placed.append(
+                    FooterItem(
+                        binding.key,
+                        "",
+                        binding.description,
+                        enabled,
+                        width - chosen_palette.cell_len + 1,
+                        width,
+                        number,
+                    )
                 )
-            )
-            line.append(" " * max(0, room - line.cell_len))
-            line.append_text(palette_text)
+                line.append(" " * max(0, room - line.cell_len))
+                line.append_text(chosen_palette)
+            if number:
+                out.append("\n")
+            out.append_text(line)
         self._items = placed
-        return line
+        return out
 
-    def _item_at(self, x: int) -> int | None:
+    def _want_height(self, rows: int) -> None:
+        # Changing the height inside render would lay the screen out again mid-paint:
+        # ask for it after this refresh (only when it changes).
+        if rows != self._rows:
+            self._rows = rows
+            self.call_after_refresh(self._set_height, rows)
+
+    def _set_height(self, rows: int) -> None:
+        self.styles.height = rows
+
+    def _item_at(self, x: int, y: int = 0) -> int | None:
         for index, item in enumerate(self._items):
-            if item.start <= x < item.end:
+            if item.row == y and item.start <= x < item.end:
                 return index
         return None
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        hover = self._item_at(event.x)
+        hover = self._item_at(event.x, event.y)
         if hover != self._hover:
             self._hover = hover
             self.refresh()
@@ -184,7 +247,7 @@ class KeyFooter(Widget, can_focus=False):
             self.refresh()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
-        index = self._item_at(event.x)
+        index = self._item_at(event.x, event.y)
         if index is None:
             return
         item = self._items[index]
