@@ -86,7 +86,7 @@ def existing_clinic_figures(path: Path, user: str, password: str, limit: int | N
     from db.database import open_database
     from db.ops.exports import export_all, patients_on_file
     from db.store import Store
-    from tui.export_files import to_folder
+    from tui.export_files import sync_folder, to_folder
 
     database = open_database(path, create=False)
     try:
@@ -98,8 +98,11 @@ def existing_clinic_figures(path: Path, user: str, password: str, limit: int | N
         with tempfile.TemporaryDirectory() as tmp:
             os.environ.setdefault("FORMULARY_KEY_DIR", str(Path(tmp) / "keys"))
             wall, cpu = time.perf_counter(), time.process_time()
+            # As the CLI does it: files fsynced one by one, the folder once per batch.
             done = sum(
-                1 for _ in export_all(store, actor, "fhir", to_folder(Path(tmp)), patients=patients)
+                1 for _ in export_all(store, actor, "fhir", to_folder(Path(tmp), sync=False),
+                                      patients=patients,
+                                      before_commit=lambda: sync_folder(Path(tmp)))
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:

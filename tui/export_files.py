@@ -27,6 +27,7 @@ __all__ = [
     "inside",
     "prepare_folder",
     "safe_file_name",
+    "sync_folder",
     "to_file",
     "to_folder",
     "write_file",
@@ -81,8 +82,12 @@ def check_destination(path: Path, *, force: bool) -> None:
         raise ExportPathError(f"folder {path.parent} does not exist")
 
 
-def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
-    """Write ``data`` to ``path`` (mode 0600) via a temporary file and an atomic move."""
+def write_file(path: Path, data: bytes, *, force: bool = False, sync_folder: bool = True) -> Path:
+    """Write ``data`` to ``path`` (mode 0600) via a temporary file and an atomic move.
+
+    ``sync_folder=False`` leaves making the move durable to the caller
+    (:func:`sync_folder`, once for many files).
+    """
     check_destination(path, force=force)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -104,17 +109,29 @@ def write_file(path: Path, data: bytes, *, force: bool = False) -> Path:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-    _sync_folder(path.parent)
+    if sync_folder:
+        _sync_folder(path.parent)
     return path
 
 
-def write_files(folder: Path, files: Mapping[str, bytes], *, force: bool = False) -> list[Path]:
+def write_files(
+    folder: Path, files: Mapping[str, bytes], *, force: bool = False, sync_folder: bool = True
+) -> list[Path]:
     """Write several files into ``folder``; every name is checked before any is written."""
     prepare_folder(folder)
     targets = {name: inside(folder, name) for name in files}
     for target in targets.values():
         check_destination(target, force=force)
-    return [write_file(targets[name], data, force=force) for name, data in files.items()]
+    written = [write_file(targets[name], data, force=force, sync_folder=False)
+               for name, data in files.items()]
+    if sync_folder:
+        _sync_folder(folder)
+    return written
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the files moved into ``folder`` durable (one fsync of the folder)."""
+    _sync_folder(folder)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -135,16 +152,21 @@ class HasFiles(Protocol):
 
 
 def to_folder(
-    folder: Path, *, force: bool = False, rename: Callable[[str], str] | None = None
+    folder: Path,
+    *,
+    force: bool = False,
+    rename: Callable[[str], str] | None = None,
+    sync: bool = True,
 ) -> Callable[[HasFiles], list[Path]]:
     """A ``deliver`` for :mod:`db.ops.exports`: every file into ``folder`` under its name.
 
-    ``rename`` may change the suggested names (it must return plain file names).
+    ``rename`` may change the suggested names (it must return plain file names);
+    ``sync=False`` leaves the folder's fsync to the caller (once per batch).
     """
 
     def deliver(result: HasFiles) -> list[Path]:
         named = {(rename(n) if rename else n): data for n, data in result.files.items()}
-        return write_files(folder, named, force=force)
+        return write_files(folder, named, force=force, sync_folder=sync)
 
     return deliver
 

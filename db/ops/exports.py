@@ -132,6 +132,7 @@ def export_all(
     key_dir: Path | str | None = None,
     patients: Sequence[Patient] | None = None,
     batch: int = BATCH,
+    before_commit: Callable[[], None] | None = None,
 ) -> Iterator[ExportResult]:
     """Export every patient's chart, each its own audited export, as a generator.
 
@@ -143,7 +144,9 @@ def export_all(
     than once per chart is what makes a clinic-wide export fast. Results are yielded
     as each batch commits (``rich.progress`` friendly); if a batch fails, its files
     are removed and nothing of it is audited. ``patients`` (from
-    :func:`patients_on_file`) saves listing them twice.
+    :func:`patients_on_file`) saves listing them twice. ``before_commit`` runs at the
+    end of each batch, inside its transaction (the CLI makes the folder durable there,
+    once per batch rather than once per file).
     """
     _check_format(fmt, BULK_FORMATS)
     listed = list(patients) if patients is not None else patients_on_file(store, actor)
@@ -153,7 +156,8 @@ def export_all(
         # models (the first, then one in VALIDATE_EVERY) catches a wrong shape
         # without paying the models' cost on every chart.
         sample = {pid for n, pid in enumerate(ids, first) if n % VALIDATE_EVERY == 0}
-        yield from _export_many(store, actor, ids, fmt, deliver, key_dir, sample)
+        yield from _export_many(store, actor, ids, fmt, deliver, key_dir, sample,
+                                before_commit=before_commit)
 
 
 def _export(
@@ -181,6 +185,7 @@ def _export_many(
     *,
     session_id: int | None = None,
     compact: bool = True,
+    before_commit: Callable[[], None] | None = None,
 ) -> list[ExportResult]:
     database = store.database
     key = load_or_create_key(database.db_id, key_dir)
@@ -231,6 +236,8 @@ def _export_many(
                 )
                 delivered.extend(deliver(result))
                 results.append(result)
+            if before_commit is not None:
+                before_commit()
     except BaseException:
         for path in delivered:
             path.unlink(missing_ok=True)

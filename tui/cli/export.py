@@ -216,7 +216,13 @@ def export_all_command(
     from db.ops.exports import export_all, patients_on_file
     from db.store import Store
     from formulary.export.formats import BULK_FORMATS, file_names, safe_file_name
-    from tui.export_files import ExportPathError, inside, prepare_folder, to_folder
+    from tui.export_files import (
+        ExportPathError,
+        inside,
+        prepare_folder,
+        sync_folder,
+        to_folder,
+    )
 
     if fmt == "ndjson":
         _export_ndjson(ctx, output, force, db, user, password_stdin, key_dir, as_json)
@@ -260,7 +266,7 @@ def export_all_command(
             return lambda name: new + name[len(old):] if new != old else name
 
         def deliver(result: ExportResult) -> list[Path]:
-            paths = to_folder(output, force=force, rename=rename_for(result))(result)
+            paths = to_folder(output, force=force, rename=rename_for(result), sync=False)(result)
             written.extend(paths)
             return paths
 
@@ -271,7 +277,8 @@ def export_all_command(
             try:
                 with store_errors():
                     for result in export_all(store, actor, fmt, deliver, key_dir=key_dir,
-                                             patients=patients):
+                                             patients=patients,
+                                             before_commit=lambda: sync_folder(output)):
                         results.append(result)
                         progress.advance(task)
             except ExportPathError as exc:
