@@ -246,7 +246,7 @@ def export_document(
             "schema_revision": revision,
             "checkpoint": checkpoint.line,
         },
-        "clinic": {"name": clinic["clinic_name"], "address": clinic["clinic_address"]},
+        "clinic": _clinic_header(dict(clinic), database.db_id),
         "records": records,
     }
 
@@ -293,7 +293,7 @@ def write_document(
                 "schema_revision": revision,
                 "checkpoint": checkpoint.line,
             },
-            "clinic": {"name": clinic["clinic_name"], "address": clinic["clinic_address"]},
+            "clinic": _clinic_header(dict(clinic), database.db_id),
         }
         # json.dumps(document, indent=1), written piece by piece: the header as it
         # would print, then each record indented three levels.
@@ -315,6 +315,18 @@ def write_document(
         handle.write("\n }\n}\n")
     counts["checkpoint"] = checkpoint.line
     return counts
+
+
+def _clinic_header(row: Mapping[str, Any], db_id: str) -> dict[str, Any]:
+    # The identifier in force (the stored one, else the database id it defaults to)
+    # travels with the records, so the clinic's FHIR ids survive a move to a new
+    # database.
+    return {
+        "name": row["clinic_name"],
+        "address": row["clinic_address"],
+        "identifier": row["clinic_identifier"] or db_id,
+        "beyond_use_minutes": row["beyond_use_minutes"],
+    }
 
 
 def dumps_document(document: Mapping[str, Any]) -> str:
@@ -560,6 +572,7 @@ def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[di
         isinstance(clinic.get(k), str) for k in ("name", "address")
     ):
         raise _P.fail("clinic", 'must be {"name": "...", "address": "..."}')
+    _check_clinic_settings(clinic)
     units = _units()
     rows: dict[str, list[dict[str, Any]]] = {}
     for section in SECTIONS:
@@ -780,6 +793,25 @@ def _merge_ingredients(connection: sa.Connection, writer: BulkWriter,
             writer.insert(table, row, "ingredient.import")
 
 
+def _check_clinic_settings(clinic: Mapping[str, Any]) -> None:
+    """The optional clinic identifier and beyond-use time (files before them have none)."""
+    from db.store.users import CLINIC_ID, MAX_BEYOND_USE_MINUTES
+
+    identifier = clinic.get("identifier")
+    if identifier is not None and not (
+        isinstance(identifier, str) and (identifier == "" or CLINIC_ID.fullmatch(identifier))
+    ):
+        raise _P.fail("clinic.identifier",
+                      "must be 1 to 64 letters, digits, '.', '_' or '-'")
+    minutes = clinic.get("beyond_use_minutes")
+    if minutes is not None and not (
+        isinstance(minutes, int) and not isinstance(minutes, bool)
+        and 1 <= minutes <= MAX_BEYOND_USE_MINUTES
+    ):
+        raise _P.fail("clinic.beyond_use_minutes",
+                      f"must be a whole number of minutes from 1 to {MAX_BEYOND_USE_MINUTES}")
+
+
 def _merge_clinic(connection: sa.Connection, writer: BulkWriter, clinic: dict[str, Any]) -> None:
     table = _t(InstallationRow)
     here = dict(connection.execute(sa.select(table).order_by(table.c.id).limit(1)).mappings().one())
@@ -787,5 +819,9 @@ def _merge_clinic(connection: sa.Connection, writer: BulkWriter, clinic: dict[st
     for value, limit in ((name, 200), (address, 500)):
         if len(value) > limit:
             raise _P.fail("clinic", f"a clinic field is longer than {limit} characters")
-    writer.update(table, here, {**here, "clinic_name": name, "clinic_address": address},
-                  "installation.import")
+    changed = {**here, "clinic_name": name, "clinic_address": address}
+    if clinic.get("identifier") is not None:
+        changed["clinic_identifier"] = clinic["identifier"]
+    if clinic.get("beyond_use_minutes") is not None:
+        changed["beyond_use_minutes"] = clinic["beyond_use_minutes"]
+    writer.update(table, here, changed, "installation.import")
