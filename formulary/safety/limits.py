@@ -268,7 +268,10 @@ def _session_maximum(
                 f"the limit on {_subject_label(ctx, limit)} is "
                 f"{format_amount(limit.amount)} per kg and no body weight is recorded"
             ),
-            remedy="Record the patient's weight in kg, then check again.",
+            remedy=(
+                "Record the patient's weight on the chart (Edit patient: kg or lb, with "
+                "the date weighed), then check again."
+            ),
             component_id=_locate(counted),
             field="patient.weight",
             subject=f"{limit.subject}:{limit.basis}",

@@ -12,7 +12,7 @@ from db import migrate
 from db.audit.chain import append_event
 from db.database import open_database
 from db.errors import ValidationError
-from db.store import Actor, PatientFields, Store
+from db.store import Actor, ComponentSpec, PatientFields, Store
 from db.tables.people import PatientWeightRow
 from formulary.records import Role, Sex
 from formulary.units.amount import Amount
@@ -225,3 +225,37 @@ def test_add_patients_is_all_or_nothing_and_dry_run_writes_nothing(
     assert len(store.list_patients(sam)) == 2
     assert count_rows(store.database, PatientWeightRow) == 1
     assert chain_problems(store.database) == [] and replay_problems(store.database) == []
+
+
+def test_the_lidocaine_per_kg_limit_works_from_the_recorded_weight(
+    store: Store, users: dict[Role, Actor]
+) -> None:
+    """No weight: the per-kg rule asks for one. Weighed in pounds: it computes from it."""
+    lee = users[Role.PRACTITIONER]
+    lidocaine = next(i.id for i in store.list_ingredients(lee, "lidocaine") if i.key == "lidocaine")
+    p = store.create_patient(lee, fields())
+
+    def rules(amount: str) -> list[str]:
+        found = store.check_formulation(
+            lee,
+            patient_id=p.id,
+            components=[
+                ComponentSpec("Lidocaine", Amount(Decimal(amount), "mg"), ingredient_id=lidocaine)
+            ],
+            final_volume=Amount(Decimal("4"), "mL"),
+        )
+        return [f.rule for f in found]
+
+    assert "limit.weight_missing" in rules("40")
+    store.record_weight(lee, p.id, Amount(Decimal("154"), "lb"))  # 69.85 kg
+    assert "limit.weight_missing" not in rules("40")
+    # 4.5 mg/kg x 69.85 kg = 314 mg: 400 mg is over the limit worked out from the weight.
+    over = store.check_formulation(
+        lee,
+        patient_id=p.id,
+        components=[
+            ComponentSpec("Lidocaine", Amount(Decimal("400"), "mg"), ingredient_id=lidocaine)
+        ],
+        final_volume=Amount(Decimal("4"), "mL"),
+    )
+    assert any("recorded weight" in f.message for f in over), [f.message for f in over]
