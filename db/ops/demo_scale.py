@@ -56,7 +56,7 @@ from db.store.signing import signature_hash, signed_content
 from db.store.validate import search_key
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.outcomes import OutcomeRow
-from db.tables.people import PatientRow
+from db.tables.people import PatientRow, PatientWeightRow
 from db.tables.sessions import SessionLotRow, SessionRow
 from db.tables.stock import LotRow
 from formulary.signed_content import CURRENT, session_content
@@ -320,7 +320,7 @@ def _rows_of(plan: _Plan) -> dict[str, int]:
     """How many rows of each table :func:`_write_patient` writes for ``plan``."""
     sessions = len(plan.days)
     return {
-        "patient": 1, "formulation": 1, "formulation_version": 1, "course": 1,
+        "patient": 1, "patient_weight": 1, "formulation": 1, "formulation_version": 1, "course": 1,
         "treatment_session": sessions,
         "session_lot": sessions * len(RECIPES[plan.recipe].components),
         "outcome": 2 if sessions > 1 else 1,
@@ -400,7 +400,7 @@ def _table(model: Any) -> sa.Table:
     return table
 
 
-_MODELS = (PatientRow, FormulationRow, FormulationVersionRow, CourseRow, SessionRow,
+_MODELS = (PatientRow, PatientWeightRow, FormulationRow, FormulationVersionRow, CourseRow, SessionRow,
            SessionLotRow, OutcomeRow)
 _ORDER = [_table(m).name for m in _MODELS]
 
@@ -497,6 +497,13 @@ def _write_patient(
         "conditions": [], "consent_on_file": True, "consent_date": consent,
         "created_at": now, "updated_at": now, "deleted_at": None,
     }, "patient.create", counts)
+    # The chart's weight is the first entry of its weight history, as the Store keeps it.
+    _add(writer, PatientWeightRow, {
+        "id": _take(ids, _table(PatientWeightRow)), "patient_id": patient_id,
+        "measured_on": consent, "weight_value": plan.weight, "weight_unit": "kg",
+        "entered_value": plan.weight, "entered_unit": "kg", "recorded_at": now,
+        "recorded_by": "demo",
+    }, "patient.weight_record", counts)
 
     recipe = RECIPES[plan.recipe]
     total = sum((Decimal(ml) for _, ml in recipe.components), Decimal(0))
