@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -56,7 +57,7 @@ def _write(rows: list[list[str]], delimiter: str = ",") -> str:
 
 @settings(max_examples=60, deadline=None)
 @given(products, st.sampled_from([",", ";", "\t"]))
-def test_what_is_written_is_read_back(items: list, delimiter: str) -> None:
+def test_what_is_written_is_read_back(items: list[Any], delimiter: str) -> None:
     rows = []
     for name, presentation, ml, lines, gtin in items:
         for i, (ingredient, mg) in enumerate(lines):

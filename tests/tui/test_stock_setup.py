@@ -7,9 +7,12 @@ shows, the rows and the audit entries written, and the refusals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from textual.screen import Screen
 from textual.widgets import Input, Select, TabbedContent
 
 from formulary.records import Presentation
@@ -24,6 +27,7 @@ from tests.tui.stock_helpers import (
     open_stock,
     receive_lot,
 )
+from tui.app import FormularyApp
 from tui.screens.clinic_limit_form import ClinicLimitScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.form_guard import DiscardChangesScreen
@@ -32,18 +36,20 @@ from tui.screens.receive_lot import ReceiveLotScreen
 from tui.screens.stock import StockScreen
 from tui.widgets.field_row import FieldRow
 
+MakeApp = Callable[..., FormularyApp]
+
 GTIN_NEW = "09506000134352"
 
 
-def _errors(screen) -> dict[str, str]:
-    return {row.id: row.error for row in screen.query(FieldRow) if row.error}
+def _errors(screen: Screen[Any]) -> dict[str, str]:
+    return {row.id or "": row.error for row in screen.query(FieldRow) if row.error}
 
 
-def _actions(app, entity: str) -> list[str]:
+def _actions(app: FormularyApp, entity: str) -> list[str]:
     return [e.action for e in reversed(app.store.audit_events(app.user, entity=entity))]
 
 
-async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app) -> None:
+async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
@@ -143,7 +149,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app)
         assert _actions(app, "clinic_limit") == ["clinic_limit.create"]
 
 
-async def test_refusals_stay_in_the_form(tmp_path: Path, make_app) -> None:
+async def test_refusals_stay_in_the_form(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
@@ -204,7 +210,7 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app) -> None:
         assert "no expiry date (17): type it" in note
 
 
-async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app) -> None:
+async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
@@ -254,7 +260,7 @@ async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app) -> None:
 
 
 async def test_palette_offers_the_stock_commands_on_the_stock_screen(
-    tmp_path: Path, make_app
+    tmp_path: Path, make_app: MakeApp
 ) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -7,7 +7,8 @@ Update after a deliberate change with
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -16,6 +17,9 @@ from textual.widgets import DataTable, Input, Select, TabbedContent
 from formulary.records import Presentation
 from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.pilot_helpers import settle, sign_in, until
+from tui.app import FormularyApp
+
+MakeApp = Callable[..., FormularyApp]
 
 SIZES = pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 
@@ -58,12 +62,20 @@ def _still(pilot: Pilot[None]) -> None:
     pilot.app.screen.set_focus(None)
 
 
-def _snap(snap_compare, demo: Demo, make_app, size, ready: Callable) -> bool:
+def _snap(
+    snap_compare: Any,
+    demo: Demo,
+    make_app: MakeApp,
+    size: tuple[int, int],
+    ready: Callable[[Pilot[None]], Awaitable[None]],
+) -> bool:
     return bool(snap_compare(make_app(demo.path), terminal_size=size, run_before=ready))
 
 
 @SIZES
-def test_stock_products_tab(snap_compare, demo: Demo, make_app, size) -> None:
+def test_stock_products_tab(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _stock(pilot, "tab-products")
         _still(pilot)
@@ -72,7 +84,9 @@ def test_stock_products_tab(snap_compare, demo: Demo, make_app, size) -> None:
 
 
 @SIZES
-def test_product_form_with_refusals(snap_compare, demo: Demo, make_app, size) -> None:
+def test_product_form_with_refusals(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from tui.screens.product_form import ProductFormScreen
 
     async def ready(pilot: Pilot[None]) -> None:
@@ -96,7 +110,9 @@ def test_product_form_with_refusals(snap_compare, demo: Demo, make_app, size) ->
 
 
 @SIZES
-def test_receive_lot_after_a_scan(snap_compare, demo: Demo, make_app, size) -> None:
+def test_receive_lot_after_a_scan(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from tui.screens.receive_lot import ReceiveLotScreen
 
     async def ready(pilot: Pilot[None]) -> None:
@@ -115,7 +131,9 @@ def test_receive_lot_after_a_scan(snap_compare, demo: Demo, make_app, size) -> N
 
 
 @SIZES
-def test_new_product_offer_for_an_unknown_gtin(snap_compare, demo: Demo, make_app, size) -> None:
+def test_new_product_offer_for_an_unknown_gtin(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.receive_lot import ReceiveLotScreen
 
@@ -133,7 +151,9 @@ def test_new_product_offer_for_an_unknown_gtin(snap_compare, demo: Demo, make_ap
 
 
 @SIZES
-def test_clinic_ingredient_form(snap_compare, demo: Demo, make_app, size) -> None:
+def test_clinic_ingredient_form(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
 
     async def ready(pilot: Pilot[None]) -> None:
@@ -150,7 +170,9 @@ def test_clinic_ingredient_form(snap_compare, demo: Demo, make_app, size) -> Non
 
 
 @SIZES
-def test_clinic_limit_form(snap_compare, demo: Demo, make_app, size) -> None:
+def test_clinic_limit_form(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from tui.screens.clinic_limit_form import ClinicLimitScreen
 
     async def ready(pilot: Pilot[None]) -> None:
@@ -171,7 +193,9 @@ def test_clinic_limit_form(snap_compare, demo: Demo, make_app, size) -> None:
 
 
 @SIZES
-def test_stock_clinic_limits_tab(snap_compare, demo: Demo, make_app, size) -> None:
+def test_stock_clinic_limits_tab(
+    snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from decimal import Decimal
 
     from db.store import ClinicLimitFields
@@ -180,6 +204,7 @@ def test_stock_clinic_limits_tab(snap_compare, demo: Demo, make_app, size) -> No
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
         app = pilot.app
+        assert isinstance(app, FormularyApp) and app.user is not None
         (lidocaine,) = [
             i for i in app.store.list_ingredients(app.user, "lidocaine") if i.key == "lidocaine"
         ]
