@@ -400,8 +400,8 @@ def _table(model: Any) -> sa.Table:
     return table
 
 
-_MODELS = (PatientRow, PatientWeightRow, FormulationRow, FormulationVersionRow, CourseRow, SessionRow,
-           SessionLotRow, OutcomeRow)
+_MODELS = (PatientRow, PatientWeightRow, FormulationRow, FormulationVersionRow, CourseRow,
+           SessionRow, SessionLotRow, OutcomeRow)
 _ORDER = [_table(m).name for m in _MODELS]
 
 
