@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from formulary.ingredient_units import convert_ingredient
 from formulary.library import (
@@ -109,9 +111,7 @@ def test_the_nine_entries_on_secondary_sources_only_are_marked(lib: Library) -> 
     for entry in lib.all():
         assert (entry.sourcing == SECONDARY_ONLY) == entry.secondary_only, entry.key
         # The mark travels with the entry's document (what the database copies).
-        assert (lib.document(entry.key).get("sourcing") == SECONDARY_ONLY) == (
-            entry.secondary_only
-        )
+        assert (lib.document(entry.key).get("sourcing") == SECONDARY_ONLY) == (entry.secondary_only)
 
 
 def test_an_unmarked_secondary_only_entry_is_refused(document: dict[str, Any]) -> None:
@@ -236,3 +236,28 @@ def test_without_a_substance_the_engine_asks_for_one_without_a_flag() -> None:
     with pytest.raises(UnitsError) as refused:
         convert(parse_quantity("400 IU"), "mg")
     assert "--" not in str(refused.value) and "substance" in str(refused.value)
+
+
+_IU = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1000000"), places=3)
+
+
+@given(
+    _IU,
+    st.sampled_from(
+        [
+            "dl-alpha-tocopheryl acetate",
+            "RRR-alpha-tocopherol",
+            "d-alpha-tocopheryl acetate",
+            "dl-alpha-tocopherol",
+        ]
+    ),
+)
+def test_alpha_tocopherol_round_trip(value: Decimal, substance: str) -> None:
+    entry, form = load_library().resolve(substance)
+    units = Amount(value, "IU")
+    there = convert_ingredient(units, "mg", entry, named_form=form, to_form=IOM).result
+    back = convert_ingredient(there, "IU", entry, form="alpha-tocopherol-iom").result
+    assert round_significant(back.value, 12) == round_significant(value, 12)
+    compound = convert_ingredient(there, "mg", entry, form=IOM, named_form=form).result
+    usp = convert_ingredient(units, "mg", entry, named_form=form).result
+    assert round_significant(compound.value, 12) == round_significant(usp.value, 12)
