@@ -4,9 +4,9 @@
 
 1. First page: the newest 100 entries, no filter (what opening the screen waits for).
    Target: < 100 ms whatever the length of the trail.
-2. One patient's first page: the scan back through the trail until 100 of the
-   patient's entries are found or 10,000 entries were read (a patient with few
-   entries on a long trail is the worst case; the screen then offers to search on).
+2. One patient's first page: one query on the ``audit_event.patient_id`` index (a
+   patient with few entries on a long trail used to mean scanning 10,000 entries).
+   Target: < 100 ms whatever the length of the trail.
 3. Verification: re-hashing every entry, entries per second (runs in a worker; the
    screen stays responsive meanwhile).
 """
@@ -78,7 +78,7 @@ def main() -> None:
         page = fetch_page(store, auditor, AuditFilter(chart_number="bench"), scope, None)
         took = (time.perf_counter() - began) * 1000
         print(f"first page of one patient (1 entry in {args.patients}): "
-              f"{len(page.entries)} entries in {took:.1f} ms")
+              f"{len(page.entries)} entries in {took:.1f} ms (target < 100 ms)")
 
         import os
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from db.audit.canonical import canonical_json, dumps_plain, format_utc
+from db.audit.subject import PatientLookup, has_patient_column, patient_of
 from db.tables.audit import AuditEvent
 
 #: prev_hash of the first entry.
@@ -194,6 +195,11 @@ def append_event(
         conn = session
     if conn.dialect.name == "postgresql":
         conn.execute(_PG_LOCK, {"key": PG_APPEND_LOCK_KEY})
+    if has_patient_column(conn):
+        # The patient index column: derived from what is hashed, never hashed itself.
+        entry["patient_id"] = patient_of(
+            entity, entry["entity_id"], before, after, PatientLookup(conn)
+        )
     seq, prev_hash = read_head(conn)
     seq += 1
     row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
@@ -230,6 +236,8 @@ def chain_rows(
             "reason": entry["reason"],
             "prev_hash": prev_hash,
             "hash": digest,
+            # Only when known: migrations before 0008 append to a table without it.
+            **({"patient_id": entry["patient_id"]} if "patient_id" in entry else {}),
         }
         prev_hash = digest
         seq += 1

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from db.audit.canonical import dumps_plain, format_decimal, format_utc
 from db.audit.chain import PG_APPEND_LOCK_KEY, build_entry, chain_rows, read_head
+from db.audit.subject import fill_patients
 from db.images import REDACTED, fingerprint
 from db.tables.audit import AuditEvent
 from db.types import DecimalText, UTCDateTime
@@ -348,6 +349,7 @@ class BulkWriter:
             )
             self.rows_written += 1
         if self._entries:
+            fill_patients(self.connection, self._entries)
             seq, prev = read_head(self.connection)
             events = list(chain_rows(self.db_id, self._entries, start_seq=seq + 1, prev_hash=prev))
             audit_table: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]

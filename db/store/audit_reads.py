@@ -45,13 +45,19 @@ class AuditReadsStore(StoreBase):
         until: datetime | None = None,
         before_seq: int | None = None,
         limit: int = 200,
+        patient_id: int | None = None,
     ) -> list[AuditEntry]:
         """Audit entries matching every filter given, newest first.
 
-        Page backwards by passing the smallest ``seq`` seen as ``before_seq``.
+        ``patient_id`` keeps the entries about that patient: their record, their
+        sessions (and the lots drawn and addenda), formulations, courses and outcomes
+        (read through the ``audit_event.patient_id`` index). Page backwards by passing
+        the smallest ``seq`` seen as ``before_seq``.
         """
         with self._read(actor, AUDIT_READERS, "read the audit trail") as db:
             query = select(AuditEvent)
+            if patient_id is not None:
+                query = query.where(AuditEvent.patient_id == patient_id)
             if entity is not None:
                 query = query.where(AuditEvent.entity == entity)
             if entity_id is not None:

@@ -9,7 +9,7 @@ the same bytes without re-formatting anything.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, String, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 # On SQLite an INTEGER PRIMARY KEY is the rowid itself: seq lookups and ordered
@@ -21,6 +21,7 @@ class AuditEvent(SQLModel, table=True):
     """One entry of the append-only audit chain."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_patient", "patient_id", "seq"),)
 
     # Assigned as max(seq)+1 while the append lock is held; never autoincrement,
     # so that a gap always means a deleted row.
@@ -36,3 +37,6 @@ class AuditEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
     hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    #: The patient the entry is about (db.audit.subject); an index for the audit
+    #: screen's patient filter, derived from the hashed fields and not hashed itself.
+    patient_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))

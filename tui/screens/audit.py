@@ -127,7 +127,6 @@ class AuditScreen(AppScreen):
         self._order: list[int] = []
         self._more = False
         self._next_before: int | None = None
-        self._searched_to: int | None = None
         self._loading = False
         self._generation = 0
         self._verifying = False
@@ -193,14 +192,7 @@ class AuditScreen(AppScreen):
                     else None
                 )
                 self._scope = scope
-            page = fetch_page(
-                self.store,
-                self.user,
-                flt,
-                scope,
-                before_seq,
-                cancelled=lambda: worker.is_cancelled,
-            )
+            page = fetch_page(self.store, self.user, flt, scope, before_seq)
         except Exception as exc:  # shown in the status line, never a traceback
             self.post_message(self.Failed(generation, str(exc) or type(exc).__name__))
             return
@@ -236,7 +228,6 @@ class AuditScreen(AppScreen):
             )
         self._more = page.more
         self._next_before = page.next_before_seq
-        self._searched_to = page.searched_to
         self._show_count()
         if message.first:
             self._show_entry(0 if self._order else None)
@@ -250,12 +241,7 @@ class AuditScreen(AppScreen):
     def _show_count(self) -> None:
         shown = len(self._order)
         what = f" matching {self._filter.describe()}" if not self._filter.is_empty else ""
-        if self._searched_to is not None:
-            text = (
-                f"{shown:,} entries{what} found back to entry {self._searched_to:,}; "
-                "ctrl+o searches further back."
-            )
-        elif shown == 0:
+        if shown == 0:
             text = f"No entries{what}."
         elif self._more:
             text = (
