@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from tui.heap import SETTLE_AFTER_SIGN_IN, IdleSettler, release_closed_watchers, settle_heap
@@ -24,9 +25,15 @@ from tui.messages import StoreFailed, StoreOpened
 from tui.styles import STYLES
 
 if TYPE_CHECKING:
-    from textual.command import Provider
+    import asyncio
 
-    from formulary.records import Practitioner
+    from textual.command import Provider
+    from textual.screen import Screen, ScreenResultCallbackType, ScreenResultType
+
+    from db.store import Actor, Store
+
+    #: A push that waits for the unlock: the screen and what was asked with it.
+    _HeldPush = tuple[Screen[Any], ScreenResultCallbackType[Any] | None, str | None]
 
 
 def _commands() -> type[Provider]:
@@ -52,7 +59,7 @@ class FormularyApp(App[None]):
         self,
         db: str | Path | None = None,
         *,
-        store: Any = None,
+        store: Store | None = None,
         settings: Settings | None = None,
         clock: Callable[[], datetime] | None = None,
         crash_reports: Path | None = None,
@@ -62,15 +69,30 @@ class FormularyApp(App[None]):
         #: the tests rely on to see the error).
         self.crash_reports = crash_reports
         self.db = db
-        self.store: Any = store
+        self._store = store
         self.settings = settings if settings is not None else load_settings()
         apply_time_zone(self.settings.time_zone)
-        self.user: Practitioner | None = None
+        self.user: Actor | None = None
         self.idle = IdleWatch(self.settings.idle_lock_seconds)
         self.heap = IdleSettler()
         #: Screens asked for while locked (a worker's answer): shown after the unlock.
-        self._held: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
+        self._held: list[_HeldPush] = []
         self._clock = clock
+
+    @property
+    def store(self) -> Store:
+        """The Store the app opened; every read and write of the screens goes through it.
+
+        The workday's screens exist only once it is open (after :class:`StoreOpened`).
+        """
+        if self._store is None:
+            raise RuntimeError("the database is not open yet")
+        return self._store
+
+    @property
+    def store_is_open(self) -> bool:
+        """True once the database is open (the palette asks before searching)."""
+        return self._store is not None
 
     def now(self) -> datetime:
         """The current time, aware (a fixed clock in tests and screenshots)."""
@@ -99,7 +121,7 @@ class FormularyApp(App[None]):
         # form (no SQLAlchemy), and the user types while the Store opens in a worker.
         from db.location import peek_has_users
 
-        has_users = None if self.store is not None else peek_has_users(self.db)
+        has_users = None if self._store is not None else peek_has_users(self.db)
         if has_users is False:
             from tui.screens.first_run import FirstRunScreen
 
@@ -124,23 +146,24 @@ class FormularyApp(App[None]):
     def _open_store(self) -> None:
         # The database layer is imported here, off the path to the first frame.
         try:
-            if self.store is None:
+            store = self._store
+            if store is None:
                 from db.database import open_database
                 from db.store import Store
 
-                self.store = Store(open_database(self.db))
-            has_users = self.store.has_users()
+                store = Store(open_database(self.db))
+            has_users = store.has_users()
         except Exception as exc:  # shown as a notification, never a traceback
             self.post_message(StoreFailed(_plain_reason(exc)))
             return
-        self.post_message(StoreOpened(self.store, has_users))
+        self.post_message(StoreOpened(store, has_users))
 
     @on(StoreOpened)
     def _store_opened(self, message: StoreOpened) -> None:
         from tui.screens.first_run import FirstRunScreen
         from tui.screens.sign_in import SignInScreen
 
-        self.store = message.store
+        self._store = message.store
         entry = self._entry_form()
         wanted = SignInScreen if message.has_users else FirstRunScreen
         if isinstance(entry, wanted):
@@ -191,7 +214,7 @@ class FormularyApp(App[None]):
 
     # -- who is signed in -----------------------------------------------------------
 
-    def sign_in(self, user: Practitioner) -> None:
+    def sign_in(self, user: Actor) -> None:
         """Start the workday of ``user``: show the patient list."""
         from tui.screens.patients import PatientsScreen
 
@@ -333,8 +356,8 @@ class FormularyApp(App[None]):
         self.idle.touch()
         self.pop_screen()
         held, self._held = self._held, []
-        for screen, args, kwargs in held:
-            super().push_screen(screen, *args, **kwargs)
+        for screen, callback, mode in held:
+            super().push_screen(screen, callback, mode=mode)
 
     @property
     def locked(self) -> bool:
@@ -344,24 +367,57 @@ class FormularyApp(App[None]):
             return False
         return any(isinstance(screen, lock.LockScreen) for screen in self.screen_stack)
 
-    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+    if TYPE_CHECKING:
+
+        @overload
+        def push_screen(
+            self,
+            screen: Screen[ScreenResultType] | str,
+            callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+            wait_for_dismiss: Literal[False] = False,
+            *,
+            mode: str | None = None,
+        ) -> AwaitMount: ...
+
+        @overload
+        def push_screen(
+            self,
+            screen: Screen[ScreenResultType] | str,
+            callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+            wait_for_dismiss: Literal[True] = True,
+            *,
+            mode: str | None = None,
+        ) -> asyncio.Future[ScreenResultType]: ...
+
+    def push_screen(
+        self,
+        screen: Screen[ScreenResultType] | str,
+        callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+        wait_for_dismiss: bool = False,
+        *,
+        mode: str | None = None,
+    ) -> AwaitMount | asyncio.Future[ScreenResultType]:
         """Push ``screen``; while locked, a screen of the workday waits for the unlock.
 
         Workers answer whenever they finish: a sign dialog, a confirmation or a form
         asked for just before the lock must not appear over it with a patient's data.
+        (A push that waits for the dismissal runs in a worker that asked for it on
+        purpose; the app's screens do not use it, and it is not held.)
         """
         from tui.screens.base import AppModal, AppScreen
 
-        if self.locked and isinstance(screen, AppScreen | AppModal):
+        if not wait_for_dismiss and self.locked and isinstance(screen, AppScreen | AppModal):
             # Imported only when locked: the help screen brings Textual's Markdown
             # widget, a quarter of a second that the first frame must not wait for.
             from tui.screens.help import HelpScreen
             from tui.screens.lock import LockScreen
 
             if not isinstance(screen, LockScreen | HelpScreen):
-                self._held.append((screen, args, kwargs))
-                return None
-        return super().push_screen(screen, *args, **kwargs)
+                self._held.append((screen, callback, mode))
+                return AwaitMount(self.screen, [])  # nothing mounted now: awaiting returns
+        if wait_for_dismiss:
+            return super().push_screen(screen, callback, True, mode=mode)
+        return super().push_screen(screen, callback, False, mode=mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No command palette while locked: it searches patients by name."""

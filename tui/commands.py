@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -58,11 +58,15 @@ class FormularyCommands(Provider):
             if score > 0:
                 run = partial(self._run, action)
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
-        store = self._app.store
-        if self._app.user is None or self._app.locked or store is None or len(query.strip()) < 2:
+        if (
+            self._app.user is None
+            or self._app.locked
+            or not self._app.store_is_open
+            or len(query.strip()) < 2
+        ):
             return
-        found: list[Any] = await asyncio.to_thread(
-            store.list_patients, self._app.user, query.strip(), limit=10
+        found = await asyncio.to_thread(
+            self._app.store.list_patients, self._app.user, query.strip(), limit=10
         )
         for item in found:
             patient = getattr(item, "patient", item)

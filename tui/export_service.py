@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.ops.exports import ExportResult
+    from db.store import Actor, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +27,7 @@ class ChartExport:
 
 
 def run_chart_export(
-    store: Any, actor: Any, chart_number: str, fmt: str, folder: Path, *, force: bool = False
+    store: Store, actor: Actor, chart_number: str, fmt: str, folder: Path, *, force: bool = False
 ) -> ChartExport:
     """Export ``chart_number`` as ``fmt`` into ``folder`` (created if missing)."""
     from db.ops.exports import export_chart
@@ -32,7 +36,7 @@ def run_chart_export(
     write = to_folder(folder, force=force)
     written: list[Path] = []
 
-    def deliver(result: Any) -> list[Path]:
+    def deliver(result: ExportResult) -> list[Path]:
         paths = write(result)
         written.extend(paths)
         return paths

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from db.store import Store
 
 
 class StoreOpened(Message):
     """The database is open and migrated; ``store`` is ready for use."""
 
-    def __init__(self, store: Any, has_users: bool) -> None:
+    def __init__(self, store: Store, has_users: bool) -> None:
         self.store = store
         self.has_users = has_users
         super().__init__()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
-    from formulary.records import Practitioner
+    from db.store import Actor, Store
     from tui.app import FormularyApp
 
 
@@ -19,12 +20,12 @@ class _AppAccess:
         return cast("FormularyApp", self.app)  # type: ignore[attr-defined]
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The Store the app opened (every read and write goes through it)."""
         return self.formulary_app.store
 
     @property
-    def user(self) -> Practitioner:
+    def user(self) -> Actor:
         """The signed-in user (screens past sign-in always have one)."""
         user = self.formulary_app.user
         if user is None:
@@ -45,13 +46,13 @@ _Read = TypeVar("_Read")
 
 def read_then_push(
     app: FormularyApp,
-    read: Callable[[], _Read],
+    read: Callable[[Actor], _Read],
     screen_for: Callable[[_Read], Screen[Any]],
     *,
     failure: str,
     group: str,
 ) -> None:
-    """Run ``read`` (a Store read) in a worker, then push ``screen_for(result)``.
+    """Run ``read(user)`` (a Store read) in a worker, then push ``screen_for(result)``.
 
     The screen is pushed only over the screen it was asked from, with the user still
     signed in: a lock or a sign-out in the meantime must not be covered by a patient's
@@ -66,14 +67,15 @@ def read_then_push(
         if app.screen is requested_from and app.user is not None:
             app.push_screen(screen_for(result))
 
-    def load() -> None:
+    def load(user: Actor) -> None:
         try:
-            result = read()
+            result = read(user)
         except Exception as exc:
             app.call_from_thread(app.notify, f"{exc}", title=failure, severity="error")
             return
         if not get_current_worker().is_cancelled:
             app.call_from_thread(show, result)
 
-    if app.user is not None:
-        app.run_worker(load, thread=True, exclusive=True, group=group)
+    user = app.user
+    if user is not None:
+        app.run_worker(partial(load, user), thread=True, exclusive=True, group=group)

@@ -15,7 +15,7 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from formulary.records import Practitioner
+    from db.store import Actor
 
 MIN_PASSWORD = 10
 
@@ -29,7 +29,7 @@ class FirstRunScreen(AppScreen):
     class Created(Message):
         """The administrator exists and is signed in."""
 
-        def __init__(self, user: Practitioner) -> None:
+        def __init__(self, user: Actor) -> None:
             self.user = user
             super().__init__()
 

@@ -16,7 +16,7 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from formulary.records import Practitioner
+    from db.store import Actor
 
 
 class LockScreen(AppScreen):
@@ -36,7 +36,7 @@ class LockScreen(AppScreen):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, user: Practitioner) -> None:
+    def __init__(self, user: Actor) -> None:
         super().__init__()
         self._username = user.username
         self._full_name = user.full_name

@@ -98,7 +98,7 @@ class PatientScreen(AppScreen):
         """
         read_then_push(
             app,
-            lambda: app.store.load_chart(app.user, patient_id),
+            lambda user: app.store.load_chart(user, patient_id),
             lambda chart: PatientScreen(patient_id, chart, new_session=new_session),
             failure="Cannot open the chart",
             group="chart-open",
@@ -111,7 +111,7 @@ class PatientScreen(AppScreen):
 
         read_then_push(
             app,
-            lambda: app.store.get_patient(app.user, patient_id),
+            lambda user: app.store.get_patient(user, patient_id),
             PatientFormScreen,
             failure="Cannot open the patient",
             group="patient-edit",

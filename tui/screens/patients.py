@@ -115,10 +115,9 @@ class PatientsScreen(AppScreen):
         from tui.screens.base import read_then_push
         from tui.screens.session import SessionScreen
 
-        user = self.user
         read_then_push(
             self.formulary_app,
-            lambda: self.store.get_session(user, session_id),
+            lambda user: self.store.get_session(user, session_id),
             lambda record: SessionScreen(record.patient_id, session_id=record.id),
             failure=f"Session {session_id}",
             group="open-scanned-session",

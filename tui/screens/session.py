@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -252,7 +253,7 @@ class SessionScreen(AppScreen):
                     component,
                     lots,
                     pick,
-                    lambda lot, d=day: lot_refusal(lot, d),
+                    partial(lot_refusal, on=day),
                     read_only=self.read_only,
                 )
             )

@@ -15,7 +15,7 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from formulary.records import Practitioner
+    from db.store import Actor
 
 
 class SignInScreen(AppScreen):
@@ -27,7 +27,7 @@ class SignInScreen(AppScreen):
     class Accepted(Message):
         """The Store accepted the password of ``user``."""
 
-        def __init__(self, user: Practitioner) -> None:
+        def __init__(self, user: Actor) -> None:
             self.user = user
             super().__init__()
 

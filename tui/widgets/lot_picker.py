@@ -102,7 +102,7 @@ class LotPicker(Horizontal):
         refusal = self._refusal(self._lots[value])
         if refusal is not None:
             self._say(f"Refused: {refusal}.", True)
-            select = event.select
+            select: Select[int] = self.query_one(Select)
             with select.prevent(Select.Changed):
                 select.value = self.lot_id if self.lot_id is not None else Select.NULL
             return

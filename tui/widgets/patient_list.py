@@ -155,7 +155,7 @@ class PatientList(ScrollView, can_focus=True):
         self._rows = rows
         self._widths = [
             _FIXED_WIDTHS.get(label)
-            or min(_MAX_WIDTH, max([len(label), *(len(r[i + 1]) for r in rows)]))
+            or min(_MAX_WIDTH, max([len(label), *(len(str(r[i + 1])) for r in rows)]))
             for i, label in enumerate(COLUMNS)
         ]
         self.cursor_row = 0
@@ -237,7 +237,8 @@ class PatientList(ScrollView, can_focus=True):
         if strip is None:
             text = build(index, cursor)
             segments = list(text.render(self.app.console))
-            strip = Strip(segments).adjust_cell_length(width, self.rich_style + text.style)
+            style = text.style if isinstance(text.style, Style) else Style.parse(text.style)
+            strip = Strip(segments).adjust_cell_length(width, self.rich_style + style)
             self._lines[key] = strip
         return strip
 
