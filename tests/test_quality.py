@@ -38,7 +38,8 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_on_domain_and_storage() -> None:
+def test_mypy_strict_everywhere() -> None:
+    """mypy --strict over formulary/, db/, tui/ and tests/ (pyproject.toml [tool.mypy])."""
     result = _run(_tool("mypy"))
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from db.audit.guards import install_guards, remove_guards
-from db.tables.audit import AuditEvent
 
 PG_ENV = "FORMULARY_TEST_PG_URL"
 
@@ -84,7 +83,7 @@ def pg_url() -> Iterator[str | None]:
 def _fresh_table(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS audit_event"))
-        SQLModel.metadata.create_all(conn, tables=[AuditEvent.__table__])  # type: ignore[list-item]
+        SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["audit_event"]])
         install_guards(conn)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from formulary.export.pdf_note import font_paths, render_pdf
 from formulary.export.plot import NO_MEASUREMENTS
@@ -132,7 +133,11 @@ def test_footer_on_every_page(note: Note) -> None:
 def _fonts(reader: PdfReader) -> list[Any]:
     fonts = []
     for page in reader.pages:
-        for ref in page["/Resources"]["/Font"].values():
+        resources = page["/Resources"].get_object()
+        assert isinstance(resources, DictionaryObject)
+        page_fonts = resources["/Font"].get_object()
+        assert isinstance(page_fonts, DictionaryObject)
+        for ref in page_fonts.values():
             fonts.append(ref.get_object())
     return fonts
 

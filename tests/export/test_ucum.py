@@ -45,11 +45,17 @@ def test_no_ucum_code_rather_than_a_wrong_one(unit: str) -> None:
 def test_concentration_as_ratio_per_one() -> None:
     top, bottom = as_ratio(Amount(Decimal("0.01"), "% w/v")) or (None, None)
     assert top is not None and bottom is not None
-    assert (top.value, top.code, bottom.value, bottom.code) == (Decimal("0.1"), "mg", 1, "mL")
+    assert (top.value, top.code, bottom.value, bottom.code) == (
+        Decimal("0.1"), "mg", Decimal(1), "mL",
+    )
     top, bottom = as_ratio(Amount(Decimal("0.5"), "mg/mL")) or (None, None)
     assert top is not None and bottom is not None
-    assert (top.value, top.code, bottom.value, bottom.code) == (Decimal("0.5"), "mg", 1, "mL")
+    assert (top.value, top.code, bottom.value, bottom.code) == (
+        Decimal("0.5"), "mg", Decimal(1), "mL",
+    )
     top, bottom = as_ratio(Amount(Decimal("1000"), "ratio w/v")) or (None, None)
     assert top is not None and bottom is not None
-    assert (top.value, top.code, bottom.value, bottom.code) == (1, "g", Decimal(1000), "mL")
+    assert (top.value, top.code, bottom.value, bottom.code) == (
+        Decimal(1), "g", Decimal(1000), "mL",
+    )
     assert as_ratio(Amount(Decimal("1"), "mg")) is None

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from fhir.resources.R4B.bundle import Bundle
+
 from db.store import (
     Actor,
     ComponentSpec,
@@ -121,3 +123,13 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
             )
         charts.append(chart)
     return Clinic(store, admin, doctor, charts, session_ids)
+
+
+def resource_types(bundle: Bundle) -> list[str]:
+    """The resource type of each entry of ``bundle``, in order (ours all have one)."""
+    assert bundle.entry is not None
+    kinds = []
+    for entry in bundle.entry:
+        assert entry.resource is not None
+        kinds.append(str(entry.resource.get_resource_type()))
+    return kinds

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.database import Database, open_database
 from db.errors import PermissionDenied, ValidationError
@@ -66,7 +66,7 @@ def test_changing_the_identifier_is_for_admins_and_audited(
     shown = clinic.store.clinic(clinic.doctor)
     assert (shown.identifier, shown.beyond_use_minutes) == ("clinic-7", 90)
     with Session(database.engine) as db:
-        last = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()  # type: ignore[union-attr]
+        last = db.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
     assert last is not None and last.action == "installation.set_clinic_settings"
     assert last.user_name == "admin" and "clinic-7" in (last.after or "")
     after = full_urls(clinic, clinic.chart_numbers[0], tmp_path / "b")

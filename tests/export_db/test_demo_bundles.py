@@ -12,6 +12,7 @@ from db.ops.demo import build_demo
 from db.ops.demo_data import USERS
 from db.ops.exports import export_all
 from db.store import Store
+from tests.export_db.clinic import resource_types
 from tui.export_files import to_folder
 
 
@@ -31,7 +32,7 @@ def test_every_demo_patient_bundle_validates(tmp_path: Path) -> None:
         (data,) = result.files.values()
         bundle = Bundle.model_validate_json(data)
         assert bundle.type == "document"
-        kinds = [e.resource.get_resource_type() for e in bundle.entry]
+        kinds = resource_types(bundle)
         assert kinds[0] == "Composition" and kinds.count("Patient") == 1
         administrations += kinds.count("MedicationAdministration")
     assert administrations == report.sessions

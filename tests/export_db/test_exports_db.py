@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.audit.checkpoint import find_checkpoints
 from db.audit.service import verify_database
@@ -19,7 +19,7 @@ from db.database import Database
 from db.errors import NotFound, ValidationError
 from db.ops.exports import EXPORT_CHART, EXPORT_SESSION, export_all, export_chart, export_session
 from db.tables.audit import AuditEvent
-from tests.export_db.clinic import Clinic
+from tests.export_db.clinic import Clinic, resource_types
 from tui.export_files import to_folder
 
 pytestmark = pytest.mark.storage
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.storage
 
 def events(database: Database) -> list[AuditEvent]:
     with Session(database.engine) as db:
-        return list(db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all())
+        return list(db.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all())
 
 
 def bare(text: str) -> str:
@@ -97,7 +97,7 @@ def test_session_export(clinic: Clinic, database: Database, tmp_path: Path) -> N
     result = export_session(clinic.store, clinic.doctor, session_id, "fhir", to_folder(tmp_path))
     assert list(result.files) == [f"C-0001-session-{session_id}.fhir.json"]
     bundle = Bundle.model_validate_json(next(iter(result.files.values())))
-    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    kinds = resource_types(bundle)
     assert kinds.count("MedicationAdministration") == 1
     assert kinds.count("Provenance") == 2  # the signature and the addendum
     last = events(database)[-1]
@@ -132,7 +132,7 @@ def test_every_patient_bundle_validates(clinic: Clinic, tmp_path: Path) -> None:
         (data,) = result.files.values()
         bundle = Bundle.model_validate_json(data)
         assert bundle.type == "document"
-        assert bundle.entry[0].resource.get_resource_type() == "Composition"
+        assert resource_types(bundle)[0] == "Composition"
     seqs = [r.audit_seq for r in results]
     # One batch: one checkpoint, then one export entry per patient right after it.
     assert len({r.checkpoint.line for r in results}) == 1

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.database import Database
 from db.errors import NotFound, PermissionDenied, ValidationError
@@ -41,7 +41,7 @@ def test_label_names_the_preparer_and_is_audited(
     assert (result.label.beyond_use - result.label.prepared_at).total_seconds() == 45 * 60
     assert result.label.prepared_at.tzinfo is ZONE
     with Session(database.engine) as db:
-        last = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()  # type: ignore[union-attr]
+        last = db.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
     assert last is not None and last.seq == result.audit_seq and last.action == EXPORT_LABEL
     assert json.loads(last.after or "{}")["size"] == "4x6"
 

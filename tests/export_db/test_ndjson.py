@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.audit.service import verify_database
 from db.database import Database
@@ -78,7 +78,7 @@ def test_one_file_per_type_a_manifest_and_an_audit_entry(
     assert manifest["extension"]["checkpoint"] == result.checkpoint.line
     assert manifest["extension"]["fhirVersion"] == "4.3.0"
     with Session(database.engine) as db:
-        last = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()  # type: ignore[union-attr]
+        last = db.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
     assert last is not None and last.seq == result.audit_seq and last.action == EXPORT_BULK
     after = json.loads(last.after or "{}")
     assert after["checkpoint"] == result.checkpoint.line

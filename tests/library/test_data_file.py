@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +66,7 @@ def test_the_packaged_document_loads(document: dict[str, Any]) -> None:
     assert len(Library.from_document(document).all()) == 58
 
 
-BAD_EDITS = {
+BAD_EDITS: dict[str, Callable[[dict[str, Any]], object]] = {
     "duplicate key": lambda d: d["ingredients"].append(copy.deepcopy(_first(d, "biotin"))),
     "no sources": lambda d: _first(d, "biotin").update(sources=[]),
     "negative molar mass": lambda d: _first(d, "biotin")["forms"][0].update(molar_mass="-1"),

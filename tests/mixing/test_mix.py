@@ -129,7 +129,7 @@ def test_mix_conserves_each_ingredient(
     ]
     result = mix(components, Amount(final, "mL"))
     for key in {key for key, _, _ in parts}:
-        expected = sum(conc * volume for k, conc, volume in parts if k == key)
+        expected = sum((conc * volume for k, conc, volume in parts if k == key), Decimal(0))
         line = result.line(key)
         assert line.amount == Amount(expected, "mg")
         assert abs(line.final_concentration.value * final - expected) <= expected * Decimal("1e-12")

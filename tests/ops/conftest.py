@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from db.database import Database, open_database
 from db.ops.demo import build_demo
@@ -128,13 +128,13 @@ def open_db() -> Iterator[Callable[..., Database]]:
 
 
 @pytest.fixture
-def cli() -> Callable[..., object]:
+def cli() -> Callable[..., Result]:
     """Runs ``formulary`` in-process: ``cli(args, input=...)`` -> click Result."""
     from tui.cli.main import app
 
     runner = CliRunner()
 
-    def run(args: list[str], input: str | None = None) -> object:
+    def run(args: list[str], input: str | None = None) -> Result:
         return runner.invoke(app, args, input=input, catch_exceptions=False)
 
     return run

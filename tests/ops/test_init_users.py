@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from typer.testing import Result
 
 from db.auth import MAX_FAILED_LOGINS
 from db.store import Store
 from tests.ops.conftest import ADMIN_PASSWORD
 
-Cli = Callable[..., Any]
+Cli = Callable[..., Result]
 
 
 def _init(cli: Cli, location: str, admin: str = "chief") -> Any:
@@ -20,7 +21,7 @@ def _init(cli: Cli, location: str, admin: str = "chief") -> Any:
                 "--password-stdin"], input=ADMIN_PASSWORD + "\n")
 
 
-def _one_line_error(result: Any) -> str:
+def _one_line_error(result: Result) -> str:
     assert result.exit_code != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

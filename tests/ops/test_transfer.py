@@ -223,7 +223,7 @@ def test_invalid_files_get_one_clear_message(
 # -- property: the format keeps text and quantities exactly -------------------------------
 
 _text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
     max_size=120,
 )
 _decimals = st.decimals(allow_nan=False, allow_infinity=False, places=None,

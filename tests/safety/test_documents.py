@@ -33,7 +33,7 @@ def plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     elif isinstance(value, tuple):
-        value = [dataclasses.asdict(v) for v in value]  # type: ignore[call-overload]
+        value = [dataclasses.asdict(v) for v in value]
     return json.loads(json.dumps(value, default=default))
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from db import engine as engines
 from db.database import open_database
@@ -134,11 +136,11 @@ def test_busy_at_begin_is_retried_then_reported_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from db.errors import Conflict
-    from db.store import _base
 
     db = open_database(tmp_path / "f.db")
     store = Store(db, "ws")
-    real = _base.Session.connection
+    # The Store's sessions are sqlmodel's; its retry sleeps through time.sleep.
+    real = Session.connection
     failures = {"left": 2}
 
     def flaky(self: object, *args: object, **kwargs: object) -> object:
@@ -147,8 +149,8 @@ def test_busy_at_begin_is_retried_then_reported_clearly(
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_base.Session, "connection", flaky)
-    monkeypatch.setattr(_base.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(Session, "connection", flaky)
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
     try:
         admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
         assert admin.id == 1 and failures["left"] == 0
@@ -169,8 +171,6 @@ def test_busy_at_begin_is_retried_then_reported_clearly(
 def test_a_lost_database_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from db.store import _base
-
     db = open_database(tmp_path / "f.db")
     store = Store(db, "ws")
     admin = store.create_first_admin("admin", "Ada Admin", "long enough pw")
@@ -178,7 +178,7 @@ def test_a_lost_database_is_one_clear_error(
     def broken(self: object, *args: object, **kwargs: object) -> object:
         raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(_base.Session, "connection", broken)
+    monkeypatch.setattr(Session, "connection", broken)
     try:
         with pytest.raises(DatabaseUnavailable, match=r"disk I/O error\); nothing was saved"):
             store.create_user(admin, "x", "X", Role.ASSISTANT, "long enough pw")

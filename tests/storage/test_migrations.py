@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -104,13 +106,17 @@ def test_new_database_holds_the_reference_library_audited(engine_url: str) -> No
         db.dispose()
 
 
-def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
+def test_seeding_runs_in_the_creating_transaction(url_factory: Callable[[], str]) -> None:
     from db.seed import seed_library
     from db.tables.stock import IngredientRow
 
     docs = [{"key": "a", "name": "A", "category": "vitamin", "forms": [{"key": "x"}]}]
-    url = url_factory()  # type: ignore[operator]
-    db = open_database(url, seed=lambda c, db_id: seed_library(c, db_id, docs))
+    url = url_factory()
+
+    def seed(connection: sa.Connection, db_id: str) -> None:
+        seed_library(connection, db_id, docs)
+
+    db = open_database(url, seed=seed)
     try:
         assert count_rows(db, IngredientRow) == 1
         assert [e.action for e in events(db)] == ["installation.create", "ingredient.seed"]
@@ -119,11 +125,11 @@ def test_seeding_runs_in_the_creating_transaction(url_factory: object) -> None:
         db.dispose()
 
 
-def test_failed_seed_leaves_no_half_created_database(url_factory: object) -> None:
+def test_failed_seed_leaves_no_half_created_database(url_factory: Callable[[], str]) -> None:
     def broken(connection: sa.Connection, db_id: str) -> None:
         raise RuntimeError("seed failed")
 
-    url = url_factory()  # type: ignore[operator]
+    url = url_factory()
     with pytest.raises(RuntimeError):
         open_database(url, seed=broken)
     db = open_database(url, seed=lambda c, i: None)

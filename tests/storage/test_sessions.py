@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from db.errors import AuthenticationFailed, Immutable, PermissionDenied, ValidationError
-from db.store import Actor, ComponentSpec, LotChoice, Store
+from db.store import Actor, ComponentSpec, LotChoice, Store, signing
 from db.store import sessions as sessions_module
 from formulary.records import (
     AdverseEvent,
@@ -178,7 +178,7 @@ def test_failure_midway_rolls_back_everything(
     lee = users[Role.PRACTITIONER]
     saved = store.save_session_draft(lee, world.draft())
     before = len(events(store.database))
-    real = sessions_module.signature_hash
+    real = signing.signature_hash  # what the sessions module calls
 
     def exploding(*args: object, **kwargs: object) -> str:
         raise RuntimeError("power cut")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.tui.demo_data import BUILT_AT, Demo, build_demo
+from tests.tui.fixture_types import MakeApp
 from tui.app import FormularyApp
 from tui.keymap import Settings
 
@@ -37,7 +37,7 @@ def fixed_clock() -> datetime:
 
 
 @pytest.fixture
-def make_app() -> Callable[..., FormularyApp]:
+def make_app() -> MakeApp:
     """Build the app on a database path with test settings (no config file read)."""
 
     def make(db: Path, *, idle_minutes: float = 5.0, theme: str = "textual-dark") -> FormularyApp:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from formulary.records import (
     Allergy,
@@ -64,8 +65,8 @@ def build_demo(path: Path) -> Demo:
     )
 
     clock = [BUILT_AT - timedelta(days=60)]
-    real_utcnow = base.utcnow
-    base.utcnow = lambda: clock[0]  # fixed times: stable snapshots
+    fixed_times = patch.object(base, "utcnow", lambda: clock[0])  # stable snapshots
+    fixed_times.start()
     try:
         store = Store(open_database(path))
         admin = store.create_first_admin(*ADMIN)
@@ -256,7 +257,7 @@ def build_demo(path: Path) -> Demo:
             )
         store.database.dispose()
     finally:
-        base.utcnow = real_utcnow
+        fixed_times.stop()
     return Demo(
         path=path,
         patients=patients,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.sign_in import SignInScreen
 
@@ -12,7 +13,7 @@ def _notices(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 async def test_signing_out_from_a_chart_says_nothing_about_the_database(
-    demo: Demo, make_app
+    demo: Demo, make_app: MakeApp
 ) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -37,7 +38,9 @@ def _promised() -> list[str]:
     return [name.strip() for name in found.group(1).split(",")]
 
 
-async def test_every_command_the_help_promises_is_in_the_palette(demo: Demo, make_app) -> None:
+async def test_every_command_the_help_promises_is_in_the_palette(
+    demo: Demo, make_app: MakeApp
+) -> None:
     from textual.command import CommandPalette
 
     from tui.commands import _COMMANDS
@@ -77,11 +80,13 @@ async def test_every_command_the_help_promises_is_in_the_palette(demo: Demo, mak
         await pilot.press("enter")
         await settle(pilot)
         await until(pilot, lambda: isinstance(app.screen, SessionScreen))
-        assert app.screen.patient_id in demo.patients.values()
+        opened = app.screen
+        assert isinstance(opened, SessionScreen)
+        assert opened.patient_id in demo.patients.values()
 
 
 async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
-    demo: Demo, make_app
+    demo: Demo, make_app: MakeApp
 ) -> None:
     from textual.widgets import Input
 
@@ -97,6 +102,7 @@ async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
         await pilot.press("ctrl+n")
         await until(pilot, lambda: isinstance(app.screen, SessionScreen) and app.screen._ready)
         screen = app.screen
+        assert isinstance(screen, SessionScreen)
         assert "f10 Discard draft" in screen_text(pilot)
         screen.query_one("#s-notes", Input).value = "wrong patient"
         await until(pilot, lambda: screen.session_id is not None)
@@ -116,7 +122,7 @@ async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
         await pilot.press(*"opened for the wrong patient", "enter")
         await until(pilot, lambda: isinstance(app.screen, PatientScreen))
         await settle(pilot, rounds=5)
-        chart = app.store.load_chart(app.user, demo.patients["dubois"])
+        chart = app.store.load_chart(user_of(app), demo.patients["dubois"])
         assert draft_id not in {s.id for s in chart.sessions}
         from tests.tui.demo_data import ADMIN
 
@@ -127,7 +133,7 @@ async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
         ]
 
 
-async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app) -> None:
+async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app: MakeApp) -> None:
     from textual.widgets import DataTable
 
     from tui.screens.formulation_editor import FormulationEditorScreen
@@ -142,6 +148,7 @@ async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app) -> Non
         await until(pilot, lambda: isinstance(app.screen, FormulationEditorScreen))
         await settle(pilot)
         editor = app.screen
+        assert isinstance(editor, FormulationEditorScreen)
         # On the versions table (or a button) del removes nothing: not offered there.
         editor.query_one("#editor-versions", DataTable).focus()
         await settle(pilot)

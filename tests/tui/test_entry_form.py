@@ -9,7 +9,9 @@ from typing import Any
 
 from textual.widgets import Input
 
+from db.database import Database, open_database
 from db.location import peek_has_users
+from db.store import Store
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.pilot_helpers import screen_text, settle, until
 from tui.app import FormularyApp
@@ -42,28 +44,22 @@ def test_peek_follows_the_environment_variable(tmp_path: Path, monkeypatch: Any)
     assert peek_has_users(None) is False
 
 
-class _SlowStore:
+class _SlowStore(Store):
     """A real Store whose opening answer waits until the test lets it go."""
 
-    def __init__(self, store: Any) -> None:
-        self._store = store
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
         self.release = threading.Event()
 
     def has_users(self) -> bool:
         self.release.wait(30)
-        return bool(self._store.has_users())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+        return super().has_users()
 
 
 async def test_credentials_typed_while_the_database_opens_are_used_once_it_is(
     demo: Demo,
 ) -> None:
-    from db.database import open_database
-    from db.store import Store
-
-    slow = _SlowStore(Store(open_database(demo.path)))
+    slow = _SlowStore(open_database(demo.path))
     app = FormularyApp(demo.path, store=slow, settings=Settings())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

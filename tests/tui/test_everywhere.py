@@ -8,6 +8,7 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.app import FormularyApp
 from tui.keymap import Settings, load_settings, parse_settings
@@ -34,7 +35,7 @@ def test_missing_config_file_means_defaults(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "absent.toml") == Settings()
 
 
-async def test_keymap_remaps_a_binding_by_id(demo: Demo):
+async def test_keymap_remaps_a_binding_by_id(demo: Demo) -> None:
     app = FormularyApp(demo.path, settings=Settings(keymap={"lock": "f9"}))
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -46,7 +47,7 @@ async def test_keymap_remaps_a_binding_by_id(demo: Demo):
         assert isinstance(app.screen, LockScreen)
 
 
-async def test_palette_opens_a_patient_by_name(demo: Demo, make_app):
+async def test_palette_opens_a_patient_by_name(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -63,7 +64,9 @@ async def test_palette_opens_a_patient_by_name(demo: Demo, make_app):
         assert "ALLERGIES: lidocaine (urticaria)" in screen_text(pilot)
 
 
-async def test_help_lists_the_keys_of_the_screen_and_theme_toggles(demo: Demo, make_app):
+async def test_help_lists_the_keys_of_the_screen_and_theme_toggles(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -112,7 +115,9 @@ def test_every_binding_has_an_id_a_clinic_can_remap() -> None:
     assert len(seen) >= 40
 
 
-async def test_footer_shows_the_keys_that_apply_and_a_click_presses_one(demo: Demo, make_app):
+async def test_footer_shows_the_keys_that_apply_and_a_click_presses_one(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -133,7 +138,9 @@ async def test_footer_shows_the_keys_that_apply_and_a_click_presses_one(demo: De
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_footer_goes_compact_to_keep_lock_and_help_on_a_busy_screen(demo: Demo, make_app):
+async def test_footer_goes_compact_to_keep_lock_and_help_on_a_busy_screen(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)

@@ -24,9 +24,10 @@ from pypdf import PdfReader
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from formulary.preparation import NO_LOT
 from formulary.records import Presentation, Role, SessionStatus, Sex, Technique
+from formulary.safety.lots import NO_LOT
 from tests.tui.clinic_helpers import add_patient, create_user, open_users, type_into
+from tests.tui.fixture_types import user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tests.tui.stock_helpers import (
     ADMIN_NAME,
@@ -151,7 +152,7 @@ async def test_the_first_week_of_a_new_clinic_in_the_app(tmp_path: Path) -> None
 
         # -- Monday: the administrator sets the clinic up ------------------------------
         await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
-        store, admin = app.store, app.user
+        store, admin = app.store, user_of(app)
         assert store.list_products(admin) == [] and store.list_patients(admin, "") == []
         await open_users(pilot)
         await create_user(pilot, DOCTOR[0], DOCTOR[1], Role.PRACTITIONER, DOCTOR[2])

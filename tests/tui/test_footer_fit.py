@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.help import HelpScreen
 from tui.screens.patient import PatientScreen
@@ -13,7 +14,7 @@ from tui.widgets.key_footer import KeyFooter
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_a_busy_chart_keeps_export_lock_and_help(
-    demo: Demo, make_app, size: tuple[int, int]
+    demo: Demo, make_app: MakeApp, size: tuple[int, int]
 ) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=size) as pilot:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
+from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tui.app import FormularyApp
 from tui.screens.compare_versions import CompareVersionsScreen
 from tui.screens.formulation_editor import FormulationEditorScreen
 from tui.widgets.name_picker import NamePicker
@@ -17,11 +23,20 @@ def _cells(screen: FormulationEditorScreen) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-def _static(screen, selector: str) -> str:
+def _editor_loaded(app: FormularyApp) -> bool:
+    return getattr(app.screen, "data", None) is not None
+
+
+def _checked(editor: FormulationEditorScreen) -> bool:
+    """The safety rules have answered for components on screen."""
+    return editor.findings is not None and bool(editor.components)
+
+
+def _static(screen: Screen[Any], selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
-async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_app):
+async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -66,7 +81,7 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
         screen.query_one("#f-note", Input).value = "add pantothenate"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        history = app.store.formulation_history(app.user, demo.formulation_id)
+        history = app.store.formulation_history(user_of(app), demo.formulation_id)
         assert [v.version for v in history] == [1, 2]
         assert len(history[0].components) == 3 and len(history[1].components) == 4
         assert history[1].note == "add pantothenate"
@@ -83,17 +98,17 @@ async def test_add_by_synonym_live_amounts_and_a_new_version(demo: Demo, make_ap
         text = screen_text(pilot)
         assert "1.667 mg/mL" in text and "1.25 mg/mL" in text
         compare = app.screen
-        rows = {r.name: r for r in diff_rows(compare.left, compare.right, compare.chart)}
-        assert rows["Calcium D-pantothenate"].change == "added"
-        assert rows["Biotin 5 mg/mL ampoule"].change == ""
-        assert rows["Final volume"].change == "changed"
+        forwards = {r.name: r for r in diff_rows(compare.left, compare.right, compare.chart)}
+        assert forwards["Calcium D-pantothenate"].change == "added"
+        assert forwards["Biotin 5 mg/mL ampoule"].change == ""
+        assert forwards["Final volume"].change == "changed"
         backwards = {r.name: r for r in diff_rows(compare.right, compare.left, compare.chart)}
         assert backwards["Calcium D-pantothenate"].change == "removed"
 
 
 async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
-    demo: Demo, make_app
-):
+    demo: Demo, make_app: MakeApp
+) -> None:
     from formulary.safety import OVERRIDE_MEANING
     from tests.storage.helpers import events
     from tests.tui.demo_data import PRACTITIONER
@@ -136,7 +151,7 @@ async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
         assert isinstance(dialog, OverrideSignScreen)
         await pilot.press(*"allergy is to the gel only", "enter", *PRACTITIONER[2], "enter")
         await settle(pilot)
-        saved = app.store.list_formulations(app.user, demo.patients["moreau"])
+        saved = app.store.list_formulations(user_of(app), demo.patients["moreau"])
         assert len(saved) == 1 and len(saved[0].components) == 2
         audited = events(app.store.database)
         override = [e for e in audited if e.action.endswith("safety_override")][-1]
@@ -144,7 +159,9 @@ async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
         assert OVERRIDE_MEANING in (override.reason or "")
 
 
-async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(demo: Demo, make_app):
+async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(
+    demo: Demo, make_app: MakeApp
+) -> None:
     """`biot`, Down, Enter, Tab, `1 mL`, Enter: the Tab lands on Add, the amount is kept."""
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -172,7 +189,9 @@ async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(demo: Demo,
         assert screen.components[-1].amount.unit == "mL"
 
 
-async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(demo: Demo, make_app):
+async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(
+    demo: Demo, make_app: MakeApp
+) -> None:
     """A long allergy warning wraps inside its column instead of being cut."""
     from tests.tui.pilot_helpers import until
 
@@ -183,15 +202,13 @@ async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(demo: Demo, 
             app.open_patient(demo.patients["moreau"])
             await settle(pilot)
             await pilot.press("ctrl+f")
-            await until(pilot, lambda app=app: getattr(app.screen, "data", None) is not None)
+            await until(pilot, partial(_editor_loaded, app))
             screen = app.screen
             assert isinstance(screen, FormulationEditorScreen)
             await pilot.press(*"lidocaine")
             await pilot.press("down", "enter")
             await pilot.press(*"10 mg", "enter")
-            await until(
-                pilot, lambda s=screen: s.findings is not None and bool(s.components)
-            )
+            await until(pilot, partial(_checked, screen))
             await settle(pilot)
             table = screen.query_one("#editor-table", DataTable)
             # Every column fits in the table: nothing is drawn past its right edge.

@@ -13,7 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp, SnapCompare, formulary_app, screen_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tui.app import FormularyApp
 from tui.screens.label_dialog import LabelDialog
 from tui.screens.patients import PatientsScreen
 from tui.screens.session import SessionScreen
@@ -34,7 +36,7 @@ def fixed_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
     time.tzset()
 
 
-async def _saved_session(app, pilot: Pilot[None], demo: Demo) -> SessionScreen:
+async def _saved_session(app: FormularyApp, pilot: Pilot[None], demo: Demo) -> SessionScreen:
     await sign_in(pilot)
     app.open_patient(demo.patients["dubois"])
     await settle(pilot)
@@ -47,7 +49,9 @@ async def _saved_session(app, pilot: Pilot[None], demo: Demo) -> SessionScreen:
     return screen
 
 
-async def test_f9_prints_the_label_of_the_open_session(demo: Demo, make_app, tmp_path: Path):
+async def test_f9_prints_the_label_of_the_open_session(
+    demo: Demo, make_app: MakeApp, tmp_path: Path
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _saved_session(app, pilot, demo)
@@ -75,7 +79,9 @@ async def test_f9_prints_the_label_of_the_open_session(demo: Demo, make_app, tmp
         assert app.screen is screen
 
 
-async def test_escape_asks_before_losing_typed_choices(demo: Demo, make_app, tmp_path: Path):
+async def test_escape_asks_before_losing_typed_choices(
+    demo: Demo, make_app: MakeApp, tmp_path: Path
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _saved_session(app, pilot, demo)
@@ -92,12 +98,12 @@ async def test_escape_asks_before_losing_typed_choices(demo: Demo, make_app, tmp
         assert app.screen.query_one("#label-copies", Input).value == "3"
         app.screen.dismiss(None)
         await settle(pilot)
-        assert app.screen is screen
+        assert screen_of(app) is screen
 
 
 async def test_scanning_the_barcode_in_the_patient_search_opens_the_session(
-    demo: Demo, make_app
-):
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _saved_session(app, pilot, demo)
@@ -108,12 +114,14 @@ async def test_scanning_the_barcode_in_the_patient_search_opens_the_session(
         search = app.screen.query_one("#patient-search", Input)
         search.focus()
         await pilot.press(*f"SESSION-{session_id}", "enter")  # a scanner types, then Enter
-        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
-        assert app.screen.session_id == session_id
-        assert app.screen.patient_id == demo.patients["dubois"]
+        await until(pilot, lambda: isinstance(screen_of(app), SessionScreen))
+        opened = screen_of(app)
+        assert isinstance(opened, SessionScreen)
+        assert opened.session_id == session_id
+        assert opened.patient_id == demo.patients["dubois"]
 
 
-async def test_an_unknown_scanned_session_says_so(demo: Demo, make_app):
+async def test_an_unknown_scanned_session_says_so(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
@@ -125,9 +133,9 @@ async def test_an_unknown_scanned_session_says_so(demo: Demo, make_app):
         assert isinstance(app.screen, PatientsScreen)
 
 
-def test_label_dialog_snapshot(snap_compare, demo: Demo, make_app) -> None:
+def test_label_dialog_snapshot(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
-        await _saved_session(pilot.app, pilot, demo)
+        await _saved_session(formulary_app(pilot), pilot, demo)
         await pilot.press("f9")
         await until(pilot, lambda: isinstance(pilot.app.screen, LabelDialog))
         pilot.app.screen.query_one("#label-path", Input).value = "/labels/session-label.pdf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.tui.demo_data import ADMIN, Demo
+from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import settle, sign_in, until
 from tui.screens.formulation_editor import FormulationEditorScreen
 from tui.screens.stock import StockScreen
@@ -15,7 +16,7 @@ def _rows(table: DataTable[object]) -> dict[str, list[str]]:
     return {row[0]: row for row in rows}
 
 
-async def test_ingredients_show_their_source_kinds(demo: Demo, make_app):
+async def test_ingredients_show_their_source_kinds(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
@@ -32,7 +33,9 @@ async def test_ingredients_show_their_source_kinds(demo: Demo, make_app):
             assert rows[name][4] == "secondary web pages only", name
 
 
-async def test_the_editor_marks_an_ingredient_on_secondary_sources_only(demo: Demo, make_app):
+async def test_the_editor_marks_an_ingredient_on_secondary_sources_only(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, TabbedContent
 
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.course_form import CourseFormScreen
 from tui.screens.outcome_form import OutcomeFormScreen
@@ -15,7 +16,9 @@ from tui.widgets.field_row import FieldRow
 from tui.widgets.patient_list import PatientList
 
 
-async def test_search_as_you_type_by_name_chart_and_birth_date(demo: Demo, make_app):
+async def test_search_as_you_type_by_name_chart_and_birth_date(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -42,7 +45,7 @@ async def test_search_as_you_type_by_name_chart_and_birth_date(demo: Demo, make_
         assert "0 patient(s) matching" in screen_text(pilot)
 
 
-async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app):
+async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -70,7 +73,9 @@ async def test_open_a_patient_shows_header_and_tabs(demo: Demo, make_app):
         assert isinstance(app.screen, PatientsScreen)
 
 
-async def test_new_patient_form_explains_bad_input_then_saves(demo: Demo, make_app):
+async def test_new_patient_form_explains_bad_input_then_saves(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -111,11 +116,11 @@ async def test_new_patient_form_explains_bad_input_then_saves(demo: Demo, make_a
         assert isinstance(app.screen, PatientScreen)
         text = screen_text(pilot)
         assert "PETIT, Jeanne" in text and "ALLERGIES: latex (rash)" in text
-        saved = app.store.find_patient(app.user, "C-2001")
+        saved = app.store.find_patient(user_of(app), "C-2001")
         assert saved.family_name == "Petit" and saved.allergies[0].reaction == "rash"
 
 
-async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app):
+async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -137,11 +142,13 @@ async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, PatientScreen)
-        outcomes = app.store.list_outcomes(app.user, demo.patients["nguyen"])
-        assert [str(o.density.value) for o in outcomes] == ["150"]
+        outcomes = app.store.list_outcomes(user_of(app), demo.patients["nguyen"])
+        assert [str(o.density.value) if o.density else "" for o in outcomes] == ["150"]
 
 
-async def test_plan_a_course_explains_bad_input_then_shows_progress(demo: Demo, make_app):
+async def test_plan_a_course_explains_bad_input_then_shows_progress(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -163,7 +170,7 @@ async def test_plan_a_course_explains_bad_input_then_shows_progress(demo: Demo, 
         assert errors["row-c-sessions"] == "Type a whole number of sessions from 1 to 100."
         assert errors["row-c-interval"] == "Type a whole number of days from 1 to 365."
         assert errors["row-c-start"] == "Type the date as YYYY-MM-DD."
-        assert app.store.list_courses(app.user, demo.patients["moreau"]) == []
+        assert app.store.list_courses(user_of(app), demo.patients["moreau"]) == []
         form.query_one("#c-name", Input).value = "Spring course"
         form.query_one("#c-sessions", Input).value = "6"
         form.query_one("#c-interval", Input).value = "21"
@@ -173,7 +180,7 @@ async def test_plan_a_course_explains_bad_input_then_shows_progress(demo: Demo, 
         assert isinstance(app.screen, PatientScreen)
         assert "Spring course: session 1 of 6" in screen_text(pilot)
         assert "next due 2026-12-01" in screen_text(pilot)
-        (course,) = app.store.list_courses(app.user, demo.patients["moreau"])
+        (course,) = app.store.list_courses(user_of(app), demo.patients["moreau"])
         assert (course.planned_sessions, course.interval_days) == (6, 21)
         await pilot.press("escape")
         await settle(pilot)

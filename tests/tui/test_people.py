@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
 
 from db.database import open_database
-from db.store import Store
+from db.store import Actor, Store
 from formulary.records import Role
 from formulary.units.amount import Amount
 from tests.tui.clinic_helpers import (
@@ -20,7 +23,9 @@ from tests.tui.clinic_helpers import (
     open_users,
     type_into,
 )
+from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tui.app import FormularyApp
 from tui.screens.form_guard import DiscardChangesScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -35,13 +40,17 @@ def clinic(tmp_path: Path) -> Path:
     return init_clinic(tmp_path / "clinic.db")
 
 
-def _store(path: Path) -> tuple[Store, object]:
+def _is_on_top(app: FormularyApp, kind: type[Screen[Any]]) -> bool:
+    return isinstance(app.screen, kind)
+
+
+def _store(path: Path) -> tuple[Store, Actor]:
     database = open_database(path, create=False)
     store = Store(database, "test")
     return store, store.authenticate(ADMIN[0], ADMIN[2])
 
 
-async def test_admin_manages_users_in_the_app(clinic: Path, make_app) -> None:
+async def test_admin_manages_users_in_the_app(clinic: Path, make_app: MakeApp) -> None:
     app = make_app(clinic)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
@@ -55,7 +64,7 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app) -> None:
         text = screen_text(pilot)
         assert "Dr Claire Martin" in text and "assistant" in text
         # Deactivate the assistant: f3 asks for a reason, the audit keeps it.
-        screen.query_one("#users").move_cursor(
+        screen.query_one("#users", DataTable).move_cursor(
             row=[u.username for u in screen.users].index("sam")
         )
         await pilot.press("f3")
@@ -65,7 +74,7 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app) -> None:
         await until(pilot, lambda: not next(u for u in screen.users if u.username == "sam").active)
         assert "deactivated" in screen_text(pilot)
         # Reset the practitioner's password.
-        screen.query_one("#users").move_cursor(
+        screen.query_one("#users", DataTable).move_cursor(
             row=[u.username for u in screen.users].index("dr.martin")
         )
         await pilot.press("f6")
@@ -88,7 +97,9 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app) -> None:
         store.database.dispose()
 
 
-async def test_a_practitioner_cannot_reach_the_users_screen(clinic: Path, make_app) -> None:
+async def test_a_practitioner_cannot_reach_the_users_screen(
+    clinic: Path, make_app: MakeApp
+) -> None:
     store, admin = _store(clinic)
     store.create_user(admin, "dr.martin", "Dr Claire Martin", Role.PRACTITIONER, "martin-pw-2026")
     store.database.dispose()
@@ -108,7 +119,9 @@ async def test_a_practitioner_cannot_reach_the_users_screen(clinic: Path, make_a
         assert isinstance(app.screen, PatientsScreen)
 
 
-async def test_new_patient_with_weight_in_pounds_and_an_allergy(clinic: Path, make_app) -> None:
+async def test_new_patient_with_weight_in_pounds_and_an_allergy(
+    clinic: Path, make_app: MakeApp
+) -> None:
     app = make_app(clinic)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
@@ -117,7 +130,9 @@ async def test_new_patient_with_weight_in_pounds_and_an_allergy(clinic: Path, ma
             weight="154 lb", weighed_on="2026-11-02", allergies="lidocaine (urticaria)",
         )
         assert "PETIT, Jeanne" in screen_text(pilot)
-        patient_id = app.screen.chart.patient.id
+        chart_screen = app.screen
+        assert isinstance(chart_screen, PatientScreen) and chart_screen.chart is not None
+        patient_id = chart_screen.chart.patient.id
         # Edit: one more weight, one more allergy, and the reason the audit keeps.
         await pilot.press("ctrl+e")
         await until(pilot, lambda: isinstance(app.screen, PatientFormScreen))
@@ -150,7 +165,7 @@ async def test_new_patient_with_weight_in_pounds_and_an_allergy(clinic: Path, ma
 
 
 async def test_forms_take_the_first_keys_and_ask_before_discarding(
-    clinic: Path, make_app
+    clinic: Path, make_app: MakeApp
 ) -> None:
     app = make_app(clinic)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -188,7 +203,7 @@ async def test_forms_take_the_first_keys_and_ask_before_discarding(
 
 
 async def test_course_outcome_and_export_dialogs_focus_their_first_field(
-    clinic: Path, make_app
+    clinic: Path, make_app: MakeApp
 ) -> None:
     from tui.screens.course_form import CourseFormScreen
     from tui.screens.export import ExportScreen
@@ -205,7 +220,7 @@ async def test_course_outcome_and_export_dialogs_focus_their_first_field(
             ("ctrl+x", ExportScreen, "export-chart"),
         ):
             await pilot.press(key)
-            await until(pilot, lambda kind=kind: isinstance(app.screen, kind))
+            await until(pilot, partial(_is_on_top, app, kind))
             await settle(pilot)
             assert app.focused is not None and app.focused.id == first, kind
             # Opened and left untouched: Escape closes at once.
@@ -223,7 +238,7 @@ async def test_course_outcome_and_export_dialogs_focus_their_first_field(
 
 
 async def test_a_locked_account_is_named_as_locked_on_the_lock_screen(
-    clinic: Path, make_app
+    clinic: Path, make_app: MakeApp
 ) -> None:
     """After five wrong passwords the right one says locked, and who can unlock."""
     from tui.screens.lock import LockScreen

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from tests.tui.demo_data import ADMIN, Demo
+from tests.tui.fixture_types import MakeApp, SnapCompare, formulary_app
 from tests.tui.pilot_helpers import settle, sign_in, until
 from tui.screens.form_guard import DiscardChangesScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -34,7 +35,7 @@ def utc_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 async def _users(pilot: Pilot[None]) -> UsersScreen:
     await sign_in(pilot, ADMIN[0], ADMIN[2])
-    pilot.app.open_users()
+    formulary_app(pilot).open_users()
     await until(pilot, lambda: isinstance(pilot.app.screen, UsersScreen))
     screen = pilot.app.screen
     assert isinstance(screen, UsersScreen)
@@ -48,7 +49,9 @@ def _still(pilot: Pilot[None]) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_users_screen(snap_compare, demo: Demo, make_app, size: tuple[int, int]) -> None:
+def test_users_screen(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _users(pilot)
         await settle(pilot)
@@ -57,7 +60,9 @@ def test_users_screen(snap_compare, demo: Demo, make_app, size: tuple[int, int])
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_add_user_form(snap_compare, demo: Demo, make_app, size: tuple[int, int]) -> None:
+def test_add_user_form(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _users(pilot)
         await pilot.press("ctrl+n")
@@ -70,7 +75,9 @@ def test_add_user_form(snap_compare, demo: Demo, make_app, size: tuple[int, int]
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_reset_password_form(snap_compare, demo: Demo, make_app, size: tuple[int, int]) -> None:
+def test_reset_password_form(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _users(pilot)
         await pilot.press("f6")
@@ -82,7 +89,9 @@ def test_reset_password_form(snap_compare, demo: Demo, make_app, size: tuple[int
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_new_patient_form(snap_compare, demo: Demo, make_app, size: tuple[int, int]) -> None:
+def test_new_patient_form(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         await pilot.press("ctrl+n")
@@ -98,7 +107,9 @@ def test_new_patient_form(snap_compare, demo: Demo, make_app, size: tuple[int, i
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_discard_question(snap_compare, demo: Demo, make_app, size: tuple[int, int]) -> None:
+def test_discard_question(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         await pilot.press("ctrl+n")

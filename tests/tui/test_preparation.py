@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formulary.preparation import (
-    NO_LOT,
     DrawnLot,
     check_zones,
     lot_refusal,
@@ -27,6 +26,7 @@ from formulary.records import (
     Product,
     ScalpZone,
 )
+from formulary.safety.lots import NO_LOT
 from formulary.units.amount import Amount
 
 DAY = date(2026, 11, 2)

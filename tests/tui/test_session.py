@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.safety import OVERRIDE_MEANING
 from tests.tui.demo_data import PRACTITIONER, Demo
+from tests.tui.fixture_types import MakeApp, screen_of, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tui.app import FormularyApp
 from tui.screens.addendum import AddendumScreen
 from tui.screens.lock import LockScreen
 from tui.screens.session import SessionScreen
@@ -16,7 +19,7 @@ from tui.widgets.field_row import FieldRow
 from tui.widgets.lot_picker import LotPicker
 
 
-async def _open_new_session(app, pilot, demo: Demo) -> SessionScreen:
+async def _open_new_session(app: FormularyApp, pilot: Pilot[None], demo: Demo) -> SessionScreen:
     await sign_in(pilot)
     app.open_patient(demo.patients["dubois"])
     await settle(pilot)
@@ -31,12 +34,12 @@ def _zone_check(screen: SessionScreen) -> str:
     return str(screen.query_one("#zone-check", Static).render())
 
 
-async def _type(pilot, selector: str, text: str) -> None:
+async def _type(pilot: Pilot[None], selector: str, text: str) -> None:
     pilot.app.screen.query_one(selector, Input).value = text
     await pilot.pause()
 
 
-async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app):
+async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_new_session(app, pilot, demo)
@@ -105,14 +108,14 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app)
         assert isinstance(app.screen, SessionScreen) and not screen.read_only
         session_id = screen.session_id
         assert session_id is not None
-        assert app.store.get_session(app.user, session_id).status is SessionStatus.DRAFT
+        assert app.store.get_session(user_of(app), session_id).status is SessionStatus.DRAFT
         await pilot.press("ctrl+g")
         await settle(pilot)
         app.screen.query_one("#sign-password", Input).value = PRACTITIONER[2]
         await pilot.press("enter")
         await settle(pilot, rounds=5)
         assert screen.read_only
-        signed = app.store.get_session(app.user, session_id)
+        signed = app.store.get_session(user_of(app), session_id)
         assert signed.status is SessionStatus.SIGNED
         assert signed.signature is not None and signed.signature.signer.username == "drmartin"
         assert {z.zone: str(z.volume.value) for z in signed.zones} == {
@@ -146,12 +149,12 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app)
         await settle(pilot)
         assert isinstance(app.screen, SessionScreen), screen_text(pilot)
         assert "Pain score was 3, not 2." in screen_text(pilot)
-        after = app.store.get_session(app.user, session_id)
+        after = app.store.get_session(user_of(app), session_id)
         assert after.pain_score == 2  # the signed record itself never changes
         assert after.addenda[0].reason == "patient corrected the score"
 
 
-async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app):
+async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_new_session(app, pilot, demo)
@@ -164,7 +167,7 @@ async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app):
         app.screen.query_one("#unlock-password", Input).value = PRACTITIONER[2]
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen is screen
+        assert screen_of(app) is screen  # (app.screen is still narrowed to LockScreen)
         assert screen.query_one("#s-notes", Input).value == "patient anxious"
         draft_id = screen.session_id
         assert draft_id is not None
@@ -182,7 +185,9 @@ async def test_draft_survives_the_lock_and_a_restart(demo: Demo, make_app):
         assert resumed.query_one("#zone-occipital", Input).value == "0.25 mL"
 
 
-async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_app):
+async def test_safety_findings_need_an_override_reason_to_sign(
+    demo: Demo, make_app: MakeApp
+) -> None:
     from decimal import Decimal
 
     from db.store import ComponentSpec
@@ -191,7 +196,7 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        store, user = app.store, app.user
+        store, user = app.store, user_of(app)
         lidocaine = next(i for i in store.list_ingredients(user) if i.key == "lidocaine")
         store.save_formulation(
             user,
@@ -237,7 +242,8 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
         await pilot.click("#sign-ok")
         await settle(pilot, rounds=5)
         assert screen.read_only
-        signed = app.store.get_session(app.user, screen.session_id)
+        assert screen.session_id is not None
+        signed = app.store.get_session(user_of(app), screen.session_id)
         assert signed.status is SessionStatus.SIGNED
         blocks = [o for o in signed.overrides if o.severity == "block"]
         assert blocks and all(
@@ -248,8 +254,8 @@ async def test_safety_findings_need_an_override_reason_to_sign(demo: Demo, make_
 
 
 async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
-    demo: Demo, make_app
-):
+    demo: Demo, make_app: MakeApp
+) -> None:
     from decimal import Decimal
 
     from db.store import ComponentSpec
@@ -261,7 +267,7 @@ async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        store, user = app.store, app.user
+        store, user = app.store, user_of(app)
         biotin = next(i for i in store.list_ingredients(user) if i.key == "biotin")
         store.save_formulation(
             user,
@@ -318,12 +324,13 @@ async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
         await pilot.click("#sign-ok")
         await settle(pilot, rounds=5)
         assert screen.read_only
-        signed = app.store.get_session(app.user, screen.session_id)
+        assert screen.session_id is not None
+        signed = app.store.get_session(user_of(app), screen.session_id)
         (ack,) = [o for o in signed.overrides if o.rule == "lot.missing"]
         assert ack.severity == "warning" and ack.by == PRACTITIONER[0]
         # The signed session still lists every component; the PDF names who acknowledged.
         assert "no lot recorded: traceability lost" in screen_text(pilot)
-        chart = app.store.load_chart(app.user, demo.patients["okafor"])
+        chart = app.store.load_chart(user_of(app), demo.patients["okafor"])
         note = Note(render_pdf(chart))
         note.has(
             "Biotin powder no lot recorded (acknowledged by Dr Claire Martin)",
@@ -332,7 +339,7 @@ async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
         assert "not recorded" not in note.text.replace("no lot recorded", "")
 
 
-async def test_hints_name_a_unit_of_the_fields_own_dimension(demo: Demo, make_app):
+async def test_hints_name_a_unit_of_the_fields_own_dimension(demo: Demo, make_app: MakeApp) -> None:
     """A bare number in depth, needle length or a zone gets an example in mm or mL."""
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.tui.demo_data import PRACTITIONER, Demo
+from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.lock import LockScreen
@@ -15,7 +16,9 @@ from tui.screens.patients import PatientsScreen
 from tui.screens.sign_in import SignInScreen
 
 
-async def test_sign_in_never_lists_users_and_refuses_a_wrong_password(demo: Demo, make_app):
+async def test_sign_in_never_lists_users_and_refuses_a_wrong_password(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -32,7 +35,7 @@ async def test_sign_in_never_lists_users_and_refuses_a_wrong_password(demo: Demo
         assert app.user is not None and app.user.username == PRACTITIONER[0]
 
 
-async def test_empty_fields_are_explained(demo: Demo, make_app):
+async def test_empty_fields_are_explained(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -41,7 +44,9 @@ async def test_empty_fields_are_explained(demo: Demo, make_app):
         assert "Enter your username and your password" in screen_text(pilot)
 
 
-async def test_fresh_database_asks_for_the_first_administrator(tmp_path: Path, make_app):
+async def test_fresh_database_asks_for_the_first_administrator(
+    tmp_path: Path, make_app: MakeApp
+) -> None:
     app = make_app(tmp_path / "fresh.db")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, rounds=6)
@@ -71,8 +76,8 @@ async def test_fresh_database_asks_for_the_first_administrator(tmp_path: Path, m
 
 
 async def test_idle_lock_hides_the_patient_and_only_the_same_password_opens_it(
-    demo: Demo, make_app
-):
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path, idle_minutes=0.01)  # 0.6 s
     app.idle.limit_seconds = 3600  # not while signing in on a busy test machine
     async with app.run_test(size=(120, 40)) as pilot:
@@ -102,7 +107,7 @@ async def test_idle_lock_hides_the_patient_and_only_the_same_password_opens_it(
         assert "DUBOIS" in screen_text(pilot)
 
 
-async def test_lock_key_and_sign_out_from_the_lock(demo: Demo, make_app):
+async def test_lock_key_and_sign_out_from_the_lock(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -115,7 +120,9 @@ async def test_lock_key_and_sign_out_from_the_lock(demo: Demo, make_app):
         assert app.user is None
 
 
-async def test_a_chart_still_being_read_is_not_shown_over_the_lock(demo: Demo, make_app):
+async def test_a_chart_still_being_read_is_not_shown_over_the_lock(
+    demo: Demo, make_app: MakeApp
+) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -131,7 +138,9 @@ async def test_a_chart_still_being_read_is_not_shown_over_the_lock(demo: Demo, m
         assert isinstance(app.screen, PatientsScreen)
 
 
-async def test_a_patient_form_still_being_read_is_not_shown_over_the_lock(demo: Demo, make_app):
+async def test_a_patient_form_still_being_read_is_not_shown_over_the_lock(
+    demo: Demo, make_app: MakeApp
+) -> None:
     from tui.screens.patient_form import PatientFormScreen
 
     app = make_app(demo.path)
@@ -145,7 +154,7 @@ async def test_a_patient_form_still_being_read_is_not_shown_over_the_lock(demo: 
         assert "DUBOIS" not in screen_text(pilot)
 
 
-async def test_no_command_palette_while_locked(demo: Demo, make_app):
+async def test_no_command_palette_while_locked(demo: Demo, make_app: MakeApp) -> None:
     from textual.command import CommandPalette
 
     app = make_app(demo.path)
@@ -159,7 +168,9 @@ async def test_no_command_palette_while_locked(demo: Demo, make_app):
         assert not any(isinstance(s, CommandPalette) for s in app.screen_stack)
 
 
-async def test_a_dialog_asked_for_while_locked_waits_for_the_unlock(demo: Demo, make_app):
+async def test_a_dialog_asked_for_while_locked_waits_for_the_unlock(
+    demo: Demo, make_app: MakeApp
+) -> None:
     from tui.screens.confirm import ConfirmScreen
 
     app = make_app(demo.path)

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from tests.tui.demo_data import ADMIN, Demo
+from tests.tui.fixture_types import MakeApp, SnapCompare, formulary_app
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.widgets.patient_list import PatientList
 
@@ -46,7 +47,7 @@ def _still(pilot: Pilot[None]) -> None:
     pilot.app.screen.set_focus(None)
 
 
-def test_sign_in(snap_compare, demo: Demo, make_app) -> None:
+def test_sign_in(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: bool(pilot.app.screen.query("#username")))
         _still(pilot)
@@ -54,7 +55,7 @@ def test_sign_in(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_patients(snap_compare, demo: Demo, make_app) -> None:
+def test_patients(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         await until(pilot, lambda: "session 3 of 8" in _cells(pilot, "#patient-list"))
@@ -70,20 +71,20 @@ def _overview_laid_out(pilot: Pilot[None]) -> bool:
     return table is not None and 0 < table.row_count < table.virtual_size.height
 
 
-def test_patient_overview(snap_compare, demo: Demo, make_app) -> None:
+def test_patient_overview(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
-        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        formulary_app(pilot).open_patient(demo.patients["dubois"])
         await until(pilot, lambda: _overview_laid_out(pilot))
         _still(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_session_recording(snap_compare, demo: Demo, make_app) -> None:
+def test_session_recording(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
-        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        formulary_app(pilot).open_patient(demo.patients["dubois"])
         await settle(pilot)
         await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+n")
@@ -97,10 +98,10 @@ def test_session_recording(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
+def test_formulation_editor(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
-        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        formulary_app(pilot).open_patient(demo.patients["dubois"])
         await settle(pilot)
         await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+f")
@@ -114,7 +115,7 @@ def test_formulation_editor(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_stock_lots(snap_compare, demo: Demo, make_app) -> None:
+def test_stock_lots(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
         await pilot.press("f5")
@@ -124,7 +125,7 @@ def test_stock_lots(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_audit(snap_compare, demo: Demo, make_app) -> None:
+def test_audit(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
         await pilot.press("f6")
@@ -145,10 +146,10 @@ def test_audit(snap_compare, demo: Demo, make_app) -> None:
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_lock(snap_compare, demo: Demo, make_app) -> None:
+def test_lock(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
-        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        formulary_app(pilot).open_patient(demo.patients["dubois"])
         await settle(pilot)
         await until(pilot, lambda: _overview_laid_out(pilot))
         await pilot.press("ctrl+l")
@@ -159,7 +160,9 @@ def test_lock(snap_compare, demo: Demo, make_app) -> None:
 
 
 @pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
-def test_override_sign_dialog(snap_compare, demo: Demo, make_app, size) -> None:
+def test_override_sign_dialog(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: tuple[int, int]
+) -> None:
     from formulary.safety import Finding, Findings, Severity
     from tui.screens.override_sign import OverrideSignScreen
 

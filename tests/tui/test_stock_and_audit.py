@@ -6,6 +6,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from formulary.records import LotStatus
 from tests.tui.demo_data import ADMIN, Demo
+from tests.tui.fixture_types import MakeApp, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
 from tui.screens.audit import AuditScreen
 from tui.screens.confirm import ConfirmScreen
@@ -15,7 +16,7 @@ from tui.screens.stock import StockScreen
 from tui.widgets.field_row import FieldRow
 
 
-async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
+async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])
@@ -49,7 +50,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, StockScreen)
-        lots = app.store.list_lots(app.user, demo.products["dexpanthenol"])
+        lots = app.store.list_lots(user_of(app), demo.products["dexpanthenol"])
         assert any(lot.lot_number == "DX-0200" for lot in lots)
 
         # Quarantine the biotin lot in use: confirmation with a reason first.
@@ -68,7 +69,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         await pilot.pause(0.3)  # past the button's press effect, which ignores clicks
         await pilot.click("#confirm-ok")
         await settle(pilot)
-        assert app.store.get_lot(app.user, demo.lots["biotin"]).status is LotStatus.QUARANTINED
+        assert app.store.get_lot(user_of(app), demo.lots["biotin"]).status is LotStatus.QUARANTINED
 
         # Who received it: the two signed sessions of DUBOIS.
         table.move_cursor(row=row)
@@ -79,7 +80,7 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app):
         assert "2 signed session(s), 1 patient(s)" in text and "DUBOIS, Marc" in text
 
 
-async def test_audit_filters_before_after_and_verify(demo: Demo, make_app):
+async def test_audit_filters_before_after_and_verify(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN[0], ADMIN[2])

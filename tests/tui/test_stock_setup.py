@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, TabbedContent
 
 from formulary.records import Presentation
+from tests.tui.fixture_types import user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tests.tui.stock_helpers import (
     ADMIN_NAME,
@@ -46,7 +47,7 @@ def _errors(screen: Screen[Any]) -> dict[str, str]:
 
 
 def _actions(app: FormularyApp, entity: str) -> list[str]:
-    return [e.action for e in reversed(app.store.audit_events(app.user, entity=entity))]
+    return [e.action for e in reversed(app.store.audit_events(user_of(app), entity=entity))]
 
 
 async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app: MakeApp) -> None:
@@ -54,7 +55,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
         await open_stock(pilot)
-        assert app.store.list_products(app.user) == []
+        assert app.store.list_products(user_of(app)) == []
 
         # A product, typed from its box.
         await add_product(
@@ -67,7 +68,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
             manufacturer="Aubrac Pharma",
         )
         assert isinstance(app.screen, StockScreen)
-        (biotin,) = app.store.list_products(app.user)
+        (biotin,) = app.store.list_products(user_of(app))
         assert biotin.gtin == "05012345678900" and biotin.presentation is Presentation.AMPOULE
         await until(pilot, lambda: "ampoule of 5 mL" in screen_text(pilot))
         assert "05012345678900" in screen_text(pilot)
@@ -80,7 +81,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
         assert isinstance(app.screen, StockScreen)
         # By volume: what is left of an opened delivery.
         await receive_lot(pilot, product=biotin.id, lot="BT-2", expiry="2031-02-28", volume="12 mL")
-        lots = {lot.lot_number: lot for lot in app.store.list_lots(app.user)}
+        lots = {lot.lot_number: lot for lot in app.store.list_lots(user_of(app))}
         assert lots["BT-1"].quantity_on_hand.value == Decimal(50)
         assert lots["BT-1"].units_received == 10 and lots["BT-1"].supplier == "Pharma Wholesale"
         assert lots["BT-2"].quantity_on_hand.value == Decimal(12)
@@ -120,9 +121,9 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
         assert form.query_one("#lot-expiry", Input).value == "2030-12-31"
         await receive_lot(pilot, count=5)
         assert isinstance(app.screen, StockScreen)
-        dex = app.store.product_by_gtin(app.user, GTIN_NEW)
+        dex = app.store.product_by_gtin(user_of(app), GTIN_NEW)
         assert dex is not None
-        (dx,) = app.store.list_lots(app.user, dex.id)
+        (dx,) = app.store.list_lots(user_of(app), dex.id)
         assert dx.lot_number == "DX-77" and dx.quantity_on_hand.value == Decimal(10)
 
         # A clinic ingredient the library lacks, and a clinic limit on it.
@@ -132,7 +133,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
         assert isinstance(app.screen, StockScreen)
         assert any(
             i.key == "clinic-adenosine" and i.origin == "clinic"
-            for i in app.store.list_ingredients(app.user, "adenosine")
+            for i in app.store.list_ingredients(user_of(app), "adenosine")
         )
         await add_clinic_limit(pilot, ingredient="Adenosine", amount="3 mg", source="")
         assert isinstance(app.screen, ClinicLimitScreen)
@@ -141,7 +142,7 @@ async def test_first_week_stock_from_an_empty_database(tmp_path: Path, make_app:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, StockScreen)
-        (limit,) = app.store.list_clinic_limits(app.user)
+        (limit,) = app.store.list_clinic_limits(user_of(app))
         assert limit.ingredient_name == "Adenosine" and limit.source == "clinic protocol 2026-12"
 
         assert _actions(app, "product") == ["product.create", "product.create"]
@@ -178,7 +179,7 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app: MakeApp) -> N
         )
         assert app.screen is form
         assert "without its form" in str(form.query_one("#form-error").render())
-        assert app.store.list_products(app.user) == []
+        assert app.store.list_products(user_of(app)) == []
         # Escape asks before throwing the typed form away.
         await pilot.press("escape")
         await pilot.pause()
@@ -223,7 +224,7 @@ async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) 
             ingredients=[("biotin", "5 mg/mL", "")],
         )
         await add_clinic_limit(pilot, ingredient="Biotin", amount="10 mg", source="protocol 1")
-        (limit,) = app.store.list_clinic_limits(app.user)
+        (limit,) = app.store.list_clinic_limits(user_of(app))
 
         # Edit the limit: the reason is asked before anything is saved.
         screen = app.screen
@@ -239,7 +240,7 @@ async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) 
         app.screen.query_one("#confirm-reason", Input).value = "protocol 2 is stricter"
         await pilot.click("#confirm-ok")
         await until(pilot, lambda: isinstance(app.screen, StockScreen))
-        (changed,) = app.store.list_clinic_limits(app.user)
+        (changed,) = app.store.list_clinic_limits(user_of(app))
         assert changed.id == limit.id and changed.amount.value == Decimal(8)
 
         # Retire the product: a reason, then it leaves the list but stays on record.
@@ -251,10 +252,10 @@ async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) 
         app.screen.query_one("#confirm-reason", Input).value = "replaced by the 2 mL ampoule"
         await pilot.click("#confirm-ok")
         await settle(pilot)
-        assert app.store.list_products(app.user) == []
-        (retired,) = app.store.list_products(app.user, include_retired=True)
+        assert app.store.list_products(user_of(app)) == []
+        (retired,) = app.store.list_products(user_of(app), include_retired=True)
         assert retired.retired_reason == "replaced by the 2 mL ampoule"
-        events = app.store.audit_events(app.user, entity="clinic_limit")
+        events = app.store.audit_events(user_of(app), entity="clinic_limit")
         assert events[0].action == "clinic_limit.update"
         assert events[0].reason == "protocol 2 is stricter"
 

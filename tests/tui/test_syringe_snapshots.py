@@ -18,6 +18,7 @@ from textual.widgets import Input, Select
 from formulary.records import Technique
 from formulary.units.amount import Amount
 from tests.tui.demo_data import Demo
+from tests.tui.fixture_types import MakeApp, SnapCompare
 from tests.tui.pilot_helpers import settle, sign_in, until
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
@@ -67,7 +68,9 @@ async def _open_cocktail_session(pilot: Pilot[None], demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_session_shows_the_syringe(snap_compare, demo: Demo, make_app, size: str) -> None:
+def test_session_shows_the_syringe(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: str
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _open_cocktail_session(pilot, demo)
         pilot.app.screen.set_focus(None)
@@ -78,7 +81,9 @@ def test_session_shows_the_syringe(snap_compare, demo: Demo, make_app, size: str
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_review_and_sign_shows_the_syringe(snap_compare, demo: Demo, make_app, size: str) -> None:
+def test_review_and_sign_shows_the_syringe(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: str
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         from tui.screens.sign_session import SignSessionScreen
 
@@ -93,7 +98,9 @@ def test_review_and_sign_shows_the_syringe(snap_compare, demo: Demo, make_app, s
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_discard_draft_asks_first(snap_compare, demo: Demo, make_app, size: str) -> None:
+def test_discard_draft_asks_first(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: str
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         from tui.screens.confirm import ConfirmScreen
 

@@ -116,7 +116,7 @@ async def test_patient_list_scrolls_to_the_cursor_and_opens_by_mouse() -> None:
 class _MapHost(App[None]):
     def __init__(self) -> None:
         super().__init__()
-        self.changes: list[dict[object, str]] = []
+        self.changes: list[dict[ScalpZone, str]] = []
 
     def compose(self) -> ComposeResult:
         yield ZoneMap(id="zones")

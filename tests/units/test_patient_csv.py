@@ -12,14 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formulary.body import KG_PER_LB, BodyMeasureError, parse_weight
-from formulary.patient_csv import CsvImportError, parse_date, parse_patients
+from formulary.patient_csv import parse_date, parse_patients
+from formulary.product_csv import CsvImportError
 from formulary.records import Sex
 
 TODAY = date(2026, 12, 2)
 HEADER = ["chart_number", "family_name", "given_name", "date_of_birth", "sex", "weight"]
 
 names = st.text(
-    alphabet=st.characters(categories=("L",), max_codepoint=0x24F), min_size=1, max_size=30
+    alphabet=st.characters(categories=["L"], max_codepoint=0x24F), min_size=1, max_size=30
 )
 born = st.dates(min_value=date(1900, 1, 1), max_value=TODAY)
 weights = st.decimals(min_value=Decimal("3"), max_value=Decimal("300"), places=1)
@@ -40,7 +41,9 @@ def _csv(rows: list[list[str]], delimiter: str = ",") -> str:
     ),
     delimiter=st.sampled_from([",", ";", "\t"]),
 )
-def test_every_valid_row_reads_back_exactly(patients, delimiter: str) -> None:
+def test_every_valid_row_reads_back_exactly(
+    patients: list[tuple[str, str, date, Sex, Decimal, str]], delimiter: str
+) -> None:
     rows = [
         [f"C-{i}", family, given_name, dob.isoformat(), sex.value, f"{w} {unit}"]
         for i, (family, given_name, dob, sex, w, unit) in enumerate(patients)
@@ -59,7 +62,9 @@ def test_every_valid_row_reads_back_exactly(patients, delimiter: str) -> None:
 
 @given(patients=st.lists(st.tuples(names, born), min_size=2, max_size=6),
        bad=st.data())
-def test_each_bad_cell_is_named_by_line_and_column(patients, bad) -> None:
+def test_each_bad_cell_is_named_by_line_and_column(
+    patients: list[tuple[str, date]], bad: st.DataObject
+) -> None:
     rows = [[f"C-{i}", n, n, d.isoformat(), "female", ""] for i, (n, d) in enumerate(patients)]
     victim = bad.draw(st.integers(min_value=0, max_value=len(rows) - 1))
     column, value = bad.draw(

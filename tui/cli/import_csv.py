@@ -137,7 +137,8 @@ def patients(
     from datetime import date
 
     from db.store import PatientFields, Store
-    from formulary.patient_csv import CsvImportError, parse_patients
+    from formulary.patient_csv import parse_patients
+    from formulary.product_csv import CsvImportError
     from tui.cli.patient import patient_json
     from tui.cli.product import location
 

@@ -14,7 +14,7 @@ from tui.cli.login import PasswordStdinOption, open_db, read_new_password, store
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
-    from db.demo_data import DemoUser
+    from db.ops.demo_data import DemoUser
 
 
 def _today(value: str | None) -> date | None:

@@ -46,7 +46,7 @@ class FirstRunScreen(AppScreen):
         self._ready = ready
         #: The administrator submitted before the Store was open, created once it is.
         self._pending: tuple[str, str, str] | None = None
-        self._failed = False
+        self._database_failed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,7 +103,7 @@ class FirstRunScreen(AppScreen):
             first = next(iter(errors))
             self.query_one(f"#{first}", Input).focus()
             return
-        if self._failed:
+        if self._database_failed:
             return
         self.query_one("#create-admin", Button).disabled = True
         admin = (
@@ -128,7 +128,7 @@ class FirstRunScreen(AppScreen):
 
     def database_failed(self, reason: str) -> None:
         """The Store could not be opened: say so where the user is looking."""
-        self._failed = True
+        self._database_failed = True
         self._pending = None
         self.query_one("#create-admin", Button).disabled = True
         self.query_one("#first-run-error", Static).update(

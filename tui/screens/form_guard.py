@@ -133,7 +133,7 @@ class GuardedForm:
             pristine.get(id(w), _MISSING) != field_value(w) for w in self.editable_fields()
         )
 
-    def close_form(self, close: Callable[[], None]) -> None:
+    def close_form(self, close: Callable[[], object]) -> None:
         """Run ``close`` at once, or after the user agreed to discard what was typed."""
         if not self.is_dirty():
             close()

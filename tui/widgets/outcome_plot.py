@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from textual_plotext import PlotextPlot
 
@@ -58,7 +59,8 @@ class OutcomePlot(PlotextPlot):
             if len(set(dates)) == 1:
                 # One measurement day: plotext would stretch the axes over a century
                 # around it. Two weeks either side, the value ±10 %, one tick.
-                day = plt.string_to_time(dates[0])
+                # plotext annotates a datetime, but returns the timestamp (seconds).
+                day = cast(float, plt.string_to_time(dates[0]))
                 plt.xlim(day - ONE_POINT_DAYS * 86400, day + ONE_POINT_DAYS * 86400)
                 plt.xticks([day], [dates[0]])
                 low, high = min(values), max(values)

@@ -14,8 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
+from unittest.mock import patch
 
 from formulary.records import Allergy, GradeScale, Role, Sex
+
+if TYPE_CHECKING:
+    from db.store import Store
 
 ADMIN = ("admin", "Ada Admin", "admin-password-1")
 DOCTOR = ("drmartin", "Dr Claire Martin", "martin-password-1")
@@ -49,16 +54,15 @@ def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
         ticks[0] += timedelta(minutes=1)
         return ticks[0]
 
-    real, real_seed, real_socket = base.utcnow, seed.utcnow, seed.socket
-    base.utcnow = seed.utcnow = now
-    seed.socket = SimpleNamespace(gethostname=lambda: WORKSTATION)  # type: ignore[assignment]
-    try:
+    with (
+        patch.object(base, "utcnow", now),
+        patch.object(seed, "utcnow", now),
+        patch.object(seed, "socket", SimpleNamespace(gethostname=lambda: WORKSTATION)),
+    ):
         yield
-    finally:
-        base.utcnow, seed.utcnow, seed.socket = real, real_seed, real_socket
 
 
-def open_store(path: Path):  # type: ignore[no-untyped-def]
+def open_store(path: Path) -> Store:
     """The Store on ``path`` as the clinic's workstation (no library seeding)."""
     from db.database import open_database
     from db.store import Store

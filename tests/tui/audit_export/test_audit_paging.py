@@ -12,6 +12,7 @@ from textual.widgets import DataTable, ProgressBar
 
 from tests.tui.audit_export.clinic import STARTED_AT, WORKSTATION, Clinic, open_store
 from tests.tui.audit_export.pilot import settle, sign_in, visible_text
+from tests.tui.fixture_types import MakeApp
 from tui.audit_query import PAGE_SIZE
 from tui.screens.audit import AuditScreen
 
@@ -51,7 +52,9 @@ def seqs(screen: AuditScreen) -> list[int]:
     return [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
 
 
-async def test_a_long_trail_opens_one_page_and_pages_back(long_clinic: Clinic, make_app):
+async def test_a_long_trail_opens_one_page_and_pages_back(
+    long_clinic: Clinic, make_app: MakeApp
+) -> None:
     head = long_clinic.entries + EXTRA + 1  # + the sign-in
     app = make_app(long_clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from db.audit.subject import patient_of
+from db.store import Actor, AuditEntry, Store
 from tests.tui.demo_data import PRACTITIONER, Demo, build_demo
 from tui.audit_query import fetch_page, parse_filter, patient_scope
 from tui.screens.audit import verdict
 from tui.widgets.audit_diff import field_rows
 
 
-def test_dates_are_whole_utc_days_both_ends_included():
+def test_dates_are_whole_utc_days_both_ends_included() -> None:
     flt, problems = parse_filter(" C-1 ", "drmartin", "Session.", "2026-09-01", "2026-09-30")
     assert problems == {}
     assert flt is not None
@@ -29,7 +32,7 @@ def test_dates_are_whole_utc_days_both_ends_included():
     )
 
 
-def test_bad_filters_are_named_one_message_per_field():
+def test_bad_filters_are_named_one_message_per_field() -> None:
     flt, problems = parse_filter("", "", "drop table;", "2026-13-01", "yesterday")
     assert flt is None
     assert set(problems) == {"action", "from", "to"}
@@ -39,14 +42,19 @@ def test_bad_filters_are_named_one_message_per_field():
 
 
 @given(st.text(max_size=20))
-def test_any_typed_date_is_accepted_or_explained(text: str):
+def test_any_typed_date_is_accepted_or_explained(text: str) -> None:
     flt, problems = parse_filter("", "", "", text, "")
     assert (flt is None) == bool(problems)
     if flt is None:
         assert "YYYY-MM-DD" in problems["from"]
 
 
-def entry(entity: str, entity_id: str | None, before=None, after=None) -> SimpleNamespace:
+def entry(
+    entity: str,
+    entity_id: str | None,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> SimpleNamespace:
     return SimpleNamespace(entity=entity, entity_id=entity_id, before=before, after=after)
 
 
@@ -55,7 +63,7 @@ def _owner(table: str, ident: int) -> int | None:
     return {("treatment_session", 5): 2, ("formulation", 3): 2}.get((table, ident))
 
 
-def test_which_patient_an_entry_is_about():
+def test_which_patient_an_entry_is_about() -> None:
     def about(e: SimpleNamespace) -> int | None:
         return patient_of(e.entity, e.entity_id, e.before, e.after, _owner)  # type: ignore[arg-type]
 
@@ -70,10 +78,10 @@ def test_which_patient_an_entry_is_about():
     assert about(entry("lot", "7", after={"product_id": 3})) is None
 
 
-def concerns(e: SimpleNamespace, patient: int, sessions: set[int], formulations: set[int]) -> bool:
+def concerns(e: AuditEntry, patient: int, sessions: set[int], formulations: set[int]) -> bool:
     """The screen's former scan, kept as the oracle the index must agree with."""
-    def refers(image) -> bool:
-        return bool(image) and (
+    def refers(image: Mapping[str, Any] | None) -> bool:
+        return image is not None and (
             image.get("patient_id") == patient
             or image.get("session_id") in sessions
             or image.get("formulation_id") in formulations
@@ -90,14 +98,14 @@ def concerns(e: SimpleNamespace, patient: int, sessions: set[int], formulations:
     return refers(e.before) or refers(e.after)
 
 
-def _oracle(store, actor, patient_id: int) -> list[int]:
+def _oracle(store: Store, actor: Actor, patient_id: int) -> list[int]:
     sessions = {s.id for s in store.list_sessions(actor, patient_id)}
     formulations = {v.formulation_id for v in store.list_formulations(actor, patient_id)}
     everything = store.audit_events(actor, limit=5000)
     return [e.seq for e in everything if concerns(e, patient_id, sessions, formulations)]
 
 
-def test_field_rows_line_up_both_images():
+def test_field_rows_line_up_both_images() -> None:
     rows = field_rows({"a": 1, "b": [1, 2], "gone": "x"}, {"a": 2, "b": [1, 2], "new": None})
     assert [(r.name, r.change) for r in rows] == [
         ("a", "changed"), ("b", "same"), ("gone", "removed"), ("new", "added"),
@@ -106,13 +114,13 @@ def test_field_rows_line_up_both_images():
     assert rows[2].after is None and rows[3].before is None and rows[3].after == "null"
 
 
-def report(**fields):
+def report(**fields: object) -> SimpleNamespace:
     base = dict(status="ok", rows=1234, first_bad_seq=None, problem=None,
                 newest_checkpoint_seq=1222, rows_after_checkpoint=12)
     return SimpleNamespace(report=SimpleNamespace(**{**base, **fields}))
 
 
-def test_verdicts_in_plain_words():
+def test_verdicts_in_plain_words() -> None:
     assert verdict(report()) == (
         "Audit trail intact: 1,234 entries; 12 after the newest checkpoint.", True
     )
@@ -129,7 +137,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
 
 
-def test_a_patients_entries_include_sessions_lots_drawn_and_formulations(demo: Demo):
+def test_a_patients_entries_include_sessions_lots_drawn_and_formulations(demo: Demo) -> None:
     from db.database import open_database
     from db.store import Store
 
@@ -161,7 +169,7 @@ def test_a_patients_entries_include_sessions_lots_drawn_and_formulations(demo: D
         store.database.dispose()
 
 
-def test_paging_through_a_patient_by_the_index_finds_every_entry(demo: Demo):
+def test_paging_through_a_patient_by_the_index_finds_every_entry(demo: Demo) -> None:
     from db.database import open_database
     from db.store import Store
     from tui.audit_query import AuditFilter

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
+from db.store import AuditEntry
 from tests.tui.audit_export.clinic import ADMIN, ASSISTANT, AUDITOR, DOCTOR, Clinic, open_store
 from tests.tui.audit_export.pilot import settle, sign_in, visible_text
+from tests.tui.fixture_types import MakeApp
 from tui.screens.audit import AuditScreen
 from tui.screens.patients import PatientsScreen
 
 
-async def open_audit(pilot, who=DOCTOR) -> AuditScreen:
+async def open_audit(pilot: Pilot[None], who: tuple[str, str, str] = DOCTOR) -> AuditScreen:
     await sign_in(pilot, who)
     assert isinstance(pilot.app.screen, PatientsScreen)
     await pilot.press("f6")
@@ -27,7 +30,7 @@ def rows(screen: AuditScreen) -> list[tuple[str, ...]]:
     return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
 
 
-def store_entries(clinic: Clinic, action: str):
+def store_entries(clinic: Clinic, action: str) -> list[AuditEntry]:
     store = open_store(clinic.path)
     try:
         admin = store.authenticate(ADMIN[0], ADMIN[2])
@@ -36,7 +39,9 @@ def store_entries(clinic: Clinic, action: str):
         store.database.dispose()
 
 
-async def test_newest_first_with_before_and_after_side_by_side(clinic: Clinic, make_app):
+async def test_newest_first_with_before_and_after_side_by_side(
+    clinic: Clinic, make_app: MakeApp
+) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot)
@@ -64,7 +69,7 @@ async def test_newest_first_with_before_and_after_side_by_side(clinic: Clinic, m
         assert "chart_number" not in text and "consent_on_file" in text
 
 
-async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app):
+async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app: MakeApp) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot)
@@ -99,7 +104,9 @@ async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app)
         assert screen.query_one("#filter-from", Input).value == ""
 
 
-async def test_verify_reports_intact_and_is_itself_audited(clinic: Clinic, make_app):
+async def test_verify_reports_intact_and_is_itself_audited(
+    clinic: Clinic, make_app: MakeApp
+) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot)
@@ -118,7 +125,9 @@ async def test_verify_reports_intact_and_is_itself_audited(clinic: Clinic, make_
     assert recorded[0].after["status"] == "ok" and recorded[0].after["rows"] == 11
 
 
-async def test_verify_counts_entries_after_the_newest_checkpoint(clinic: Clinic, make_app):
+async def test_verify_counts_entries_after_the_newest_checkpoint(
+    clinic: Clinic, make_app: MakeApp
+) -> None:
     from db.audit.service import checkpoint_database
 
     store = open_store(clinic.path)
@@ -134,7 +143,7 @@ async def test_verify_counts_entries_after_the_newest_checkpoint(clinic: Clinic,
         )
 
 
-async def test_verify_names_the_first_altered_entry(clinic: Clinic, make_app):
+async def test_verify_names_the_first_altered_entry(clinic: Clinic, make_app: MakeApp) -> None:
     with sqlite3.connect(clinic.path) as raw:  # an attacker behind the Store's back
         raw.execute("DROP TRIGGER audit_event_no_update")
         raw.execute("UPDATE audit_event SET user_name = 'mallory' WHERE seq = 7")
@@ -152,7 +161,9 @@ async def test_verify_names_the_first_altered_entry(clinic: Clinic, make_app):
     assert recorded[0].after is not None and recorded[0].after["first_bad_seq"] == 7
 
 
-async def test_palette_command_opens_the_screen_and_verifies(clinic: Clinic, make_app):
+async def test_palette_command_opens_the_screen_and_verifies(
+    clinic: Clinic, make_app: MakeApp
+) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -166,7 +177,9 @@ async def test_palette_command_opens_the_screen_and_verifies(clinic: Clinic, mak
         assert "Audit trail intact: 11 entries" in visible_text(pilot)
 
 
-async def test_auditor_reads_and_verifies_assistant_is_refused(clinic: Clinic, make_app):
+async def test_auditor_reads_and_verifies_assistant_is_refused(
+    clinic: Clinic, make_app: MakeApp
+) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_audit(pilot, AUDITOR)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.tui.audit_export.clinic import Clinic
 from tests.tui.audit_export.pilot import settle, sign_in
+from tests.tui.fixture_types import MakeApp, SnapCompare
 
 SIZE = (120, 40)
 
 
-async def steady(pilot) -> None:
+async def steady(pilot: Pilot[None]) -> None:
     """Every worker done and handled, the mouse parked where it highlights nothing."""
     await settle(pilot, rounds=5)
     await pilot.hover("#audit-note", offset=(0, 0))
     await settle(pilot)
 
 
-def test_audit_screen_shows_an_update_side_by_side(clinic: Clinic, make_app, snap_compare):
-    async def open_and_highlight(pilot) -> None:
+def test_audit_screen_shows_an_update_side_by_side(
+    clinic: Clinic, make_app: MakeApp, snap_compare: SnapCompare
+) -> None:
+    async def open_and_highlight(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         await pilot.press("f6")
         await settle(pilot)
@@ -28,8 +32,10 @@ def test_audit_screen_shows_an_update_side_by_side(clinic: Clinic, make_app, sna
     assert snap_compare(make_app(clinic.path), terminal_size=SIZE, run_before=open_and_highlight)
 
 
-def test_audit_screen_filtered_to_one_patient(clinic: Clinic, make_app, snap_compare):
-    async def filter_patient(pilot) -> None:
+def test_audit_screen_filtered_to_one_patient(
+    clinic: Clinic, make_app: MakeApp, snap_compare: SnapCompare
+) -> None:
+    async def filter_patient(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         await pilot.press("f6")
         await settle(pilot)

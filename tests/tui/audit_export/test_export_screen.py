@@ -7,15 +7,19 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from db.store import AuditEntry
 from tests.tui.audit_export.clinic import ADMIN, Clinic, open_store
 from tests.tui.audit_export.pilot import settle, sign_in, visible_text
+from tests.tui.fixture_types import MakeApp, formulary_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export import ExportScreen, planned_files
 
 
-def exports_recorded(clinic: Clinic):
+def exports_recorded(clinic: Clinic) -> list[AuditEntry]:
     store = open_store(clinic.path)
     try:
         admin = store.authenticate(ADMIN[0], ADMIN[2])
@@ -24,9 +28,11 @@ def exports_recorded(clinic: Clinic):
         store.database.dispose()
 
 
-async def open_export_from_chart(pilot, clinic: Clinic, folder: Path, fmt: str) -> ExportScreen:
+async def open_export_from_chart(
+    pilot: Pilot[None], clinic: Clinic, folder: Path, fmt: str
+) -> ExportScreen:
     await sign_in(pilot)
-    pilot.app.open_patient(clinic.patients["moreau"])
+    formulary_app(pilot).open_patient(clinic.patients["moreau"])
     await settle(pilot)
     await pilot.press("ctrl+x")
     await settle(pilot)
@@ -40,8 +46,8 @@ async def open_export_from_chart(pilot, clinic: Clinic, folder: Path, fmt: str) 
 
 
 async def test_export_from_the_chart_writes_files_and_shows_the_checkpoint(
-    clinic: Clinic, make_app, tmp_path: Path
-):
+    clinic: Clinic, make_app: MakeApp, tmp_path: Path
+) -> None:
     out = tmp_path / "exports"
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -73,8 +79,8 @@ async def test_export_from_the_chart_writes_files_and_shows_the_checkpoint(
 
 
 async def test_existing_files_are_kept_unless_the_user_says_replace(
-    clinic: Clinic, make_app, tmp_path: Path
-):
+    clinic: Clinic, make_app: MakeApp, tmp_path: Path
+) -> None:
     out = tmp_path / "exports"
     out.mkdir()
     (target,) = planned_files(out, "C-2001", "pdf")
@@ -104,8 +110,8 @@ async def test_existing_files_are_kept_unless_the_user_says_replace(
 
 
 async def test_palette_export_without_a_chart_asks_for_the_chart_number(
-    clinic: Clinic, make_app, tmp_path: Path
-):
+    clinic: Clinic, make_app: MakeApp, tmp_path: Path
+) -> None:
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -141,8 +147,8 @@ async def test_palette_export_without_a_chart_asks_for_the_chart_number(
 
 
 async def test_a_file_appearing_during_the_export_is_never_replaced(
-    clinic: Clinic, make_app, tmp_path: Path, monkeypatch
-):
+    clinic: Clinic, make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "exports"
     out.mkdir()
     (target,) = planned_files(out, "C-2001", "json")
@@ -161,8 +167,8 @@ async def test_a_file_appearing_during_the_export_is_never_replaced(
 
 
 async def test_after_an_export_its_own_files_are_not_called_already_existing(
-    clinic: Clinic, make_app, tmp_path: Path
-):
+    clinic: Clinic, make_app: MakeApp, tmp_path: Path
+) -> None:
     out = tmp_path / "exports"
     app = make_app(clinic.path)
     async with app.run_test(size=(120, 40)) as pilot:
