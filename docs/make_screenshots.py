@@ -53,6 +53,9 @@ async def _session(pilot: Pilot[None], app: FormularyApp) -> None:
     app.screen.query_one("#zone-vertex", Input).value = "1.5 mL"
     app.screen.query_one("#zone-mid_scalp", Input).value = "1 mL"
     app.screen.query_one("#zone-frontal", Input).value = "0.5 mL"
+    app.screen.query_one("#points-vertex", Input).value = "30"
+    app.screen.query_one("#points-mid_scalp", Input).value = "20"
+    app.screen.query_one("#points-frontal", Input).value = "10"
     await settle(pilot)
 
 
