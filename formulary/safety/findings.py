@@ -159,6 +159,21 @@ class Findings:
         """The findings shown beside one form field."""
         return tuple(f for f in self.items if f.field == field)
 
+    def to_read(self) -> tuple[Finding, ...]:
+        """The findings as a person reads them: the same severity and message once.
+
+        One ingredient in two components raises the same finding for each component
+        (each is shown beside its own line in the editor); a list to read and decide
+        on says it once.
+        """
+        seen: set[tuple[Severity, str]] = set()
+        out = []
+        for finding in self.items:
+            if (finding.severity, finding.message) not in seen:
+                seen.add((finding.severity, finding.message))
+                out.append(finding)
+        return tuple(out)
+
     def lines(self) -> tuple[str, ...]:
         """One printable line per finding."""
         return tuple(f.line() for f in self.items)

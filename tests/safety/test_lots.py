@@ -165,3 +165,15 @@ def test_formulation_check_ignores_lots() -> None:
         lots=(LotDraw(1, lot(1, status=LotStatus.RECALLED), amt("1 mL")),),
     )
     assert not check_formulation(ctx)
+
+
+def test_the_same_finding_in_two_components_is_read_once() -> None:
+    from formulary.safety import Finding, Findings
+
+    twice = [
+        Finding("contraindication.ingredient", Severity.BLOCK, "Lidocaine with X: avoid", "r", c)
+        for c in (1, 2)
+    ]
+    found = Findings.of([*twice, Finding("lot.missing", Severity.WARNING, "B: no lot", "r", 3)])
+    assert len(found) == 3  # each beside its own component
+    assert [f.message for f in found.to_read()] == ["Lidocaine with X: avoid", "B: no lot"]

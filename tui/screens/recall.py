@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from formulary.export.display import show_local_time
 from formulary.records import Lot
 from formulary.units import format_amount
 from tui.screens.base import AppModal
@@ -82,7 +83,7 @@ class RecallScreen(AppModal):
             table.add_row(
                 Text(hit.chart_number),
                 Text(hit.patient_name),
-                hit.performed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                show_local_time(hit.performed_at),
                 Text(hit.product_name),
                 format_amount(hit.drawn) if hit.drawn else "",
                 ", ".join(z.value.replace("_", " ") for z in hit.zones),

@@ -53,7 +53,7 @@ class SignSessionScreen(AppModal):
     def _findings_text(self) -> Text:
         text = Text()
         theme = self.app.current_theme
-        for finding in self._findings or ():
+        for finding in self._findings.to_read() if self._findings else ():
             style = f"bold {theme.error}" if finding.is_block else f"bold {theme.warning}"
             label = "BLOCK" if finding.is_block else "WARNING"
             text.append(f"{label}: {finding.message}", style=style)
