@@ -111,3 +111,55 @@ def test_discard_draft_asks_first(
         pilot.app.screen.set_focus(None)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
+
+
+def _overview_laid_out(pilot: Pilot[None]) -> bool:
+    from textual.widgets import DataTable
+
+    table = next(pilot.app.screen.query("#overview-sessions").results(DataTable), None)
+    return table is not None and 0 < table.row_count < table.virtual_size.height
+
+
+def test_chart_at_80x24_shows_local_times_and_signers(snap_compare, demo: Demo, make_app) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await until(pilot, lambda: _overview_laid_out(pilot))
+        pilot.app.screen.set_focus(None)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES["80x24"], run_before=ready)
+
+
+def test_formulation_editor_at_80x24_offers_remove_only_on_the_table(
+    snap_compare, demo: Demo, make_app
+) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        from textual.widgets import DataTable
+
+        await sign_in(pilot)
+        pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
+        await until(pilot, lambda: _overview_laid_out(pilot))
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: getattr(pilot.app.screen, "findings", None) is not None)
+        pilot.app.screen.query_one("#editor-table", DataTable).focus()
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES["80x24"], run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_names_the_palette_commands(snap_compare, demo: Demo, make_app, size: str) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        from tui.screens.help import HelpScreen
+
+        await sign_in(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await settle(pilot)
+        pilot.app.screen.set_focus(None)
+        # The guide, which names the palette's commands, is below the keys.
+        pilot.app.screen.query_one("HelpScreen > VerticalScroll").scroll_end(animate=False)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
