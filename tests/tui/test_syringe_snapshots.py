@@ -120,7 +120,9 @@ def _overview_laid_out(pilot: Pilot[None]) -> bool:
     return table is not None and 0 < table.row_count < table.virtual_size.height
 
 
-def test_chart_at_80x24_shows_local_times_and_signers(snap_compare, demo: Demo, make_app) -> None:
+def test_chart_at_80x24_shows_local_times_and_signers(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await sign_in(pilot)
         pilot.app.open_patient(demo.patients["dubois"])  # type: ignore[attr-defined]
@@ -132,7 +134,7 @@ def test_chart_at_80x24_shows_local_times_and_signers(snap_compare, demo: Demo, 
 
 
 def test_formulation_editor_at_80x24_offers_remove_only_on_the_table(
-    snap_compare, demo: Demo, make_app
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp
 ) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         from textual.widgets import DataTable
@@ -149,7 +151,9 @@ def test_formulation_editor_at_80x24_offers_remove_only_on_the_table(
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_help_names_the_palette_commands(snap_compare, demo: Demo, make_app, size: str) -> None:
+def test_help_names_the_palette_commands(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp, size: str
+) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         from tui.screens.help import HelpScreen
 
