@@ -273,3 +273,108 @@ async def test_palette_offers_the_stock_commands_on_the_stock_screen(
         app.run_command("new_product")
         await until(pilot, lambda: isinstance(app.screen, ProductFormScreen))
         assert app.focused is app.screen.query_one("#p-name", Input)
+
+
+async def test_edit_a_product_with_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="Biotin 5 mg/mL",
+            presentation=Presentation.AMPOULE,
+            volume="5 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+            manufacturer="Aubrac Pharma",
+        )
+        (before,) = app.store.list_products(app.user)
+        screen = app.screen
+        screen.query_one(TabbedContent).active = "tab-products"
+        await settle(pilot)
+        screen.query_one("#products").focus()
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, ProductFormScreen))
+        form = app.screen
+        assert form.query_one("#p-name", Input).value == "Biotin 5 mg/mL"
+        assert form.query_one("#i-strength-1", Input).value == "5 mg/mL"
+        form.query_one("#p-name", Input).value = "Biotin 2.5 mg/mL"
+        form.query_one("#p-volume", Input).value = "2 mL"
+        form.query_one("#i-strength-1", Input).value = "2.5 mg/mL"
+        form.query_one("#p-gtin", Input).value = "5012345678900"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Save the changes to Biotin 5 mg/mL?" in screen_text(pilot)
+        # No reason, no save: the dialog says so and nothing is written.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Give a reason" in screen_text(pilot)
+        assert app.store.list_products(app.user)[0].name == "Biotin 5 mg/mL"
+        await pilot.press(*"the supplier changed the ampoule", "enter")
+        await until(pilot, lambda: isinstance(app.screen, StockScreen))
+        await until(pilot, lambda: "Biotin 2.5 mg/mL" in screen_text(pilot))
+        text = screen_text(pilot)
+        assert "ampoule of 2 mL" in text and "05012345678900" in text
+        assert "Biotin 5 mg/mL" not in text
+
+        (after,) = app.store.list_products(app.user)
+        assert after.id == before.id and after.name == "Biotin 2.5 mg/mL"
+        assert after.gtin == "05012345678900" and after.manufacturer == "Aubrac Pharma"
+        assert after.volume_per_unit is not None and after.volume_per_unit.value == Decimal(2)
+        assert after.ingredients[0].strength.value == Decimal("2.5")
+        event = app.store.audit_events(app.user, entity="product")[0]
+        assert event.action == "product.update" and event.entity_id == str(before.id)
+        assert event.reason == "the supplier changed the ampoule"
+        assert event.before is not None and event.after is not None
+        assert (event.before["name"], event.after["name"]) == ("Biotin 5 mg/mL", "Biotin 2.5 mg/mL")
+        assert (event.before["gtin"], event.after["gtin"]) == (None, "05012345678900")
+        assert _actions(app, "product") == ["product.create", "product.update"]
+
+
+async def test_edit_a_clinic_ingredient_with_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
+    from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
+
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_clinic_ingredient(
+            pilot, name="Adenosine", form="adenosine", molar_mass="267.24", source="PubChem"
+        )
+        (before,) = [
+            i for i in app.store.list_ingredients(app.user, "adenosine") if i.origin == "clinic"
+        ]
+        screen = app.screen
+        screen.query_one("#ingredient-filter", Input).value = "adenosine"
+        await settle(pilot)
+        screen.query_one("#ingredients").focus()
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, ClinicIngredientScreen))
+        form = app.screen
+        assert form.query_one("#ci-name", Input).value == "Adenosine"
+        assert form.query_one("#ci-molar-mass", Input).value == "267.24"
+        form.query_one("#ci-synonyms", Input).value = "adenosine base; ADO"
+        form.query_one("#ci-source", Input).value = "PubChem CID 60961"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Save the changes to Adenosine?" in screen_text(pilot)
+        app.screen.query_one("#confirm-reason", Input).value = "synonyms from the label"
+        await pilot.click("#confirm-ok")
+        await until(pilot, lambda: isinstance(app.screen, StockScreen))
+        await until(pilot, lambda: "adenosine base, ADO" in screen_text(pilot))
+
+        (after,) = [
+            i for i in app.store.list_ingredients(app.user, "adenosine") if i.origin == "clinic"
+        ]
+        assert after.id == before.id and after.key == before.key == "clinic-adenosine"
+        assert list(after.synonyms) == ["adenosine base", "ADO"]
+        assert list(after.sources) == ["PubChem CID 60961"]
+        assert after.facts["forms"][0]["molar_mass"] == before.facts["forms"][0]["molar_mass"]
+        event = app.store.audit_events(app.user, entity="ingredient")[0]
+        assert event.action == "ingredient.update" and event.entity_id == str(before.id)
+        assert event.reason == "synonyms from the label"
+        assert event.before is not None and event.after is not None
+        assert event.before["synonyms"] == []
+        assert event.after["synonyms"] == ["adenosine base", "ADO"]
+        assert event.after["sources"] == ["PubChem CID 60961"]
