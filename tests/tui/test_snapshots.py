@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from textual.pilot import Pilot
@@ -19,6 +20,8 @@ from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.widgets.patient_list import PatientList
 
 SIZE = (120, 40)
+#: The smallest terminal the app is laid out for: the main screens are shown at it too.
+SMALL = (80, 24)
 
 
 @pytest.fixture(autouse=True)
@@ -55,13 +58,18 @@ def test_sign_in(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> No
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_patients(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot)
-        await until(pilot, lambda: "session 3 of 8" in _cells(pilot, "#patient-list"))
-        _still(pilot)
+async def _patients_shown(pilot: Pilot[None]) -> None:
+    await sign_in(pilot)
+    await until(pilot, lambda: "session 3 of 8" in _cells(pilot, "#patient-list"))
+    _still(pilot)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_patients(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=_patients_shown)
+
+
+def test_patients_80x24(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=_patients_shown)
 
 
 def _overview_laid_out(pilot: Pilot[None]) -> bool:
@@ -71,31 +79,45 @@ def _overview_laid_out(pilot: Pilot[None]) -> bool:
     return table is not None and 0 < table.row_count < table.virtual_size.height
 
 
-def test_patient_overview(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot)
-        formulary_app(pilot).open_patient(demo.patients["dubois"])
-        await until(pilot, lambda: _overview_laid_out(pilot))
-        _still(pilot)
+async def _chart_shown(pilot: Pilot[None], demo: Demo) -> None:
+    await sign_in(pilot)
+    formulary_app(pilot).open_patient(demo.patients["dubois"])
+    await until(pilot, lambda: _overview_laid_out(pilot))
+    _still(pilot)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_patient_overview(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    shown = partial(_chart_shown, demo=demo)
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=shown)
+
+
+def test_patient_overview_80x24(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    shown = partial(_chart_shown, demo=demo)
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=shown)
+
+
+async def _session_shown(pilot: Pilot[None], demo: Demo) -> None:
+    await sign_in(pilot)
+    formulary_app(pilot).open_patient(demo.patients["dubois"])
+    await settle(pilot)
+    await until(pilot, lambda: _overview_laid_out(pilot))
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: getattr(pilot.app.screen, "_ready", False))
+    screen = pilot.app.screen
+    screen.query_one("#zone-vertex", Input).value = "1.5 mL"
+    screen.query_one("#zone-mid_scalp", Input).value = "1 mL"
+    await until(pilot, lambda: "saved at" in str(screen.query_one("#session-status").render()))
+    _still(pilot)
 
 
 def test_session_recording(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot)
-        formulary_app(pilot).open_patient(demo.patients["dubois"])
-        await settle(pilot)
-        await until(pilot, lambda: _overview_laid_out(pilot))
-        await pilot.press("ctrl+n")
-        await until(pilot, lambda: getattr(pilot.app.screen, "_ready", False))
-        screen = pilot.app.screen
-        screen.query_one("#zone-vertex", Input).value = "1.5 mL"
-        screen.query_one("#zone-mid_scalp", Input).value = "1 mL"
-        await until(pilot, lambda: "saved at" in str(screen.query_one("#session-status").render()))
-        _still(pilot)
+    shown = partial(_session_shown, demo=demo)
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=shown)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_session_recording_80x24(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    shown = partial(_session_shown, demo=demo)
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=shown)
 
 
 def test_formulation_editor(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
@@ -115,35 +137,45 @@ def test_formulation_editor(snap_compare: SnapCompare, demo: Demo, make_app: Mak
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 
 
-def test_stock_lots(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot, ADMIN[0], ADMIN[2])
-        await pilot.press("f5")
-        await until(pilot, lambda: "BT-2301" in _cells(pilot, "#lots"))
-        _still(pilot)
+async def _stock_shown(pilot: Pilot[None]) -> None:
+    await sign_in(pilot, ADMIN[0], ADMIN[2])
+    await pilot.press("f5")
+    await until(pilot, lambda: "BT-2301" in _cells(pilot, "#lots"))
+    _still(pilot)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_stock_lots(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=_stock_shown)
+
+
+def test_stock_lots_80x24(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=_stock_shown)
+
+
+async def _audit_shown(pilot: Pilot[None]) -> None:
+    await sign_in(pilot, ADMIN[0], ADMIN[2])
+    await pilot.press("f6")
+    await settle(pilot)
+    # Sign-ins are stamped with the real clock: show only the demo's own entries.
+    await until(pilot, lambda: bool(pilot.app.screen.query("#filter-action")))
+    pilot.app.screen.query_one("#filter-action", Input).value = "lot."
+    await until(
+        pilot,
+        lambda: (
+            "lot.set_status" in _cells(pilot, "#audit-table")
+            and "receive" in _cells(pilot, "#audit-table")
+            and "patient" not in _cells(pilot, "#audit-table")
+        ),
+    )
+    _still(pilot)
 
 
 def test_audit(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot, ADMIN[0], ADMIN[2])
-        await pilot.press("f6")
-        await settle(pilot)
-        # Sign-ins are stamped with the real clock: show only the demo's own entries.
-        await until(pilot, lambda: bool(pilot.app.screen.query("#filter-action")))
-        pilot.app.screen.query_one("#filter-action", Input).value = "lot."
-        await until(
-            pilot,
-            lambda: (
-                "lot.set_status" in _cells(pilot, "#audit-table")
-                and "receive" in _cells(pilot, "#audit-table")
-                and "patient" not in _cells(pilot, "#audit-table")
-            ),
-        )
-        _still(pilot)
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=_audit_shown)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_audit_80x24(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=_audit_shown)
 
 
 def test_lock(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
