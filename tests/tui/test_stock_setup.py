@@ -288,7 +288,7 @@ async def test_edit_a_product_with_a_reason(tmp_path: Path, make_app: MakeApp) -
             ingredients=[("biotin", "5 mg/mL", "")],
             manufacturer="Aubrac Pharma",
         )
-        (before,) = app.store.list_products(app.user)
+        (before,) = app.store.list_products(user_of(app))
         screen = app.screen
         screen.query_one(TabbedContent).active = "tab-products"
         await settle(pilot)
@@ -310,7 +310,7 @@ async def test_edit_a_product_with_a_reason(tmp_path: Path, make_app: MakeApp) -
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert "Give a reason" in screen_text(pilot)
-        assert app.store.list_products(app.user)[0].name == "Biotin 5 mg/mL"
+        assert app.store.list_products(user_of(app))[0].name == "Biotin 5 mg/mL"
         await pilot.press(*"the supplier changed the ampoule", "enter")
         await until(pilot, lambda: isinstance(app.screen, StockScreen))
         await until(pilot, lambda: "Biotin 2.5 mg/mL" in screen_text(pilot))
@@ -318,12 +318,12 @@ async def test_edit_a_product_with_a_reason(tmp_path: Path, make_app: MakeApp) -
         assert "ampoule of 2 mL" in text and "05012345678900" in text
         assert "Biotin 5 mg/mL" not in text
 
-        (after,) = app.store.list_products(app.user)
+        (after,) = app.store.list_products(user_of(app))
         assert after.id == before.id and after.name == "Biotin 2.5 mg/mL"
         assert after.gtin == "05012345678900" and after.manufacturer == "Aubrac Pharma"
         assert after.volume_per_unit is not None and after.volume_per_unit.value == Decimal(2)
         assert after.ingredients[0].strength.value == Decimal("2.5")
-        event = app.store.audit_events(app.user, entity="product")[0]
+        event = app.store.audit_events(user_of(app), entity="product")[0]
         assert event.action == "product.update" and event.entity_id == str(before.id)
         assert event.reason == "the supplier changed the ampoule"
         assert event.before is not None and event.after is not None
@@ -343,7 +343,7 @@ async def test_edit_a_clinic_ingredient_with_a_reason(tmp_path: Path, make_app: 
             pilot, name="Adenosine", form="adenosine", molar_mass="267.24", source="PubChem"
         )
         (before,) = [
-            i for i in app.store.list_ingredients(app.user, "adenosine") if i.origin == "clinic"
+            i for i in app.store.list_ingredients(user_of(app), "adenosine") if i.origin == "clinic"
         ]
         screen = app.screen
         screen.query_one("#ingredient-filter", Input).value = "adenosine"
@@ -365,13 +365,13 @@ async def test_edit_a_clinic_ingredient_with_a_reason(tmp_path: Path, make_app: 
         await until(pilot, lambda: "adenosine base, ADO" in screen_text(pilot))
 
         (after,) = [
-            i for i in app.store.list_ingredients(app.user, "adenosine") if i.origin == "clinic"
+            i for i in app.store.list_ingredients(user_of(app), "adenosine") if i.origin == "clinic"
         ]
         assert after.id == before.id and after.key == before.key == "clinic-adenosine"
         assert list(after.synonyms) == ["adenosine base", "ADO"]
         assert list(after.sources) == ["PubChem CID 60961"]
         assert after.facts["forms"][0]["molar_mass"] == before.facts["forms"][0]["molar_mass"]
-        event = app.store.audit_events(app.user, entity="ingredient")[0]
+        event = app.store.audit_events(user_of(app), entity="ingredient")[0]
         assert event.action == "ingredient.update" and event.entity_id == str(before.id)
         assert event.reason == "synonyms from the label"
         assert event.before is not None and event.after is not None
