@@ -251,3 +251,38 @@ def test_points_out_of_range_are_refused(
         )
         with pytest.raises(ValidationError, match="injection points in the vertex zone"):
             store.save_session_draft(lee, draft)
+
+
+@pytest.mark.parametrize(("points", "blocked"), [(2, False), (1, True)])
+def test_the_library_per_wheal_limit_is_checked_through_the_store(
+    store: Store, users: dict[Role, Actor], points: int, blocked: bool
+) -> None:
+    """Procaine 2 % (20 mg/mL): 1 mL in 2 points is 10 mg a wheal (at the limit)."""
+    from decimal import Decimal
+
+    from db.store import ComponentSpec, LotChoice, StrengthSpec
+    from formulary.units.amount import Amount
+
+    lee = users[Role.PRACTITIONER]
+    world = World(store, lee)
+    procaine = next(i for i in store.list_ingredients(lee) if i.key == "procaine")
+    product = store.create_product(
+        lee, name="Procaine 2%",
+        ingredients=[StrengthSpec(procaine.id, Amount(Decimal(20), "mg/mL"))],
+        volume_per_unit=ml("2"),
+    )
+    lot = store.receive_lot(lee, product_id=product.id, lot_number="PRC-1",
+                            expiry=world.lot.expiry, quantity=ml("100"))
+    version = store.save_formulation(
+        lee, patient_id=world.patient.id, name="Procaine",
+        components=[ComponentSpec("Procaine 2%", ml("1"), product_id=product.id)],
+        final_volume=ml("1"), acknowledge=True,
+    )
+    draft = world.draft(
+        formulation_version_id=version.id,
+        lots=(LotChoice(1, lot.id),),
+        zones=(ZoneVolume(ScalpZone.VERTEX, ml("1"), points),),
+    )
+    rules = [f.rule for f in store.check_session_draft(lee, draft)]
+    assert ("limit.wheal" in rules) is blocked
+    assert "limit.wheal_unchecked" not in rules
