@@ -46,7 +46,7 @@ from formulary.export.display import (
 )
 from formulary.export.formats import NotStamped
 from formulary.export.ingredients import ingredient_table
-from formulary.export.safe_text import printable_record
+from formulary.export.safe_text import ODD_SPACES, printable_record
 from formulary.export.selection import (
     course_of,
     lots_for,
@@ -872,7 +872,11 @@ def validate_resource(resource: Json) -> None:
 
 #: In FHIR JSON text: an escaped control character (or a ``\\b``/``\\f`` escape, or a
 #: backslash before b/f, a harmless false alarm), C1 controls, surrogates, non-characters.
-_UNSAFE_TEXT = re.compile(r"\\u00[01][0-9a-fA-F]|\\[bf]|[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_TEXT = re.compile(
+    r"\\u00[01][0-9a-fA-F]|\\[bf]|[\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    + "".join(sorted(ODD_SPACES))
+    + "]"
+)
 
 
 def _clean_text(build: Callable[[_Builder], Any], chart: PatientChart,

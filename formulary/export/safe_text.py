@@ -54,12 +54,23 @@ def _allowed(ch: str) -> bool:
                 or code in (0xFFFE, 0xFFFF))
 
 
-def printable(text: str) -> str:
-    """``text`` without control characters (tab and line breaks kept).
+#: Unicode spaces other than the ASCII ones. FHIR's string pattern ``[ \r\n\t\S]+``
+#: counts them as whitespace, so a name made only of them (a no-break space pasted
+#: from a document) is not a valid FHIR string: they are written as plain spaces.
+ODD_SPACES = frozenset(
+    "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
-    FHIR strings may not hold them and XML (the FHIR narrative) cannot.
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tab and line breaks kept), odd spaces plain.
+
+    FHIR strings may not hold control characters and XML (the FHIR narrative) cannot.
     """
-    return text if text.isprintable() else "".join(ch for ch in text if _allowed(ch))
+    if text.isprintable():
+        return text
+    return "".join(" " if ch in ODD_SPACES else ch for ch in text if _allowed(ch))
 
 
 def printable_record(record: T) -> T:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from formulary.export.fhir_bundle import NotStamped, fhir_bundle, render_fhir, signature_type
@@ -268,6 +268,8 @@ def test_any_free_text_still_validates(text: str) -> None:
 
 @settings(max_examples=30)
 @given(text=st.text(min_size=1, max_size=20))
+@example(text="\xa0")  # a name that is only a no-break space: FHIR's pattern refuses it
+@example(text="\u2028\u3000")
 def test_ndjson_lines_are_clean_resources_whatever_the_text(text: str) -> None:
     from formulary.export.fhir_bundle import ndjson_lines, validate_resource
 
