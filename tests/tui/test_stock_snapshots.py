@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, TabbedContent
 
+from db.store import ProductFields, StrengthSpec
 from formulary.records import Presentation
+from formulary.units.amount import Amount
 from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.pilot_helpers import settle, sign_in, until
 from tui.app import FormularyApp
@@ -77,7 +80,23 @@ def test_stock_products_tab(
     snap_compare: Any, demo: Demo, make_app: MakeApp, size: tuple[int, int]
 ) -> None:
     async def ready(pilot: Pilot[None]) -> None:
-        await _stock(pilot, "tab-products")
+        # A box with a GTIN: at 80 columns the GTIN column stays on screen.
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        app = pilot.app
+        assert isinstance(app, FormularyApp) and app.user is not None
+        (biotin,) = [i for i in app.store.list_ingredients(app.user, "biotin") if i.key == "biotin"]
+        app.store.add_product(
+            app.user,
+            ProductFields(
+                name="Biotin 5 mg/mL box of 10",
+                presentation=Presentation.AMPOULE,
+                volume_per_unit=Amount(Decimal(1), "mL"),
+                ingredients=(StrengthSpec(biotin.id, Amount(Decimal(5), "mg/mL")),),
+                manufacturer="Aubrac Pharma",
+                gtin="05012345678900",
+            ),
+        )
+        await _stock(pilot, "tab-products", signed_in=True)
         _still(pilot)
 
     assert _snap(snap_compare, demo, make_app, size, ready)

@@ -54,6 +54,32 @@ def contains_text(product: Product) -> str:
     return ", ".join(parts)
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)].rstrip() + "…"
+
+
+#: Long names are cut in the tables (the edit form shows them whole).
+NAME_WIDTH = 24
+#: The free-text column that takes what room is left is never cut below this.
+MIN_FREE_WIDTH = 12
+
+
+def fit_rows(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], free: int, width: int
+) -> list[list[str]]:
+    """Rows whose column ``free`` is cut so that the columns before it and it fit in
+    ``width`` cells (each column has 2 cells of padding, the table a scroll bar); the
+    columns after it may scroll off."""
+    used = sum(
+        max(len(headers[c]), *(len(r[c]) for r in rows)) + 2 for c in range(free)
+    )  # fmt: skip
+    room = max(MIN_FREE_WIDTH, width - used - 2 - 2)
+    return [[clip(cell, room) if c == free else cell for c, cell in enumerate(r)] for r in rows]
+
+
 def published_limits(ingredient: Any) -> str:
     """The library's limits on an ingredient, as one line for the limit dialog."""
     items = ingredient.facts.get("limits") if isinstance(ingredient.facts, dict) else None
@@ -69,6 +95,12 @@ def published_limits(ingredient: Any) -> str:
     if not shown:
         return ""
     return "Published: " + "; ".join(shown) + ". The stricter of these and yours applies."
+
+
+#: Products: what tells boxes apart first; the free text after it is cut to fit.
+PRODUCT_COLUMNS = ("Product", "Presentation", "GTIN", "Contains", "Manufacturer")
+#: Clinic limits: the figure and its source first; basis and note after.
+LIMIT_COLUMNS = ("Ingredient", "At most", "Per", "Source", "Basis", "Note")
 
 
 class StockScreen(AppScreen):
@@ -138,15 +170,11 @@ class StockScreen(AppScreen):
         self.query_one("#ingredients", DataTable).add_columns(
             "Ingredient", "Category", "Synonyms", "Origin", "Sources"
         )
-        self.query_one("#products", DataTable).add_columns(
-            "Product", "Presentation", "Contains", "GTIN", "Manufacturer"
-        )
+        self.query_one("#products", DataTable).add_columns(*PRODUCT_COLUMNS)
         self.query_one("#lots", DataTable).add_columns(
             "Product", "Lot", "Expiry", "On hand", "Status", "Supplier"
         )
-        self.query_one("#limits", DataTable).add_columns(
-            "Ingredient", "At most", "Counted", "Source", "Note"
-        )
+        self.query_one("#limits", DataTable).add_columns(*LIMIT_COLUMNS)
         self.reload()
 
     def reload(self) -> None:
@@ -202,32 +230,51 @@ class StockScreen(AppScreen):
         self._all_ingredients = list(message.ingredients)
         self._show_ingredients()
         self._products = {p.id: p for p in message.products}
-        products = self.query_one("#products", DataTable)
-        products.clear()
-        for p in message.products:
-            products.add_row(
-                Text(p.name),
-                Text(presentation_text(p)),
-                Text(contains_text(p)),
-                Text(p.gtin),
-                Text(p.manufacturer),
-                key=str(p.id),
-            )
-        self._show_lots(message.lots)
         self._limits = list(message.limits)
-        limits = self.query_one("#limits", DataTable)
-        limits.clear()
-        per = {"session": "per session", "course": "per course", "kg": "per kg"}
-        for c in self._limits:
-            basis = f" ({c.basis})" if c.basis else ""
-            limits.add_row(
-                Text(c.ingredient_name + basis),
-                format_amount(c.amount),
-                per.get(c.per, c.per),
-                Text(c.source),
-                Text(c.note),
-                key=str(c.id),
-            )
+        self._show_products()
+        self._show_lots(message.lots)
+        self._show_limits()
+
+    def on_resize(self) -> None:
+        # The cut free-text columns follow the terminal's width.
+        self._show_products()
+        self._show_limits()
+
+    def _show_products(self) -> None:
+        table = self.query_one("#products", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        cells = [
+            [clip(p.name, NAME_WIDTH), presentation_text(p), p.gtin, contains_text(p),
+             p.manufacturer]
+            for p in self._products.values()
+        ]  # fmt: skip
+        if not cells:
+            return
+        for p, row in zip(
+            self._products.values(),
+            fit_rows(PRODUCT_COLUMNS, cells, 3, self.size.width),
+            strict=True,
+        ):
+            table.add_row(*map(Text, row), key=str(p.id))
+        table.move_cursor(row=min(keep, len(cells) - 1))
+
+    def _show_limits(self) -> None:
+        table = self.query_one("#limits", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        cells = [
+            [clip(c.ingredient_name, NAME_WIDTH), format_amount(c.amount), c.per,
+             c.source, c.basis or "", c.note]
+            for c in self._limits
+        ]  # fmt: skip
+        if not cells:
+            return
+        for c, row in zip(
+            self._limits, fit_rows(LIMIT_COLUMNS, cells, 3, self.size.width), strict=True
+        ):
+            table.add_row(*map(Text, row), key=str(c.id))
+        table.move_cursor(row=min(keep, len(cells) - 1))
 
     def _show_lots(self, lots: Sequence[Lot]) -> None:
         theme = self.app.current_theme
