@@ -9,6 +9,7 @@ in a bar and its verdict in plain words, and the verification is itself recorded
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, ClassVar
 
@@ -30,6 +31,7 @@ from tui.audit_query import (
     parse_filter,
     patient_scope,
 )
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
@@ -65,6 +67,14 @@ def verdict(verification: Any) -> tuple[str, bool]:
     return f"TRUNCATED or ROLLED BACK: {report.problem}.", False
 
 
+@dataclass(frozen=True, slots=True)
+class _PageRead:
+    """A page of entries (``first``: it replaces what is shown)."""
+
+    page: AuditPage
+    first: bool
+
+
 class AuditScreen(AppScreen):
     """Read-only view of the audit trail, with verification."""
 
@@ -78,23 +88,6 @@ class AuditScreen(AppScreen):
         Binding("ctrl+o", "older", "Older entries", id="audit.older"),
         Binding("ctrl+t", "toggle_changes", "Changes only", id="audit.changes_only"),
     ]
-
-    class Loaded(Message):
-        """A page of entries arrived (``first``: it replaces what is shown)."""
-
-        def __init__(self, generation: int, page: AuditPage, first: bool) -> None:
-            self.generation = generation
-            self.page = page
-            self.first = first
-            super().__init__()
-
-    class Failed(Message):
-        """Reading the trail failed; ``reason`` says why."""
-
-        def __init__(self, generation: int, reason: str) -> None:
-            self.generation = generation
-            self.reason = reason
-            super().__init__()
 
     class VerifyProgress(Message):
         """``done`` of ``total`` entries re-hashed."""
@@ -194,23 +187,23 @@ class AuditScreen(AppScreen):
                 self._scope = scope
             page = fetch_page(self.store, self.user, flt, scope, before_seq)
         except Exception as exc:  # shown in the status line, never a traceback
-            self.post_message(self.Failed(generation, str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc, generation=generation))
             return
         finally:
             self._loading = False
         if not worker.is_cancelled:
-            self.post_message(self.Loaded(generation, page, first))
+            self.post_message(Loaded(_PageRead(page, first), generation=generation))
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: Loaded[_PageRead]) -> None:
         if message.generation != self._generation:
             return  # answer to filters that have since changed
         table = self.query_one("#audit-table", DataTable)
-        if message.first:
+        if message.data.first:
             table.clear()
             self._entries.clear()
             self._order.clear()
-        page = message.page
+        page = message.data.page
         for entry in page.entries:
             if entry.seq in self._entries:
                 continue
@@ -229,11 +222,11 @@ class AuditScreen(AppScreen):
         self._more = page.more
         self._next_before = page.next_before_seq
         self._show_count()
-        if message.first:
+        if message.data.first:
             self._show_entry(0 if self._order else None)
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         if message.generation != self._generation:
             return
         self._set_status(message.reason, error=True)

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
 
+from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.screens.form_guard import GuardedForm
 from tui.styles import STYLES
@@ -75,13 +76,6 @@ class ExportScreen(GuardedForm, AppScreen):
 
         def __init__(self, result: Any) -> None:
             self.result = result
-            super().__init__()
-
-    class Failed(Message):
-        """The export did not happen (nothing was written under the final names)."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
             super().__init__()
 
     def __init__(self, patient_id: int | None = None, chart_number: str = "") -> None:
@@ -262,7 +256,7 @@ class ExportScreen(GuardedForm, AppScreen):
                     f"{exc.path} appeared while exporting; nothing was replaced. "
                     "Export again to be asked whether to replace it."
                 )
-            self.post_message(self.Failed(reason))
+            self.post_message(WorkerFailed(reason))
             return
         self.post_message(self.Done(result))
 
@@ -281,8 +275,8 @@ class ExportScreen(GuardedForm, AppScreen):
         self._show_plan()
         self.mark_pristine()  # what was typed is exported: leaving loses nothing
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self._finish()
         self._say(Text(f"Not exported: {message.reason}", style="bold"), error=True)
 

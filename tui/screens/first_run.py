@@ -10,6 +10,7 @@ from textual.containers import Center, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
+from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
@@ -31,13 +32,6 @@ class FirstRunScreen(AppScreen):
 
         def __init__(self, user: Actor) -> None:
             self.user = user
-            super().__init__()
-
-    class Failed(Message):
-        """The Store refused the new user; ``reason`` says why."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
             super().__init__()
 
     def __init__(self, ready: bool = True) -> None:
@@ -140,7 +134,7 @@ class FirstRunScreen(AppScreen):
         try:
             user = self.store.create_first_admin(username, full_name, password)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         self.post_message(self.Created(user))
 
@@ -149,8 +143,8 @@ class FirstRunScreen(AppScreen):
         self.notify(f"Administrator {message.user.username} created.", title="Welcome")
         self.formulary_app.sign_in(message.user)
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.query_one("#first-run-error", Static).update(
             f"Could not create the administrator: {message.reason}"
         )

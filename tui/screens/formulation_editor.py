@@ -26,6 +26,7 @@ from formulary.records import Component, FormulationVersion, PatientChart, Produ
 from formulary.units import DISPLAY_SIGNIFICANT, UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
 from formulary.units.substance import Substance
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
@@ -78,13 +79,6 @@ class FormulationEditorScreen(AppScreen):
         Binding("f8", "compare", "Compare versions", id="formulation.compare"),
     ]
 
-    class Loaded(Message):
-        """Chart, products, ingredients and library facts were read."""
-
-        def __init__(self, data: EditorData) -> None:
-            self.data = data
-            super().__init__()
-
     class Saved(Message):
         """The Store saved the formulation as ``version``."""
 
@@ -98,14 +92,6 @@ class FormulationEditorScreen(AppScreen):
         def __init__(self, findings: Any, generation: int) -> None:
             self.findings = findings
             self.generation = generation
-            super().__init__()
-
-    class Failed(Message):
-        """Reading or saving failed."""
-
-        def __init__(self, title: str, reason: str) -> None:
-            self.title = title
-            self.reason = reason
             super().__init__()
 
     def __init__(self, patient_id: int) -> None:
@@ -181,7 +167,7 @@ class FormulationEditorScreen(AppScreen):
                 except Exception as exc:  # a clinic's own ingredient has no library facts
                     self.log.info(f"no library facts for {ingredient.key}: {exc}")
         except Exception as exc:
-            self.post_message(self.Failed("Cannot open the formulation", str(exc)))
+            self.post_message(WorkerFailed(str(exc), title="Cannot open the formulation"))
             return
         choices = [
             Choice(
@@ -197,7 +183,7 @@ class FormulationEditorScreen(AppScreen):
         from formulary.library import secondary_only
 
         self.post_message(
-            self.Loaded(
+            Loaded(
                 EditorData(
                     chart,
                     products,
@@ -210,7 +196,7 @@ class FormulationEditorScreen(AppScreen):
         )
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: Loaded[EditorData]) -> None:
         data = self.data = message.data
         self.query_one(PatientHeader).show(data.chart.patient, self.formulary_app.today())
         self.query_one(NamePicker).choices = data.choices
@@ -311,7 +297,9 @@ class FormulationEditorScreen(AppScreen):
             # Without the rules' answer nothing may be saved: say so rather than
             # showing a mix that merely looks unremarkable.
             self.post_message(
-                self.Failed("Safety check failed", f"{exc}. Saving waits until the rules can run.")
+                WorkerFailed(
+                    f"{exc}. Saving waits until the rules can run.", title="Safety check failed"
+                )
             )
             return
         self.post_message(self.Checked(findings, generation))
@@ -633,7 +621,9 @@ class FormulationEditorScreen(AppScreen):
             )
             chart = self.store.load_chart(self.user, self.patient_id)
         except Exception as exc:
-            self.post_message(self.Failed("Formulation not saved", f"{exc}. Your edits are kept."))
+            self.post_message(
+                WorkerFailed(f"{exc}. Your edits are kept.", title="Formulation not saved")
+            )
             return
         if self.data is not None:
             self.data.chart = chart
@@ -648,8 +638,8 @@ class FormulationEditorScreen(AppScreen):
         self.base = version
         self._show_versions()
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.notify(message.reason, title=message.title, severity="error", timeout=12)
 
     # -- comparing ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
+from tui.messages import WorkerFailed
 from tui.screens.base import AppModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
@@ -55,13 +56,6 @@ class LabelDialog(AppModal):
         def __init__(self, result: Any, path: Path) -> None:
             self.result = result
             self.path = path
-            super().__init__()
-
-    class Failed(Message):
-        """Nothing was written; ``reason`` says why."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
             super().__init__()
 
     def __init__(self, session_id: int) -> None:
@@ -161,7 +155,7 @@ class LabelDialog(AppModal):
                                  to_file(path, force=force), size=size, zone=zone,
                                  copies=copies)
         except Exception as exc:  # one plain sentence, never a traceback
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         self.post_message(self.Done(result, path))
 
@@ -178,8 +172,8 @@ class LabelDialog(AppModal):
         self._say(text)
         self.notify(f"Label for session {self.session_id} written.", title="Label")
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self._printing = False
         self.query_one("#label-print", Button).disabled = False
         self._say(Text(f"Not printed: {message.reason}", style="bold"), error=True)

@@ -10,13 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from formulary.records import FormulationVersion, PatientChart, SessionStatus
 from formulary.schedule import summarize
 from formulary.units import format_amount
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen, read_then_push
 from tui.styles import STYLES
 from tui.widgets.component_table import ComponentTable
@@ -49,20 +49,6 @@ class PatientScreen(AppScreen):
         Binding("f8", "plan_course", "Course", id="patient.course"),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
-
-    class Loaded(Message):
-        """The chart was read."""
-
-        def __init__(self, chart: PatientChart) -> None:
-            self.chart = chart
-            super().__init__()
-
-    class Failed(Message):
-        """The chart could not be read."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
-            super().__init__()
 
     def __init__(
         self, patient_id: int, chart: PatientChart | None = None, *, new_session: bool = False
@@ -200,12 +186,12 @@ class PatientScreen(AppScreen):
         try:
             chart = self.store.load_chart(self.user, self.patient_id)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(self.Loaded(chart))
+        self.post_message(Loaded(chart))
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.notify(message.reason, title="Cannot open the chart", severity="error")
         self.dismiss_chart()
 
@@ -215,8 +201,8 @@ class PatientScreen(AppScreen):
             self.app.pop_screen()
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        self._show(message.chart)
+    def _loaded(self, message: Loaded[PatientChart]) -> None:
+        self._show(message.data)
 
     def _show(self, chart: PatientChart) -> None:
         self.chart = chart

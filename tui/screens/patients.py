@@ -14,6 +14,7 @@ from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from formulary.records import Patient, PatientSummary
+from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES, preload
 from tui.widgets.key_footer import KeyFooter
@@ -59,13 +60,6 @@ class PatientsScreen(AppScreen):
 
     class ChartScreenImported(Message):
         """The chart screen's modules are imported; its styles can be read."""
-
-    class Failed(Message):
-        """Loading the list failed."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
-            super().__init__()
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,7 +123,7 @@ class PatientsScreen(AppScreen):
         try:
             found = self.store.list_patients(self.user, query.strip(), limit=LIST_LIMIT)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Found(query, [PatientSummary(p) for p in found]))
@@ -184,8 +178,8 @@ class PatientsScreen(AppScreen):
         if message.query == self.query_one("#patient-search", Input).value:
             self.query_one(PatientList).show_progress(message.summaries, self.formulary_app.today())
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         if self.formulary_app.user is None:
             return  # signed out while it read: not a database problem
         self.notify(

@@ -47,6 +47,7 @@ from formulary.schedule import summarize
 from formulary.session_fields import INJECTION_POINTS, NEEDLE_GAUGE, PAIN_SCORE
 from formulary.units import UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
@@ -87,13 +88,6 @@ class SessionScreen(AppScreen):
         Binding("f10", "discard_draft", "Discard draft", id="session.discard"),
     ]
 
-    class Loaded(Message):
-        """Chart, version and lots were read."""
-
-        def __init__(self, data: SessionData) -> None:
-            self.data = data
-            super().__init__()
-
     class Saved(Message):
         """The Store holds the draft (or the signed session)."""
 
@@ -113,14 +107,6 @@ class SessionScreen(AppScreen):
 
     class Discarded(Message):
         """The draft was discarded (or had never been saved)."""
-
-    class Failed(Message):
-        """A read, save or signature failed; ``reason`` says what to do."""
-
-        def __init__(self, title: str, reason: str) -> None:
-            self.title = title
-            self.reason = reason
-            super().__init__()
 
     def __init__(self, patient_id: int, session_id: int | None = None) -> None:
         super().__init__()
@@ -224,12 +210,12 @@ class SessionScreen(AppScreen):
                         self.user, component.product_id
                     )
         except Exception as exc:
-            self.post_message(self.Failed("Cannot open the session", str(exc)))
+            self.post_message(WorkerFailed(str(exc), title="Cannot open the session"))
             return
-        self.post_message(self.Loaded(data))
+        self.post_message(Loaded(data))
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: Loaded[SessionData]) -> None:
         data = self.data = message.data
         session = data.session
         self.read_only = session is not None and session.status is SessionStatus.SIGNED
@@ -559,7 +545,9 @@ class SessionScreen(AppScreen):
         try:
             saved = self._store_draft(draft)
         except Exception as exc:
-            self.post_message(self.Failed("Draft not saved", f"{exc}. What you typed is kept."))
+            self.post_message(
+                WorkerFailed(f"{exc}. What you typed is kept.", title="Draft not saved")
+            )
             return
         self.post_message(self.Saved(saved))
 
@@ -590,8 +578,8 @@ class SessionScreen(AppScreen):
                 f"Draft {message.session.id} saved at {at}"
             )
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.notify(message.reason, title=message.title, severity="error", timeout=12)
 
     # -- signing ----------------------------------------------------------------------
@@ -631,7 +619,7 @@ class SessionScreen(AppScreen):
             saved = self._store_draft(draft)
             findings = self.store.check_session(self.user, saved.id)
         except Exception as exc:
-            self.post_message(self.Failed("Cannot sign yet", f"{exc}. The draft is kept."))
+            self.post_message(WorkerFailed(f"{exc}. The draft is kept.", title="Cannot sign yet"))
             return
         self.post_message(self.ReadyToSign(draft, review, findings))
 
@@ -686,7 +674,7 @@ class SessionScreen(AppScreen):
                 override_reason=override_reason or None,
             )
         except Exception as exc:
-            self.post_message(self.Failed("Not signed", f"{exc}. The draft is kept."))
+            self.post_message(WorkerFailed(f"{exc}. The draft is kept.", title="Not signed"))
             return
         self.post_message(self.Saved(signed, signed=True))
 
@@ -760,7 +748,9 @@ class SessionScreen(AppScreen):
                     self.store.discard_draft(self.user, self.session_id, reason)
         except Exception as exc:
             self._discarded = False
-            self.post_message(self.Failed("Draft not discarded", f"{exc}. The draft is kept."))
+            self.post_message(
+                WorkerFailed(f"{exc}. The draft is kept.", title="Draft not discarded")
+            )
             return
         self.post_message(self.Discarded())
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 
 from formulary.library import secondary_only, sources_summary
 from formulary.records import Lot, LotStatus, Product
 from formulary.units import format_amount
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
+
+if TYPE_CHECKING:
+    from db.store import ClinicLimit, StoredIngredient
 
 #: Lots expiring within this many days are highlighted.
 EXPIRY_WARNING_DAYS = 30
@@ -103,6 +107,16 @@ PRODUCT_COLUMNS = ("Product", "Presentation", "GTIN", "Contains", "Manufacturer"
 LIMIT_COLUMNS = ("Ingredient", "At most", "Per", "Source", "Basis", "Note")
 
 
+@dataclass(frozen=True, slots=True)
+class _Stock:
+    """What the stock screen shows, read in one go."""
+
+    ingredients: Sequence[StoredIngredient]
+    products: Sequence[Product]
+    lots: Sequence[Lot]
+    limits: Sequence[ClinicLimit]
+
+
 class StockScreen(AppScreen):
     """What the clinic stocks and what it may draw from."""
 
@@ -119,29 +133,6 @@ class StockScreen(AppScreen):
         Binding("f9", "release_lot", "Release", id="stock.release"),
         Binding("f3", "who_received", "Who received", id="stock.who_received"),
     ]
-
-    class Loaded(Message):
-        """Stock was read."""
-
-        def __init__(
-            self,
-            ingredients: Sequence[Any],
-            products: Sequence[Product],
-            lots: Sequence[Lot],
-            limits: Sequence[Any] = (),
-        ) -> None:
-            self.ingredients = ingredients
-            self.products = products
-            self.lots = lots
-            self.limits = limits
-            super().__init__()
-
-    class Failed(Message):
-        """A read or a change failed."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
-            super().__init__()
 
     def __init__(self) -> None:
         super().__init__()
@@ -189,9 +180,9 @@ class StockScreen(AppScreen):
             lots = self.store.list_lots(self.user, include_empty=True)
             limits = self.store.list_clinic_limits(self.user)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(self.Loaded(ingredients, products, lots, limits))
+        self.post_message(Loaded(_Stock(ingredients, products, lots, limits)))
 
     @on(Input.Changed, "#ingredient-filter")
     def _filter(self) -> None:
@@ -221,18 +212,19 @@ class StockScreen(AppScreen):
                 ),
             )
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.notify(message.reason, title="Stock", severity="error", timeout=10)
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        self._all_ingredients = list(message.ingredients)
+    def _loaded(self, message: Loaded[_Stock]) -> None:
+        stock = message.data
+        self._all_ingredients = list(stock.ingredients)
         self._show_ingredients()
-        self._products = {p.id: p for p in message.products}
-        self._limits = list(message.limits)
+        self._products = {p.id: p for p in stock.products}
+        self._limits = list(stock.limits)
         self._show_products()
-        self._show_lots(message.lots)
+        self._show_lots(stock.lots)
         self._show_limits()
 
     def on_resize(self) -> None:
@@ -517,7 +509,7 @@ class StockScreen(AppScreen):
         try:
             getattr(self.store, method)(self.user, ident, reason)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         self.app.call_from_thread(self.notify, "Retired.", title="Stock")
         self.app.call_from_thread(self.reload)
@@ -555,7 +547,7 @@ class StockScreen(AppScreen):
         try:
             self.store.set_lot_status(self.user, lot_id, status, reason)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         self.app.call_from_thread(self.reload)
 

@@ -8,7 +8,7 @@ deleted: a deactivated account's signatures stay valid.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -19,10 +19,14 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Header, Input, Select, Static
 
 from formulary.records import Role
+from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
+
+if TYPE_CHECKING:
+    from db.store import UserInfo
 
 #: Shortest password the Store accepts (db.auth.MIN_PASSWORD_LENGTH), checked here
 #: too so the message appears beside the field before anything is sent.
@@ -229,20 +233,6 @@ class UsersScreen(AppScreen):
         Binding("f6", "reset_password", "Password", id="users.reset_password"),
     ]
 
-    class Loaded(Message):
-        """The accounts were read."""
-
-        def __init__(self, users: Sequence[Any]) -> None:
-            self.users = users
-            super().__init__()
-
-    class Failed(Message):
-        """A read or change was refused; ``reason`` says why."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
-            super().__init__()
-
     class Changed(Message):
         """A change was saved; ``what`` says which."""
 
@@ -276,16 +266,16 @@ class UsersScreen(AppScreen):
         try:
             users = self.store.list_users(self.user)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(self.Loaded(users))
+        self.post_message(Loaded(users))
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: Loaded[Sequence[UserInfo]]) -> None:
         table = self.query_one("#users", DataTable)
         row = table.cursor_row
         table.clear()
-        self.users = list(message.users)
+        self.users = list(message.data)
         for info in self.users:
             state = Text(state_text(info))
             if info.locked or not info.active:
@@ -294,8 +284,8 @@ class UsersScreen(AppScreen):
         if self.users:
             table.move_cursor(row=min(max(row, 0), len(self.users) - 1))
 
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
+    @on(WorkerFailed)
+    def _failed(self, message: WorkerFailed) -> None:
         self.notify(message.reason, title="Not done", severity="error")
 
     @on(Changed)
@@ -391,6 +381,6 @@ class UsersScreen(AppScreen):
         try:
             getattr(self.store, method)(self.user, user_id, reason)
         except Exception as exc:
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc))
             return
         self.post_message(self.Changed(what))
