@@ -378,3 +378,38 @@ async def test_edit_a_clinic_ingredient_with_a_reason(tmp_path: Path, make_app: 
         assert event.before["synonyms"] == []
         assert event.after["synonyms"] == ["adenosine base", "ADO"]
         assert event.after["sources"] == ["PubChem CID 60961"]
+
+
+async def test_receive_lot_checks_expiry_against_the_apps_clock(tmp_path: Path) -> None:
+    """ "Already expired" means before the app's today, not the machine's: with the clock
+    in 2031 a lot expiring in January 2031 is refused, and once the clock reads 2030 it
+    is received."""
+    from datetime import UTC, datetime
+
+    from tui.keymap import Settings
+
+    now = [datetime(2031, 6, 1, 9, 0, tzinfo=UTC)]
+    app = FormularyApp(empty_clinic(tmp_path), settings=Settings(), clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="Biotin",
+            presentation=Presentation.AMPOULE,
+            volume="1 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+        )
+        (biotin,) = app.store.list_products(user_of(app))
+        await receive_lot(pilot, product=biotin.id, lot="BT-9", expiry="2031-01-31", count=2)
+        form = app.screen
+        assert isinstance(form, ReceiveLotScreen)
+        assert _errors(form)["row-expiry"] == "This lot is already expired; do not receive it."
+        assert "This lot is already" in screen_text(pilot)
+        assert app.store.list_lots(user_of(app)) == []
+
+        now[0] = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, StockScreen))
+        (lot,) = app.store.list_lots(user_of(app))
+        assert lot.lot_number == "BT-9" and str(lot.expiry) == "2031-01-31"

@@ -10,7 +10,6 @@ separator a scanner sends arrives as ``ctrl+]``; the field keeps it as ``<GS>``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any, ClassVar
 
 from textual import on
@@ -262,7 +261,7 @@ class ReceiveLotScreen(StockDialog):
         expiry, message = parse_date(self.query_one("#lot-expiry", Input).value, required=True)
         if message:
             errors["row-expiry"] = message
-        elif expiry is not None and expiry < date.today():
+        elif expiry is not None and expiry < self.formulary_app.today():
             errors["row-expiry"] = "This lot is already expired; do not receive it."
         values["expiry"] = expiry
         text = self.query_one("#lot-quantity", Input).value
