@@ -14,7 +14,7 @@ import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
     from db.store import ClinicLimit
@@ -27,9 +27,6 @@ limit_app = typer.Typer(
 )
 ingredient_app.add_typer(limit_app, name="limit")
 
-ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why (recorded in the audit trail).")
-]
 
 
 @ingredient_app.command("list")

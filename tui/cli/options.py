@@ -16,3 +16,11 @@ DbOption = Annotated[
 ]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+#: The reason a change or a retirement needs. Checked by each command (so that a
+#: missing one is one line naming the flag, not Click's usage box), hence optional to
+#: the parser but marked required in --help.
+ReasonOption = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why (recorded in the audit trail). Required."),
+]

@@ -18,7 +18,7 @@ import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
     from db.store import Actor, ProductFields, Store, StoredIngredient, StrengthSpec
@@ -46,9 +46,6 @@ IngredientOption = Annotated[
 ]
 ManufacturerOption = Annotated[str, typer.Option("--manufacturer", help="Who makes it.")]
 GtinOption = Annotated[str, typer.Option("--gtin", help="The GTIN on the box (optional).")]
-ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why (recorded in the audit trail).")
-]
 
 
 def location(ctx: typer.Context, db: str | None) -> str | None:

@@ -22,16 +22,13 @@ from tui.cli.login import (
     sign_in,
     store_errors,
 )
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
     from db.store import Actor, Store, UserInfo
 
 user_app = typer.Typer(help="Add, deactivate, unlock and list user accounts.", no_args_is_help=True)
 
-ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why (recorded in the audit trail).")
-]
 
 
 def _require_reason(reason: str | None, what: str) -> str:
