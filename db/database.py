@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from db import engine as engines
 from db import migrate
-from db.errors import DatabaseUnavailable
+from db.errors import DatabaseUnavailable, NotFormulary
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,25 @@ def open_database(
     where = engines.resolve(location)
     if where.path is not None:
         engines.prepare_sqlite_file(where.path, create=create)
+    # A SQLite file is inspected read-only before our engine touches it (the engine
+    # switches files to WAL): a foreign file must come out byte for byte unchanged.
+    early = _inspect_sqlite_file(where.path) if where.path is not None else None
     engine = engines.make_engine(where)
     try:
+        state = early or _inspect(engine)
+        if state == "foreign":
+            raise NotFormulary(
+                f"{_name(where)} is not a Formulary database (it has tables, but no Formulary "
+                "schema or installation row); nothing was changed. Give the path of a "
+                "Formulary database, or create a new one with `formulary init --db NEW`"
+            )
+        if state == "empty" and not create:
+            raise NotFormulary(
+                f"{_name(where)} is empty, not a Formulary database; nothing was changed. "
+                f"Create one with `formulary init --db {_name(where)}`"
+            )
+        if state == "older" and where.path is not None:
+            _backup_before_migrating(engine, where.path)
         seeder = seed if seed is not None else _default_seed
 
         def after_create(connection: sa.Connection) -> None:
@@ -58,7 +76,10 @@ def open_database(
             audit_installation(connection, db_id)
             seeder(connection, db_id)
 
-        created = migrate.upgrade(engine, after_create=after_create)
+        # A current database is only read here: a read-only file still opens (verify).
+        created = (
+            False if state == "current" else migrate.upgrade(engine, after_create=after_create)
+        )
         with engine.connect() as connection:
             db_id = _db_id(connection)
     except sa.exc.OperationalError as exc:
@@ -77,6 +98,89 @@ def open_database(
         path=where.path,
         created=created,
     )
+
+
+def _inspect(engine: sa.Engine) -> str:
+    """``empty``, ``foreign``, ``current`` or ``older`` (a Formulary schema to migrate).
+
+    A Formulary database carries an Alembic revision this code knows (or a newer one,
+    refused later as too new) and its ``installation`` row; a file with tables but
+    without them belongs to something else and is never migrated.
+    """
+    reader = engine.execution_options(**{engines.READ_ONLY: True})
+    with reader.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+        revision = migrate.current_revision(connection) if "alembic_version" in tables else None
+        connection.rollback()
+    if not tables:
+        return "empty"
+    if revision is None or "installation" not in tables:
+        return "foreign"
+    return "current" if revision == migrate.head_revision() else "older"
+
+
+def _inspect_sqlite_file(path: Path) -> str | None:
+    """``empty`` or ``foreign`` for a SQLite file that is not Formulary's, else None."""
+    import sqlite3
+
+    try:
+        if path.stat().st_size == 0:
+            return "empty"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotFormulary(
+            f"{path} is not a Formulary database (SQLite cannot read it: {exc}); nothing "
+            "was changed. Give the path of a Formulary database, or create a new one with "
+            "`formulary init --db NEW`"
+        ) from exc
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot read {path}: {exc.strerror}") from exc
+    if not names:
+        return "empty"
+    if "alembic_version" not in names or "installation" not in names:
+        return "foreign"
+    return None
+
+
+def _backup_before_migrating(engine: sa.Engine, path: Path) -> None:
+    """Copy a SQLite database of an older revision aside before its schema changes."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    with engine.connect() as connection:
+        revision = migrate.current_revision(connection)
+        connection.rollback()
+    if revision is None or revision not in migrate.known_revisions():
+        return  # too new: refused by migrate.upgrade, nothing to back up
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    copy = path.with_name(f"{path.name}.before-migration-{revision}-{stamp}")
+    try:
+        fd = os.open(copy, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(copy)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except (OSError, sqlite3.Error) as exc:
+        copy.unlink(missing_ok=True)
+        raise DatabaseUnavailable(
+            f"{path} has an older schema (revision {revision}) and must be migrated, but "
+            f"its copy could not be written first ({exc}); nothing was changed. Free disk "
+            "space or make the folder writable, then open it again"
+        ) from exc
+
+
+def _name(where: engines.Location) -> str:
+    return str(where.path) if where.path is not None else _safe(where.url)
 
 
 def _db_id(connection: sa.Connection) -> str:

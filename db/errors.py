@@ -15,6 +15,10 @@ class DatabaseUnavailable(StoreError):
     """The database cannot be opened (missing, network filesystem, newer schema)."""
 
 
+class NotFormulary(DatabaseUnavailable):
+    """The file or database is empty or belongs to something else: never migrated."""
+
+
 class SchemaTooNew(DatabaseUnavailable):
     """The database was migrated by a newer Formulary than this one."""
 
@@ -49,3 +53,20 @@ class Immutable(StoreError):
 
 class CheckpointFailed(StoreError):
     """The change committed, but the audit checkpoint after it could not be written."""
+
+
+class KeyNotTrusted(StoreError):
+    """The installation's checkpoint key is missing, replaced or unsafe: writes stop."""
+
+
+class RolledBack(StoreError):
+    """The database is behind its newest signed checkpoint: restored or rolled back."""
+
+
+class AlreadyRecorded(StoreError):
+    """A retried write whose idempotency key was already used: nothing written again."""
+
+    def __init__(self, message: str, record_id: int) -> None:
+        super().__init__(message)
+        #: The id of the record written the first time.
+        self.record_id = record_id

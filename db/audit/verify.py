@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session
 from db.audit.chain import DOMAIN_TAG, GENESIS_HASH, read_head
 from formulary.records import Checkpoint
 
-Status = Literal["ok", "altered", "truncated"]
+Status = Literal["ok", "altered", "truncated", "records"]
 ProgressCallback = Callable[[int, int], None]
 
-EXIT_CODES: dict[Status, int] = {"ok": 0, "altered": 2, "truncated": 3}
+#: ``records``: the chain is intact but a table row or a signature disagrees with it.
+EXIT_CODES: dict[Status, int] = {"ok": 0, "altered": 2, "truncated": 3, "records": 4}
 
 # A bounded seq range rather than "seq > :after ... LIMIT :n": PostgreSQL plans the
 # open-ended form as a full scan and sort on a table it has not analyzed yet (a
@@ -61,6 +62,14 @@ class VerifyReport:
     checkpoints_checked: int
     newest_checkpoint_seq: int | None
     rows_after_checkpoint: int
+    #: Rows of audited tables compared with the replay of the audit's after-images
+    #: (None: the tables were not checked).
+    table_rows_checked: int | None = None
+    #: Signed sessions and addenda whose signature was recomputed (None: not checked).
+    signatures_checked: int | None = None
+    #: Table rows and signatures that disagree (the first few spelled out).
+    record_problems: tuple[str, ...] = ()
+    record_problem_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,7 +78,7 @@ class VerifyReport:
 
     @property
     def exit_code(self) -> int:
-        """0 intact, 2 altered, 3 truncated or rolled back behind a checkpoint."""
+        """0 intact, 2 altered, 3 truncated/rolled back/identity changed, 4 records altered."""
         return EXIT_CODES[self.status]
 
     def summary(self) -> str:
@@ -79,6 +88,16 @@ class VerifyReport:
                 f"audit chain intact: {self.rows} entries, head seq {self.head_seq}"
                 f" hash {self.head_hash[:16]}…; {self.checkpoints_checked} checkpoint(s) agree."
             )
+            head += self._records_sentence()
+        elif self.status == "records":
+            head = (
+                f"audit chain intact ({self.rows} entries, {self.checkpoints_checked} "
+                f"checkpoint(s) agree) but RECORDS ALTERED: {self.record_problem_count} "
+                "row(s) or signature(s) disagree with it:\n  "
+                + "\n  ".join(self.record_problems)
+            )
+            if self.record_problem_count > len(self.record_problems):
+                head += f"\n  … and {self.record_problem_count - len(self.record_problems)} more"
         else:
             head = f"audit chain {self.status.upper()}: {self.problem}"
         if self.newest_checkpoint_seq is None:
@@ -92,6 +111,14 @@ class VerifyReport:
                 f"(seq {self.newest_checkpoint_seq})."
             )
         return f"{head}\n{tail}"
+
+    def _records_sentence(self) -> str:
+        parts = []
+        if self.table_rows_checked is not None:
+            parts.append(f"{self.table_rows_checked} table rows match the audit trail")
+        if self.signatures_checked is not None:
+            parts.append(f"{self.signatures_checked} signatures recomputed and valid")
+        return ("\n" + "; ".join(parts) + ".") if parts else ""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready dict (for ``--json`` and for the ``audit.verify`` entry)."""
@@ -108,6 +135,10 @@ class VerifyReport:
             "checkpoints_checked": self.checkpoints_checked,
             "newest_checkpoint_seq": self.newest_checkpoint_seq,
             "rows_after_checkpoint": self.rows_after_checkpoint,
+            "table_rows_checked": self.table_rows_checked,
+            "signatures_checked": self.signatures_checked,
+            "record_problems": list(self.record_problems),
+            "record_problem_count": self.record_problem_count,
         }
 
 

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from db.audit.canonical import format_utc
 from db.audit.chain import append_event, read_head
 from db.audit.checkpoint import CheckpointError, check_signature, make_checkpoint, parse_checkpoint
-from db.audit.keys import CheckpointKeyError, load_key, load_or_create_key
+from db.audit.keys import CheckpointKeyError, load_key
 from db.audit.verify import verify_chain
 from db.database import Database
 from db.errors import StoreError
@@ -172,7 +172,7 @@ def backup_database(
             reason=None,
             now=moment,
         )
-    key = _signing_key(database.db_id, key_dir)
+    key = _signing_key(database, key_dir)
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
         revision = _revision(connection)
@@ -414,7 +414,7 @@ def record_restore(
             reason=None,
             now=moment,
         )
-    key = _signing_key(staged.db_id, key_dir)
+    key = _signing_key(staged, key_dir)
     with staged.engine.connect() as connection:
         return make_checkpoint(connection, staged.db_id, key, now=moment).line
 
@@ -552,10 +552,12 @@ def _fold_wal(path: Path) -> None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _signing_key(db_id: str, key_dir: Path | str | None) -> Any:
+def _signing_key(database: Database, key_dir: Path | str | None) -> Any:
+    from db.audit.service import signing_key
+
     try:
-        return load_or_create_key(db_id, key_dir)
-    except CheckpointKeyError as exc:
+        return signing_key(database, key_dir)
+    except (CheckpointKeyError, StoreError) as exc:
         raise BackupError(str(exc)) from exc
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
-from db.audit.keys import load_or_create_key
+from db.audit.service import signing_key
 from db.errors import NotFound, ValidationError
 from db.loaders import chart as load_chart_rows
 from db.loaders import charts as load_charts
@@ -188,7 +188,7 @@ def _export_many(
     before_commit: Callable[[], None] | None = None,
 ) -> list[ExportResult]:
     database = store.database
-    key = load_or_create_key(database.db_id, key_dir)
+    key = signing_key(database, key_dir)
     delivered: list[Path] = []
     results: list[ExportResult] = []
     try:

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
-from db.audit.keys import load_or_create_key
+from db.audit.service import signing_key
 from db.loaders import charts as load_charts
 from db.store import Actor, Store
 from db.store.roles import EVERYONE
@@ -163,7 +163,7 @@ def export_ndjson(
     files are discarded and nothing is audited.
     """
     database = store.database
-    key = load_or_create_key(database.db_id, key_dir)
+    key = signing_key(database, key_dir)
     writer = _Writer(staging)
     try:
         with store.reading(actor, EVERYONE, "export the clinic") as db:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from db.audit.canonical import format_decimal, format_utc
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
-from db.audit.keys import load_or_create_key
+from db.audit.service import signing_key
 from db.database import Database
 from db.engine import READ_ONLY
 from db.errors import StoreError
@@ -214,7 +214,7 @@ def export_document(
             action="database.export", entity="database", entity_id=database.db_id,
             before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
         )
-    key = load_or_create_key(database.db_id, key_dir)
+    key = signing_key(database, key_dir)
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
     reader = database.engine.execution_options(**{READ_ONLY: True})

@@ -30,6 +30,7 @@ from db.store.inputs import (
     StrengthSpec,
     UserInfo,
 )
+from db.store.keys import KeysStore
 from db.store.outcomes import OutcomesStore
 from db.store.patients import PatientsStore
 from db.store.sessions import ADMINISTERED_BY, AMENDED_BY, SessionsStore
@@ -64,5 +65,6 @@ class Store(
     FormulationsStore,
     OutcomesStore,
     AuditReadsStore,
+    KeysStore,
 ):
     """One object per open database and workstation: ``Store(open_database(path))``."""

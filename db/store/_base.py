@@ -25,8 +25,10 @@ from db.errors import (
     CheckpointFailed,
     Conflict,
     DatabaseUnavailable,
+    KeyNotTrusted,
     NotFound,
     PermissionDenied,
+    RolledBack,
     ValidationError,
 )
 from db.images import row_image, table_name
@@ -187,14 +189,16 @@ class StoreBase:
         Runs after the commit, never inside it: a checkpoint must only ever name a head
         that is durable, or a rollback would look like tampering.
         """
+        from db.audit.keys import CheckpointKeyError
         from db.audit.service import checkpoint_database
 
         try:
             checkpoint = checkpoint_database(self.database, key_dir=self.key_dir)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyNotTrusted, CheckpointKeyError) as exc:
             raise CheckpointFailed(
                 f"the {what} is signed and saved, but its audit checkpoint could not be "
-                f"written ({exc}); fix the key directory and run 'formulary audit checkpoint'"
+                f"written ({exc}); do not record it again: fix the key folder and run "
+                "'formulary audit checkpoint'"
             ) from exc
         self.last_checkpoint = checkpoint
         return checkpoint
@@ -226,9 +230,61 @@ class StoreBase:
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _guard(self, uow: UnitOfWork) -> None:
+        """Refuse the write unless the key is the pinned one and the chain is not rolled back.
+
+        Runs inside the write transaction (the lock is held, so the head read is the
+        one this write extends). A database whose key was never used pins it here, in
+        this same transaction. See :mod:`db.audit.pinning`.
+        """
+        from db.audit.keys import load_or_create_key
+        from db.audit.pinning import (
+            KEY_ENTITY,
+            PIN_ACTION,
+            newest_checkpoint,
+            pin_image,
+            read_pin,
+            rollback_problem,
+            tail_lines,
+            trusted_key,
+        )
+
+        db_id = self.database.db_id
+        pin = read_pin(uow.session)
+        key, needs_pin = trusted_key(db_id, pin, self.key_dir)
+        problem = rollback_problem(
+            uow.session, db_id, newest_checkpoint(tail_lines(db_id, self.key_dir))
+        )
+        if problem is not None:
+            raise RolledBack(problem)
+        if needs_pin:
+            if key is None:
+                try:
+                    key = load_or_create_key(db_id, self.key_dir)
+                except OSError as exc:
+                    raise KeyNotTrusted(
+                        f"cannot create the checkpoint key in the key folder ({exc.strerror});"
+                        " nothing was saved. Make the folder writable (or set "
+                        "FORMULARY_KEY_DIR) and try again"
+                    ) from exc
+            uow.audit(
+                PIN_ACTION,
+                KEY_ENTITY,
+                key.key_id,
+                None,
+                pin_image(key),
+                "checkpoint key pinned at its first use",
+                user=SYSTEM_USER,
+            )
+
     @contextmanager
     def transaction(
-        self, actor: Actor | None, allowed: frozenset[Role], what: str
+        self,
+        actor: Actor | None,
+        allowed: frozenset[Role],
+        what: str,
+        *,
+        guard: bool = True,
     ) -> Iterator[UnitOfWork]:
         """One write transaction for ``actor`` (None: the application itself).
 
@@ -238,6 +294,9 @@ class StoreBase:
         Everything written through it (rows via ``uow.add``/``uow.update``, entries via
         ``uow.audit``) commits together when the block ends, or not at all when it
         raises. ``what`` completes the refusal messages ("cannot <what>").
+        Every write first checks the pinned key and the newest checkpoint (see
+        :meth:`_guard`); ``guard=False`` only for what must work while writing is
+        refused (signing in, replacing the key, acknowledging a rollback, recovery).
         """
         if actor is not None:
             require_role(actor, allowed, what)
@@ -251,6 +310,8 @@ class StoreBase:
             )
             if actor is not None:
                 _check_still_allowed(session, actor, allowed, what)
+            if guard:
+                self._guard(uow)
             yield uow
             session.commit()
         except sa.exc.IntegrityError as exc:

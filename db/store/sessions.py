@@ -8,12 +8,14 @@ never changes again: corrections are addenda, each signed the same way.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text as sa_text
 from sqlmodel import col, select
 
 from db import loaders
@@ -23,7 +25,7 @@ from db.codec import (
     amount_to_json,
     columns_of,
 )
-from db.errors import Immutable, NotFound, ValidationError
+from db.errors import AlreadyRecorded, Immutable, NotFound, ValidationError
 from db.store import safety
 from db.store import validate as check
 from db.store._base import (
@@ -93,6 +95,29 @@ def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
             f"the {what} are in different units ({', '.join(sorted(units))}); give them all in mL"
         )
     return Amount(sum((a.value for a in amounts), Decimal(0)), units.pop())
+
+
+#: Audit entity/action recording the idempotency key of a headless recording.
+IDEMPOTENCY_ENTITY = "idempotency_key"
+IDEMPOTENCY_ACTION = "session.idempotency_key"
+
+
+def _refuse_repeat(uow: UnitOfWork, key: str) -> None:
+    # Inside the write transaction, so two retries racing each other see one another.
+    found = uow.session.execute(
+        sa_text(
+            "SELECT after FROM audit_event WHERE entity = :entity AND entity_id = :key"
+            " ORDER BY seq LIMIT 1"
+        ),
+        {"entity": IDEMPOTENCY_ENTITY, "key": key},
+    ).scalar()
+    if found is not None:
+        session_id = int(json.loads(found)["session_id"])
+        raise AlreadyRecorded(
+            f"already recorded as session {session_id} (idempotency key {key!r}); "
+            "nothing was written again",
+            session_id,
+        )
 
 
 class SessionsStore(UsersStore):
@@ -264,16 +289,25 @@ class SessionsStore(UsersStore):
         *,
         acknowledge: bool | Collection[str] = False,
         override_reason: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SessionRecord:
         """Create and sign a session in one transaction (the headless ``session record``).
 
         The same checks and safety rules as :meth:`sign_session`; when anything refuses,
-        nothing at all is written (no draft is left behind).
+        nothing at all is written (no draft is left behind). With ``idempotency_key`` a
+        retry never records twice: a key already used raises
+        :class:`~db.errors.AlreadyRecorded` naming the session recorded the first time.
         """
         require_role(actor, SIGNERS, "sign sessions")
         meaning = check.text(meaning, "signature meaning", limit=100, required=True)
+        if idempotency_key is not None:
+            idempotency_key = check.text(
+                idempotency_key, "idempotency key", limit=100, required=True
+            )
         self.verify_password(actor, password)
         with self._write(actor, SIGNERS, "sign sessions") as uow:
+            if idempotency_key is not None:
+                _refuse_repeat(uow, idempotency_key)
             row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
             self._apply_draft(uow, row, draft)
             uow.add(row, "session.create_draft")
@@ -285,6 +319,15 @@ class SessionsStore(UsersStore):
                 acknowledge=acknowledge,
                 override_reason=override_reason,
             )
+            if idempotency_key is not None:
+                uow.audit(
+                    IDEMPOTENCY_ACTION,
+                    IDEMPOTENCY_ENTITY,
+                    idempotency_key,
+                    None,
+                    {"session_id": row.id},
+                    None,
+                )
             signed = loaders.sessions(uow.session, [row])[0]
         self._checkpoint("session")
         return signed

@@ -263,7 +263,7 @@ class UsersStore(StoreBase):
         key = auth.username_key(username)
         failure: Exception | None = None
         actor: Actor | None = None
-        with self._write(None, ADMINS, "sign in") as uow:
+        with self._write(None, ADMINS, "sign in", guard=False) as uow:
             row = uow.session.exec(
                 select(UserRow).where(UserRow.username_key == key).with_for_update()
             ).first()

@@ -76,8 +76,9 @@ def add_entries(db: Database, count: int) -> None:
                 db_id=db.db_id,
                 user="dr.ada",
                 workstation="room-1",
-                action="patient.update",
-                entity="patient",
+                action="example.update",
+                # Not a table: the table replay has no row to hold these against.
+                entity="example",
                 entity_id=n,
                 before={"grade": "III"},
                 after={"grade": "IV"},

@@ -311,3 +311,38 @@ def test_unreadable_file_is_one_line(tmp_path: Path, shared_clinic: Clinic) -> N
     assert code == 2 and "not valid JSON" in err
     code, _, err = run_here(clinic, str(tmp_path / "missing.json"))
     assert code == 2 and "cannot read" in err
+
+
+def test_a_retry_never_records_twice(tmp_path: Path, clinic: Clinic) -> None:
+    path = session_file(tmp_path, clinic)
+    first = run(clinic, str(path))
+    assert first.returncode == 0, first.stderr
+    again = run(clinic, str(path))
+    assert again.returncode == 0, again.stderr
+    (recorded,) = sessions(clinic)
+    assert f"already recorded as session {recorded.id}" in again.stdout
+    # An explicit key: the same key twice records once; another key records again.
+    keyed = run(clinic, str(path), "--idempotency-key", "visit-42")
+    assert keyed.returncode == 0 and len(sessions(clinic)) == 2
+    assert "already recorded" in run(clinic, str(path), "--idempotency-key", "visit-42").stdout
+    assert len(sessions(clinic)) == 2
+
+
+def test_saved_but_checkpoint_failed_has_its_own_exit_and_no_retry_duplicates(
+    tmp_path: Path, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.audit.service as service
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    path = session_file(tmp_path, clinic)
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "checkpoint_database", broken)
+        code, out, err = run_here(clinic, str(path))
+    assert code == 5, (out, err)
+    assert err.count("\n") == 1 and "saved, but the checkpoint failed" in err
+    assert "do not record it again" in err
+    code, out, err = run_here(clinic, str(path))
+    assert code == 0 and "already recorded" in out, err
+    assert len(sessions(clinic)) == 1

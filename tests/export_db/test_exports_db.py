@@ -60,7 +60,7 @@ def test_export_is_stamped_audited_and_verifiable(
             continue
         assert [c.line for c in found] == [result.checkpoint.line], path.name
     check = verify_database(database, user="tester", checkpoint_files=written_with_lines(written))
-    assert check.report.status == "ok"
+    assert check.report.status == "ok", check.report.summary()
     assert check.report.checkpoints_checked >= 1
 
 

@@ -24,7 +24,7 @@ def test_signing_writes_a_checkpoint_of_the_committed_head(
     store: Store, users: dict[Role, Actor], tmp_path: Path
 ) -> None:
     lee = users[Role.PRACTITIONER]
-    store.key_dir = tmp_path / "keys"
+    # The key was pinned (in the test's key folder) by the first write; it stays there.
     world = World(store, lee)
     signed = store.sign_session(lee, store.save_session_draft(lee, world.draft()).id, PASSWORD)
     head = events(store.database)[-1]
@@ -49,7 +49,7 @@ def test_truncating_after_a_signed_session_is_caught(
     store: Store, users: dict[Role, Actor], tmp_path: Path
 ) -> None:
     lee = users[Role.PRACTITIONER]
-    store.key_dir = tmp_path / "keys"
+    # The key was pinned (in the test's key folder) by the first write; it stays there.
     world = World(store, lee)
     store.sign_session(lee, store.save_session_draft(lee, world.draft()).id, PASSWORD)
     head = events(store.database)[-1].seq
@@ -64,14 +64,19 @@ def test_truncating_after_a_signed_session_is_caught(
 
 
 def test_an_unwritable_key_dir_is_one_clear_error_after_the_commit(
-    store: Store, users: dict[Role, Actor], tmp_path: Path
+    store: Store, users: dict[Role, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import db.audit.checkpoint as checkpoint
+
     lee = users[Role.PRACTITIONER]
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("a file where the key directory should be")
-    store.key_dir = blocker / "keys"
     world = World(store, lee)
     draft = store.save_session_draft(lee, world.draft())
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The key folder fills up between the write's checks and the checkpoint after it.
+    monkeypatch.setattr(checkpoint, "append_to_log", full_disk)
     with pytest.raises(CheckpointFailed, match="signed and saved"):
         store.sign_session(lee, draft.id, PASSWORD)
     assert store.get_session(lee, draft.id).signature is not None

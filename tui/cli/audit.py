@@ -1,8 +1,10 @@
 """``formulary audit verify|checkpoint``: prove the audit trail intact, sign its head.
 
 Exit status of ``verify``: 0 intact; 2 altered (the first bad seq is named);
-3 truncated or rolled back behind a checkpoint; 1 when verification could not run
-(no database, unreadable or forged checkpoint, missing key) — one line on stderr.
+3 truncated or rolled back behind a checkpoint, or the database id changed;
+4 records altered (a table row or a signature disagrees with the intact chain);
+1 when verification could not run (no database, a foreign or empty file, unreadable
+or forged checkpoint, missing key) — one line on stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
+from tui.cli.login import PasswordStdinOption, UserOption, sign_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -113,12 +116,18 @@ def verify(
         out: dict[str, Any] = report.to_json()
         out["checkpoint_sources"] = list(result.sources)
         out["recorded_seq"] = result.recorded_seq
+        out["not_recorded"] = result.not_recorded
         typer.echo(json.dumps(out, indent=2, sort_keys=True))
     else:
         typer.echo(report.summary())
         if report.checkpoint is not None:
             typer.echo(f"checkpoint: {report.checkpoint.line}")
-        typer.echo(f"this verification was recorded as audit entry seq {result.recorded_seq}.")
+        if result.recorded_seq is not None:
+            typer.echo(
+                f"this verification was recorded as audit entry seq {result.recorded_seq}."
+            )
+        else:
+            typer.echo(f"this verification was not recorded: {result.not_recorded}.")
     raise typer.Exit(report.exit_code)
 
 
@@ -156,6 +165,62 @@ def checkpoint_command(
         )
     else:
         typer.echo(cp.line)
+
+
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why (recorded in the audit trail).")
+]
+
+
+@app.command("rekey")
+def rekey(
+    ctx: typer.Context,
+    reason: ReasonOption,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+) -> None:
+    """Replace the checkpoint key (administrators; audited, signed by the old key if present)."""
+    from db.store import Store
+
+    database = _open(ctx, db)
+    try:
+        store = Store(database, key_dir=key_dir)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            old, new, checkpoint = store.rekey(actor, reason)
+    finally:
+        database.dispose()
+    typer.echo(f"checkpoint key replaced: {old or 'none pinned'} -> {new}")
+    typer.echo(checkpoint.line)
+
+
+@app.command("accept-rollback")
+def accept_rollback(
+    ctx: typer.Context,
+    reason: ReasonOption,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+) -> None:
+    """Carry on from a restored or rolled-back copy (administrators; audited)."""
+    from db.store import Store
+
+    database = _open(ctx, db)
+    try:
+        store = Store(database, key_dir=key_dir)
+        actor = sign_in(store, user, password_stdin)
+        with store_errors():
+            count, checkpoint = store.accept_rollback(actor, reason)
+    finally:
+        database.dispose()
+    typer.echo(
+        f"rollback accepted: {count} checkpoint(s) of the log no longer apply; "
+        "writing resumes from this copy."
+    )
+    typer.echo(checkpoint.line)
 
 
 class _Progress:

@@ -9,6 +9,10 @@ import typer
 #: Exit status for input the user can correct (bad amount, unknown unit, wrong flag).
 EXIT_USAGE = 2
 
+#: Exit status when the change WAS saved but the audit checkpoint after it failed:
+#: do not retry the command; fix the key folder and run ``formulary audit checkpoint``.
+EXIT_SAVED_CHECKPOINT_FAILED = 5
+
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``formulary: <message>`` on stderr and exit with ``code``."""

@@ -113,14 +113,11 @@ def init(
 
 
 def _checkpoint(database: object) -> str:
-    from db.audit.checkpoint import make_checkpoint
-    from db.audit.keys import load_or_create_key
+    from db.audit.service import checkpoint_database
     from db.database import Database
 
     assert isinstance(database, Database)
-    key = load_or_create_key(database.db_id)
-    with database.engine.connect() as connection:
-        return make_checkpoint(connection, database.db_id, key).line
+    return checkpoint_database(database).line
 
 
 def _demo(

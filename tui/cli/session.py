@@ -6,9 +6,11 @@ rule, where, what, what to do). Warnings need ``--acknowledge``; blocks need
 ``--override "reason"`` from a practitioner or admin. ``--check`` only reports and
 writes nothing.
 
-Exit status: 0 recorded (or, with ``--check``, nothing blocks); 3 something blocks
-or a warning was not acknowledged, and nothing was recorded; 2 the file, the
-sign-in or the database refused (one line on stderr).
+Exit status: 0 recorded, or already recorded under the same idempotency key (or,
+with ``--check``, nothing blocks); 3 something blocks or a warning was not
+acknowledged, and nothing was recorded; 2 the file, the sign-in or the database
+refused (one line on stderr); 5 the session WAS recorded and signed but its
+checkpoint could not be written (do not retry; fix the key folder).
 """
 
 from __future__ import annotations
@@ -38,8 +40,19 @@ EXIT_BLOCKED = 3
 MAX_FILE_BYTES = 1_000_000
 
 #: Keys a session file may hold: the declared session fields (formulary.session_fields)
-#: and the two that are not fields (the formulation by id, the signature's meaning).
-_FIELDS = session_fields.cli_keys() | {"formulation_id", "meaning"}
+#: and those that are not fields (the formulation by id, the signature's meaning, the
+#: idempotency key of a retry).
+_FIELDS = session_fields.cli_keys() | {"formulation_id", "meaning", "idempotency_key"}
+
+
+def _file_key(file: Path) -> str:
+    """The default idempotency key: the SHA-256 of the session file's bytes."""
+    import hashlib
+
+    try:
+        return "file-sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
 
 
 class FileError(ValueError):
@@ -278,6 +291,14 @@ def record(
             help="Override what blocks, with this written reason (practitioner or admin).",
         ),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="Record at most once under this key (default: the file's idempotency_key, "
+            "else a hash of the file's bytes): a retry never records twice.",
+        ),
+    ] = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
     db: DbOption = None,
@@ -285,6 +306,7 @@ def record(
 ) -> None:
     """Record and sign a session from FILE.json, with the app's safety checks."""
     from db.database import open_database
+    from db.errors import AlreadyRecorded
     from db.store import ADMINISTERED_BY, Store
     from db.store.safety import SafetyBlocked
 
@@ -292,6 +314,7 @@ def record(
         fail("who is this? give --user NAME (or set FORMULARY_USER)")
     try:
         data = read_file(file)
+        key = idempotency_key or _text(data, "idempotency_key") or _file_key(file)
     except FileError as exc:
         fail(str(exc))
     password = read_password(password_stdin, prompt=f"Password for {user}")
@@ -318,7 +341,15 @@ def record(
                     meaning,
                     acknowledge=acknowledge,
                     override_reason=override,
+                    idempotency_key=key,
                 )
+            except AlreadyRecorded as exc:
+                if as_json:
+                    typer.echo(json.dumps({"recorded": False, "already_recorded": True,
+                                           "session_id": exc.record_id}))
+                else:
+                    typer.echo(str(exc))
+                raise typer.Exit(0) from None
             except SafetyBlocked as exc:
                 _print(exc.findings, as_json, {"recorded": False, "error": str(exc)})
                 hint = (

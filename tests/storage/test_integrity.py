@@ -1,0 +1,268 @@
+"""What audit verify and the write guard catch: tables, signatures, keys, rollbacks, ids.
+
+Each attack is made as an intruder with write access to the database (not the key)
+would make it: plain SQL with the guard triggers dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from db.audit.guards import install_guards, remove_guards
+from db.audit.keys import key_path, load_or_create_key, resolve_key_dir
+from db.audit.pinning import read_pin
+from db.audit.service import checkpoint_database, verify_database
+from db.database import Database, open_database
+from db.errors import KeyNotTrusted, NotFormulary, RolledBack, ValidationError
+from db.guards import install_signature_guards
+from db.store import Actor, Store
+
+from .helpers import World
+
+pytestmark = pytest.mark.storage
+
+PASSWORD = "correct horse battery"
+
+
+def _drop_signature_guards(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for name in (
+            "signed_session_no_update", "signed_session_no_delete", "session_lot_no_update",
+            "session_lot_no_delete", "addendum_no_update", "addendum_no_delete",
+        ):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}"))
+    else:
+        for name, table in (
+            ("signed_session_guard", "treatment_session"),
+            ("session_lot_guard", "session_lot"),
+            ("addendum_guard", "session_addendum"),
+        ):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+
+
+def attack(database: Database, *statements: str) -> None:
+    """Plain SQL behind the application's back, every guard dropped and put back."""
+    with database.engine.begin() as conn:
+        remove_guards(conn)
+        _drop_signature_guards(conn)
+        for statement in statements:
+            conn.execute(sa.text(statement))
+        install_guards(conn)
+        install_signature_guards(conn)
+
+
+def verify(database: Database, **kwargs: object) -> object:
+    return verify_database(database, user="os:test", record=False, **kwargs).report  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def signed(store: Store, admin: Actor) -> tuple[World, int]:
+    """A small clinic with one signed session."""
+    world = World(store, admin)
+    draft = store.save_session_draft(admin, world.draft())
+    store.sign_session(admin, draft.id, PASSWORD)
+    return world, draft.id
+
+
+def test_an_untouched_clinic_verifies_with_tables_and_signatures(
+    store: Store, signed: tuple[World, int]
+) -> None:
+    report = verify(store.database)
+    assert report.ok, report.problem  # type: ignore[attr-defined]
+    assert report.table_rows_checked and report.table_rows_checked > 5  # type: ignore[attr-defined]
+    assert report.signatures_checked == 1  # type: ignore[attr-defined]
+
+
+def test_a_signed_session_edited_by_sql_is_named_by_table_row_and_column(
+    store: Store, signed: tuple[World, int]
+) -> None:
+    _, session_id = signed
+    attack(
+        store.database,
+        f"UPDATE treatment_session SET total_volume_value = '9', notes = 'x' "
+        f"WHERE id = {session_id}",
+    )
+    report = verify(store.database)
+    assert report.status == "records" and report.exit_code == 4  # type: ignore[attr-defined]
+    text = "\n".join(report.record_problems)  # type: ignore[attr-defined]
+    assert f"table treatment_session row {session_id}" in text
+    assert "total_volume_value" in text and "notes" in text
+    assert f"session {session_id}: its content differs" in text
+
+
+def test_rows_inserted_or_deleted_behind_the_back_are_reported(
+    store: Store, signed: tuple[World, int]
+) -> None:
+    world, _ = signed
+    attack(store.database, "DELETE FROM outcome WHERE id = -1")  # a no-op: still intact
+    assert verify(store.database).ok  # type: ignore[attr-defined]
+    attack(
+        store.database,
+        "UPDATE lot SET quantity_value = '5000' WHERE id = " + str(world.lot.id),
+    )
+    report = verify(store.database)
+    assert f"table lot row {world.lot.id}: quantity_value" in report.record_problems[0]  # type: ignore[attr-defined]
+
+
+def test_key_is_pinned_missing_or_replaced_key_stops_writes(
+    store: Store, admin: Actor
+) -> None:
+    checkpoint_database(store.database)
+    pin = read_pin_of(store.database)
+    assert pin is not None
+    path = key_path(store.database.db_id)
+    saved = path.read_bytes()
+    path.unlink()
+    with pytest.raises(KeyNotTrusted, match=r"missing.*audit rekey"):
+        World(store, admin)
+    assert not path.exists()  # never silently re-created
+    # Another key in its place: refused too.
+    load_or_create_key(store.database.db_id)
+    with pytest.raises(KeyNotTrusted, match="replaced"):
+        World(store, admin)
+    path.write_bytes(saved)
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyNotTrusted, match="chmod 600"):
+        World(store, admin)
+    os.chmod(path, 0o600)
+    World(store, admin)  # the original key back: writes resume
+
+
+def read_pin_of(database: Database) -> object:
+    with database.engine.connect() as conn:
+        return read_pin(conn)
+
+
+def test_rekey_is_audited_and_old_checkpoints_still_verify(
+    store: Store, admin: Actor
+) -> None:
+    World(store, admin)
+    first = checkpoint_database(store.database)
+    key_path(store.database.db_id).unlink()  # the key is lost
+    with pytest.raises(ValidationError, match="reason"):
+        store.rekey(admin, "")
+    old, new, checkpoint = store.rekey(admin, "key file lost with the old laptop")
+    assert old == first.key_id and new != old and checkpoint.key_id == new
+    World(store, admin, chart="C-2")  # writes resume with the new key
+    report = verify(store.database)
+    assert report.ok, report.problem  # type: ignore[attr-defined]
+    assert report.checkpoints_checked >= 2  # type: ignore[attr-defined]
+    events = store.audit_events(admin, entity="installation_key")
+    assert {e.action for e in events} == {"key.pin", "key.rekey"}
+
+
+def test_rollback_is_refused_until_accepted(store: Store, admin: Actor, tmp_path: Path) -> None:
+    if store.database.dialect != "sqlite":
+        pytest.skip("file copies are how a SQLite database is rolled back")
+    World(store, admin)
+    checkpoint_database(store.database)
+    path = store.database.path
+    assert path is not None
+    store.database.dispose()
+    copy = tmp_path / "older.db"
+    shutil.copyfile(path, copy)
+    World(store, admin, chart="C-2")
+    checkpoint_database(store.database)
+    store.database.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(copy, path)
+    again = Store(open_database(path, create=False))
+    try:
+        with pytest.raises(RolledBack, match="accept-rollback"):
+            World(again, admin, chart="C-3")
+        assert verify(again.database).status == "truncated"  # type: ignore[attr-defined]
+        count, _ = again.accept_rollback(admin, "restored the copy of yesterday")
+        assert count >= 1
+        World(again, admin, chart="C-3")
+        assert verify(again.database).ok  # type: ignore[attr-defined]
+    finally:
+        again.database.dispose()
+
+
+def test_changed_db_id_is_reported(store: Store, admin: Actor) -> None:
+    World(store, admin)
+    checkpoint_database(store.database)
+    new_id = str(uuid.uuid4())
+    with store.database.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM audit_event ORDER BY seq")).mappings().all()
+    from db.audit.chain import GENESIS_HASH, compute_hash
+
+    prev = GENESIS_HASH
+    with store.database.engine.begin() as conn:
+        remove_guards(conn)
+        conn.execute(sa.text("UPDATE installation SET db_id = :id"), {"id": new_id})
+        # Move the hashes out of the way first (they are unique), then write the forgery.
+        conn.execute(sa.text("UPDATE audit_event SET hash = 'x' || seq"))
+        for row in rows:
+            fields = dict(row)
+            fields["user"] = fields["user_name"]
+            if fields["after"]:
+                fields["after"] = fields["after"].replace(store.database.db_id, new_id)
+            digest = compute_hash(new_id, fields["seq"], prev, fields)
+            conn.execute(
+                sa.text("UPDATE audit_event SET prev_hash = :p, hash = :h, after = :a"
+                        " WHERE seq = :s"),
+                {"p": prev, "h": digest, "a": fields["after"], "s": fields["seq"]},
+            )
+            prev = digest
+        install_guards(conn)
+    forged = open_database(store.database.url, create=False)
+    try:
+        assert forged.db_id == new_id
+        report = verify(forged)
+        assert report.exit_code == 3, report.problem  # type: ignore[attr-defined]
+        assert "id" in str(report.problem)  # type: ignore[attr-defined]
+        with pytest.raises(KeyNotTrusted):
+            World(Store(forged), admin, chart="C-9")
+        assert not key_path(new_id).exists()
+        assert sorted(p.name for p in resolve_key_dir().glob("*.ed25519")) == [
+            f"{store.database.db_id}.ed25519"
+        ]
+    finally:
+        forged.dispose()
+
+
+def test_foreign_and_empty_files_are_refused(tmp_path: Path, engine_kind: str) -> None:
+    if engine_kind != "sqlite":
+        pytest.skip("files")
+    import sqlite3
+
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    before = foreign.read_bytes()
+    with pytest.raises(NotFormulary, match="not a Formulary database"):
+        open_database(foreign, create=False)
+    with pytest.raises(NotFormulary, match="not a Formulary database"):
+        open_database(foreign, create=True)
+    assert foreign.read_bytes() == before
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(NotFormulary, match="empty"):
+        open_database(empty, create=False)
+    assert empty.read_bytes() == b""
+
+
+def test_verify_on_a_read_only_database_says_it_was_not_recorded(
+    store: Store, admin: Actor, engine_kind: str
+) -> None:
+    if engine_kind != "sqlite":
+        pytest.skip("a read-only SQLite file")
+    World(store, admin)
+    path = store.database.path
+    store.database.dispose()
+    engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    from dataclasses import replace
+
+    ro = replace(store.database, engine=engine)
+    result = verify_database(ro, user="os:test")
+    assert result.report.ok and result.recorded_seq is None
+    assert "cannot be written" in str(result.not_recorded)
+    engine.dispose()
