@@ -88,3 +88,70 @@ def _dummy_hash() -> str:
 def burn_verification_time(password: str) -> None:
     """Spend as long as a real verification, for logins with an unknown username."""
     verify_password(_dummy_hash(), password)
+
+
+# -- throttling ------------------------------------------------------------------------
+
+#: Failures forgiven before any delay (a mistyped password or two costs nothing).
+THROTTLE_FREE_FAILURES = 2
+#: First delay once the free failures are spent, doubled for each further one (seconds).
+THROTTLE_BASE_SECONDS = 0.5
+#: The longest a login is ever held back.
+THROTTLE_MAX_SECONDS = 8.0
+#: A failure older than this no longer counts.
+THROTTLE_WINDOW_SECONDS = 300.0
+
+
+class LoginThrottle:
+    """Failed logins per username and per workstation, and the delay they earn.
+
+    After ``n`` recent failures of the same username or the same workstation (whichever
+    is more), beyond the first ``THROTTLE_FREE_FAILURES``, the next attempt waits
+    ``base * 2**(n - free - 1)`` seconds, at most ``THROTTLE_MAX_SECONDS``. The wait
+    happens before the password is checked and outside every transaction, so a storm
+    of bad logins slows only itself, never other writers.
+    The Store keeps one per workstation it serves (the app's whole life; one CLI
+    command); across processes the per-account lockout still applies.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[float]] = {}
+
+    def delay(self, *keys: str, now: float) -> float:
+        """Seconds the next attempt under ``keys`` must wait."""
+        with self._lock:
+            worst = 0
+            for key in keys:
+                recent = [
+                    t for t in self._failures.get(key, []) if now - t < THROTTLE_WINDOW_SECONDS
+                ]
+                self._failures[key] = recent
+                worst = max(worst, len(recent))
+        counted = worst - THROTTLE_FREE_FAILURES
+        if counted <= 0:
+            return 0.0
+        return float(min(THROTTLE_BASE_SECONDS * 2 ** (counted - 1), THROTTLE_MAX_SECONDS))
+
+    def failed(self, *keys: str, now: float) -> None:
+        """Count a failure under each key."""
+        with self._lock:
+            for key in keys:
+                bucket = self._failures.setdefault(key, [])
+                bucket.append(now)
+                del bucket[:-64]  # the delay is bounded long before this
+
+    def succeeded(self, key: str) -> None:
+        """A correct password clears that username's failures."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def pause(seconds: float) -> None:
+    """Sleep (a seam for tests)."""
+    import time
+
+    if seconds > 0:
+        time.sleep(seconds)

@@ -182,6 +182,10 @@ class StoreBase:
         self.key_dir = key_dir
         #: The checkpoint written after the last signature made through this Store.
         self.last_checkpoint: Checkpoint | None = None
+        from db.auth import LoginThrottle
+
+        #: Failed logins through this Store (per username and per workstation).
+        self.login_throttle = LoginThrottle()
 
     def _checkpoint(self, what: str) -> Checkpoint:
         """Sign the chain's new head after a signature has committed.

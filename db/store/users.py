@@ -260,15 +260,44 @@ class UsersStore(StoreBase):
         self._check_credentials(actor.username, password, purpose=purpose)
 
     def _check_credentials(self, username: str, password: str, *, purpose: str) -> Actor:
+        # argon2 is deliberately slow: it runs after a read and outside the write
+        # transaction (no write lock, no advisory lock), and failed attempts are
+        # throttled before it, so a storm of bad logins cannot stall other writers.
+        import time
+
         key = auth.username_key(username)
+        user_key, station_key = f"user:{key}", f"workstation:{self.workstation}"
+        auth.pause(self.login_throttle.delay(user_key, station_key, now=time.monotonic()))
+        with self._reader.connect() as connection:
+            from sqlmodel import Session
+
+            with Session(bind=connection) as db:
+                seen = db.exec(select(UserRow).where(UserRow.username_key == key)).first()
+                seen_hash = None if seen is None else seen.password_hash
+                seen_locked = seen is not None and seen.locked
+            connection.rollback()
+        if seen_hash is None:
+            auth.burn_verification_time(password)
+            correct = False
+        elif seen_locked:
+            correct = False  # no need to spend argon2 on a locked account
+        else:
+            correct = auth.verify_password(seen_hash, password)
+        if correct:
+            self.login_throttle.succeeded(user_key)
+        else:
+            self.login_throttle.failed(user_key, station_key, now=time.monotonic())
         failure: Exception | None = None
         actor: Actor | None = None
         with self._write(None, ADMINS, "sign in", guard=False) as uow:
             row = uow.session.exec(
                 select(UserRow).where(UserRow.username_key == key).with_for_update()
             ).first()
+            if row is not None and row.password_hash != seen_hash:
+                # The password was changed between the check and now: check again
+                # (rare; this one time under the lock is the price of correctness).
+                correct = auth.verify_password(row.password_hash, password)
             if row is None:
-                auth.burn_verification_time(password)
                 uow.audit(
                     f"auth.{purpose}_failed",
                     "app_user",
@@ -293,7 +322,7 @@ class UsersStore(StoreBase):
                     f"the account {row.username} is locked after {auth.MAX_FAILED_LOGINS} "
                     "failed logins; an administrator must unlock it"
                 )
-            elif not auth.verify_password(row.password_hash, password):
+            elif not correct:
                 before = snapshot(row)
                 row.failed_logins += 1
                 row.locked = row.failed_logins >= auth.MAX_FAILED_LOGINS
