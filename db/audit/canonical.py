@@ -101,9 +101,53 @@ def dumps_plain(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+class _Unusual(Exception):
+    """A value the fast path leaves to :func:`_plain` (which also words the errors)."""
+
+
+_SIMPLE = frozenset({str, int, bool, type(None)})
+
+
+def _fast(value: Any) -> Any:
+    """:func:`_plain` for the common exact types only; :class:`_Unusual` otherwise.
+
+    Row images and signed content are dicts and lists of str/int/bool/None, Decimal,
+    aware datetimes and dates: dispatching on the exact type (no isinstance chain, no
+    path strings) makes verification's re-serialisation several times faster. The
+    result is the same as :func:`_plain`'s for every value it accepts.
+    """
+    kind = type(value)
+    if kind in _SIMPLE:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unusual
+            out[key] = item if type(item) in _SIMPLE else _fast(item)
+        return out
+    if kind is list or kind is tuple:
+        return [item if type(item) in _SIMPLE else _fast(item) for item in value]
+    if kind is Decimal:
+        if not value.is_finite():
+            raise _Unusual
+        return format(value, "f")
+    if kind is datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _Unusual
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if kind is date:
+        return value.isoformat()
+    raise _Unusual
+
+
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of ``value`` (see the module docstring for the rules)."""
-    text = dumps_plain(_plain(value, ""))
+    try:
+        plain = _fast(value)
+    except _Unusual:
+        plain = _plain(value, "")
+    text = dumps_plain(plain)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

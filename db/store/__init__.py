@@ -33,6 +33,7 @@ from db.store.inputs import (
 from db.store.keys import KeysStore
 from db.store.outcomes import OutcomesStore
 from db.store.patients import PatientsStore
+from db.store.recovery import RecoveryStore
 from db.store.sessions import ADMINISTERED_BY, AMENDED_BY, SessionsStore
 from db.store.stock import StockStore
 
@@ -66,5 +67,6 @@ class Store(
     OutcomesStore,
     AuditReadsStore,
     KeysStore,
+    RecoveryStore,
 ):
     """One object per open database and workstation: ``Store(open_database(path))``."""

@@ -168,3 +168,35 @@ def test_unknown_user_in_a_command_is_named(cli: Cli, tmp_path: Any) -> None:
     result = cli(["user", "unlock", "nobody", "--reason", "x", "--db", location,
                   "--user", "chief", "--password-stdin"], input=ADMIN_PASSWORD + "\n")
     assert "there is no user 'nobody'" in _one_line_error(result)
+
+
+@pytest.mark.storage
+def test_the_only_admin_locked_out_comes_back_with_the_recovery_code(
+    cli: Cli, new_location: Callable[[], str]
+) -> None:
+    import re
+
+    location = new_location()
+    made = _init(cli, location)
+    assert made.exit_code == 0, made.output
+    code = re.search(r"Recovery code .*: ([A-Z2-7]{5}(?:-[A-Z2-7]{5}){4})", made.stdout)
+    assert code is not None, made.stdout
+
+    def chief(password: str) -> Any:
+        return cli(["user", "list", "--db", location, "--user", "chief", "--password-stdin"],
+                   input=password + "\n")
+
+    for _ in range(MAX_FAILED_LOGINS):
+        chief("not-the-password")
+    assert "is locked" in _one_line_error(chief(ADMIN_PASSWORD))
+    wrong = cli(["user", "recover", "chief", "--code-stdin", "--db", location],
+                input="AAAAA-AAAAA-AAAAA-AAAAA-AAAAA\n")
+    assert "recovery code is wrong" in _one_line_error(wrong)
+    back = cli(["user", "recover", "chief", "--code-stdin", "--new-password", "--db", location],
+               input=f"{code.group(1)}\nchief-new-password\n")
+    assert back.exit_code == 0, back.output
+    assert "Recovered chief" in back.stdout and "New recovery code" in back.stdout
+    assert chief("chief-new-password").exit_code == 0
+    again = cli(["user", "recover", "chief", "--code-stdin", "--db", location],
+                input=code.group(1) + "\n")
+    assert "recovery code is wrong" in _one_line_error(again)

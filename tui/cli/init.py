@@ -99,14 +99,22 @@ def init(
             actor = store.create_first_admin(admin, full_name or admin, password)
             if clinic_id is not None:
                 store.set_clinic_settings(actor, identifier=clinic_id)
+            recovery = store.issue_recovery_code(actor)
             checkpoint = _checkpoint(database)
         where = str(database.path) if database.path else database.url
         if as_json:
             typer.echo(json.dumps({"db": where, "db_id": database.db_id,
-                                   "admin": actor.username, "checkpoint": checkpoint}))
+                                   "admin": actor.username, "checkpoint": checkpoint,
+                                   "recovery_code": recovery}))
         else:
             typer.echo(f"Created {where} (database {database.db_id}).")
             typer.echo(f"First administrator: {actor.username} ({actor.full_name}).")
+            typer.echo(
+                f"Recovery code (shown once; write it down and keep it locked away): {recovery}"
+            )
+            typer.echo(
+                "  If every administrator is locked out: formulary user recover NAME"
+            )
             typer.echo(checkpoint)
     finally:
         database.dispose()

@@ -261,3 +261,57 @@ def list_users(
             typer.echo(f"{info.username:<20} {info.role.value:<13} {info.full_name}{flags}")
     finally:
         database.dispose()
+
+
+@user_app.command("recover")
+def recover(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The locked-out administrator.")],
+    new_password: Annotated[
+        bool,
+        typer.Option("--new-password", help="Also set a new password for the administrator."),
+    ] = False,
+    code_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--code-stdin",
+            help="Read the recovery code from the first line of standard input "
+            "(and, with --new-password, the new password from the second).",
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Unlock an administrator with the recovery code printed by init (then replaced)."""
+    if code_stdin:
+        code = sys.stdin.readline().rstrip("\r\n")
+        if not code:
+            fail("--code-stdin was given but standard input is empty; pipe the code in")
+    elif sys.stdin.isatty():
+        code = typer.prompt("Recovery code", hide_input=True)
+    else:
+        fail("give the recovery code with --code-stdin, or run the command in a terminal")
+    password: str | None = None
+    if new_password:
+        if code_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                fail("give the new password as the second line of standard input")
+            password = line.rstrip("\r\n")
+        else:
+            password = read_new_password(False, who=username)
+    database = open_db(_location(ctx, db))
+    try:
+        from db.store import Store
+
+        store = Store(database)
+        with store_errors():
+            actor, fresh = store.recover_admin(username, code, password)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps({"recovered": actor.username, "recovery_code": fresh}))
+        return
+    done = ", new password set." if password else "."
+    typer.echo(f"Recovered {actor.username}: unlocked{done}")
+    typer.echo(f"The old recovery code is used up. New recovery code (keep it safe): {fresh}")
