@@ -136,7 +136,7 @@ def run_clinic(database: Database, patients: int) -> None:
     """Time verification of a synthetic clinic: chain only, then with tables and signatures."""
     from db.audit.replay import replay_tables
     from db.audit.signatures import check_signatures
-    from db.demo_scale import build_synthetic_clinic
+    from db.ops.demo_scale import build_synthetic_clinic
 
     print(f"engine: {database.dialect}")
     report = build_synthetic_clinic(database, patients)

@@ -118,8 +118,8 @@ def replay_tables(
     snapshot. The chain should be verified first: a replay of an altered chain proves
     nothing.
     """
-    from db.ops.bulk import image_of, plain_image_json
     from db.images import REDACTED
+    from db.ops.bulk import image_of, plain_image_json
 
     secret_tables = {name for name, _ in REDACTED}
 
