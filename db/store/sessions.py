@@ -50,6 +50,7 @@ from db.tables.formulations import CourseRow, FormulationRow, FormulationVersion
 from db.tables.people import PatientRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import LotRow, ProductRow
+from formulary import limits
 from formulary import session_fields as fields
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
@@ -139,6 +140,14 @@ class SessionsStore(UsersStore):
                 raise ValidationError("that course belongs to another patient")
         if draft.performed_at.tzinfo is None:
             raise ValidationError("the session time needs a time zone")
+        try:
+            limits.check_date(draft.performed_at, "the session time")
+            if draft.total_volume is not None:
+                limits.check_amount(draft.total_volume, "the total volume")
+            for zone in draft.zones:
+                limits.check_amount(zone.volume, f"the volume of zone {zone.zone.value}")
+        except limits.OutOfRange as exc:
+            raise ValidationError(str(exc)) from exc
         simple = _simple_columns(draft)
         positions = {int(c["position"]) for c in version.components}
         zones: list[dict[str, Any]] = []

@@ -346,3 +346,10 @@ def test_saved_but_checkpoint_failed_has_its_own_exit_and_no_retry_duplicates(
     code, out, err = run_here(clinic, str(path))
     assert code == 0 and "already recorded" in out, err
     assert len(sessions(clinic)) == 1
+
+
+def test_a_session_in_year_one_is_refused(tmp_path: Path, shared_clinic: Clinic) -> None:
+    path = session_file(tmp_path, shared_clinic, performed_at="0001-03-04T10:00:00+00:00")
+    code, _, err = run_here(shared_clinic, str(path))
+    assert code == 2 and err.count("\n") == 1, err
+    assert "year 1;" in err and "between 1900 and 2100" in err

@@ -102,12 +102,15 @@ def _guard(func: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _parse(text: str, what: str, kind: str | None = None) -> Amount:
+    from formulary.limits import OutOfRange, check_amount
     from formulary.units import UnitsError, parse_quantity
 
     try:
-        return parse_quantity(text, kind=kind)
-    except UnitsError as error:
-        fail(f"{what}: {error}")
+        amount = parse_quantity(text, kind=kind)
+        check_amount(amount, f"the {what}")
+    except (UnitsError, OutOfRange) as error:
+        fail(f"{what}: {error}" if isinstance(error, UnitsError) else str(error))
+    return amount
 
 
 def _split_two(
