@@ -80,8 +80,9 @@ def open_database(
         created = (
             False if state == "current" else migrate.upgrade(engine, after_create=after_create)
         )
-        with engine.connect() as connection:
+        with engine.execution_options(**{engines.READ_ONLY: True}).connect() as connection:
             db_id = _db_id(connection)
+            connection.rollback()
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise DatabaseUnavailable(

@@ -313,6 +313,28 @@ def signing_key(database: Database, key_dir: Path | str | None = None) -> Instal
     return key
 
 
+def writable_key(database: Database, key_dir: Path | str | None = None) -> InstallationKey:
+    """:func:`signing_key`, after checking that the database may be written at all.
+
+    For writers that append to the chain outside the Store's unit of work (the whole-
+    clinic export, backup): call it *before* appending, so that a missing key or a
+    rolled-back copy refuses the operation with nothing written.
+    """
+    from db.audit.pinning import newest_checkpoint, rollback_problem, tail_lines
+    from db.errors import RolledBack
+
+    key = signing_key(database, key_dir)
+    reader = database.engine.execution_options(**{READ_ONLY: True})
+    with reader.connect() as conn:
+        problem = rollback_problem(
+            conn, database.db_id, newest_checkpoint(tail_lines(database.db_id, key_dir))
+        )
+        conn.rollback()
+    if problem is not None:
+        raise RolledBack(problem)
+    return key
+
+
 def read_pin_of(database: Database) -> Pin | None:
     """The database's pinned key (a short read-only transaction)."""
     reader = database.engine.execution_options(**{READ_ONLY: True})

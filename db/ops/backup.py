@@ -157,6 +157,8 @@ def backup_database(
     _check_destination(source, dest, manifest_path)
     moment = now if now is not None else datetime.now(UTC)
 
+    # The key and the chain are checked first: a refusal leaves no audit entry behind.
+    key = _signing_key(database, key_dir)
     # The entry first: the copy then holds the record of its own making.
     with database.engine.begin() as connection:
         append_event(
@@ -172,7 +174,6 @@ def backup_database(
             reason=None,
             now=moment,
         )
-    key = _signing_key(database, key_dir)
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
         revision = _revision(connection)
@@ -182,6 +183,12 @@ def backup_database(
         _copy_with_backup_api(source, partial)
         os.replace(partial, dest)
         _fsync_dir(dest.parent)
+    except (OSError, sqlite3.Error) as exc:
+        dest.unlink(missing_ok=True)
+        raise BackupError(
+            f"the backup could not be written to {dest} ({exc}); nothing was left there. "
+            "The attempt is in the audit trail; free space or pick another folder and try again"
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
 
@@ -414,7 +421,14 @@ def record_restore(
             reason=None,
             now=moment,
         )
-    key = _signing_key(staged, key_dir)
+    # signing_key, not writable_key: restoring an older copy is this very act, by an
+    # administrator, audited; its checkpoint becomes the log's newest.
+    from db.audit.service import signing_key
+
+    try:
+        key = signing_key(staged, key_dir)
+    except (CheckpointKeyError, StoreError) as exc:
+        raise BackupError(str(exc)) from exc
     with staged.engine.connect() as connection:
         return make_checkpoint(connection, staged.db_id, key, now=moment).line
 
@@ -553,10 +567,10 @@ def _fold_wal(path: Path) -> None:
 
 
 def _signing_key(database: Database, key_dir: Path | str | None) -> Any:
-    from db.audit.service import signing_key
+    from db.audit.service import writable_key
 
     try:
-        return signing_key(database, key_dir)
+        return writable_key(database, key_dir)
     except (CheckpointKeyError, StoreError) as exc:
         raise BackupError(str(exc)) from exc
 

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from db.audit.canonical import format_decimal, format_utc
 from db.audit.chain import append_event
 from db.audit.checkpoint import make_checkpoint
-from db.audit.service import signing_key
+from db.audit.service import writable_key
 from db.database import Database
 from db.engine import READ_ONLY
 from db.errors import StoreError
@@ -208,13 +208,14 @@ def export_document(
     """The whole clinic as a JSON-ready document (audited; carries a fresh checkpoint)."""
     require_role(actor, ADMINS, "export the whole database")
     moment = now or datetime.now(UTC)
+    # The key and the chain are checked first: a refusal leaves no audit entry behind.
+    key = writable_key(database, key_dir)
     with database.engine.begin() as connection:
         append_event(
             connection, db_id=database.db_id, user=actor.username, workstation=_host(),
             action="database.export", entity="database", entity_id=database.db_id,
             before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
         )
-    key = signing_key(database, key_dir)
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
     reader = database.engine.execution_options(**{READ_ONLY: True})
@@ -263,13 +264,14 @@ def write_document(
     """
     require_role(actor, ADMINS, "export the whole database")
     moment = now or datetime.now(UTC)
+    # The key and the chain are checked first: a refusal leaves no audit entry behind.
+    key = writable_key(database, key_dir)
     with database.engine.begin() as connection:
         append_event(
             connection, db_id=database.db_id, user=actor.username, workstation=_host(),
             action="database.export", entity="database", entity_id=database.db_id,
             before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
         )
-    key = load_or_create_key(database.db_id, key_dir)
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
     counts: dict[str, int | str] = {}

@@ -238,15 +238,12 @@ class StoreBase:
         """Refuse the write unless the key is the pinned one and the chain is not rolled back.
 
         Runs inside the write transaction (the lock is held, so the head read is the
-        one this write extends). A database whose key was never used pins it here, in
-        this same transaction. See :mod:`db.audit.pinning`.
+        one this write extends). The key is pinned at its first use, the first
+        checkpoint (``init`` makes one at once); until then there is no key to check.
+        See :mod:`db.audit.pinning`.
         """
-        from db.audit.keys import load_or_create_key
         from db.audit.pinning import (
-            KEY_ENTITY,
-            PIN_ACTION,
             newest_checkpoint,
-            pin_image,
             read_pin,
             rollback_problem,
             tail_lines,
@@ -255,31 +252,13 @@ class StoreBase:
 
         db_id = self.database.db_id
         pin = read_pin(uow.session)
-        key, needs_pin = trusted_key(db_id, pin, self.key_dir)
+        if pin is not None:
+            trusted_key(db_id, pin, self.key_dir)
         problem = rollback_problem(
             uow.session, db_id, newest_checkpoint(tail_lines(db_id, self.key_dir))
         )
         if problem is not None:
             raise RolledBack(problem)
-        if needs_pin:
-            if key is None:
-                try:
-                    key = load_or_create_key(db_id, self.key_dir)
-                except OSError as exc:
-                    raise KeyNotTrusted(
-                        f"cannot create the checkpoint key in the key folder ({exc.strerror});"
-                        " nothing was saved. Make the folder writable (or set "
-                        "FORMULARY_KEY_DIR) and try again"
-                    ) from exc
-            uow.audit(
-                PIN_ACTION,
-                KEY_ENTITY,
-                key.key_id,
-                None,
-                pin_image(key),
-                "checkpoint key pinned at its first use",
-                user=SYSTEM_USER,
-            )
 
     @contextmanager
     def transaction(

@@ -30,11 +30,12 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An empty clinic: the library and one administrator, nothing else."""
     location = str(tmp_path / "clinic.db")
+    # The key folder first: the first write pins the key it finds there.
+    monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path / "keys"))
     database = open_database(location)
     Store(database).create_first_admin("admin", "Ada Admin", PASSWORD)
     database.dispose()
     monkeypatch.setenv("FORMULARY_DB", location)
-    monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("FORMULARY_USER", "admin")
     monkeypatch.setenv("FORMULARY_PASSWORD", PASSWORD)
     yield location

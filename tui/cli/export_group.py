@@ -34,11 +34,13 @@ def export_json(
 
     from db.ops.transfer import write_document
     from db.store import Store
+    from tui.cli.errors import EXIT_IO, fail
 
     if output is not None and output.exists():
-        from tui.cli.errors import fail
-
         fail(f"{output} already exists; give a new file name (exports are never overwritten)")
+    if output is not None and not output.parent.is_dir():
+        # Checked before anything is exported or audited.
+        fail(f"the folder {output.parent} does not exist; create it first", EXIT_IO)
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     # Streamed record by record (memory stays flat however large the clinic), into a
     # 0600 partial file moved into place only when complete.
@@ -60,6 +62,13 @@ def export_json(
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, output)
+    except OSError as exc:
+        fail(
+            f"the export was recorded in the audit trail, but {output} could not be written "
+            f"({exc.strerror or exc}); nothing was left behind: free space or pick another "
+            "folder and export again",
+            EXIT_IO,
+        )
     finally:
         if partial is not None:
             partial.unlink(missing_ok=True)

@@ -92,5 +92,56 @@ def main(
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: never a traceback, one line and a documented exit."""
+    import sys
+
+    try:
+        # standalone_mode=False: click hands exceptions (and exit codes) back to us.
+        code = app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        print("formulary: interrupted; nothing more was written", file=sys.stderr)
+        sys.exit(130)
+    except BaseException as exc:
+        sys.exit(_last_resort(exc))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _last_resort(exc: BaseException) -> int:
+    """One line on stderr for an error no command turned into a message; the exit code."""
+    import sys
+
+    import click
+
+    from tui.cli.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE
+
+    if isinstance(exc, click.exceptions.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return EXIT_USAGE if exc.exit_code == 2 else int(exc.exit_code)
+    if isinstance(exc, click.exceptions.Abort):
+        print("formulary: aborted; nothing more was written", file=sys.stderr)
+        return 1
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        print(f"formulary: cannot read or write{where}: {reason}", file=sys.stderr)
+        return EXIT_IO
+    if isinstance(exc, RecursionError):
+        print("formulary: the input is nested too deeply to read; check the file",
+              file=sys.stderr)
+        return EXIT_USAGE
+    from tui.crash import crash_dir, write_report
+
+    try:
+        report: str = str(write_report(exc, crash_dir()))
+    except OSError:
+        report = "(no report could be written)"
+    print(
+        f"formulary: unexpected error ({type(exc).__name__}); nothing more was written; "
+        f"details for support in {report}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL

@@ -50,7 +50,7 @@ async def test_newest_first_with_before_and_after_side_by_side(
         assert [r[0] for r in listed] == [str(n) for n in range(clinic.entries + 1, 0, -1)]
         assert listed[0][2:5] == ("drmartin", "auth.login", "app_user 2")
         text = visible_text(pilot)
-        assert "Showing all 11 entries." in text
+        assert f"Showing all {clinic.entries + 1} entries." in text
         assert "no record was changed" in text
 
         await pilot.press("down")  # the re-grading of Dubois
@@ -87,7 +87,7 @@ async def test_filters_by_user_action_patient_and_date(clinic: Clinic, make_app:
         assert await apply(patient="C-2001") == ["9", "7"]
         assert "Showing all 2 entries matching patient C-2001." in visible_text(pilot)
         assert await apply(patient="C-2001", action="patient.add") == ["9"]
-        assert await apply(**{"from": "2026-10-02"}) == ["11"]
+        assert await apply(**{"from": "2026-10-02"}) == [str(clinic.entries + 1)]
         assert await apply(**{"to": "2026-10-01", "user": "drmartin"}) == ["10", "9", "8", "7", "6"]
 
         before = [r[0] for r in rows(screen)]
@@ -113,16 +113,17 @@ async def test_verify_reports_intact_and_is_itself_audited(
         await pilot.press("f8")
         await settle(pilot)
         text = visible_text(pilot)
-        assert "Audit trail intact: 11 entries; 11 after the newest checkpoint (there is" in text
+        n = clinic.entries + 1
+        assert f"Audit trail intact: {n} entries; {n} after the newest checkpoint (there is" in text
         bar = screen.query_one("#verify-progress", ProgressBar)
-        assert bar.total == bar.progress == 11
+        assert bar.total == bar.progress == n
         # The verification is the newest entry, on screen and in the Store.
         assert rows(screen)[0][2:5] == ("drmartin", "audit.verify", "audit_event")
     recorded = store_entries(clinic, "audit.verify")
     assert len(recorded) == 1
     assert recorded[0].user == "drmartin" and recorded[0].workstation == "desk-1"
     assert recorded[0].after is not None
-    assert recorded[0].after["status"] == "ok" and recorded[0].after["rows"] == 11
+    assert recorded[0].after["status"] == "ok" and recorded[0].after["rows"] == clinic.entries + 1
 
 
 async def test_verify_counts_entries_after_the_newest_checkpoint(
@@ -138,7 +139,9 @@ async def test_verify_counts_entries_after_the_newest_checkpoint(
         await open_audit(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        assert "Audit trail intact: 11 entries; 1 after the newest checkpoint." in visible_text(
+        # The first checkpoint pins the key (one entry); the sign-in follows it.
+        n = clinic.entries + 2
+        assert f"Audit trail intact: {n} entries; 1 after the newest checkpoint." in visible_text(
             pilot
         )
 
@@ -174,7 +177,7 @@ async def test_palette_command_opens_the_screen_and_verifies(
         await pilot.press("enter")
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, AuditScreen)
-        assert "Audit trail intact: 11 entries" in visible_text(pilot)
+        assert f"Audit trail intact: {clinic.entries + 1} entries" in visible_text(pilot)
 
 
 async def test_auditor_reads_and_verifies_assistant_is_refused(
