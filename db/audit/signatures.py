@@ -73,7 +73,12 @@ def check_signatures(conn: Connection) -> SignatureReport:
     """Recompute every stored signature (read-only, on ``conn``'s transaction)."""
     from types import SimpleNamespace
 
-    from db.store.signing import addendum_content, signature_hash, signed_content
+    from db.store.signing import (
+        addendum_signed_content,
+        signature_hash,
+        signed_content,
+        signed_content_definition,
+    )
 
     problems: list[str] = []
     count = 0
@@ -97,8 +102,11 @@ def check_signatures(conn: Connection) -> SignatureReport:
                 session = SimpleNamespace(
                     id=add.session_id, content_hash=hashes.get(add.session_id)
                 )
-                content = addendum_content(session, add.text, add.reason)  # type: ignore[arg-type]
                 try:
+                    definition = signed_content_definition(add.signed_content_version)
+                    content = addendum_signed_content(
+                        session, add.text, add.reason, definition  # type: ignore[arg-type]
+                    )
                     good = signature_hash(
                         content, add.signer_name, add.signed_at, add.signature_meaning
                     ) == add.content_hash

@@ -28,7 +28,7 @@ from formulary.units import Amount
 )
 def test_magnitudes(amount: Amount, refused: bool) -> None:
     if refused:
-        with pytest.raises(OutOfRange, match="check for a typo|negative"):
+        with pytest.raises(OutOfRange, match=r"check for a typo|negative"):
             check_amount(amount, "the amount")
     else:
         check_amount(amount, "the amount")
