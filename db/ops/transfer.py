@@ -49,7 +49,7 @@ from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
-from formulary import session_fields
+from formulary import limits, session_fields
 from formulary.records import (
     GradeScale,
     LotStatus,
@@ -389,7 +389,19 @@ def _amount(data: Any, where: str, units: frozenset[str]) -> tuple[Decimal, str]
     unit = data["unit"]
     if not isinstance(unit, str) or unit not in units:
         raise _P.fail(where, f"unknown unit {unit!r}; use one of Formulary's unit names")
-    return _decimal(data["value"], where + ".value"), unit
+    value = _decimal(data["value"], where + ".value")
+    # Magnitude bounds (formulary.limits) are about syringes and labels; a body weight
+    # or a stock quantity may be larger, but no quantity in a record is negative.
+    if value < 0:
+        raise _P.fail(where + ".value", f"{value} is negative; quantities are 0 or more")
+    return value, unit
+
+
+def _in_range(value: date | datetime, where: str) -> None:
+    try:
+        limits.check_date(value, "the date")
+    except limits.OutOfRange as exc:
+        raise _P.fail(where, str(exc)) from exc
 
 
 def _column_value(column: sa.Column[Any], value: Any, where: str) -> Any:
@@ -402,16 +414,20 @@ def _column_value(column: sa.Column[Any], value: Any, where: str) -> Any:
         if not isinstance(value, str) or not value.endswith("Z"):
             raise _P.fail(where, "a time is written as UTC ISO-8601 ending in Z")
         try:
-            return datetime.fromisoformat(value[:-1] + "+00:00")
+            moment = datetime.fromisoformat(value[:-1] + "+00:00")
         except ValueError as exc:
             raise _P.fail(where, f"{value!r} is not a valid time") from exc
+        _in_range(moment, where)
+        return moment
     if isinstance(kind, sa.Date):
         try:
             if not isinstance(value, str) or len(value) != 10:
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError as exc:
             raise _P.fail(where, f"{value!r} is not a date YYYY-MM-DD") from exc
+        _in_range(day, where)
+        return day
     if isinstance(kind, sa.Boolean):
         if not isinstance(value, bool):
             raise _P.fail(where, "must be true or false")
@@ -526,8 +542,19 @@ def _check_json_columns(section: Section, row: dict[str, Any], where: str,
             raise _P.fail(f"{where}.signed_content_version",
                           f"{version} is not a signed-content version this Formulary knows")
         for i, item in enumerate(items("lots")):
+            at = f"{where}.lots[{i}]"
+            position = item.get("component_position")
+            if not isinstance(position, int) or isinstance(position, bool) or position < 1:
+                raise _P.fail(f"{at}.component_position", "must be a whole number from 1")
+            lot_id = item.get("lot_id")
+            # A draft may plan a draw without a lot yet; a signed session names each lot.
+            needs_lot = row.get("status") == "signed" or lot_id is not None
+            if needs_lot and (
+                not isinstance(lot_id, int) or isinstance(lot_id, bool) or lot_id < 1
+            ):
+                raise _P.fail(f"{at}.lot_id", "must be the id of a lot in this file")
             if item.get("drawn") is not None:
-                _amount(item["drawn"], f"{where}.lots[{i}].drawn", units)
+                _amount(item["drawn"], f"{at}.drawn", units)
         items("adverse_events")
         items("overrides")
     elif name == "patients":
@@ -553,6 +580,10 @@ def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[di
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TransferError(f"the file is not valid JSON ({exc}); nothing was imported") from exc
+    except RecursionError as exc:
+        raise TransferError(
+            "the file is nested too deeply to be an export; nothing was imported"
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise TransferError(
             f"the file is not a Formulary export (its \"format\" is not {FORMAT!r}); "
@@ -563,6 +594,9 @@ def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[di
             f"the file is export format version {document.get('version')!r}; this Formulary "
             f"reads version {VERSION}; nothing was imported"
         )
+    source = document.get("source")
+    if not isinstance(source, dict) or not isinstance(source.get("db_id", ""), str):
+        raise _P.fail("source", 'must be an object such as {"db_id": "...", ...}')
     records = document.get("records")
     if not isinstance(records, dict):
         raise _P.fail("records", "must be an object with one list per kind of record")
@@ -630,7 +664,11 @@ def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
                 for j, item in enumerate(row[column]):
                     for name, target in nested.items():
                         value = item.get(name)
-                        if value is not None and value not in ids[target]:
+                        if value is not None and (
+                            not isinstance(value, int)
+                            or isinstance(value, bool)
+                            or value not in ids[target]
+                        ):
                             raise _P.fail(f"{where}.{column}[{j}].{name}",
                                           f"refers to {target} id {value}, which the file "
                                           "does not contain")

@@ -9,6 +9,7 @@ users of the server are never touched. Checkpoint keys go to a temporary directo
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -94,12 +95,18 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory, _key_dir: Path) -> Path:
             build_demo(database)
         finally:
             database.dispose()
+    # The demo's key and checkpoint log as they were when it was built: each copy gets
+    # its own (a copy behind a log that other tests moved on would read as rolled back).
+    shutil.copytree(_key_dir, path.parent / "keys")
     return path
 
 
 @pytest.fixture
-def demo_copy(demo_file: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo database for one test."""
+def demo_copy(demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the demo database for one test, with its own key folder."""
+    keys = tmp_path / "keys"
+    shutil.copytree(demo_file.parent / "keys", keys)
+    monkeypatch.setenv("FORMULARY_KEY_DIR", str(keys))
     target = tmp_path / "demo.db"
     src = sqlite3.connect(demo_file)
     dst = sqlite3.connect(target)
