@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from db.audit.keys import key_path
-from db.audit.service import verify_database
+from db.audit.service import checkpoint_database, verify_database
 from tests.cli.test_session_record import (
     PASSWORD,
     ROOT,
@@ -123,6 +123,7 @@ def test_an_unsafe_key_refuses_every_write_with_nothing_written(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "out").mkdir()
+    checkpoint_database(clinic.database)  # the key's first use pins it
     os.chmod(key_path(clinic.database.db_id), 0o644)
     for name, (args, stdin) in write_commands(clinic, tmp_path).items():
         before = entries(clinic)
@@ -137,6 +138,7 @@ def test_missing_folders_are_one_line_before_anything_is_audited(
     clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    checkpoint_database(clinic.database)  # the key's first use pins it
     for name, (args, stdin) in write_commands(clinic, tmp_path).items():
         if name not in {"export json", "backup", "export chart"}:
             continue
