@@ -532,7 +532,7 @@ def _check_json_columns(section: Section, row: dict[str, Any], where: str,
         if row.get("injection_points") is not None:
             for i, item in enumerate(items("injection_points")):
                 at = f"{where}.injection_points[{i}]"
-                if item.get("zone") not in zones:
+                if not isinstance(item.get("zone"), str) or item["zone"] not in zones:
                     raise _P.fail(f"{at}.zone", "names a zone the session gives no volume in")
                 problem = INJECTION_POINTS.problem(item.get("points"))
                 if problem is not None or item.get("points") is None:
