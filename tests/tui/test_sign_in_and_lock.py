@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from db.auth import MIN_PASSWORD_LENGTH
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import screen_text, settle, sign_in
@@ -62,7 +63,7 @@ async def test_fresh_database_asks_for_the_first_administrator(
         text = screen_text(pilot)
         assert "Letters, digits" in text
         assert "Required." in text
-        assert "At least 10 characters" in text
+        assert f"At least {MIN_PASSWORD_LENGTH} characters" in text
         assert "Does not match" in text
         screen.query_one("#new-username", Input).value = "boss"
         screen.query_one("#new-full-name", Input).value = "Dr Boss"

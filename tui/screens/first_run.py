@@ -10,6 +10,7 @@ from textual.containers import Center, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
+from db.auth import MIN_PASSWORD_LENGTH
 from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
@@ -18,7 +19,8 @@ from tui.widgets.key_footer import KeyFooter
 if TYPE_CHECKING:
     from db.store import Actor
 
-MIN_PASSWORD = 10
+#: The Store's own minimum, so the form says the same as the Store would.
+MIN_PASSWORD = MIN_PASSWORD_LENGTH
 
 
 class FirstRunScreen(AppScreen):

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Header, Input, Select, Static
 
+from db.auth import MIN_PASSWORD_LENGTH
 from formulary.records import Role
 from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 #: Shortest password the Store accepts (db.auth.MIN_PASSWORD_LENGTH), checked here
 #: too so the message appears beside the field before anything is sent.
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_PASSWORD_LENGTH
 
 _ROLE_HELP = {
     Role.ADMIN: "administrator: everything, including users",
