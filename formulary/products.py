@@ -11,6 +11,7 @@ so the messages are the ones every other field shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -144,7 +145,17 @@ def parse_strength(
     """
     if presentation in SOLUTIONS:
         return LabelledStrength(parse_quantity(text, kind="concentration"))
-    return labelled_strength(parse_quantity(text), presentation, unit_volume)
+    # "20 mg per vial" is how the strength is printed back (and how a label says it):
+    # the container named after the amount is the unit itself, not part of the amount.
+    return labelled_strength(
+        parse_quantity(_PER_CONTAINER.sub("", text)), presentation, unit_volume
+    )
+
+
+#: A trailing "per vial", "/ampoule" … after a powder's or a syringe's amount.
+_PER_CONTAINER = re.compile(
+    r"\s*(?:per|/)\s*(?:vial|ampoule|ampule|syringe|unit|container)s?\s*$", re.IGNORECASE
+)
 
 
 def needs_form(strength: Amount) -> bool:

@@ -47,6 +47,15 @@ def test_a_powder_vial_amount_over_its_reconstitution_volume() -> None:
         parse_strength("2 mL", Presentation.POWDER, parse_quantity("5 mL"))
 
 
+@pytest.mark.parametrize(
+    "typed", ["20 mg per vial", "20 mg/vial", "20 mg / Vial", "20 mg per unit"]
+)
+def test_a_powder_strength_may_name_its_container_as_it_is_printed(typed: str) -> None:
+    # `product list` prints "20 mg per vial"; the form's hint says so too.
+    label = parse_strength(typed, Presentation.POWDER, parse_quantity("5 mL"))
+    assert label.per_unit == Amount(Decimal("20"), "mg")
+
+
 @given(
     st.integers(min_value=1, max_value=10**6),
     st.integers(min_value=1, max_value=10**4),

@@ -106,7 +106,7 @@ class ReceiveLotScreen(StockDialog):
             )
             yield FieldRow(
                 "How many",
-                Input(id="lot-quantity", placeholder="10 (units), or 50 mL"),
+                Input(id="lot-quantity", placeholder="a count (10), or 50 mL by volume"),
                 id="row-quantity",
             )
             yield FieldRow("Supplier", Input(id="lot-supplier"), id="row-supplier")
