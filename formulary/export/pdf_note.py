@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from formulary.body import show_kg
 from formulary.export.display import (
     show_amount,
     show_date,
@@ -311,7 +312,7 @@ class _Note:
                 ("Sex", p.sex.value),
                 ("Diagnosis", p.diagnosis),
                 ("Grade", grade),
-                ("Weight", show_amount(p.weight_kg)),
+                ("Weight", show_kg(p.weight_kg) if p.weight_kg is not None else ""),
                 ("Consent", consent),
             ]
         )

@@ -250,3 +250,14 @@ def test_times_are_local_beside_utc() -> None:
     note = Note(render_pdf(build_chart(sessions=1, outcomes=0), zone=zurich))
     note.has("2026-01-12 10:37 CET (09:37 UTC) | SIGNED",
              "Signed: Dr Ana Martín-Pérez (amartin), 2026-01-12 11:02 CET (10:02 UTC)")
+
+
+def test_a_weight_entered_in_pounds_prints_as_a_chart_weight() -> None:
+    """172 lb is stored as exact kg (78.01788764); the note prints 78 kg, not eight decimals."""
+    from formulary.units.amount import Amount
+
+    chart = build_chart()
+    exact = Amount(Decimal("78.01788764"), "kg")
+    text = Note(render_pdf(replace(chart, patient=replace(chart.patient, weight_kg=exact)))).text
+    assert "78 kg" in text
+    assert "78.0178" not in text
