@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -19,15 +20,21 @@ NOW = BUILT_AT.astimezone()
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The demo database, built once per test session."""
-    return build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
+    """The demo database, built once per test session (its key in its own folder)."""
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORMULARY_KEY_DIR", str(folder / "keys"))
+        return build_demo(folder / "demo.db")
 
 
 @pytest.fixture
 def demo(demo_template: Demo, tmp_path: Path) -> Demo:
-    """A private copy of the demo database for one test."""
+    """A private copy of the demo database for one test, with a copy of its pinned key."""
     path = tmp_path / "clinic.db"
     shutil.copyfile(demo_template.path, path)
+    keys = demo_template.path.parent / "keys"
+    if keys.is_dir():  # the database pins its checkpoint key: the copy needs it beside it
+        shutil.copytree(keys, os.environ["FORMULARY_KEY_DIR"], dirs_exist_ok=True)
     copy = Demo(**{**demo_template.__dict__, "path": path})
     return copy
 
