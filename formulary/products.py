@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, localcontext
 
 from formulary.records import Presentation
@@ -191,3 +192,19 @@ def parse_count(text: str) -> int:
             "check the count"
         )
     return count
+
+
+def refuse_expired(expiry: date, today: date) -> str | None:
+    """Why a lot expiring on ``expiry`` may not be received on ``today``; None if it may.
+
+    One rule for the receive form and ``formulary lot receive``: an expired lot never
+    enters stock (it could only be quarantined or thrown away).
+    """
+    if expiry < today:
+        return f"expired on {expiry.isoformat()}: do not receive this lot"
+    return None
+
+
+def units_text(count: int) -> str:
+    """``1 unit``, ``10 units``."""
+    return f"{count} unit" if count == 1 else f"{count} units"

@@ -173,3 +173,16 @@ def test_limit_edit_and_ingredient_retire_need_reasons(clinic: str) -> None:
     run("ingredient", "add", "--name", "Adenosine")
     code, out, _ = run("ingredient", "retire", "adenosine", "--reason", "not stocked")
     assert code == 0 and "Retired ingredient Adenosine" in out
+
+
+def test_an_expired_lot_is_refused_as_the_receive_form_refuses_it(clinic: str) -> None:
+    code, _, _ = run("product", "add", "--name", "Biotin 5 mg/mL", "--presentation", "ampoule",
+                     "--volume", "2 mL", "-i", "biotin=5 mg/mL")  # fmt: skip
+    assert code == 0
+    code, _, err = run("lot", "receive", "--product", "Biotin 5 mg/mL", "--lot", "OLD",
+                       "--expiry", "2020-01-01", "--count", "1")  # fmt: skip
+    assert code == 2 and "expired on 2020-01-01" in err and err.count("\n") == 1
+    assert rows(clinic, LotRow) == 0
+    code, out, _ = run("lot", "receive", "--product", "Biotin 5 mg/mL", "--lot", "NEW",
+                       "--expiry", "2030-01-01", "--count", "1")  # fmt: skip
+    assert code == 0 and "(1 unit)" in out

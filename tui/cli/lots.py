@@ -51,6 +51,7 @@ def receive(
 
     from db.store import Store
     from formulary.gs1 import ScanError, parse_scan
+    from formulary.products import refuse_expired, units_text
     from formulary.units import UnitsError, format_amount, parse_quantity
     from tui.cli.product import describe, find_product, location
 
@@ -82,6 +83,9 @@ def receive(
         expires = date.fromisoformat(expiry.strip())
     except ValueError:
         fail(f"--expiry {expiry!r} is not a date: write it as YYYY-MM-DD")
+    refused = refuse_expired(expires, date.today())
+    if refused:
+        fail(refused)
     amount = None
     if quantity is not None:
         try:
@@ -135,7 +139,7 @@ def receive(
             )
         )
         return
-    counted = f" ({received.units_received} units)" if received.units_received else ""
+    counted = f" ({units_text(received.units_received)})" if received.units_received else ""
     typer.echo(
         f"Received lot {received.lot_number} of {describe(chosen)}: "
         f"{format_amount(received.quantity_on_hand)}{counted}, expires {received.expiry}."

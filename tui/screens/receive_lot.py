@@ -243,7 +243,7 @@ class ReceiveLotScreen(StockDialog):
 
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         from formulary.gs1 import looks_like_scan
-        from formulary.products import parse_count
+        from formulary.products import parse_count, refuse_expired
         from formulary.units import UnitsError, parse_quantity
 
         errors: dict[str, str] = {}
@@ -261,8 +261,10 @@ class ReceiveLotScreen(StockDialog):
         expiry, message = parse_date(self.query_one("#lot-expiry", Input).value, required=True)
         if message:
             errors["row-expiry"] = message
-        elif expiry is not None and expiry < self.formulary_app.today():
-            errors["row-expiry"] = "This lot is already expired; do not receive it."
+        elif expiry is not None and (
+            refused := refuse_expired(expiry, self.formulary_app.today())
+        ):
+            errors["row-expiry"] = refused[0].upper() + refused[1:] + "."
         values["expiry"] = expiry
         text = self.query_one("#lot-quantity", Input).value
         if self.query_one("#lot-by", Select).value == BY_COUNT:
