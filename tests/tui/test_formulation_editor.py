@@ -162,7 +162,8 @@ async def test_allergy_shown_beside_the_component_and_saving_needs_an_override(
 async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(
     demo: Demo, make_app: MakeApp
 ) -> None:
-    """`biot`, Down, Enter, Tab, `1 mL`, Enter: the Tab lands on Add, the amount is kept."""
+    """`biot`, Down, Enter, Tab, `1 mL`, Enter: the habitual Tab keeps the cursor in the
+    amount, the amount is kept; a Tab after typing the amount moves on as usual."""
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
@@ -187,6 +188,18 @@ async def test_keys_typed_after_a_habitual_tab_still_make_the_amount(
         assert _static(screen, "#add-error") == ""
         assert len(screen.components) == before + 1
         assert screen.components[-1].amount.unit == "mL"
+        # Once something is typed, Tab leaves the amount (to "Add"), nothing is redirected.
+        await pilot.press(*"dexp")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press(*"0.5 mL")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#add-button")
+        await pilot.press("x")
+        await pilot.pause()
+        assert screen.query_one("#add-amount", Input).value == "0.5 mL"
 
 
 async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(
@@ -220,3 +233,48 @@ async def test_the_warnings_are_read_whole_at_120_and_at_80_columns(
             column = table.columns[next(k for k in table.columns if k.value == "warnings")]
             assert "matches 'lidocaine'" in warning
             assert row.height * column.width >= len(warning), size
+
+
+async def test_escape_asks_before_throwing_away_an_unsaved_component(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    """The editor is a form too: a component added and not saved is not lost silently."""
+    from tui.screens.form_guard import DiscardChangesScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        # Nothing changed: Escape goes straight back.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormulationEditorScreen)
+        await pilot.press("ctrl+f")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        before = len(screen.components)
+        await pilot.press(*"biot")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press(*"1 mL", "enter")
+        await pilot.pause()
+        assert len(screen.components) == before + 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardChangesScreen)
+        await pilot.press("escape")  # keep editing
+        await pilot.pause()
+        assert isinstance(app.screen, FormulationEditorScreen)
+        assert len(screen.components) == before + 1
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("d")  # discard
+        await settle(pilot)
+        assert not isinstance(app.screen, FormulationEditorScreen | DiscardChangesScreen)

@@ -102,6 +102,10 @@ class FormulationEditorScreen(AppScreen):
         self.base: FormulationVersion | None = None
         self._chosen: Choice | None = None
         self._rows: list[int] = []  # component position of each table row (0: none)
+        #: A suggestion was just chosen and no key has been pressed since.
+        self._fresh_choice = False
+        #: The screen as loaded or last saved (None until the chart is read).
+        self._saved_state: tuple[object, ...] | None = None
         self.preview: MixPreview | None = None
         self.findings: Any = None  # formulary.safety.Findings for what is on screen
         self._check_timer: Timer | None = None
@@ -212,6 +216,7 @@ class FormulationEditorScreen(AppScreen):
         self._show_versions()
         self._recompute()
         self.query_one(NamePicker).input.focus()
+        self._saved_state = self._state()
 
     def _show_versions(self) -> None:
         assert self.data is not None
@@ -452,27 +457,27 @@ class FormulationEditorScreen(AppScreen):
     @on(NamePicker.Chosen)
     def _chosen_name(self, message: NamePicker.Chosen) -> None:
         self._chosen = message.choice
+        self._fresh_choice = True
         amount = self.query_one("#add-amount", Input)
         if message.choice.kind == "product" and not amount.value:
             amount.placeholder = "volume drawn, e.g. 1 mL"
         amount.focus()
 
     def on_key(self, event: events.Key) -> None:
-        # Choosing a suggestion puts the cursor in the amount; a Tab pressed out of
-        # habit then lands on "Add". What is typed next is the amount: send it there
-        # rather than lose it (Enter on "Add" still adds).
+        # Choosing a suggestion puts the cursor in the amount; a Tab pressed out of habit
+        # right after (as if the cursor were still in the name) must not carry it past the
+        # amount to "Add". That one Tab is taken as "go to the amount": the cursor is there.
+        # Any other Tab moves on as everywhere else.
         if (
-            isinstance(self.focused, Button)
-            and self.focused.id == "add-button"
-            and event.is_printable
-            and event.character
+            event.key == "tab"
+            and self._fresh_choice
+            and isinstance(self.focused, Input)
+            and self.focused.id == "add-amount"
+            and not self.focused.value
         ):
             event.stop()
             event.prevent_default()
-            amount = self.query_one("#add-amount", Input)
-            amount.focus()
-            amount.action_end()
-            amount.insert_text_at_cursor(event.character)
+        self._fresh_choice = False
 
     @on(Input.Submitted, "#add-amount")
     @on(Button.Pressed, "#add-button")
@@ -637,6 +642,7 @@ class FormulationEditorScreen(AppScreen):
         )
         self.base = version
         self._show_versions()
+        self._saved_state = self._state()
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
@@ -667,6 +673,19 @@ class FormulationEditorScreen(AppScreen):
         chart = replace(self.data.chart, products=tuple(self.data.products.values()))
         self.app.push_screen(CompareVersionsScreen(left, right, chart))
 
+    def _state(self) -> tuple[object, ...]:
+        """What the practitioner has put on this screen: the components and every field."""
+        return (tuple(self.components), *(i.value for i in self.query(Input)))
+
     def action_back(self) -> None:
-        """Back to the chart."""
-        self.app.pop_screen()
+        """Back to the chart; asks first when something changed since it was saved."""
+        if self._saved_state is None or self._state() == self._saved_state:
+            self.app.pop_screen()
+            return
+        from tui.screens.form_guard import DiscardChangesScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(DiscardChangesScreen("the formulation editor"), answered)
