@@ -9,7 +9,6 @@ Each row keeps the library's whole document of the entry in ``facts``.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from db.audit.chain import append_event
 from db.images import row_image
 from db.tables.stock import IngredientRow
 from db.types import utcnow
+from db.workstation import workstation_name
 
 #: Document fields that have columns of their own (the rest goes into ``facts``).
 _COLUMNS = ("key", "name", "category", "synonyms", "notes", "sources")
@@ -69,7 +69,7 @@ def audit_installation(connection: sa.Connection, db_id: str) -> None:
         session,
         db_id=db_id,
         user="system",
-        workstation=(socket.gethostname() or "unknown")[:200],
+        workstation=workstation_name(),
         action="installation.create",
         entity="installation",
         entity_id=row.id,
@@ -88,7 +88,7 @@ def seed_library(
     """Insert the library (or ``documents``) into ``ingredient``, audited; the count."""
     items = library_documents() if documents is None else list(documents)
     now = utcnow()
-    workstation = (socket.gethostname() or "unknown")[:200]
+    workstation = workstation_name()
     session = Session(bind=connection, autoflush=False)
     for document in items:
         row = ingredient_row(document, now)

@@ -17,6 +17,11 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# Audit entries name the workstation, and the audit screen's snapshots show it: one
+# fixed name (the one they were made with) whatever machine runs the tests, set before
+# any database is built and inherited by the commands tests run as subprocesses.
+os.environ["FORMULARY_WORKSTATION"] = "vm"
+
 
 @pytest.fixture(autouse=True)
 def _private_key_dir(

@@ -8,7 +8,6 @@ verification itself as an ``audit.verify`` entry.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +51,7 @@ from db.audit.pinning import (
 from db.audit.verify import ProgressCallback, VerifyReport, verify_chain
 from db.database import Database
 from db.engine import READ_ONLY
+from db.workstation import workstation_name as workstation_name
 from formulary.records import Checkpoint
 
 #: Action recorded after every verification.
@@ -69,9 +69,6 @@ class Verification:
     not_recorded: str | None = None
 
 
-def workstation_name() -> str:
-    """This machine's name as audit entries record it."""
-    return (socket.gethostname() or "unknown")[:200]
 
 
 def other_logs(db_id: str, key_dir: Path | str | None) -> list[Path]:

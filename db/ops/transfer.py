@@ -49,6 +49,7 @@ from db.tables.people import PatientRow, PatientWeightRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
+from db.workstation import workstation_name
 from formulary import limits, session_fields
 from formulary.records import (
     GradeScale,
@@ -337,9 +338,7 @@ def dumps_document(document: Mapping[str, Any]) -> str:
 
 
 def _host() -> str:
-    import socket
-
-    return (socket.gethostname() or "unknown")[:200]
+    return workstation_name()
 
 
 # -- import: parsing and validation ----------------------------------------------------

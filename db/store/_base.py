@@ -7,7 +7,6 @@ every derived effect. It commits all of it or none of it.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from db.store.roles import (
 )
 from db.tables.people import UserRow
 from db.types import utcnow
+from db.workstation import workstation_name
 from formulary.records import Checkpoint, Role
 
 # The role sets and Actor are declared once in db.store.roles; the Store's areas
@@ -176,7 +176,7 @@ class StoreBase:
         key_dir: Path | str | None = None,
     ) -> None:
         self.database = database
-        self.workstation = (workstation or socket.gethostname() or "unknown")[:200]
+        self.workstation = (workstation or workstation_name())[:200]
         self._reader = database.engine.execution_options(**{READ_ONLY: True})
         #: Where the installation key and checkpoint log live (None: the default place).
         self.key_dir = key_dir

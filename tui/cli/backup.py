@@ -79,9 +79,8 @@ def restore(
     Close Formulary on every workstation first. The current file is kept beside the
     restored one as NAME.before-restore-TIME.
     """
-    import socket
-
     from db.ops.backup import restore_database
+    from db.workstation import workstation_name
 
     if not user:
         fail("who is this? give --user NAME (an administrator)")
@@ -92,7 +91,7 @@ def restore(
             path,
             username=user,
             password=password,
-            workstation=(socket.gethostname() or "unknown")[:200],
+            workstation=workstation_name(),
             force=force,
         )
     if as_json:
