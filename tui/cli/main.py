@@ -108,6 +108,18 @@ def run() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage-error class, and the one of the copy of Click newer Typers ship."""
+    import click
+
+    found: tuple[type[Exception], ...] = (click.ClickException,)
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+    except ImportError:  # a Typer that uses Click itself
+        return found
+    return (*found, Vendored)
+
+
 def _last_resort(exc: BaseException) -> int:
     """One line on stderr for an error no command turned into a message; the exit code."""
     import sys
@@ -116,12 +128,15 @@ def _last_resort(exc: BaseException) -> int:
 
     from tui.cli.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE
 
-    if isinstance(exc, click.exceptions.Exit):
+    if isinstance(exc, click.exceptions.Exit | typer.Exit):
         return int(exc.exit_code)
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        return EXIT_USAGE if exc.exit_code == 2 else int(exc.exit_code)
-    if isinstance(exc, click.exceptions.Abort):
+    if isinstance(exc, _usage_errors()):
+        # Click's own usage box is several lines; the contract is one line on stderr.
+        message = getattr(exc, "format_message", lambda: str(exc))()
+        print(f"formulary: {message} (see --help)", file=sys.stderr)
+        code = int(getattr(exc, "exit_code", EXIT_USAGE))
+        return EXIT_USAGE if code == 2 else code
+    if isinstance(exc, click.exceptions.Abort | typer.Abort):
         print("formulary: aborted; nothing more was written", file=sys.stderr)
         return 1
     if isinstance(exc, OSError):
