@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,10 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 # fixed name (the one they were made with) whatever machine runs the tests, set before
 # any database is built and inherited by the commands tests run as subprocesses.
 os.environ["FORMULARY_WORKSTATION"] = "vm"
+# Screens and exports show the clinic's local time beside UTC: the tests' clinic is in
+# UTC whatever zone the machine running them is set to (tests of other zones set one).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture(autouse=True)

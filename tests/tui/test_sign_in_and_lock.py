@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from db.auth import MIN_PASSWORD_LENGTH
 from tests.tui.demo_data import PRACTITIONER, Demo
@@ -14,6 +14,7 @@ from tui.screens.first_run import FirstRunScreen
 from tui.screens.lock import LockScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patients import PatientsScreen
+from tui.screens.recovery_code import RecoveryCodeScreen
 from tui.screens.sign_in import SignInScreen
 
 
@@ -72,8 +73,21 @@ async def test_fresh_database_asks_for_the_first_administrator(
         await pilot.pause(0.3)  # past the button's press effect, which ignores clicks
         await pilot.click("#create-admin")
         await settle(pilot)
+        # The one-time recovery code comes first, as `formulary init` prints it; Escape
+        # does not take it away before it is written down.
+        shown = app.screen
+        assert isinstance(shown, RecoveryCodeScreen)
+        code = str(shown.query_one("#recovery-code", Static).render())
+        assert "formulary user recover boss" in screen_text(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is shown
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)
         assert app.store.authenticate("boss", "a-long-password").full_name == "Dr Boss"
+        # The code shown is the one the Store keeps (only as a hash): it unlocks the admin.
+        app.store.recover_admin("boss", code)
 
 
 async def test_idle_lock_hides_the_patient_and_only_the_same_password_opens_it(

@@ -52,6 +52,7 @@ from tui.screens.patients import PatientsScreen
 from tui.screens.product_form import ProductFormScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
+from tui.screens.recovery_code import RecoveryCodeScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sign_in import SignInScreen
 from tui.screens.sign_session import SignSessionScreen
@@ -66,6 +67,7 @@ HERE = Path(__file__).resolve().parent
 SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
     SignInScreen: ("test_snapshots.py::test_sign_in",),
     FirstRunScreen: ("test_snapshots_dialogs.py::test_first_run",),
+    RecoveryCodeScreen: ("test_snapshots_dialogs.py::test_recovery_code",),
     LockScreen: ("test_snapshots.py::test_lock",),
     PatientsScreen: ("test_snapshots.py::test_patients", "test_snapshots.py::test_patients_80x24"),
     PatientScreen: (

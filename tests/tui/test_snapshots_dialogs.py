@@ -35,6 +35,7 @@ from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
+from tui.screens.recovery_code import RecoveryCodeScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sign_session import SignSessionScreen
 from tui.screens.stock import StockScreen
@@ -98,6 +99,30 @@ async def _highlight_lot(pilot: Pilot[None], screen: StockScreen, lot_number: st
 def test_first_run(snap_compare: SnapCompare, tmp_path: Path, make_app: MakeApp) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await _on_top(pilot, FirstRunScreen)
+
+    assert snap_compare(make_app(tmp_path / "new.db"), terminal_size=SIZE, run_before=ready)
+
+
+def test_recovery_code(
+    snap_compare: SnapCompare, tmp_path: Path, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.store.recovery as recovery
+
+    monkeypatch.setattr(recovery, "new_code", lambda: "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY")
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await _on_top(pilot, FirstRunScreen)
+        screen = pilot.app.screen
+        for field, value in (
+            ("#new-username", "boss"),
+            ("#new-full-name", "Dr Boss"),
+            ("#new-password", "a-long-password"),
+            ("#new-password-again", "a-long-password"),
+        ):
+            screen.query_one(field, Input).value = value
+        await pilot.pause(0.3)
+        await pilot.click("#create-admin")
+        await _on_top(pilot, RecoveryCodeScreen)
 
     assert snap_compare(make_app(tmp_path / "new.db"), terminal_size=SIZE, run_before=ready)
 

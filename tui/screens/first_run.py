@@ -32,8 +32,9 @@ class FirstRunScreen(AppScreen):
     class Created(Message):
         """The administrator exists and is signed in."""
 
-        def __init__(self, user: Actor) -> None:
+        def __init__(self, user: Actor, recovery_code: str) -> None:
             self.user = user
+            self.recovery_code = recovery_code
             super().__init__()
 
     def __init__(self, ready: bool = True) -> None:
@@ -135,15 +136,25 @@ class FirstRunScreen(AppScreen):
     def _create(self, username: str, full_name: str, password: str) -> None:
         try:
             user = self.store.create_first_admin(username, full_name, password)
+            # As `formulary init` does: a clinic set up in the app needs the code too,
+            # or locking out its only administrator would be for good.
+            code = self.store.issue_recovery_code(user)
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(self.Created(user))
+        self.post_message(self.Created(user, code))
 
     @on(Created)
     def _created(self, message: Created) -> None:
-        self.notify(f"Administrator {message.user.username} created.", title="Welcome")
-        self.formulary_app.sign_in(message.user)
+        from tui.screens.recovery_code import RecoveryCodeScreen
+
+        user = message.user
+
+        def written_down(_: object) -> None:
+            self.notify(f"Administrator {user.username} created.", title="Welcome")
+            self.formulary_app.sign_in(user)
+
+        self.app.push_screen(RecoveryCodeScreen(user.username, message.recovery_code), written_down)
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
