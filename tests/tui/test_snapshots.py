@@ -141,6 +141,9 @@ async def _stock_shown(pilot: Pilot[None]) -> None:
     await sign_in(pilot, ADMIN[0], ADMIN[2])
     await pilot.press("f5")
     await until(pilot, lambda: "BT-2301" in _cells(pilot, "#lots"))
+    # Drawn with the column widths of its rows, not only filled: the table measures new
+    # rows when it is next idle, and a picture taken before shows header-wide columns.
+    await until(pilot, lambda: "BT-2301" in screen_text(pilot))
     _still(pilot)
 
 
