@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
@@ -57,7 +56,7 @@ def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
     with (
         patch.object(base, "utcnow", now),
         patch.object(seed, "utcnow", now),
-        patch.object(seed, "socket", SimpleNamespace(gethostname=lambda: WORKSTATION)),
+        patch.object(seed, "workstation_name", lambda: WORKSTATION),
     ):
         yield
 
