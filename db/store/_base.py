@@ -30,6 +30,7 @@ from db.errors import (
     RolledBack,
     ValidationError,
 )
+from db.files import ManagedFolder, resolve_files_dir
 from db.images import row_image, table_name
 from db.store.roles import (
     ADMINS,
@@ -174,12 +175,17 @@ class StoreBase:
         workstation: str | None = None,
         *,
         key_dir: Path | str | None = None,
+        files_dir: Path | str | None = None,
     ) -> None:
         self.database = database
         self.workstation = (workstation or workstation_name())[:200]
         self._reader = database.engine.execution_options(**{READ_ONLY: True})
         #: Where the installation key and checkpoint log live (None: the default place).
         self.key_dir = key_dir
+        #: The managed-file folder (photos, scans) beside the database (db.files).
+        self.files = ManagedFolder(
+            resolve_files_dir(database.path, database.db_id, files_dir)
+        )
         #: The checkpoint written after the last signature made through this Store.
         self.last_checkpoint: Checkpoint | None = None
         from db.auth import LoginThrottle
