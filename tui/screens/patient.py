@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,7 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from formulary.records import FormulationVersion, PatientChart, SessionStatus
+from formulary.body import show_kg
+from formulary.records import FormulationVersion, PatientChart, SessionStatus, WeightEntry
 from formulary.schedule import summarize
 from formulary.units import format_amount
 from tui.messages import Loaded, WorkerFailed
@@ -27,6 +29,7 @@ from tui.widgets.patient_list import course_progress
 from tui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
+    from db.store import Actor, Store
     from tui.app import FormularyApp
 
 
@@ -34,6 +37,13 @@ def current_version(chart: PatientChart) -> FormulationVersion | None:
     """The newest formulation version of the chart."""
     versions = sorted(chart.formulation_versions, key=lambda v: (v.created_at, v.id))
     return versions[-1] if versions else None
+
+
+def _read_chart(
+    store: Store, user: Actor, patient_id: int
+) -> tuple[PatientChart, list[WeightEntry]]:
+    """The chart and the weight history (with the latest weight's date) of ``patient_id``."""
+    return store.load_chart(user, patient_id), store.weight_history(user, patient_id)
 
 
 class PatientScreen(AppScreen):
@@ -51,11 +61,18 @@ class PatientScreen(AppScreen):
     ]
 
     def __init__(
-        self, patient_id: int, chart: PatientChart | None = None, *, new_session: bool = False
+        self,
+        patient_id: int,
+        chart: PatientChart | None = None,
+        *,
+        weights: Sequence[WeightEntry] = (),
+        new_session: bool = False,
     ) -> None:
         super().__init__()
         self.patient_id = patient_id
         self.chart: PatientChart | None = chart
+        #: The weight history, the latest first (the chart's header only has the value).
+        self.weights: Sequence[WeightEntry] = weights
         #: Opened to record a session (the palette's "New session" from the list).
         self._new_session = new_session
         #: Shown with a chart already read (by :meth:`open`): the first resume is not
@@ -84,8 +101,10 @@ class PatientScreen(AppScreen):
         """
         read_then_push(
             app,
-            lambda user: app.store.load_chart(user, patient_id),
-            lambda chart: PatientScreen(patient_id, chart, new_session=new_session),
+            lambda user: _read_chart(app.store, user, patient_id),
+            lambda read: PatientScreen(
+                patient_id, read[0], weights=read[1], new_session=new_session
+            ),
             failure="Cannot open the chart",
             group="chart-open",
         )
@@ -118,6 +137,9 @@ class PatientScreen(AppScreen):
             with TabPane("Overview", id="tab-overview"), VerticalScroll():
                 with Horizontal(id="overview-top"):
                     yield Static(self._diagnosis(chart) if chart else "", id="overview-diagnosis")
+                    yield Static(
+                        self._body(chart, self.weights) if chart else "", id="overview-body"
+                    )
                     yield Static(self._course(chart, today) if chart else "", id="overview-course")
                 yield Static("Last sessions", classes="section-title")
                 yield SessionTable(
@@ -184,11 +206,11 @@ class PatientScreen(AppScreen):
     @work(thread=True, exclusive=True, group="chart")
     def _load(self) -> None:
         try:
-            chart = self.store.load_chart(self.user, self.patient_id)
+            read = _read_chart(self.store, self.user, self.patient_id)
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(chart))
+        self.post_message(Loaded(read))
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
@@ -201,11 +223,13 @@ class PatientScreen(AppScreen):
             self.app.pop_screen()
 
     @on(Loaded)
-    def _loaded(self, message: Loaded[PatientChart]) -> None:
-        self._show(message.data)
+    def _loaded(self, message: Loaded[tuple[PatientChart, list[WeightEntry]]]) -> None:
+        chart, self.weights = message.data
+        self._show(chart)
 
     def _show(self, chart: PatientChart) -> None:
         self.chart = chart
+        self.query_one("#overview-body", Static).update(self._body(chart, self.weights))
         today = self.formulary_app.today()
         self.query_one(PatientHeader).show(chart.patient, today)
         if self.sub_title != self._sub_title(chart):  # a changed name after an edit
@@ -228,6 +252,29 @@ class PatientScreen(AppScreen):
             "\n",
             grade or "grade not recorded",
         )
+
+    @staticmethod
+    def _body(chart: PatientChart, weights: Sequence[WeightEntry]) -> Text:
+        # The latest weight is the one the per-kg limits use: shown with its date, so
+        # that an old measurement is seen to be old.
+        patient = chart.patient
+        text = Text("Weight and height\n", style="bold")
+        latest = weights[0] if weights else None
+        if latest is not None:
+            text.append(f"{show_kg(latest.weight_kg)} on {latest.measured_on.isoformat()}")
+            if latest.entered.unit != "kg":
+                text.append(f" (entered {format_amount(latest.entered)})")
+        elif patient.weight_kg is not None:
+            text.append(show_kg(patient.weight_kg))
+        else:
+            text.append("weight not recorded")
+        text.append("\n")
+        text.append(
+            f"height {format_amount(patient.height_cm)}"
+            if patient.height_cm is not None
+            else "height not recorded"
+        )
+        return text
 
     def _course(self, chart: PatientChart, today: date) -> Text:
         summary = summarize(chart.patient, chart.courses, chart.sessions)
