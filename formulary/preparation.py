@@ -22,6 +22,22 @@ from formulary.units.catalog import BY_CANONICAL, VOLUME
 from formulary.units.substance import Substance
 
 
+def lot_state(lot: Lot, on: date) -> str:
+    """What a lot is on ``on``, in one word: recalled, quarantined, expired, empty or available.
+
+    The stored status says what a person decided (a recall, a quarantine); whether the
+    lot has expired is worked out here from its expiry date, never stored, so that a
+    lot list, a lot picker and the command line read the same word on the same day.
+    """
+    if lot.status is not LotStatus.AVAILABLE:
+        return lot.status.value
+    if lot.expiry < on:
+        return "expired"
+    if lot.quantity_on_hand.value <= 0:
+        return "empty"
+    return LotStatus.AVAILABLE.value
+
+
 def lot_refusal(lot: Lot, on: date) -> str | None:
     """Why ``lot`` may not be drawn on ``on`` (None when it may)."""
     if lot.status is LotStatus.RECALLED:

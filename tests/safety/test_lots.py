@@ -177,3 +177,14 @@ def test_the_same_finding_in_two_components_is_read_once() -> None:
     found = Findings.of([*twice, Finding("lot.missing", Severity.WARNING, "B: no lot", "r", 3)])
     assert len(found) == 3  # each beside its own component
     assert [f.message for f in found.to_read()] == ["Lidocaine with X: avoid", "B: no lot"]
+
+
+def test_a_lot_past_its_expiry_reads_expired_and_a_decision_outranks_it() -> None:
+    from formulary.preparation import lot_state
+
+    day = date(2026, 6, 1)
+    assert lot_state(lot(expiry=date(2026, 5, 31)), day) == "expired"
+    assert lot_state(lot(expiry=day), day) == "available"  # its last usable day
+    recalled = lot(expiry=date(2026, 5, 31), status=LotStatus.RECALLED)
+    assert lot_state(recalled, day) == "recalled"
+    assert lot_state(lot(on_hand="0 mL"), day) == "empty"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.new_clinic import WEIGHED_ON, clinic_app, new_clinic, open_chart
-from tests.tui.pilot_helpers import screen_text
+from tests.tui.new_clinic import ADMIN, WEIGHED_ON, clinic_app, new_clinic, open_chart
+from tests.tui.pilot_helpers import screen_text, settle, sign_in
 
 
 async def test_the_chart_shows_the_latest_weight_with_its_date_and_the_height(
@@ -21,3 +21,21 @@ async def test_the_chart_shows_the_latest_weight_with_its_date_and_the_height(
         shown = screen_text(pilot)
         assert f"61.5 kg on {WEIGHED_ON.isoformat()}" in shown
         assert "164 cm" in shown
+
+
+async def test_the_lot_list_says_expired_for_a_lot_past_its_expiry(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, TabbedContent
+
+    from tests.tui.stock_helpers import open_stock
+
+    clinic = new_clinic(tmp_path)
+    async with clinic_app(clinic).run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await open_stock(pilot)
+        pilot.app.screen.query_one(TabbedContent).active = "tab-lots"
+        await settle(pilot)
+        table = pilot.app.screen.query_one("#lots", DataTable)
+        status = {
+            str(table.get_row(key)[1]): str(table.get_row(key)[4]) for key in table.rows
+        }
+        assert status == {"BT-GOOD": "available", "BT-RECALL": "recalled", "BT-OLD": "expired"}

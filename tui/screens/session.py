@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -28,7 +27,6 @@ from formulary.preparation import (
     Syringe,
     ZoneCheck,
     check_zones,
-    lot_refusal,
     propose_lot,
     syringe,
 )
@@ -239,7 +237,7 @@ class SessionScreen(AppScreen):
                     component,
                     lots,
                     pick,
-                    partial(lot_refusal, on=day),
+                    day,
                     read_only=self.read_only,
                 )
             )

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Input, TabbedContent, TabPane
 
 from formulary.library import secondary_only, sources_summary
+from formulary.preparation import lot_state
 from formulary.records import Lot, LotStatus, Product
 from formulary.units import format_amount
 from tui.messages import Loaded, WorkerFailed
@@ -277,8 +278,9 @@ class StockScreen(AppScreen):
         self._lots = list(lots)
         for lot in self._lots:
             product = self._products.get(lot.product_id)
-            status = Text(lot.status.value)
-            if lot.status is not LotStatus.AVAILABLE:
+            state = lot_state(lot, today)
+            status = Text(state)
+            if state != LotStatus.AVAILABLE.value:
                 status.stylize(f"bold {theme.error}")
             table.add_row(
                 Text(product.name if product else f"product {lot.product_id}"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from datetime import date
 
 from rich.text import Text
 from textual import on
@@ -11,23 +12,25 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Label, Select, Static
 
+from formulary.preparation import lot_refusal, lot_state
 from formulary.records import Component, Lot
 from formulary.units import format_amount
 
 
-def lot_label(lot: Lot, refusal: str | None) -> str:
-    """How a lot reads in the list: number, expiry, stock, and why it is refused."""
+def lot_label(lot: Lot, on: date) -> str:
+    """How a lot reads in the list: number, expiry, stock, and why it is refused on ``on``."""
     text = f"{lot.lot_number}  exp {lot.expiry}  {format_amount(lot.quantity_on_hand)}"
-    if refusal:
-        text += "  ✗ " + ("expired" if "expired" in refusal else lot.status.value)
+    if lot_refusal(lot, on):
+        text += "  ✗ " + lot_state(lot, on)
     return text
 
 
 class LotPicker(Horizontal):
     """One component line of a session: name, amount, the lot and a message beside it.
 
-    ``refusal(lot)`` is the domain's verdict (None: usable). Choosing a refused lot
-    puts the previous choice back and says why beside the field.
+    The domain decides which lots may be drawn on the session's day ``on``
+    (``formulary.preparation.lot_refusal``). Choosing a refused lot puts the previous
+    choice back and says why beside the field.
     """
 
     DEFAULT_CSS = """
@@ -51,21 +54,21 @@ class LotPicker(Horizontal):
         component: Component,
         lots: Sequence[Lot],
         chosen: int | None,
-        refusal: Callable[[Lot], str | None],
+        on: date,
         *,
         read_only: bool = False,
     ) -> None:
         super().__init__(id=f"lot-row-{component.position}")
         self.component = component
         self._lots = {lot.id: lot for lot in lots}
-        self._refusal = refusal
+        self._on = on
         self.lot_id = chosen
         self._read_only = read_only
 
     def compose(self) -> ComposeResult:
         c = self.component
         yield Label(Text(f"{c.position}. {c.name}  {format_amount(c.amount)}"))
-        options = [(lot_label(lot, self._refusal(lot)), lot.id) for lot in self._lots.values()]
+        options = [(lot_label(lot, self._on), lot.id) for lot in self._lots.values()]
         yield Select(
             options,
             value=self.lot_id if self.lot_id in self._lots else Select.NULL,
@@ -99,7 +102,7 @@ class LotPicker(Horizontal):
             return
         if value == self.lot_id:
             return
-        refusal = self._refusal(self._lots[value])
+        refusal = lot_refusal(self._lots[value], self._on)
         if refusal is not None:
             self._say(f"Refused: {refusal}.", True)
             select: Select[int] = self.query_one(Select)
