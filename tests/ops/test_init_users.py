@@ -200,3 +200,22 @@ def test_the_only_admin_locked_out_comes_back_with_the_recovery_code(
     again = cli(["user", "recover", "chief", "--code-stdin", "--db", location],
                 input=code.group(1) + "\n")
     assert "recovery code is wrong" in _one_line_error(again)
+
+
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [("unlock", "cannot unlock accounts"), ("deactivate", "cannot deactivate accounts"),
+     ("reset-password", "cannot reset passwords")],
+)  # fmt: skip
+def test_a_practitioner_is_told_that_changing_an_account_needs_an_administrator(
+    cli: Cli, tmp_path: Any, command: str, needs: str
+) -> None:
+    location = str(tmp_path / "x.db")
+    assert _init(cli, location).exit_code == 0
+    cli(["user", "add", "bob", "--db", location, "--user", "chief", "--password-stdin"],
+        input=f"{ADMIN_PASSWORD}\nbob-password-1\n")
+    result = cli(["user", command, "chief", "--reason", "locked out", "--db", location,
+                  "--user", "bob", "--password-stdin"], input="bob-password-1\nnew-password-1\n")
+    line = _one_line_error(result)
+    assert needs in line and "ask an administrator" in line
+    assert "list users" not in line

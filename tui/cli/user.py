@@ -130,13 +130,20 @@ def _change(
     user: str | None,
     password_stdin: bool,
     username: str,
+    what: str,
 ) -> tuple[Store, Actor, UserInfo]:
     from db.store import Store
+    from db.store.roles import ADMINS, require_role
 
     database = open_db(_location(ctx, db))
     store = Store(database)
     try:
         actor = sign_in(store, user, password_stdin)
+        # Said before the account is looked up: finding it lists the users, and a
+        # practitioner told she "cannot list users" does not learn that unlocking an
+        # account is an administrator's job.
+        with store_errors():
+            require_role(actor, ADMINS, what)
         return store, actor, _find(store, actor, username)
     except BaseException:
         database.dispose()
@@ -156,8 +163,11 @@ def _account_change(
 ) -> None:
     """Sign in, apply one reasoned Store change to ``username``'s account, report it."""
     infinitive = {"Deactivated": "deactivate", "Reactivated": "reactivate", "Unlocked": "unlock"}
-    reason = _require_reason(reason, f"{infinitive.get(verb, 'change')} {username}")
-    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    doing = infinitive.get(verb, "change")
+    reason = _require_reason(reason, f"{doing} {username}")
+    store, actor, target = _change(
+        ctx, db, user, password_stdin, username, f"{doing} accounts"
+    )
     try:
         with store_errors():
             info = getattr(store, method)(actor, target.id, reason or "")
@@ -226,7 +236,7 @@ def reset_password(
 ) -> None:
     """Set a new password for an account (also unlocks it)."""
     reason = _require_reason(reason, f"reset the password of {username}")
-    store, actor, target = _change(ctx, db, user, password_stdin, username)
+    store, actor, target = _change(ctx, db, user, password_stdin, username, "reset passwords")
     try:
         password = _new_password(password_stdin, target.username)
         with store_errors():
