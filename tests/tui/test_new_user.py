@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.tui.new_clinic import ADMIN, WEIGHED_ON, clinic_app, new_clinic, open_chart
-from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 
 
 async def test_the_chart_shows_the_latest_weight_with_its_date_and_the_height(
@@ -39,3 +39,30 @@ async def test_the_lot_list_says_expired_for_a_lot_past_its_expiry(tmp_path: Pat
             str(table.get_row(key)[1]): str(table.get_row(key)[4]) for key in table.rows
         }
         assert status == {"BT-GOOD": "available", "BT-RECALL": "recalled", "BT-OLD": "expired"}
+
+
+async def test_help_lists_the_apps_own_keys_by_screen_in_plain_words(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens.help import HelpScreen
+
+    clinic = new_clinic(tmp_path)
+    async with clinic_app(clinic).run_test(size=(120, 40)) as pilot:
+        await open_chart(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_screen = pilot.app.screen
+        titles = [str(s.render()) for s in help_screen.query(".help-title")]
+        rows = [
+            [str(cell) for cell in table.get_row(key)]
+            for table in help_screen.query(DataTable)
+            for key in table.rows
+        ]
+        assert titles[:3] == ["This screen: Patient chart", "Everywhere", "Patient list"]
+        assert "Session" in titles and "Formulary and stock" in titles
+        assert ["^n", "New session", "patient.new_session"] in rows
+        assert ["f1", "Help", "help"] in rows
+        shown = screen_text(pilot)
+        assert "PatientScreen" not in shown
+        # The text field's own keys are not the app's.
+        assert not any("cursor" in row[1].lower() for row in rows)

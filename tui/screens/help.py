@@ -1,7 +1,15 @@
-"""The help screen: the keys of the screen you came from, and how the app is driven."""
+"""The help screen: the app's keys, grouped by screen, and how the app is driven.
+
+Only the app's own bindings are listed (each has an id, the name config.toml remaps it
+by): the keys a focused text field understands (cursor keys, word moves) are the
+field's, the same in every terminal program, and would drown the app's own.
+"""
 
 from __future__ import annotations
 
+import importlib
+import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -30,6 +38,34 @@ now). Only your password, or signing out, opens it again; drafts are kept.
 """
 
 
+#: The screens of the workday, in the order a day meets them: (module, class, plain name).
+SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("tui.screens.patients", "PatientsScreen", "Patient list"),
+    ("tui.screens.patient", "PatientScreen", "Patient chart"),
+    ("tui.screens.session", "SessionScreen", "Session"),
+    ("tui.screens.formulation_editor", "FormulationEditorScreen", "Formulation editor"),
+    ("tui.screens.stock", "StockScreen", "Formulary and stock"),
+    ("tui.screens.export", "ExportScreen", "Export"),
+    ("tui.screens.audit", "AuditScreen", "Audit trail"),
+    ("tui.screens.users", "UsersScreen", "Users"),
+)
+_PLAIN = {name: plain for _, name, plain in SCREENS}
+
+
+def plain_name(screen: type[object]) -> str:
+    """A screen's name as a user calls it ("Patient chart"), never its class name."""
+    name = screen.__name__
+    if name in _PLAIN:
+        return _PLAIN[name]
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name.removesuffix("Screen")).strip()
+    return words[:1].upper() + words[1:].lower() if words else "This screen"
+
+
+def own_bindings(bindings: Iterable[BindingType]) -> list[Binding]:
+    """The app's own bindings among ``bindings``: with an id and a description."""
+    return [b for b in bindings if isinstance(b, Binding) and b.id and b.description]
+
+
 class HelpScreen(AppModal):
     """Keys of the screen below and a short guide."""
 
@@ -39,7 +75,7 @@ class HelpScreen(AppModal):
         width: 90; max-width: 95%; height: 90%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    HelpScreen DataTable { height: auto; max-height: 16; margin-bottom: 1; }
+    HelpScreen DataTable { height: auto; }
     HelpScreen .help-title { text-style: bold; color: $accent; margin: 1 0 0 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,24 +89,41 @@ class HelpScreen(AppModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(
-                f"Keys on this screen ({self._below.__class__.__name__})", classes="help-title"
-            )
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            for number, (title, bindings) in enumerate(self._groups()):
+                yield Static(title, classes="help-title")
+                table: DataTable[str] = DataTable(
+                    id=f"help-keys-{number}", classes="help-keys", show_cursor=False
+                )
+                table.add_columns("Key", "Does", "Binding id")
+                for binding in bindings:
+                    table.add_row(self._key(binding), binding.description, binding.id or "")
+                yield table
             yield Static("How Formulary works", classes="help-title")
             yield Markdown(GUIDE)
 
+    def _key(self, binding: Binding) -> str:
+        # The clinic's config.toml may have remapped it (by binding id).
+        keys = self.formulary_app.settings.keymap.get(binding.id or "", binding.key)
+        return ", ".join(
+            self.app.get_key_display(Binding(key.strip(), binding.action))
+            for key in keys.split(",")
+            if key.strip()
+        )
+
+    def _groups(self) -> list[tuple[str, list[Binding]]]:
+        below = type(self._below)
+        groups = [
+            (f"This screen: {plain_name(below)}", own_bindings(below.BINDINGS)),
+            ("Everywhere", own_bindings(type(self.app).BINDINGS)),
+        ]
+        for module, name, plain in SCREENS:
+            screen = getattr(importlib.import_module(module), name)
+            if screen is not below:
+                groups.append((plain, own_bindings(screen.BINDINGS)))
+        return [(title, bindings) for title, bindings in groups if bindings]
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Key", "Does", "Binding id")
-        seen: set[str] = set()
-        for active in self._below.active_bindings.values():
-            binding: Binding = active.binding
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            table.add_row(self.app.get_key_display(binding), binding.description, binding.id or "")
-        table.focus()
+        self.query_one(VerticalScroll).focus()
 
     def action_close(self) -> None:
         """Back to the screen you came from."""
