@@ -76,7 +76,9 @@ def show_time(moment: datetime | None) -> str:
     """A UTC time to the minute, labelled, e.g. ``2026-03-04 10:15 UTC``."""
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # isoformat runs in C, several times faster than strftime (bulk exports print
+    # tens of thousands of times); the same text for years 1000 to 9999.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "minutes") + " UTC"
 
 
 def show_local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:

@@ -26,6 +26,7 @@ chart C-000123 never name the same resource.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -67,6 +68,7 @@ from formulary.records import (
     Session,
     SessionStatus,
     Signature,
+    ZoneVolume,
 )
 from formulary.units.amount import Amount
 
@@ -133,6 +135,26 @@ def _namespace(identifier: str) -> uuid.UUID:
     return uuid.uuid5(_BASE_NAMESPACE, f"clinic/{identifier}")
 
 
+@lru_cache(maxsize=4096)
+def _shared_url(identifier: str, name: str) -> str:
+    # The clinic, its staff: the same few names in every chart of an export.
+    return _uuid5_urn(_namespace(identifier).bytes, name)
+
+
+def _uuid5_urn(namespace: bytes, name: str) -> str:
+    """``urn:uuid:`` + ``uuid.uuid5`` of ``name`` in the namespace whose bytes are given.
+
+    The same UUID as :func:`uuid.uuid5` (RFC 4122: SHA-1, version 5, variant 10),
+    without building UUID objects: a bulk export names tens of thousands of records.
+    """
+    digest = bytearray(hashlib.sha1(namespace + name.encode("utf-8"),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @lru_cache(maxsize=64)
 def _systems(identifier: str) -> dict[str, str]:
     # URN characters: the identifier is checked when it is set (db/store), but a
@@ -173,12 +195,33 @@ def _number(number: Decimal) -> Decimal:
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
 
 
+@lru_cache(maxsize=4096)
+def _json_number(number: Decimal) -> int | float | str:
+    """An exact decimal as the JSON number it is written as (see :func:`_default`).
+
+    Converted when the resource is built rather than by the encoder's fallback, and
+    cached: a clinic uses the same few amounts over and over. Equal decimals (0.50,
+    0.5) give the same number, as normalising them did.
+    """
+    value = _default(_number(number))
+    assert isinstance(value, int | float | str)
+    return value
+
+
+def _number_text(value: Any) -> str:
+    """The text of a number :func:`_json_number` made (for narratives)."""
+    if isinstance(value, _RawNumber):
+        return value[len(_RAW_PREFIX):-1]
+    return str(value)
+
+
 def _instant(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat is done in C (strftime is several times slower); a bulk export writes
+    # tens of thousands of instants.
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
     if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+        return utc.isoformat().rstrip("0") + "Z"
+    return utc.isoformat() + "Z"
 
 
 def _ref(url: str, display: str = "") -> Json:
@@ -198,20 +241,32 @@ def _concept(text: str, system: str | None = None, code: str | None = None,
     return out
 
 
+# The cached builders below return shared dicts: resources hold them as they are and
+# nothing ever changes one after it is built (only references are rewritten, by
+# _relink, and these hold none).
+
+
+@lru_cache(maxsize=4096)
 def _quantity(q: UcumQuantity) -> Json:
-    out: Json = {"value": _number(q.value), "unit": q.unit}
+    out: Json = {"value": _json_number(q.value), "unit": q.unit}
     if q.code:
         out["system"] = UCUM_SYSTEM
         out["code"] = q.code
     return out
 
 
+@lru_cache(maxsize=4096)
 def _amount(amount: Amount) -> Json:
     return _quantity(to_ucum(amount))
 
 
+@lru_cache(maxsize=4096)
 def _ratio(top: UcumQuantity, bottom: UcumQuantity) -> Json:
     return {"numerator": _quantity(top), "denominator": _quantity(bottom)}
+
+
+#: ``show_amount`` remembered: equal amounts print the same (ISMP form strips zeros).
+_show_amount = lru_cache(maxsize=4096)(show_amount)
 
 
 def _compact(resource: Json) -> Json:
@@ -236,7 +291,7 @@ class _Builder:
             chart = printable_record(chart)
         self.chart = chart
         self.clinic_id = clinic_identifier(chart.clinic)
-        self.namespace = _namespace(self.clinic_id)
+        self.namespace = _namespace(self.clinic_id).bytes
         self.systems = _systems(self.clinic_id)
         self.chart_key = chart.patient.chart_number
         self.patient_url = self.url("patient", chart.patient.id)
@@ -247,11 +302,11 @@ class _Builder:
 
     def url(self, kind: str, key: object) -> str:
         """The urn:uuid of one of this patient's records."""
-        return f"urn:uuid:{uuid.uuid5(self.namespace, f'{self.chart_key}/{kind}/{key}')}"
+        return _uuid5_urn(self.namespace, f"{self.chart_key}/{kind}/{key}")
 
     def shared_url(self, kind: str, key: object) -> str:
         """The urn:uuid of a record every chart of the clinic shares (clinic, staff)."""
-        return f"urn:uuid:{uuid.uuid5(self.namespace, f'{kind}/{key}')}"
+        return _shared_url(self.clinic_id, f"{kind}/{key}")
 
     def add(self, url: str, resource: Json, section: str | None = None,
             display: str = "") -> None:
@@ -436,11 +491,11 @@ class _Builder:
             for part in (
                 show_technique(session.technique),
                 _needle(session),
-                f"depth {show_amount(session.depth)}" if session.depth else "",
+                f"depth {_show_amount(session.depth)}" if session.depth else "",
             )
             if part
         )
-        zones = "; ".join(show_zone_volume(z) for z in session.zones)
+        zones = _zones_text(session.zones)
         title = _version_title(version) if version else "the prepared syringe"
         when = show_time(session.performed_at)
         dosage = _compact({
@@ -454,7 +509,7 @@ class _Builder:
             "resourceType": "MedicationAdministration",
             "text": _div(
                 f"Session {session.id}, {when}: {title}, intradermal, scalp",
-                f"Total {show_amount(session.total_volume)}" if session.total_volume else "",
+                f"Total {_show_amount(session.total_volume)}" if session.total_volume else "",
                 f"Volume per zone: {zones}" if zones else "",
                 f"Method: {method}" if method else "",
                 *(f"Lot {line}" for line in lot_lines),
@@ -532,7 +587,7 @@ class _Builder:
         notes = [outcome.notes] if outcome.notes else []
         notes += [f"Photo: {ref}" for ref in outcome.photo_refs]
         category = "http://terminology.hl7.org/CodeSystem/observation-category"
-        shown = show_amount(value) if isinstance(value, Amount) else value
+        shown = _show_amount(value) if isinstance(value, Amount) else value
         when = show_time(outcome.measured_at)
         self.add(url, _compact({
             "resourceType": "Observation",
@@ -648,7 +703,7 @@ def organization_resource(clinic: Clinic) -> Json:
 
 @lru_cache(maxsize=8)
 def _organization(name: str, address: str, identifier: str) -> Json:
-    url = f"urn:uuid:{uuid.uuid5(_namespace(identifier), 'organization/clinic')}"
+    url = _shared_url(identifier, "organization/clinic")
     return _compact({
         "resourceType": "Organization",
         "id": url.removeprefix("urn:uuid:"),
@@ -666,7 +721,7 @@ def practitioner_resource(identifier: str, person: Practitioner) -> Json:
 
 @lru_cache(maxsize=1024)
 def _practitioner(identifier: str, username: str, full_name: str) -> Json:
-    url = f"urn:uuid:{uuid.uuid5(_namespace(identifier), f'practitioner/{username}')}"
+    url = _shared_url(identifier, f"practitioner/{username}")
     return _compact({
         "resourceType": "Practitioner",
         "id": url.removeprefix("urn:uuid:"),
@@ -677,6 +732,7 @@ def _practitioner(identifier: str, username: str, full_name: str) -> Json:
     })
 
 
+@lru_cache(maxsize=4096)
 def _lot_medication(local: str, name: str, lot_number: str, expiry: date) -> Json:
     return _compact({
         "resourceType": "Medication",
@@ -687,9 +743,16 @@ def _lot_medication(local: str, name: str, lot_number: str, expiry: date) -> Jso
     })
 
 
+@lru_cache(maxsize=4096)
 def _lot_line(name: str, lot_number: str, expiry: date, drawn: Amount | None) -> str:
-    extra = f", {show_amount(drawn)} drawn" if drawn else ""
+    extra = f", {_show_amount(drawn)} drawn" if drawn else ""
     return f"{name}: {lot_number}, expires {show_date(expiry)}{extra}"
+
+
+@lru_cache(maxsize=4096)
+def _zones_text(zones: tuple[ZoneVolume, ...]) -> str:
+    # Sessions repeat the same few zone plans.
+    return "; ".join(show_zone_volume(z) for z in zones)
 
 
 def _signers(chart: PatientChart) -> list[tuple[Practitioner, datetime]]:
@@ -726,7 +789,8 @@ def _show_ratio(ratio: Json | None) -> str:
     if not ratio:
         return "strength not stated"
     top, bottom = ratio["numerator"], ratio["denominator"]
-    return f"{top['value']} {top['unit']} per {bottom['value']} {bottom['unit']}"
+    return (f"{_number_text(top['value'])} {top['unit']} per "
+            f"{_number_text(bottom['value'])} {bottom['unit']}")
 
 
 def _version_title(version: FormulationVersion) -> str:
@@ -743,7 +807,7 @@ def _needle(session: Session) -> str:
     if session.needle_gauge is None and session.needle_length is None:
         return ""
     gauge = f"{session.needle_gauge} G" if session.needle_gauge is not None else ""
-    length = show_amount(session.needle_length)
+    length = _show_amount(session.needle_length)
     return "needle " + " x ".join(part for part in (gauge, length) if part)
 
 
@@ -804,7 +868,10 @@ class _RawNumber(str):
     __slots__ = ()
 
     def __new__(cls, text: str) -> _RawNumber:
-        return super().__new__(cls, f"\x00num:{text}\x00")
+        return super().__new__(cls, f"{_RAW_PREFIX}{text}\x00")
+
+
+_RAW_PREFIX = "\x00num:"
 
 
 _RAW = re.compile(r'"\\u0000num:(-?[0-9.]+)\\u0000"')
@@ -812,8 +879,10 @@ _RAW = re.compile(r'"\\u0000num:(-?[0-9.]+)\\u0000"')
 
 def dumps(data: Json, *, indent: int | None = None) -> str:
     """FHIR JSON text of ``data`` (decimals exact, non-ASCII kept as is)."""
+    # No cycle check: resources are trees (shared leaves are fine), and the check
+    # costs a dictionary update per object.
     text = json.dumps(data, default=_default, ensure_ascii=False, indent=indent,
-                      separators=None if indent else (",", ":"))
+                      separators=None if indent else (",", ":"), check_circular=False)
     return _RAW.sub(r"\1", text) if "\\u0000num:" in text else text
 
 
@@ -879,15 +948,51 @@ _UNSAFE_TEXT = re.compile(
 )
 
 
+# The same characters as they appear in the UTF-8 bytes of the text, by their lead
+# byte: searching bytes for one byte is a memchr, where the pattern above visits
+# every character (a tenth of an export's time, for charts that almost never hold one).
+_UNSAFE_SEQUENCES: dict[bytes, frozenset[bytes]] = {}
+for _ch in ["\x7f", *map(chr, range(0x80, 0xA0)), *ODD_SPACES, "\ufffe", "\uffff"]:
+    _seq = _ch.encode("utf-8")
+    _UNSAFE_SEQUENCES[_seq[:1]] = _UNSAFE_SEQUENCES.get(_seq[:1], frozenset()) | {_seq}
+del _ch, _seq
+#: The pattern's escapes, in bytes.
+_UNSAFE_ESCAPE = re.compile(rb"\\(?:u00[01][0-9a-fA-F]|[bf])")
+#: Lead bytes looked at one by one before the whole text goes to the pattern instead.
+_LOOK_AT_MOST = 64
+
+
+def _unsafe(data: bytes) -> bool:
+    """Whether UTF-8 FHIR JSON shows a character FHIR strings may not hold."""
+    if _UNSAFE_ESCAPE.search(data) is not None:
+        return True
+    budget = _LOOK_AT_MOST
+    for lead, sequences in _UNSAFE_SEQUENCES.items():
+        size = len(next(iter(sequences)))
+        at = data.find(lead)
+        while at >= 0:
+            if data[at:at + size] in sequences:
+                return True
+            budget -= 1
+            if not budget:  # much text in a script that shares the lead bytes
+                return _UNSAFE_TEXT.search(data.decode("utf-8")) is not None
+            at = data.find(lead, at + 1)
+    return False
+
+
 def _clean_text(build: Callable[[_Builder], Any], chart: PatientChart,
-                text_of: Callable[[Any], str]) -> str:
+                text_of: Callable[[Any], str]) -> bytes:
     # Cleaning the whole record of control characters first costs more than building
     # the resources; almost no record holds one. Build from the record as it is, and
     # only when the text shows a character FHIR forbids build again from a cleaned copy.
-    text = text_of(build(_Builder(chart, clean=False)))
-    if _UNSAFE_TEXT.search(text):
-        text = text_of(build(_Builder(chart, clean=True)))
-    return text
+    data: bytes | None
+    try:
+        data = text_of(build(_Builder(chart, clean=False))).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which cleaning removes
+        data = None
+    if data is None or _unsafe(data):
+        data = text_of(build(_Builder(chart, clean=True))).encode("utf-8")
+    return data
 
 
 def render_fhir(chart: PatientChart, *, validate: bool = True, compact: bool = False) -> bytes:
@@ -897,7 +1002,7 @@ def render_fhir(chart: PatientChart, *, validate: bool = True, compact: bool = F
     it: a bulk export is several times faster).
     """
     indent = None if compact else 2
-    data = _clean_text(_Builder.bundle, chart, lambda b: dumps(b, indent=indent)).encode("utf-8")
+    data = _clean_text(_Builder.bundle, chart, lambda b: dumps(b, indent=indent))
     if validate:
         validate_bundle(data)
     return data
@@ -919,8 +1024,8 @@ def ndjson_lines(chart: PatientChart) -> list[tuple[str, str, bytes]]:
         resources[:] = built
         return "\n".join(dumps(r) for r in built)
 
-    text = _clean_text(build, chart, text_of)
+    data = _clean_text(build, chart, text_of)
     return [
-        (r["resourceType"], r["id"], (line + "\n").encode("utf-8"))
-        for r, line in zip(resources, text.split("\n"), strict=True)
+        (r["resourceType"], r["id"], line + b"\n")
+        for r, line in zip(resources, data.split(b"\n"), strict=True)
     ]

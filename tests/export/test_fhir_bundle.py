@@ -285,3 +285,22 @@ def test_ndjson_lines_are_clean_resources_whatever_the_text(text: str) -> None:
             if isinstance(node, str):
                 assert all(ch in "\t\n\r" or ord(ch) >= 32 for ch in node), repr(node)
                 assert not any(0x7F <= ord(ch) < 0xA0 for ch in node), repr(node)
+
+
+@settings(max_examples=300)
+@given(text=st.text(max_size=80) | st.text(
+    alphabet=st.sampled_from("au01fb\\\x7f\x85\xa0\xb5\u1680\u2007\u2013\u2028\u202f\u3000\u30a2"
+                             "\ufffe\uffff\ud800\x0c\x08\n"), max_size=80))
+@example(text="\u30a2" * 200)  # many lead bytes: the whole text goes to the pattern
+def test_the_fast_check_for_forbidden_characters_agrees_with_the_pattern(text: str) -> None:
+    """The byte-level check that decides whether to clean equals the reference pattern."""
+    from formulary.export.fhir_bundle import _UNSAFE_TEXT, _unsafe, dumps
+
+    json_text = dumps({"text": text})
+    expected = _UNSAFE_TEXT.search(json_text) is not None
+    try:
+        data = json_text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: always cleaned
+        assert expected
+        return
+    assert _unsafe(data) == expected
