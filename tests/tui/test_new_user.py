@@ -7,9 +7,26 @@ and drives the app as the tester did.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.tui.new_clinic import ADMIN, WEIGHED_ON, clinic_app, new_clinic, open_chart
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from formulary.records import Technique
+from tests.tui.fixture_types import screen_of
+from tests.tui.new_clinic import (
+    ADMIN,
+    DOCTOR,
+    WEIGHED_ON,
+    clinic_app,
+    new_clinic,
+    open_chart,
+    open_new_session,
+)
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+
+if TYPE_CHECKING:
+    from tui.screens.sign_session import SignSessionScreen
 
 
 async def test_the_chart_shows_the_latest_weight_with_its_date_and_the_height(
@@ -66,3 +83,65 @@ async def test_help_lists_the_apps_own_keys_by_screen_in_plain_words(tmp_path: P
         assert "PatientScreen" not in shown
         # The text field's own keys are not the app's.
         assert not any("cursor" in row[1].lower() for row in rows)
+
+
+async def _review_and_sign(pilot: Pilot[None]) -> SignSessionScreen:
+    """From a new session: a zone and the technique, then ctrl+g to the signing dialog."""
+    from tui.screens.sign_session import SignSessionScreen
+
+    screen = pilot.app.screen
+    screen.query_one("#zone-vertex", Input).value = "1 mL"
+    screen.query_one("#s-technique", Select).value = Technique.NAPPAGE
+    await settle(pilot)
+    await pilot.press("ctrl+g")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SignSessionScreen))
+    review = pilot.app.screen
+    assert isinstance(review, SignSessionScreen)
+    return review
+
+
+async def test_a_wrong_signing_password_keeps_the_dialog_open_to_try_again(
+    tmp_path: Path,
+) -> None:
+    from tui.screens.session import SessionScreen
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        review = await _review_and_sign(pilot)
+        review.query_one("#sign-password", Input).value = "not-my-password"
+        await pilot.press("enter")
+        await until(pilot, lambda: "Wrong password" in _error(review))
+        assert app.screen is review and not session.read_only
+        assert "unknown username" not in _error(review)
+        assert review.query_one("#sign-password", Input).value == ""
+        assert review.query_one("#sign-password", Input).has_focus
+        # Typed again, right: signed.
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        await pilot.press("enter")
+        await until(pilot, lambda: session.read_only)
+        assert screen_of(app) is session
+
+
+async def test_the_signing_dialog_stops_offering_once_the_account_locks(tmp_path: Path) -> None:
+    from db.auth import MAX_FAILED_LOGINS
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        review = await _review_and_sign(pilot)
+        for attempt in range(MAX_FAILED_LOGINS):
+            review.query_one("#sign-password", Input).value = f"wrong-{attempt}"
+            await pilot.press("enter")
+            await until(pilot, lambda: "Signing" not in _error(review))
+        assert "locked" in _error(review)
+        assert review.query_one("#sign-password", Input).disabled
+        assert app.screen is review
+
+
+def _error(review: SignSessionScreen) -> str:
+    return str(review.query_one("#sign-error", Static).render())

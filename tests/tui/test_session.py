@@ -101,17 +101,16 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app:
         assert isinstance(review, SignSessionScreen)
         text = screen_text(pilot)
         assert "BT-2502" in text and "vertex 2 mL in 40 points" in text
-        # A wrong password does not sign; the draft stays a draft.
+        # A wrong password does not sign; the draft stays a draft, the dialog stays open.
         review.query_one("#sign-password", Input).value = "wrong-password"
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, SessionScreen) and not screen.read_only
+        assert app.screen is review and not screen.read_only
+        assert "Wrong password" in str(review.query_one("#sign-error", Static).render())
         session_id = screen.session_id
         assert session_id is not None
         assert app.store.get_session(user_of(app), session_id).status is SessionStatus.DRAFT
-        await pilot.press("ctrl+g")
-        await settle(pilot)
-        app.screen.query_one("#sign-password", Input).value = PRACTITIONER[2]
+        review.query_one("#sign-password", Input).value = PRACTITIONER[2]
         await pilot.press("enter")
         await settle(pilot, rounds=5)
         assert screen.read_only

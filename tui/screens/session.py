@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -625,13 +626,18 @@ class SessionScreen(AppScreen):
     def _ready_to_sign(self, message: ReadyToSign) -> None:
         from tui.screens.sign_session import SignSessionScreen
 
-        def signed(answer: tuple[str, bool, str] | None) -> None:
-            if answer:
-                password, acknowledge, override_reason = answer
-                self._sign(message.draft, password, acknowledge, override_reason)
+        def signed(session: Session | None) -> None:
+            if session is not None:
+                self.post_message(self.Saved(session, signed=True))
 
         self.app.push_screen(
-            SignSessionScreen(message.review, message.findings, syringe=self.syringe()), signed
+            SignSessionScreen(
+                message.review,
+                message.findings,
+                sign=partial(self._sign_now, message.draft),
+                syringe=self.syringe(),
+            ),
+            signed,
         )
 
     def _review(self, draft: Any) -> str:
@@ -660,21 +666,18 @@ class SessionScreen(AppScreen):
         )
         return "\n".join(lines)
 
-    @work(thread=True, group="session-sign")
-    def _sign(self, draft: Any, password: str, acknowledge: bool, override_reason: str) -> None:
-        try:
-            saved = self._store_draft(draft)
-            signed = self.store.sign_session(
-                self.user,
-                saved.id,
-                password,
-                acknowledge=acknowledge,
-                override_reason=override_reason or None,
-            )
-        except Exception as exc:
-            self.post_message(WorkerFailed(f"{exc}. The draft is kept.", title="Not signed"))
-            return
-        self.post_message(self.Saved(signed, signed=True))
+    def _sign_now(
+        self, draft: Any, password: str, acknowledge: bool, override_reason: str
+    ) -> Session:
+        """Save ``draft`` and sign it (called in the signing dialog's worker thread)."""
+        saved = self._store_draft(draft)
+        return self.store.sign_session(
+            self.user,
+            saved.id,
+            password,
+            acknowledge=acknowledge,
+            override_reason=override_reason or None,
+        )
 
     # -- after signing ----------------------------------------------------------------
 

@@ -1,24 +1,38 @@
-"""Review a session and sign it with the password (the signature's meaning is shown)."""
+"""Review a session and sign it with the password (the signature's meaning is shown).
+
+The dialog signs itself (in a worker, through the ``sign`` function the session screen
+hands it) and stays open when signing is refused: a mistyped password is said to be
+wrong and can be typed again, with the warnings ticked and the reason written kept.
+Every failed attempt still counts toward the account's lockout (the Store counts it);
+once the account is locked the dialog says so and no longer offers to sign.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
 from formulary.preparation import Syringe
+from formulary.records import Session
 from formulary.safety import OVERRIDE_MEANING, Findings
 from tui.screens.base import AppModal
 from tui.widgets.syringe_table import SyringeTable
 
+#: Signs the draft: (password, warnings acknowledged, reason) -> the signed session.
+#: Runs in a worker thread; raises the Store's error when signing is refused.
+SignFunction = Callable[[str, bool, str], Session]
+
 
 class SignSessionScreen(AppModal):
-    """Dismissed with (password, warnings acknowledged, override reason), or None."""
+    """Signs through ``sign`` and is dismissed with the signed session, or None."""
 
     DEFAULT_CSS = """
     SignSessionScreen { align: center middle; }
@@ -36,12 +50,21 @@ class SignSessionScreen(AppModal):
         Binding("escape", "cancel", "Cancel", id="sign_session.cancel"),
     ]
 
+    class Answered(Message):
+        """The Store signed the session, or said why not."""
+
+        def __init__(self, session: Session | None, error: Exception | None = None) -> None:
+            self.session = session
+            self.error = error
+            super().__init__()
+
     def __init__(
         self,
         review: str,
         findings: Findings | None = None,
         meaning: str = "administered by",
         *,
+        sign: SignFunction,
         syringe: Syringe | None = None,
     ) -> None:
         super().__init__()
@@ -49,6 +72,7 @@ class SignSessionScreen(AppModal):
         self._findings = findings
         self._meaning = meaning
         self._syringe = syringe
+        self._sign_with = sign
 
     def _findings_text(self) -> Text:
         text = Text()
@@ -119,7 +143,47 @@ class SignSessionScreen(AppModal):
         if not password:
             error.update("Type your password to sign.")
             return
-        self.dismiss((password, bool(self._findings and self._findings.warnings), reason))
+        error.update("Signing…")
+        self.query_one("#sign-ok", Button).disabled = True
+        self._sign_in_worker(password, bool(self._findings and self._findings.warnings), reason)
+
+    @work(thread=True, exclusive=True, group="sign-session")
+    def _sign_in_worker(self, password: str, acknowledge: bool, reason: str) -> None:
+        try:
+            session = self._sign_with(password, acknowledge, reason)
+        except Exception as exc:
+            self.post_message(self.Answered(None, exc))
+            return
+        self.post_message(self.Answered(session))
+
+    @on(Answered)
+    def _answered(self, message: Answered) -> None:
+        from db.errors import AccountLocked, AuthenticationFailed
+
+        if message.session is not None:
+            self.dismiss(message.session)
+            return
+        exc = message.error
+        password = self.query_one("#sign-password", Input)
+        password.value = ""
+        error = self.query_one("#sign-error", Static)
+        if isinstance(exc, AccountLocked):
+            # Lockout applies here as at sign-in: no more attempts from this dialog.
+            error.update(Text(f"Not signed: {exc}. The draft is kept."))
+            password.disabled = True
+            self.query_one("#sign-cancel", Button).focus()
+            return
+        self.query_one("#sign-ok", Button).disabled = False
+        # The Store says "unknown username or wrong password" (it does not tell an
+        # attacker which); here the user is signed in, so it is the password.
+        if isinstance(exc, AuthenticationFailed) and "wrong password" in str(exc):
+            error.update(
+                "Wrong password: nothing was signed. Type your password again "
+                "(repeated failures lock the account)."
+            )
+        else:
+            error.update(Text(f"Not signed: {exc or type(exc).__name__}. The draft is kept."))
+        password.focus()
 
     @on(Button.Pressed, "#sign-cancel")
     def action_cancel(self) -> None:
