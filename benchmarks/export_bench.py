@@ -35,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -86,7 +87,8 @@ def existing_clinic_figures(path: Path, user: str, password: str, limit: int | N
     from db.database import open_database
     from db.ops.exports import export_all, patients_on_file
     from db.store import Store
-    from tui.export_files import sync_folder, to_folder
+    from tui.export_files import BatchFolder
+    from tui.heap import settle_heap
 
     database = open_database(path, create=False)
     try:
@@ -97,13 +99,13 @@ def existing_clinic_figures(path: Path, user: str, password: str, limit: int | N
         patients = patients[:limit] if limit else patients
         with tempfile.TemporaryDirectory() as tmp:
             os.environ.setdefault("FORMULARY_KEY_DIR", str(Path(tmp) / "keys"))
+            # As the CLI does it: the heap settled, each batch's files fsynced together
+            # before its audit entries commit.
+            settle_heap()
+            folder: BatchFolder[Any] = BatchFolder(Path(tmp))
             wall, cpu = time.perf_counter(), time.process_time()
-            # As the CLI does it: files fsynced one by one, the folder once per batch.
-            done = sum(
-                1 for _ in export_all(store, actor, "fhir", to_folder(Path(tmp), sync=False),
-                                      patients=patients,
-                                      before_commit=lambda: sync_folder(Path(tmp)))
-            )
+            done = sum(1 for _ in export_all(store, actor, "fhir", folder, patients=patients,
+                                             before_commit=folder.commit))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:
         database.dispose()
@@ -200,7 +202,7 @@ def clinic_figures(patients: int, sessions: int) -> None:
     from tui.export_files import to_folder
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    auth._hasher = lambda: cheap  # the build signs every session; export never hashes
+    setattr(auth, "_hasher", lambda: cheap)  # noqa: B010 - the build signs every session; export never hashes
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["FORMULARY_KEY_DIR"] = str(Path(tmp) / "keys")
         database = open_database(Path(tmp) / "clinic.db")

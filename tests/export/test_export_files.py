@@ -102,3 +102,58 @@ def test_deliveries(tmp_path: Path) -> None:
         to_file(tmp_path / "two.csv")(_Result({"a.csv": b"1", "b.csv": b"2"}))
     with pytest.raises(ExportFileExists):
         to_file(tmp_path / "note.pdf")(_Result({"x.pdf": b"new"}))
+
+
+class _Files:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+
+def test_a_batch_folder_moves_files_into_place_only_on_commit(tmp_path: Path) -> None:
+    from tui.export_files import BatchFolder
+
+    folder: BatchFolder[_Files] = BatchFolder(tmp_path / "out")
+    paths = folder(_Files({"a.json": b"A" * 100_000, "b.json": b"B"}))
+    folder(_Files({"c.json": b"C"}))
+    assert {p.name for p in paths} >= {"a.json", "b.json"}
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == []
+    folder.commit()
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json", "c.json"]
+    assert (out / "a.json").read_bytes() == b"A" * 100_000
+    assert all(mode(p) == 0o600 for p in out.iterdir())
+    assert [p.name for p in folder.written] == ["a.json", "b.json", "c.json"]
+
+
+def test_a_batch_folder_never_replaces_a_file_that_appeared_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    from tui.export_files import BatchFolder
+
+    folder: BatchFolder[_Files] = BatchFolder(tmp_path)
+    folder(_Files({"a.json": b"new", "b.json": b"new"}))
+    (tmp_path / "b.json").write_bytes(b"someone else's")  # between writing and commit
+    with pytest.raises(ExportFileExists):
+        folder.commit()
+    assert (tmp_path / "b.json").read_bytes() == b"someone else's"
+    # a.json was moved before b.json failed: the export's cleanup removes it (it is among
+    # the paths the delivery returned); no temporary file is left either way.
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    with pytest.raises(ExportFileExists):
+        folder(_Files({"b.json": b"again"}))  # checked when written, too
+
+
+def test_a_discarded_batch_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from tui.export_files import BatchFolder
+
+    folder: BatchFolder[_Files] = BatchFolder(tmp_path, force=True)
+    (tmp_path / "a.json").write_bytes(b"old")
+    folder(_Files({"a.json": b"new"}))
+    folder.discard()
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+    assert (tmp_path / "a.json").read_bytes() == b"old"
+    folder(_Files({"a.json": b"new"}))
+    folder.commit()  # force: replaces
+    assert (tmp_path / "a.json").read_bytes() == b"new"
+    with pytest.raises(ExportPathError):
+        folder(_Files({"../x.json": b""}))

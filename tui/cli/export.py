@@ -216,13 +216,8 @@ def export_all_command(
     from db.ops.exports import export_all, patients_on_file
     from db.store import Store
     from formulary.export.formats import BULK_FORMATS, file_names, safe_file_name
-    from tui.export_files import (
-        ExportPathError,
-        inside,
-        prepare_folder,
-        sync_folder,
-        to_folder,
-    )
+    from tui.export_files import BatchFolder, ExportPathError, inside, prepare_folder
+    from tui.heap import settle_heap
 
     if fmt == "ndjson":
         _export_ndjson(ctx, output, force, db, user, password_stdin, key_dir, as_json)
@@ -232,7 +227,6 @@ def export_all_command(
              "for PDF notes export each chart")
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     results: list[ExportResult] = []
-    written: list[Path] = []
     try:
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
@@ -265,11 +259,10 @@ def export_all_command(
             new = stems[result.patient_id]
             return lambda name: new + name[len(old):] if new != old else name
 
-        def deliver(result: ExportResult) -> list[Path]:
-            paths = to_folder(output, force=force, rename=rename_for(result), sync=False)(result)
-            written.extend(paths)
-            return paths
-
+        # Files written a batch at a time and fsynced together before the batch's
+        # audit entries commit; the collector's full passes kept off the start-up heap.
+        deliver = BatchFolder(output, force=force, rename=rename_for)
+        settle_heap()
         columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn())
         with Progress(*columns, disable=as_json, transient=False) as progress:
@@ -277,16 +270,18 @@ def export_all_command(
             try:
                 with store_errors():
                     for result in export_all(store, actor, fmt, deliver, key_dir=key_dir,
-                                             patients=patients,
-                                             before_commit=lambda: sync_folder(output)):
+                                             patients=patients, before_commit=deliver.commit):
                         results.append(result)
                         progress.advance(task)
             except ExportPathError as exc:
                 fail(str(exc))
             except OSError as exc:
                 fail(f"cannot write the export: {exc.strerror or exc}")
+            finally:
+                deliver.discard()  # what a failed batch left (nothing after success)
     finally:
         database.dispose()
+    written = deliver.written
     if as_json:
         _report(results, written, True)
         return
