@@ -46,6 +46,7 @@ from formulary.records import (
     SessionStatus,
     Sex,
     Signature,
+    SimpleValue,
     Technique,
     ZoneVolume,
 )
@@ -283,6 +284,7 @@ def session(
         )
         assert signature is not None
         addendum_records.append(Addendum(a.id, a.text, a.reason, signature))
+    attributes, others = session_fields.split(simple_fields(row), SessionRecord)
     return SessionRecord(
         id=row.id,
         patient_id=row.patient_id,
@@ -292,7 +294,8 @@ def session(
         course_id=row.course_id,
         technique=Technique(row.technique) if row.technique else None,
         zones=zone_volumes(row),
-        **simple_fields(row),
+        **attributes,
+        others=others,
         lots=tuple(uses),
         adverse_events=tuple(
             AdverseEvent(e["kind"], e.get("severity", ""), e.get("description", ""))
@@ -395,16 +398,26 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
     return out
 
 
-def simple_fields(row: SessionRow) -> dict[str, Any]:
+def simple_value(row: SessionRow, declared: session_fields.SessionField) -> SimpleValue:
+    """One simple declared field of a session row, read from its declared columns."""
+    values = [getattr(row, column) for column in declared.columns]
+    if declared.kind is session_fields.Kind.AMOUNT:
+        return amount_from_columns(*values)
+    value = values[0]
+    # A text column added by a later migration is NULL on rows older than it.
+    return declared.empty if value is None else value
+
+
+def declared_amount(row: SessionRow, name: str) -> Amount | None:
+    """The quantity field ``name`` of a session row (its columns are generated)."""
+    value = simple_value(row, session_fields.field(name))
+    assert value is None or isinstance(value, Amount)
+    return value
+
+
+def simple_fields(row: SessionRow) -> dict[str, SimpleValue]:
     """The session's numbers, quantities and texts, by the declaration's columns."""
-    out: dict[str, Any] = {}
-    for declared in session_fields.simple_fields():
-        values = [getattr(row, column) for column in declared.columns]
-        if declared.kind is session_fields.Kind.AMOUNT:
-            out[declared.attr] = amount_from_columns(*values)
-        else:
-            out[declared.attr] = values[0]
-    return out
+    return {d.attr: simple_value(row, d) for d in session_fields.simple_fields()}
 
 
 def zone_volumes(row: SessionRow) -> tuple[ZoneVolume, ...]:

@@ -10,6 +10,7 @@ unit). Times are timezone-aware UTC ``datetime`` values; dates are ``date``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -357,8 +358,34 @@ class Override:
         return self.signer_name or self.by
 
 
+#: The value of a simple session field (a whole number, a quantity or text; see
+#: formulary.session_fields): None when not charted.
+SimpleValue = int | str | Amount | None
+
+
+class ChartedFields:
+    """Reading a declared session field by name, on the record and the draft alike.
+
+    Fields with code of their own are attributes (``needle_gauge``); a simple field
+    declared in :mod:`formulary.session_fields` with nothing but its declaration lives
+    in ``others`` (field name to value). :meth:`value` reads either, so what is
+    generic (the Store, the loader, the exports, the CLI, the screen) never needs to
+    know which.
+    """
+
+    __slots__ = ()
+
+    others: Mapping[str, SimpleValue]
+
+    def value(self, name: str) -> object:
+        """The field ``name``: its attribute, else its entry in ``others`` (None: absent)."""
+        if name in self.others:
+            return self.others[name]
+        return getattr(self, name, None)
+
+
 @dataclass(frozen=True, slots=True)
-class Session:
+class Session(ChartedFields):
     """One administered treatment session, as charted."""
 
     id: int
@@ -383,6 +410,8 @@ class Session:
     signature: Signature | None = None
     addenda: tuple[Addendum, ...] = ()
     overrides: tuple[Override, ...] = ()
+    #: Simple fields declared without an attribute of their own (see ChartedFields).
+    others: Mapping[str, SimpleValue] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,19 +11,27 @@ order the exports list them, with:
   it (:mod:`formulary.signed_content`; None: not part of what is signed);
 * how it appears in the CLI session file, the CSV, the PDF, FHIR and the transfer file.
 
-What reads and writes a session derives from this list: the CLI parser's accepted
-keys and simple fields, the CSV header, the Store's range and text checks, the
-screen's range checks. Tests hold the table (``db/tables/sessions.py``), the record,
-the draft and the signed-content versions to it. Adding a field: see
-docs/adding-a-session-field.md.
+What reads and writes a session derives from this list: the table's columns for the
+simple fields (``db/tables/sessions.py``), the Store's range, length and quantity
+checks, the loader, the CLI parser, the CSV header, the transfer file, the screen's
+inputs and checks. A simple field (whole number, quantity, text) declared here and
+nowhere else is held in the record's and the draft's ``others``
+(:class:`formulary.records.ChartedFields`), shown on the session screen, the PDF note
+and the FHIR bundle from its declaration. Tests hold the record, the draft and the
+signed-content versions to it. Adding a field: docs/adding-a-session-field.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from formulary.records import ScalpZone
+from formulary.export.display import show_amount
+from formulary.records import ChartedFields, ScalpZone, SimpleValue
+from formulary.units.amount import Amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,12 @@ class Kind(StrEnum):
     OVERRIDES = "overrides"  # safety findings overridden or acknowledged
 
 
+_KIND_WORDS = {
+    Kind.INT: "a whole number",
+    Kind.AMOUNT: "a quantity with its unit",
+    Kind.TEXT: "text",
+}
+
 #: Where the first columns of a field were introduced: fields since 0001 unless said.
 _BASE = "0001"
 
@@ -124,6 +138,59 @@ class SessionField:
     def simple(self) -> bool:
         """A number, a quantity or text: read, checked, stored and shown generically."""
         return self.kind in (Kind.INT, Kind.AMOUNT, Kind.TEXT)
+
+    @property
+    def empty(self) -> SimpleValue:
+        """The value of this field when nothing was charted ("" for text, else None)."""
+        return "" if self.kind is Kind.TEXT else None
+
+    def of(self, record: ChartedFields) -> SimpleValue:
+        """This simple field's value on a record or a draft, checked against its kind.
+
+        The typed way to read a field declared without an attribute of its own.
+        """
+        value = record.value(self.attr)
+        if value is None:
+            return self.empty
+        if self.kind is Kind.INT and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if self.kind is Kind.AMOUNT and isinstance(value, Amount):
+            return value
+        if self.kind is Kind.TEXT and isinstance(value, str):
+            return value
+        raise TypeError(f"the {self.label} must be {_KIND_WORDS.get(self.kind, 'given')}")
+
+    def amount_of(self, record: ChartedFields) -> Amount | None:
+        """A quantity field's value (TypeError when the field is not a quantity)."""
+        value = self.of(record)
+        if value is not None and not isinstance(value, Amount):
+            raise TypeError(f"the {self.label} is not a quantity")
+        return value
+
+    def int_of(self, record: ChartedFields) -> int | None:
+        """A whole-number field's value (TypeError when the field is not a whole number)."""
+        value = self.of(record)
+        if value is not None and not isinstance(value, int):
+            raise TypeError(f"the {self.label} is not a whole number")
+        return value
+
+    def text_of(self, record: ChartedFields) -> str:
+        """A text field's value (TypeError when the field is not text)."""
+        value = self.of(record)
+        if not isinstance(value, str):
+            raise TypeError(f"the {self.label} is not text")
+        return value
+
+    def show(self, value: SimpleValue) -> str:
+        """The value as the exports print it ("45 °", "4 mm", the text); "" when absent."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, Amount):
+            # As every export prints a quantity (medication-safe, exactly as charted).
+            return show_amount(value)
+        if isinstance(value, int) and self.range is not None and self.range.unit:
+            return f"{value} {self.range.unit}"
+        return str(value)
 
     def problem(self, value: object) -> str | None:
         """Why ``value`` is refused for this field (range or length), or None."""
@@ -295,6 +362,30 @@ def stored_columns() -> frozenset[str]:
 def simple_fields() -> tuple[SessionField, ...]:
     """The fields read, checked, stored, loaded and exported generically by kind."""
     return tuple(f for f in FIELDS if f.simple)
+
+
+def attributes_of(owner: type) -> frozenset[str]:
+    """The attributes of a dataclass (the record or the draft), by name."""
+    return frozenset(f.name for f in dataclasses.fields(owner))
+
+
+def others_of(owner: type) -> tuple[SessionField, ...]:
+    """The simple fields ``owner`` (the record or the draft) holds in ``others``.
+
+    Those declared without an attribute of their own: everything generic (the Store,
+    the loader, the screen, the exports) handles them from this declaration alone.
+    """
+    own = attributes_of(owner)
+    return tuple(f for f in simple_fields() if f.attr not in own)
+
+
+def split(
+    values: Mapping[str, SimpleValue], owner: type
+) -> tuple[dict[str, Any], dict[str, SimpleValue]]:
+    """``values`` (by field) as ``owner``'s keyword arguments and its ``others``."""
+    own = attributes_of(owner)
+    attributes = {k: v for k, v in values.items() if k in own}
+    return attributes, {k: v for k, v in values.items() if k not in own}
 
 
 def added_after(revision: str) -> tuple[SessionField, ...]:

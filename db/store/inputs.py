@@ -6,6 +6,7 @@ Store validates them and never trusts that a form already did.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from formulary.records import (
     AdverseEvent,
     Allergy,
+    ChartedFields,
     Condition,
     GradeScale,
     Override,
@@ -20,6 +22,7 @@ from formulary.records import (
     Role,
     ScalpZone,
     Sex,
+    SimpleValue,
     Technique,
     ZoneVolume,
 )
@@ -141,8 +144,13 @@ class LotChoice:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionDraft:
-    """Everything a session records, as prepared before signing."""
+class SessionDraft(ChartedFields):
+    """Everything a session records, as prepared before signing.
+
+    The fields are those declared in :mod:`formulary.session_fields`; a simple field
+    declared with nothing else goes in ``others`` (field name to value) and is read
+    with :meth:`~formulary.records.ChartedFields.value`.
+    """
 
     patient_id: int
     formulation_version_id: int
@@ -162,6 +170,8 @@ class SessionDraft:
     post_care: str = ""
     notes: str = ""
     overrides: tuple[Override, ...] = ()
+    #: Simple fields declared without an attribute of their own.
+    others: Mapping[str, SimpleValue] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

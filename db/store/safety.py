@@ -210,7 +210,7 @@ def _previous_sessions(
         doses = administered(
             given,
             amount_from_columns(version.final_volume_value, version.final_volume_unit),
-            amount_from_columns(other.total_volume_value, other.total_volume_unit),
+            loaders.declared_amount(other, "total_volume"),
         )
         earlier.append(PreviousSession(other.performed_at.date(), doses))
     return tuple(earlier)
@@ -248,7 +248,7 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
         limits=limits,
         final_volume=amount_from_columns(version.final_volume_value, version.final_volume_unit),
         session_date=row.performed_at.date(),
-        total_volume=amount_from_columns(row.total_volume_value, row.total_volume_unit),
+        total_volume=loaders.declared_amount(row, "total_volume"),
         zones=zones,
         lots=_draws(db, row, components),
         course=loaders.course(course_row) if course_row is not None else None,

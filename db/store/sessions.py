@@ -72,20 +72,30 @@ def _simple_columns(draft: SessionDraft) -> dict[str, Any]:
     Driven by the declaration (formulary.session_fields): a range, a length limit or a
     quantity check lives there and nowhere else.
     """
+    unknown = sorted(set(draft.others) - {f.attr for f in fields.others_of(SessionDraft)})
+    if unknown:
+        raise ValidationError(
+            f"{unknown[0]!r} is not a session field; see formulary/session_fields.py"
+        )
     out: dict[str, Any] = {}
     for declared in fields.simple_fields():
-        value = getattr(draft, declared.attr)
-        if declared.kind is fields.Kind.AMOUNT:
-            if value is not None:
-                check.amount(value, declared.label)
-            out.update(zip(declared.columns, columns_of(value), strict=True))
-        elif declared.kind is fields.Kind.TEXT:
-            limit = declared.max_length or check.MAX_TEXT
-            out[declared.columns[0]] = check.text(value, declared.label, limit=limit)
-        else:
-            if (problem := declared.problem(value)) is not None:
-                raise ValidationError(problem)
-            out[declared.columns[0]] = value
+        try:
+            if declared.kind is fields.Kind.AMOUNT:
+                amount = declared.amount_of(draft)
+                if amount is not None:
+                    check.amount(amount, declared.label)
+                out.update(zip(declared.columns, columns_of(amount), strict=True))
+            elif declared.kind is fields.Kind.TEXT:
+                limit = declared.max_length or check.MAX_TEXT
+                text = declared.text_of(draft)
+                out[declared.columns[0]] = check.text(text, declared.label, limit=limit)
+            else:
+                value = declared.of(draft)
+                if (problem := declared.problem(value)) is not None:
+                    raise ValidationError(problem)
+                out[declared.columns[0]] = value
+        except TypeError as exc:
+            raise ValidationError(str(exc)) from None
     return out
 
 
@@ -413,13 +423,13 @@ class SessionsStore(UsersStore):
             raise ValidationError("the session time is in the future; correct it before signing")
         if row.technique is None:
             raise ValidationError("choose the technique before signing")
-        if row.total_volume_value is None or row.total_volume_unit is None:
+        stated = loaders.declared_amount(row, "total_volume")
+        if stated is None:
             raise ValidationError("enter the total volume injected before signing")
         if not row.zones:
             raise ValidationError("enter the volume given in each scalp zone before signing")
         zone_amounts = [amount_from_json(z["volume"]) for z in row.zones]
         total = _sum_volumes([a for a in zone_amounts if a is not None], "zone volumes")
-        stated = Amount(row.total_volume_value, row.total_volume_unit)
         if total.unit != stated.unit or total.value != stated.value:
             raise ValidationError(
                 f"the zone volumes add up to {total.value} {total.unit} but the total volume is "

@@ -142,11 +142,12 @@ def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
 
 def _field_cells(chart: PatientChart, session: Session, declared: SessionField) -> list[Cell]:
     """The CSV cells of one declared field: numbers, quantities and text by their kind."""
-    value = getattr(session, declared.attr)
     if declared.simple:
         if declared.kind is Kind.AMOUNT:
-            return _amount(value)
-        return [_number(value)] if declared.kind is Kind.INT else [value]
+            return _amount(declared.amount_of(session))
+        if declared.kind is Kind.INT:
+            return [_number(declared.int_of(session))]
+        return [declared.text_of(session)]
     special = _SPECIAL.get(declared.name)
     if special is None:
         raise LookupError(f"the session field {declared.name} has CSV columns but no writer")

@@ -37,6 +37,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from formulary import session_fields
 from formulary.export.display import (
     show_amount,
     show_date,
@@ -109,6 +110,9 @@ _SIGNATURE_TYPES: dict[str, tuple[str, str]] = {
     "review": ("1.2.840.10065.1.12.1.13", "Review Signature"),
     "addendum": ("1.2.840.10065.1.12.1.15", "Addendum Signature"),
 }
+
+#: Simple session fields declared with nothing but their declaration (shown generically).
+_DECLARED_ONLY = session_fields.others_of(Session)
 
 
 def signature_type(meaning: str, *, addendum: bool = False) -> tuple[str, str]:
@@ -833,6 +837,11 @@ def _session_notes(chart: PatientChart, session: Session) -> list[str]:
         notes.append(f"Adverse event: {event.kind}" + (f" ({detail})" if detail else ""))
     if session.pain_score is not None:
         notes.append(f"Pain score: {session.pain_score}/10")
+    for declared in _DECLARED_ONLY:
+        # A simple field declared with nothing but its declaration: a note, as FHIR
+        # carries the other free-standing facts of a session.
+        if declared.fhir and (shown := declared.show(declared.of(session))):
+            notes.append(f"{declared.label[:1].upper()}{declared.label[1:]}: {shown}")
     if session.post_care:
         notes.append(f"Post-care: {session.post_care}")
     if session.notes:

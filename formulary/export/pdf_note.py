@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from formulary import session_fields
 from formulary.body import show_kg
 from formulary.export.display import (
     show_amount,
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 FONT = "DejaVu"
 _GREY = (90, 90, 90)
 _RED = (150, 20, 20)
+
+#: Simple session fields declared with nothing but their declaration (shown generically).
+_DECLARED_ONLY = session_fields.others_of(Session)
 
 
 class FontNotFound(RuntimeError):
@@ -440,6 +444,8 @@ class _Note:
                 ("Adverse events", adverse),
                 ("Pain score",
                  f"{session.pain_score}/10" if session.pain_score is not None else ""),
+                # Simple fields declared with nothing but their declaration.
+                *((f.pdf, f.show(f.of(session))) for f in _DECLARED_ONLY if f.pdf),
                 ("Post-care", session.post_care),
                 ("Notes", session.notes),
             ]

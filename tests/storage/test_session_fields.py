@@ -7,8 +7,10 @@ import dataclasses
 
 import pytest
 
+from db import loaders
+from db.ops.transfer import BY_NAME, fields_of
 from db.store import SessionDraft
-from db.tables.sessions import SessionRow
+from db.tables.sessions import SessionRow, simple_columns
 from formulary import session_fields as fields
 from formulary import signed_content
 from formulary.export.csv_export import SESSION_COLUMNS
@@ -24,12 +26,39 @@ def test_table_columns_are_the_declared_fields_and_the_bookkeeping() -> None:
 
 def test_record_and_draft_hold_every_declared_field() -> None:
     attributes = {f.attr for f in fields.FIELDS}
-    draft = {f.name for f in dataclasses.fields(SessionDraft)}
-    record = {f.name for f in dataclasses.fields(Session)}
-    assert draft == attributes
-    assert attributes <= record
+    # A field is an attribute, or (simple and declared with nothing else) in ``others``.
+    held = {f.attr for f in fields.others_of(SessionDraft)}
+    draft = {f.name for f in dataclasses.fields(SessionDraft)} - {"others"}
+    record = {f.name for f in dataclasses.fields(Session)} - {"others"}
+    assert draft | held == attributes
+    assert not draft & held
+    assert fields.others_of(Session) == fields.others_of(SessionDraft)
     # What the record has beyond the fields is the session's own bookkeeping.
     assert record - attributes == {"id", "status", "signature", "addenda"}
+
+
+def test_simple_columns_are_made_from_the_declaration() -> None:
+    table = SessionRow.__table__  # type: ignore[attr-defined]
+    for declared in fields.simple_fields():
+        made = simple_columns(declared)
+        assert tuple(made) == declared.columns
+        for name in made:
+            assert name in table.columns
+
+
+def test_every_declared_field_reaches_each_place_it_declares() -> None:
+    # The transfer file's fields, the CLI keys, the CSV header and the loader.
+    transfer_fields = set(fields_of(BY_NAME["sessions"]))
+    header = set(SESSION_COLUMNS)
+    for declared in fields.FIELDS:
+        assert set(declared.transfer) <= transfer_fields, declared.name
+        assert not declared.cli or declared.cli in cli_session._FIELDS, declared.name
+        assert set(declared.csv) <= header, declared.name
+        assert set(declared.columns) <= {c.key for c in SessionRow.__table__.columns}  # type: ignore[attr-defined]
+    row = SessionRow(needle_gauge=30, notes="n")  # type: ignore[call-arg]
+    loaded = loaders.simple_fields(row)
+    assert set(loaded) == {f.attr for f in fields.simple_fields()}
+    assert loaded["needle_gauge"] == 30 and loaded["notes"] == "n"
 
 
 @pytest.mark.parametrize("version", sorted(signed_content.VERSIONS))

@@ -252,6 +252,7 @@ def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraf
             known = ", ".join(t.value for t in Technique)
             raise FileError(f"technique {technique!r} is not one of {known}") from None
     version_id = _version_id(store, actor, data, patient.id)
+    simple, others = session_fields.split(_simple(data), SessionDraft)
     return SessionDraft(
         patient_id=patient.id,
         formulation_version_id=version_id,
@@ -259,9 +260,10 @@ def build_draft(store: Store, actor: Actor, data: dict[str, Any]) -> SessionDraf
         course_id=_int(data, "course_id"),
         technique=technique,
         zones=_zones(data),
-        **_simple(data),
+        **simple,
         lots=_lots(store, actor, data, version_id),
         adverse_events=_events(data),
+        others=others,
     )
 
 

@@ -8,6 +8,7 @@ lock loses nothing); a signed session is read-only and only takes signed addenda
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,6 +23,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Header, Input, Select, Static
 
+from formulary import session_fields
 from formulary.export.display import show_local_time
 from formulary.preparation import (
     DrawnLot,
@@ -39,11 +41,12 @@ from formulary.records import (
     ScalpZone,
     Session,
     SessionStatus,
+    SimpleValue,
     Technique,
     ZoneVolume,
 )
 from formulary.schedule import summarize
-from formulary.session_fields import INJECTION_POINTS, NEEDLE_GAUGE, PAIN_SCORE
+from formulary.session_fields import INJECTION_POINTS, NEEDLE_GAUGE, PAIN_SCORE, Kind
 from formulary.units import UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
 from tui.messages import Loaded, WorkerFailed
@@ -72,6 +75,23 @@ class SessionData:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+#: Simple session fields declared with nothing but their declaration: each gets an
+#: input made from it (below the notes), read and range-checked by its kind.
+_DECLARED_ONLY = session_fields.others_of(Session)
+
+
+def _hint(declared: session_fields.SessionField) -> str:
+    if declared.range is not None:
+        return f"{declared.range.low} to {declared.range.high}"
+    if declared.kind is Kind.AMOUNT:
+        return "a quantity with its unit"
+    return ""
+
+
+def _capital(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 class SessionScreen(AppScreen):
@@ -163,6 +183,12 @@ class SessionScreen(AppScreen):
             )
             yield FieldRow("Post-care given", Input(id="s-postcare"), id="row-postcare")
             yield FieldRow("Notes", Input(id="s-notes"), id="row-notes")
+            for declared in _DECLARED_ONLY:
+                yield FieldRow(
+                    _capital(declared.label),
+                    Input(id=f"s-field-{declared.name}", placeholder=_hint(declared)),
+                    id=f"row-field-{declared.name}",
+                )
             with Horizontal(id="session-buttons"):
                 yield Button("Save draft (ctrl+s)", id="save-draft")
                 yield Button("Review and sign (ctrl+g)", id="sign", variant="primary")
@@ -328,6 +354,11 @@ class SessionScreen(AppScreen):
             "s-postcare": session.post_care,
             "s-notes": session.notes,
         }
+        for declared in _DECLARED_ONLY:
+            shown = declared.of(session)
+            values[f"s-field-{declared.name}"] = (
+                format_amount(shown) if isinstance(shown, Amount) else _text(shown)
+            )
         for field_id, value in values.items():
             widget = self.query_one(f"#{field_id}", Input)
             with widget.prevent(Input.Changed):
@@ -426,6 +457,7 @@ class SessionScreen(AppScreen):
                 errors["row-pain"] = (
                     f"A whole number from {PAIN_SCORE.low} to {PAIN_SCORE.high}."
                 )
+        others = self._declared_only(value, amount, errors)
         adverse = tuple(
             AdverseEvent(kind.strip(), severity.strip())
             for kind, _, severity in (
@@ -467,8 +499,40 @@ class SessionScreen(AppScreen):
             adverse_events=adverse,
             post_care=value("s-postcare"),
             notes=value("s-notes"),
+            others=others,
         )
         return draft, errors
+
+    @staticmethod
+    def _declared_only(
+        value: Callable[[str], str],
+        amount: Callable[[str, str, str], Amount | None],
+        errors: dict[str, str],
+    ) -> dict[str, SimpleValue]:
+        """The inputs made from the declaration, read by kind and checked by its range."""
+        out: dict[str, SimpleValue] = {}
+        for declared in _DECLARED_ONLY:
+            field_id, row = f"s-field-{declared.name}", f"row-field-{declared.name}"
+            text = value(field_id)
+            if declared.kind is Kind.AMOUNT:
+                out[declared.name] = amount(field_id, row, declared.dimension)
+                continue
+            if declared.kind is Kind.INT:
+                number = int(text) if text.isdigit() else None
+                out[declared.name] = number
+                if not text:
+                    continue
+                problem = (
+                    declared.problem(number) if number is not None
+                    else f"the {declared.label} must be a whole number"
+                )
+            else:
+                out[declared.name] = text
+                problem = declared.problem(text)
+            if problem is not None:
+                out[declared.name] = declared.empty
+                errors[row] = _capital(problem) + "."
+        return out
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for row in self.query(FieldRow):
