@@ -17,6 +17,7 @@ from tests.tui.fixture_types import screen_of
 from tests.tui.new_clinic import (
     ADMIN,
     DOCTOR,
+    NURSE,
     WEIGHED_ON,
     clinic_app,
     new_clinic,
@@ -145,3 +146,39 @@ async def test_the_signing_dialog_stops_offering_once_the_account_locks(tmp_path
 
 def _error(review: SignSessionScreen) -> str:
     return str(review.query_one("#sign-error", Static).render())
+
+
+async def test_an_assistant_is_told_up_front_that_she_prepares_and_a_practitioner_signs(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Button
+
+    from formulary.records import SessionStatus
+    from tests.tui.fixture_types import user_of
+    from tui.screens.session import SessionScreen
+    from tui.screens.sign_session import SignSessionScreen
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot, NURSE)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        # Said on the screen before anything is typed, and the sign button says who signs.
+        note = str(session.query_one("#session-role-note", Static).render())
+        assert "a practitioner or an administrator reviews and signs it" in note
+        assert "You are signed in as an assistant" in screen_text(pilot)
+        sign = session.query_one("#sign", Button)
+        assert sign.disabled and "practitioner" in str(sign.label)
+        assert session.check_action("sign", ()) is None  # greyed out in the footer
+        # She still saves her draft; ctrl+g explains instead of asking for a password.
+        session.query_one("#zone-vertex", Input).value = "1 mL"
+        session.query_one("#s-technique", Select).value = Technique.NAPPAGE
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert not isinstance(app.screen, SignSessionScreen)
+        assert session.session_id is not None
+        draft = app.store.get_session(user_of(app), session.session_id)
+        assert draft.status is SessionStatus.DRAFT and draft.technique is Technique.NAPPAGE

@@ -140,6 +140,8 @@ class SessionScreen(AppScreen):
         self._ready = False
         #: Discarded: nothing more is saved, whatever is typed or pressed.
         self._discarded = False
+        #: The signed-in user's role may sign (an assistant prepares, never signs).
+        self.can_sign = True
 
     # -- building the form ------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class SessionScreen(AppScreen):
         with VerticalScroll(id="session-body"):
             yield Static("", id="session-title", classes="section-title")
             yield Static("", id="session-status")
+            yield Static("", id="session-role-note")
             yield Static("", id="session-signature")
             yield Static("", id="session-addenda")
             yield Static("In the syringe: components, amounts and lots", classes="section-title")
@@ -196,15 +199,44 @@ class SessionScreen(AppScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        from db.store.roles import SIGNERS
+
+        self.can_sign = self.user.role in SIGNERS
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Show only the keys that apply: drafts save and sign, signed sessions take addenda.
-        if action in {"save_draft", "sign", "discard_draft"}:
+        # A role that cannot sign sees the signing keys greyed out (None), not hidden:
+        # the note at the top of the screen says who signs.
+        if action in {"save_draft", "discard_draft"}:
             return not self.read_only
+        if action == "sign":
+            return (None if not self.can_sign else True) if not self.read_only else False
         if action == "addendum":
-            return self.read_only
+            return (None if not self.can_sign else True) if self.read_only else False
         return True
+
+    def _cannot_sign(self) -> str:
+        """Who signs, said to a user whose role cannot (before any password is typed)."""
+        role = self.user.role.value
+        who = f"You are signed in as {'an' if role[0] in 'aeiou' else 'a'} {role}"
+        if self.read_only:
+            return f"{who}: only a practitioner or an administrator adds a signed addendum."
+        return (
+            f"{who}: you can prepare and save this draft (ctrl+s); a practitioner or an "
+            "administrator reviews and signs it."
+        )
+
+    def _show_role_note(self) -> None:
+        note = self.query_one("#session-role-note", Static)
+        note.display = not self.can_sign
+        if not self.can_sign:
+            note.update(Text(self._cannot_sign()))
+        sign = self.query_one("#sign", Button)
+        sign.disabled = not self.can_sign
+        if not self.can_sign:
+            sign.label = "Review and sign (practitioner)"
+        self.query_one("#addendum", Button).disabled = not self.can_sign
 
     @work(thread=True, exclusive=True, group="session-load")
     def _load(self) -> None:
@@ -281,6 +313,7 @@ class SessionScreen(AppScreen):
         self.query_one("#addendum", Button).display = self.read_only
         self.query_one("#save-draft", Button).display = not self.read_only
         self.query_one("#sign", Button).display = not self.read_only
+        self._show_role_note()
         self._ready = True
         self.refresh_bindings()
         self.call_after_refresh(self._check_zones)
@@ -665,6 +698,9 @@ class SessionScreen(AppScreen):
         """Review the session and sign it with your password."""
         if self.read_only or self.data is None:
             return
+        if not self.can_sign:
+            self.notify(self._cannot_sign(), title="Who signs", severity="warning", timeout=10)
+            return
         draft, errors = self._draft()
         self._show_errors(errors)
         problems = self._sign_problems(draft, errors)
@@ -755,6 +791,9 @@ class SessionScreen(AppScreen):
                 "Only a signed session takes addenda; a draft is edited directly.",
                 severity="warning",
             )
+            return
+        if not self.can_sign:
+            self.notify(self._cannot_sign(), title="Who signs", severity="warning", timeout=10)
             return
 
         def added(session: Session | None) -> None:
