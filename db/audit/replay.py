@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from db.audit.canonical import CanonicalJSONError, canonical_json
+from db.audit import rowtext
+from db.audit.canonical import CanonicalJSONError, canonical_json, dumps_plain
+from db.audit.history import ADDED_COLUMNS
+
+if TYPE_CHECKING:
+    from db.audit.signatures import SignatureCheck
 
 #: Tables that hold no audited rows: the chain itself and the migration stamp.
 NOT_AUDITED = frozenset({"audit_event", "alembic_version"})
@@ -80,20 +85,52 @@ def _load_table_modules() -> None:
         importlib.import_module(f"{package.__name__}.{info.name}")
 
 
-def _is_image(text: str, columns: tuple[str, set[str]]) -> bool:
+def _image_test(table: sa.Table) -> tuple[str, tuple[str, ...]]:
+    """What :func:`_is_image` looks for in ``table``'s images: a prefix and key tokens."""
+    names = sorted(c.key for c in table.columns)
+    return f'{{"{names[0]}":', tuple(f'"{name}":' for name in names)
+
+
+def _is_image(text: str, test: tuple[str, tuple[str, ...]]) -> bool:
     """True when ``text`` is a complete row image (every column, nothing else).
 
     Entries about a record that are not row changes (an export of a patient's chart,
     a failed login) carry other objects in ``after``; they are not replayed. The
-    prefix test (keys are sorted) skips parsing for nearly all of them.
+    prefix test (keys are sorted) skips the rest for nearly all of them.
     """
-    prefix, names = columns
+    prefix, tokens = test
     if not text.startswith(prefix):
         return False
     # Every column's key is present (keys are sorted, values are JSON, so a key token
     # '"name":' right after '{' or ',' is a top-level or nested key; nested objects
     # of row images never repeat a column's name with a different meaning).
-    return all(f'"{name}":' in text for name in names)
+    return all(token in text for token in tokens)
+
+
+def complete_image(entity: str, text: str, columns: frozenset[str]) -> str | None:
+    """An image from before later migrations, completed to the table's columns now.
+
+    None when ``text`` is not such an image: not an object, a key that is no column,
+    or a missing column that no migration added (see :mod:`db.audit.history`).
+    """
+    added = ADDED_COLUMNS.get(entity)
+    if added is None or not text.startswith('{"') or '"id":' not in text:
+        return None
+    try:
+        image = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(image, dict) or not image.keys() <= columns:
+        return None
+    missing = columns - image.keys()
+    if not missing or not missing <= added.keys():
+        return None
+    for name in missing:
+        image[name] = added[name]
+    try:
+        return dumps_plain(image)
+    except (TypeError, ValueError):
+        return None
 
 
 def _digest(text: str) -> bytes:
@@ -107,109 +144,237 @@ def _key_column(table: sa.Table) -> sa.Column[Any]:
     return keys[0]
 
 
+class Replay:
+    """The audit trail's after-images, replayed: per row, the seq and digest of its last image.
+
+    Fed the chain's rows in ``seq`` order, either by the chain walk itself
+    (:func:`db.audit.verify.verify_chain`'s ``on_batch``, so the trail is read once)
+    or by :meth:`read` on its own.
+    """
+
+    def __init__(self) -> None:
+        self.tables = audited_tables()
+        self.state: dict[str, dict[str, tuple[int, bytes]]] = {t.name: {} for t in self.tables}
+        self._tests = {t.name: _image_test(t) for t in self.tables}
+        self._columns = {t.name: frozenset(c.key for c in t.columns) for t in self.tables}
+
+    def _image_digest(self, entity: str, text: str) -> bytes | None:
+        """The digest of ``text`` as a row image of ``entity`` (None: not a row image).
+
+        An image written before a later migration added columns lacks them: it is read
+        completed with the value the migration gave existing rows
+        (:data:`db.audit.history.ADDED_COLUMNS`).
+        """
+        if _is_image(text, self._tests[entity]):
+            return _digest(text)
+        completed = complete_image(entity, text, self._columns[entity])
+        return None if completed is None else _digest(completed)
+
+    def feed(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Take chain rows (``seq, ts_utc, user, workstation, action, entity, entity_id,
+        before, after, …`` as the chain walk reads them) in ``seq`` order."""
+        state = self.state
+        tests = self._tests
+        digest = _digest
+        for row in rows:
+            entity = row[5]
+            test = tests.get(entity)
+            if test is None:
+                continue
+            entity_id = row[6]
+            if entity_id is None:
+                continue
+            after = row[8]
+            if after is not None:
+                if _is_image(after, test):
+                    state[entity][entity_id] = (int(row[0]), digest(after))
+                elif entity in ADDED_COLUMNS:
+                    found = self._image_digest(entity, after)
+                    if found is not None:
+                        state[entity][entity_id] = (int(row[0]), found)
+            else:
+                before = row[7]
+                if before is not None and self._image_digest(entity, before) is not None:
+                    state[entity].pop(entity_id, None)  # a hard delete
+
+    def read(self, conn: Connection) -> None:
+        """Read and feed the whole trail (when the chain walk did not feed it)."""
+        query = sa.text(
+            "SELECT seq, ts_utc, user_name, workstation, action, entity, entity_id, before,"
+            " after FROM audit_event WHERE seq > :after AND seq <= :upto ORDER BY seq"
+        )
+        upto_max = conn.execute(sa.text("SELECT max(seq) FROM audit_event")).scalar() or 0
+        after_seq = 0
+        while after_seq < upto_max:
+            self.feed(conn.execute(query, {"after": after_seq, "upto": after_seq + _BATCH}))
+            after_seq += _BATCH
+
+
 def replay_tables(
     conn: Connection,
     *,
     progress: Callable[[str], None] | None = None,
+    replay: Replay | None = None,
+    signatures: SignatureCheck | None = None,
 ) -> ReplayReport:
-    """Replay the after-images of ``audit_event`` and compare every audited table.
+    """Compare every audited table with the replay of ``audit_event``'s after-images.
 
     Read-only; call it on the same read transaction as the chain walk so both see one
     snapshot. The chain should be verified first: a replay of an altered chain proves
-    nothing.
+    nothing. ``replay`` is the trail already fed by the chain walk; without it the
+    trail is read here. ``signatures``, when given, is handed every formulation
+    version and session row as it goes by (each is read and serialised once).
+
+    Each current row is serialised from the driver's values (:mod:`db.audit.rowtext`)
+    and its digest compared with its last image's; only a row that differs (or that
+    the fast path cannot serialise) goes through the general serialiser, which
+    decides, and names the columns.
     """
-    from db.images import REDACTED
-    from db.ops.bulk import image_of, plain_image_json
-
-    secret_tables = {name for name, _ in REDACTED}
-
-    tables = audited_tables()
-    names = {t.name for t in tables}
-    state: dict[str, dict[str, tuple[int, bytes]]] = {name: {} for name in names}
-    columns = {t.name: (f'{{"{min(c.key for c in t.columns)}":', {c.key for c in t.columns})
-               for t in tables}
-    after_seq = 0
-    query = sa.text(
-        "SELECT seq, entity, entity_id, before, after FROM audit_event"
-        " WHERE seq > :after AND seq <= :upto ORDER BY seq"
-    )
-    upto_max = conn.execute(sa.text("SELECT max(seq) FROM audit_event")).scalar() or 0
-    while after_seq < upto_max:
-        rows = conn.execute(query, {"after": after_seq, "upto": after_seq + _BATCH}).all()
-        after_seq += _BATCH
-        for seq, entity, entity_id, before, after in rows:
-            if entity not in names or entity_id is None:
-                continue
-            if after is not None:
-                if _is_image(after, columns[entity]):
-                    state[entity][entity_id] = (int(seq), _digest(after))
-            elif before is not None and _is_image(before, columns[entity]):
-                state[entity].pop(entity_id, None)  # a hard delete
+    if replay is None:
+        replay = Replay()
+        replay.read(conn)
     if progress is not None:
         progress("audit images replayed")
 
     problems: list[RowProblem] = []
     count = 0
     checked = 0
-    for table in tables:
-        key = _key_column(table)
-        expected = state[table.name]
-        secret = table.name in secret_tables
-        seen: set[str] = set()
-        last: Any = None
-        while True:
-            stmt = sa.select(table).order_by(key).limit(_BATCH)
-            if last is not None:
-                stmt = stmt.where(key > last)
-            batch = conn.execute(stmt).all()
-            if not batch:
-                break
-            for row in batch:
-                values = row._mapping
-                last = values[key.key]
-                row_id = str(last)
-                seen.add(row_id)
-                checked += 1
-                try:
-                    text = (
-                        canonical_json(image_of(table, dict(values)))
-                        if secret
-                        else plain_image_json(table, values)  # type: ignore[arg-type]
-                    )
-                except (CanonicalJSONError, TypeError, ValueError) as exc:
-                    problem: RowProblem | None = RowProblem(
-                        table.name, row_id, (), f"table {table.name} row {row_id}: {exc}"
-                    )
-                else:
-                    mine = expected.get(row_id)
-                    if mine is not None and mine[1] == _digest(text):
-                        continue
-                    problem = _explain(conn, table.name, row_id, text, mine)
-                if problem is not None:
-                    count += 1
-                    if len(problems) < MAX_LISTED:
-                        problems.append(problem)
-        for row_id in sorted(set(expected) - seen, key=_natural):
+
+    def found(problem: RowProblem | None) -> None:
+        nonlocal count
+        if problem is not None:
             count += 1
             if len(problems) < MAX_LISTED:
-                problems.append(
-                    RowProblem(
-                        table.name,
-                        row_id,
-                        (),
-                        f"table {table.name} row {row_id} is in the audit trail "
-                        f"(seq {expected[row_id][0]}) but missing from the table: deleted "
-                        "behind the application's back",
-                    )
+                problems.append(problem)
+
+    for table in replay.tables:
+        key = _key_column(table)
+        expected = replay.state[table.name]
+        seen: set[str] = set()
+        try:
+            shape: rowtext.RowShape | None = rowtext.shape_of(table, key.key)
+        except ValueError:
+            shape = None  # a table with secret columns: the general path, row by row
+        if shape is None:
+            for mapping in _typed_rows(conn, table, key):
+                row_id = str(mapping[key.key])
+                seen.add(row_id)
+                checked += 1
+                found(_check_typed(conn, table, row_id, mapping, expected.get(row_id)))
+        else:
+            index = shape.key_index
+            hand: Callable[[Sequence[Any], list[str] | None], None] | None = None
+            if signatures is not None:
+                hand = {
+                    "treatment_session": signatures.session,
+                    "formulation_version": signatures.version,
+                }.get(table.name)
+            if hand is not None:
+                prefixes = shape.prefixes
+                for page in rowtext.pages(conn, shape):
+                    for row in page:
+                        row_id = str(row[index])
+                        seen.add(row_id)
+                        checked += 1
+                        try:
+                            values: list[str] | None = shape.values(row)
+                        except (rowtext.Slow, ValueError, TypeError, ArithmeticError):
+                            values = None
+                        hand(row, values)
+                        mine = expected.get(row_id)
+                        if mine is not None and values is not None:
+                            try:
+                                text = "".join(map(str.__add__, prefixes, values)) + "}"
+                                if mine[1] == _digest(text):
+                                    continue
+                            except ValueError:
+                                pass  # the general path decides
+                        found(_check_one(conn, table, key, row_id, mine))
+            else:
+                for page in rowtext.pages(conn, shape):
+                    for row in page:
+                        row_id = str(row[index])
+                        seen.add(row_id)
+                        checked += 1
+                        mine = expected.get(row_id)
+                        if mine is not None:
+                            try:
+                                if mine[1] == _digest(shape.text(row)):
+                                    continue
+                            except (rowtext.Slow, ValueError, TypeError, ArithmeticError):
+                                pass  # the general path decides
+                        found(_check_one(conn, table, key, row_id, mine))
+        for row_id in sorted(set(expected) - seen, key=_natural):
+            found(
+                RowProblem(
+                    table.name,
+                    row_id,
+                    (),
+                    f"table {table.name} row {row_id} is in the audit trail "
+                    f"(seq {expected[row_id][0]}) but missing from the table: deleted "
+                    "behind the application's back",
                 )
+            )
         if progress is not None:
             progress(f"table {table.name} compared")
     return ReplayReport(
-        tables=tuple(t.name for t in tables),
+        tables=tuple(t.name for t in replay.tables),
         rows_checked=checked,
         problems=tuple(problems),
         problem_count=count,
     )
+
+
+def _typed_rows(conn: Connection, table: sa.Table, key: sa.Column[Any]) -> Iterator[Any]:
+    last: Any = None
+    while True:
+        stmt = sa.select(table).order_by(key).limit(_BATCH)
+        if last is not None:
+            stmt = stmt.where(key > last)
+        batch = conn.execute(stmt).all()
+        if not batch:
+            return
+        for row in batch:
+            yield row._mapping
+        last = batch[-1]._mapping[key.key]
+
+
+def _check_one(
+    conn: Connection,
+    table: sa.Table,
+    key: sa.Column[Any],
+    row_id: str,
+    mine: tuple[int, bytes] | None,
+) -> RowProblem | None:
+    """The general path for one row the fast path could not clear."""
+    row = conn.execute(sa.select(table).where(key == key.type.python_type(row_id))).first()
+    if row is None:  # pragma: no cover - read on the same snapshot
+        return None
+    return _check_typed(conn, table, row_id, row._mapping, mine)
+
+
+def _check_typed(
+    conn: Connection,
+    table: sa.Table,
+    row_id: str,
+    values: Any,
+    mine: tuple[int, bytes] | None,
+) -> RowProblem | None:
+    from db.images import REDACTED
+    from db.ops.bulk import image_of, plain_image_json
+
+    secret = any(name == table.name for name, _ in REDACTED)
+    try:
+        text = (
+            canonical_json(image_of(table, dict(values)))
+            if secret
+            else plain_image_json(table, values)
+        )
+    except (CanonicalJSONError, TypeError, ValueError) as exc:
+        return RowProblem(table.name, row_id, (), f"table {table.name} row {row_id}: {exc}")
+    if mine is not None and mine[1] == _digest(text):
+        return None
+    return _explain(conn, table.name, row_id, text, mine)
 
 
 def _natural(text: str) -> tuple[int, str]:
@@ -234,6 +399,8 @@ def _explain(
     ).scalar()
     expected: dict[str, Any] = json.loads(stored) if stored else {}
     actual: dict[str, Any] = json.loads(actual_text)
+    for name, value in ADDED_COLUMNS.get(table, {}).items():
+        expected.setdefault(name, value)  # an image from before the column was added
     if expected == actual:
         return None
     columns = tuple(

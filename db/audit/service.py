@@ -48,6 +48,7 @@ from db.audit.pinning import (
     trusted_key,
     trusted_public_keys,
 )
+from db.audit.replay import Replay
 from db.audit.verify import ProgressCallback, VerifyReport, verify_chain
 from db.database import Database
 from db.engine import READ_ONLY
@@ -213,13 +214,20 @@ def verify_database(
             superseded=superseded,
         )
         has_log = use_log and checkpoint_log_path(database.db_id, key_dir).exists()
-        report = verify_chain(conn, database.db_id, checkpoints, progress)
+        replay = Replay() if records else None
+        report = verify_chain(
+            conn,
+            database.db_id,
+            checkpoints,
+            progress,
+            on_batch=None if replay is None else replay.feed,
+        )
         if report.ok and use_log and public_key_file is None:
             problem = identity_problem(conn, database.db_id, key_dir, has_log)
             if problem is not None:
                 report = replace(report, status="truncated", problem=problem)
         if report.ok and records:
-            report = _check_records(conn, report)
+            report = _check_records(conn, report, replay)
         conn.rollback()
     recorded: int | None = None
     not_recorded: str | None = None
@@ -250,12 +258,15 @@ def verify_database(
     )
 
 
-def _check_records(conn: Connection, report: VerifyReport) -> VerifyReport:
+def _check_records(
+    conn: Connection, report: VerifyReport, replay: Replay | None
+) -> VerifyReport:
     from db.audit.replay import replay_tables
-    from db.audit.signatures import check_signatures
+    from db.audit.signatures import SignatureCheck
 
-    tables = replay_tables(conn)
-    signatures = check_signatures(conn)
+    check = SignatureCheck(conn)
+    tables = replay_tables(conn, replay=replay, signatures=check)
+    signatures = check.finish()
     problems = [p.message for p in tables.problems] + list(signatures.problems)
     count = tables.problem_count + signatures.problem_count
     return replace(

@@ -7,7 +7,8 @@ session whose content was changed after signing, whoever changed it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,58 +71,194 @@ def _batches(conn: Connection, model: type[SQLModel]) -> Iterator[list[Any]]:
 
 
 def check_signatures(conn: Connection) -> SignatureReport:
-    """Recompute every stored signature (read-only, on ``conn``'s transaction)."""
-    from types import SimpleNamespace
+    """Recompute every stored signature (read-only, on ``conn``'s transaction).
 
-    from db.store.signing import (
-        addendum_signed_content,
-        signature_hash,
-        signed_content,
-        signed_content_definition,
-    )
+    ``audit verify`` does the same while the table replay reads the sessions
+    (:class:`SignatureCheck` fed by :func:`db.audit.replay.replay_tables`), so each
+    session is read and serialised once.
+    """
+    from db.audit import rowtext
 
-    problems: list[str] = []
-    count = 0
-    sessions = addenda = 0
-    hashes: dict[int, str | None] = {}
-    versions: dict[int, FormulationVersionRow] = {}
-    db = Session(bind=conn, autoflush=False)
-    try:
-        for batch in _batches(conn, SessionRow):
-            for row in batch:
-                sessions += 1
-                hashes[int(row.id or 0)] = row.content_hash
-                problem = _session_problem(db, row, versions, signature_hash, signed_content)
-                if problem is not None:
-                    count += 1
-                    if len(problems) < MAX_LISTED:
-                        problems.append(problem)
-        for batch in _batches(conn, AddendumRow):
-            for add in batch:
-                addenda += 1
-                session = SimpleNamespace(
-                    id=add.session_id, content_hash=hashes.get(add.session_id)
-                )
-                try:
-                    definition = signed_content_definition(add.signed_content_version)
-                    content = addendum_signed_content(
-                        session, add.text, add.reason, definition  # type: ignore[arg-type]
+    check = SignatureCheck(conn)
+    shape = check.sessions
+    for page in rowtext.pages(conn, shape):
+        for row in page:
+            try:
+                values: list[str] | None = shape.values(row)
+            except (rowtext.Slow, ValueError, TypeError, ArithmeticError):
+                values = None
+            check.session(row, values)
+    return check.finish()
+
+
+class SignatureCheck:
+    """Signatures recomputed session by session, as the rows go by.
+
+    Each session (a driver row and, when the fast path could serialise it, its
+    columns' canonical texts, see :mod:`db.audit.rowtext`) is hashed by the fast
+    path: the formulation version's part of the signed content once per version and
+    definition, the session's part from its column texts. A session whose fast hash
+    does not match its stored hash is recomputed at :meth:`finish` by the Store's own
+    recipe (:mod:`db.store.signing`), which decides; so is every addendum.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        from db.audit import rowtext
+
+        self.conn = conn
+        self.rowtext = rowtext
+        self.sessions = rowtext.shape_of(SessionRow.__table__)  # type: ignore[attr-defined]
+        self.versions = rowtext.shape_of(
+            FormulationVersionRow.__table__  # type: ignore[attr-defined]
+        )
+        self.at = rowtext.shape_positions(self.sessions)
+        # (formulation version id, definition number) -> its canonical content text
+        self.version_text: dict[tuple[int, int], str | None] = {}
+        self.version_values: dict[int, list[str] | None] = {}
+        columns = list(SessionRow.__table__.c.keys())  # type: ignore[attr-defined]
+        self.raw = {name: columns.index(name) for name in (
+            "id", "content_hash", "formulation_version_id", "signed_content_version",
+            "signer_name", "signature_meaning")}
+        self.signed = 0
+        self.unsure: list[int] = []  # sessions for the Store's own recipe
+
+    def version(self, row: Sequence[Any], values: list[str] | None) -> None:
+        """Note a formulation version row (the replay reads them before the sessions)."""
+        self.version_values[int(row[self.versions.key_index])] = values
+
+    def session(self, row: Sequence[Any], values: list[str] | None) -> None:
+        """Check one session row; ``values`` None when the fast path could not read it."""
+        raw = self.raw
+        if row[raw["content_hash"]] is None:
+            return  # not signed
+        self.signed += 1
+        if values is None or not self._matches(row, values):
+            self.unsure.append(int(row[raw["id"]]))
+
+    def finish(self) -> SignatureReport:
+        """Recompute the unsure sessions and every addendum; the report."""
+        from types import SimpleNamespace
+
+        from db.store.signing import (
+            addendum_signed_content,
+            signature_hash,
+            signed_content,
+            signed_content_definition,
+        )
+
+        conn = self.conn
+        problems: list[str] = []
+        count = 0
+        addenda = 0
+
+        def found(problem: str | None) -> None:
+            nonlocal count
+            if problem is not None:
+                count += 1
+                if len(problems) < MAX_LISTED:
+                    problems.append(problem)
+
+        versions: dict[int, FormulationVersionRow] = {}
+        db = Session(bind=conn, autoflush=False)
+        try:
+            for row_id in self.unsure:
+                stored = _typed(conn, SessionRow, row_id)
+                found(_session_problem(db, stored, versions, signature_hash, signed_content))
+            session_table: sa.Table = SessionRow.__table__  # type: ignore[attr-defined]
+            for batch in _batches(conn, AddendumRow):
+                ids = sorted({int(add.session_id) for add in batch})
+                hashes = {
+                    int(row[0]): row[1]
+                    for row in conn.execute(
+                        sa.select(session_table.c.id, session_table.c.content_hash).where(
+                            session_table.c.id.in_(ids)
+                        )
                     )
-                    good = signature_hash(
-                        content, add.signer_name, add.signed_at, add.signature_meaning
-                    ) == add.content_hash
-                except (ValueError, TypeError):
-                    good = False
-                if not good:
-                    count += 1
-                    if len(problems) < MAX_LISTED:
-                        problems.append(
+                }
+                for add in batch:
+                    addenda += 1
+                    session = SimpleNamespace(
+                        id=add.session_id, content_hash=hashes.get(add.session_id)
+                    )
+                    try:
+                        definition = signed_content_definition(add.signed_content_version)
+                        content = addendum_signed_content(
+                            session, add.text, add.reason, definition  # type: ignore[arg-type]
+                        )
+                        good = signature_hash(
+                            content, add.signer_name, add.signed_at, add.signature_meaning
+                        ) == add.content_hash
+                    except (ValueError, TypeError):
+                        good = False
+                    if not good:
+                        found(
                             f"addendum {add.id} of session {add.session_id}: its content "
                             "differs from what was signed"
                         )
-    finally:
-        db.close()
-    return SignatureReport(sessions, addenda, tuple(problems), count)
+        finally:
+            db.close()
+        return SignatureReport(self.signed, addenda, tuple(problems), count)
+
+    def _matches(self, row: Sequence[Any], values: list[str]) -> bool:
+        from json.encoder import encode_basestring as quote
+
+        from formulary.signed_content import definition
+
+        raw = self.raw
+        try:
+            used = definition(row[raw["signed_content_version"]])
+            version_text = self._version_text(row[raw["formulation_version_id"]], used)
+            if version_text is None:
+                return False
+            session_text = self.rowtext.subset_text(self.sessions, values, used.session_fields)
+            head = f'{{"content_version":{used.number},' if used.number >= 2 else "{"
+            payload = (
+                '{"content":' + head + '"formulation_version":' + version_text
+                + ',"session":' + session_text + "}"
+                + ',"meaning":' + quote(row[raw["signature_meaning"]])
+                + ',"signed_at":' + values[self.at["signed_at"]]
+                + ',"signer":' + quote(row[raw["signer_name"]]) + "}"
+            )
+            digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        except (self.rowtext.Slow, LookupError, TypeError, ValueError, ArithmeticError):
+            return False
+        return bool(digest == row[raw["content_hash"]])
+
+    def _version_text(self, version_id: Any, used: Any) -> str | None:
+        if type(version_id) is not int:
+            return None
+        key = (version_id, used.number)
+        found = self.version_text.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        if version_id not in self.version_values:
+            self._load_version(version_id)
+        values = self.version_values.get(version_id)
+        text = (
+            None if values is None
+            else self.rowtext.subset_text(self.versions, values, used.formulation_fields)
+        )
+        self.version_text[key] = text
+        return text
+
+    def _load_version(self, version_id: int) -> None:
+        shape = self.versions
+        values: list[str] | None = None
+        for row in self.conn.execute(shape.some, {"keys": [version_id]}):
+            try:
+                values = shape.values(row)
+            except (self.rowtext.Slow, ValueError, TypeError, ArithmeticError):
+                values = None
+        self.version_values[version_id] = values
+
+
+_MISSING = object()
+
+
+def _typed(conn: Connection, model: type[SQLModel], row_id: int) -> Any:
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    row = conn.execute(sa.select(table).where(table.c.id == row_id)).one()
+    return _Stored(table, row._mapping)
 
 
 def _session_problem(

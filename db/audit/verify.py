@@ -176,11 +176,15 @@ def verify_chain(
     progress: ProgressCallback | None = None,
     *,
     batch_size: int = 10_000,
+    on_batch: Callable[[Sequence[Sequence[Any]]], None] | None = None,
 ) -> VerifyReport:
     """Recompute every hash in ``seq`` order and compare with trusted ``checkpoints``.
 
     ``progress(done, total)`` is called after each batch (``total`` is the head seq
-    when verification started). Never writes.
+    when verification started). ``on_batch(rows)`` is given every batch whose rows
+    all verified (``seq, ts_utc, user_name, workstation, action, entity, entity_id,
+    before, after, reason, prev_hash, hash``), so the table replay reads the trail in
+    the same pass (:class:`db.audit.replay.Replay`). Never writes.
     """
     conn = session_or_connection
     cps = sorted(checkpoints, key=lambda c: c.seq)
@@ -266,6 +270,8 @@ def verify_chain(
                 break
             prev = digest
             expected += 1
+        if on_batch is not None and status == "ok":
+            on_batch(rows)
         if progress is not None:
             progress(expected - 1, max(total, expected - 1))
 
