@@ -44,6 +44,18 @@ def known_revisions() -> set[str]:
     return {str(rev.revision) for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
+def unmarked_revisions() -> set[str]:
+    """Revisions from before SQLite files carried Formulary's application id."""
+    from alembic.script import ScriptDirectory
+
+    from db.marker import MARKED_FROM
+
+    script = ScriptDirectory.from_config(_config())
+    return {
+        str(rev.revision) for rev in script.iterate_revisions(MARKED_FROM, "base")
+    } - {MARKED_FROM}
+
+
 def current_revision(connection: sa.Connection) -> str | None:
     """The revision stamped in the database, or None for an empty database."""
     from alembic.migration import MigrationContext

@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -248,6 +249,109 @@ def test_foreign_and_empty_files_are_refused(tmp_path: Path, engine_kind: str) -
     with pytest.raises(NotFormulary, match="empty"):
         open_database(empty, create=False)
     assert empty.read_bytes() == b""
+
+
+def _set_application_id(path: Path, value: int) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA application_id = {value}")
+
+
+def test_formulary_files_carry_the_application_id_and_others_are_refused(
+    tmp_path: Path, engine_kind: str
+) -> None:
+    if engine_kind != "sqlite":
+        pytest.skip("a SQLite file header")
+    import sqlite3
+
+    from db.marker import APPLICATION_ID
+
+    path = tmp_path / "clinic.db"
+    open_database(path).dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
+
+    # Formulary's tables under another program's id: refused, the file untouched.
+    other = tmp_path / "other.db"
+    shutil.copy(path, other)
+    _set_application_id(other, 0x12345678)
+    before = other.read_bytes()
+    with pytest.raises(NotFormulary, match="application id is 0x12345678"):
+        open_database(other, create=False)
+    with pytest.raises(NotFormulary, match="another program"):
+        open_database(other)
+    assert other.read_bytes() == before
+
+    # The current revision without the marker: refused (only older revisions lack it).
+    unmarked = tmp_path / "unmarked.db"
+    shutil.copy(path, unmarked)
+    _set_application_id(unmarked, 0)
+    with pytest.raises(NotFormulary, match="not its marker"):
+        open_database(unmarked)
+
+    # A foreign file that merely has the id but no Formulary tables: refused too.
+    pretender = tmp_path / "pretender.db"
+    with sqlite3.connect(pretender) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    _set_application_id(pretender, APPLICATION_ID)
+    with pytest.raises(NotFormulary, match="not a Formulary database"):
+        open_database(pretender)
+
+
+def test_an_older_sqlite_file_is_backed_up_then_marked(tmp_path: Path, engine_kind: str) -> None:
+    if engine_kind != "sqlite":
+        pytest.skip("a SQLite file header")
+    import sqlite3
+
+    from db import migrate
+    from db.marker import APPLICATION_ID
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine, revision="0008")
+    engine.dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone() == (0,)
+    open_database(path).dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
+    copies = list(tmp_path.glob("old.db.before-migration-0008-*"))
+    assert len(copies) == 1
+    with sqlite3.connect(copies[0]) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0008",)
+
+
+def test_an_older_postgresql_database_is_dumped_before_it_is_migrated(
+    tmp_path: Path, engine_kind: str, pg_databases: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine_kind != "postgresql":
+        pytest.skip("pg_dump")
+    from db import migrate
+    from db.errors import DatabaseUnavailable
+
+    url = pg_databases.create()
+    try:
+        engine = sa.create_engine(sa.make_url(url).set(drivername="postgresql+psycopg"))
+        migrate.upgrade(engine, revision="0008")
+        engine.dispose()
+        # Without pg_dump nothing is migrated.
+        monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+        with pytest.raises(DatabaseUnavailable, match="pg_dump was not found"):
+            open_database(url, backup_dir=tmp_path / "dumps")
+        engine = sa.create_engine(sa.make_url(url).set(drivername="postgresql+psycopg"))
+        with engine.connect() as conn:
+            assert migrate.current_revision(conn) == "0008"
+        engine.dispose()
+        monkeypatch.undo()
+        database = open_database(url, backup_dir=tmp_path / "dumps")
+        database.dispose()
+        dumps = list((tmp_path / "dumps").glob("*.before-migration-0008-*.dump"))
+        assert len(dumps) == 1 and dumps[0].stat().st_size > 0
+        assert dumps[0].stat().st_mode & 0o777 == 0o600
+        assert dumps[0].read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    finally:
+        pg_databases.drop(url)
 
 
 def test_verify_on_a_read_only_database_says_it_was_not_recorded(
