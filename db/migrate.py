@@ -44,6 +44,14 @@ def known_revisions() -> set[str]:
     return {str(rev.revision) for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
+def revision_order() -> list[str]:
+    """Every revision, oldest first (alembic's chain, not the file names' order)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    return [str(rev.revision) for rev in reversed(list(script.walk_revisions()))]
+
+
 def unmarked_revisions() -> set[str]:
     """Revisions from before SQLite files carried Formulary's application id."""
     from alembic.script import ScriptDirectory

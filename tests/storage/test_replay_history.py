@@ -61,7 +61,7 @@ def _copy_everything(source: sa.Engine, target: sa.Engine) -> None:
             if "id" in table.c and table.name != "alembic_version":
                 writing.execute(
                     sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
                     )
                 )
@@ -88,7 +88,7 @@ def _check(database: Database, tmp_path: Path) -> None:
         database, user="os:test", record=False, key_dir=tmp_path / "keys"
     ).report
     assert report.status == "ok", report.summary()
-    assert report.table_rows_checked > 400
+    assert (report.table_rows_checked or 0) > 400
     assert report.signatures_checked == 62  # sixty sessions, two addenda
 
     # A column the old images lack is still held: the migration's value (NULL) is
@@ -147,11 +147,6 @@ def test_a_revision_0001_clinic_migrated_forward_verifies_intact_postgresql(
         pg_databases.drop(url)
 
 
-def _revisions() -> list[str]:
-    folder = Path(migrate.__file__).parent / "migrations" / "versions"
-    return sorted(p.name[:4] for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
-
-
 def _columns(engine: sa.Engine) -> dict[str, dict[str, Any]]:
     inspector = sa.inspect(engine)
     return {
@@ -165,7 +160,7 @@ def test_history_lists_every_column_added_to_an_existing_table(tmp_path: Path) -
     added: dict[str, dict[str, Any]] = {}
     try:
         before: dict[str, dict[str, Any]] = {}
-        for revision in _revisions():
+        for revision in migrate.revision_order():
             migrate.upgrade(engine, revision=revision)
             now = _columns(engine)
             for table, columns in now.items():

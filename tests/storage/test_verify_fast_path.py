@@ -25,6 +25,7 @@ from db.audit.signatures import SignatureCheck, check_signatures
 from db.database import Database
 from db.ops.bulk import plain_image_json
 from db.ops.demo_scale import build_synthetic_clinic
+
 pytestmark = pytest.mark.storage
 
 
@@ -45,7 +46,7 @@ def test_fast_text_equals_the_general_serialiser_for_every_row(
             except ValueError:
                 continue  # secret columns: always the general path
             typed = {
-                str(row._mapping["id"]): plain_image_json(table, row._mapping)
+                str(row._mapping["id"]): plain_image_json(table, dict(row._mapping))
                 for row in conn.execute(sa.select(table))
             }
             for page in rowtext.pages(conn, shape):
