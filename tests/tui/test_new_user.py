@@ -182,3 +182,80 @@ async def test_an_assistant_is_told_up_front_that_she_prepares_and_a_practitione
         assert session.session_id is not None
         draft = app.store.get_session(user_of(app), session.session_id)
         assert draft.status is SessionStatus.DRAFT and draft.technique is Technique.NAPPAGE
+
+
+async def test_escape_on_a_session_asks_before_losing_a_value_it_cannot_keep(
+    tmp_path: Path,
+) -> None:
+    from tests.tui.fixture_types import user_of
+    from tui.screens.form_guard import DiscardChangesScreen
+    from tui.screens.patient import PatientScreen
+    from tui.screens.session import SessionScreen
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        session.query_one("#zone-vertex", Input).value = "1 mL"
+        session.query_one("#s-gauge", Input).value = "32G"
+        session.query_one("#zone-frontal", Input).value = "half"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # The draft is saved, and says loudly what it could not keep.
+        status = str(session.query_one("#session-status", Static).render())
+        assert "NOT saved until corrected: Frontal volume, Needle gauge" in status
+        # Escape asks, naming each value, what is wrong and how to go on.
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DiscardChangesScreen))
+        asked = screen_text(pilot)
+        assert "Needle gauge" in asked and "32G" in asked and "A gauge from 18 to 34" in asked
+        assert "Frontal volume" in asked and "half" in asked
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        assert isinstance(screen_of(app), SessionScreen)
+        assert session.query_one("#s-gauge", Input).value == "32G"
+        # Corrected, Escape closes at once and the draft keeps everything.
+        session.query_one("#s-gauge", Input).value = "32"
+        session.query_one("#zone-frontal", Input).value = ""
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PatientScreen))
+        await settle(pilot)
+        assert session.session_id is not None
+        draft = app.store.get_session(user_of(app), session.session_id)
+        assert draft.needle_gauge == 32
+
+
+async def test_escape_on_an_addendum_asks_before_throwing_the_typed_text_away(
+    tmp_path: Path,
+) -> None:
+    from tui.screens.addendum import AddendumScreen
+    from tui.screens.form_guard import DiscardChangesScreen
+    from tui.screens.session import SessionScreen
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        review = await _review_and_sign(pilot)
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        await pilot.press("enter")
+        await until(pilot, lambda: session.read_only)
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(pilot.app.screen, AddendumScreen))
+        addendum = pilot.app.screen
+        assert addendum.query_one("#addendum-text", Input).has_focus
+        await pilot.press(*"pain 3", "tab", *"misheard")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DiscardChangesScreen))
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        assert screen_of(app) is addendum
+        assert addendum.query_one("#addendum-text", Input).value == "pain 3"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DiscardChangesScreen))
+        await pilot.press("d")
+        await until(pilot, lambda: screen_of(app) is session)

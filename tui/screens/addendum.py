@@ -13,11 +13,18 @@ from textual.widgets import Button, Input, Static
 
 from formulary.records import Session
 from tui.screens.base import AppModal
+from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
 
-class AddendumScreen(AppModal):
-    """Dismissed with the session as it now reads, or None."""
+class AddendumScreen(GuardedForm, AppModal):
+    """Dismissed with the session as it now reads, or None.
+
+    Escape asks before it throws a typed correction or reason away (GuardedForm).
+    """
+
+    FIRST_FIELD = "#addendum-text"
+    FORM_NAME = "the addendum"
 
     DEFAULT_CSS = """
     AddendumScreen { align: center middle; }
@@ -57,9 +64,6 @@ class AddendumScreen(AppModal):
             with Horizontal(id="addendum-buttons"):
                 yield Button("Sign addendum", id="addendum-ok", variant="warning")
                 yield Button("Cancel (esc)", id="addendum-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#addendum-text", Input).focus()
 
     @on(Input.Submitted, "#addendum-password")
     @on(Button.Pressed, "#addendum-ok")
@@ -104,5 +108,5 @@ class AddendumScreen(AppModal):
 
     @on(Button.Pressed, "#addendum-cancel")
     def action_cancel(self) -> None:
-        """Close without adding anything."""
-        self.dismiss(None)
+        """Close without adding anything (asks first when something was typed)."""
+        self.close_form(lambda: self.dismiss(None))

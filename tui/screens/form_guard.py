@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -50,14 +51,20 @@ class DiscardChangesScreen(ModalScreen[bool]):
         Binding("d", "discard", "Discard", id="discard.discard"),
     ]
 
-    def __init__(self, what: str = "this form") -> None:
+    def __init__(self, what: str = "this form", detail: str | None = None) -> None:
         super().__init__()
         self._what = what
+        #: What exactly would be lost, when not everything is (None: the whole form).
+        self._detail = detail
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Discard what you typed?", id="discard-title")
-            yield Static(f"Closing {self._what} throws away what you typed; nothing is saved.")
+            yield Static(
+                Text(self._detail)
+                if self._detail is not None
+                else f"Closing {self._what} throws away what you typed; nothing is saved."
+            )
             with Horizontal():
                 yield Button("Keep editing (esc)", id="discard-keep", variant="primary")
                 yield Button("Discard (d)", id="discard-discard", variant="error")

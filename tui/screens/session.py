@@ -51,13 +51,14 @@ from formulary.units import UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
 from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
+from tui.screens.form_guard import DiscardChangesScreen
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lot_picker import LotPicker
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.syringe_table import SyringeTable
-from tui.widgets.zone_map import ZoneMap
+from tui.widgets.zone_map import LABELS, ZoneMap
 
 #: Seconds of calm after the last change before the draft is saved.
 AUTOSAVE_DELAY = 0.8
@@ -142,6 +143,8 @@ class SessionScreen(AppScreen):
         self._discarded = False
         #: The signed-in user's role may sign (an assistant prepares, never signs).
         self.can_sign = True
+        #: What the last saved draft could not keep (fields that cannot be read).
+        self._not_saved: list[str] = []
 
     # -- building the form ------------------------------------------------------------
 
@@ -571,6 +574,23 @@ class SessionScreen(AppScreen):
         for row in self.query(FieldRow):
             row.set_error(errors.get(row.id or "", ""))
 
+    def _unreadable(self, errors: dict[str, str]) -> list[tuple[str, str, str]]:
+        """(field name, text typed, what is wrong) of each field the draft cannot keep."""
+        found = []
+        zone_map = self.query_one(ZoneMap)
+        for key, message in errors.items():
+            kind, _, rest = key.partition("-")
+            if kind in {"zone", "points"}:
+                zone = ScalpZone(rest)
+                name = f"{LABELS[zone]} {'volume' if kind == 'zone' else 'points'}"
+                typed = (zone_map.volumes() if kind == "zone" else zone_map.points()).get(zone, "")
+            else:
+                row = self.query_one(f"#{key}", FieldRow)
+                name = row.label
+                typed = str(row.query_one(".field", Input).value)
+            found.append((name, typed, message))
+        return found
+
     # -- reacting to changes ----------------------------------------------------------
 
     @on(Input.Changed)
@@ -627,6 +647,7 @@ class SessionScreen(AppScreen):
             self._autosave_timer = None
         draft, errors = self._draft()
         self._show_errors(errors)
+        self._not_saved = [name for name, _, _ in self._unreadable(errors)]
         self._save(draft)
 
     def _store_draft(self, draft: Any) -> Session:
@@ -670,9 +691,15 @@ class SessionScreen(AppScreen):
         at = self.formulary_app.now().strftime("%H:%M:%S")
         self._show_title()
         if not self.read_only:
-            self.query_one("#session-status", Static).update(
-                f"Draft {message.session.id} saved at {at}"
-            )
+            status = Text(f"Draft {message.session.id} saved at {at}")
+            if self._not_saved:
+                # Never silently: what cannot be read is on screen, not in the draft.
+                status.append(
+                    f"; NOT saved until corrected: {', '.join(self._not_saved)} "
+                    "(correct them to keep them)",
+                    style=f"bold {self.app.current_theme.error}",
+                )
+            self.query_one("#session-status", Static).update(status)
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
@@ -865,15 +892,37 @@ class SessionScreen(AppScreen):
             self.app.pop_screen()
 
     def action_back(self) -> None:
-        """Back to the chart (the draft is saved first)."""
+        """Back to the chart (the draft is saved first; asks before losing what it cannot keep)."""
         if self._discarded:
             return
-        if not self.read_only and self.data is not None:
-            if self._autosave_timer is not None:
-                self._autosave_timer.stop()
-            draft, _ = self._draft()
-            # The app owns this save: it must finish even though this screen closes.
-            self.app.run_worker(
-                lambda: self._store_draft(draft), thread=True, group="session-save-on-close"
-            )
+        if self.read_only or self.data is None:
+            self.app.pop_screen()
+            return
+        draft, errors = self._draft()
+        self._show_errors(errors)
+        unreadable = self._unreadable(errors)
+        if not unreadable:
+            self._close(draft)
+            return
+        lines = "\n".join(f"  {name} \u201c{typed}\u201d: {why}" for name, typed, why in unreadable)
+        detail = (
+            "The draft is saved, but it cannot keep what these fields hold:\n"
+            f"{lines}\n"
+            "Keep editing to correct them, or discard them and close the session."
+        )
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._close(draft)
+
+        self.app.push_screen(DiscardChangesScreen("the session", detail), answered)
+
+    def _close(self, draft: Any) -> None:
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        # The app owns this save: it must finish even though this screen closes.
+        self.app.run_worker(
+            lambda: self._store_draft(draft), thread=True, group="session-save-on-close"
+        )
         self.app.pop_screen()

@@ -46,6 +46,11 @@ class FieldRow(Horizontal):
             self.set_error("")
 
     @property
+    def label(self) -> str:
+        """The field's name as the form shows it."""
+        return self._label
+
+    @property
     def error(self) -> str:
         """The message shown now."""
         return str(self.query_one(".field-error", Static).render())
