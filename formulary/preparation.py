@@ -178,10 +178,16 @@ def preview_mix(
 
 @dataclass(frozen=True, slots=True)
 class DrawnLot:
-    """The lot a component is drawn from (chosen on a draft, recorded on a signed one)."""
+    """The lot a component is drawn from (chosen on a draft, recorded on a signed one).
+
+    ``state`` is set when the lot may not be drawn (``recalled``, ``quarantined``,
+    ``expired``, ``empty``: :func:`lot_state`), so that a table showing the lot also
+    shows that it is refused, instead of hiding the lot.
+    """
 
     lot_number: str
     expiry: date
+    state: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +217,8 @@ class SyringeLine:
         """The lot as the tables print it, or the loud :data:`NO_LOT`."""
         if self.lot is None:
             return NO_LOT
-        return f"{self.lot.lot_number} (exp {self.lot.expiry.isoformat()})"
+        text = f"{self.lot.lot_number} (exp {self.lot.expiry.isoformat()})"
+        return f"{text} ✗ {self.lot.state.upper()}" if self.lot.state else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,3 +259,43 @@ async def test_escape_on_an_addendum_asks_before_throwing_the_typed_text_away(
         await until(pilot, lambda: isinstance(pilot.app.screen, DiscardChangesScreen))
         await pilot.press("d")
         await until(pilot, lambda: screen_of(app) is session)
+
+
+async def test_a_lot_recalled_after_it_was_chosen_is_shown_with_its_recall(
+    tmp_path: Path,
+) -> None:
+    from formulary.records import LotStatus
+    from tests.tui.fixture_types import user_of
+    from tui.screens.session import SessionScreen
+    from tui.widgets.lot_picker import LotPicker
+    from tui.widgets.syringe_table import SyringeTable
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        # The lot in the draft is recalled before the session is resumed.
+        admin = app.store.authenticate(ADMIN[0], ADMIN[2])
+        app.store.set_lot_status(admin, clinic.lot_id, LotStatus.RECALLED, "supplier recall")
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SessionScreen))
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        await until(pilot, lambda: session._ready)
+        shown = session.query_one(SyringeTable).syringe
+        assert shown is not None
+        (line,) = shown.lines
+        assert line.lot is not None and line.lot.state == "recalled"
+        assert line.lot_text.startswith("BT-GOOD") and "RECALLED" in line.lot_text
+        assert "no lot recorded" not in screen_text(pilot)
+        picker = session.query_one(LotPicker)
+        assert "recalled" in picker.message
+        # Signing it is blocked by the safety rules (an override reason would be needed).
+        review = await _review_and_sign(pilot)
+        findings = str(review.query_one("#sign-findings", Static).render())
+        assert "BLOCK" in findings and "BT-GOOD has been recalled" in findings
+        assert user_of(app).username == DOCTOR[0]

@@ -30,6 +30,8 @@ from formulary.preparation import (
     Syringe,
     ZoneCheck,
     check_zones,
+    lot_refusal,
+    lot_state,
     propose_lot,
     syringe,
 )
@@ -328,21 +330,27 @@ class SessionScreen(AppScreen):
         assert self.data is not None
         drawn: dict[int, DrawnLot] = {}
         session = self.data.session
+        known = {lot.id: lot for lots in self.data.lots.values() for lot in lots}
+        day = (self._performed_at or self.formulary_app.now()).date()
         if self.read_only and session is not None:
             for use in session.lots:
-                drawn[use.component_id] = DrawnLot(use.lot_number, use.expiry)
+                # A signed session keeps its lot; one recalled since is flagged (the
+                # expiry was checked when it was signed).
+                stored = known.get(use.lot_id)
+                state = lot_state(stored, day) if stored is not None else ""
+                drawn[use.component_id] = DrawnLot(
+                    use.lot_number,
+                    use.expiry,
+                    state if state in {"recalled", "quarantined"} else "",
+                )
         else:
             for picker in self.query(LotPicker):
-                lot = next(
-                    (
-                        lot
-                        for lot in self.data.lots.get(picker.component.position, [])
-                        if lot.id == picker.lot_id
-                    ),
-                    None,
-                )
+                lot = known.get(picker.lot_id) if picker.lot_id is not None else None
                 if lot is not None:
-                    drawn[picker.component.position] = DrawnLot(lot.lot_number, lot.expiry)
+                    refused = lot_refusal(lot, day) is not None
+                    drawn[picker.component.position] = DrawnLot(
+                        lot.lot_number, lot.expiry, lot_state(lot, day) if refused else ""
+                    )
         products = {p.id: p for p in self.data.chart.products}
         return syringe(self.data.version, products, drawn)
 

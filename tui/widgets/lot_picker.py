@@ -79,8 +79,25 @@ class LotPicker(Horizontal):
         yield Static("", classes="lot-message")
 
     def on_mount(self) -> None:
-        if self.lot_id is None and not self._read_only:
-            self._say("No usable lot in stock: receive one or change the formulation.", True)
+        if self._read_only:
+            return
+        if self.lot_id is None:
+            refused = "; ".join(
+                f"{lot.lot_number} is {lot_state(lot, self._on)}" for lot in self._lots.values()
+            )
+            self._say(
+                "No usable lot in stock"
+                + (f" ({refused})" if refused else "")
+                + ": receive one or change the formulation.",
+                True,
+            )
+            return
+        chosen = self._lots.get(self.lot_id)
+        refusal = lot_refusal(chosen, self._on) if chosen is not None else None
+        if refusal is not None:
+            # A draft saved before its lot was recalled (or expired): the lot stays shown,
+            # refused, and the safety rules block signing with it.
+            self._say(f"Refused: {refusal}; choose another lot.", True)
 
     def _say(self, message: str, refused: bool) -> None:
         note = self.query_one(".lot-message", Static)

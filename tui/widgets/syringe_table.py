@@ -21,7 +21,9 @@ def _amount(value: Amount) -> str:
     return format_amount(value, significant=DISPLAY_SIGNIFICANT)
 
 
-def syringe_table(shown: Syringe, *, warning_style: str = "bold yellow") -> Table:
+def syringe_table(
+    shown: Syringe, *, warning_style: str = "bold yellow", error_style: str = "bold red"
+) -> Table:
     """The rows of ``shown`` as a Rich table (component lines, then their ingredients)."""
     table = Table(expand=True, show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("#", no_wrap=True, width=2)
@@ -30,11 +32,12 @@ def syringe_table(shown: Syringe, *, warning_style: str = "bold yellow") -> Tabl
     table.add_column("Final conc.", no_wrap=True)
     table.add_column("Lot drawn", ratio=1)
     for line in shown.lines:
-        lot = (
-            Text(line.lot_text)
-            if line.lot is not None
-            else Text(f"⚠ {line.lot_text}", style=warning_style)
-        )
+        if line.lot is None:
+            lot = Text(f"⚠ {line.lot_text}", style=warning_style)
+        elif line.lot.state:  # a recalled (or otherwise refused) lot is shown, loudly
+            lot = Text(line.lot_text, style=error_style)
+        else:
+            lot = Text(line.lot_text)
         kind = "" if line.is_product else " (ingredient)"
         # An ingredient added by amount is its own single line.
         alone = not line.is_product and len(line.ingredients) == 1
@@ -82,4 +85,9 @@ class SyringeTable(Widget):
         # Built at each render, at the width of the moment (the lot column wraps).
         if self.syringe is None:
             return ""
-        return syringe_table(self.syringe, warning_style=f"bold {self.app.current_theme.warning}")
+        theme = self.app.current_theme
+        return syringe_table(
+            self.syringe,
+            warning_style=f"bold {theme.warning}",
+            error_style=f"bold {theme.error}",
+        )
