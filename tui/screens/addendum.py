@@ -27,14 +27,9 @@ class AddendumScreen(GuardedForm, AppModal):
     FORM_NAME = "the addendum"
 
     DEFAULT_CSS = """
-    AddendumScreen { align: center middle; }
     AddendumScreen > Vertical {
-        width: 110; max-width: 98%; height: auto;
-        border: thick $warning; background: $surface; padding: 1 2;
+        width: 110; max-height: 100%; border: thick $warning; padding: 1 2;
     }
-    AddendumScreen #addendum-error { color: $error; height: auto; }
-    AddendumScreen Horizontal#addendum-buttons { height: 3; margin-top: 1; }
-    AddendumScreen #addendum-buttons Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="addendum.cancel"),
@@ -60,8 +55,8 @@ class AddendumScreen(GuardedForm, AppModal):
             yield FieldRow(
                 "Password", Input(id="addendum-password", password=True), id="row-addendum-pw"
             )
-            yield Static("", id="addendum-error")
-            with Horizontal(id="addendum-buttons"):
+            yield Static("", id="addendum-error", classes="dialog-error")
+            with Horizontal(id="addendum-buttons", classes="dialog-buttons"):
                 yield Button("Sign addendum", id="addendum-ok", variant="warning")
                 yield Button("Cancel (esc)", id="addendum-cancel")
 

@@ -38,7 +38,26 @@ class AppScreen(_AppAccess, Screen[None]):
 
 
 class AppModal(_AppAccess, ModalScreen[Any]):
-    """A dialog over a screen of the workday."""
+    """A dialog over a screen of the workday.
+
+    The look every dialog shares is here, once: centred, a thick bordered box on the
+    surface colour, a row of buttons (``classes="dialog-buttons"``), an error line
+    (``classes="dialog-error"``) and muted hints (``classes="hint"``). The rules are
+    scoped under ``AppModal``, so a dialog's own DEFAULT_CSS (``ConfirmScreen >
+    Vertical { width: 76; border: thick $error; }``) wins where it says otherwise.
+    """
+
+    DEFAULT_CSS = """
+    AppModal { align: center middle; }
+    AppModal > Vertical, AppModal > VerticalScroll {
+        width: 100; max-width: 98%; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    AppModal .dialog-buttons { height: 3; margin-top: 1; }
+    AppModal .dialog-buttons Button { margin-right: 2; }
+    AppModal .dialog-error { color: $error; height: auto; }
+    AppModal .hint { color: $text-muted; }
+    """
 
 
 _Read = TypeVar("_Read")

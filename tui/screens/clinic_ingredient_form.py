@@ -17,17 +17,6 @@ from tui.widgets.field_row import FieldRow
 class ClinicIngredientScreen(StockDialog):
     """Dismissed with the stored ingredient, or None."""
 
-    DEFAULT_CSS = """
-    ClinicIngredientScreen { align: center middle; }
-    ClinicIngredientScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ClinicIngredientScreen #form-buttons { height: 3; margin-top: 1; }
-    ClinicIngredientScreen #form-buttons Button { margin-right: 2; }
-    ClinicIngredientScreen #form-error { color: $error; height: auto; }
-    ClinicIngredientScreen .hint { color: $text-muted; }
-    """
     FORM_NAME = "the ingredient form"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="clinic_ingredient.save", priority=True),
@@ -119,8 +108,8 @@ class ClinicIngredientScreen(StockDialog):
                 Input(id="ci-source", placeholder="where these facts come from"),
                 id="row-ci-source",
             )
-            yield Static("", id="form-error")
-            with Horizontal(id="form-buttons"):
+            yield Static("", id="form-error", classes="dialog-error")
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="form-save", variant="primary")
                 yield Button("Cancel (esc)", id="form-cancel")
 

@@ -21,17 +21,6 @@ PERS = (("per session", "session"), ("per course", "course"), ("per kg, in one s
 class ClinicLimitScreen(StockDialog):
     """Dismissed with the stored :class:`db.store.ClinicLimit`, or None."""
 
-    DEFAULT_CSS = """
-    ClinicLimitScreen { align: center middle; }
-    ClinicLimitScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ClinicLimitScreen #form-buttons { height: 3; margin-top: 1; }
-    ClinicLimitScreen #form-buttons Button { margin-right: 2; }
-    ClinicLimitScreen #form-error { color: $error; height: auto; }
-    ClinicLimitScreen .hint { color: $text-muted; }
-    """
     FORM_NAME = "the clinic limit form"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="clinic_limit.save", priority=True),
@@ -84,8 +73,8 @@ class ClinicLimitScreen(StockDialog):
                 Input(c.note if c else "", id="cl-note", placeholder="when it applies"),
                 id="row-cl-note",
             )
-            yield Static("", id="form-error")
-            with Horizontal(id="form-buttons"):
+            yield Static("", id="form-error", classes="dialog-error")
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="form-save", variant="primary")
                 yield Button("Cancel (esc)", id="form-cancel")
 

@@ -18,10 +18,7 @@ class CompareVersionsScreen(AppModal):
     """``left`` beside ``right``, what changed marked; escape closes."""
 
     DEFAULT_CSS = """
-    CompareVersionsScreen { align: center middle; }
-    CompareVersionsScreen > Vertical {
-        width: 98%; height: 80%; border: thick $primary; background: $surface; padding: 0 1;
-    }
+    CompareVersionsScreen > Vertical { width: 98%; height: 80%; max-height: 100%; }
     CompareVersionsScreen VersionDiffTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -18,15 +18,11 @@ class ConfirmScreen(AppModal):
     """Dismissed with the reason typed (or ``""`` when none is asked), None when cancelled."""
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 76; height: auto; border: thick $error; background: $surface; padding: 1 2;
+        width: 76; max-width: 100%; max-height: 100%; border: thick $error; padding: 1 2;
     }
     ConfirmScreen #confirm-title { text-style: bold; color: $error; }
     ConfirmScreen #confirm-message { margin: 1 0; }
-    ConfirmScreen #confirm-error { color: $error; height: auto; }
-    ConfirmScreen Horizontal { height: 3; margin-top: 1; }
-    ConfirmScreen Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
@@ -56,8 +52,8 @@ class ConfirmScreen(AppModal):
             yield Static(Text(self._message), id="confirm-message")
             if self._ask_reason:
                 yield Input(id="confirm-reason", placeholder="Reason (kept in the audit trail)")
-            yield Static("", id="confirm-error")
-            with Horizontal():
+            yield Static("", id="confirm-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
                 yield Button(
                     self._action,
                     id="confirm-ok",

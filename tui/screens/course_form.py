@@ -33,13 +33,7 @@ class CourseFormScreen(StoreFormModal):
     """Dismissed with True once the Store saved the course."""
 
     DEFAULT_CSS = """
-    CourseFormScreen { align: center middle; }
-    CourseFormScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    CourseFormScreen #course-buttons { height: 3; margin-top: 1; }
-    CourseFormScreen #course-buttons Button { margin-right: 2; }
+    CourseFormScreen > VerticalScroll { max-height: 90%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="course_form.save", priority=True),
@@ -81,7 +75,7 @@ class CourseFormScreen(StoreFormModal):
                 ),
                 id="row-c-start",
             )
-            with Horizontal(id="course-buttons"):
+            with Horizontal(id="course-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="course-save", variant="primary")
                 yield Button("Cancel (esc)", id="course-cancel")
 

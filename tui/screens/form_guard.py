@@ -16,9 +16,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+
+from tui.screens.base import AppModal
 
 #: Widgets whose value counts as typed data.
 _EDITABLE = (Input, Select, Checkbox, TextArea)
@@ -33,18 +34,14 @@ def field_value(widget: Widget) -> Any:
     return None
 
 
-class DiscardChangesScreen(ModalScreen[bool]):
+class DiscardChangesScreen(AppModal):
     """Dismissed with True to throw the typed data away, False to keep editing."""
 
     DEFAULT_CSS = """
-    DiscardChangesScreen { align: center middle; }
     DiscardChangesScreen > Vertical {
-        width: 60; max-width: 96%; height: auto;
-        border: thick $warning; background: $surface; padding: 1 2;
+        width: 60; max-width: 96%; max-height: 100%; border: thick $warning; padding: 1 2;
     }
     DiscardChangesScreen #discard-title { text-style: bold; }
-    DiscardChangesScreen Horizontal { height: 3; margin-top: 1; }
-    DiscardChangesScreen Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "keep", "Keep editing", id="discard.keep"),
@@ -65,7 +62,7 @@ class DiscardChangesScreen(ModalScreen[bool]):
                 if self._detail is not None
                 else f"Closing {self._what} throws away what you typed; nothing is saved."
             )
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Keep editing (esc)", id="discard-keep", variant="primary")
                 yield Button("Discard (d)", id="discard-discard", variant="error")
 

@@ -70,11 +70,7 @@ class HelpScreen(AppModal):
     """Keys of the screen below and a short guide."""
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90; max-width: 95%; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 90%; max-height: 100%; }
     HelpScreen DataTable { height: auto; }
     HelpScreen .help-title { text-style: bold; color: $accent; margin: 1 0 0 0; }
     """

@@ -82,7 +82,7 @@ class LabelDialog(AppModal):
                            id="row-label-path")
             yield FieldRow("Copies", Input("1", id="label-copies", type="integer"),
                            id="row-label-copies")
-            with Horizontal(id="label-buttons"):
+            with Horizontal(id="label-buttons", classes="dialog-buttons"):
                 yield Button("Print label (ctrl+s)", id="label-print", variant="primary")
                 yield Button("Close (esc)", id="label-close")
             yield Static("", id="label-result")

@@ -20,13 +20,7 @@ class OutcomeFormScreen(StoreFormModal):
     """Dismissed with True once the Store saved the outcome."""
 
     DEFAULT_CSS = """
-    OutcomeFormScreen { align: center middle; }
-    OutcomeFormScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    OutcomeFormScreen #outcome-buttons { height: 3; margin-top: 1; }
-    OutcomeFormScreen #outcome-buttons Button { margin-right: 2; }
+    OutcomeFormScreen > VerticalScroll { max-height: 90%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="outcome_form.save", priority=True),
@@ -68,7 +62,7 @@ class OutcomeFormScreen(StoreFormModal):
             )
             yield FieldRow("Scale grade", Input(id="o-grade"), id="row-o-grade")
             yield FieldRow("Notes", Input(id="o-notes"), id="row-o-notes")
-            with Horizontal(id="outcome-buttons"):
+            with Horizontal(id="outcome-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="outcome-save", variant="primary")
                 yield Button("Cancel (esc)", id="outcome-cancel")
 

@@ -26,16 +26,9 @@ class OverrideSignScreen(AppModal):
     """Dismissed with ``(reason, password)`` to override and sign, or None."""
 
     DEFAULT_CSS = """
-    OverrideSignScreen { align: center middle; }
-    OverrideSignScreen > Vertical {
-        width: 90; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $error; background: $surface; padding: 0 2;
-    }
+    OverrideSignScreen > Vertical { width: 90; border: thick $error; padding: 0 2; }
     OverrideSignScreen #override-title { text-style: bold; color: $error; }
     OverrideSignScreen #override-findings { margin: 1 0; }
-    OverrideSignScreen #override-error { color: $error; height: auto; }
-    OverrideSignScreen Horizontal { height: 3; margin-top: 1; }
-    OverrideSignScreen Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="override_sign.cancel"),
@@ -69,8 +62,8 @@ class OverrideSignScreen(AppModal):
             )
             yield Input(id="override-reason", placeholder="why it is safe to proceed")
             yield Input(id="override-password", password=True, placeholder="your password")
-            yield Static("", id="override-error")
-            with Horizontal():
+            yield Static("", id="override-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
                 yield Button(self._action, id="override-ok", variant="error")
                 yield Button("Cancel (esc)", id="override-cancel")
 

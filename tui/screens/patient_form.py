@@ -107,13 +107,7 @@ class PatientFormScreen(GuardedForm, AppModal):
     """Dismissed with the saved patient's id, or None when cancelled."""
 
     DEFAULT_CSS = """
-    PatientFormScreen { align: center middle; }
-    PatientFormScreen > VerticalScroll {
-        width: 110; max-width: 98%; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    PatientFormScreen #form-buttons { height: 3; margin-top: 1; }
-    PatientFormScreen #form-buttons Button { margin-right: 2; }
+    PatientFormScreen > VerticalScroll { width: 110; height: 90%; max-height: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="patient_form.save", priority=True),
@@ -265,7 +259,7 @@ class PatientFormScreen(GuardedForm, AppModal):
                     ),
                     id="row-reason",
                 )
-            with Horizontal(id="form-buttons"):
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
 

@@ -35,18 +35,10 @@ class ProductFormScreen(StockDialog):
     """Dismissed with the saved :class:`Product`, or None."""
 
     DEFAULT_CSS = """
-    ProductFormScreen { align: center middle; }
-    ProductFormScreen > VerticalScroll {
-        width: 110; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    ProductFormScreen > VerticalScroll { width: 110; }
     ProductFormScreen .line { height: auto; width: 1fr; }
     ProductFormScreen .line Input { width: 1fr; }
     ProductFormScreen .line .strength { width: 16; }
-    ProductFormScreen #form-buttons { height: 3; margin-top: 1; }
-    ProductFormScreen #form-buttons Button { margin-right: 2; }
-    ProductFormScreen #form-error { color: $error; height: auto; }
-    ProductFormScreen .hint { color: $text-muted; }
     """
     FORM_NAME = "the product form"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -139,8 +131,8 @@ class ProductFormScreen(StockDialog):
                     ),
                     id=f"row-line-{n}",
                 )
-            yield Static("", id="form-error")
-            with Horizontal(id="form-buttons"):
+            yield Static("", id="form-error", classes="dialog-error")
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="form-save", variant="primary")
                 yield Button("Cancel (esc)", id="form-cancel")
 

@@ -23,11 +23,7 @@ class RecallScreen(AppModal):
     """Who received lot ``lot``; enter opens the patient's chart."""
 
     DEFAULT_CSS = """
-    RecallScreen { align: center middle; }
-    RecallScreen > Vertical {
-        width: 110; max-width: 98%; height: 80%;
-        border: thick $error; background: $surface; padding: 0 1;
-    }
+    RecallScreen > Vertical { width: 110; height: 80%; max-height: 100%; border: thick $error; }
     RecallScreen DataTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

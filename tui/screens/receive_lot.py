@@ -56,14 +56,6 @@ class ReceiveLotScreen(StockDialog):
     """Dismissed with the received :class:`Lot`, or None."""
 
     DEFAULT_CSS = """
-    ReceiveLotScreen { align: center middle; }
-    ReceiveLotScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ReceiveLotScreen #form-buttons { height: 3; margin-top: 1; }
-    ReceiveLotScreen #form-buttons Button { margin-right: 2; }
-    ReceiveLotScreen #form-error { color: $error; height: auto; }
     ReceiveLotScreen #scan-note { color: $success; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -110,8 +102,8 @@ class ReceiveLotScreen(StockDialog):
                 id="row-quantity",
             )
             yield FieldRow("Supplier", Input(id="lot-supplier"), id="row-supplier")
-            yield Static("", id="form-error")
-            with Horizontal(id="form-buttons"):
+            yield Static("", id="form-error", classes="dialog-error")
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Receive (ctrl+s)", id="form-save", variant="primary")
                 yield Button("Cancel (esc)", id="form-cancel")
 

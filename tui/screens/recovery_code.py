@@ -22,10 +22,8 @@ class RecoveryCodeScreen(AppModal):
     """
 
     DEFAULT_CSS = """
-    RecoveryCodeScreen { align: center middle; }
     RecoveryCodeScreen > Vertical {
-        width: 76; max-width: 96%; height: auto;
-        border: thick $warning; background: $surface; padding: 1 2;
+        width: 76; max-width: 96%; max-height: 100%; border: thick $warning; padding: 1 2;
     }
     RecoveryCodeScreen #recovery-title { text-style: bold; }
     RecoveryCodeScreen #recovery-code {

@@ -35,16 +35,9 @@ class SignSessionScreen(AppModal):
     """Signs through ``sign`` and is dismissed with the signed session, or None."""
 
     DEFAULT_CSS = """
-    SignSessionScreen { align: center middle; }
-    SignSessionScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $success; background: $surface; padding: 1 2;
-    }
+    SignSessionScreen > VerticalScroll { border: thick $success; padding: 1 2; }
     SignSessionScreen #sign-review { margin: 1 0; }
-    SignSessionScreen #sign-error { color: $error; height: auto; }
     SignSessionScreen #sign-findings { margin-bottom: 1; }
-    SignSessionScreen Horizontal { height: 3; margin-top: 1; }
-    SignSessionScreen Button { margin-right: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="sign_session.cancel"),
@@ -116,8 +109,8 @@ class SignSessionScreen(AppModal):
                 )
             )
             yield Input(id="sign-password", password=True, placeholder="your password")
-            yield Static("", id="sign-error")
-            with Horizontal():
+            yield Static("", id="sign-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign", id="sign-ok", variant="success")
                 yield Button("Cancel (esc)", id="sign-cancel")
 

@@ -62,15 +62,6 @@ def _passwords(first: str, second: str, errors: dict[str, str], row: str, again:
 class UserFormScreen(StoreFormModal):
     """Add an account; dismissed with True once the Store created it."""
 
-    DEFAULT_CSS = """
-    UserFormScreen { align: center middle; }
-    UserFormScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    UserFormScreen #user-buttons { height: 3; margin-top: 1; }
-    UserFormScreen #user-buttons Button { margin-right: 2; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="user_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="user_form.cancel"),
@@ -111,7 +102,7 @@ class UserFormScreen(StoreFormModal):
             yield FieldRow(
                 "Password again", Input(id="u-password2", password=True), id="row-u-password2"
             )
-            with Horizontal(id="user-buttons"):
+            with Horizontal(id="user-buttons", classes="dialog-buttons"):
                 yield Button("Add user (ctrl+s)", id="user-save", variant="primary")
                 yield Button("Cancel (esc)", id="user-cancel")
 
@@ -155,13 +146,7 @@ class ResetPasswordScreen(StoreFormModal):
     """Set a new password for another account (also unlocks it)."""
 
     DEFAULT_CSS = """
-    ResetPasswordScreen { align: center middle; }
-    ResetPasswordScreen > VerticalScroll {
-        width: 100; max-width: 98%; height: auto; max-height: 95%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    ResetPasswordScreen #reset-buttons { height: 3; margin-top: 1; }
-    ResetPasswordScreen #reset-buttons Button { margin-right: 2; }
+    ResetPasswordScreen > VerticalScroll { border: thick $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="reset_password.save", priority=True),
@@ -198,7 +183,7 @@ class ResetPasswordScreen(StoreFormModal):
                 Input(id="r-reason", placeholder="kept in the audit trail, e.g. forgotten"),
                 id="row-r-reason",
             )
-            with Horizontal(id="reset-buttons"):
+            with Horizontal(id="reset-buttons", classes="dialog-buttons"):
                 yield Button("Set password (ctrl+s)", id="reset-save", variant="warning")
                 yield Button("Cancel (esc)", id="reset-cancel")
 
