@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.store import Actor, AuditEntry, Store
 
 #: Entries shown per page (the newest first; older pages load on demand).
 PAGE_SIZE = 100
@@ -99,7 +102,7 @@ class PatientScope:
     patient_id: int
 
 
-def patient_scope(store: Any, actor: Any, chart_number: str) -> PatientScope:
+def patient_scope(store: Store, actor: Actor, chart_number: str) -> PatientScope:
     """Look the patient up by chart number (NotFound says so plainly)."""
     return PatientScope(patient_id=store.find_patient(actor, chart_number).id)
 
@@ -108,14 +111,14 @@ def patient_scope(store: Any, actor: Any, chart_number: str) -> PatientScope:
 class AuditPage:
     """One page of entries, newest first, and where the next (older) page starts."""
 
-    entries: Sequence[Any]
+    entries: Sequence[AuditEntry]
     next_before_seq: int | None
     more: bool
 
 
 def fetch_page(
-    store: Any,
-    actor: Any,
+    store: Store,
+    actor: Actor,
     flt: AuditFilter,
     scope: PatientScope | None,
     before_seq: int | None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -32,6 +32,9 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.name_picker import Choice, NamePicker
 from tui.widgets.patient_header import PatientHeader
+
+if TYPE_CHECKING:
+    from formulary.safety import Findings
 
 
 @dataclass
@@ -89,7 +92,7 @@ class FormulationEditorScreen(AppScreen):
     class Checked(Message):
         """The safety rules' findings for the components on screen."""
 
-        def __init__(self, findings: Any, generation: int) -> None:
+        def __init__(self, findings: Findings, generation: int) -> None:
             self.findings = findings
             self.generation = generation
             super().__init__()
@@ -107,7 +110,7 @@ class FormulationEditorScreen(AppScreen):
         #: The screen as loaded or last saved (None until the chart is read).
         self._saved_state: tuple[object, ...] | None = None
         self.preview: MixPreview | None = None
-        self.findings: Any = None  # formulary.safety.Findings for what is on screen
+        self.findings: Findings | None = None  # for what is on screen
         self._check_timer: Timer | None = None
         # Findings belong to one state of the components: each edit starts a new
         # generation, and a check that answers for an older one is dropped, so a

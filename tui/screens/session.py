@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -61,6 +61,10 @@ from tui.widgets.lot_picker import LotPicker
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.syringe_table import SyringeTable
 from tui.widgets.zone_map import LABELS, ZoneMap
+
+if TYPE_CHECKING:
+    from db.store import SessionDraft
+    from formulary.safety import Findings
 
 #: Seconds of calm after the last change before the draft is saved.
 AUTOSAVE_DELAY = 0.8
@@ -121,7 +125,7 @@ class SessionScreen(AppScreen):
     class ReadyToSign(Message):
         """The draft is saved and the safety rules have spoken."""
 
-        def __init__(self, draft: Any, review: str, findings: Any) -> None:
+        def __init__(self, draft: SessionDraft, review: str, findings: Findings) -> None:
             self.draft = draft
             self.review = review
             self.findings = findings
@@ -459,7 +463,7 @@ class SessionScreen(AppScreen):
                 points[zone] = number
         return points
 
-    def _draft(self) -> tuple[Any, dict[str, str]]:
+    def _draft(self) -> tuple[SessionDraft, dict[str, str]]:
         """The draft as typed so far, and a message per field that could not be read."""
         from db.store import LotChoice, SessionDraft
 
@@ -658,7 +662,7 @@ class SessionScreen(AppScreen):
         self._not_saved = [name for name, _, _ in self._unreadable(errors)]
         self._save(draft)
 
-    def _store_draft(self, draft: Any) -> Session:
+    def _store_draft(self, draft: SessionDraft) -> Session:
         # One save at a time, so that the first save's new id is used by the next.
         with self._save_lock:
             saved: Session = self.store.save_session_draft(self.user, draft, self.session_id)
@@ -666,7 +670,7 @@ class SessionScreen(AppScreen):
             return saved
 
     @work(thread=True, group="session-save")
-    def _save(self, draft: Any) -> None:
+    def _save(self, draft: SessionDraft) -> None:
         try:
             saved = self._store_draft(draft)
         except Exception as exc:
@@ -715,7 +719,7 @@ class SessionScreen(AppScreen):
 
     # -- signing ----------------------------------------------------------------------
 
-    def _sign_problems(self, draft: Any, errors: dict[str, str]) -> list[str]:
+    def _sign_problems(self, draft: SessionDraft, errors: dict[str, str]) -> list[str]:
         problems = list(errors.values())
         if draft.technique is None:
             problems.append("Choose the technique.")
@@ -747,7 +751,7 @@ class SessionScreen(AppScreen):
         self._prepare_signing(draft, self._review(draft))
 
     @work(thread=True, exclusive=True, group="session-sign")
-    def _prepare_signing(self, draft: Any, review: str) -> None:
+    def _prepare_signing(self, draft: SessionDraft, review: str) -> None:
         # Save what is on screen, then ask the safety rules what signing it would raise.
         try:
             saved = self._store_draft(draft)
@@ -775,7 +779,7 @@ class SessionScreen(AppScreen):
             signed,
         )
 
-    def _review(self, draft: Any) -> str:
+    def _review(self, draft: SessionDraft) -> str:
         assert self.data is not None
         # What is in the syringe is the table above this text (SignSessionScreen).
         lines = [f"{self.data.chart.patient.display_name} ({self.data.chart.patient.chart_number})"]
@@ -788,7 +792,8 @@ class SessionScreen(AppScreen):
         if self._zone_check is not None:
             lines.append(self._zone_check.message)
         lines.append(
-            f"Technique {draft.technique.value.replace('_', '-')}"
+            "Technique "
+            + (draft.technique.value.replace("_", "-") if draft.technique else "not chosen")
             + (f", {draft.needle_gauge}G" if draft.needle_gauge else "")
             + (f", needle {format_amount(draft.needle_length)}" if draft.needle_length else "")
             + (f", depth {format_amount(draft.depth)}" if draft.depth else "")
@@ -802,7 +807,7 @@ class SessionScreen(AppScreen):
         return "\n".join(lines)
 
     def _sign_now(
-        self, draft: Any, password: str, acknowledge: bool, override_reason: str
+        self, draft: SessionDraft, password: str, acknowledge: bool, override_reason: str
     ) -> Session:
         """Save ``draft`` and sign it (called in the signing dialog's worker thread)."""
         saved = self._store_draft(draft)
