@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +180,30 @@ def test_every_screen_and_dialog_has_a_snapshot() -> None:
     )
 
 
+#: The SVG's viewBox (width, height) of a picture of each terminal size.
+VIEWBOX = {"120x40": ("1482", "1026.0"), "80x24": ("994", "635.5999999999999")}
+
+
+def _sizes(cls: type[Screen[Any]]) -> set[str]:
+    """The terminal sizes ``cls``'s registered pictures were taken at (from the SVGs)."""
+    found = set()
+    for test_id in SNAPSHOTS[cls]:
+        file, _, test = test_id.partition("::")
+        svg = HERE / Path(file).parent / "__snapshots__" / Path(file).stem / f"{test}.svg"
+        box = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', svg.read_text(encoding="utf-8"))
+        assert box is not None, test_id
+        found |= {size for size, wh in VIEWBOX.items() if wh == box.groups()}
+    return found
+
+
+def test_every_screen_and_dialog_is_shown_at_120x40() -> None:
+    for cls in SNAPSHOTS:
+        assert "120x40" in _sizes(cls), f"{_name(cls)} has no picture at 120x40"
+
+
 def test_the_main_screens_are_also_shown_at_80x24() -> None:
     for cls in MAIN_AT_80X24:
-        assert any("80x24" in i for i in SNAPSHOTS[cls]), _name(cls)
+        assert "80x24" in _sizes(cls), f"{_name(cls)} has no picture at 80x24"
 
 
 def _test_functions(path: Path) -> set[str]:
