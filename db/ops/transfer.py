@@ -536,6 +536,12 @@ def _check_json_columns(section: Section, row: dict[str, Any], where: str,
                 problem = INJECTION_POINTS.problem(item.get("points"))
                 if problem is not None or item.get("points") is None:
                     raise _P.fail(f"{at}.points", problem or "is missing")
+        for declared in session_fields.simple_fields():
+            # The declared ranges and lengths, as the Store checks them when charting.
+            if declared.kind is not session_fields.Kind.AMOUNT:
+                problem = declared.problem(row.get(declared.columns[0]))
+                if problem is not None:
+                    raise _P.fail(f"{where}.{declared.columns[0]}", problem)
         version = row.get("signed_content_version")
         if version is not None and version not in SIGNED_CONTENT_VERSIONS:
             raise _P.fail(f"{where}.signed_content_version",

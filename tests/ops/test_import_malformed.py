@@ -98,6 +98,13 @@ def test_any_mutation_is_accepted_or_refused_with_its_path(
          "records.sessions[0].lots[0].lot_id"),
         (lambda d: d["records"]["sessions"][0].__setitem__(
             "performed_at", "0001-03-04T10:00:00.000000Z"), "records.sessions[0].performed_at"),
+        # The ranges and lengths declared in formulary.session_fields.
+        (lambda d: d["records"]["sessions"][0].__setitem__("needle_gauge", 99),
+         "records.sessions[0].needle_gauge"),
+        (lambda d: d["records"]["sessions"][0].__setitem__("pain_score", 11),
+         "records.sessions[0].pain_score"),
+        (lambda d: d["records"]["sessions"][0].__setitem__("anaesthesia", "x" * 501),
+         "records.sessions[0].anaesthesia"),
     ],
 )
 def test_the_reported_cases_are_refused_by_path(
