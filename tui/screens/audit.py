@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -37,6 +37,10 @@ from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
 from tui.widgets.key_footer import KeyFooter
 
+if TYPE_CHECKING:
+    from db.audit.service import Verification
+    from db.store import AuditEntry
+
 #: Who may read the audit trail and run a verification (the Store checks reads too).
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.PRACTITIONER, Role.AUDITOR})
 
@@ -50,7 +54,7 @@ FILTER_FIELDS = (
 )
 
 
-def verdict(verification: Any) -> tuple[str, bool]:
+def verdict(verification: Verification) -> tuple[str, bool]:
     """The result of a verification in plain words, and whether it is good news."""
     report = verification.report
     if report.newest_checkpoint_seq is None:
@@ -100,7 +104,7 @@ class AuditScreen(AppScreen):
     class Verified(Message):
         """Verification finished; ``verification`` is db.audit.service's result."""
 
-        def __init__(self, verification: Any) -> None:
+        def __init__(self, verification: Verification) -> None:
             self.verification = verification
             super().__init__()
 
@@ -116,7 +120,7 @@ class AuditScreen(AppScreen):
         self._verify_now = verify_now
         self._filter = AuditFilter()
         self._scope: PatientScope | None = None
-        self._entries: dict[int, Any] = {}
+        self._entries: dict[int, AuditEntry] = {}
         self._order: list[int] = []
         self._more = False
         self._next_before: int | None = None

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from db.audit.service import Verification
 from db.audit.subject import patient_of
+from db.audit.verify import VerifyReport
 from db.store import Actor, AuditEntry, Store
 from tests.tui.demo_data import PRACTITIONER, Demo, build_demo
 from tui.audit_query import fetch_page, parse_filter, patient_scope
@@ -114,10 +116,13 @@ def test_field_rows_line_up_both_images() -> None:
     assert rows[2].after is None and rows[3].before is None and rows[3].after == "null"
 
 
-def report(**fields: object) -> SimpleNamespace:
-    base = dict(status="ok", rows=1234, first_bad_seq=None, problem=None,
-                newest_checkpoint_seq=1222, rows_after_checkpoint=12)
-    return SimpleNamespace(report=SimpleNamespace(**{**base, **fields}))
+def report(**fields: Any) -> Verification:
+    base: dict[str, Any] = dict(
+        db_id="d", status="ok", rows=1234, head_seq=1234, head_hash="h", first_bad_seq=None,
+        problem=None, checkpoint=None, checkpoints_checked=1, newest_checkpoint_seq=1222,
+        rows_after_checkpoint=12,
+    )
+    return Verification(VerifyReport(**{**base, **fields}), (), None)
 
 
 def test_verdicts_in_plain_words() -> None:
