@@ -4,7 +4,8 @@ checked, signed around, exported to CSV, PDF and FHIR, carried by the transfer f
 given an input on the session screen, with no other line of code written.
 
 The declaration is added in a fresh interpreter before anything imports it (as a
-release with the new entry would be), three fields, one of each simple kind.
+release with the new entry would be): three fields, one of each simple kind, the whole
+number signed (with the signed-content version 3 the recipe then asks for).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ SCRIPT = textwrap.dedent(
 
     ADDED = (
         f.SessionField(
-            "needle_angle", f.Kind.INT, "needle angle", ("needle_angle",), signed_since=None,
+            "needle_angle", f.Kind.INT, "needle angle", ("needle_angle",), signed_since=3,
             revision="9999", range=f.IntRange(0, 90, "needle angle", "°"), cli="needle_angle",
             csv=("needle_angle",), pdf="Needle angle", fhir="MedicationAdministration.note",
             transfer=("needle_angle",),
@@ -54,6 +55,19 @@ SCRIPT = textwrap.dedent(
     )
     f.FIELDS = (*f.FIELDS, *ADDED)
     f.BY_NAME.update({a.name: a for a in ADDED})
+
+    # 3 (signed fields only). The next signed-content version: the current one plus it.
+    from types import MappingProxyType
+
+    from formulary import signed_content as sc
+
+    V3 = sc.SignedContentVersion(
+        number=3, session_fields=(*sc.V2.session_fields, "needle_angle"),
+        formulation_fields=sc.V2.formulation_fields, addendum_fields=sc.V2.addendum_fields,
+        revision="9999", change="adds the needle angle",
+    )
+    sc.VERSIONS = MappingProxyType({**sc.VERSIONS, 3: V3})
+    sc.CURRENT = V3
 
     import sqlalchemy as sa
     from alembic.autogenerate import compare_metadata
@@ -133,13 +147,16 @@ SCRIPT = textwrap.dedent(
     done = record()
     assert done.exit_code == 0, done.stderr
 
-    # 4. Stored and loaded; the signature (which does not cover them) verifies.
+    # 4. Stored and loaded; signed under the new version, which covers the angle.
     chart = clinic.store.load_chart(clinic.lee, clinic.patient_id)
     (session,) = chart.sessions
     assert session.value("needle_angle") == 45
     assert session.value("wheal_spacing") == Amount(Decimal("1"), "cm")
     assert session.value("skin_prep") == "chlorhexidine"
     assert clinic.store.verify_signatures(clinic.lee, session.id) == []
+    with clinic.database.engine.connect() as connection:
+        assert connection.execute(sa.text(
+            "SELECT signed_content_version FROM treatment_session")).scalar() == 3
 
     # 5. The exports: CSV header and cells, the PDF note, the FHIR bundle (validated).
     header, row = sessions_csv(chart).decode("utf-8-sig").splitlines()[:2]
@@ -199,6 +216,12 @@ SCRIPT = textwrap.dedent(
     assert errors == {"row-field-needle_angle":
                       "The needle angle must be between 0 ° and 90 °."}, errors
     assert read["skin_prep"] == "betadine" and read["wheal_spacing"] == Amount(Decimal("1"), "cm")
+
+    # 8. The signature covers the signed field: changed behind the guards, it fails.
+    with clinic.database.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER signed_session_no_update")
+        connection.execute(sa.text("UPDATE treatment_session SET needle_angle = 44"))
+    assert clinic.store.verify_signatures(clinic.lee, session.id) != []
     print("recipe holds")
     '''
 )
