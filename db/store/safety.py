@@ -40,6 +40,7 @@ from formulary.safety import (
 )
 from formulary.safety.build import administered, contributions
 from formulary.safety.documents import facts_from_document, limits_from_documents
+from formulary.safety.overrides import ACKNOWLEDGED
 from formulary.units.amount import Amount
 
 
@@ -322,7 +323,10 @@ def audit_reason(overrides: Sequence[Override]) -> str | None:
     if blocks:
         rules = ", ".join(sorted({o.rule for o in blocks}))
         return f"safety override ({rules}): {blocks[0].reason}"
-    return f"{warnings} safety warning{'s' if warnings != 1 else ''} acknowledged"
+    counted = f"{warnings} safety warning{'s' if warnings != 1 else ''} acknowledged"
+    # A warning acknowledged with a written reason (one that needs it) carries it.
+    reason = overrides[0].reason
+    return counted if reason == ACKNOWLEDGED else f"{counted}: {reason}"
 
 
 def audit_formulation(

@@ -30,6 +30,7 @@ from formulary.safety.overrides import (
     AcknowledgementRequired,
     OverrideNotPermitted,
     OverrideRequired,
+    ReasonRequired,
     SafetyError,
     resolve,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "OverrideNotPermitted",
     "OverrideRequired",
     "PreviousSession",
+    "ReasonRequired",
     "SafetyContext",
     "SafetyError",
     "Severity",

@@ -49,6 +49,10 @@ class Finding:
     field: str | None = None
     subject: str = ""
     source: str = ""
+    #: A warning whose acknowledgement must say why (a written reason), because
+    #: proceeding is a decision the chart must explain, e.g. a second session the same
+    #: day: ticking "I have read it" is not enough.
+    needs_reason: bool = False
 
     @property
     def key(self) -> str:

@@ -1,7 +1,8 @@
 """Deciding whether work may proceed past its findings, and what to record when it does.
 
-A warning proceeds once acknowledged; a block only with an override, given by a
-practitioner or an admin, with a written reason. :func:`resolve` either refuses
+A warning proceeds once acknowledged (with a written reason when the finding
+``needs_reason``, recorded like an override's); a block only with an override, given
+by a practitioner or an admin, with a written reason. :func:`resolve` either refuses
 (raising a :class:`SafetyError` whose message says what is missing) or returns the
 :class:`~formulary.records.Override` records the Store must save with the session
 and write into the audit entry, so that every export of the session shows them.
@@ -39,6 +40,10 @@ class SafetyError(Exception):
 
 class AcknowledgementRequired(SafetyError):
     """Warnings were not acknowledged."""
+
+
+class ReasonRequired(AcknowledgementRequired):
+    """A warning that needs a written reason was acknowledged without one."""
 
 
 class OverrideRequired(SafetyError):
@@ -99,6 +104,15 @@ def resolve(
                 f"{MIN_REASON_LENGTH} characters)",
                 findings,
             )
+    explain = tuple(w for w in findings.warnings if w.needs_reason)
+    if explain and len(reason) < MIN_REASON_LENGTH:
+        # Like an override's, the reason is recorded with every acknowledgement.
+        raise ReasonRequired(
+            f"{_count(explain, 'warning')} must be acknowledged with a written reason "
+            f"({_listed(explain)}); say why it is right to proceed"
+            + (f" (at least {MIN_REASON_LENGTH} characters)" if reason else ""),
+            findings,
+        )
     if not reason and findings.warnings:
         if acknowledge is True:
             pending: tuple[Finding, ...] = ()

@@ -51,18 +51,24 @@ def check_schedule(ctx: SafetyContext) -> list[Finding]:
         nearest = min(earlier, key=lambda d: (abs((when - d).days), d))
         gap = abs((when - nearest).days)
         if gap < course.interval_days:
+            when_text = (
+                f"a second session on {nearest.isoformat()}, the day of another session"
+                if gap == 0
+                else f"only {gap} day{'s' if gap != 1 else ''} from the session of "
+                f"{nearest.isoformat()}"
+            )
             findings.append(
                 Finding(
                     rule=RULE_INTERVAL,
                     severity=Severity.WARNING,
                     message=(
-                        f"only {gap} day{'s' if gap != 1 else ''} from the session of "
-                        f"{nearest.isoformat()}; the course '{course.name}' plans at least "
+                        f"{when_text}; the course '{course.name}' plans at least "
                         f"{course.interval_days} days between sessions"
                     ),
-                    remedy="Reschedule the session, or record why it is given early.",
+                    remedy="Reschedule the session, or write why it is given early.",
                     field="performed_at",
                     subject=str(course.id),
+                    needs_reason=True,
                 )
             )
     number = len(ctx.previous_sessions) + 1

@@ -85,6 +85,21 @@ def test_warnings_need_an_acknowledgement() -> None:
     ]
 
 
+def test_a_warning_that_needs_a_reason_is_acknowledged_only_with_one() -> None:
+    from dataclasses import replace
+
+    from formulary.safety import ReasonRequired
+
+    found = Findings.of([warning("w1"), replace(warning("same-day"), needs_reason=True)])
+    with pytest.raises(ReasonRequired, match="same-day message"):
+        resolve(found, by="alex", role=Role.PRACTITIONER, at=AT, acknowledge=True)
+    with pytest.raises(ReasonRequired, match=f"at least {MIN_REASON_LENGTH}"):
+        resolve(found, by="alex", role=Role.PRACTITIONER, at=AT, override_reason="ok")
+    why = "patient travels abroad tomorrow"
+    recorded = resolve(found, by="alex", role=Role.PRACTITIONER, at=AT, override_reason=why)
+    assert {(o.rule, o.reason) for o in recorded} == {("w1", why), ("same-day", why)}
+
+
 def test_warnings_acknowledged_one_by_one() -> None:
     found = Findings.of([warning("w1"), warning("w2")])
     with pytest.raises(AcknowledgementRequired, match="w2 message"):

@@ -6,11 +6,12 @@ and drives the app as the tester did.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from formulary.records import Technique
 from tests.tui.fixture_types import screen_of
@@ -19,6 +20,7 @@ from tests.tui.new_clinic import (
     DOCTOR,
     NURSE,
     WEIGHED_ON,
+    Clinic,
     clinic_app,
     new_clinic,
     open_chart,
@@ -299,3 +301,79 @@ async def test_a_lot_recalled_after_it_was_chosen_is_shown_with_its_recall(
         findings = str(review.query_one("#sign-findings", Static).render())
         assert "BLOCK" in findings and "BT-GOOD has been recalled" in findings
         assert user_of(app).username == DOCTOR[0]
+
+
+def _signed_session_earlier_today(clinic: Clinic) -> None:
+    """A course of the patient, and one session of it signed an hour ago (through the Store)."""
+    from datetime import date, datetime, timedelta
+
+    from db.database import open_database
+    from db.store import LotChoice, SessionDraft, Store
+    from formulary.records import ScalpZone, ZoneVolume
+    from formulary.units.amount import Amount
+
+    database = open_database(clinic.path)
+    try:
+        store = Store(database)
+        doctor = store.authenticate(DOCTOR[0], DOCTOR[2])
+        version = store.load_chart(doctor, clinic.patient_id).formulation_versions[-1]
+        course = store.start_course(
+            doctor,
+            patient_id=clinic.patient_id,
+            name="Winter course",
+            planned_sessions=6,
+            interval_days=14,
+            start_date=date.today(),
+            formulation_id=version.formulation_id,
+        )
+        one_ml = Amount(Decimal(1), "mL")
+        draft = store.save_session_draft(
+            doctor,
+            SessionDraft(
+                patient_id=clinic.patient_id,
+                formulation_version_id=version.id,
+                performed_at=datetime.now().astimezone() - timedelta(hours=1),
+                course_id=course.id,
+                session_number=1,
+                technique=Technique.NAPPAGE,
+                total_volume=one_ml,
+                zones=(ZoneVolume(ScalpZone.VERTEX, one_ml),),
+                lots=(LotChoice(1, clinic.lot_id),),
+            ),
+        )
+        store.sign_session(doctor, draft.id, DOCTOR[2])
+    finally:
+        database.dispose()
+
+
+async def test_a_same_day_second_session_is_signed_only_with_a_reason(tmp_path: Path) -> None:
+    from tests.tui.fixture_types import user_of
+    from tui.screens.session import SessionScreen
+
+    clinic = new_clinic(tmp_path)
+    _signed_session_earlier_today(clinic)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        review = await _review_and_sign(pilot)
+        findings = str(review.query_one("#sign-findings", Static).render())
+        assert "WARNING (needs a reason): a second session on" in findings
+        review.query_one("#sign-acknowledge", Checkbox).value = True
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        review.query_one("#sign-password", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        # Ticking is not enough: the reason is asked for, and nothing is signed yet.
+        assert "write why it is right to proceed" in _error(review)
+        assert not session.read_only
+        why = "patient flies abroad tomorrow for a month"
+        review.query_one("#sign-reason", Input).value = why
+        review.query_one("#sign-password", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: session.read_only)
+        assert session.session_id is not None
+        signed = app.store.get_session(user_of(app), session.session_id)
+        (ack,) = [o for o in signed.overrides if o.rule == "schedule.interval"]
+        assert ack.reason == why and ack.severity == "warning"

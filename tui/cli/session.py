@@ -290,7 +290,8 @@ def record(
         str | None,
         typer.Option(
             "--override",
-            help="Override what blocks, with this written reason (practitioner or admin).",
+            help="Override what blocks (practitioner or admin), or say why a warning that "
+            "needs a reason is acknowledged, with this written reason.",
         ),
     ] = None,
     idempotency_key: Annotated[
@@ -354,9 +355,10 @@ def record(
                 raise typer.Exit(0) from None
             except SafetyBlocked as exc:
                 _print(exc.findings, as_json, {"recorded": False, "error": str(exc)})
+                needs_reason = any(w.needs_reason for w in exc.findings.warnings)
                 hint = (
                     'add --override "reason"'
-                    if exc.findings.requires_override
+                    if exc.findings.requires_override or needs_reason
                     else ("add --acknowledge")
                 )
                 fail(f"not recorded: {exc}; {hint}", EXIT_BLOCKED)

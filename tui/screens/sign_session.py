@@ -22,7 +22,8 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from formulary.preparation import Syringe
 from formulary.records import Session
-from formulary.safety import OVERRIDE_MEANING, Findings
+from formulary.safety import OVERRIDE_MEANING, Finding, Findings
+from formulary.safety.overrides import MIN_REASON_LENGTH
 from tui.screens.base import AppModal
 from tui.widgets.syringe_table import SyringeTable
 
@@ -73,9 +74,15 @@ class SignSessionScreen(AppModal):
         for finding in self._findings.to_read() if self._findings else ():
             style = f"bold {theme.error}" if finding.is_block else f"bold {theme.warning}"
             label = "BLOCK" if finding.is_block else "WARNING"
+            if finding.needs_reason and not finding.is_block:
+                label = "WARNING (needs a reason)"
             text.append(f"{label}: {finding.message}", style=style)
             text.append(f"  → {finding.remedy}\n")
         return text
+
+    def _reasons_needed(self) -> tuple[Finding, ...]:
+        """The warnings whose acknowledgement must say why (formulary.safety rules)."""
+        return tuple(w for w in self._findings.warnings if w.needs_reason) if self._findings else ()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -89,6 +96,18 @@ class SignSessionScreen(AppModal):
                 yield Static(self._findings_text(), id="sign-findings")
                 if findings.warnings:
                     yield Checkbox("I have read the warnings above", id="sign-acknowledge")
+                if findings.warnings and not findings.blocks and self._reasons_needed():
+                    yield Input(
+                        id="sign-reason",
+                        placeholder="why it is right to proceed, required to sign",
+                    )
+                    yield Static(
+                        Text(
+                            "The reason is recorded with your acknowledgement and printed "
+                            "with the warning on every export."
+                        ),
+                        id="sign-reason-meaning",
+                    )
                 if findings.blocks:
                     yield Input(
                         id="sign-override",
@@ -126,9 +145,19 @@ class SignSessionScreen(AppModal):
         error = self.query_one("#sign-error", Static)
         acknowledged = all(c.value for c in self.query("#sign-acknowledge").results(Checkbox))
         overrides = list(self.query("#sign-override").results(Input))
-        reason = overrides[0].value.strip() if overrides else ""
+        explained = list(self.query("#sign-reason").results(Input))
+        reason = (overrides or explained)[0].value.strip() if overrides or explained else ""
         if not acknowledged:
             error.update("Tick that you have read the warnings.")
+            return
+        if explained and len(reason) < MIN_REASON_LENGTH:
+            error.update(
+                Text(
+                    f"{self._reasons_needed()[0].message}: write why it is right to proceed "
+                    f"(at least {MIN_REASON_LENGTH} characters) to sign."
+                )
+            )
+            explained[0].focus()
             return
         if overrides and not reason:
             error.update("A blocking finding needs an override reason to sign.")
