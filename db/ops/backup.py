@@ -159,9 +159,11 @@ def backup_database(
 
     # The key and the chain are checked first: a refusal leaves no audit entry behind.
     key = _signing_key(database, key_dir)
-    # The entry first: the copy then holds the record of its own making.
+    # The entry first: the copy then holds the record of its own making. Should the
+    # copy then fail, a database.backup_failed entry says so (an auditor never sees a
+    # backup recorded that does not exist).
     with database.engine.begin() as connection:
-        append_event(
+        entry = append_event(
             connection,
             db_id=database.db_id,
             user=user,
@@ -174,6 +176,33 @@ def backup_database(
             reason=None,
             now=moment,
         )
+    try:
+        return _copy_verify_and_describe(
+            database, source, dest, manifest_path, user, moment, key, key_dir
+        )
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        for path in (dest, manifest_path):
+            path.unlink(missing_ok=True)
+        note = _record_failure(database, user, workstation, entry.seq, dest, exc, key)
+        if isinstance(exc, BackupError):
+            raise BackupError(f"{exc}{note}; free space or pick another folder and try again"
+                              if "could not be written" in str(exc) else f"{exc}{note}") from exc
+        raise BackupError(
+            f"the backup could not be written to {dest} ({exc}); nothing was left there"
+            f"{note}; free space or pick another folder and try again"
+        ) from exc
+
+
+def _copy_verify_and_describe(
+    database: Database,
+    source: Path,
+    dest: Path,
+    manifest_path: Path,
+    user: str,
+    moment: datetime,
+    key: Any,
+    key_dir: Path | str | None,
+) -> BackupResult:
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
         revision = _revision(connection)
@@ -186,8 +215,7 @@ def backup_database(
     except (OSError, sqlite3.Error) as exc:
         dest.unlink(missing_ok=True)
         raise BackupError(
-            f"the backup could not be written to {dest} ({exc}); nothing was left there. "
-            "The attempt is in the audit trail; free space or pick another folder and try again"
+            f"the backup could not be written to {dest} ({exc}); nothing was left there"
         ) from exc
     finally:
         partial.unlink(missing_ok=True)
@@ -213,6 +241,49 @@ def backup_database(
     )
     _write_private(manifest_path, json.dumps(manifest.to_json(), indent=2) + "\n")
     return BackupResult(dest, manifest_path, manifest, report_rows)
+
+
+def _record_failure(
+    database: Database,
+    user: str,
+    workstation: str,
+    backup_seq: int,
+    dest: Path,
+    exc: BaseException,
+    key: Any,
+) -> str:
+    """Append ``database.backup_failed`` after a recorded backup that was not made.
+
+    Returns the sentence the error message ends with: that the failure is recorded
+    (and checkpointed), or why it could not be.
+    """
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    try:
+        with database.engine.begin() as connection:
+            failed = append_event(
+                connection,
+                db_id=database.db_id,
+                user=user,
+                workstation=workstation,
+                action="database.backup_failed",
+                entity="database",
+                entity_id=database.db_id,
+                before=None,
+                after={"backup_seq": backup_seq, "path": str(dest), "error": reason},
+                reason=None,
+            )
+        with database.engine.connect() as connection:
+            make_checkpoint(connection, database.db_id, key)
+    except (sa.exc.SQLAlchemyError, OSError, CheckpointKeyError) as again:
+        why = str(getattr(again, "orig", again)).strip().splitlines()[0]
+        return (
+            f". The backup entry (seq {backup_seq}) stands in the audit trail and its "
+            f"failure could not be recorded after it ({why})"
+        )
+    return (
+        f". The audit trail records the attempt (seq {backup_seq}) and its failure "
+        f"(seq {failed.seq})"
+    )
 
 
 def _check_destination(source: Path, dest: Path, manifest_path: Path) -> None:
