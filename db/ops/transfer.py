@@ -256,23 +256,23 @@ def export_document(
 def write_document(
     database: Database, actor: Actor, handle: TextIO, *, key_dir: Path | str | None = None,
     now: datetime | None = None,
+    deliver: Callable[[], None] | None = None,
 ) -> dict[str, int | str]:
     """Write the whole clinic to ``handle``, streamed: the text of :func:`dumps_document`.
 
     The same document as :func:`export_document` (audited, a fresh checkpoint, one
     snapshot), but each record is read, converted and written in turn, so memory does
     not grow with the clinic. Returns the record count per section and the checkpoint.
+
+    The ``database.export`` entry is appended only once the document is delivered:
+    after ``deliver()`` (the caller's flush, fsync and rename into place) returns, so
+    a full disk or a missing folder never leaves an export recorded that does not
+    exist. The checkpoint in the document is of the chain just before that entry.
     """
     require_role(actor, ADMINS, "export the whole database")
     moment = now or datetime.now(UTC)
     # The key and the chain are checked first: a refusal leaves no audit entry behind.
     key = writable_key(database, key_dir)
-    with database.engine.begin() as connection:
-        append_event(
-            connection, db_id=database.db_id, user=actor.username, workstation=_host(),
-            action="database.export", entity="database", entity_id=database.db_id,
-            before=None, after={"format": FORMAT, "version": VERSION}, reason=None, now=moment,
-        )
     with database.engine.connect() as connection:
         checkpoint = make_checkpoint(connection, database.db_id, key, now=moment)
     counts: dict[str, int | str] = {}
@@ -316,6 +316,17 @@ def write_document(
             handle.write("\n  ]" if count else "]")
             counts[section.name] = count
         handle.write("\n }\n}\n")
+    if deliver is not None:
+        deliver()
+    with database.engine.begin() as connection:
+        append_event(
+            connection, db_id=database.db_id, user=actor.username, workstation=_host(),
+            action="database.export", entity="database", entity_id=database.db_id,
+            before=None,
+            after={"format": FORMAT, "version": VERSION, "checkpoint": checkpoint.line,
+                   "records": dict(counts)},
+            reason=None, now=moment,
+        )
     counts["checkpoint"] = checkpoint.line
     return counts
 

@@ -43,30 +43,43 @@ def export_json(
         fail(f"the folder {output.parent} does not exist; create it first", EXIT_IO)
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     # Streamed record by record (memory stays flat however large the clinic), into a
-    # 0600 partial file moved into place only when complete.
+    # 0600 partial file, fsynced and moved into place; only then is the export audited
+    # (write_document's deliver), so a failed export is never recorded as made.
     partial = None
+    delivered = False
     try:
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
         if output is None:
             with store_errors():
-                counts = write_document(database, actor, sys.stdout)
-            sys.stdout.flush()
+                counts = write_document(database, actor, sys.stdout, deliver=sys.stdout.flush)
             typer.echo(str(counts["checkpoint"]), err=True)
             return
         partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
         fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as handle:
-            with store_errors():
-                counts = write_document(database, actor, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, output)
+
+            def deliver() -> None:
+                nonlocal delivered
+                assert partial is not None and output is not None
+                handle.flush()
+                os.fsync(handle.fileno())
+                os.replace(partial, output)
+                _fsync_dir(output.parent)
+                delivered = True
+
+            try:
+                with store_errors():
+                    counts = write_document(database, actor, handle, deliver=deliver)
+            except BaseException:
+                if delivered:  # written, but its audit entry failed: take it back
+                    output.unlink(missing_ok=True)
+                raise
     except OSError as exc:
         fail(
-            f"the export was recorded in the audit trail, but {output} could not be written "
-            f"({exc.strerror or exc}); nothing was left behind: free space or pick another "
-            "folder and export again",
+            f"{output} could not be written ({exc.strerror or exc}); nothing was left "
+            "behind and no export was recorded: free space or pick another folder and "
+            "export again",
             EXIT_IO,
         )
     finally:
@@ -77,3 +90,17 @@ def export_json(
     shown = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
     typer.echo(f"Exported to {output}: {shown}.")
     typer.echo(str(checkpoint))
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
