@@ -227,6 +227,7 @@ def export_all_command(
              "for PDF notes export each chart")
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     results: list[ExportResult] = []
+    created = not output.exists()  # a folder this run makes is removed again if it fails
     try:
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
@@ -279,6 +280,10 @@ def export_all_command(
                 fail(f"cannot write the export: {exc.strerror or exc}")
             finally:
                 deliver.discard()  # what a failed batch left (nothing after success)
+    except BaseException:
+        if created and output.is_dir() and not any(output.iterdir()):
+            output.rmdir()
+        raise
     finally:
         database.dispose()
     written = deliver.written
