@@ -377,3 +377,58 @@ async def test_a_same_day_second_session_is_signed_only_with_a_reason(tmp_path: 
         signed = app.store.get_session(user_of(app), session.session_id)
         (ack,) = [o for o in signed.overrides if o.rule == "schedule.interval"]
         assert ack.reason == why and ack.severity == "warning"
+
+
+async def test_typing_on_after_a_scan_stays_in_the_field_typed_in(tmp_path: Path) -> None:
+    """A scan without Enter, then tab at once: the scan is read as the field is left, and
+    the keys typed next stay where the user typed them (the focus is not pulled away)."""
+    from db.database import open_database
+    from db.store import ProductFields, Store, StrengthSpec
+    from formulary.records import Presentation
+    from formulary.units.amount import Amount
+    from tests.tui.stock_helpers import open_stock
+    from tui.screens.receive_lot import ReceiveLotScreen
+
+    clinic = new_clinic(tmp_path)
+    database = open_database(clinic.path)
+    try:
+        store = Store(database)
+        admin = store.authenticate(ADMIN[0], ADMIN[2])
+        dex = next(i.id for i in store.list_ingredients(admin) if i.key == "dexpanthenol")
+        store.add_product(
+            admin,
+            ProductFields(
+                "Dexpanthenol 250 mg/mL",
+                Presentation.AMPOULE,
+                Amount(Decimal(2), "mL"),
+                (StrengthSpec(dex, Amount(Decimal(250), "mg/mL")),),
+                gtin="09506000134352",
+            ),
+        )
+    finally:
+        database.dispose()
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await open_stock(pilot)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ReceiveLotScreen))
+        form = pilot.app.screen
+        form.query_one("#lot-number", Input).focus()
+        await pilot.press(*"]d20109506000134352173012311", "0", *"DX-77")
+        await pilot.press("tab", "tab")  # past the product, to the expiry
+        await pilot.pause(0.6)  # longer than the scanner's pause
+        assert form.query_one("#lot-expiry", Input).has_focus
+        assert form.query_one("#lot-number", Input).value == "DX-77"
+        assert form.query_one("#lot-expiry", Input).value == "2030-12-31"
+        await pilot.press("ctrl+u")  # clear the expiry the scan filled
+        await pilot.press(*"2030-11-30")
+        await settle(pilot)
+        assert form.query_one("#lot-expiry", Input).value == "2030-11-30"
+        assert form.query_one("#lot-quantity", Input).value == ""
+        # Typing a lot by hand after the scan: the scan's note goes with it.
+        assert "Scanned" in str(form.query_one("#scan-note", Static).render())
+        form.query_one("#lot-number", Input).focus()
+        await pilot.press("end", "8")
+        await settle(pilot)
+        assert str(form.query_one("#scan-note", Static).render()) == ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -120,9 +120,21 @@ class ReceiveLotScreen(StockDialog):
 
     @on(Input.Changed, "#lot-number")
     def _lot_typed(self) -> None:
+        # What an earlier scan said no longer describes the field once it is typed in.
+        self.query_one("#scan-note", Static).update("")
         if self._settle is not None:
             self._settle.stop()
         self._settle = self.set_timer(SCAN_SETTLE_SECONDS, self._maybe_scan)
+
+    @on(events.DescendantBlur, "#lot-number")
+    def _lot_left(self) -> None:
+        # Leaving the lot field (tab, a click) reads a scan waiting for its pause now,
+        # while the field still holds it: a reading that came later would move the
+        # focus away from the field the user is typing in, and her keys with it.
+        if self._settle is not None:
+            self._settle.stop()
+            self._settle = None
+            self._maybe_scan()
 
     @on(Input.Submitted, "#lot-number")
     def _lot_submitted(self, event: Input.Submitted) -> None:
@@ -159,6 +171,7 @@ class ReceiveLotScreen(StockDialog):
     def _maybe_scan(self) -> None:
         from formulary.gs1 import looks_like_scan
 
+        self._settle = None
         text = self.query_one("#lot-number", Input).value
         if looks_like_scan(text):
             self.apply_scan(text)
@@ -192,7 +205,8 @@ class ReceiveLotScreen(StockDialog):
         if product is not None:
             self.query_one("#lot-product", Select).value = product.id
             note.update(f"{said} {product.name}.")
-            self.query_one("#lot-quantity", Input).focus()
+            if lot_field.has_focus:  # never pull the focus from a field being typed in
+                self.query_one("#lot-quantity", Input).focus()
             return
         note.update(f"{said} No product has GTIN {scan.gtin}.")
         self._offer_new_product(scan.gtin)
