@@ -14,21 +14,27 @@ audit trail itself (its hashes bind it to the source database; a backup keeps it
 
 An import goes into a database that holds no clinical records yet (a new one made
 with ``formulary init``): it keeps every id, so signatures, whose hashes cover ids,
-still verify. It validates the whole file first (shape, types, units, enumerations,
-references, uniqueness, every session and addendum signature), then writes
-everything in one transaction with an audit entry per record, or nothing.
+still verify. It streams: the file is read a record at a time (db/ops/json_stream.py),
+each record validated (shape, types, units, enumerations, references to the lists
+before it, uniqueness, every session and addendum signature) and written with its
+audit entry, a batch at a time, all inside one transaction: any problem, on the first
+record or the last, and nothing is imported. Memory stays small whatever the size of
+the clinic: what later records are checked against is kept as ids and unique keys,
+and signatures are checked against the rows already written in the transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
-from collections.abc import Callable, Mapping
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO
 
 import sqlalchemy as sa
 
@@ -40,6 +46,7 @@ from db.database import Database
 from db.engine import READ_ONLY
 from db.errors import StoreError
 from db.ops.bulk import BulkWriter, bump_sequences, take_append_lock
+from db.ops.json_stream import JsonStream, JsonStreamError
 from db.store import Actor
 from db.store.roles import ADMINS, require_role
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
@@ -587,118 +594,153 @@ _UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """Validate a whole export file; ``(header, rows by section)`` or :class:`TransferError`."""
-    from db.auth import username_key
-    from db.store.validate import search_key
-
-    try:
-        document = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TransferError(f"the file is not valid JSON ({exc}); nothing was imported") from exc
-    except RecursionError as exc:
-        raise TransferError(
-            "the file is nested too deeply to be an export; nothing was imported"
-        ) from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise TransferError(
-            f"the file is not a Formulary export (its \"format\" is not {FORMAT!r}); "
-            "nothing was imported"
-        )
-    if document.get("version") != VERSION:
-        raise TransferError(
-            f"the file is export format version {document.get('version')!r}; this Formulary "
-            f"reads version {VERSION}; nothing was imported"
-        )
-    source = document.get("source")
-    if not isinstance(source, dict) or not isinstance(source.get("db_id", ""), str):
-        raise _P.fail("source", 'must be an object such as {"db_id": "...", ...}')
-    records = document.get("records")
-    if not isinstance(records, dict):
-        raise _P.fail("records", "must be an object with one list per kind of record")
-    unknown = sorted(set(records) - set(BY_NAME))
-    if unknown:
-        raise _P.fail("records", f"unknown kind of record {unknown[0]!r}")
-    clinic = document.get("clinic")
-    if not isinstance(clinic, dict) or not all(
-        isinstance(clinic.get(k), str) for k in ("name", "address")
-    ):
-        raise _P.fail("clinic", 'must be {"name": "...", "address": "..."}')
-    _check_clinic_settings(clinic)
-    units = _units()
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for section in SECTIONS:
-        listed = records.get(section.name, [])
-        if not isinstance(listed, list):
-            raise _P.fail(f"records.{section.name}", "must be a list")
-        out = []
-        for i, record in enumerate(listed):
-            where = f"records.{section.name}[{i}]"
-            row = _row_from_json(section, record, where, units)
-            _check_json_columns(section, row, where, units)
-            out.append(row)
-        rows[section.name] = out
-    for row in rows["users"]:
-        row["username_key"] = username_key(row["username"])
-    for row in rows["patients"]:
-        row["family_key"] = search_key(row["family_name"])
-        row["given_key"] = search_key(row["given_name"])
-        row["search_key"] = search_key(row["family_name"], row["given_name"], row["chart_number"])
-    _check_ids_and_refs(rows)
-    _check_signatures(rows)
-    return document, rows
+#: Rows validated before they are written (and signatures checked) as one batch.
+BATCH = 2_000
 
 
-def _check_ids_and_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
-    ids = {}
-    for section in SECTIONS:
-        seen: set[int] = set()
-        for i, row in enumerate(rows[section.name]):
-            if row["id"] in seen:
-                raise _P.fail(f"records.{section.name}[{i}].id", f"id {row['id']} appears twice")
-            seen.add(row["id"])
-        ids[section.name] = seen
+class _Ids:
+    """The ids seen in one list: ascending ids in an array (8 bytes each), others in a set.
+
+    Export files list records by id, so almost every id goes to the array; a Python set
+    of the million ids of a large clinic would need ten times the memory.
+    """
+
+    def __init__(self) -> None:
+        self._ascending = array("q")
+        self._others: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Remember ``value``; False when it was already there."""
+        if not self._ascending or value > self._ascending[-1]:
+            self._ascending.append(value)  # also above every id in _others
+            return True
+        if value in self:
+            return False
+        self._others.add(value)
+        return True
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        at = bisect_left(self._ascending, value)
+        return (at < len(self._ascending) and self._ascending[at] == value) or (
+            value in self._others)
+
+
+class _Sink(Protocol):
+    """Where validated rows go: into the database, or into lists (:func:`parse_document`)."""
+
+    def add(self, section: Section, row: dict[str, Any]) -> None:
+        """Take one validated row."""
+        ...
+
+    def end_section(self, section: Section) -> None:
+        """Every row of ``section`` has been given."""
+        ...
+
+    def versions(self, ids: set[int]) -> Mapping[int, FormulationVersionRow]:
+        """The formulation versions with these ids (all given before)."""
+        ...
+
+    def session_hashes(self, ids: set[int]) -> Mapping[int, str | None]:
+        """The content hashes of the sessions with these ids (all given before)."""
+        ...
+
+
+class _Checker:
+    """Validates the records of a file as they stream past, in the order of SECTIONS.
+
+    Each record is checked on its own (fields, types, units, enumerations), against
+    what came before it (ids, uniqueness, references: every list refers only to lists
+    before it), and signed sessions and addenda in batches against what they signed.
+    What the later checks need is kept compactly (ids, unique keys), never the records.
+    """
+
+    def __init__(self, sink: _Sink) -> None:
+        self.sink = sink
+        self.units = _units()
+        self.ids = {s.name: _Ids() for s in SECTIONS}
+        self.unique: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = {
+            (name, columns): set() for name, groups in _UNIQUE.items() for columns in groups
+        }
+        self.counts = {s.name: 0 for s in SECTIONS}
+        self.pending: list[tuple[int, dict[str, Any]]] = []
+
+    def record(self, section: Section, index: int, record: Any) -> None:
+        from db.auth import username_key
+        from db.store.validate import search_key
+
+        where = f"records.{section.name}[{index}]"
+        row = _row_from_json(section, record, where, self.units)
+        _check_json_columns(section, row, where, self.units)
+        if section.name == "users":
+            row["username_key"] = username_key(row["username"])
+        elif section.name == "patients":
+            row["family_key"] = search_key(row["family_name"])
+            row["given_key"] = search_key(row["given_name"])
+            row["search_key"] = search_key(row["family_name"], row["given_name"],
+                                           row["chart_number"])
+        if not self.ids[section.name].add(row["id"]):
+            raise _P.fail(f"{where}.id", f"id {row['id']} appears twice")
         for columns in _UNIQUE.get(section.name, ()):
-            keys: set[tuple[Any, ...]] = set()
-            for i, row in enumerate(rows[section.name]):
-                key = tuple(row[c] for c in columns)
-                if key in keys:
-                    raise _P.fail(
-                        f"records.{section.name}[{i}]",
-                        f"{' and '.join(columns)} {', '.join(map(str, key))} appears twice",
-                    )
-                keys.add(key)
-    for section in SECTIONS:
-        for i, row in enumerate(rows[section.name]):
-            where = f"records.{section.name}[{i}]"
-            for column, target in section.refs.items():
-                value = row[column]
-                if value is not None and value not in ids[target]:
-                    raise _P.fail(f"{where}.{column}", f"refers to {target} id {value}, "
-                                  "which the file does not contain")
-            for column, nested in section.json_refs.items():
-                for j, item in enumerate(row[column]):
-                    for name, target in nested.items():
-                        value = item.get(name)
-                        if value is not None and (
-                            not isinstance(value, int)
-                            or isinstance(value, bool)
-                            or value not in ids[target]
-                        ):
-                            raise _P.fail(f"{where}.{column}[{j}].{name}",
-                                          f"refers to {target} id {value}, which the file "
-                                          "does not contain")
+            keys = self.unique[(section.name, columns)]
+            key = tuple(row[c] for c in columns)
+            if key in keys:
+                raise _P.fail(where, f"{' and '.join(columns)} "
+                              f"{', '.join(map(str, key))} appears twice")
+            keys.add(key)
+        self._check_refs(section, row, where)
+        self.counts[section.name] += 1
+        if section.name in ("sessions", "addenda"):
+            self.pending.append((index, row))
+            if len(self.pending) >= BATCH:
+                self._signed_batch(section)
+        else:
+            self.sink.add(section, row)
+
+    def end_section(self, section: Section) -> None:
+        if self.pending:
+            self._signed_batch(section)
+        self.sink.end_section(section)
+
+    def _check_refs(self, section: Section, row: dict[str, Any], where: str) -> None:
+        for column, target in section.refs.items():
+            value = row[column]
+            if value is not None and value not in self.ids[target]:
+                raise _P.fail(f"{where}.{column}", f"refers to {target} id {value}, "
+                              "which the file does not contain")
+        for column, nested in section.json_refs.items():
+            for j, item in enumerate(row[column]):
+                for name, target in nested.items():
+                    value = item.get(name)
+                    if value is not None and (
+                        not isinstance(value, int)
+                        or isinstance(value, bool)
+                        or value not in self.ids[target]
+                    ):
+                        raise _P.fail(f"{where}.{column}[{j}].{name}",
+                                      f"refers to {target} id {value}, which the file "
+                                      "does not contain")
+
+    def _signed_batch(self, section: Section) -> None:
+        """Every signed session and addendum of the batch must still hash to what was signed."""
+        batch, self.pending = self.pending, []
+        if section.name == "sessions":
+            _check_session_signatures(batch, self.sink.versions(
+                {r["formulation_version_id"] for _, r in batch
+                 if r["status"] == SessionStatus.SIGNED.value}))
+        else:
+            _check_addendum_signatures(batch, self.sink.session_hashes(
+                {r["session_id"] for _, r in batch}))
+        for _, row in batch:
+            self.sink.add(section, row)
 
 
-def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
-    """Every signed session and addendum must still hash to what was signed."""
-    from db.store.signing import signature_hash, signed_content, signed_content_definition
-    from formulary.signed_content import addendum_content
+def _check_session_signatures(batch: list[tuple[int, dict[str, Any]]],
+                              versions: Mapping[int, FormulationVersionRow]) -> None:
+    from db.store.signing import signature_hash, signed_content
 
-    versions = {r["id"]: FormulationVersionRow(**r) for r in rows["formulation_versions"]}
-    sessions: dict[int, dict[str, Any]] = {}
-    for i, row in enumerate(rows["sessions"]):
-        sessions[row["id"]] = row
+    for i, row in batch:
         if row["status"] != SessionStatus.SIGNED.value:
             continue
         where = f"records.sessions[{i}] (session {row['id']})"
@@ -711,13 +753,19 @@ def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
         if expected != row["content_hash"]:
             raise _P.fail(where, "its content differs from what was signed (the file was "
                           "altered after export)")
-    for i, row in enumerate(rows["addenda"]):
-        session = sessions[row["session_id"]]
+
+
+def _check_addendum_signatures(batch: list[tuple[int, dict[str, Any]]],
+                               hashes: Mapping[int, str | None]) -> None:
+    from db.store.signing import signature_hash, signed_content_definition
+    from formulary.signed_content import addendum_content
+
+    for i, row in batch:
         try:
             definition = signed_content_definition(row.get("signed_content_version"))
         except ValueError as exc:
             raise _P.fail(f"records.addenda[{i}].signed_content_version", str(exc)) from exc
-        content = addendum_content(session["id"], session["content_hash"], row["text"],
+        content = addendum_content(row["session_id"], hashes[row["session_id"]], row["text"],
                                    row["reason"], definition)
         if signature_hash(content, row["signer_name"], row["signed_at"],
                           row["signature_meaning"]) != row["content_hash"]:
@@ -725,7 +773,294 @@ def _check_signatures(rows: dict[str, list[dict[str, Any]]]) -> None:
                           "its content differs from what was signed")
 
 
+def _check_header(header: Mapping[str, Any]) -> None:
+    if header.get("format") != FORMAT:
+        raise TransferError(
+            f"the file is not a Formulary export (its \"format\" is not {FORMAT!r}); "
+            "nothing was imported"
+        )
+    if header.get("version") != VERSION:
+        raise TransferError(
+            f"the file is export format version {header.get('version')!r}; this Formulary "
+            f"reads version {VERSION}; nothing was imported"
+        )
+    source = header.get("source")
+    if not isinstance(source, dict) or not isinstance(source.get("db_id", ""), str):
+        raise _P.fail("source", 'must be an object such as {"db_id": "...", ...}')
+    clinic = header.get("clinic")
+    if not isinstance(clinic, dict) or not all(
+        isinstance(clinic.get(k), str) for k in ("name", "address")
+    ):
+        raise _P.fail("clinic", 'must be {"name": "...", "address": "..."}')
+    _check_clinic_settings(clinic)
+
+
+def _read_document(handle: BinaryIO, begin: Callable[[dict[str, Any]], _Sink]
+                   ) -> tuple[dict[str, Any], dict[str, int], str]:
+    """Read and check an export file as it streams; ``(header, counts, sha256)``.
+
+    The header members come before ``records`` (as ``export json`` writes them): once
+    they are checked, ``begin(header)`` gives the sink the validated rows go to. The
+    lists of ``records`` come in the order of SECTIONS (each refers only to earlier
+    ones); a list left out is empty.
+    """
+    stream = JsonStream(handle)
+    header: dict[str, Any] = {}
+    checker: _Checker | None = None
+    try:
+        if stream.peek() != "{":
+            stream.value()  # a JSON error is reported as such
+            raise TransferError(
+                f"the file is not a Formulary export (its \"format\" is not {FORMAT!r}); "
+                "nothing was imported"
+            )
+        for key in stream.members():
+            if key != "records":
+                header[key] = stream.value()
+                continue
+            if checker is not None:
+                raise TransferError('the file has "records" twice; nothing was imported')
+            _check_header(header)
+            checker = _Checker(begin(header))
+            _read_records(stream, checker)
+        stream.finish()
+    except JsonStreamError as exc:
+        raise TransferError(f"the file is not valid JSON ({exc}); nothing was imported"
+                            ) from exc
+    except RecursionError as exc:
+        raise TransferError(
+            "the file is nested too deeply to be an export; nothing was imported"
+        ) from exc
+    if checker is None:
+        _check_header(header)
+        raise _P.fail("records", "must be an object with one list per kind of record")
+    return header, checker.counts, stream.sha256
+
+
+def _read_records(stream: JsonStream, checker: _Checker) -> None:
+    if stream.peek() != "{":
+        raise _P.fail("records", "must be an object with one list per kind of record")
+    done = -1
+    for name in stream.members():
+        section = BY_NAME.get(name)
+        if section is None:
+            raise _P.fail("records", f"unknown kind of record {name!r}")
+        position = SECTIONS.index(section)
+        if position <= done:
+            raise _P.fail(f"records.{name}",
+                          "comes after a list that follows it (the lists are read in the "
+                          "order export json writes them: "
+                          + ", ".join(s.name for s in SECTIONS) + ")")
+        for skipped in SECTIONS[done + 1:position]:
+            checker.end_section(skipped)  # left out: empty
+        done = position
+        if stream.peek() != "[":
+            raise _P.fail(f"records.{name}", "must be a list")
+        for index in stream.items():
+            checker.record(section, index, stream.value())
+        checker.end_section(section)
+    for skipped in SECTIONS[done + 1:]:
+        checker.end_section(skipped)
+
+
+class _Collected:
+    """The rows of a file, kept in lists (:func:`parse_document`)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {s.name: [] for s in SECTIONS}
+
+    def add(self, section: Section, row: dict[str, Any]) -> None:
+        self.rows[section.name].append(row)
+
+    def end_section(self, section: Section) -> None:
+        pass
+
+    def versions(self, ids: set[int]) -> Mapping[int, FormulationVersionRow]:
+        return {r["id"]: FormulationVersionRow(**r)
+                for r in self.rows["formulation_versions"] if r["id"] in ids}
+
+    def session_hashes(self, ids: set[int]) -> Mapping[int, str | None]:
+        return {r["id"]: r["content_hash"] for r in self.rows["sessions"] if r["id"] in ids}
+
+
+def parse_document(text: str | bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Validate a whole export file held in memory; ``(header, rows by section)``.
+
+    The same checks as an import (:class:`TransferError` naming the record and field),
+    for files small enough to hold; :func:`import_file` streams.
+    """
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    collected = _Collected()
+    header, _, _ = _read_document(io.BytesIO(raw), lambda _: collected)
+    return {**header, "records": collected.rows}, collected.rows
+
+
 # -- import: writing ---------------------------------------------------------------------
+
+
+class _Database:
+    """Validated rows into the database, inside the import's one transaction."""
+
+    def __init__(self, connection: sa.Connection, writer: BulkWriter, actor: Actor,
+                 report: ImportReport) -> None:
+        self.connection = connection
+        self.writer = writer
+        self.actor = actor
+        self.report = report
+        self.queued = 0
+        self.users = _existing(connection, _t(UserRow))
+        self.users_by_key = {r["username_key"]: r for r in self.users.values()}
+        self.ingredients = _existing(connection, _t(IngredientRow))
+        self.ingredient_keys = {r["key"] for r in self.ingredients.values()}
+        self.order = [s.table.name for s in SECTIONS]
+
+    def add(self, section: Section, row: dict[str, Any]) -> None:
+        if section.name == "users":
+            self._merge_user(row)
+        elif section.name == "ingredients":
+            self._merge_ingredient(row)
+        else:
+            self.writer.insert(section.table, row, f"{section.table.name}.import")
+        self.queued += 1
+        if self.queued >= BATCH:
+            self.flush()
+
+    def end_section(self, section: Section) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        self.writer.flush(self.order)
+        self.queued = 0
+
+    def versions(self, ids: set[int]) -> Mapping[int, FormulationVersionRow]:
+        table = _t(FormulationVersionRow)
+        found: dict[int, FormulationVersionRow] = {}
+        for part in _chunks(sorted(ids)):
+            for row in self.connection.execute(
+                sa.select(table).where(table.c.id.in_(part))
+            ).mappings():
+                found[row["id"]] = FormulationVersionRow(**row)
+        return found
+
+    def session_hashes(self, ids: set[int]) -> Mapping[int, str | None]:
+        table = _t(SessionRow)
+        found: dict[int, str | None] = {}
+        for part in _chunks(sorted(ids)):
+            found.update(
+                (row.id, row.content_hash)
+                for row in self.connection.execute(
+                    sa.select(table.c.id, table.c.content_hash).where(table.c.id.in_(part)))
+            )
+        return found
+
+    def _merge_user(self, row: dict[str, Any]) -> None:
+        table = _t(UserRow)
+        here = self.users.get(row["id"])
+        other = self.users_by_key.get(row["username_key"])
+        if here is not None and here["username_key"] != row["username_key"]:
+            raise TransferError(
+                f"user id {row['id']} is {here['username']!r} here but {row['username']!r} in "
+                "the file; import into a new database whose first administrator has the "
+                "file's first username; nothing was imported"
+            )
+        if here is None and other is not None:
+            raise TransferError(
+                f"the username {row['username']!r} exists here with another id; import into a "
+                "new database; nothing was imported"
+            )
+        if here is not None:
+            if here["id"] == self.actor.id and (
+                row["role"] != Role.ADMIN.value or not row["active"]
+            ):
+                raise TransferError(
+                    "the file would take away your own administrator account; "
+                    "nothing was imported"
+                )
+            self.writer.update(table, here, {**here, **row}, "app_user.import")
+        else:
+            self.writer.insert(table, {**row, "password_hash": NO_PASSWORD, "failed_logins": 0,
+                                       "locked": True}, "app_user.import")
+            self.report.users_without_password.append(row["username"])
+
+    def _merge_ingredient(self, row: dict[str, Any]) -> None:
+        table = _t(IngredientRow)
+        here = self.ingredients.get(row["id"])
+        if here is not None and here["key"] != row["key"]:
+            raise TransferError(
+                f"ingredient id {row['id']} is {here['key']!r} here but {row['key']!r} in the "
+                "file (the two databases have different libraries); nothing was imported"
+            )
+        if here is None and row["key"] in self.ingredient_keys:
+            raise TransferError(
+                f"the ingredient {row['key']!r} exists here with another id; nothing was imported"
+            )
+        if here is not None:
+            self.writer.update(table, here, {**here, **row}, "ingredient.import")
+        else:
+            self.writer.insert(table, row, "ingredient.import")
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    # IN lists of bounded length (SQLite's host-parameter limit).
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def import_file(
+    database: Database,
+    actor: Actor,
+    handle: BinaryIO,
+    *,
+    source_name: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import an export file read from ``handle``, streamed, in one transaction or not at all.
+
+    Each record is validated as it is read (fields, references, signatures; see
+    :class:`_Checker`) and written with its audit entry inside the one transaction,
+    a batch at a time, so memory does not grow with the clinic. Any problem, found on
+    the first record or the last, rolls everything back: nothing is imported. A dry
+    run does all of it and rolls back at the end.
+    """
+    require_role(actor, ADMINS, "import a clinic's records")
+    moment = now or datetime.now(UTC)
+    report = ImportReport({}, "unknown", "", [], dry_run)
+    try:
+        with database.engine.begin() as connection:
+            take_append_lock(connection)
+            _check_target_empty(connection)
+            writers: list[BulkWriter] = []
+
+            def begin(header: dict[str, Any]) -> _Sink:
+                report.source_db_id = str(header["source"].get("db_id", "unknown"))[:100]
+                reason = (f"imported from {source_name[:200]} "
+                          f"(export of database {report.source_db_id})")
+                writer = BulkWriter(connection, db_id=database.db_id, user=actor.username,
+                                    workstation=_host(), now=moment, reason=reason)
+                writers.append(writer)
+                _merge_clinic(connection, writer, header["clinic"])
+                return _Database(connection, writer, actor, report)
+
+            _, counts, digest = _read_document(handle, begin)
+            (writer,) = writers
+            report.counts, report.sha256 = counts, digest
+            writer.audit("database.import", "database", database.db_id,
+                         {"file": source_name[:500], "sha256": digest,
+                          "source_db_id": report.source_db_id, "counts": counts})
+            writer.flush([s.table.name for s in SECTIONS])
+            report.audit_entries = writer.entries_written
+            if dry_run:
+                raise _DryRun
+            bump_sequences(connection, [s.table for s in SECTIONS])
+    except _DryRun:
+        return report
+    except sa.exc.IntegrityError as exc:
+        raise TransferError(
+            f"the database refused a record ({str(exc.orig).splitlines()[0]}); nothing was "
+            "imported"
+        ) from exc
+    return report
 
 
 def import_document(
@@ -737,45 +1072,10 @@ def import_document(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Validate ``text`` (an export file) and write it in one transaction, or nothing."""
-    require_role(actor, ADMINS, "import a clinic's records")
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    digest = hashlib.sha256(raw).hexdigest()
-    document, rows = parse_document(raw)
-    source_db = str(document.get("source", {}).get("db_id", "unknown"))[:100]
-    moment = now or datetime.now(UTC)
-    counts = {name: len(listed) for name, listed in rows.items()}
-    report = ImportReport(counts, source_db, digest, [], dry_run)
-    reason = f"imported from {source_name[:200]} (export of database {source_db})"
-    try:
-        with database.engine.begin() as connection:
-            take_append_lock(connection)
-            writer = BulkWriter(connection, db_id=database.db_id, user=actor.username,
-                                workstation=_host(), now=moment, reason=reason)
-            _check_target_empty(connection)
-            _merge_users(connection, writer, rows["users"], actor, report)
-            _merge_ingredients(connection, writer, rows["ingredients"])
-            _merge_clinic(connection, writer, document["clinic"])
-            for section in CLINICAL:
-                for row in rows[section.name]:
-                    writer.insert(section.table, row, f"{section.table.name}.import")
-            writer.audit("database.import", "database", database.db_id,
-                         {"file": source_name[:500], "sha256": digest,
-                          "source_db_id": source_db, "counts": counts})
-            if dry_run:
-                report.audit_entries = writer.pending_entries
-                raise _DryRun
-            writer.flush([s.table.name for s in SECTIONS])
-            bump_sequences(connection, [s.table for s in SECTIONS])
-            report.audit_entries = writer.entries_written
-    except _DryRun:
-        return report
-    except sa.exc.IntegrityError as exc:
-        raise TransferError(
-            f"the database refused a record ({str(exc.orig).splitlines()[0]}); nothing was "
-            "imported"
-        ) from exc
-    return report
+    """:func:`import_file` of an export file held in memory."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return import_file(database, actor, io.BytesIO(raw), source_name=source_name,
+                       dry_run=dry_run, now=now)
 
 
 class _DryRun(Exception):
@@ -793,60 +1093,6 @@ def _check_target_empty(connection: sa.Connection) -> None:
 
 def _existing(connection: sa.Connection, table: sa.Table) -> dict[int, dict[str, Any]]:
     return {r["id"]: dict(r) for r in connection.execute(sa.select(table)).mappings()}
-
-
-def _merge_users(connection: sa.Connection, writer: BulkWriter,
-                 users: list[dict[str, Any]], actor: Actor, report: ImportReport) -> None:
-    table = _t(UserRow)
-    current = _existing(connection, table)
-    by_key = {r["username_key"]: r for r in current.values()}
-    for row in users:
-        here = current.get(row["id"])
-        other = by_key.get(row["username_key"])
-        if here is not None and here["username_key"] != row["username_key"]:
-            raise TransferError(
-                f"user id {row['id']} is {here['username']!r} here but {row['username']!r} in "
-                "the file; import into a new database whose first administrator has the "
-                "file's first username; nothing was imported"
-            )
-        if here is None and other is not None:
-            raise TransferError(
-                f"the username {row['username']!r} exists here with another id; import into a "
-                "new database; nothing was imported"
-            )
-        if here is not None:
-            if here["id"] == actor.id and (row["role"] != Role.ADMIN.value or not row["active"]):
-                raise TransferError(
-                    "the file would take away your own administrator account; "
-                    "nothing was imported"
-                )
-            writer.update(table, here, {**here, **row}, "app_user.import")
-        else:
-            writer.insert(table, {**row, "password_hash": NO_PASSWORD, "failed_logins": 0,
-                                  "locked": True}, "app_user.import")
-            report.users_without_password.append(row["username"])
-
-
-def _merge_ingredients(connection: sa.Connection, writer: BulkWriter,
-                       ingredients: list[dict[str, Any]]) -> None:
-    table = _t(IngredientRow)
-    current = _existing(connection, table)
-    by_key = {r["key"]: r for r in current.values()}
-    for row in ingredients:
-        here = current.get(row["id"])
-        if here is not None and here["key"] != row["key"]:
-            raise TransferError(
-                f"ingredient id {row['id']} is {here['key']!r} here but {row['key']!r} in the "
-                "file (the two databases have different libraries); nothing was imported"
-            )
-        if here is None and row["key"] in by_key:
-            raise TransferError(
-                f"the ingredient {row['key']!r} exists here with another id; nothing was imported"
-            )
-        if here is not None:
-            writer.update(table, here, {**here, **row}, "ingredient.import")
-        else:
-            writer.insert(table, row, "ingredient.import")
 
 
 def _check_clinic_settings(clinic: Mapping[str, Any]) -> None:

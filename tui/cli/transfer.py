@@ -25,11 +25,11 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import every record of FILE in one transaction (all or nothing) into a new database."""
-    from db.ops.transfer import import_document
+    from db.ops.transfer import import_file
     from db.store import Store
 
     try:
-        data = file.read_bytes()
+        handle = file.open("rb")  # read as it is imported: a clinic's file can be large
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
     database = open_db(db or (ctx.find_root().obj or {}).get("db"))
@@ -37,9 +37,10 @@ def import_file(
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
         with store_errors():
-            report = import_document(database, actor, data, source_name=file.name,
-                                     dry_run=dry_run)
+            report = import_file(database, actor, handle, source_name=file.name,
+                                 dry_run=dry_run)
     finally:
+        handle.close()
         database.dispose()
     if as_json:
         typer.echo(json.dumps({
