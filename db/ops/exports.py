@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from db.audit.chain import read_head
 from db.audit.checkpoint import make_checkpoint
 from db.audit.service import signing_key
@@ -252,7 +254,18 @@ def _export_many(
 def _load_many(store: Store, uow: UnitOfWork, patient_ids: Sequence[int]) -> list[PatientChart]:
     if len(patient_ids) == 1:
         return [_load(store, uow, patient_ids[0])]
-    rows = [uow.get(PatientRow, pid, "patient") for pid in patient_ids]
+    # One query for the batch's patients (not one each), in the order asked for.
+    found = {
+        row.id: row
+        for row in uow.session.exec(
+            select(PatientRow).where(col(PatientRow.id).in_(patient_ids))
+        ).all()
+        if row.deleted_at is None
+    }
+    missing = [pid for pid in patient_ids if pid not in found]
+    if missing:
+        raise NotFound(f"patient {missing[0]} does not exist; pick one from the list")
+    rows = [found[pid] for pid in patient_ids]
     charts = load_charts(uow.session, rows, workstation=store.workstation)
     uow.session.expunge_all()  # a batch's rows are not needed again
     return charts
