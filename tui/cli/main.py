@@ -1,103 +1,65 @@
-"""The ``formulary`` command: no command opens the app; sub-commands run headless.
+"""The ``formulary`` entry point: plain ``formulary`` opens the app, anything else runs Typer.
 
-Every sub-command group lives in its own module under ``tui/cli`` and is registered
-here. Heavy imports (the database, Pint, the Textual app) happen inside the commands
-so that ``formulary --help`` and the calculator start quickly.
+Typing ``formulary`` (or ``formulary --db PATH``) is how the treatment room starts its
+day, and the sign-in form should be on screen as fast as a bare Textual app's first
+frame. Typer, Click and the sub-commands' modules (the domain's records, units and
+session fields with them) take longer to import than Textual itself, so the app's own
+command line is read here by hand and the app opened without them. Every other command
+line, ``--help`` and ``--version`` included, goes through :mod:`tui.cli.root` as
+before, so the two paths cannot disagree about anything but speed.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
-from formulary import __version__
-from tui.cli import (
-    audit,
-    backup,
-    calc,
-    export,
-    export_group,
-    import_csv,
-    ingredient,
-    lots,
-    patient,
-    product,
-    session,
-    transfer,
-    user,
-)
-from tui.cli import clinic as clinic_command
-from tui.cli import init as init_command
-from tui.cli import label as label_command
-
-app = typer.Typer(
-    name="formulary",
-    help="Keyboard-first record keeper for hair mesotherapy.",
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-# Sub-command groups are registered below, one line each.
-app.add_typer(audit.app, name="audit")
-app.add_typer(calc.app, name="calc")
-app.command("init")(init_command.init)
-app.add_typer(user.user_app, name="user")
-app.add_typer(lots.lots_app, name="lot")
-app.add_typer(lots.lots_app, name="lots", hidden=True)  # the older spelling
-app.add_typer(product.product_app, name="product")
-app.add_typer(ingredient.ingredient_app, name="ingredient")
-app.add_typer(import_csv.import_csv_app, name="import-csv")
-app.add_typer(patient.patient_app, name="patient")
-app.add_typer(export_group.export_app, name="export")
-export.register(export_group.export_app)  # export chart|session|all
-app.command("import")(transfer.import_file)
-app.command("backup")(backup.backup)
-app.command("restore")(backup.restore)
-app.add_typer(session.app, name="session")
-app.add_typer(clinic_command.clinic_app, name="clinic")
-app.command("label")(label_command.label)
+#: The ``--db`` option (and its environment variable), as :mod:`tui.cli.root` declares it.
+_DB_OPTION = "--db"
+_DB_ENV = "FORMULARY_DB"
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"formulary {__version__}")
-        raise typer.Exit()
+def app_only(argv: list[str]) -> tuple[bool, str | None]:
+    """Whether ``argv`` only opens the app, and the ``--db`` value it gives (None: not given).
+
+    Only the two shapes the app takes are recognised: no argument, or ``--db`` with its
+    value (``--db PATH`` or ``--db=PATH``). Anything else, a misspelt option included,
+    is left to Typer, which knows every command and reports usage errors.
+    """
+    if not argv:
+        return True, None
+    if len(argv) == 2 and argv[0] == _DB_OPTION and not argv[1].startswith("-"):
+        return True, argv[1]
+    if len(argv) == 1 and argv[0].startswith(f"{_DB_OPTION}="):
+        return True, argv[0].split("=", 1)[1]
+    return False, None
 
 
-@app.callback(invoke_without_command=True)
-def main(
-    ctx: typer.Context,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", envvar="FORMULARY_DB", help="SQLite file path or PostgreSQL URL."),
-    ] = None,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Open the treatment-room app, or run one of the commands below."""
-    ctx.obj = {"db": db}
-    if ctx.invoked_subcommand is not None:
-        # Exports and printed times use the clinic's zone from config.toml, as the app does.
-        from tui.keymap import apply_time_zone, load_settings
+def _open_app(db: str | None) -> None:
+    if db is None:  # as Typer would: the environment variable, when set
+        db = os.environ.get(_DB_ENV)
+    from tui.app import run_app
 
-        apply_time_zone(load_settings().time_zone)
-    if ctx.invoked_subcommand is None:
-        from tui.app import run_app
-
-        run_app(db=Path(db) if db and "://" not in db else db)
+    run_app(db=Path(db) if db and "://" not in db else db)
 
 
 def run() -> None:
     """Console-script entry point: never a traceback, one line and a documented exit."""
-    import sys
-
+    just_the_app, db = app_only(sys.argv[1:])
+    code: object = 0
     try:
-        # standalone_mode=False: click hands exceptions (and exit codes) back to us.
-        code = app(standalone_mode=False)
+        if just_the_app:
+            _open_app(db)
+        else:
+            from tui.cli.root import app
+
+            # standalone_mode=False: click hands exceptions (and exit codes) back to us.
+            code = app(standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -106,6 +68,16 @@ def run() -> None:
     except BaseException as exc:
         sys.exit(_last_resort(exc))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``from tui.cli.main import app`` (tests, scripts) still finds the Typer app, which
+    # is imported only when asked for.
+    if name == "app":
+        from tui.cli.root import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
@@ -122,9 +94,8 @@ def _usage_errors() -> tuple[type[Exception], ...]:
 
 def _last_resort(exc: BaseException) -> int:
     """One line on stderr for an error no command turned into a message; the exit code."""
-    import sys
-
     import click
+    import typer
 
     from tui.cli.errors import EXIT_INTERNAL, EXIT_IO, EXIT_USAGE
 
@@ -145,8 +116,7 @@ def _last_resort(exc: BaseException) -> int:
         print(f"formulary: cannot read or write{where}: {reason}", file=sys.stderr)
         return EXIT_IO
     if isinstance(exc, RecursionError):
-        print("formulary: the input is nested too deeply to read; check the file",
-              file=sys.stderr)
+        print("formulary: the input is nested too deeply to read; check the file", file=sys.stderr)
         return EXIT_USAGE
     from tui.crash import crash_dir, write_report
 
