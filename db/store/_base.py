@@ -7,6 +7,7 @@ every derived effect. It commits all of it or none of it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from db.store.roles import (
     Actor,
     require_role,
 )
+from db.store.signing import RunCredential
 from db.tables.people import UserRow
 from db.types import utcnow
 from db.workstation import workstation_name
@@ -192,6 +194,9 @@ class StoreBase:
 
         #: Failed logins through this Store (per username and per workstation).
         self.login_throttle = LoginThrottle()
+        #: Signing runs this Store opened and has not ended, by id (db.store.signing).
+        self._signing_runs: dict[str, RunCredential] = {}
+        self._signing_runs_lock = threading.Lock()
 
     def _checkpoint(self, what: str) -> Checkpoint:
         """Sign the chain's new head after a signature has committed.

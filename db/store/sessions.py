@@ -9,6 +9,8 @@ never changes again: corrections are addenda, each signed the same way.
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import timedelta
@@ -25,7 +27,13 @@ from db.codec import (
     amount_to_json,
     columns_of,
 )
-from db.errors import AlreadyRecorded, Immutable, NotFound, ValidationError
+from db.errors import (
+    AlreadyRecorded,
+    AuthenticationFailed,
+    Immutable,
+    NotFound,
+    ValidationError,
+)
 from db.store import safety
 from db.store import validate as check
 from db.store._base import (
@@ -40,6 +48,13 @@ from db.store._base import (
 )
 from db.store.inputs import RecallHit, SessionDraft
 from db.store.signing import (
+    SIGNING_RUN_BEGIN,
+    SIGNING_RUN_END,
+    SIGNING_RUN_ENTITY,
+    SIGNING_RUN_IDLE_SECONDS,
+    SIGNING_RUN_MAX_SECONDS,
+    RunCredential,
+    SigningRun,
     addendum_signed_content,
     signature_hash,
     signed_content,
@@ -47,9 +62,10 @@ from db.store.signing import (
 )
 from db.store.users import UsersStore
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
-from db.tables.people import PatientRow
+from db.tables.people import PatientRow, UserRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import LotRow, ProductRow
+from db.types import utcnow
 from formulary import limits
 from formulary import session_fields as fields
 from formulary.records import ScalpZone, SessionStatus, Technique
@@ -269,10 +285,13 @@ class SessionsStore(UsersStore):
         *,
         acknowledge: bool | Collection[str] = False,
         override_reason: str | None = None,
+        run: SigningRun | None = None,
     ) -> SessionRecord:
         """Sign a draft: check it, draw its lots, lock its formulation version, sign it.
 
-        The password is checked again (a failure counts toward the lockout). Refused
+        The password is checked again (a failure counts toward the lockout); within a
+        signing ``run`` of the same signer (:meth:`begin_signing_run`) it is compared
+        with the one the run verified instead, and the audit entry says so. Refused
         unless every product component has a lot of its product with enough stock, and
         the zone volumes add up to the total volume. The safety rules then run
         (:meth:`check_session` shows their findings beforehand): warnings need
@@ -283,7 +302,7 @@ class SessionsStore(UsersStore):
         """
         require_role(actor, SIGNERS, "sign sessions")
         meaning = check.text(meaning, "signature meaning", limit=100, required=True)
-        self.verify_password(actor, password)
+        credential = self._signature_credential(actor, password, run)
         with self._write(actor, SIGNERS, "sign sessions") as uow:
             row = uow.get(SessionRow, session_id, "session", for_update=True)
             self._refuse_signed(row)
@@ -294,8 +313,10 @@ class SessionsStore(UsersStore):
                 meaning,
                 acknowledge=acknowledge,
                 override_reason=override_reason,
+                credential=credential,
             )
             signed = loaders.sessions(uow.session, [row])[0]
+        self._signed_in_run(credential)
         self._checkpoint("session")
         return signed
 
@@ -309,6 +330,7 @@ class SessionsStore(UsersStore):
         acknowledge: bool | Collection[str] = False,
         override_reason: str | None = None,
         idempotency_key: str | None = None,
+        run: SigningRun | None = None,
     ) -> SessionRecord:
         """Create and sign a session in one transaction (the headless ``session record``).
 
@@ -316,6 +338,7 @@ class SessionsStore(UsersStore):
         nothing at all is written (no draft is left behind). With ``idempotency_key`` a
         retry never records twice: a key already used raises
         :class:`~db.errors.AlreadyRecorded` naming the session recorded the first time.
+        ``run``: as for :meth:`sign_session`.
         """
         require_role(actor, SIGNERS, "sign sessions")
         meaning = check.text(meaning, "signature meaning", limit=100, required=True)
@@ -323,7 +346,7 @@ class SessionsStore(UsersStore):
             idempotency_key = check.text(
                 idempotency_key, "idempotency key", limit=100, required=True
             )
-        self.verify_password(actor, password)
+        credential = self._signature_credential(actor, password, run)
         with self._write(actor, SIGNERS, "sign sessions") as uow:
             if idempotency_key is not None:
                 _refuse_repeat(uow, idempotency_key)
@@ -337,6 +360,7 @@ class SessionsStore(UsersStore):
                 meaning,
                 acknowledge=acknowledge,
                 override_reason=override_reason,
+                credential=credential,
             )
             if idempotency_key is not None:
                 uow.audit(
@@ -348,8 +372,114 @@ class SessionsStore(UsersStore):
                     None,
                 )
             signed = loaders.sessions(uow.session, [row])[0]
+        self._signed_in_run(credential)
         self._checkpoint("session")
         return signed
+
+    # -- signing runs (21 CFR 11.200(a)(1)(i)) -------------------------------------------
+
+    def begin_signing_run(self, actor: Actor, password: str) -> SigningRun:
+        """Check ``actor``'s password in full once, for a series of signatures.
+
+        The first signing of a series uses every component: the signed-in account and
+        its password, verified here with argon2 (a failure counts toward the lockout
+        like any other). Then :meth:`sign_session` and :meth:`record_session` with
+        ``run=`` take the same password again for each signature and compare it with
+        this one (a keyed hash kept in this Store's memory) instead of running argon2
+        again, as long as the run is continuous: the same signer, no pause longer than
+        :data:`~db.store.signing.SIGNING_RUN_IDLE_SECONDS` between signatures, at most
+        :data:`~db.store.signing.SIGNING_RUN_MAX_SECONDS` in all, the account neither
+        locked, deactivated nor given a new password meanwhile. Outside those bounds a
+        signature falls back to the full check. Audited as ``signing_run.begin``; each
+        signature in the run names it in its ``session.sign`` reason;
+        :meth:`end_signing_run` closes it (``signing_run.end``, with the count).
+        """
+        require_role(actor, SIGNERS, "sign sessions")
+        seen_hash = self._password_hash(actor)
+        self.verify_password(actor, password)
+        run = SigningRun(secrets.token_hex(8), actor.id, actor.username, utcnow())
+        # The run as the audit trail records it: begun here, ended with its count.
+        image = {
+            "run": run.id,
+            "signer_id": actor.id,
+            "idle_limit_seconds": SIGNING_RUN_IDLE_SECONDS,
+            "max_seconds": SIGNING_RUN_MAX_SECONDS,
+            "signatures": 0,
+            "ended": False,
+        }
+        with self._write(actor, SIGNERS, "sign sessions") as uow:
+            stored = uow.session.get(UserRow, actor.id)
+            if stored is None or stored.password_hash != seen_hash:
+                raise AuthenticationFailed(
+                    f"the password of {actor.username} was changed while it was being "
+                    "checked; begin the signing run again with the new one"
+                )
+            uow.audit(
+                SIGNING_RUN_BEGIN,
+                SIGNING_RUN_ENTITY,
+                run.id,
+                None,
+                image,
+                "first signing of a series in one continuous session: account and password "
+                "checked in full; later signatures in the run give the password again, "
+                "compared with this one (21 CFR 11.200(a)(1)(i))",
+            )
+        with self._signing_runs_lock:
+            self._signing_runs[run.id] = RunCredential.create(run, password, seen_hash, image)
+        return run
+
+    def end_signing_run(self, actor: Actor, run: SigningRun) -> int:
+        """Close ``run`` (audited as ``signing_run.end``); returns its signature count.
+
+        A run that idled out or outlived its limit is over already; ending it still
+        records the end. Ending a run twice, or one this Store never opened, is refused.
+        """
+        if run.user_id != actor.id:
+            raise ValidationError("a signing run is ended by the signer who began it")
+        with self._signing_runs_lock:
+            held = self._signing_runs.pop(run.id, None)
+        if held is None or held.run != run:
+            raise ValidationError(f"signing run {run.id} is not open on this workstation")
+        with self._write(actor, SIGNERS, "sign sessions") as uow:
+            uow.audit(
+                SIGNING_RUN_END,
+                SIGNING_RUN_ENTITY,
+                run.id,
+                held.image,
+                {**held.image, "signatures": held.signatures, "ended": True},
+                None,
+            )
+        return held.signatures
+
+    def _password_hash(self, actor: Actor) -> str:
+        with self._reader.connect() as connection:
+            from sqlmodel import Session
+
+            with Session(bind=connection) as db:
+                row = db.get(UserRow, actor.id)
+                found = None if row is None else row.password_hash
+            connection.rollback()
+        if found is None:
+            raise AuthenticationFailed(f"the account {actor.username} no longer exists")
+        return found
+
+    def _signature_credential(
+        self, actor: Actor, password: str, run: SigningRun | None
+    ) -> RunCredential | None:
+        """The run a signature may use, or None once the password was checked in full."""
+        if run is not None and run.user_id == actor.id:
+            with self._signing_runs_lock:
+                held = self._signing_runs.get(run.id)
+            if held is not None and held.run == run and held.accepts(password, time.monotonic()):
+                return held
+        self.verify_password(actor, password)
+        return None
+
+    def _signed_in_run(self, credential: RunCredential | None) -> None:
+        if credential is not None:
+            with self._signing_runs_lock:
+                credential.signatures += 1
+                credential.last_used = time.monotonic()
 
     def _sign(
         self,
@@ -360,7 +490,22 @@ class SessionsStore(UsersStore):
         *,
         acknowledge: bool | Collection[str],
         override_reason: str | None,
+        credential: RunCredential | None = None,
     ) -> None:
+        run_note = None
+        if credential is not None:
+            # The run's password stands for the stored one only while that is unchanged
+            # (checked under the write lock, with the account's state).
+            stored = uow.session.get(UserRow, actor.id)
+            if stored is None or stored.password_hash != credential.password_hash:
+                raise AuthenticationFailed(
+                    f"the password of {actor.username} was changed during the signing run; "
+                    "sign again with the new password"
+                )
+            run_note = (
+                f"signing run {credential.run.id}: password given and compared with the one "
+                "verified when the run began"
+            )
         version = uow.get(
             FormulationVersionRow,
             row.formulation_version_id,
@@ -396,7 +541,8 @@ class SessionsStore(UsersStore):
         row.content_hash = signature_hash(
             signed_content(row, version, CURRENT), signer, uow.now, meaning
         )
-        uow.update(row, before, "session.sign", safety.audit_reason(overrides))
+        reason = "; ".join(p for p in (safety.audit_reason(overrides), run_note) if p) or None
+        uow.update(row, before, "session.sign", reason)
 
     def check_session_draft(self, actor: Actor, draft: SessionDraft) -> Findings:
         """The safety findings a draft would raise if signed now (nothing saved)."""

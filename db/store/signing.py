@@ -7,6 +7,9 @@ the meaning. An addendum signature covers the addendum's text and reason and the
 of the session it amends. Bulk loading and transfer use the same recipe, so
 ``verify_signatures`` and ``formulary audit verify`` accept what they write.
 
+A signing run (:class:`SigningRun`) lets one signer sign a series of sessions in one
+continuous session with the password verified once in full (21 CFR 11.200(a)(1)(i)).
+
 Which fields the content holds is decided by the versioned definitions of
 :mod:`formulary.signed_content`: each signature stores the number of the definition
 it was made under and is verified with that one, so a schema change never breaks a
@@ -16,6 +19,10 @@ signature already given.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -88,3 +95,77 @@ def addendum_signed_content(
 ) -> dict[str, Any]:
     """What an addendum signature covers: its text and reason and the session's hash."""
     return addendum_content(session.id, session.content_hash, text, reason, definition)
+
+
+# -- signing runs ------------------------------------------------------------------------
+
+#: A signing run ends when its signer has not signed for this long (seconds): the
+#: continuous period of controlled access is over, the next signature checks the
+#: password in full again. The app's idle lock is 5 minutes by default.
+SIGNING_RUN_IDLE_SECONDS = 300
+#: And at the latest this long after it began, however busy the signer.
+SIGNING_RUN_MAX_SECONDS = 3600
+#: Audit actions of a run's beginning and end (a signature in a run is ``session.sign``
+#: as any other, its reason naming the run).
+SIGNING_RUN_BEGIN = "signing_run.begin"
+#: The audit entity of a run's entries (the id is the run's), not a table.
+SIGNING_RUN_ENTITY = "signing_run"
+SIGNING_RUN_END = "signing_run.end"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRun:
+    """A series of signatures by one signer in one continuous session (the handle).
+
+    21 CFR 11.200(a)(1)(i): when an individual signs a series of records during one
+    continuous period of controlled system access, the first signing uses every
+    component (here: the signed-in account and its password, checked with argon2 by
+    :meth:`Store.begin_signing_run`), and each later one at least one component only
+    the individual can execute: the password, typed again for every signature, and
+    compared with the one verified at the start (a keyed hash the Store keeps in
+    memory; the handle carries no secret). Anything else (another signer, a run that
+    ended, idled out or outlived :data:`SIGNING_RUN_MAX_SECONDS`, a password that does
+    not match, an account changed since) falls back to the full check, so a wrong
+    password counts toward the lockout exactly as outside a run.
+    """
+
+    id: str
+    user_id: int
+    username: str
+    began_at: datetime
+
+
+@dataclass(slots=True)
+class RunCredential:
+    """What the Store remembers of a run it opened (never leaves the Store)."""
+
+    run: SigningRun
+    key: bytes
+    digest: bytes
+    password_hash: str
+    #: The run as its ``signing_run.begin`` entry recorded it.
+    image: dict[str, Any]
+    began: float
+    last_used: float
+    signatures: int = 0
+
+    @classmethod
+    def create(
+        cls, run: SigningRun, password: str, password_hash: str, image: dict[str, Any]
+    ) -> RunCredential:
+        """The credential of ``run``, keyed with fresh random bytes."""
+        key = secrets.token_bytes(32)
+        now = time.monotonic()
+        return cls(run, key, _keyed(key, password), password_hash, image, now, now)
+
+    def accepts(self, password: str, now: float) -> bool:
+        """True when ``password`` is the run's and the run is still continuous at ``now``."""
+        if now - self.last_used > SIGNING_RUN_IDLE_SECONDS:
+            return False
+        if now - self.began > SIGNING_RUN_MAX_SECONDS:
+            return False
+        return hmac.compare_digest(self.digest, _keyed(self.key, password))
+
+
+def _keyed(key: bytes, password: str) -> bytes:
+    return hmac.new(key, password.encode("utf-8"), hashlib.sha256).digest()
