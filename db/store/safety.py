@@ -11,9 +11,11 @@ the session (``Session.overrides``) and lands in the audit entry of the change.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from db import loaders
@@ -61,27 +63,64 @@ def ingredient_facts(db: Session) -> tuple[dict[int, IngredientFacts], tuple[Lim
     Each row keeps its library document (clinic edits included) in ``facts`` beside
     its own name, synonyms and category columns; the rules read all of it, so a limit
     or a form the clinic corrected is the one that counts.
+
+    Read on every check (every signature runs one), but parsed only when a row's stored
+    text differs from what was parsed before: the parse is a pure function of exactly
+    those columns, so a row edited in any way is parsed afresh.
     """
+    table = IngredientRow.__table__  # type: ignore[attr-defined]
+    stored = db.execute(
+        sa.select(
+            table.c.id,
+            table.c.key,
+            table.c.name,
+            table.c.category,
+            sa.cast(table.c.synonyms, sa.Text),
+            sa.cast(table.c.sources, sa.Text),
+            sa.cast(table.c.facts, sa.Text),
+        ).where(table.c.deleted_at.is_(None))
+    ).all()
     facts: dict[int, IngredientFacts] = {}
     limits: list[Limit] = []
-    rows = db.exec(select(IngredientRow).where(col(IngredientRow.deleted_at).is_(None))).all()
-    for row in rows:
-        assert row.id is not None
-        document = {
-            **(row.facts if isinstance(row.facts, dict) else {}),
-            "key": row.key,
-            "name": row.name,
-            "category": row.category,
-            "synonyms": list(row.synonyms),
-            "sources": list(row.sources),
-        }
-        found = facts_from_document(document, row.id)
-        facts[row.id] = found
-        items = document.get("limits")
-        limits.extend(
-            limits_from_documents(row.key, items if isinstance(items, list) else (), found.forms)
-        )
+    for row in stored:
+        key = tuple(row)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _parse_ingredient(*key)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()  # rows edited many times over: start afresh
+            _PARSED[key] = parsed
+        facts[row[0]] = parsed[0]
+        limits.extend(parsed[1])
     return facts, merge_limits(limits, _clinic_limits(db, facts))
+
+
+#: Parsed ingredient rows, by their stored columns (see :func:`ingredient_facts`).
+_PARSED: dict[tuple[Any, ...], tuple[IngredientFacts, tuple[Limit, ...]]] = {}
+_PARSED_MAX = 4096
+
+
+def _parse_ingredient(
+    row_id: int,
+    key: str,
+    name: str,
+    category: str,
+    synonyms: str | None,
+    sources: str | None,
+    facts_text: str | None,
+) -> tuple[IngredientFacts, tuple[Limit, ...]]:
+    stored_facts = json.loads(facts_text) if facts_text is not None else None
+    document = {
+        **(stored_facts if isinstance(stored_facts, dict) else {}),
+        "key": key,
+        "name": name,
+        "category": category,
+        "synonyms": list(json.loads(synonyms) if synonyms is not None else []),
+        "sources": list(json.loads(sources) if sources is not None else []),
+    }
+    found = facts_from_document(document, row_id)
+    items = document.get("limits")
+    return found, limits_from_documents(key, items if isinstance(items, list) else (), found.forms)
 
 
 def _clinic_limits(db: Session, facts: Mapping[int, IngredientFacts]) -> tuple[Limit, ...]:
@@ -203,11 +242,16 @@ def _previous_sessions(
         )
     ).all()
     earlier = []
+    # The sessions of a course mostly share one or two versions: mix each once.
+    mixes: dict[int, Any] = {}
     for other in others:
         version = db.get(FormulationVersionRow, other.formulation_version_id)
         if version is None:
             continue
-        given, _ = _mix(db, _components(version.components), facts)
+        assert version.id is not None
+        if version.id not in mixes:
+            mixes[version.id] = _mix(db, _components(version.components), facts)[0]
+        given = mixes[version.id]
         doses = administered(
             given,
             amount_from_columns(version.final_volume_value, version.final_volume_unit),

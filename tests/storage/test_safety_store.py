@@ -357,3 +357,35 @@ def test_clinic_course_limit_projected_at_save_and_enforced_at_signing(
     third = store.save_session_draft(lee, world.draft(course_id=course.id))
     (over,) = store.check_session(lee, third.id)
     assert over.rule == "limit.course" and "after 10 mg in earlier sessions" in over.message
+
+
+def test_an_ingredient_edited_after_a_check_is_read_afresh(
+    store: Store, lee: Actor, world: World
+) -> None:
+    # The rules' view of the ingredients is parsed once per stored content: an edit
+    # (a limit added, then taken away again) must show in the very next check.
+    from db.store import IngredientFields
+
+    draft = store.save_session_draft(lee, world.draft())
+    assert not store.check_session(lee, draft.id)
+    session_limit = {
+        "amount": {"value": "2", "unit": "mg"},
+        "per": "session",
+        "source": "clinic protocol 2026-04",
+    }
+    store.upsert_ingredient(
+        lee,
+        IngredientFields(
+            key=world.ingredient.key, name="Biotin", facts={"limits": [session_limit]}
+        ),
+        reason="clinic session maximum for biotin",
+    )
+    (over,) = store.check_session(lee, draft.id)  # 5 mg given, 2 mg allowed
+    assert over.rule.startswith("limit.") and "clinic protocol 2026-04" in over.message
+    store.upsert_ingredient(
+        lee,
+        IngredientFields(key=world.ingredient.key, name="Biotin", facts={"limits": []}),
+        reason="protocol withdrawn",
+    )
+    assert not store.check_session(lee, draft.id)
+    store.sign_session(lee, draft.id, PASSWORD)
