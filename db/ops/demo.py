@@ -5,7 +5,10 @@ entry, every session its signature, every draw its stock movement): three accoun
 nine stock products with two lots each (one expiring within the month, one
 quarantined), twelve patients with their cocktails (two of them raised to a second
 version after the fourth session), a course each and sixty signed sessions, with
-density and shaft-diameter measurements at baseline and at follow-ups.
+density and shaft-diameter measurements at baseline and at follow-ups. Each of the
+two signers signs their sessions in one signing run (the password checked in full
+once, then given again and compared for each signature), and every signature is
+followed by its audit checkpoint, as in the app.
 
 The clinic is deterministic: the same ``seed`` and ``today`` give the same records
 (only the audit timestamps and the signature times differ, they are the real
@@ -46,6 +49,7 @@ from db.store import (
     Store,
     StrengthSpec,
 )
+from db.store.signing import SigningRun
 from formulary.records import (
     AdverseEvent,
     Allergy,
@@ -133,11 +137,17 @@ def build_demo(
         )
     stock = receive_stock(store, admin, nurse, ingredients, day0)
 
+    # The two signers each sign a series of sessions in one continuous session: the
+    # first signing checks the password in full, the others give it again and have it
+    # compared with that one (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
+    runs = {a.username: store.begin_signing_run(a, passwords[a.username]) for a in (doctor, admin)}
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
     for number, spec in enumerate(PATIENTS, start=1):
         say(f"patient {number} of {len(PATIENTS)}")
-        _patient(store, spec, admin, doctor, nurse, passwords, stock, ingredients, day0, rng,
-                 counts)
+        _patient(store, spec, admin, doctor, nurse, passwords, runs, stock, ingredients, day0,
+                 rng, counts)
+    for signer in (doctor, admin):
+        store.end_signing_run(signer, runs[signer.username])
 
     return DemoReport(
         users=USERS,
@@ -249,6 +259,7 @@ def _patient(
     doctor: Actor,
     nurse: Actor,
     passwords: dict[str, str],
+    runs: dict[str, SigningRun],
     stock: Stock,
     ingredients: dict[str, int],
     today: date,
@@ -358,7 +369,8 @@ def _patient(
         signer = doctor if number % 3 else admin
         # The demo's practitioners acknowledge the warnings a real clinic meets (a lot
         # expiring before the course ends); they are recorded with the session.
-        store.sign_session(signer, draft.id, passwords[signer.username], acknowledge=True)
+        store.sign_session(signer, draft.id, passwords[signer.username], acknowledge=True,
+                           run=runs[signer.username])
         counts["sessions"] += 1
         if number == 1 or number % 4 == 0 or number == spec.sessions:
             gain = Decimal(number - 1) * Decimal(rng.choice(("1.5", "2", "2.5", "3")))
