@@ -91,7 +91,10 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
         "audit_export/test_audit_snapshots.py::test_audit_screen_shows_an_update_side_by_side",
         "audit_export/test_audit_snapshots.py::test_audit_screen_filtered_to_one_patient",
     ),
-    FormulationEditorScreen: ("test_snapshots.py::test_formulation_editor",),
+    FormulationEditorScreen: (
+        "test_snapshots.py::test_formulation_editor",
+        "test_snapshots.py::test_formulation_editor_80x24",
+    ),
     ExportScreen: ("test_snapshots_dialogs.py::test_export",),
     HelpScreen: ("test_snapshots_dialogs.py::test_help",),
     PatientFormScreen: (
@@ -150,7 +153,10 @@ NEVER_SHOWN: frozenset[type[Screen[Any]]] = frozenset(
 )
 
 #: The screens of the workday, also shown at the smallest terminal the app supports.
-MAIN_AT_80X24 = (PatientsScreen, PatientScreen, SessionScreen, StockScreen, AuditScreen)
+MAIN_AT_80X24 = (
+    PatientsScreen, PatientScreen, SessionScreen, StockScreen, AuditScreen,
+    FormulationEditorScreen,
+)
 
 
 def app_screens() -> set[type[Screen[Any]]]:

@@ -120,21 +120,32 @@ def test_session_recording_80x24(snap_compare: SnapCompare, demo: Demo, make_app
     assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=shown)
 
 
-def test_formulation_editor(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
-    async def ready(pilot: Pilot[None]) -> None:
-        await sign_in(pilot)
-        formulary_app(pilot).open_patient(demo.patients["dubois"])
-        await settle(pilot)
-        await until(pilot, lambda: _overview_laid_out(pilot))
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: "v1" in _cells(pilot, "#editor-versions"))
-        # The safety rules answer 0.4 s after the last edit: their warnings are shown.
-        await until(pilot, lambda: getattr(pilot.app.screen, "findings", None) is not None)
-        # The version table's header is drawn with its final column widths.
-        await until(pilot, lambda: "Version  Created     By" in screen_text(pilot))
-        _still(pilot)
+async def _editor_shown(pilot: Pilot[None], demo: Demo, drawn: str) -> None:
+    await sign_in(pilot)
+    formulary_app(pilot).open_patient(demo.patients["dubois"])
+    await settle(pilot)
+    await until(pilot, lambda: _overview_laid_out(pilot))
+    await pilot.press("ctrl+f")
+    await until(pilot, lambda: "v1" in _cells(pilot, "#editor-versions"))
+    # The safety rules answer 0.4 s after the last edit: their warnings are shown.
+    await until(pilot, lambda: getattr(pilot.app.screen, "findings", None) is not None)
+    # The lowest table in view has its header drawn with its final column widths.
+    await until(pilot, lambda: drawn in screen_text(pilot))
+    _still(pilot)
 
-    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+def test_formulation_editor(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    # The version table is in view at 120x40.
+    shown = partial(_editor_shown, demo=demo, drawn="Version  Created     By")
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=shown)
+
+
+def test_formulation_editor_80x24(
+    snap_compare: SnapCompare, demo: Demo, make_app: MakeApp
+) -> None:
+    # At 80x24 the component table fills the view (the versions are below it).
+    shown = partial(_editor_shown, demo=demo, drawn="Amount     Per session  In final mix")
+    assert snap_compare(make_app(demo.path), terminal_size=SMALL, run_before=shown)
 
 
 async def _stock_shown(pilot: Pilot[None]) -> None:
