@@ -352,15 +352,36 @@ def read_pin_of(database: Database) -> Pin | None:
     return pin
 
 
-def checkpoint_database(database: Database, *, key_dir: Path | str | None = None) -> Checkpoint:
+def checkpoint_database(
+    database: Database, *, key_dir: Path | str | None = None, acknowledged: bool = False
+) -> Checkpoint:
     """Sign the chain's current head with the pinned installation key (see :func:`signing_key`).
+
+    Refused (:class:`~db.errors.RolledBack`) when the chain is behind the log's newest
+    checkpoint; only ``accept-rollback`` signs over its own acknowledgement
+    (``acknowledged``), never a plain checkpoint (an acknowledgement forged into the
+    chain by SQL must stay uncovered).
 
     The checkpoint is appended to the installation's checkpoint log and returned;
     callers print ``checkpoint.line`` on their export or backup report.
     """
+    from db.audit.pinning import newest_checkpoint, rollback_problem, tail_lines
+    from db.errors import RolledBack
+
     key = signing_key(database, key_dir)
     reader = database.engine.execution_options(**{READ_ONLY: True})
     with reader.connect() as conn:
+        # Never sign over a rolled-back chain: that checkpoint would make the older
+        # copy look current. Only a rollback an administrator acknowledged (its entry
+        # names the superseded checkpoint) may be signed over.
+        newest = newest_checkpoint(tail_lines(database.db_id, key_dir))
+        problem = rollback_problem(conn, database.db_id, newest)
+        if problem is not None and not (
+            acknowledged and newest is not None
+            and newest.line in acknowledged_checkpoints(conn)
+        ):
+            conn.rollback()
+            raise RolledBack(problem)
         checkpoint = make_checkpoint(conn, database.db_id, key)
         conn.rollback()
     return checkpoint

@@ -198,7 +198,7 @@ class StoreBase:
         self._signing_runs: dict[str, RunCredential] = {}
         self._signing_runs_lock = threading.Lock()
 
-    def _checkpoint(self, what: str) -> Checkpoint:
+    def _checkpoint(self, what: str, *, acknowledged: bool = False) -> Checkpoint:
         """Sign the chain's new head after a signature has committed.
 
         Runs after the commit, never inside it: a checkpoint must only ever name a head
@@ -208,7 +208,9 @@ class StoreBase:
         from db.audit.service import checkpoint_database
 
         try:
-            checkpoint = checkpoint_database(self.database, key_dir=self.key_dir)
+            checkpoint = checkpoint_database(
+                self.database, key_dir=self.key_dir, acknowledged=acknowledged
+            )
         except (OSError, ValueError, KeyNotTrusted, CheckpointKeyError) as exc:
             raise CheckpointFailed(
                 f"the {what} is signed and saved, but its audit checkpoint could not be "

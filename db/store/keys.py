@@ -77,5 +77,5 @@ class KeysStore(StoreBase):
                 {"superseded": superseded},
                 why,
             )
-        checkpoint = self._checkpoint("rollback acknowledgement")
+        checkpoint = self._checkpoint("rollback acknowledgement", acknowledged=True)
         return len(superseded), checkpoint

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,26 +159,55 @@ def test_rekey_is_audited_and_old_checkpoints_still_verify(
     assert {e.action for e in events} == {"key.pin", "key.rekey"}
 
 
-def test_rollback_is_refused_until_accepted(store: Store, admin: Actor, tmp_path: Path) -> None:
-    if store.database.dialect != "sqlite":
-        pytest.skip("file copies are how a SQLite database is rolled back")
+def _snapshot(database: Database, tmp_path: Path, pg_databases: Any) -> Callable[[], None]:
+    """Copy the database now; the returned function puts that older copy back in place.
+
+    SQLite: a file copy. PostgreSQL: ``CREATE DATABASE … TEMPLATE`` now, and later the
+    current database dropped and the copy renamed to its name (a restore of last
+    night's dump comes to the same).
+    """
+    database.dispose()
+    if database.dialect == "sqlite":
+        path = database.path
+        assert path is not None
+        copy = tmp_path / "older.db"
+        shutil.copyfile(path, copy)
+
+        def put_back() -> None:
+            for suffix in ("-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            shutil.copyfile(copy, path)
+
+        return put_back
+    name = sa.make_url(database.url).database
+    older = f"{name}_older"
+    with pg_databases.admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{older}" TEMPLATE "{name}"')
+
+    def put_back_pg() -> None:
+        with pg_databases.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'ALTER DATABASE "{older}" RENAME TO "{name}"')
+
+    return put_back_pg
+
+
+def test_rollback_is_refused_until_accepted(
+    store: Store, admin: Actor, tmp_path: Path, pg_databases: Any
+) -> None:
     World(store, admin)
     checkpoint_database(store.database)
-    path = store.database.path
-    assert path is not None
-    store.database.dispose()
-    copy = tmp_path / "older.db"
-    shutil.copyfile(path, copy)
+    put_back = _snapshot(store.database, tmp_path, pg_databases)
     World(store, admin, chart="C-2")
     checkpoint_database(store.database)
     store.database.dispose()
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    shutil.copyfile(copy, path)
-    again = Store(open_database(path, create=False))
+    put_back()
+    again = Store(open_database(store.database.url, create=False))
     try:
         with pytest.raises(RolledBack, match="accept-rollback"):
             World(again, admin, chart="C-3")
+        with pytest.raises(RolledBack, match="accept-rollback"):
+            checkpoint_database(again.database)  # no checkpoint over the older chain
         assert verify(again.database).status == "truncated"  # type: ignore[attr-defined]
         count, _ = again.accept_rollback(admin, "restored the copy of yesterday")
         assert count >= 1
