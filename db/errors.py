@@ -52,7 +52,13 @@ class Immutable(StoreError):
 
 
 class CheckpointFailed(StoreError):
-    """The change committed, but the audit checkpoint after it could not be written."""
+    """The change committed, but the audit checkpoint after it could not be written.
+
+    ``saved`` is what was saved (the signed session), so a caller can show it as
+    saved: the change stands, only its checkpoint is missing.
+    """
+
+    saved: object | None = None
 
 
 class KeyNotTrusted(StoreError):

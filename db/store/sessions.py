@@ -30,6 +30,7 @@ from db.codec import (
 from db.errors import (
     AlreadyRecorded,
     AuthenticationFailed,
+    CheckpointFailed,
     Immutable,
     NotFound,
     ValidationError,
@@ -317,7 +318,11 @@ class SessionsStore(UsersStore):
             )
             signed = loaders.sessions(uow.session, [row])[0]
         self._signed_in_run(credential)
-        self._checkpoint("session")
+        try:
+            self._checkpoint("session")
+        except CheckpointFailed as exc:
+            exc.saved = signed  # signed and saved: callers must show it so
+            raise
         return signed
 
     def record_session(
@@ -373,7 +378,11 @@ class SessionsStore(UsersStore):
                 )
             signed = loaders.sessions(uow.session, [row])[0]
         self._signed_in_run(credential)
-        self._checkpoint("session")
+        try:
+            self._checkpoint("session")
+        except CheckpointFailed as exc:
+            exc.saved = signed  # signed and saved: callers must show it so
+            raise
         return signed
 
     # -- signing runs (21 CFR 11.200(a)(1)(i)) -------------------------------------------

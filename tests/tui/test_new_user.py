@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, Static
 
@@ -432,3 +433,33 @@ async def test_typing_on_after_a_scan_stays_in_the_field_typed_in(tmp_path: Path
         await pilot.press("end", "8")
         await settle(pilot)
         assert str(form.query_one("#scan-note", Static).render()) == ""
+
+
+async def test_a_failed_checkpoint_after_signing_says_the_session_is_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.audit.service as service
+    from tui.screens.session import SessionScreen
+
+    def no_log(*_args: object, **_kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        review = await _review_and_sign(pilot)
+        monkeypatch.setattr(service, "checkpoint_database", no_log)
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        await pilot.press("enter")
+        await until(pilot, lambda: "SIGNED" in _error(review))
+        shown = _error(review)
+        assert "Not signed" not in shown
+        assert "signed and saved" in shown and "No space left on device" in shown
+        assert "formulary audit checkpoint" in shown  # the fix
+        assert review.query_one("#sign-password", Input).disabled
+        await pilot.press("escape")
+        await until(pilot, lambda: session.read_only)  # the session shows as signed
+        assert screen_of(app) is session

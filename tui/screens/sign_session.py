@@ -10,7 +10,7 @@ once the account is locked the dialog says so and no longer offers to sign.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -67,6 +67,8 @@ class SignSessionScreen(AppModal):
         self._meaning = meaning
         self._syringe = syringe
         self._sign_with = sign
+        #: The signed session when signing committed but its checkpoint failed.
+        self._saved: Any = None
 
     def _findings_text(self) -> Text:
         text = Text()
@@ -180,7 +182,7 @@ class SignSessionScreen(AppModal):
 
     @on(Answered)
     def _answered(self, message: Answered) -> None:
-        from db.errors import AccountLocked, AuthenticationFailed
+        from db.errors import AccountLocked, AuthenticationFailed, CheckpointFailed
 
         if message.session is not None:
             self.dismiss(message.session)
@@ -189,6 +191,22 @@ class SignSessionScreen(AppModal):
         password = self.query_one("#sign-password", Input)
         password.value = ""
         error = self.query_one("#sign-error", Static)
+        if isinstance(exc, CheckpointFailed):
+            # The signature committed: say so, and never offer to sign again (a second
+            # signature would be a second record). Closing shows the signed session.
+            self._saved = exc.saved
+            error.update(
+                Text(
+                    "SIGNED: the session is signed and saved. Its audit checkpoint could not "
+                    f"be written: {exc}. Close this dialog; do not sign it again."
+                )
+            )
+            password.disabled = True
+            self.query_one("#sign-ok", Button).disabled = True
+            cancel = self.query_one("#sign-cancel", Button)
+            cancel.label = "Close"
+            cancel.focus()
+            return
         if isinstance(exc, AccountLocked):
             # Lockout applies here as at sign-in: no more attempts from this dialog.
             error.update(Text(f"Not signed: {exc}. The draft is kept."))
@@ -209,5 +227,5 @@ class SignSessionScreen(AppModal):
 
     @on(Button.Pressed, "#sign-cancel")
     def action_cancel(self) -> None:
-        """Back to the session without signing."""
-        self.dismiss(None)
+        """Back to the session without signing (or, once signed, to the signed session)."""
+        self.dismiss(self._saved)
