@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from db.codec import amount_from_columns, amount_from_json, datetime_from_json
@@ -562,6 +563,26 @@ def _by(rows: Iterable[Any], key: str) -> dict[int, list[Any]]:
     return grouped
 
 
+R = TypeVar("R")
+
+
+def _table(model: type[Any]) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+def _plain(db: Session, model: type[R], query: sa.Select[Any]) -> list[R]:
+    """The rows of ``query`` (a select of ``model``'s table) as Core rows.
+
+    A Core row has each column as an attribute under the same name as the ORM object
+    has, with the same column types applied, which is all the record builders here
+    read; so it stands in for the model (typed as one for them).
+    """
+    # On the session's connection (same transaction): the ORM's result machinery
+    # costs as much again even for plain rows.
+    return cast(list[R], db.connection().execute(query).all())
+
+
 def charts(
     db: Session, patient_rows: Sequence[PatientRow], *, workstation: str = ""
 ) -> list[PatientChart]:
@@ -574,11 +595,12 @@ def charts(
     pids = [int(p.id) for p in patient_rows if p.id is not None]
     if not pids:
         return []
-    session_rows = db.exec(
-        select(SessionRow)
+    # The many rows (sessions, draws, outcomes, courses, addenda) are read as Core
+    # rows: every column an attribute, as on the ORM object, without building ORM
+    # instances and their identity map (half of a batch's load time otherwise).
+    session_rows = _plain(db, SessionRow, sa.select(_table(SessionRow))
         .where(col(SessionRow.patient_id).in_(pids), col(SessionRow.deleted_at).is_(None))
-        .order_by(col(SessionRow.performed_at), col(SessionRow.id))
-    ).all()
+        .order_by(col(SessionRow.performed_at), col(SessionRow.id)))
     formulation_rows = db.exec(
         select(FormulationRow).where(col(FormulationRow.patient_id).in_(pids))
     ).all()
@@ -593,18 +615,19 @@ def charts(
     versions = versions_by_id(
         db, [v.id for v in version_rows if v.id is not None]
         + [r.formulation_version_id for r in session_rows], users)
-    courses = _by(db.exec(select(CourseRow).where(col(CourseRow.patient_id).in_(pids))
-                          .order_by(col(CourseRow.id))).all(), "patient_id")
-    outcomes = _by(db.exec(
-        select(OutcomeRow)
+    courses = _by(_plain(db, CourseRow, sa.select(_table(CourseRow))
+                         .where(col(CourseRow.patient_id).in_(pids))
+                         .order_by(col(CourseRow.id))), "patient_id")
+    outcomes = _by(_plain(db, OutcomeRow, sa.select(_table(OutcomeRow))
         .where(col(OutcomeRow.patient_id).in_(pids), col(OutcomeRow.deleted_at).is_(None))
-        .order_by(col(OutcomeRow.measured_at), col(OutcomeRow.id))
-    ).all(), "patient_id")
+        .order_by(col(OutcomeRow.measured_at), col(OutcomeRow.id))), "patient_id")
     sids = [r.id for r in session_rows if r.id is not None]
-    used = _by(db.exec(select(SessionLotRow).where(col(SessionLotRow.session_id).in_(sids)))
-               .all(), "session_id") if sids else {}
-    addenda = _by(db.exec(select(AddendumRow).where(col(AddendumRow.session_id).in_(sids))
-                          .order_by(col(AddendumRow.id))).all(), "session_id") if sids else {}
+    used = _by(_plain(db, SessionLotRow, sa.select(_table(SessionLotRow))
+                      .where(col(SessionLotRow.session_id).in_(sids))),
+               "session_id") if sids else {}
+    addenda = _by(_plain(db, AddendumRow, sa.select(_table(AddendumRow))
+                         .where(col(AddendumRow.session_id).in_(sids))
+                         .order_by(col(AddendumRow.id))), "session_id") if sids else {}
     lot_ids = {u.lot_id for us in used.values() for u in us} | {
         int(c["lot_id"]) for r in session_rows for c in r.lots}
     lots = {
