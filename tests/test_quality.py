@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,24 @@ def test_mypy_strict_everywhere() -> None:
 def test_layer_contract_holds() -> None:
     result = _run(_tool("lint-imports"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nothing_outside_the_store_reaches_its_private_modules() -> None:
+    # lint-imports covers the packages; the tests, benchmarks and scripts are held here
+    # (a test pins the Store's time through the public db.store.clock).
+    private = re.compile(r"\bdb\.store\._[a-z]|\bfrom db\.store import _[a-z]")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in ROOT.rglob("*.py")
+        if not path.is_relative_to(ROOT / "db" / "store")
+        and not any(
+            part.startswith(".") or part in {"build", "venv"}
+            for part in path.relative_to(ROOT).parts
+        )
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if private.search(line)
+    ]
+    assert not offenders, f"imports of the Store's private modules: {offenders}"
 
 
 REGENERATE = (

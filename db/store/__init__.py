@@ -6,7 +6,8 @@ every derived effect (stock drawn, formulation versions locked). See docs/store.
 
 Public beyond the Store's methods: :meth:`Store.transaction` (a :class:`UnitOfWork`)
 and :meth:`Store.reading` (a read-only session), :mod:`db.store.roles`,
-:mod:`db.store.signing` and :mod:`db.store.validate`. Modules named ``_*`` are the
+:mod:`db.store.signing`, :mod:`db.store.validate` and :mod:`db.store.clock` (the time
+each unit of work stamps, which tests pin). Modules named ``_*`` are the
 Store's own; an import-linter contract keeps everyone else out of them.
 """
 

@@ -33,6 +33,7 @@ from db.errors import (
 )
 from db.files import ManagedFolder, resolve_files_dir
 from db.images import row_image, table_name
+from db.store import clock
 from db.store.roles import (
     ADMINS,
     AUDIT_READERS,
@@ -44,7 +45,6 @@ from db.store.roles import (
 )
 from db.store.signing import RunCredential
 from db.tables.people import UserRow
-from db.types import utcnow
 from db.workstation import workstation_name
 from formulary.records import Checkpoint, Role
 
@@ -93,7 +93,7 @@ class UnitOfWork:
         self.user = user
         self.workstation = workstation
         #: One clock reading for the whole transaction: every row and entry agrees.
-        self.now: datetime = utcnow()
+        self.now: datetime = clock.now()
 
     def get(self, model: type[R], ident: int, what: str, *, for_update: bool = False) -> R:
         """The row ``ident`` of ``model`` or :class:`NotFound` naming ``what``."""

@@ -53,7 +53,7 @@ class Demo:
 
 def build_demo(path: Path) -> Demo:
     """Create the demo database at ``path`` (SQLite) and close it again."""
-    import db.store._base as base
+    import db.store.clock as store_clock
     from db.database import open_database
     from db.store import (
         ComponentSpec,
@@ -65,7 +65,7 @@ def build_demo(path: Path) -> Demo:
     )
 
     clock = [BUILT_AT - timedelta(days=60)]
-    fixed_times = patch.object(base, "utcnow", lambda: clock[0])  # stable snapshots
+    fixed_times = patch.object(store_clock, "now", lambda: clock[0])  # stable snapshots
     fixed_times.start()
     try:
         store = Store(open_database(path))

@@ -47,11 +47,11 @@ SIZE = (120, 40)
 def fixed_times(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Local times in UTC, and what the Store writes during a test stamped at a fixed
     moment: the pictures must not depend on the day or the workstation's zone."""
-    import db.store._base as base
+    import db.store.clock as clock
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    monkeypatch.setattr(base, "utcnow", lambda: BUILT_AT)
+    monkeypatch.setattr(clock, "now", lambda: BUILT_AT)
     yield
     monkeypatch.undo()
     time.tzset()

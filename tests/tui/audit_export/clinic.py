@@ -45,7 +45,7 @@ def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
     """Make the Store's clock tick one minute per transaction (and the new database's
     first entry, ``installation.create``, come from this clock and workstation too)."""
     import db.seed as seed
-    import db.store._base as base
+    import db.store.clock as clock
 
     ticks = [start - timedelta(minutes=1)]
 
@@ -54,7 +54,7 @@ def stepping_clock(start: datetime = STARTED_AT) -> Iterator[None]:
         return ticks[0]
 
     with (
-        patch.object(base, "utcnow", now),
+        patch.object(clock, "now", now),
         patch.object(seed, "utcnow", now),
         patch.object(seed, "workstation_name", lambda: WORKSTATION),
     ):
