@@ -63,6 +63,7 @@ from formulary.records import (
     Component,
     FormulationVersion,
     IngredientLine,
+    LotUse,
     Outcome,
     PatientChart,
     Practitioner,
@@ -303,6 +304,8 @@ class _Builder:
         self.entries: list[tuple[str, Json]] = []
         self.sections: dict[str, list[Json]] = {}
         self.drafts = 0
+        self.prepared_cache: dict[tuple[int | None, tuple[LotUse, ...]],
+                                  tuple[list[Json], list[str]]] = {}
 
     def url(self, kind: str, key: object) -> str:
         """The urn:uuid of one of this patient's records."""
@@ -480,7 +483,13 @@ class _Builder:
         chart = self.chart
         url = self.url("administration", session.id)
         version = version_of(chart, session)
-        contained, lot_lines = self.prepared(session, version)
+        # A patient's sessions mostly repeat one recipe drawn from the same lots: the
+        # prepared syringe is built once per recipe and set of draws (shared, unchanged).
+        key = (version.id if version else None, session.lots)
+        prepared = self.prepared_cache.get(key)
+        if prepared is None:
+            prepared = self.prepared_cache[key] = self.prepared(session, version)
+        contained, lot_lines = prepared
         signer = session.signature.signer if session.signature else None
         notes: list[Json] = [{"text": text} for text in _session_notes(chart, session)]
         for addendum in session.addenda:
