@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from formulary import session_fields
+
 #: table -> column -> the value rows that existed before the column got.
 ADDED_COLUMNS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
@@ -28,9 +30,18 @@ ADDED_COLUMNS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         # 0004: stock setup
         "product": MappingProxyType({"presentation": None, "gtin": None, "retired_reason": ""}),
         "lot": MappingProxyType({"supplier": "", "units_received": None}),
-        # 0005: signed-content versions and injection points
+        # 0005: signed-content versions; the session fields added since 0001 come from
+        # their declaration (injection points at 0005): NULL, or "" for text, as the
+        # recipe's migration gives them (docs/adding-a-session-field.md).
         "treatment_session": MappingProxyType(
-            {"injection_points": None, "signed_content_version": None}
+            {
+                **{
+                    column: declared.empty
+                    for declared in session_fields.added_after("0001")
+                    for column in declared.columns
+                },
+                "signed_content_version": None,
+            }
         ),
         "session_addendum": MappingProxyType({"signed_content_version": None}),
         # 0007: safety overrides signed with a formulation version

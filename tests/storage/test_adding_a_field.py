@@ -217,7 +217,19 @@ SCRIPT = textwrap.dedent(
                       "The needle angle must be between 0 ° and 90 °."}, errors
     assert read["skin_prep"] == "betadine" and read["wheal_spacing"] == Amount(Decimal("1"), "cm")
 
-    # 8. The signature covers the signed field: changed behind the guards, it fails.
+    # 8. The audit trail replays (the new columns' value on older rows comes from the
+    # declaration too) and verifies intact.
+    from db.audit.history import ADDED_COLUMNS
+    from db.audit.service import verify_database
+
+    added = {c: ADDED_COLUMNS["treatment_session"][c] for c in (
+        "needle_angle", "wheal_spacing_value", "wheal_spacing_unit", "skin_prep")}
+    assert added == {"needle_angle": None, "wheal_spacing_value": None,
+                     "wheal_spacing_unit": None, "skin_prep": ""}, added
+    verification = verify_database(clinic.database, user="admin", record=False)
+    assert verification.report.ok, verification.report
+
+    # 9. The signature covers the signed field: changed behind the guards, it fails.
     with clinic.database.engine.begin() as connection:
         connection.exec_driver_sql("DROP TRIGGER signed_session_no_update")
         connection.execute(sa.text("UPDATE treatment_session SET needle_angle = 44"))
