@@ -411,7 +411,23 @@ def _amount(data: Any, where: str, units: frozenset[str]) -> tuple[Decimal, str]
     # or a stock quantity may be larger, but no quantity in a record is negative.
     if value < 0:
         raise _P.fail(where + ".value", f"{value} is negative; quantities are 0 or more")
+    field = where.rsplit(".", 1)[-1]
+    if field not in _NOT_SYRINGE:
+        from formulary import limits
+        from formulary.units.amount import Amount
+
+        try:
+            limits.check_amount(Amount(value, unit), "the amount")
+        except limits.OutOfRange as exc:
+            raise _P.fail(where + ".value", str(exc)) from None
+        except (ValueError, TypeError):
+            pass  # a unit the bounds do not know: the syntax checks above decide
     return value, unit
+
+
+#: Quantities not bounded by what a syringe, vial or label holds (the Store's
+#: ``physical=False`` fields): body measures and stock on hand.
+_NOT_SYRINGE = frozenset({"weight", "height", "entered", "quantity"})
 
 
 def _in_range(value: date | datetime, where: str) -> None:

@@ -306,6 +306,7 @@ class FormulationsStore(StoreBase):
         formulation_id: int | None = None,
     ) -> Course:
         """Plan a course of sessions for a patient."""
+        check.moment(start_date, "the course's start date")
         if not 1 <= planned_sessions <= 100:
             raise ValidationError("planned sessions must be between 1 and 100")
         if not 1 <= interval_days <= 365:

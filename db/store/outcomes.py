@@ -41,6 +41,7 @@ class OutcomesStore(StoreBase):
             raise ValidationError("record at least a density, a diameter, a grade or a photo")
         if measured_at.tzinfo is None:
             raise ValidationError("the measurement time needs a time zone")
+        check.moment(measured_at, "the measurement time")
         for label, value in (("density", density), ("shaft diameter", shaft_diameter)):
             if value is not None:
                 check.amount(value, label)

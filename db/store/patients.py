@@ -79,13 +79,14 @@ def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
         raise ValidationError("the date of birth is in the future; check the year")
     if fields.date_of_birth.year < 1900:
         raise ValidationError("the date of birth is before 1900; check the year")
+    check.moment(fields.date_of_birth, "the date of birth")
     row.date_of_birth = fields.date_of_birth
     row.sex = Sex(fields.sex).value
     row.diagnosis = check.text(fields.diagnosis, "diagnosis", limit=500)
     row.grade_scale = GradeScale(fields.grade_scale).value if fields.grade_scale else None
     row.grade = check.text(fields.grade, "grade", limit=20)
     if fields.height is not None:
-        check.amount(fields.height, "height")
+        check.amount(fields.height, "height", physical=False)
         if fields.height.unit != "cm":
             raise ValidationError("give the height in cm")
         try:
@@ -122,7 +123,7 @@ def _is_new_weight(row: PatientRow, fields: PatientFields) -> bool:
 
 
 def _checked_weight(weight: Amount) -> Weight:
-    check.amount(weight, "weight")
+    check.amount(weight, "weight", physical=False)
     try:
         return weight_of(weight.value, weight.unit)
     except BodyMeasureError as exc:
@@ -152,6 +153,7 @@ def _record_weight(
     """Add one measurement to ``row``'s history; the latest by date becomes the chart's."""
     checked = _checked_weight(weight)
     when = measured_on or uow.now.date()
+    check.moment(when, "the weight's measurement date")
     if when > uow.now.date():
         raise ValidationError("the weight's measurement date is in the future; check it")
     if when < row.date_of_birth:

@@ -594,7 +594,8 @@ class StockStore(StoreBase):
                 "give either the quantity received (such as 50 mL) or the count of units"
             )
         if quantity is not None:
-            check.amount(quantity, "quantity received")
+            check.amount(quantity, "quantity received", physical=False)
+        check.moment(expiry, "the expiry date")
         number = check.text(lot_number, "lot number", limit=80, required=True)
         who = check.text(supplier, "supplier", limit=200)
         with self._write(actor, PREPARERS, "receive stock") as uow:
@@ -657,7 +658,7 @@ class StockStore(StoreBase):
     def adjust_stock(self, actor: Actor, lot_id: int, delta: Amount, reason: str) -> Lot:
         """Correct a lot's quantity on hand by ``delta`` (negative to remove); needs a reason."""
         why = require_reason(reason, "adjust stock")
-        check.amount(delta, "adjustment", positive=False)
+        check.amount(delta, "adjustment", positive=False, physical=False)
         if delta.value == 0:
             raise ValidationError("the adjustment is zero; give the amount to add or remove")
         with self._write(actor, SIGNERS, "adjust stock") as uow:

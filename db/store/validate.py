@@ -6,9 +6,11 @@ Public: bulk loading and transfer derive the same search keys the Store stores.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, datetime
 from decimal import Decimal
 
 from db.errors import ValidationError
+from formulary import limits
 from formulary.units.amount import Amount
 
 #: Longest text a field takes when its declaration names no limit.
@@ -34,8 +36,20 @@ def text(value: str, what: str, *, limit: int, required: bool = False) -> str:
     return cleaned
 
 
-def amount(value: Amount, what: str, *, positive: bool = True, allow_zero: bool = False) -> Amount:
-    """A finite, positive (or zero when allowed) Amount with a unit."""
+def amount(
+    value: Amount,
+    what: str,
+    *,
+    positive: bool = True,
+    allow_zero: bool = False,
+    physical: bool = True,
+) -> Amount:
+    """A finite, positive (or zero when allowed) Amount with a unit.
+
+    With ``physical`` (the default) a volume, mass or concentration must also fit what a
+    syringe, vial or label can hold (:mod:`formulary.limits`); body measures and stock
+    on hand pass ``physical=False``.
+    """
     if not isinstance(value, Amount):
         raise ValidationError(f"the {what} must be an amount with a unit")
     if not value.unit or len(value.unit) > 32:
@@ -44,7 +58,20 @@ def amount(value: Amount, what: str, *, positive: bool = True, allow_zero: bool 
         raise ValidationError(f"the {what} ({value.value} {value.unit}) is implausibly large")
     if positive and (value.value < 0 or (value.value == 0 and not allow_zero)):
         raise ValidationError(f"the {what} must be more than zero")
+    if physical and value.value >= 0:
+        try:
+            limits.check_amount(value, f"the {what}")
+        except limits.OutOfRange as exc:
+            raise ValidationError(str(exc)) from exc
     return value
+
+
+def moment(value: date | datetime, what: str) -> None:
+    """Refuse a date or time outside 1900–2100 (:func:`formulary.limits.check_date`)."""
+    try:
+        limits.check_date(value, what)
+    except limits.OutOfRange as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def search_key(*parts: str) -> str:

@@ -105,6 +105,11 @@ def test_any_mutation_is_accepted_or_refused_with_its_path(
          "records.sessions[0].pain_score"),
         (lambda d: d["records"]["sessions"][0].__setitem__("anaesthesia", "x" * 501),
          "records.sessions[0].anaesthesia"),
+        # Beyond what a syringe or a label holds (formulary.limits).
+        (lambda d: d["records"]["sessions"][0]["total_volume"].__setitem__(
+            "value", "999999999"), "records.sessions[0].total_volume.value"),
+        (lambda d: d["records"]["formulation_versions"][0]["final_volume"].__setitem__(
+            "value", "5000"), "records.formulation_versions[0].final_volume.value"),
     ],
 )
 def test_the_reported_cases_are_refused_by_path(
