@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from formulary.records import Patient, PatientChart
+from formulary.records import ChartedFields, Patient, PatientChart
 from formulary.units.amount import Amount
 
 #: Identifies the document shape, so readers can refuse a layout they do not know.
@@ -28,6 +28,9 @@ def _plain(value: Any) -> Any:
         out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Patient):
             out["display_name"] = value.display_name
+        if isinstance(value, ChartedFields):
+            # Fields declared with nothing but their declaration are fields like any other.
+            out.update(out.pop("others"))
         return out
     if isinstance(value, Enum):
         return value.value

@@ -12,6 +12,7 @@ Also here: dropping control characters, which FHIR strings and XML may not conta
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -81,6 +82,11 @@ def printable_record(record: T) -> T:
         items = tuple(printable_record(item) for item in record)
         same = all(a is b for a, b in zip(items, record, strict=True))
         return record if same else cast(T, items)
+    if isinstance(record, Mapping):
+        # A session's ``others``: the fields declared with nothing but their declaration.
+        cleaned = {key: printable_record(item) for key, item in record.items()}
+        same = all(cleaned[key] is record[key] for key in record)
+        return record if same else cast(T, cleaned)
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
         changes = {}
         for f in dataclasses.fields(record):
