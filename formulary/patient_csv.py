@@ -31,14 +31,13 @@ caller's work.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from formulary.body import BodyMeasureError, Weight, parse_height, parse_weight
-from formulary.product_csv import CsvImportError, CsvProblem, _column_name, _rows
+from formulary.csv_table import FIRST_DATA_LINE, CsvImportError, CsvProblem, table_rows
 from formulary.records import Allergy, Condition, GradeScale, Sex
 from formulary.units.amount import Amount
 
@@ -115,71 +114,28 @@ def parse_condition_list(text: str) -> tuple[Condition, ...]:
 def parse_patients(text: str, *, today: date) -> list[PatientSpec]:
     """Every patient of a CSV export; raises :class:`CsvImportError` listing each problem
     with its line and column (nothing is half-read: all or nothing)."""
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise CsvImportError([CsvProblem(1, "", "this is not a text file (CSV)")])
     problems: list[CsvProblem] = []
-    rows = iter(_rows(text))
-    try:
-        header_line, header = next(rows)
-    except StopIteration:
-        raise CsvImportError(
-            [CsvProblem(1, "", "the file is empty: it needs a header row")]
-        ) from None
-    except csv.Error as exc:
-        raise CsvImportError([CsvProblem(1, "", f"not readable as CSV ({exc})")]) from None
-    names = [_column_name(h) for h in header]
-    for position, name in enumerate(names, start=1):
-        if name not in COLUMNS:
-            shown = header[position - 1].strip() or f"#{position}"
-            problems.append(
-                CsvProblem(
-                    header_line, shown,
-                    f"unknown column {shown!r}; the columns are {', '.join(COLUMNS)}",
-                )
-            )
-        elif names.index(name) != position - 1:
-            problems.append(CsvProblem(header_line, name, "this column appears twice"))
-    for name in REQUIRED:
-        if name not in names:
-            problems.append(CsvProblem(header_line, name, "required column missing"))
-    if problems:
-        raise CsvImportError(problems)
     found: list[PatientSpec] = []
     charts: dict[str, int] = {}
-    count = 0
-    try:
-        for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                problems.append(CsvProblem(line, "", f"more than {MAX_ROWS} rows; split the file"))
-                break
-            if len(cells) > len(names):
-                problems.append(
-                    CsvProblem(line, "", f"{len(cells)} cells but the header has {len(names)}")
+    for line, row in table_rows(
+        text, columns=COLUMNS, required=REQUIRED, max_rows=MAX_ROWS, problems=problems
+    ):
+        spec = _read_row(line, row, today, problems)
+        if spec is None:
+            continue
+        key = spec.chart_number.casefold()
+        if key in charts:
+            problems.append(
+                CsvProblem(
+                    line, "chart_number",
+                    f"chart number {spec.chart_number} is also on line {charts[key]}",
                 )
-                continue
-            row = {n: (cells[i].strip() if i < len(cells) else "") for i, n in enumerate(names)}
-            spec = _read_row(line, row, today, problems)
-            if spec is None:
-                continue
-            key = spec.chart_number.casefold()
-            if key in charts:
-                problems.append(
-                    CsvProblem(
-                        line, "chart_number",
-                        f"chart number {spec.chart_number} is also on line {charts[key]}",
-                    )
-                )
-                continue
-            charts[key] = line
-            found.append(spec)
-    except csv.Error as exc:
-        problems.append(CsvProblem(count + 2, "", f"not readable as CSV ({exc})"))
+            )
+            continue
+        charts[key] = line
+        found.append(spec)
     if not found and not problems:
-        problems.append(CsvProblem(header_line + 1, "", "no patients below the header"))
+        problems.append(CsvProblem(FIRST_DATA_LINE, "", "no patients below the header"))
     if problems:
         raise CsvImportError(problems)
     return found

@@ -27,11 +27,10 @@ the names and writing every product in one transaction is the caller's work.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from formulary.csv_table import FIRST_DATA_LINE, CsvImportError, CsvProblem, table_rows
 from formulary.gs1 import ScanError, normalize_gtin
 from formulary.products import parse_presentation, parse_strength, parse_unit_volume
 from formulary.records import Presentation
@@ -47,19 +46,6 @@ PRODUCT_COLUMNS = ("presentation", "volume_per_unit", "manufacturer", "gtin")
 #: A clinic's catalogue is hundreds of lines; more is a wrong file.
 MAX_ROWS = 10_000
 MAX_CELL = 500
-
-
-@dataclass(frozen=True, slots=True)
-class CsvProblem:
-    """What is wrong, where: ``line`` counts from 1 (the header), ``column`` by name."""
-
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,102 +71,18 @@ class ProductSpec:
     gtin: str = ""  # GTIN-14 or ""
 
 
-class CsvImportError(ValueError):
-    """The file cannot be imported; ``problems`` names every bad cell found."""
-
-    def __init__(self, problems: Sequence[CsvProblem]) -> None:
-        self.problems = tuple(problems)
-        first = str(self.problems[0]) if self.problems else "no problems"
-        more = len(self.problems) - 1
-        super().__init__(first + (f" (and {more} more)" if more > 0 else ""))
-
-
-def _column_name(text: str) -> str:
-    return "_".join(text.strip().casefold().replace("-", " ").split())
-
-
-def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    first = sample.splitlines()[0] if sample else ""
-    counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
-    delimiter = max(counts, key=lambda sep: counts[sep])
-    if counts[delimiter] == 0:
-        return csv.excel
-
-    class _Found(csv.excel):
-        pass
-
-    _Found.delimiter = delimiter
-    return _Found
-
-
-def _rows(text: str) -> Iterable[tuple[int, list[str]]]:
-    """``(line number where the row starts, cells)``; quoted cells may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text[:4096]))
-    start = 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
-
-
 def parse_products(text: str) -> list[ProductSpec]:
     """Every product of a CSV export; raises :class:`CsvImportError` listing each
     problem with its line and column (nothing is half-read: all or nothing)."""
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise CsvImportError([CsvProblem(1, "", "this is not a text file (CSV)")])
     problems: list[CsvProblem] = []
-    rows = iter(_rows(text))
-    try:
-        header_line, header = next(rows)
-    except StopIteration:
-        raise CsvImportError(
-            [CsvProblem(1, "", "the file is empty: it needs a header row")]
-        ) from None
-    except csv.Error as exc:
-        raise CsvImportError([CsvProblem(1, "", f"not readable as CSV ({exc})")]) from None
-    names = [_column_name(h) for h in header]
-    for position, name in enumerate(names, start=1):
-        if name not in COLUMNS:
-            shown = header[position - 1].strip() or f"#{position}"
-            problems.append(
-                CsvProblem(
-                    header_line,
-                    shown,
-                    f"unknown column {shown!r}; the columns are {', '.join(COLUMNS)}",
-                )
-            )
-        elif names.index(name) != position - 1:
-            problems.append(CsvProblem(header_line, name, "this column appears twice"))
-    for name in REQUIRED:
-        if name not in names:
-            problems.append(CsvProblem(header_line, name, "required column missing"))
-    if problems:
-        raise CsvImportError(problems)
-
     products: dict[str, dict[str, object]] = {}
     order: list[str] = []
-    count = 0
-    try:
-        for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            count += 1
-            if count > MAX_ROWS:
-                problems.append(CsvProblem(line, "", f"more than {MAX_ROWS} rows; split the file"))
-                break
-            if len(cells) > len(names):
-                problems.append(
-                    CsvProblem(line, "", f"{len(cells)} cells but the header has {len(names)}")
-                )
-                continue
-            row = {
-                name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(names)
-            }
-            _read_row(line, row, products, order, problems)
-    except csv.Error as exc:
-        problems.append(CsvProblem(count + 2, "", f"not readable as CSV ({exc})"))
+    for line, row in table_rows(
+        text, columns=COLUMNS, required=REQUIRED, max_rows=MAX_ROWS, problems=problems
+    ):
+        _read_row(line, row, products, order, problems)
     if not order and not problems:
-        problems.append(CsvProblem(header_line + 1, "", "no products below the header"))
+        problems.append(CsvProblem(FIRST_DATA_LINE, "", "no products below the header"))
     if problems:
         raise CsvImportError(problems)
     return [_spec(products[key]) for key in order]

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from formulary.csv_table import CsvImportError
 from formulary.gs1 import gtin_check_digit
-from formulary.product_csv import CsvImportError, parse_products, resolve_ingredients
+from formulary.product_csv import parse_products, resolve_ingredients
 from formulary.records import Presentation
 from formulary.units.amount import Amount
 

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from formulary.body import KG_PER_LB, BodyMeasureError, parse_weight
+from formulary.csv_table import CsvImportError
 from formulary.patient_csv import parse_date, parse_patients
-from formulary.product_csv import CsvImportError
 from formulary.records import Sex
 
 TODAY = date(2026, 12, 2)

@@ -47,7 +47,7 @@ def read_text(path: Path) -> str:
 
 def report_problems(path: Path, problems: object) -> None:
     """Every problem on its own line of stderr (``FILE:LINE: column C: …``), then exit 2."""
-    from formulary.product_csv import CsvProblem
+    from formulary.csv_table import CsvProblem
 
     assert isinstance(problems, tuple)
     for problem in problems:
@@ -72,7 +72,8 @@ def products(
     import json
 
     from db.store import ProductFields, Store, StrengthSpec
-    from formulary.product_csv import CsvImportError, parse_products, resolve_ingredients
+    from formulary.csv_table import CsvImportError
+    from formulary.product_csv import parse_products, resolve_ingredients
     from tui.cli.product import ingredient_index, location, product_json
 
     text = read_text(file)
@@ -137,8 +138,8 @@ def patients(
     from datetime import date
 
     from db.store import PatientFields, Store
+    from formulary.csv_table import CsvImportError
     from formulary.patient_csv import parse_patients
-    from formulary.product_csv import CsvImportError
     from tui.cli.patient import patient_json
     from tui.cli.product import location
 
