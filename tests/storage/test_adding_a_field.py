@@ -158,7 +158,8 @@ SCRIPT = textwrap.dedent(
         assert connection.execute(sa.text(
             "SELECT signed_content_version FROM treatment_session")).scalar() == 3
 
-    # 5. The exports: CSV header and cells, the PDF note, the FHIR bundle (validated).
+    # 5. The exports: CSV header and cells, the PDF note, the FHIR bundle (validated),
+    # the JSON chart.
     header, row = sessions_csv(chart).decode("utf-8-sig").splitlines()[:2]
     assert all(c in header.split(",") for c in f.csv_columns()), header
     assert ",45," in row and ",1,cm," in row and "chlorhexidine" in row, row
@@ -173,6 +174,10 @@ SCRIPT = textwrap.dedent(
     for shown in ("Needle angle: 45 °", "Wheal spacing: 1 cm",
                   "Skin preparation: chlorhexidine"):
         assert shown in bundle, shown
+
+    from formulary.export.json_export import render_json
+    (charted,) = json.loads(render_json(chart))["chart"]["sessions"]
+    assert charted["needle_angle"] == 45 and charted["skin_prep"] == "chlorhexidine"
 
     # 6. The transfer file carries them, and an import into a new clinic keeps them.
     admin = ["--user", "admin", "--password-stdin"]
