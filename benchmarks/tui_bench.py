@@ -162,8 +162,9 @@ def bench_terminal(runs: int) -> None:
     if shutil.which("tmux") is None:
         print("real terminal: tmux is not installed; skipped")
         return
-    script = Path(sys.executable).with_name("formulary")
-    launch = [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
+    # `python -m tui` from this checkout is the `formulary` command of this checkout (the
+    # installed script may point at another one).
+    launch = [sys.executable, "-m", "tui"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
@@ -177,6 +178,7 @@ def bench_terminal(runs: int) -> None:
             [*launch, "init", "--db", str(db), "--admin", "admin", "--password-stdin"],
             input="admin-password-1\n",
             env=env,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,

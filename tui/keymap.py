@@ -16,7 +16,6 @@ A broken file never stops the app: it falls back to the defaults and says why.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +50,9 @@ def config_path() -> Path:
 
 def parse_settings(text: str) -> Settings:
     """Validate the text of a config file; problems are collected, never raised."""
+    # Imported here: a workstation without a config file never pays for it at start-up.
+    import tomllib
+
     problems: list[str] = []
     try:
         data = tomllib.loads(text)

@@ -414,10 +414,13 @@ class PatientsStore(StoreBase):
                     condition = sa.or_(condition, col(PatientRow.date_of_birth) == born)
                 query = query.where(condition)
             family: sa.ColumnElement[str] = sa.literal_column("family_key")
-            if search.strip():
+            if search.strip() and self.database.dialect == "sqlite":
                 # With a filter, scanning the table and sorting the few matches beats
                 # walking the name index and fetching every row to test it (20x on
                 # 20,000 patients): ordering by an expression keeps SQLite off the index.
+                # PostgreSQL weighs both against its statistics (the trigram index for a
+                # rare word, the name index for a common one: 2 ms instead of 230 for
+                # 'm' on 200,000 patients), so it gets the plain order.
                 family = sa.func.coalesce(col(PatientRow.family_key), "")
             query = (
                 query.order_by(family, col(PatientRow.given_key), col(PatientRow.id))
