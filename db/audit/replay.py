@@ -101,10 +101,19 @@ def _is_image(text: str, test: tuple[str, tuple[str, ...]]) -> bool:
     prefix, tokens = test
     if not text.startswith(prefix):
         return False
-    # Every column's key is present (keys are sorted, values are JSON, so a key token
-    # '"name":' right after '{' or ',' is a top-level or nested key; nested objects
-    # of row images never repeat a column's name with a different meaning).
-    return all(token in text for token in tokens)
+    # Every column's key is present. Keys are sorted, so each is looked for after the
+    # previous one: one pass over the text instead of one per column. The earliest
+    # match of a name is never after its top-level key (a nested occurrence can only
+    # come earlier), so a real image always passes; values are JSON, so a token
+    # '"name":' is a key, top-level or nested (nested objects of row images never
+    # repeat a column's name with a different meaning).
+    find = text.find
+    at = len(prefix)
+    for token in tokens[1:]:
+        at = find(token, at)
+        if at < 0:
+            return False
+    return True
 
 
 def complete_image(entity: str, text: str, columns: frozenset[str]) -> str | None:
@@ -249,8 +258,10 @@ def replay_tables(
 
     for table in replay.tables:
         key = _key_column(table)
+        # Rows are taken out of the replay as they are found: what is left at the end
+        # is in the trail but not in the table (deleted behind the application's back).
         expected = replay.state[table.name]
-        seen: set[str] = set()
+        pop = expected.pop
         try:
             shape: rowtext.RowShape | None = rowtext.shape_of(table, key.key)
         except ValueError:
@@ -258,9 +269,8 @@ def replay_tables(
         if shape is None:
             for mapping in _typed_rows(conn, table, key):
                 row_id = str(mapping[key.key])
-                seen.add(row_id)
                 checked += 1
-                found(_check_typed(conn, table, row_id, mapping, expected.get(row_id)))
+                found(_check_typed(conn, table, row_id, mapping, pop(row_id, None)))
         else:
             index = shape.key_index
             hand: Callable[[Sequence[Any], list[str] | None], None] | None = None
@@ -274,14 +284,13 @@ def replay_tables(
                 for page in rowtext.pages(conn, shape):
                     for row in page:
                         row_id = str(row[index])
-                        seen.add(row_id)
                         checked += 1
                         try:
                             values: list[str] | None = shape.values(row)
                         except (rowtext.Slow, ValueError, TypeError, ArithmeticError):
                             values = None
                         hand(row, values)
-                        mine = expected.get(row_id)
+                        mine = pop(row_id, None)
                         if mine is not None and values is not None:
                             try:
                                 text = "".join(map(str.__add__, prefixes, values)) + "}"
@@ -294,9 +303,8 @@ def replay_tables(
                 for page in rowtext.pages(conn, shape):
                     for row in page:
                         row_id = str(row[index])
-                        seen.add(row_id)
                         checked += 1
-                        mine = expected.get(row_id)
+                        mine = pop(row_id, None)
                         if mine is not None:
                             try:
                                 if mine[1] == _digest(shape.text(row)):
@@ -304,7 +312,7 @@ def replay_tables(
                             except (rowtext.Slow, ValueError, TypeError, ArithmeticError):
                                 pass  # the general path decides
                         found(_check_one(conn, table, key, row_id, mine))
-        for row_id in sorted(set(expected) - seen, key=_natural):
+        for row_id in sorted(expected, key=_natural):
             found(
                 RowProblem(
                     table.name,

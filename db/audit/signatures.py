@@ -121,6 +121,16 @@ class SignatureCheck:
             "signer_name", "signature_meaning")}
         self.signed = 0
         self.unsure: list[int] = []  # sessions for the Store's own recipe
+        # Per definition: each signed field's '{"name":' / ',"name":' and its position.
+        self._session_parts: dict[int, list[tuple[str, int]]] = {}
+
+    def _parts(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        from json.encoder import encode_basestring as quote
+
+        return [
+            (("{" if n == 0 else ",") + quote(name) + ":", self.at[name])
+            for n, name in enumerate(sorted(names))
+        ]
 
     def version(self, row: Sequence[Any], values: list[str] | None) -> None:
         """Note a formulation version row (the replay reads them before the sessions)."""
@@ -210,7 +220,11 @@ class SignatureCheck:
             version_text = self._version_text(row[raw["formulation_version_id"]], used)
             if version_text is None:
                 return False
-            session_text = self.rowtext.subset_text(self.sessions, values, used.session_fields)
+            parts = self._session_parts.get(used.number)
+            if parts is None:
+                parts = self._parts(used.session_fields)
+                self._session_parts[used.number] = parts
+            session_text = "".join([p + values[i] for p, i in parts]) + "}"
             head = f'{{"content_version":{used.number},' if used.number >= 2 else "{"
             payload = (
                 '{"content":' + head + '"formulation_version":' + version_text
