@@ -18,9 +18,11 @@ from db.tables.formulations import CourseRow, FormulationRow, FormulationVersion
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, UserRow
+from db.tables.photos import PhotoRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary import session_fields
+from formulary.photos import Photo, PhotoView
 from formulary.records import (
     Addendum,
     AdverseEvent,
@@ -491,7 +493,49 @@ def clinic(db: Session, workstation: str = "") -> Clinic:
         workstation=workstation,
         identifier=row.clinic_identifier or row.db_id,
         beyond_use_minutes=row.beyond_use_minutes,
+        photo_max_bytes=row.photo_max_bytes,
     )
+
+
+def photo(row: PhotoRow, users: Mapping[int, UserRow] | None = None) -> Photo:
+    """A photo row as a record (``users`` names who attached it, when given)."""
+    assert row.id is not None
+    by = users.get(row.created_by_id) if users is not None else None
+    return Photo(
+        id=row.id,
+        patient_id=row.patient_id,
+        view=PhotoView(row.view),
+        taken_on=row.taken_on,
+        sha256=row.sha256,
+        size_bytes=row.size_bytes,
+        media_type=row.media_type,
+        width=row.width,
+        height=row.height,
+        session_id=row.session_id,
+        outcome_id=row.outcome_id,
+        note=row.note,
+        attached_at=row.created_at,
+        attached_by=by.full_name or by.username if by is not None else "",
+        retired_at=row.retired_at,
+        retired_reason=row.retired_reason,
+    )
+
+
+def photos_of(
+    db: Session, patient_ids: Sequence[int], users: Mapping[int, UserRow] | None = None
+) -> dict[int, list[Photo]]:
+    """The photos of each patient (current and retired), by date taken then attach order."""
+    if not patient_ids:
+        return {}
+    rows = db.exec(
+        select(PhotoRow)
+        .where(col(PhotoRow.patient_id).in_(list(patient_ids)))
+        .order_by(col(PhotoRow.taken_on), col(PhotoRow.id))
+    ).all()
+    out: dict[int, list[Photo]] = {}
+    for row in rows:
+        out.setdefault(row.patient_id, []).append(photo(row, users))
+    return out
 
 
 def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> PatientChart:
@@ -553,6 +597,7 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         outcomes=tuple(outcome(o) for o in outcomes),
         practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids) if i in users),
         products=tuple(product(p, names) for p in product_rows),
+        photos=tuple(photos_of(db, [pid], users).get(pid, [])),
     )
 
 
@@ -652,6 +697,7 @@ def charts(
         owner = formulation_patient.get(version.formulation_id)
         if owner is not None:
             versions_of.setdefault(int(owner), []).append(version)
+    photos_by_patient = photos_of(db, pids, users)
     out = []
     for row in patient_rows:
         pid = int(row.id) if row.id is not None else -1
@@ -678,5 +724,6 @@ def charts(
             practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids)
                                 if i in users),
             products=tuple(product(products[i], names) for i in own_products if i in products),
+            photos=tuple(photos_by_patient.get(pid, [])),
         ))
     return out

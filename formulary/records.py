@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from formulary.photos import Photo
 from formulary.units.amount import Amount
 
 
@@ -453,6 +454,8 @@ class Clinic:
     identifier: str = ""
     #: How long a prepared syringe may be used after it is prepared (the label prints it).
     beyond_use_minutes: int = 60
+    #: The largest photo file accepted, in bytes (formulary.photos.DEFAULT_MAX_BYTES).
+    photo_max_bytes: int = 26_214_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,3 +473,5 @@ class PatientChart:
     exported_at: datetime | None = None
     checkpoint: Checkpoint | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: Photographs, current and retired, oldest first (formulary.photos).
+    photos: tuple[Photo, ...] = ()

@@ -52,6 +52,7 @@ from db.audit.replay import Replay
 from db.audit.verify import ProgressCallback, VerifyReport, verify_chain
 from db.database import Database
 from db.engine import READ_ONLY
+from db.files import ManagedFolder, resolve_files_dir
 from db.workstation import workstation_name as workstation_name
 from formulary.records import Checkpoint
 
@@ -193,11 +194,14 @@ def verify_database(
     record: bool = True,
     workstation: str | None = None,
     records: bool = True,
+    files_dir: Path | str | None = None,
 ) -> Verification:
     """Verify ``database``: chain, every checkpoint, identity, tables and signatures.
 
     With ``records`` (the default) the current rows of every audited table are held
-    against the replay of the audit's after-images and every signature is recomputed.
+    against the replay of the audit's after-images, every signature is recomputed and
+    every managed file (photos) is re-hashed against its row (``files_dir``: the
+    managed-file folder when it is not in its default place, see :mod:`db.files`).
     The ``audit.verify`` entry (written after verifying, so it is not part of what was
     just verified) carries the report's figures in ``after``; on a read-only database
     it cannot be written, and ``recorded_seq`` is None with ``not_recorded`` saying why.
@@ -227,7 +231,8 @@ def verify_database(
             if problem is not None:
                 report = replace(report, status="truncated", problem=problem)
         if report.ok and records:
-            report = _check_records(conn, report, replay)
+            folder = ManagedFolder(resolve_files_dir(database.path, database.db_id, files_dir))
+            report = _check_records(conn, report, replay, folder)
         conn.rollback()
     recorded: int | None = None
     not_recorded: str | None = None
@@ -259,22 +264,27 @@ def verify_database(
 
 
 def _check_records(
-    conn: Connection, report: VerifyReport, replay: Replay | None
+    conn: Connection, report: VerifyReport, replay: Replay | None, folder: ManagedFolder
 ) -> VerifyReport:
+    from db.audit.files import check_managed_files
     from db.audit.replay import replay_tables
     from db.audit.signatures import SignatureCheck
 
     check = SignatureCheck(conn)
     tables = replay_tables(conn, replay=replay, signatures=check)
     signatures = check.finish()
-    problems = [p.message for p in tables.problems] + list(signatures.problems)
-    count = tables.problem_count + signatures.problem_count
+    files = check_managed_files(conn, folder)
+    problems = (
+        [p.message for p in tables.problems] + list(signatures.problems) + list(files.problems)
+    )
+    count = tables.problem_count + signatures.problem_count + files.problem_count
     return replace(
         report,
         status="ok" if count == 0 else "records",
         problem=None if count == 0 else problems[0],
         table_rows_checked=tables.rows_checked,
         signatures_checked=signatures.sessions_checked + signatures.addenda_checked,
+        files_checked=files.files_checked,
         record_problems=tuple(problems[:20]),
         record_problem_count=count,
     )

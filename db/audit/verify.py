@@ -67,7 +67,9 @@ class VerifyReport:
     table_rows_checked: int | None = None
     #: Signed sessions and addenda whose signature was recomputed (None: not checked).
     signatures_checked: int | None = None
-    #: Table rows and signatures that disagree (the first few spelled out).
+    #: Managed files (photos) re-hashed against their rows (None: not checked).
+    files_checked: int | None = None
+    #: Table rows, signatures and managed files that disagree (the first few spelled out).
     record_problems: tuple[str, ...] = ()
     record_problem_count: int = 0
 
@@ -93,7 +95,7 @@ class VerifyReport:
             head = (
                 f"audit chain intact ({self.rows} entries, {self.checkpoints_checked} "
                 f"checkpoint(s) agree) but RECORDS ALTERED: {self.record_problem_count} "
-                "row(s) or signature(s) disagree with it:\n  "
+                "row(s), signature(s) or file(s) disagree with it:\n  "
                 + "\n  ".join(self.record_problems)
             )
             if self.record_problem_count > len(self.record_problems):
@@ -118,6 +120,8 @@ class VerifyReport:
             parts.append(f"{self.table_rows_checked} table rows match the audit trail")
         if self.signatures_checked is not None:
             parts.append(f"{self.signatures_checked} signatures recomputed and valid")
+        if self.files_checked is not None:
+            parts.append(f"{self.files_checked} stored files re-hashed and intact")
         return ("\n" + "; ".join(parts) + ".") if parts else ""
 
     def to_json(self) -> dict[str, Any]:
@@ -137,6 +141,7 @@ class VerifyReport:
             "rows_after_checkpoint": self.rows_after_checkpoint,
             "table_rows_checked": self.table_rows_checked,
             "signatures_checked": self.signatures_checked,
+            "files_checked": self.files_checked,
             "record_problems": list(self.record_problems),
             "record_problem_count": self.record_problem_count,
         }

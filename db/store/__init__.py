@@ -34,6 +34,7 @@ from db.store.inputs import (
 from db.store.keys import KeysStore
 from db.store.outcomes import OutcomesStore
 from db.store.patients import PatientsStore
+from db.store.photos import PhotosStore
 from db.store.recovery import RecoveryStore
 from db.store.sessions import ADMINISTERED_BY, AMENDED_BY, SessionsStore
 from db.store.stock import StockStore
@@ -66,6 +67,7 @@ class Store(
     StockStore,
     FormulationsStore,
     OutcomesStore,
+    PhotosStore,
     AuditReadsStore,
     KeysStore,
     RecoveryStore,

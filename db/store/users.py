@@ -82,7 +82,13 @@ class UsersStore(StoreBase):
         return uow.add(row, "user.create")
 
     def create_first_admin(self, username: str, full_name: str, password: str) -> Actor:
-        """Create the first administrator; refused once any user exists."""
+        """Create the first administrator; refused once any user exists.
+
+        The managed-file folder (photos, scans) is created first, beside the database:
+        a new clinic can attach a photo at once, and a folder that cannot be created
+        stops here, before anything is written.
+        """
+        self.files.create()
         with self._write(None, ADMINS, "create the first administrator") as uow:
             if uow.session.exec(select(UserRow.id).limit(1)).first() is not None:
                 raise Conflict(

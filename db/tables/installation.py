@@ -25,3 +25,7 @@ class InstallationRow(SQLModel, table=True):
     )
     # How long a prepared syringe may be used; printed on its label.
     beyond_use_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
+    # The largest photo file accepted (formulary.photos.DEFAULT_MAX_BYTES by default).
+    photo_max_bytes: int = Field(
+        default=26_214_400, sa_column_kwargs={"server_default": "26214400"}
+    )
