@@ -1,4 +1,4 @@
-"""``formulary clinic show|set``: the clinic's name, identifier and label settings.
+"""``formulary clinic show|set``: the clinic's name, identifier, label and photo settings.
 
 Everyone signed in may look; only an administrator may change them, and every change
 is an audited update of the installation row.
@@ -49,6 +49,7 @@ def show(
         "address": clinic.address,
         "identifier": clinic.identifier,
         "beyond_use_minutes": clinic.beyond_use_minutes,
+        "photo_limit_mb": round(clinic.photo_max_bytes / 2**20, 1),
     }
     if as_json:
         typer.echo(json.dumps(fields, ensure_ascii=False))
@@ -77,6 +78,11 @@ def set_(
         typer.Option("--beyond-use-minutes",
                      help="How long a prepared syringe may be used (its label prints it)."),
     ] = None,
+    photo_limit_mb: Annotated[
+        int | None,
+        typer.Option("--photo-limit-mb",
+                     help="The largest photo file accepted, in MB (1 to 200; default 25)."),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
@@ -86,8 +92,9 @@ def set_(
 
     if name is None and address is not None:
         fail("--address is set together with the name: add --name")
-    if name is None and identifier is None and beyond_use is None:
-        fail("nothing to change: give --name, --identifier or --beyond-use-minutes")
+    if name is None and identifier is None and beyond_use is None and photo_limit_mb is None:
+        fail("nothing to change: give --name, --identifier, --beyond-use-minutes or "
+             "--photo-limit-mb")
     database = open_db(_location(ctx, db))
     try:
         store = Store(database)
@@ -98,8 +105,11 @@ def set_(
             if identifier is not None or beyond_use is not None:
                 store.set_clinic_settings(actor, identifier=identifier,
                                           beyond_use_minutes=beyond_use)
+            if photo_limit_mb is not None:
+                store.set_photo_limit(actor, photo_limit_mb * 2**20)
             clinic = store.clinic(actor)
     finally:
         database.dispose()
     typer.echo(f"clinic {clinic.name or '(no name)'}: identifier {clinic.identifier}, "
-               f"beyond-use {clinic.beyond_use_minutes} min")
+               f"beyond-use {clinic.beyond_use_minutes} min, "
+               f"photo limit {clinic.photo_max_bytes / 2**20:.1f} MB")

@@ -24,6 +24,7 @@ from tui.cli import (
     ingredient,
     lots,
     patient,
+    photo,
     product,
     session,
     transfer,
@@ -58,6 +59,7 @@ app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(session.app, name="session")
 app.add_typer(clinic_command.clinic_app, name="clinic")
+app.add_typer(photo.photo_app, name="photo")
 app.command("label")(label_command.label)
 
 
