@@ -25,6 +25,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from db.errors import StoreError
 
@@ -68,6 +69,30 @@ def sha256_hex(data: bytes) -> str:
 def is_sha256(text: str) -> bool:
     """Whether ``text`` is 64 lower-case hex digits (a managed file's name)."""
     return bool(_SHA256.match(text))
+
+
+def managed_hashes(connection: Any) -> list[tuple[str, int | None]]:
+    """Every ``(sha256, size)`` the rows of a database name (a DB-API connection).
+
+    Works on a plain ``sqlite3`` connection (backups read their copy this way) and on
+    any DB-API connection with ``?``-less SQL; tables that do not exist yet are skipped.
+    """
+    found: dict[str, int | None] = {}
+    for table, hash_column, size_column in MANAGED_COLUMNS:
+        size_sql = size_column if size_column is not None else "NULL"
+        try:
+            rows = connection.execute(
+                f"SELECT {hash_column}, {size_sql} FROM {table} "  # noqa: S608
+                f"WHERE {hash_column} IS NOT NULL"
+            ).fetchall()
+        except Exception as exc:  # the table is not there (an older schema)
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                continue
+            raise
+        for digest, size in rows:
+            if isinstance(digest, str) and is_sha256(digest):
+                found[digest] = None if size is None else int(size)
+    return sorted(found.items())
 
 
 def resolve_files_dir(
@@ -200,6 +225,28 @@ class ManagedFolder:
         finally:
             tmp.unlink(missing_ok=True)
         return StoredFile(digest, len(data), target, created=created)
+
+    def restore(self, data: bytes) -> StoredFile:
+        """Store ``data`` like :meth:`put`, but set a damaged copy of the same name aside.
+
+        Used when bringing files back from a backup or an export: the damaged file is
+        renamed ``<sha256>.damaged-<n>`` (kept for inspection, never deleted) and the
+        good bytes take its name.
+        """
+        self.require()
+        digest = sha256_hex(data)
+        target = self.path_for(digest)
+        if target.exists() and self.check(digest) is not None:
+            counter = 1
+            while (aside := self.path / f"{digest}.damaged-{counter}").exists():
+                counter += 1
+            try:
+                os.replace(target, aside)
+            except OSError as exc:
+                raise ManagedFolderUnwritable(
+                    f"cannot set the damaged {target} aside: {exc.strerror or exc}"
+                ) from exc
+        return self.put(data)
 
     def discard(self, stored: StoredFile) -> None:
         """Remove a file :meth:`put` has just created (its transaction failed)."""

@@ -8,11 +8,17 @@ self-contained file (rollback journal, no ``-wal``), renames it into place and
 verifies it: ``PRAGMA integrity_check``, the same database id, and the whole audit
 chain recomputed and held against that checkpoint. A manifest
 ``<PATH>.manifest.json`` records the copy's SHA-256, size, database id, schema
-revision, audit head and checkpoint line.
+revision, audit head and checkpoint line. The managed files the copy's rows name
+(photos, :mod:`db.files`) are copied, each checked against its SHA-256, into
+``<PATH>.files/`` (0700, files 0600) and listed in the manifest; a file already missing
+or altered in the live folder is listed as missing (the backup is still made, and says
+so: ``formulary audit verify`` names the damage).
 
 ``restore`` checks all of that again before touching anything: the file's SHA-256
 and size against the manifest, integrity, chain and checkpoint, and the database id
-against the database it would replace (a different id is refused unless forced).
+against the database it would replace (a different id is refused unless forced),
+and every listed managed file against its hash; the files are then copied into the
+target's managed folder (a damaged file there is set aside, never deleted).
 It stages the copy next to the target, records a ``database.restore`` entry in it
 and signs a checkpoint, then sets the current file aside (never deleted) and moves
 the staged copy into place with one atomic rename.
@@ -26,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +51,9 @@ from db.errors import StoreError
 
 #: Identifies a manifest file and its layout.
 MANIFEST_FORMAT = "formulary-backup-manifest"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+#: Manifest versions this Formulary restores (1: before photos, no managed files).
+READABLE_VERSIONS = (1, 2)
 
 _PG_MESSAGE = (
     "backing up a PostgreSQL database is pg_dump's job: run "
@@ -71,6 +80,10 @@ class Manifest:
     audit_head_seq: int
     audit_head_hash: str
     checkpoint: str
+    #: The managed files copied beside the backup, as ``(sha256, size)``.
+    files: tuple[tuple[str, int], ...] = ()
+    #: Managed files the database names that were missing or altered when backed up.
+    files_missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as written to ``<PATH>.manifest.json``."""
@@ -87,6 +100,9 @@ class Manifest:
             "audit_head_seq": self.audit_head_seq,
             "audit_head_hash": self.audit_head_hash,
             "checkpoint": self.checkpoint,
+            "files_folder": files_folder_of(Path(self.file)).name,
+            "files": [{"sha256": h, "size": n} for h, n in self.files],
+            "files_missing": list(self.files_missing),
         }
 
 
@@ -109,6 +125,13 @@ class RestoreResult:
     manifest: Manifest
     checkpoint: str
     chain_rows: int
+    #: Managed files (photos) copied back into the database's managed folder.
+    files_restored: int = 0
+
+
+def files_folder_of(path: Path) -> Path:
+    """``<PATH>.files``: the managed files (photos) of the backup ``path``."""
+    return path.with_name(path.name + ".files")
 
 
 def manifest_path_of(path: Path) -> Path:
@@ -183,6 +206,7 @@ def backup_database(
     except (BackupError, OSError, sqlite3.Error) as exc:
         for path in (dest, manifest_path):
             path.unlink(missing_ok=True)
+        shutil.rmtree(files_folder_of(dest), ignore_errors=True)
         note = _record_failure(database, user, workstation, entry.seq, dest, exc, key)
         if isinstance(exc, BackupError):
             raise BackupError(f"{exc}{note}; free space or pick another folder and try again"
@@ -227,6 +251,15 @@ def _copy_verify_and_describe(
     except BackupError as exc:
         dest.unlink(missing_ok=True)
         raise BackupError(f"the backup did not verify and was removed: {exc}") from exc
+    try:
+        copied, missing = _copy_managed_files(database, dest)
+    except (OSError, StoreError) as exc:
+        dest.unlink(missing_ok=True)
+        shutil.rmtree(files_folder_of(dest), ignore_errors=True)
+        raise BackupError(
+            f"the photo files could not be copied beside the backup ({exc}); the backup was "
+            "removed"
+        ) from exc
     manifest = Manifest(
         file=dest.name,
         sha256=sha256_of(dest),
@@ -238,6 +271,8 @@ def _copy_verify_and_describe(
         audit_head_seq=head_seq,
         audit_head_hash=head_hash,
         checkpoint=checkpoint.line,
+        files=tuple(copied),
+        files_missing=tuple(missing),
     )
     _write_private(manifest_path, json.dumps(manifest.to_json(), indent=2) + "\n")
     return BackupResult(dest, manifest_path, manifest, report_rows)
@@ -286,10 +321,40 @@ def _record_failure(
     )
 
 
+def _copy_managed_files(
+    database: Database, dest: Path
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """Copy the files the backup's rows name into ``<dest>.files``; (copied, missing)."""
+    from db.files import ManagedFileError, ManagedFolder, managed_hashes, resolve_files_dir
+
+    conn = sqlite3.connect(f"file:{dest}?mode=ro", uri=True)
+    try:
+        wanted = managed_hashes(conn)
+    finally:
+        conn.close()
+    copied: list[tuple[str, int]] = []
+    missing: list[str] = []
+    if not wanted:
+        return copied, missing
+    assert database.path is not None
+    live = ManagedFolder(resolve_files_dir(database.path, database.db_id))
+    into = ManagedFolder(files_folder_of(dest))
+    into.create()
+    for digest, _size in wanted:
+        try:
+            data = live.read(digest)
+        except ManagedFileError:
+            missing.append(digest)
+            continue
+        copied.append((digest, into.put(data).size))
+    return copied, missing
+
+
 def _check_destination(source: Path, dest: Path, manifest_path: Path) -> None:
-    if dest.exists() or manifest_path.exists():
+    taken = [p for p in (dest, manifest_path, files_folder_of(dest)) if p.exists()]
+    if taken:
         raise BackupError(
-            f"{dest if dest.exists() else manifest_path} already exists; "
+            f"{taken[0]} already exists; "
             "give a new file name (backups are never overwritten)"
         )
     if not dest.parent.is_dir():
@@ -390,7 +455,7 @@ def read_manifest(backup: Path) -> Manifest:
         raise BackupError(f"the manifest {path} cannot be read: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
         raise BackupError(f"{path} is not a Formulary backup manifest")
-    if data.get("version") != MANIFEST_VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise BackupError(
             f"{path} is manifest version {data.get('version')}; this Formulary reads "
             f"version {MANIFEST_VERSION}"
@@ -409,9 +474,36 @@ def read_manifest(backup: Path) -> Manifest:
             audit_head_seq=int(data["audit_head_seq"]),
             audit_head_hash=str(data["audit_head_hash"]),
             checkpoint=str(data["checkpoint"]),
+            files=tuple(
+                (_hash(item["sha256"]), int(item["size"])) for item in data.get("files", [])
+            ),
+            files_missing=tuple(_hash(h) for h in data.get("files_missing", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BackupError(f"the manifest {path} is missing or mangles a field ({exc})") from exc
+
+
+def _hash(value: Any) -> str:
+    from db.files import is_sha256
+
+    if not isinstance(value, str) or not is_sha256(value):
+        raise ValueError(f"{value!r} is not a SHA-256")
+    return value
+
+
+def check_backup_files(backup: Path, manifest: Manifest) -> None:
+    """Every managed file the manifest lists is beside the backup, intact and its size."""
+    from db.files import ManagedFolder
+
+    folder = ManagedFolder(files_folder_of(backup))
+    for digest, size in manifest.files:
+        problem = folder.check(digest, size)
+        if problem is not None:
+            raise BackupError(
+                f"the backup's photo file {digest[:12]}… is {problem.kind} "
+                f"({problem.detail}); use another backup, or copy {folder.path.name} back "
+                "beside the backup file"
+            )
 
 
 def check_backup(backup: Path, *, key_dir: Path | str | None = None) -> Manifest:
@@ -433,6 +525,7 @@ def check_backup(backup: Path, *, key_dir: Path | str | None = None) -> Manifest
             f"{backup.name}'s audit head (seq {head_seq}) is not the one its manifest "
             f"records (seq {manifest.audit_head_seq})"
         )
+    check_backup_files(backup, manifest)
     return manifest
 
 
@@ -592,6 +685,7 @@ def restore_database(
             live.dispose()
     if current is not None:
         _fold_wal(target)  # refuses now, before anything is staged, if the file is in use
+    files_restored = restore_managed_files(backup, manifest, target)
     staged_path = stage_restore(backup, target)
     try:
         staged = open_database(staged_path, create=False)
@@ -610,7 +704,29 @@ def restore_database(
     finally:
         staged_path.unlink(missing_ok=True)
     rows, _, _ = verify_file(target, manifest.db_id, line, key_dir=key_dir)
-    return RestoreResult(target, kept, manifest, line, rows)
+    return RestoreResult(target, kept, manifest, line, rows, files_restored)
+
+
+def restore_managed_files(backup: Path, manifest: Manifest, target: Path) -> int:
+    """Copy the backup's managed files into the managed folder of ``target``; how many.
+
+    Done before the database file is swapped in: extra files in a content-addressed
+    folder are harmless, a restored row without its file is not. A damaged file of the
+    same name is set aside (:meth:`db.files.ManagedFolder.restore`).
+    """
+    from db.files import ManagedFileError, ManagedFolder, resolve_files_dir
+
+    if not manifest.files:
+        return 0
+    source = ManagedFolder(files_folder_of(backup))
+    into = ManagedFolder(resolve_files_dir(target, manifest.db_id))
+    try:
+        into.create()
+        for digest, _size in manifest.files:
+            into.restore(source.read(digest))
+    except ManagedFileError as exc:
+        raise BackupError(f"the photo files could not be restored: {exc}") from exc
+    return len(manifest.files)
 
 
 def _fold_wal(path: Path) -> None:

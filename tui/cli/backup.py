@@ -29,7 +29,7 @@ def backup(
     as_json: JsonOption = False,
 ) -> None:
     """Copy the database to PATH with SQLite's backup API, verify it, write PATH.manifest.json."""
-    from db.ops.backup import backup_database, refuse_postgresql
+    from db.ops.backup import backup_database, files_folder_of, refuse_postgresql
     from db.store import Store
     from db.store.roles import ADMINS, require_role
 
@@ -58,6 +58,12 @@ def backup(
     typer.echo(f"Backed up to {result.path} ({manifest.size} bytes) and verified it:")
     typer.echo(f"  integrity ok; audit chain intact ({result.chain_rows} entries)")
     typer.echo(f"  SHA-256 {manifest.sha256}")
+    if manifest.files or manifest.files_missing:
+        typer.echo(f"  {len(manifest.files)} photo file(s) copied, each checked against its "
+                   f"SHA-256, into {files_folder_of(result.path)}")
+    if manifest.files_missing:
+        typer.echo(f"  WARNING: {len(manifest.files_missing)} photo file(s) were already "
+                   "missing or altered and are NOT in this backup; run 'formulary audit verify'")
     typer.echo(f"  manifest {result.manifest_path}")
     typer.echo(manifest.checkpoint)
 
@@ -108,4 +114,7 @@ def restore(
     if result.set_aside is not None:
         typer.echo(f"  the previous file is kept at {result.set_aside}")
     typer.echo(f"  audit chain intact ({result.chain_rows} entries)")
+    if result.files_restored:
+        typer.echo(f"  {result.files_restored} photo file(s) restored, each checked against "
+                   "its SHA-256")
     typer.echo(result.checkpoint)
