@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def _clinic_with_photos(location: Path) -> list[str]:
             chart_number="B-1", family_name="Back", given_name="Bea",
             date_of_birth=date(1970, 1, 1), sex=Sex.FEMALE))
         outcome = store.record_outcome(admin, patient_id=patient.id,
-                                       measured_at=datetime.now(timezone.utc), scale_grade="I")
+                                       measured_at=datetime.now(UTC), scale_grade="I")
         return [
             store.attach_photo(admin, data, patient_id=patient.id, view=view,
                                taken_on=date(2026, 5, 1), outcome_id=outcome.id).sha256
