@@ -72,16 +72,17 @@ def is_sha256(text: str) -> bool:
 
 
 def managed_hashes(connection: Any) -> list[tuple[str, int | None]]:
-    """Every ``(sha256, size)`` the rows of a database name (a DB-API connection).
+    """Every ``(sha256, size)`` the rows of a database name.
 
-    Works on a plain ``sqlite3`` connection (backups read their copy this way) and on
-    any DB-API connection with ``?``-less SQL; tables that do not exist yet are skipped.
+    ``connection`` is a plain ``sqlite3`` connection (backups read their copy this way)
+    or a SQLAlchemy connection; tables that do not exist yet are skipped on SQLite.
     """
+    run = getattr(connection, "exec_driver_sql", None) or connection.execute
     found: dict[str, int | None] = {}
     for table, hash_column, size_column in MANAGED_COLUMNS:
         size_sql = size_column if size_column is not None else "NULL"
         try:
-            rows = connection.execute(
+            rows = run(
                 f"SELECT {hash_column}, {size_sql} FROM {table} "  # noqa: S608
                 f"WHERE {hash_column} IS NOT NULL"
             ).fetchall()

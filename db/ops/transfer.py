@@ -47,17 +47,20 @@ from db.engine import READ_ONLY
 from db.errors import StoreError
 from db.ops.bulk import BulkWriter, bump_sequences, take_append_lock
 from db.ops.json_stream import JsonStream, JsonStreamError
+from db.ops.photo_files import live_folder, require_files
 from db.store import Actor
 from db.store.roles import ADMINS, require_role
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, PatientWeightRow, UserRow
+from db.tables.photos import PhotoRow
 from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from db.types import UTCDateTime
 from db.workstation import workstation_name
 from formulary import limits, session_fields
+from formulary.photos import PhotoView
 from formulary.records import (
     GradeScale,
     LotStatus,
@@ -151,6 +154,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("outcomes", _t(OutcomeRow),
             refs={"patient_id": "patients", "session_id": "sessions", "created_by_id": "users"},
             enums={"zone": ScalpZone}),
+    # Each photo record names its file by SHA-256 and size: the files' manifest
+    # (db/ops/photo_files.py carries the files beside the export).
+    Section("photos", _t(PhotoRow),
+            refs={"patient_id": "patients", "session_id": "sessions", "outcome_id": "outcomes",
+                  "created_by_id": "users", "retired_by_id": "users"},
+            enums={"view": PhotoView}),
 )
 BY_NAME = {s.name: s for s in SECTIONS}
 
@@ -1068,6 +1077,8 @@ def import_file(
             report.audit_entries = writer.entries_written
             if dry_run:
                 raise _DryRun
+            # No photo row may commit without its file (copied in beforehand).
+            require_files(connection, live_folder(database))
             bump_sequences(connection, [s.table for s in SECTIONS])
     except _DryRun:
         return report

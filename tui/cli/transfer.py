@@ -19,12 +19,19 @@ def import_file(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, write nothing.")
     ] = False,
+    photo_files: Annotated[
+        Path | None,
+        typer.Option("--photo-files",
+                     help="The folder of photo files 'export json' wrote (default: FILE.files "
+                          "beside FILE)."),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import every record of FILE in one transaction (all or nothing) into a new database."""
+    from db.ops.photo_files import discard, files_folder_for, stage_import_files
     from db.ops.transfer import import_file
     from db.store import Store
 
@@ -36,9 +43,21 @@ def import_file(
     try:
         store = Store(database)
         actor = sign_in(store, user, password_stdin)
+        source_files = photo_files if photo_files is not None else files_folder_for(file)
+        if photo_files is not None and not photo_files.is_dir():
+            fail(f"--photo-files: {photo_files} is not a folder")
+        created = []
         with store_errors():
-            report = import_file(database, actor, handle, source_name=file.name,
-                                 dry_run=dry_run)
+            if source_files.is_dir() and not dry_run:
+                # Copied (each checked) before the transaction, which refuses any photo
+                # row whose file is not in place; removed again if the import fails.
+                created = stage_import_files(source_files, database)
+            try:
+                report = import_file(database, actor, handle, source_name=file.name,
+                                     dry_run=dry_run)
+            except BaseException:
+                discard(database, created)
+                raise
     finally:
         handle.close()
         database.dispose()
