@@ -475,3 +475,6 @@ class PatientChart:
     extra: dict[str, str] = field(default_factory=dict)
     #: Photographs, current and retired, oldest first (formulary.photos).
     photos: tuple[Photo, ...] = ()
+    #: The stored bytes of the photos a PDF prints, by SHA-256 (read and checked by the
+    #: export; a photo whose file is missing or altered is absent and the PDF says so).
+    photo_files: dict[str, bytes] = field(default_factory=dict)

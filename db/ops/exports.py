@@ -207,6 +207,8 @@ def _export_many(
                                  workstation=uow.workstation, now=uow.now)
             for n, (patient_id, chart) in enumerate(zip(patient_ids, loaded, strict=True), 1):
                 stamped = replace(chart, exported_at=checkpoint.at, checkpoint=checkpoint)
+                if fmt == "pdf" and chart.photos:
+                    stamped = replace(stamped, photo_files=_photo_files(store, chart))
                 try:
                     files = render_files(stamped, fmt, session_id=session_id,
                                          validate=patient_id in validate, compact=compact)
@@ -249,6 +251,27 @@ def _export_many(
             path.unlink(missing_ok=True)
         raise
     return results
+
+
+def _photo_files(store: Store, chart: PatientChart) -> dict[str, bytes]:
+    """The bytes of the photos the PDF's before/after pages print, each hash-checked.
+
+    A file that is missing or altered is left out; the PDF prints a notice in its
+    place (and ``audit verify`` names it).
+    """
+    from db.files import ManagedFileError
+    from formulary.photos import before_after
+
+    out: dict[str, bytes] = {}
+    for _view, first, last in before_after(chart.photos):
+        for photo in (first, last):
+            if photo.sha256 in out:
+                continue
+            try:
+                out[photo.sha256] = store.files.read(photo.sha256)
+            except (ManagedFileError, ValueError):
+                continue
+    return out
 
 
 def _load_many(store: Store, uow: UnitOfWork, patient_ids: Sequence[int]) -> list[PatientChart]:

@@ -170,6 +170,7 @@ def _systems(identifier: str) -> dict[str, str]:
         "chart": f"{base}:chart-number",
         "user": f"{base}:user",
         "session": f"{base}:session",
+        "photo": f"{base}:photo",
         "version": f"{base}:formulation-version",
         "clinic": "urn:formulary:clinic",
     }
@@ -178,6 +179,11 @@ def _systems(identifier: str) -> dict[str, str]:
 #: Not clinic-specific: the same hash or code means the same thing anywhere.
 CONTENT_HASH_SYSTEM = "urn:formulary:content-sha256"
 OUTCOME_CODES = "urn:formulary:outcome"
+#: A photo's file is identified by the SHA-256 of its stored bytes. FHIR's own
+#: ``Attachment.hash`` is defined as the base64 SHA-1 of the data; the bundle carries no
+#: data, so it is left empty rather than filled with a different algorithm.
+FILE_SHA256_SYSTEM = "urn:formulary:file-sha256"
+MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
 
 
 # -- small datatypes ---------------------------------------------------------------------
@@ -616,6 +622,47 @@ class _Builder:
             "note": [{"text": n} for n in notes],
         }), "outcomes", f"{label} {when}")
 
+    def media(self) -> None:
+        """Each photograph as a Media: view, date taken, the file's SHA-256, part of what it
+        documents (the session's MedicationAdministration, the outcome's Observation)."""
+        added = {u for u, _ in self.entries}
+        for photo in self.chart.photos:
+            url = self.url("media", photo.id)
+            part_of: str | None = None
+            if photo.session_id is not None:
+                candidate = self.url("administration", photo.session_id)
+                part_of = candidate if candidate in added else None
+            elif photo.outcome_id is not None:
+                part_of = next(
+                    (u for code in ("hair-density", "hair-shaft-diameter", "hair-loss-grade")
+                     if (u := self.url("observation", f"{photo.outcome_id}-{code}")) in added),
+                    None,
+                )
+            title = f"{photo.view.label}, {show_date(photo.taken_on)}"
+            notes = [photo.note] if photo.note else []
+            if photo.retired:
+                notes.append(f"Withdrawn: {photo.retired_reason}")
+            self.add(url, _compact({
+                "resourceType": "Media",
+                "text": _div(f"Photograph: {title}", f"File SHA-256: {photo.sha256}", *notes),
+                "identifier": [
+                    {"system": self.systems["photo"], "value": str(photo.id)},
+                    {"system": FILE_SHA256_SYSTEM, "value": photo.sha256},
+                ],
+                "partOf": [_ref(part_of)] if part_of else None,
+                "status": "entered-in-error" if photo.retired else "completed",
+                "type": _concept("Image", MEDIA_TYPE, "image", "Image"),
+                "view": _concept(photo.view.label),
+                "subject": _ref(self.patient_url, self.chart.patient.display_name),
+                "createdDateTime": photo.taken_on.isoformat(),
+                "bodySite": _concept("scalp", SNOMED, *SITE_SCALP),
+                "height": photo.height,
+                "width": photo.width,
+                "content": {"contentType": photo.media_type, "size": photo.size_bytes,
+                            "title": title},
+                "note": [{"text": n} for n in notes],
+            }), "photos", f"Photograph {title}")
+
     def composition(self) -> tuple[str, Json]:
         chart = self.chart
         assert chart.checkpoint is not None  # checked in __init__
@@ -632,10 +679,13 @@ class _Builder:
             "sessions": "Sessions",
             "signatures": "Signatures and addenda",
             "outcomes": "Outcome measurements",
+            "photos": "Photographs",
         }
         sections = []
         for key, title in titles.items():
             refs = self.sections.get(key, [])
+            if key == "photos" and not refs:
+                continue  # charts without photographs keep the sections they always had
             lines = [r.get("display", "") for r in refs]
             if key == "allergies":
                 lines.insert(0, consent)
@@ -689,6 +739,7 @@ class _Builder:
         self.medications()
         self.administrations()
         self.observations()
+        self.media()
         return self.entries
 
     def bundle(self) -> Json:

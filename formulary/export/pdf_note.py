@@ -10,6 +10,7 @@ measured the note says so in words and matplotlib is never loaded.
 from __future__ import annotations
 
 import importlib.util
+import io
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,7 @@ from formulary.export.selection import (
     version_of,
     versions_used,
 )
+from formulary.photos import before_after
 from formulary.records import (
     FormulationVersion,
     PatientChart,
@@ -541,6 +543,47 @@ class _Note:
                 size=7.5,
             )
 
+    def photographs(self) -> None:
+        """A before/after page per view: the earliest and the latest photo, with dates."""
+        for view, first, last in before_after(self.chart.photos):
+            self.pdf.add_page()
+            self.heading(f"Photographs: {view.label}, before and after", 13, space=4)
+            shown = [(first, "Before")] if first.id == last.id else [
+                (first, "Before"), (last, "After")]
+            if first.id == last.id:
+                self.paragraph("One photograph of this view so far.", size=8)
+            gap = 6.0
+            width = (self.pdf.epw - gap) / 2
+            top = self.pdf.get_y() + 2
+            box = min(width * 4 / 3, self.pdf.h - top - 45)
+            for n, (photo, label) in enumerate(shown):
+                x = self.pdf.l_margin + n * (width + gap)
+                self.pdf.set_xy(x, top)
+                self.pdf.set_font(FONT, "B", 9)
+                self.pdf.cell(width, 5, f"{label}: {show_date(photo.taken_on)}",
+                              new_x=self.XPos.LEFT, new_y=self.YPos.NEXT)
+                data = self.chart.photo_files.get(photo.sha256)
+                image_top = top + 6
+                if data is None:
+                    self.pdf.set_font(FONT, "", 8)
+                    self.pdf.set_xy(x, image_top)
+                    for line in self.wrap(MISSING_PHOTO.format(id=photo.id), width):
+                        self.pdf.cell(width, 4, line, new_x=self.XPos.LEFT,
+                                      new_y=self.YPos.NEXT)
+                else:
+                    w, h = _fit(photo.width, photo.height, width, box)
+                    self.pdf.image(_print_copy(data), x=x, y=image_top, w=w, h=h,
+                                   alt_text=f"{view.label} {label.lower()}, "
+                                            f"{show_date(photo.taken_on)}")
+                self.pdf.set_font(FONT, "", 7)
+                self.pdf.set_xy(x, image_top + box + 2)
+                for line in self.wrap(
+                    f"Photo {photo.id}; {photo.width}x{photo.height}; SHA-256 "
+                    f"{photo.sha256}" + (f"; {photo.note}" if photo.note else ""), width
+                ):
+                    self.pdf.cell(width, 3.2, line, new_x=self.XPos.LEFT, new_y=self.YPos.NEXT)
+            self.pdf.set_xy(self.pdf.l_margin, top + box + 20)
+
     def render(self, include_formulations: bool = True) -> bytes:
         self.pdf.add_page()
         self.identity()
@@ -548,7 +591,38 @@ class _Note:
             self.formulations()
         self.sessions()
         self.outcomes()
+        self.photographs()
         return bytes(self.pdf.output())
+
+
+#: Printed in place of a photo whose stored file is missing or altered.
+MISSING_PHOTO = (
+    "Photo {id}: the stored file is missing or no longer matches its recorded SHA-256; "
+    "it is not printed. Run 'formulary audit verify' and restore it from a backup."
+)
+
+#: Longest side of a photo as embedded in the PDF, in pixels (about 250 dpi on the page).
+PRINT_PIXELS = 1000
+
+
+def _fit(width: int, height: int, box_w: float, box_h: float) -> tuple[float, float]:
+    """The largest size of a ``width`` x ``height`` picture inside the box, aspect kept."""
+    scale = min(box_w / max(width, 1), box_h / max(height, 1))
+    return width * scale, height * scale
+
+
+def _print_copy(data: bytes) -> io.BytesIO:
+    """A JPEG no larger than :data:`PRINT_PIXELS` on its longest side (small PDFs)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (PRINT_PIXELS, PRINT_PIXELS))  # JPEG: decode at a reduced scale
+        copy = image.convert("RGB")
+    copy.thumbnail((PRINT_PIXELS, PRINT_PIXELS))
+    out = io.BytesIO()
+    copy.save(out, format="JPEG", quality=85)
+    out.seek(0)
+    return out
 
 
 def render_pdf(
