@@ -94,6 +94,13 @@ class Photo:
         return ".png" if self.media_type == "image/png" else ".jpg"
 
 
+def export_file_name(chart_number: str, photo: Photo) -> str:
+    """The name of an exported copy: chart number, view, date and id (no patient name)."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in chart_number) or "patient"
+    when = photo.taken_on.isoformat()
+    return f"{safe}_{photo.view.value}_{when}_photo{photo.id}{photo.extension}"
+
+
 class PhotoRejected(ValueError):
     """The file cannot be attached as a photo; the message says why and what to do."""
 

@@ -458,7 +458,10 @@ def _plain_reason(exc: BaseException) -> str:
 def run_app(db: str | Path | None = None) -> None:
     """Open the app on ``db`` (a SQLite path, a PostgreSQL URL, or the default file)."""
     from tui.crash import crash_dir
+    from tui.photo_display import detect_graphics
 
+    # Before Textual owns the terminal: the only moment it can be asked about pictures.
+    detect_graphics()
     app = FormularyApp(db, crash_reports=crash_dir())
     app.run()
     if app.return_code:

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New session", "Record a session for the open or highlighted patient", "new_session"),
     ("Plan a course", "Plan the open patient's course of sessions", "plan_course"),
+    ("Photos", "The open patient's photographs: attach, compare, open", "photos"),
+    ("Attach a photo", "Attach a photo to a session or outcome (photo list)", "attach_photo"),
+    ("Compare photos", "One view on two dates side by side (photo list)", "compare_photos"),
+    ("Photo size limit", "The largest photo file accepted (users screen, administrators)",
+     "photo_limit"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
     ("Print syringe label", "The open session's syringe label as a PDF", "print_label"),
     ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),

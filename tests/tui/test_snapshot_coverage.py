@@ -31,6 +31,7 @@ from textual.screen import Screen
 
 import tui
 from tui.screens.addendum import AddendumScreen
+from tui.screens.attach_photo import AttachPhotoScreen
 from tui.screens.audit import AuditScreen
 from tui.screens.base import AppModal, AppScreen
 from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
@@ -50,6 +51,8 @@ from tui.screens.override_sign import OverrideSignScreen
 from tui.screens.patient import PatientScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.patients import PatientsScreen
+from tui.screens.photo_limit import PhotoLimitScreen
+from tui.screens.photos import ComparePhotosScreen, PhotosScreen, _OpensPhotos
 from tui.screens.product_form import ProductFormScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
@@ -66,6 +69,10 @@ HERE = Path(__file__).resolve().parent
 
 #: Which snapshot tests show each screen at 120×40 (the main ones also at 80×24).
 SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
+    PhotosScreen: ("test_photo_snapshots.py::test_photo_list",),
+    AttachPhotoScreen: ("test_photo_snapshots.py::test_attach_photo",),
+    ComparePhotosScreen: ("test_photo_snapshots.py::test_compare_photos",),
+    PhotoLimitScreen: ("test_photo_snapshots.py::test_photo_limit",),
     SignInScreen: ("test_snapshots.py::test_sign_in",),
     FirstRunScreen: ("test_snapshots_dialogs.py::test_first_run",),
     RecoveryCodeScreen: ("test_snapshots_dialogs.py::test_recovery_code",),
@@ -149,7 +156,7 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
 
 #: Bases of the app's screens, never on screen themselves.
 NEVER_SHOWN: frozenset[type[Screen[Any]]] = frozenset(
-    {AppScreen, AppModal, StoreFormModal, StockDialog}
+    {AppScreen, AppModal, StoreFormModal, StockDialog, _OpensPhotos}
 )
 
 #: The screens of the workday, also shown at the smallest terminal the app supports.

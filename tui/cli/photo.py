@@ -178,12 +178,6 @@ def list_(
         typer.echo(_line(p))
 
 
-def export_name(chart: str, p: Photo) -> str:
-    """The file name of an exported copy: chart, view, date and id (no patient name)."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in chart) or "patient"
-    return f"{safe}_{p.view.value}_{p.taken_on.isoformat()}_photo{p.id}{p.extension}"
-
-
 @photo_app.command("export")
 def export(
     ctx: typer.Context,
@@ -200,6 +194,7 @@ def export(
 ) -> None:
     """Copy a patient's current photos (checked against their SHA-256) into a folder."""
     from db.store import Store
+    from formulary.photos import export_file_name as export_name
     from tui.export_files import ExportPathError, write_files
 
     database = open_db(_location(ctx, db))

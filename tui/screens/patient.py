@@ -57,6 +57,7 @@ class PatientScreen(AppScreen):
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
         Binding("f8", "plan_course", "Course", id="patient.course"),
+        Binding("f9", "photos", "Photos", id="patient.photos"),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
 
@@ -386,6 +387,13 @@ class PatientScreen(AppScreen):
                 self.reload()
 
         self.app.push_screen(OutcomeFormScreen(self.patient_id), saved)
+
+    def action_photos(self) -> None:
+        """The patient's photographs: list, attach, compare, open in viewer."""
+        from tui.screens.photos import PhotosScreen
+
+        if self.chart is not None:
+            self.app.push_screen(PhotosScreen(self.chart))
 
     def action_plan_course(self) -> None:
         """Plan a course: sessions planned, days between, first date."""

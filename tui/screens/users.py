@@ -217,6 +217,7 @@ class UsersScreen(AppScreen):
         Binding("f4", "reactivate_user", "Reactivate", id="users.reactivate"),
         Binding("f5", "unlock_user", "Unlock", id="users.unlock"),
         Binding("f6", "reset_password", "Password", id="users.reset_password"),
+        Binding("f7", "photo_limit", "Photo limit", id="users.photo_limit"),
     ]
 
     class Changed(Message):
@@ -298,6 +299,19 @@ class UsersScreen(AppScreen):
                 self.post_message(self.Changed("User added."))
 
         self.app.push_screen(UserFormScreen(), done)
+
+    def action_photo_limit(self) -> None:
+        """The clinic's photo size limit (read, then the dialog)."""
+        from tui.screens.base import read_then_push
+        from tui.screens.photo_limit import PhotoLimitScreen
+
+        read_then_push(
+            self.formulary_app,
+            self.store.photo_limit,
+            lambda limit: PhotoLimitScreen(limit),
+            failure="Photo limit",
+            group="photo-limit",
+        )
 
     def action_reset_password(self) -> None:
         """Set a new password for the selected account."""
