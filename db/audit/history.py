@@ -26,7 +26,10 @@ ADDED_COLUMNS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         # 0002: a patient's height
         "patient": MappingProxyType({"height_value": None, "height_unit": None}),
         # 0003: the clinic's identifier and beyond-use time
-        "installation": MappingProxyType({"clinic_identifier": "", "beyond_use_minutes": 60}),
+        # (0010: the photo size limit, 25 MB)
+        "installation": MappingProxyType(
+            {"clinic_identifier": "", "beyond_use_minutes": 60, "photo_max_bytes": 26214400}
+        ),
         # 0004: stock setup
         "product": MappingProxyType({"presentation": None, "gtin": None, "retired_reason": ""}),
         "lot": MappingProxyType({"supplier": "", "units_received": None}),

@@ -1,7 +1,7 @@
 """Clinical photographs (issue 15, part 2) and the clinic's photo size limit.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011 (migration 0009, consent, follows this one if it lands later)
 Create Date: 2026-12-02
 
 * ``photo``: one row per attached photograph: the patient, the session or outcome it
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
