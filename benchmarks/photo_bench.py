@@ -71,7 +71,7 @@ def main() -> None:
     from argon2 import PasswordHasher
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    auth._hasher = lambda: cheap  # type: ignore[attr-defined,unused-ignore]
+    auth._hasher = lambda: cheap  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         import os
 
