@@ -187,9 +187,12 @@ def prepare_photo(data: bytes, limit: int = DEFAULT_MAX_BYTES) -> PreparedPhoto:
             f"the picture has more than {MAX_PIXELS // 1_000_000} megapixels; export a "
             "smaller copy"
         ) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:
+        # Decoders raise many kinds of error on a damaged file (OSError, SyntaxError,
+        # EOFError, struct.error, IndexError …): every one is the same answer to the user.
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise PhotoRejected(
-            f"the image file is damaged or cut short ({exc}); copy it again from the camera"
+            f"the image file is damaged or cut short ({detail}); copy it again from the camera"
         ) from exc
     out = io.BytesIO()
     extra = {"icc_profile": icc} if isinstance(icc, bytes) and icc else {}
