@@ -145,3 +145,34 @@ def test_tampered_photo_fails_verify_and_export(clinic: tuple[str, int], tmp_pat
     code, _, err = run("photo", "export", "P-7", "--to", str(tmp_path / "x"))
     assert code == 4 and "no longer matches" in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_chart_pdf_and_fhir_carry_the_photos(clinic: tuple[str, int], tmp_path: Path) -> None:
+    import io
+
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    _, outcome = clinic
+    for n, (view, taken) in enumerate((("frontal", "2026-01-10"), ("frontal", "2026-06-10"))):
+        source = tmp_path / f"p{n}.jpg"
+        source.write_bytes(images.jpeg(60, 80, color=(40 * n, 80, 120)))
+        code, _, err = run("photo", "add", str(source), "--patient", "P-7", "--view", view,
+                           "--taken", taken, "--outcome", str(outcome))
+        assert code == 0, err
+    note = tmp_path / "note.pdf"
+    code, _, err = run("export", "chart", "P-7", "--format", "pdf", "--output", str(note))
+    assert code == 0, err
+    pdf = PdfReader(io.BytesIO(note.read_bytes()))
+    pages = [p.extract_text() for p in pdf.pages]
+    page = next(i for i, t in enumerate(pages) if "Photographs: Frontal, before and after" in t)
+    assert "Before: 2026-01-10" in pages[page] and "After: 2026-06-10" in pages[page]
+    assert len(pdf.pages[page].images) == 2
+    bundle = tmp_path / "bundle.json"
+    code, _, err = run("export", "chart", "P-7", "--format", "fhir", "--output", str(bundle))
+    assert code == 0, err
+    data = bundle.read_bytes()
+    Bundle.model_validate_json(data)
+    media = [e["resource"] for e in json.loads(data)["entry"]
+             if e["resource"]["resourceType"] == "Media"]
+    assert [m["createdDateTime"] for m in media] == ["2026-01-10", "2026-06-10"]
