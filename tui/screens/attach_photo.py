@@ -86,7 +86,7 @@ class AttachPhotoScreen(StoreFormModal):
                 id="row-photo-target",
             )
             yield FieldRow("Note", Input(id="photo-note"), id="row-photo-note")
-            with Horizontal(classes="form-buttons"):
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Attach (ctrl+s)", id="photo-save", variant="primary")
                 yield Button("Create the photo folder", id="photo-create-folder")
                 yield Button("Cancel (esc)", id="photo-cancel")

@@ -46,7 +46,7 @@ class PhotoLimitScreen(StoreFormModal):
                       placeholder=f"{MIN_MAX_BYTES // 2**20} to {MAX_MAX_BYTES // 2**20}"),
                 id="row-limit-mb",
             )
-            with Horizontal(classes="form-buttons"):
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="limit-save", variant="primary")
                 yield Button("Cancel (esc)", id="limit-cancel")
 
