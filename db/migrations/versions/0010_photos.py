@@ -1,7 +1,7 @@
 """Clinical photographs (issue 15, part 2) and the clinic's photo size limit.
 
 Revision ID: 0010
-Revises: 0011 (migration 0009, consent, follows this one if it lands later)
+Revises: 0011 (numbers reserved per helper; consent's 0009 lands after this one and follows it)
 Create Date: 2026-12-02
 
 * ``photo``: one row per attached photograph: the patient, the session or outcome it
