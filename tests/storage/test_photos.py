@@ -172,19 +172,14 @@ def test_a_failed_write_removes_the_file_it_made(
 ) -> None:
     lee, pid, oid = clinic
     n = len(events(database))
-    from db.audit import chain
-    from db.store import _base
-
-    real = chain.append_event
+    from db import loaders
 
     def broken(*args: object, **kwargs: object) -> object:
-        if kwargs.get("action") == "photo.attach":
-            raise OSError("disk full")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        # After the file is put and the row and its audit entry are written, inside
+        # the transaction: everything must be rolled back and the file removed.
+        raise OSError("disk full")
 
-    # _base calls the name it imported: patch it there.
-
-    monkeypatch.setattr(_base, "append_event", broken)
+    monkeypatch.setattr(loaders, "photo", broken)
     with pytest.raises(OSError, match="disk full"):
         store.attach_photo(lee, images.jpeg(), patient_id=pid, view="frontal",
                            taken_on=date(2026, 1, 1), outcome_id=oid)

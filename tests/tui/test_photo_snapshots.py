@@ -30,11 +30,11 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def fixed_times(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """UTC local times and a fixed Store clock; pictures never drawn (the fallback)."""
-    import db.store._base as base
+    import db.store.clock as clock
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    monkeypatch.setattr(base, "utcnow", lambda: BUILT_AT)
+    monkeypatch.setattr(clock, "now", lambda: BUILT_AT)
     monkeypatch.setattr(photo_display, "_detected", None)
     yield
     monkeypatch.undo()
