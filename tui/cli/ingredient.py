@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import (
+    PasswordStdinOption,
+    UserOption,
+    signed_in,
+    store_errors,
+)
 from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
@@ -39,17 +44,10 @@ def list_ingredients(
     as_json: JsonOption = False,
 ) -> None:
     """List ingredients (library and clinic) with their keys and forms."""
-    from db.store import Store
     from tui.cli.product import location
 
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            found = store.list_ingredients(actor, search)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.list_ingredients(actor, search)
     if as_json:
         typer.echo(
             json.dumps(
@@ -106,7 +104,7 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add an ingredient the library lacks (administrator or practitioner)."""
-    from db.store import IngredientFields, Store
+    from db.store import IngredientFields
     from formulary.clinic_ingredients import (
         MOLAR_MASS_RANGE,
         ClinicForm,
@@ -144,24 +142,18 @@ def add(
         facts = ingredient_document(forms, classes=klass or ())
     except ValueError as exc:
         fail(str(exc))
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            added = store.add_clinic_ingredient(
-                actor,
-                IngredientFields(
-                    key=key,
-                    name=name,
-                    category=chosen_category,
-                    synonyms=tuple(synonym or ()),
-                    sources=tuple(source or ()),
-                    facts=facts,
-                ),
-            )
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        added = store.add_clinic_ingredient(
+            actor,
+            IngredientFields(
+                key=key,
+                name=name,
+                category=chosen_category,
+                synonyms=tuple(synonym or ()),
+                sources=tuple(source or ()),
+                facts=facts,
+            ),
+        )
     if as_json:
         typer.echo(json.dumps({"id": added.id, "key": added.key, "name": added.name}))
     else:
@@ -212,7 +204,7 @@ def limit_add(
     as_json: JsonOption = False,
 ) -> None:
     """Set a clinic limit on an ingredient; the stricter of it and the library's applies."""
-    from db.store import ClinicLimitFields, Store
+    from db.store import ClinicLimitFields
     from formulary.units import UnitsError, parse_quantity
     from tui.cli.product import ingredient_index, location, resolve_ingredient
 
@@ -224,17 +216,11 @@ def limit_add(
         maximum = parse_quantity(amount, kind="dose")
     except UnitsError as exc:
         fail(f"--amount: {exc}")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            ident = resolve_ingredient(ingredient_index(store.list_ingredients(actor)), ingredient)
-            added = store.add_clinic_limit(
-                actor, ident, ClinicLimitFields(per, maximum, source, basis, note)
-            )
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        ident = resolve_ingredient(ingredient_index(store.list_ingredients(actor)), ingredient)
+        added = store.add_clinic_limit(
+            actor, ident, ClinicLimitFields(per, maximum, source, basis, note)
+        )
     if as_json:
         typer.echo(json.dumps(_limit_json(added), ensure_ascii=False))
     else:
@@ -251,17 +237,10 @@ def limit_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the clinic's limits."""
-    from db.store import Store
     from tui.cli.product import location
 
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            limits = store.list_clinic_limits(actor, include_retired=retired)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        limits = store.list_clinic_limits(actor, include_retired=retired)
     if as_json:
         typer.echo(json.dumps([_limit_json(c) for c in limits], ensure_ascii=False, indent=2))
         return
@@ -284,19 +263,12 @@ def limit_retire(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Stop applying a clinic limit (kept on record with the reason)."""
-    from db.store import Store
     from tui.cli.product import location
 
     if not reason or not reason.strip():
         fail("give a reason with --reason (the audit trail records why a limit was retired)")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            retired = store.retire_clinic_limit(actor, limit_id, reason)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        retired = store.retire_clinic_limit(actor, limit_id, reason)
     typer.echo(f"Retired clinic limit {retired.id}: {_limit_text(retired)}.")
 
 
@@ -310,27 +282,20 @@ def retire(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Retire a clinic ingredient (library ingredients stay; records keep it)."""
-    from db.store import Store
     from tui.cli.product import ingredient_index, location, resolve_ingredient
 
     if not reason or not reason.strip():
         fail("give a reason with --reason (the audit trail records why)")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            found = store.list_ingredients(actor)
-            ident = resolve_ingredient(ingredient_index(found), ingredient)
-            chosen = next(i for i in found if i.id == ident)
-            if chosen.origin != "clinic":
-                fail(
-                    f"{chosen.name} is a library ingredient: it stays; set a clinic limit "
-                    "with `formulary ingredient limit add` to restrict it"
-                )
-            store.delete_ingredient(actor, ident, reason)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.list_ingredients(actor)
+        ident = resolve_ingredient(ingredient_index(found), ingredient)
+        chosen = next(i for i in found if i.id == ident)
+        if chosen.origin != "clinic":
+            fail(
+                f"{chosen.name} is a library ingredient: it stays; set a clinic limit "
+                "with `formulary ingredient limit add` to restrict it"
+            )
+        store.delete_ingredient(actor, ident, reason)
     typer.echo(f"Retired ingredient {chosen.name} ({chosen.key}).")
 
 
@@ -352,7 +317,7 @@ def limit_edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change a clinic limit; what is not given stays (needs --reason)."""
-    from db.store import ClinicLimitFields, Store
+    from db.store import ClinicLimitFields
     from formulary.units import UnitsError, parse_quantity
     from tui.cli.product import location
 
@@ -364,28 +329,22 @@ def limit_edit(
             maximum = parse_quantity(amount, kind="dose")
         except UnitsError as exc:
             fail(f"--amount: {exc}")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            current = next((c for c in store.list_clinic_limits(actor) if c.id == limit_id), None)
-            if current is None:
-                fail(f"there is no clinic limit {limit_id} in force; see `ingredient limit list`")
-            changed = store.update_clinic_limit(
-                actor,
-                limit_id,
-                ClinicLimitFields(
-                    per=per if per is not None else current.per,
-                    amount=maximum if maximum is not None else current.amount,
-                    source=source if source is not None else current.source,
-                    basis=basis if basis is not None else current.basis,
-                    note=note if note is not None else current.note,
-                ),
-                reason,
-            )
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        current = next((c for c in store.list_clinic_limits(actor) if c.id == limit_id), None)
+        if current is None:
+            fail(f"there is no clinic limit {limit_id} in force; see `ingredient limit list`")
+        changed = store.update_clinic_limit(
+            actor,
+            limit_id,
+            ClinicLimitFields(
+                per=per if per is not None else current.per,
+                amount=maximum if maximum is not None else current.amount,
+                source=source if source is not None else current.source,
+                basis=basis if basis is not None else current.basis,
+                note=note if note is not None else current.note,
+            ),
+            reason,
+        )
     if as_json:
         typer.echo(json.dumps(_limit_json(changed), ensure_ascii=False))
     else:

@@ -97,3 +97,22 @@ def sign_in(store: Store, user: str | None, password_stdin: bool) -> Actor:
     password = read_password(password_stdin, prompt=f"Password for {user}")
     with store_errors():
         return store.authenticate(user, password)
+
+
+@contextmanager
+def signed_in(
+    db: str | None, user: str | None, password_stdin: bool
+) -> Iterator[tuple[Store, Actor]]:
+    """Open the database named by ``--db`` and sign ``--user`` in, for one command's work.
+
+    The database is closed when the block ends, however it ends: every command that
+    works as a signed-in user runs ``with signed_in(...) as (store, actor):``.
+    """
+    from db.store import Store
+
+    database = open_db(db)
+    try:
+        store = Store(database)
+        yield store, sign_in(store, user, password_stdin)
+    finally:
+        database.dispose()

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import (
+    PasswordStdinOption,
+    UserOption,
+    signed_in,
+    store_errors,
+)
 from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
@@ -231,12 +236,7 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a product as its box describes it (administrator or practitioner)."""
-    from db.store import Store
-
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         fields = _fields(
             store,
             actor,
@@ -249,8 +249,6 @@ def add(
         )
         with store_errors():
             product = store.add_product(actor, fields)
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(json.dumps(product_json(product), ensure_ascii=False))
     else:
@@ -277,16 +275,13 @@ def edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change what is recorded of a product; what is not given stays (needs --reason)."""
-    from db.store import ProductFields, Store, StrengthSpec
+    from db.store import ProductFields, StrengthSpec
     from formulary.products import parse_unit_volume
     from formulary.units import UnitsError
 
     if not reason or not reason.strip():
         fail("give a reason with --reason (the audit trail records why a product changed)")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         current = find_product(store, actor, product)
         chosen = (
             parse_presentation_option(presentation)
@@ -321,8 +316,6 @@ def edit(
         )
         with store_errors():
             updated = store.update_product(actor, current.id, fields, reason)
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(json.dumps(product_json(updated), ensure_ascii=False))
     else:
@@ -339,16 +332,8 @@ def list_products(
     as_json: JsonOption = False,
 ) -> None:
     """List the products (id, name, presentation, strengths, GTIN)."""
-    from db.store import Store
-
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            products = store.list_products(actor, include_retired=retired)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        products = store.list_products(actor, include_retired=retired)
     if as_json:
         typer.echo(json.dumps([product_json(p) for p in products], ensure_ascii=False, indent=2))
         return
@@ -369,17 +354,11 @@ def retire(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Retire a product: it leaves the lists, its lots and history stay (needs --reason)."""
-    from db.store import Store
 
     if not reason or not reason.strip():
         fail("give a reason with --reason (the audit trail records why a product was retired)")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         found = find_product(store, actor, product)
         with store_errors():
             store.retire_product(actor, found.id, reason)
-    finally:
-        database.dispose()
     typer.echo(f"Retired product {found.id}: {found.name}.")

@@ -20,6 +20,7 @@ from tui.cli.login import (
     open_db,
     read_new_password,
     sign_in,
+    signed_in,
     store_errors,
 )
 from tui.cli.options import DbOption, JsonOption, ReasonOption
@@ -105,23 +106,17 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add an account (you must be an administrator)."""
-    from db.store import Store
     from formulary.records import Role
 
     try:
         chosen = Role(role.strip().lower())
     except ValueError:
         fail(f"unknown role {role!r}; choose admin, practitioner, assistant or auditor")
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
         password = _new_password(password_stdin, username)
         with store_errors():
             info = store.create_user(actor, username, full_name or username, chosen, password)
         _show(info, as_json, "Added")
-    finally:
-        database.dispose()
 
 
 def _change(
@@ -255,12 +250,7 @@ def list_users(
     as_json: JsonOption = False,
 ) -> None:
     """List every account (administrators and auditors)."""
-    from db.store import Store
-
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
         with store_errors():
             users = store.list_users(actor)
         if as_json:
@@ -269,8 +259,6 @@ def list_users(
         for info in users:
             flags = ("" if info.active else " deactivated") + (" locked" if info.locked else "")
             typer.echo(f"{info.username:<20} {info.role.value:<13} {info.full_name}{flags}")
-    finally:
-        database.dispose()
 
 
 @user_app.command("recover")
