@@ -549,7 +549,11 @@ def stage_restore(backup: Path, target: Path) -> Path:
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.{os.getpid()}.restoring")
     staged.unlink(missing_ok=True)
-    _copy_with_backup_api(backup.expanduser().absolute(), staged)
+    try:
+        _copy_with_backup_api(backup.expanduser().absolute(), staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)  # a full disk leaves no half-written copy
+        raise
     return staged
 
 

@@ -406,3 +406,69 @@ def test_a_missing_database_folder_is_one_line(
         _assert_refused(name, code, err)
     assert not (tmp_path / "nowhere").exists()
 
+
+
+def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
+    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sqlite3
+
+    import db.ops.backup as backup_ops
+
+    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
+    code, _, err = invoke(monkeypatch, capsys, *table["backup"])
+    assert code == 0, err
+    code, _, err = invoke(monkeypatch, capsys, *table["export json"])
+    assert code == 0, err
+    db_file = Path(clinic.location)
+    before_entries = entries(clinic)
+    clinic.database.dispose()
+    restore = ["restore", str(tmp_path / "out" / "b.db"), "--db", clinic.location,
+               "--user", "admin", "--force"]
+
+    # A full disk while the backup is staged beside the database.
+    def full_copy(_source: Path, partial: Path) -> None:
+        partial.write_bytes(b"half")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(backup_ops, "_copy_with_backup_api", full_copy)
+        code, _, err = invoke(monkeypatch, capsys, restore)
+    _assert_refused("restore", code, err)
+    assert non_login(entries(clinic)) == non_login(before_entries)  # untouched
+    assert not list(db_file.parent.glob(".*.restoring"))
+
+    # A backup that is missing, or whose manifest does not match it.
+    (tmp_path / "out" / "b.db").rename(tmp_path / "out" / "moved.db")
+    code, _, err = invoke(monkeypatch, capsys, restore)
+    assert "b.db" in _assert_refused("restore", code, err)
+    assert non_login(entries(clinic)) == non_login(before_entries)
+
+    # import into a new database on a full disk: no database is left behind.
+    target = tmp_path / "new" / "clinic.db"
+    target.parent.mkdir()
+    with monkeypatch.context() as patch:
+        _full_database(patch)
+        code, _, err = invoke(monkeypatch, capsys, [
+            "import", str(tmp_path / "out" / "all.json"), "--db", str(target),
+            "--user", "admin"])
+    _assert_refused("import", code, err)
+    if target.exists():  # an empty shell may exist; it holds no records
+        with sqlite3.connect(target) as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            assert "patient" not in names or not conn.execute(
+                "SELECT 1 FROM patient LIMIT 1").fetchone()
+
+    # init in a folder that cannot be written.
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, _, err = invoke(monkeypatch, capsys, [
+            "init", "--db", str(locked / "clinic.db")], "admin\nAda\nadmin-password-1\n")
+        if os.geteuid() != 0:  # root writes anywhere
+            _assert_refused("init", code, err)
+            assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
