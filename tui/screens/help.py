@@ -48,6 +48,8 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("tui.screens.export", "ExportScreen", "Export"),
     ("tui.screens.audit", "AuditScreen", "Audit trail"),
     ("tui.screens.users", "UsersScreen", "Users"),
+    ("tui.screens.photos", "PhotosScreen", "Photos"),
+    ("tui.screens.photos", "ComparePhotosScreen", "Compare photos"),
 )
 _PLAIN = {name: plain for _, name, plain in SCREENS}
 
