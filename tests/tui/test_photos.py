@@ -158,3 +158,37 @@ async def test_bad_file_and_missing_folder_in_the_dialog(tmp_path: Path) -> None
         await pilot.click("#photo-create-folder")
         await until(pilot, lambda: pilot.app.screen is photos)
         assert folder.is_dir() and len(_store_photos(db)) == 1
+
+
+async def test_a_terminal_that_draws_pictures_gets_the_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With graphics found (forced here), each side mounts a textual-image widget built
+    from the stored bytes (read and checked in a worker), not the fallback text."""
+    from textual_image.widget import Image as ImageWidget
+
+    from tui.screens.photos import ComparePhotosScreen, PhotosScreen
+
+    monkeypatch.setattr(photo_display, "_detected", "kitty")
+    db = empty_clinic(tmp_path)
+    first = tmp_path / "a.jpg"
+    first.write_bytes(images.jpeg(64, 48, color=(10, 200, 10)))
+    second = tmp_path / "b.png"
+    second.write_bytes(images.png(48, 64))
+    app = _app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _new_patient_with_outcome(pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PhotosScreen))
+        screen = pilot.app.screen
+        assert isinstance(screen, PhotosScreen)
+        listing: PhotosScreen = screen
+        await _attach(pilot, first, PhotoView.TRICHOSCOPY, "2026-02-01")
+        await until(pilot, lambda: pilot.app.screen is listing and len(listing.photos) == 1)
+        await _attach(pilot, second, PhotoView.TRICHOSCOPY, "2026-03-01")
+        await until(pilot, lambda: pilot.app.screen is listing and len(listing.photos) == 2)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ComparePhotosScreen))
+        compare = pilot.app.screen
+        await until(pilot, lambda: len(compare.query(ImageWidget)) == 2)
+        assert "does not draw pictures" not in screen_text(pilot)
