@@ -54,10 +54,14 @@ def exported(demo_copy: Path, cli: Cli, tmp_path: Path) -> tuple[Path, dict[str,
 
 
 @pytest.mark.storage
+@pytest.mark.parametrize("batch", [transfer.BATCH, 7])
 def test_export_import_export_gives_identical_records(
     exported: tuple[Path, dict[str, Any]], cli: Cli, new_location: Callable[[], str],
-    open_db: Callable[..., Any], tmp_path: Path,
+    open_db: Callable[..., Any], tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A small batch: the import writes and checks signatures in many rounds, each
+    # against the rows the rounds before it wrote.
+    monkeypatch.setattr(transfer, "BATCH", batch)
     path, first = exported
     assert path.stat().st_mode & 0o777 == 0o600
     target = new_location()
