@@ -463,3 +463,59 @@ async def test_a_failed_checkpoint_after_signing_says_the_session_is_signed(
         await pilot.press("escape")
         await until(pilot, lambda: session.read_only)  # the session shows as signed
         assert screen_of(app) is session
+
+
+async def test_at_80x24_every_zone_entry_and_the_lot_are_whole_on_screen(tmp_path: Path) -> None:
+    from tui.screens.session import SessionScreen
+    from tui.widgets.lot_picker import LotPicker
+    from tui.widgets.zone_map import LABELS, ScalpDrawing
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        assert not session.query_one(ScalpDrawing).display  # the drawing steps aside
+        rows = []
+        for zone in LABELS:
+            for kind in ("zone", "points"):
+                field = session.query_one(f"#{kind}-{zone.value}", Input)
+                assert field.region.right <= 80, f"{field.id} is cut off"
+                rows.append(field.region.y)
+        # One line per zone, no blank line between: the seven fit on one 24-line screen.
+        assert max(rows) - min(rows) == len(LABELS) - 1
+        picker = session.query_one(LotPicker)
+        assert picker.query_one(Select).region.right <= 80
+
+
+async def test_a_dialogs_message_goes_under_its_field_at_80_columns(tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    from tui.screens.addendum import AddendumScreen
+    from tui.screens.session import SessionScreen
+    from tui.widgets.field_row import FieldRow
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        review = await _review_and_sign(pilot)
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        review.query_one("#sign-password", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: session.read_only)
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(pilot.app.screen, AddendumScreen))
+        dialog = pilot.app.screen
+        dialog.query_one("#addendum-ok", Button).press()
+        await settle(pilot)
+        row = dialog.query_one("#row-addendum-text", FieldRow)
+        field = row.query_one(".field")
+        message = row.query_one(".field-error")
+        assert row.error == "Write the correction."
+        # The field keeps the row's width; the message is under it, not squeezed beside.
+        assert message.region.y >= field.region.bottom
+        assert field.region.width >= 40

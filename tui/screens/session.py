@@ -160,9 +160,11 @@ class SessionScreen(AppScreen):
         with VerticalScroll(id="session-body"):
             yield Static("", id="session-title", classes="section-title")
             yield Static("", id="session-status")
-            yield Static("", id="session-role-note")
-            yield Static("", id="session-signature")
-            yield Static("", id="session-addenda")
+            yield Static("", id="session-role-note", classes="-empty")
+            # Shown once they have something to say (a signed session): an empty line
+            # each would push the form down, which counts at 80x24.
+            yield Static("", id="session-signature", classes="-empty")
+            yield Static("", id="session-addenda", classes="-empty")
             yield Static("In the syringe: components, amounts and lots", classes="section-title")
             yield SyringeTable(id="session-syringe")
             yield Static("Lot drawn for each product", id="lots-title", classes="section-title")
@@ -238,7 +240,7 @@ class SessionScreen(AppScreen):
 
     def _show_role_note(self) -> None:
         note = self.query_one("#session-role-note", Static)
-        note.display = not self.can_sign
+        note.set_class(self.can_sign, "-empty")
         if not self.can_sign:
             note.update(Text(self._cannot_sign()))
         sign = self.query_one("#sign", Button)
@@ -421,6 +423,7 @@ class SessionScreen(AppScreen):
             widget.disabled = True
         if session is not None and session.signature is not None:
             sig = session.signature
+            self.query_one("#session-signature", Static).remove_class("-empty")
             self.query_one("#session-signature", Static).update(
                 Text(
                     f"Signed by {sig.signer.full_name} ({sig.meaning}) on "
@@ -436,6 +439,7 @@ class SessionScreen(AppScreen):
                     f"{a.signature.signer.full_name}: {a.text}  (reason: {a.reason})\n",
                     style="",
                 )
+            self.query_one("#session-addenda", Static).remove_class("-empty")
             self.query_one("#session-addenda", Static).update(text)
 
     # -- reading the form -------------------------------------------------------------

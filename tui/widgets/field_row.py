@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
@@ -18,7 +18,16 @@ class FieldRow(Horizontal):
     FieldRow > Label { width: 20; padding-top: 1; }
     FieldRow > .field { width: 1fr; }
     FieldRow > .field-error { width: 34; color: $error; padding: 1 0 0 1; }
+    /* Narrow (a dialog at 80 columns): the field takes the width beside its label,
+       and a message goes under it (app.tcss, which the app's .field-error is in). */
+    FieldRow.-narrow {
+        layout: grid; grid-size: 2; grid-columns: 18 1fr; grid-rows: auto;
+    }
+    FieldRow.-narrow > Label { width: 18; }
     """
+
+    #: Below this width the message goes under the field instead of beside it.
+    NARROW_BELOW = 90
 
     def __init__(self, label: str, field: Widget, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -30,6 +39,9 @@ class FieldRow(Horizontal):
         yield Label(self._label)
         yield self._field
         yield Static("", classes="field-error")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW_BELOW, "-narrow")
 
     def set_error(self, message: str) -> None:
         """Show ``message`` beside the field (empty clears it)."""

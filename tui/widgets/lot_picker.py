@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -39,7 +39,15 @@ class LotPicker(Horizontal):
     LotPicker > Select { width: 52; }
     LotPicker > .lot-message { width: 1fr; padding: 1 0 0 1; }
     LotPicker > .lot-message.-refused { color: $error; text-style: bold; }
+    /* Narrow terminals: the name above its lot, the message under it. */
+    LotPicker.-compact { layout: vertical; }
+    LotPicker.-compact > Label { width: 1fr; padding-top: 0; }
+    LotPicker.-compact > Select { width: 1fr; }
+    LotPicker.-compact > .lot-message { padding: 0; height: auto; }
     """
+
+    #: Below this width the name, the lot and the message are stacked.
+    COMPACT_BELOW = 110
 
     class Changed(Message):
         """The lot of component ``position`` is now ``lot_id`` (None: no usable lot)."""
@@ -77,6 +85,9 @@ class LotPicker(Horizontal):
             disabled=self._read_only,
         )
         yield Static("", classes="lot-message")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.COMPACT_BELOW, "-compact")
 
     def on_mount(self) -> None:
         if self._read_only:

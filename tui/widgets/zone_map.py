@@ -175,6 +175,11 @@ class ZoneMap(Widget):
     ZoneMap .zone-row .zone-each { width: 1fr; padding-left: 1; color: $text-muted; }
     ZoneMap .zone-row Input:focus { background: $accent 30%; }
     ZoneMap #zone-check { height: auto; padding-top: 1; }
+    /* Narrow terminals (80 columns): the entries take the whole width, one line each,
+       and the drawing (a help for the eye, the entries name every zone) steps aside. */
+    ZoneMap.-compact ScalpDrawing { display: none; }
+    ZoneMap.-compact #zone-entries { padding-left: 0; }
+    ZoneMap.-compact .zone-row { margin-bottom: 0; }
     ZoneMap #zone-check.-bad { color: $error; text-style: bold; }
     ZoneMap #zone-check.-good { color: $success; }
     """
@@ -192,9 +197,15 @@ class ZoneMap(Widget):
             """The map that changed."""
             return self.zone_map
 
+    #: Below this width the map is compact (no drawing, no blank line between zones).
+    COMPACT_BELOW = 96
+
     def __init__(self, *, id: str | None = None, read_only: bool = False) -> None:
         super().__init__(id=id)
         self._read_only = read_only
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.COMPACT_BELOW, "-compact")
 
     def compose(self) -> ComposeResult:
         yield ScalpDrawing(id="scalp")
