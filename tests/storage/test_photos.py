@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -242,3 +242,48 @@ def test_tampered_or_missing_photo_fails_audit_verify(
     report = verify_database(database, user="t", record=False).report
     assert report.record_problem_count == 2
     assert any(f"photo {two.id}: file MISSING" in p for p in report.record_problems)
+
+
+def test_export_json_and_import_carry_the_photos_on_this_engine(
+    store: Store, database: Database, clinic: tuple[Actor, int, int],
+    url_factory: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The photo records travel in the JSON, the files beside it, on both engines; the
+    import refuses a photo row whose file is not in the target's folder."""
+    from db.database import open_database
+    from db.ops.photo_files import PhotoFilesError, export_files, stage_import_files
+    from db.ops.transfer import export_document, import_file
+    from tests.storage.conftest import PASSWORD
+
+    lee, pid, oid = clinic
+    photo = store.attach_photo(lee, images.jpeg(), patient_id=pid, view="occipital",
+                               taken_on=date(2026, 2, 2), outcome_id=oid)
+    admin = store.authenticate("admin", PASSWORD)
+    document = export_document(database, admin)
+    assert [p["sha256"] for p in document["records"]["photos"]] == [photo.sha256]
+    carried = tmp_path / "export.files"
+    assert export_files(database, carried) == 1
+    text = json.dumps(document).encode()
+
+    target = open_database(url_factory())
+    try:
+        # The target keeps its files elsewhere: a folder of its own.
+        monkeypatch.setenv(FILES_DIR_ENV, str(tmp_path / "target-files"))
+        other = Store(target, workstation="test-ws")
+        new_admin = other.create_first_admin("admin", "Ada Admin", PASSWORD)
+        with pytest.raises(PhotoFilesError, match="nothing was imported"):
+            import_file(target, new_admin, io.BytesIO(text), source_name="export.json")
+        assert list(other.files.names()) == []
+        created = stage_import_files(carried, target)
+        assert [c.sha256 for c in created] == [photo.sha256]
+        import_file(target, new_admin, io.BytesIO(text), source_name="export.json")
+        patient = other.find_patient(new_admin, "P-1")
+        assert [p.sha256 for p in other.list_photos(new_admin, patient.id)] == [photo.sha256]
+        assert other.files.read(photo.sha256) == store.files.read(photo.sha256)
+        from db.audit.files import check_managed_files
+
+        with target.engine.connect() as connection:
+            files = check_managed_files(connection, other.files)
+        assert (files.files_checked, files.problem_count) == (1, 0)
+    finally:
+        target.dispose()
