@@ -168,7 +168,10 @@ def create_accounts(store: Store) -> dict[str, Actor]:
     admin = store.create_first_admin(first.username, first.full_name, first.password)
     for user in others:
         store.create_user(admin, user.username, user.full_name, user.role, user.password)
-    return {u.username: store.authenticate(u.username, u.password) for u in USERS}
+    # The administrator is the Actor that creating the account returned; the others sign in.
+    return {first.username: admin} | {
+        u.username: store.authenticate(u.username, u.password) for u in others
+    }
 
 
 def receive_stock(
