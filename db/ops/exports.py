@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from db.audit.chain import read_head
 from db.audit.checkpoint import make_checkpoint
 from db.audit.service import signing_key
+from db.audit.signatures import check_sessions_of
 from db.errors import NotFound, ValidationError
 from db.loaders import chart as load_chart_rows
 from db.loaders import charts as load_charts
@@ -197,6 +198,15 @@ def _export_many(
     try:
         with store.transaction(actor, EVERYONE, "export charts") as uow:
             checkpoint = make_checkpoint(uow.session, database.db_id, key, now=uow.now)
+            # A signed session edited behind the application's back is never exported
+            # under its original signature (and a fresh checkpoint).
+            altered = check_sessions_of(uow.session.connection(), patient_ids)
+            if altered:
+                raise ValidationError(
+                    f"{altered[0]}: the record was changed behind the application's back, "
+                    "so it is not exported; nothing was written. Run `formulary audit "
+                    "verify` and restore the newest backup"
+                )
             loaded = _load_many(store, uow, patient_ids)
             # The batch's entries are chained and written together after its charts
             # (one head read and one insert instead of three statements per chart);

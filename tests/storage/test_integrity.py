@@ -98,6 +98,30 @@ def test_a_signed_session_edited_by_sql_is_named_by_table_row_and_column(
     assert f"session {session_id}: its content differs" in text
 
 
+def test_a_chart_with_an_altered_signed_session_is_not_exported(
+    store: Store, admin: Actor, signed: tuple[World, int]
+) -> None:
+    from db.ops.exports import export_chart
+
+    world, session_id = signed
+    delivered: list[object] = []
+
+    def deliver(result: object) -> list[Path]:
+        delivered.append(result)
+        return []
+
+    export_chart(store, admin, "C-1", "csv", deliver)
+    assert delivered
+    attack(
+        store.database,
+        f"UPDATE treatment_session SET total_volume_value = '9' WHERE id = {session_id}",
+    )
+    before = len(delivered)
+    with pytest.raises(ValidationError, match=f"session {session_id}: its content differs"):
+        export_chart(store, admin, "C-1", "csv", deliver)
+    assert len(delivered) == before  # nothing delivered, nothing audited
+
+
 def test_rows_inserted_or_deleted_behind_the_back_are_reported(
     store: Store, signed: tuple[World, int]
 ) -> None:
