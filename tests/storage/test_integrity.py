@@ -103,7 +103,7 @@ def test_a_chart_with_an_altered_signed_session_is_not_exported(
 ) -> None:
     from db.ops.exports import export_chart
 
-    world, session_id = signed
+    _, session_id = signed
     delivered: list[object] = []
 
     def deliver(result: object) -> list[Path]:
