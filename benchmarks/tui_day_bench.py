@@ -131,6 +131,7 @@ async def _day(path: Path, busy: int, args: argparse.Namespace) -> None:
             return timings
 
         morning = await search_round(args.window)
+        print(_summary("start of the day", morning), flush=True)
         print(f"  morning done; {_heap_note(app)}", flush=True)
 
         searches_left = args.searches
@@ -183,6 +184,8 @@ async def _day(path: Path, busy: int, args: argparse.Namespace) -> None:
         evening = await search_round(args.window)
     print(_summary("start of the day", morning))
     print(_summary("end of the day  ", evening))
+    drift = _percentile(evening, 99) - _percentile(morning, 99)
+    print(f"99th-percentile drift over the day: {drift * 1000:+.1f} ms")
     print(
         f"day: {args.opens} charts opened, {args.searches} searches, {args.sessions} sessions "
         f"recorded; {_heap_note(app)}; idle settle {'off' if args.no_idle_settle else 'on'}"
