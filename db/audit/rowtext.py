@@ -172,14 +172,17 @@ def _compile(
     NULL tested in place) is about twice as fast. The code is generated from our own
     table metadata only (column positions and piece functions), never from data.
     """
-    names: dict[str, Any] = {"quote": quote, "str": str, "int": int}
+    names: dict[str, Any] = {
+        "quote": quote, "str": str, "int": int, "int_repr": int.__repr__
+    }
     parts = []
     for n, (index, piece) in enumerate(zip(order, pieces, strict=True)):
         names[f"p{n}"] = piece
         if piece is _scalar:
             parts.append(
                 f"('null' if (v{n} := r[{index}]) is None else quote(v{n}) "
-                f"if type(v{n}) is str else p{n}(v{n}))"
+                f"if type(v{n}) is str else int_repr(v{n}) if type(v{n}) is int "
+                f"else p{n}(v{n}))"
             )
         else:
             parts.append(f"('null' if (v{n} := r[{index}]) is None else p{n}(v{n}))")
