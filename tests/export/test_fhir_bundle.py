@@ -1,4 +1,4 @@
-"""FHIR export: the bundle validates against the R4 (fhir.resources R4B) models."""
+"""FHIR export: the bundle validates against the fhir.resources R4B (4.3.0) models."""
 
 from __future__ import annotations
 
