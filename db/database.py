@@ -306,9 +306,11 @@ def _db_id(connection: sa.Connection) -> str:
 
 
 def _default_seed(connection: sa.Connection, db_id: str) -> None:
-    from db.seed import seed_library
+    from db.seed import seed_consent_template, seed_library
 
     seed_library(connection, db_id)
+    # A new clinic can sign consents at once; the template is the clinic's to edit.
+    seed_consent_template(connection, db_id)
 
 
 def _safe(url: str) -> str:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from db.codec import amount_from_columns, amount_from_json, datetime_from_json
+from db.consent_rows import consents_of
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
@@ -575,6 +576,10 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         a.signature.signer.id for s in session_records for a in s.addenda
     }
     users = users_by_id(db)
+    own_consents = tuple(consents_of(db, [pid])[pid])
+    # A consent's witness is named in the chart like a signer.
+    signer_ids |= {i for i, u in users.items()
+                   if u.username in {c.witness_username for c in own_consents}}
     product_ids = {
         c.product_id for v in versions.values() for c in v.components if c.product_id is not None
     }
@@ -598,6 +603,7 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids) if i in users),
         products=tuple(product(p, names) for p in product_rows),
         photos=tuple(photos_of(db, [pid], users).get(pid, [])),
+        consents=own_consents,
     )
 
 
@@ -691,6 +697,7 @@ def charts(
     names = ingredient_names(
         db, [int(i["ingredient_id"]) for p in products.values() for i in p.ingredients])
     the_clinic = clinic(db, workstation)
+    consents = consents_of(db, pids)
     sessions_of = _by(session_rows, "patient_id")
     versions_of: dict[int, list[FormulationVersion]] = {}
     for version in versions.values():
@@ -710,6 +717,9 @@ def charts(
         ]
         signer_ids = {s.signature.signer.id for s in records if s.signature is not None} | {
             a.signature.signer.id for s in records for a in s.addenda}
+        witnesses = {c.witness_username for c in consents.get(pid, [])}
+        if witnesses:  # a consent's witness is named in the chart like a signer
+            signer_ids |= {i for i, u in users.items() if u.username in witnesses}
         own_versions = versions_of.get(pid, [])
         own_products = sorted({c.product_id for v in own_versions for c in v.components
                                if c.product_id is not None})
@@ -725,5 +735,6 @@ def charts(
                                 if i in users),
             products=tuple(product(products[i], names) for i in own_products if i in products),
             photos=tuple(photos_by_patient.get(pid, [])),
+            consents=tuple(consents.get(pid, [])),
         ))
     return out

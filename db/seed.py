@@ -109,3 +109,15 @@ def seed_library(
         )
     session.flush()
     return len(items)
+
+
+def seed_consent_template(connection: sa.Connection, db_id: str) -> None:
+    """Insert the project's default consent template (audited, user ``system``)."""
+    from db.store import UnitOfWork
+    from db.store.consent import seed_default_template
+
+    session = Session(bind=connection, autoflush=False)
+    seed_default_template(
+        UnitOfWork(session, db_id=db_id, user="system", workstation=workstation_name())
+    )
+    session.flush()

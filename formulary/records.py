@@ -14,9 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from formulary.photos import Photo
 from formulary.units.amount import Amount
+
+if TYPE_CHECKING:
+    # Only a type here: formulary.consent imports the safety findings, which import this.
+    from formulary.consent import Consent
 
 
 class Sex(StrEnum):
@@ -478,3 +483,5 @@ class PatientChart:
     #: The stored bytes of the photos a PDF prints, by SHA-256 (read and checked by the
     #: export; a photo whose file is missing or altered is absent and the PDF says so).
     photo_files: dict[str, bytes] = field(default_factory=dict)
+    #: The patient's consents, oldest first (withdrawn ones too).
+    consents: tuple[Consent, ...] = ()

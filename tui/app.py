@@ -271,7 +271,7 @@ class FormularyApp(App[None]):
         The palette passes the screen it was opened over: while it is open, it is itself
         the current screen, and has none of the workday's actions.
         """
-        if action == "users":  # administrators only: nobody else is even offered it
+        if action in {"users", "consent_templates"}:  # administrators only
             from tui.screens.users import is_admin
 
             return is_admin(self.user)
@@ -297,10 +297,23 @@ class FormularyApp(App[None]):
             self._push_area(action)
         elif action == "users":
             self.open_users()
+        elif action == "consent_templates":
+            self.open_consent_templates()
         elif action == "export_chart":  # no chart open: the export screen asks for one
             from tui.screens.export import ExportScreen
 
             self.push_screen(ExportScreen())
+
+    def open_consent_templates(self) -> None:
+        """The clinic's consent templates, for an administrator."""
+        from tui.screens.consent_templates import ConsentTemplatesScreen
+        from tui.screens.users import is_admin
+
+        if not is_admin(self.user):
+            self.notify("Only an administrator manages consent templates; ask one.",
+                        title="Consent templates", severity="warning")
+            return
+        self.push_screen(ConsentTemplatesScreen())
 
     def open_users(self) -> None:
         """The users screen, for an administrator; anyone else is told who can."""
@@ -454,7 +467,8 @@ STORE_OPEN_DELAY = 0.3
 
 #: Commands the app runs itself, whatever screen is showing.
 _APP_COMMANDS = frozenset(
-    {"lock", "sign_out", "patients", "stock", "audit", "verify_audit", "users"}
+    {"lock", "sign_out", "patients", "stock", "audit", "verify_audit", "users",
+     "consent_templates"}
 )
 #: Commands a screen runs when it can (with its open chart), else the app does.
 _FALLBACKS = frozenset({"export_chart"})

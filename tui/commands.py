@@ -21,6 +21,10 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Compare photos", "One view on two dates side by side (photo list)", "compare_photos"),
     ("Photo size limit", "The largest photo file accepted (users screen, administrators)",
      "photo_limit"),
+    ("Consent", "The open patient's consents: sign, withdraw, print", "consent"),
+    ("Sign consent", "Sign a consent with the patient (consent screen)", "sign_consent"),
+    ("Withdraw consent", "Record the highlighted consent's withdrawal (consent screen)",
+     "withdraw_consent"),
     ("Export chart", "Export the open patient's chart (PDF, CSV, FHIR)", "export_chart"),
     ("Print syringe label", "The open session's syringe label as a PDF", "print_label"),
     ("Verify audit trail", "Recompute the audit chain and report the result", "verify_audit"),
@@ -32,6 +36,8 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Clinic limit", "A clinic limit on the highlighted ingredient (stock screen)", "clinic_limit"),
     ("Audit trail", "Browse the audit trail", "audit"),
     ("Users", "Add, deactivate, unlock users; reset a password (administrators)", "users"),
+    ("Consent templates", "The clinic's consent texts: add, new version, retire "
+     "(administrators)", "consent_templates"),
     ("Lock", "Lock the screen now", "lock"),
     ("Sign out", "Sign out of Formulary", "sign_out"),
 )

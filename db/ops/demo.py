@@ -312,6 +312,11 @@ def _patient(
         formulation_id=version.formulation_id,
     )
     counts["courses"] += 1
+    # The patient signs the clinic's consent for the course, the doctor witnessing.
+    template = store.consent_templates(doctor)[0]
+    store.sign_consent(doctor, patient_id=patient.id, template_id=template.id,
+                       typed_name=f"{spec.given} {spec.family}",
+                       password=passwords[doctor.username], course_id=course.id)
     baseline_density = Decimal(rng.randint(105, 165))
     baseline_diameter = Decimal(rng.randint(52, 68))
     measure_zone = spec.zones[-1][0] if spec.sex.value == "male" else spec.zones[1][0]

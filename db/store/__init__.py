@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from db.store._base import Actor, UnitOfWork
 from db.store.audit_reads import AuditReadsStore
+from db.store.consent import ConsentStore
 from db.store.formulations import FormulationsStore
 from db.store.inputs import (
     AuditEntry,
@@ -71,5 +72,6 @@ class Store(
     AuditReadsStore,
     KeysStore,
     RecoveryStore,
+    ConsentStore,
 ):
     """One object per open database and workstation: ``Store(open_database(path))``."""

@@ -315,8 +315,25 @@ def formulation_findings(
 
 
 def session_findings(db: Session, row: SessionRow) -> Findings:
-    """The findings on a session before it is signed."""
-    return check_session(session_context(db, row))
+    """The findings on a session before it is signed, the consent rule included.
+
+    The consent rule (:func:`formulary.consent.consent_finding`) reads the patient's
+    consents as they stand now: signing needs one signed and not withdrawn for the
+    session's course (or, outside any course, one given outside any course).
+    """
+    from db.consent_rows import consents_of
+    from formulary.consent import consent_finding
+
+    findings = check_session(session_context(db, row))
+    course = db.get(CourseRow, row.course_id) if row.course_id is not None else None
+    missing = consent_finding(
+        consents_of(db, [row.patient_id])[row.patient_id],
+        row.patient_id,
+        row.course_id,
+        course.name if course is not None else "",
+        None,  # as the records stand in this transaction
+    )
+    return findings if missing is None else Findings.of((*findings, missing))
 
 
 def decide(

@@ -97,6 +97,7 @@ SIGNATURE_TYPES = "urn:iso-astm:E1762-95:2013"
 DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
 PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 XHTML = "http://www.w3.org/1999/xhtml"
 
 _BASE_NAMESPACE = uuid.UUID("3c1f5a52-9d1e-5b8e-9a57-6f6e0b7f2d10")
@@ -298,6 +299,8 @@ class _Builder:
                 "before it is rendered"
             )
         self.exported_at: datetime = chart.exported_at
+        # A consent's text travels as signed (its SHA-256 must still match), not cleaned.
+        self.consent_texts = {c.id: c.text for c in chart.consents}
         if clean:  # FHIR strings may hold no control characters
             chart = printable_record(chart)
         self.chart = chart
@@ -589,6 +592,84 @@ class _Builder:
             }],
         }), "signatures", summary)
 
+    def consents(self) -> None:
+        """One Consent per signed consent (inactive once withdrawn), and its Provenance."""
+        import base64
+
+        from formulary.consent import scope_text
+
+        names = {c.id: c.name for c in self.chart.courses}
+        p = self.chart.patient
+        patient = _ref(self.patient_url, p.display_name)
+        for consent in sorted(self.chart.consents, key=lambda c: (c.signed_at, c.id)):
+            url = self.url("consent", consent.id)
+            scope = scope_text(consent, names)
+            state = (f"withdrawn {show_time(consent.withdrawn_at)}: {consent.withdrawn_reason}"
+                     if consent.withdrawn_at is not None else "in force")
+            summary = (f"Consent to treatment ({scope}), signed "
+                       f"{show_time(consent.signed_at)}, {state}")
+            text = self.consent_texts.get(consent.id, consent.text)
+            witness = _ref(self.shared_url("practitioner", consent.witness_username),
+                           consent.witness_name)
+            self.add(url, _compact({
+                "resourceType": "Consent",
+                "text": _div(summary,
+                             f"Template {consent.template_name} version "
+                             f"{consent.template_version}, text SHA-256 {consent.text_sha256}",
+                             f"Typed name: {consent.typed_name}; witness: "
+                             f"{consent.witness_name}"),
+                "identifier": [{"system": CONTENT_HASH_SYSTEM, "value": consent.text_sha256}],
+                "status": "inactive" if consent.withdrawn_at is not None else "active",
+                "scope": _concept("Treatment", CONSENT_SCOPE, "treatment", "Treatment"),
+                "category": [_concept("Patient Consent", LOINC, "59284-0", "Patient Consent")],
+                "patient": patient,
+                "dateTime": _instant(consent.signed_at),
+                "performer": [patient],
+                "organization": [_ref(self.clinic_url, self.chart.clinic.name)],
+                "sourceAttachment": {
+                    "contentType": "text/markdown; charset=utf-8",
+                    "title": f"{consent.template_name} v{consent.template_version}",
+                    "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                    "creation": _instant(consent.signed_at),
+                },
+                "policyRule": _concept(f"clinic consent template '{consent.template_name}' "
+                                       f"version {consent.template_version}"),
+                "provision": {
+                    "type": "deny" if consent.withdrawn_at is not None else "permit",
+                    "period": _compact({
+                        "start": _instant(consent.signed_at),
+                        "end": _instant(consent.withdrawn_at) if consent.withdrawn_at else None,
+                    }),
+                },
+            }), "consent", summary)
+            self.add(self.url("provenance", f"consent-{consent.id}"), _compact({
+                "resourceType": "Provenance",
+                "text": _div(f"Consent signed by the patient (typed name "
+                             f"{consent.typed_name}), witnessed by {consent.witness_name} at "
+                             f"{show_time(consent.signed_at)}",
+                             f"Record SHA-256: {consent.record_hash}"),
+                "target": [_ref(url, "Consent")],
+                "recorded": _instant(consent.signed_at),
+                "agent": [
+                    {"type": _concept("Author", PARTICIPANT_TYPE, "author", "Author"),
+                     "who": patient},
+                    {"type": _concept("Verifier", PARTICIPANT_TYPE, "verifier", "Verifier"),
+                     "who": witness},
+                ],
+                "entity": [{"role": "source", "what": {
+                    "identifier": {"system": CONTENT_HASH_SYSTEM,
+                                   "value": consent.record_hash},
+                    "display": "SHA-256 of the consent record"}}],
+                "signature": [
+                    {"type": [{"system": SIGNATURE_TYPES, "code": "1.2.840.10065.1.12.1.7",
+                               "display": "Consent Signature"}],
+                     "when": _instant(consent.signed_at), "who": patient},
+                    {"type": [{"system": SIGNATURE_TYPES, "code": "1.2.840.10065.1.12.1.8",
+                               "display": "Signature Witness Signature"}],
+                     "when": _instant(consent.signed_at), "who": witness},
+                ],
+            }), "signatures", f"consent signed by the patient, witness {consent.witness_name}")
+
     def observations(self) -> None:
         for outcome in sorted(self.chart.outcomes, key=lambda o: (o.measured_at, o.id)):
             if outcome.density is not None:
@@ -668,12 +749,12 @@ class _Builder:
         assert chart.checkpoint is not None  # checked in __init__
         url = self.url("composition", chart.checkpoint.line)
         p = chart.patient
-        consent = (
-            f"Consent on file since {show_date(p.consent_date)}."
-            if p.consent_on_file
-            else "No consent on file."
-        )
+        from formulary.consent import summary
+
+        consent = "Consent: " + summary(chart.consents, {c.id: c.name for c in chart.courses},
+                                        p.consent_date, p.consent_on_file) + "."
         titles = {
+            "consent": "Consent",
             "allergies": "Allergies and contraindications",
             "formulation": "Formulation",
             "sessions": "Sessions",
@@ -687,7 +768,7 @@ class _Builder:
             if key == "photos" and not refs:
                 continue  # charts without photographs keep the sections they always had
             lines = [r.get("display", "") for r in refs]
-            if key == "allergies":
+            if key == "consent":
                 lines.insert(0, consent)
             if key == "sessions" and self.drafts:
                 lines.append(f"{self.drafts} unsigned draft session(s) not included: a "
@@ -736,6 +817,7 @@ class _Builder:
         self.organization()
         self.practitioners()
         self.allergies_and_conditions()
+        self.consents()
         self.medications()
         self.administrations()
         self.observations()

@@ -292,6 +292,17 @@ class _Note:
 
     # -- sections --------------------------------------------------------------------
 
+    def identity_line(self) -> None:
+        """The title, the clinic and the patient's name, chart and birth date."""
+        chart, p = self.chart, self.chart.patient
+        self.pdf.set_font(FONT, "B", 15)
+        self.pdf.cell(0, 8, self.title, new_x=self.XPos.LMARGIN, new_y=self.YPos.NEXT)
+        clinic = " | ".join(x for x in (chart.clinic.name, chart.clinic.address) if x)
+        if clinic:
+            self.paragraph(clinic, size=9.5)
+        self.paragraph(f"Patient: {p.display_name}, chart {p.chart_number}, born "
+                       f"{show_date(p.date_of_birth)}", size=10, bold=True)
+
     def identity(self) -> None:
         chart, p = self.chart, self.chart.patient
         pdf = self.pdf
@@ -308,8 +319,10 @@ class _Note:
         if p.grade:
             scale = p.grade_scale.value.title() + " " if p.grade_scale else ""
             grade = f"{scale}{p.grade}"
-        consent = (f"on file since {show_date(p.consent_date)}" if p.consent_date
-                   else "on file") if p.consent_on_file else "NOT on file"
+        from formulary.consent import summary
+
+        names = {c.id: c.name for c in chart.courses}
+        consent = summary(chart.consents, names, p.consent_date, p.consent_on_file)
         self.key_values(
             [
                 ("Name", p.display_name),
@@ -339,6 +352,19 @@ class _Note:
             )
         else:
             self.paragraph("Conditions and contraindications: none recorded.")
+
+    def consents(self) -> None:
+        """Every consent of the patient: what it is for, its text's hash, who signed."""
+        from formulary.export.consent_pdf import consent_rows
+
+        if not self.chart.consents:
+            return
+        names = {c.id: c.name for c in self.chart.courses}
+        self.heading("Consent", 13, space=5)
+        for consent in sorted(self.chart.consents, key=lambda c: (c.signed_at, c.id)):
+            name = names.get(consent.course_id, "") if consent.course_id is not None else ""
+            self.paragraph(f"Consent {consent.id}: {consent.status()}", size=9.5, bold=True)
+            self.key_values(consent_rows(consent, name, self.zone))
 
     def formulations(self) -> None:
         versions = versions_used(self.chart)
@@ -587,6 +613,7 @@ class _Note:
     def render(self, include_formulations: bool = True) -> bytes:
         self.pdf.add_page()
         self.identity()
+        self.consents()
         if include_formulations:
             self.formulations()
         self.sessions()

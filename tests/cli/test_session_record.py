@@ -22,6 +22,7 @@ from db.store import Actor, ComponentSpec, PatientFields, Store, StrengthSpec
 from formulary.records import Allergy, Role, SessionStatus, Sex
 from formulary.safety import OVERRIDE_MEANING
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 pytestmark = [pytest.mark.storage, pytest.mark.slow]
 
@@ -79,6 +80,7 @@ def _open_clinic(location: str) -> Clinic:
             "C-1", "Doe", "Jane", date(1980, 1, 2), Sex.FEMALE, allergies=(Allergy("penicillin"),)
         ),
     )
+    sign_consent(store, lee, PASSWORD, patient)
     version = store.save_formulation(
         lee,
         patient_id=patient.id,
@@ -256,6 +258,7 @@ def test_warning_needs_acknowledge(tmp_path: Path, clinic: Clinic) -> None:
         interval_days=7,
         start_date=date.today() + timedelta(days=3),
     )
+    sign_consent(clinic.store, clinic.lee, PASSWORD, clinic.patient_id, course.id)
     path = session_file(tmp_path, clinic, course_id=course.id)
     checked = run(clinic, str(path), "--check")
     assert checked.returncode == 0

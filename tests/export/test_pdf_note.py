@@ -53,7 +53,7 @@ def test_header_identity_allergies(note: Note) -> None:
         "1984-05-17",
         "Androgenetic alopecia",
         "Norwood III vertex",
-        "on file since 2026-01-08",
+        "paper consent noted dated 2026-01-08",
         "Procaine",
         "urticaria",
         "Cyanocobalamin (cobalt)",

@@ -30,6 +30,7 @@ from formulary.records import (
     ZoneVolume,
 )
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 PASSWORD = "correct horse battery"
 
@@ -91,6 +92,7 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
         course = store.start_course(doctor, patient_id=patient.id, name="Induction",
                                     planned_sessions=6, interval_days=14,
                                     start_date=(now - timedelta(days=14 * sessions)).date())
+        sign_consent(store, doctor, PASSWORD, patient, course.id)
         for s in range(1, sessions + 1):
             draft = SessionDraft(
                 patient_id=patient.id, formulation_version_id=version.id,

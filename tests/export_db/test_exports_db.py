@@ -99,7 +99,7 @@ def test_session_export(clinic: Clinic, database: Database, tmp_path: Path) -> N
     bundle = Bundle.model_validate_json(next(iter(result.files.values())))
     kinds = resource_types(bundle)
     assert kinds.count("MedicationAdministration") == 1
-    assert kinds.count("Provenance") == 2  # the signature and the addendum
+    assert kinds.count("Provenance") == 3  # the signature, the addendum and the consent
     last = events(database)[-1]
     assert last.action == EXPORT_SESSION and last.entity_id == str(session_id)
 

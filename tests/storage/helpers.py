@@ -33,6 +33,7 @@ from db.tables.sessions import AddendumRow, SessionLotRow, SessionRow
 from db.tables.stock import IngredientRow, LotRow, ProductRow
 from formulary.records import ScalpZone, Sex, Technique, ZoneVolume
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 #: Every table whose rows the Store writes (and the audit trail must account for).
 AUDITED: tuple[type[SQLModel], ...] = (
@@ -115,12 +116,18 @@ def count_rows(database: Database, model: type[SQLModel]) -> int:
 class World:
     """A small clinic: one patient, one product with a lot, one formulation."""
 
-    def __init__(self, store: Store, actor: Actor, *, chart: str = "C-1") -> None:
+    def __init__(
+        self, store: Store, actor: Actor, *, chart: str = "C-1", consent: bool = True,
+        password: str = "correct horse battery",
+    ) -> None:
         self.store = store
         self.actor = actor
         self.patient = store.create_patient(
             actor, PatientFields(chart, "Doe", "Jane", date(1980, 1, 2), Sex.FEMALE)
         )
+        if consent and actor.role.value in {"admin", "practitioner"}:
+            # Sessions outside a course need the patient's consent outside a course.
+            sign_consent(store, actor, password, self.patient)
         self.ingredient = store.upsert_ingredient(
             actor, IngredientFields(key=f"biotin-{chart.lower()}", name="Biotin")
         )

@@ -15,6 +15,7 @@ from db.store.safety import SafetyBlocked
 from formulary.records import Allergy, Condition, Role, SessionStatus, Sex
 from formulary.safety import OVERRIDE_MEANING
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 from .conftest import PASSWORD
 from .helpers import World, chain_problems, events, ml, replay_problems
@@ -197,6 +198,7 @@ def test_warnings_need_acknowledging_and_are_recorded(
         interval_days=14,
         start_date=date.today() - timedelta(days=1),
     )
+    sign_consent(store, lee, PASSWORD, world.patient, course.id)
     soon = store.receive_lot(
         lee,
         product_id=world.product.id,
@@ -226,6 +228,7 @@ def test_course_interval_counts_earlier_signed_sessions(
         interval_days=7,
         start_date=date.today() - timedelta(days=30),
     )
+    sign_consent(store, lee, PASSWORD, world.patient, course.id)
     first = store.save_session_draft(
         lee, world.draft(course_id=course.id, performed_at=datetime.now(UTC) - timedelta(days=3))
     )
@@ -335,6 +338,7 @@ def test_clinic_course_limit_projected_at_save_and_enforced_at_signing(
         start_date=date.today() - timedelta(days=10),
         formulation_id=world.version.formulation_id,
     )
+    sign_consent(store, lee, PASSWORD, world.patient, course.id)
     components = [ComponentSpec("Biotin", ml("1"), product_id=world.product.id)]  # 5 mg each
     found = store.check_formulation(
         lee,

@@ -22,6 +22,7 @@ from formulary.records import (
 )
 from formulary.schedule import summarize
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 from .conftest import PASSWORD
 from .helpers import World, chain_problems, events, ml, replay_problems
@@ -330,6 +331,7 @@ def test_patient_summaries_agree_with_the_full_records(
         interval_days=14,
         start_date=date(2026, 1, 1),
     )
+    sign_consent(store, lee, PASSWORD, world.patient, course.id)
     first = store.sign_session(
         lee,
         store.save_session_draft(lee, world.draft(course_id=course.id, session_number=1)).id,

@@ -29,6 +29,7 @@ from db.errors import AuthenticationFailed, StoreError
 from db.store import ComponentSpec, LotChoice, PatientFields, SessionDraft, Store
 from formulary.records import Allergy, LotStatus, ScalpZone, Sex, Technique, ZoneVolume
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 from .conftest import PASSWORD
 from .helpers import World, chain_problems, events, replay_problems
@@ -84,6 +85,8 @@ def make_machine(new_url: Callable[[], str], drop: Callable[[str], None]) -> typ
             made = self.attempt(lambda: self.store.create_patient(self.admin, fields))
             if made is not None:
                 self.patients.append(made.id)
+                # Sessions outside a course need the patient's consent to be signed.
+                self.attempt(lambda: sign_consent(self.store, self.admin, PASSWORD, made))
 
         @rule(data=st.data(), diagnosis=names, reason=reasons)
         def update_patient(self, data: st.DataObject, diagnosis: str, reason: str) -> None:

@@ -25,6 +25,7 @@ from formulary.records import (
     ZoneVolume,
 )
 from formulary.units.amount import Amount
+from tests.consent_helpers import sign_consent
 
 ADMIN = ("admin", "Ada Admin", "admin-password-1")
 PRACTITIONER = ("drmartin", "Dr Claire Martin", "martin-password-1")
@@ -188,6 +189,8 @@ def build_demo(path: Path) -> Demo:
             ),
             "okafor": patient("C-1005", "Okafor", "Ada", date(1988, 5, 9), Sex.FEMALE),
         }
+        # The patients whose consent is on paper sign it in the app (the consent rule).
+        sign_consent(store, doctor, PRACTITIONER[2], patients["moreau"])
 
         version = store.save_formulation(
             doctor,
@@ -212,6 +215,7 @@ def build_demo(path: Path) -> Demo:
             start_date=date(2026, 9, 7),
             formulation_id=version.formulation_id,
         )
+        sign_consent(store, doctor, PRACTITIONER[2], patients["dubois"], course.id)
         for number, day in ((1, date(2026, 9, 7)), (2, date(2026, 9, 21))):
             clock[0] = datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
             draft = SessionDraft(

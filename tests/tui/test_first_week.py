@@ -5,7 +5,8 @@ screens (the Store is only read, to check what the screens wrote). The administr
 creates a practitioner and an assistant, adds three products (one from a scanned GS1
 code) and receives their lots, adds a clinic ingredient with a clinic limit; the
 practitioner adds a patient with a weight and an allergy, builds a cocktail of products
-and library and clinic ingredients, plans a course, records and signs two sessions two
+and library and clinic ingredients, plans a course, has the patient sign the clinic's
+default consent for it, records and signs two sessions two
 weeks apart with their lots; then the stock has gone down by what was drawn and the
 exported PDF lists every component with its lot (or, for an ingredient added by amount,
 that no lot was recorded and who acknowledged it).
@@ -27,6 +28,7 @@ from textual.widgets import Input, Select
 from formulary.records import Presentation, Role, SessionStatus, Sex, Technique
 from formulary.safety.lots import NO_LOT
 from tests.tui.clinic_helpers import add_patient, create_user, open_users, type_into
+from tests.tui.consent_helpers import sign_consent_in_app
 from tests.tui.fixture_types import user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tests.tui.stock_helpers import (
@@ -280,6 +282,13 @@ async def test_the_first_week_of_a_new_clinic_in_the_app(tmp_path: Path) -> None
         await _until(pilot, lambda: app.screen is chart_screen)
         await _until_text(pilot, "Induction: session 1 of 6")
         (course,) = store.list_courses(doctor, patient.id)
+        # The patient reads the clinic's default consent and types their name to sign it
+        # for the course; the practitioner witnesses it with their password.
+        await _until_text(pilot, "no consent signed for this course")
+        await sign_consent_in_app(pilot, "Karim Haddad", DOCTOR[2])
+        await _until_text(pilot, "consent signed for this course")
+        (consent,) = store.consents(doctor, patient.id)
+        assert consent.course_id == course.id and consent.witness_username == DOCTOR[0]
 
         # -- Two sessions, two weeks apart, each with its lots ---------------------------
         first = await _record_and_sign(

@@ -7,6 +7,7 @@ from textual.widgets import Input, Select, Static
 
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.safety import OVERRIDE_MEANING
+from tests.consent_helpers import sign_consent
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp, screen_of, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
@@ -283,6 +284,8 @@ async def test_the_syringe_shows_ingredients_and_a_missing_lot_is_acknowledged(
             final_volume=Amount(Decimal(2), "mL"),
             acknowledge=True,
         )
+        # Her consent is signed (this test is about the lot warning, not the consent rule).
+        sign_consent(store, user, PRACTITIONER[2], demo.patients["okafor"])
         app.open_patient(demo.patients["okafor"])
         await settle(pilot)
         await pilot.press("ctrl+n")

@@ -38,6 +38,8 @@ from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
 from tui.screens.clinic_limit_form import ClinicLimitScreen
 from tui.screens.compare_versions import CompareVersionsScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.consent import ConsentScreen, ConsentSignScreen, ConsentWithdrawScreen
+from tui.screens.consent_templates import ConsentTemplateFormScreen, ConsentTemplatesScreen
 from tui.screens.course_form import CourseFormScreen
 from tui.screens.export import ExportScreen
 from tui.screens.first_run import FirstRunScreen
@@ -118,6 +120,11 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
         "test_stock_snapshots.py::test_receive_lot_after_a_scan[120x40]",
     ),
     ConfirmScreen: ("test_snapshots_dialogs.py::test_confirm",),
+    ConsentScreen: ("test_consent_snapshots.py::test_consent_screen",),
+    ConsentSignScreen: ("test_consent_snapshots.py::test_consent_sign_dialog",),
+    ConsentWithdrawScreen: ("test_consent_snapshots.py::test_consent_withdraw_dialog",),
+    ConsentTemplatesScreen: ("test_consent_snapshots.py::test_consent_templates_screen",),
+    ConsentTemplateFormScreen: ("test_consent_snapshots.py::test_consent_template_form",),
     RecallScreen: ("test_snapshots_dialogs.py::test_recall",),
     LabelDialog: ("test_label_dialog.py::test_label_dialog_snapshot",),
     OverrideSignScreen: (

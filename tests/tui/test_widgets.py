@@ -47,7 +47,9 @@ def test_header_shows_allergies_and_contraindications() -> None:
     assert "ALLERGIES: lidocaine (urticaria)" in text
     assert "CONTRAINDICATIONS: pregnancy" in text
     assert "NO CONSENT" not in text
-    assert "NO CONSENT ON FILE" in header_text(patient(), TODAY).plain
+    # The consent status comes from the chart's signed consents, not the old mark.
+    assert "NO CONSENT ON FILE" in header_text(patient(), TODAY, consents=()).plain
+    assert "NO CONSENT" not in header_text(patient(), TODAY).plain
 
 
 async def test_patient_list_rows_and_selection() -> None:

@@ -18,6 +18,7 @@ from tui.cli import (
     audit,
     backup,
     calc,
+    consent,
     export,
     export_group,
     import_csv,
@@ -58,6 +59,7 @@ app.command("import")(transfer.import_file)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(session.app, name="session")
+app.add_typer(consent.consent_app, name="consent")
 app.add_typer(clinic_command.clinic_app, name="clinic")
 app.add_typer(photo.photo_app, name="photo")
 app.command("label")(label_command.label)

@@ -205,7 +205,9 @@ class FormulationEditorScreen(AppScreen):
     @on(Loaded)
     def _loaded(self, message: Loaded[EditorData]) -> None:
         data = self.data = message.data
-        self.query_one(PatientHeader).show(data.chart.patient, self.formulary_app.today())
+        self.query_one(PatientHeader).show(
+            data.chart.patient, self.formulary_app.today(), data.chart.consents
+        )
         self.query_one(NamePicker).choices = data.choices
         self.base = latest_version(data.chart)
         name = self.query_one("#f-name", Input)

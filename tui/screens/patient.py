@@ -58,6 +58,7 @@ class PatientScreen(AppScreen):
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
         Binding("f8", "plan_course", "Course", id="patient.course"),
         Binding("f9", "photos", "Photos", id="patient.photos"),
+        Binding("f6", "consent", "Consent", id="patient.consent"),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
 
@@ -132,6 +133,7 @@ class PatientScreen(AppScreen):
             "" if chart else "Loading the chart…",
             patient=chart.patient if chart else None,
             today=today,
+            consents=chart.consents if chart else None,
             id="patient-header",
         )
         with TabbedContent(id="patient-tabs"):
@@ -232,7 +234,7 @@ class PatientScreen(AppScreen):
         self.chart = chart
         self.query_one("#overview-body", Static).update(self._body(chart, self.weights))
         today = self.formulary_app.today()
-        self.query_one(PatientHeader).show(chart.patient, today)
+        self.query_one(PatientHeader).show(chart.patient, today, chart.consents)
         if self.sub_title != self._sub_title(chart):  # a changed name after an edit
             self.sub_title = self._sub_title(chart)
         self.query_one("#overview-diagnosis", Static).update(self._diagnosis(chart))
@@ -292,6 +294,13 @@ class PatientScreen(AppScreen):
                 f"next due {summary.next_due}" + (" (OVERDUE)" if overdue else ""),
                 style=f"bold {self.app.current_theme.warning}" if overdue else "",
             )
+        from formulary.consent import valid_consent
+
+        if valid_consent(chart.consents, chart.patient.id, course.id) is None:
+            text.append("\nno consent signed for this course (f6)",
+                        style=f"bold {self.app.current_theme.error}")
+        else:
+            text.append("\nconsent signed for this course")
         return text
 
     def _show_formulation(self, chart: PatientChart) -> None:
@@ -413,6 +422,16 @@ class PatientScreen(AppScreen):
             CourseFormScreen(self.patient_id, version.formulation_id if version else None, name),
             saved,
         )
+
+    def action_consent(self) -> None:
+        """The patient's consents: sign one (typed name, witness password), withdraw, print."""
+        from tui.screens.consent import ConsentScreen
+
+        if self.chart is None:
+            return
+        summary = summarize(self.chart.patient, self.chart.courses, self.chart.sessions)
+        course_id = summary.course.id if summary.course is not None else None
+        self.app.push_screen(ConsentScreen(self.patient_id, course_id))
 
     def action_export_chart(self) -> None:
         """Export this chart (PDF, CSV, FHIR or JSON)."""

@@ -288,7 +288,9 @@ class SessionScreen(AppScreen):
         session = data.session
         self.read_only = session is not None and session.status is SessionStatus.SIGNED
         self._performed_at = session.performed_at if session else self.formulary_app.now()
-        self.query_one(PatientHeader).show(data.chart.patient, self.formulary_app.today())
+        self.query_one(PatientHeader).show(
+            data.chart.patient, self.formulary_app.today(), data.chart.consents
+        )
         self._show_title()
         lots_box = self.query_one("#session-lots", VerticalScroll)
         chosen = {use.component_id: use.lot_id for use in (session.lots if session else ())}

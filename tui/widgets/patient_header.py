@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from formulary.records import Patient
+
+if TYPE_CHECKING:
+    from formulary.consent import Consent
 
 
 def age_on(born: date, today: date) -> int:
@@ -18,8 +23,15 @@ def age_on(born: date, today: date) -> int:
     return years
 
 
-def header_text(patient: Patient, today: date, danger: str = "red") -> Text:
-    """Name, chart number, age and sex; allergies and contraindications in ``danger``."""
+def header_text(
+    patient: Patient, today: date, danger: str = "red",
+    consents: Sequence[Consent] | None = None,
+) -> Text:
+    """Name, chart number, age and sex; allergies and contraindications in ``danger``.
+
+    With ``consents`` (the chart's), a patient without one signed and in force is
+    flagged; the old yes/no consent mark of the patient form no longer counts.
+    """
     text = Text()
     text.append(patient.display_name, style="bold")
     text.append(f"   Chart {patient.chart_number}")
@@ -42,7 +54,7 @@ def header_text(patient: Patient, today: date, danger: str = "red") -> Text:
         text.append(f"CONTRAINDICATIONS: {conditions}", style=f"bold {danger}")
     else:
         text.append("No contraindications recorded", style="dim")
-    if not patient.consent_on_file:
+    if consents is not None and not any(c.withdrawn_at is None for c in consents):
         text.append("   NO CONSENT ON FILE", style=f"bold {danger}")
     return text
 
@@ -65,18 +77,21 @@ class PatientHeader(Static):
         *,
         patient: Patient | None = None,
         today: date | None = None,
+        consents: Sequence[Consent] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(content, id=id)
         #: Shown from the start when given (a screen composed with its data).
-        self._initial = (patient, today)
+        self._initial = (patient, today, consents)
 
     def on_mount(self) -> None:
-        patient, today = self._initial
+        patient, today, consents = self._initial
         if patient is not None and today is not None:
-            self.show(patient, today)
+            self.show(patient, today, consents)
 
-    def show(self, patient: Patient, today: date) -> None:
-        """Show ``patient`` as of ``today``."""
+    def show(
+        self, patient: Patient, today: date, consents: Sequence[Consent] | None = None
+    ) -> None:
+        """Show ``patient`` as of ``today`` (and whether a consent is signed, if given)."""
         danger = self.app.current_theme.error or "red"
-        self.update(header_text(patient, today, danger))
+        self.update(header_text(patient, today, danger, consents))
