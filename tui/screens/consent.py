@@ -78,7 +78,7 @@ class ConsentSignScreen(StoreFormModal):
         with Vertical(id="consent-sign-box"):
             yield Static(f"Consent to treatment: {patient.display_name} "
                          f"({patient.chart_number})", classes="form-title")
-            yield Static("", id="consent-sign-error", classes="form-error")
+            yield Static("", id="consent-sign-error", classes="dialog-error")
             with Horizontal(id="consent-choices"):
                 yield FieldRow("For", Select(courses, id="c-course", value=chosen,
                                              allow_blank=False), id="row-c-course")
@@ -97,7 +97,7 @@ class ConsentSignScreen(StoreFormModal):
                 id="row-c-typed-name")
             yield FieldRow("Witness password", Input(id="c-password", password=True),
                            id="row-c-password")
-            with Horizontal(id="consent-sign-buttons"):
+            with Horizontal(id="consent-sign-buttons", classes="dialog-buttons"):
                 yield Button("Sign consent (ctrl+s)", id="consent-sign", variant="warning")
                 yield Button("Cancel (esc)", id="consent-sign-cancel")
 
@@ -184,11 +184,11 @@ class ConsentWithdrawScreen(StoreFormModal):
                 f"{c.signed_at:%Y-%m-%d %H:%M} UTC by {c.typed_name}, witness "
                 f"{c.witness_name}. Sessions already signed stay as they are; new ones "
                 "need a new consent.", classes="form-hint")
-            yield Static("", id="consent-withdraw-error", classes="form-error")
+            yield Static("", id="consent-withdraw-error", classes="dialog-error")
             yield FieldRow("Reason", Input(id="w-reason",
                                           placeholder="the patient's reason, as they gave it"),
                            id="row-w-reason")
-            with Horizontal(id="consent-withdraw-buttons"):
+            with Horizontal(id="consent-withdraw-buttons", classes="dialog-buttons"):
                 yield Button("Record withdrawal (ctrl+s)", id="consent-withdraw",
                              variant="error")
                 yield Button("Cancel (esc)", id="consent-withdraw-cancel")

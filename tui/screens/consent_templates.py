@@ -53,14 +53,14 @@ class ConsentTemplateFormScreen(StoreFormModal):
                 "injection, bruising, swelling, infection, allergic reaction, temporary "
                 "shedding), the alternatives and the course plan. Signed consents keep the "
                 "version they were signed on.", classes="form-hint")
-            yield Static("", id="template-error", classes="form-error")
+            yield Static("", id="template-error", classes="dialog-error")
             yield FieldRow("Name", Input(t.name if t else "", id="t-name"), id="row-t-name")
             yield FieldRow(
                 "Text",
                 TextArea(t.current.text if t else DEFAULT_TEMPLATE_TEXT, id="t-text",
                          soft_wrap=True, show_line_numbers=False),
                 id="row-t-text")
-            with Horizontal(id="template-buttons"):
+            with Horizontal(id="template-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="template-save", variant="primary")
                 yield Button("Cancel (esc)", id="template-cancel")
 
