@@ -50,6 +50,7 @@ from db.ops.json_stream import JsonStream, JsonStreamError
 from db.ops.photo_files import live_folder, require_files
 from db.store import Actor
 from db.store.roles import ADMINS, require_role
+from db.tables.consent import ConsentRow, ConsentTemplateRow, ConsentTemplateVersionRow
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.installation import InstallationRow
 from db.tables.outcomes import OutcomeRow
@@ -160,11 +161,20 @@ SECTIONS: tuple[Section, ...] = (
             refs={"patient_id": "patients", "session_id": "sessions", "outcome_id": "outcomes",
                   "created_by_id": "users", "retired_by_id": "users"},
             enums={"view": PhotoView}),
+    # Consent (revision 0009); files written before it have none of these lists.
+    Section("consent_templates", _t(ConsentTemplateRow)),
+    Section("consent_template_versions", _t(ConsentTemplateVersionRow),
+            refs={"template_id": "consent_templates", "created_by_id": "users"}),
+    Section("consents", _t(ConsentRow),
+            refs={"patient_id": "patients", "course_id": "courses",
+                  "template_version_id": "consent_template_versions", "witness_id": "users",
+                  "withdrawn_by_id": "users"}),
 )
 BY_NAME = {s.name: s for s in SECTIONS}
 
 #: Sections that must be empty in the database an import goes into.
-CLINICAL = tuple(s for s in SECTIONS if s.name not in ("users", "ingredients"))
+CLINICAL = tuple(s for s in SECTIONS if s.name not in (
+    "users", "ingredients", "consent_templates", "consent_template_versions"))
 
 
 # -- columns <-> JSON fields -------------------------------------------------------------
@@ -715,6 +725,8 @@ class _Checker:
                               f"{', '.join(map(str, key))} appears twice")
             keys.add(key)
         self._check_refs(section, row, where)
+        if section.name in ("consent_template_versions", "consents"):
+            _check_consent_hashes(section.name, row, where)
         self.counts[section.name] += 1
         if section.name in ("sessions", "addenda"):
             self.pending.append((index, row))
@@ -759,6 +771,23 @@ class _Checker:
                 {r["session_id"] for _, r in batch}))
         for _, row in batch:
             self.sink.add(section, row)
+
+
+def _check_consent_hashes(name: str, row: dict[str, Any], where: str) -> None:
+    """A consent text still hashes to its recorded SHA-256; a consent's record hash holds."""
+    from db.consent_rows import record_hash
+    from formulary.consent import text_sha256
+
+    if name == "consent_template_versions":
+        if text_sha256(row["text"]) != row["sha256"]:
+            raise _P.fail(f"{where}.text", "does not match its sha256: the text was changed")
+        return
+    if text_sha256(row["text"]) != row["text_sha256"]:
+        raise _P.fail(f"{where}.text",
+                      "does not match its text_sha256: the signed text was changed")
+    if record_hash(row) != row["record_hash"]:
+        raise _P.fail(f"{where}.record_hash",
+                      "does not match what was signed (name, witness, time or text)")
 
 
 def _check_session_signatures(batch: list[tuple[int, dict[str, Any]]],
@@ -937,6 +966,10 @@ class _Database:
         self.users_by_key = {r["username_key"]: r for r in self.users.values()}
         self.ingredients = _existing(connection, _t(IngredientRow))
         self.ingredient_keys = {r["key"] for r in self.ingredients.values()}
+        # A new database holds the default consent template: the file's are merged.
+        self.templates = _existing(connection, _t(ConsentTemplateRow))
+        self.template_names = {r["name"] for r in self.templates.values()}
+        self.template_versions = _existing(connection, _t(ConsentTemplateVersionRow))
         self.order = [s.table.name for s in SECTIONS]
 
     def add(self, section: Section, row: dict[str, Any]) -> None:
@@ -944,6 +977,10 @@ class _Database:
             self._merge_user(row)
         elif section.name == "ingredients":
             self._merge_ingredient(row)
+        elif section.name == "consent_templates":
+            self._merge_consent_template(row)
+        elif section.name == "consent_template_versions":
+            self._merge_consent_version(row)
         else:
             self.writer.insert(section.table, row, f"{section.table.name}.import")
         self.queued += 1
@@ -1023,6 +1060,40 @@ class _Database:
             self.writer.update(table, here, {**here, **row}, "ingredient.import")
         else:
             self.writer.insert(table, row, "ingredient.import")
+
+
+    def _merge_consent_template(self, row: dict[str, Any]) -> None:
+        """Same id and name: the file's state (version, retirement); else new, or refused."""
+        table = _t(ConsentTemplateRow)
+        here = self.templates.get(row["id"])
+        if here is not None and here["name"] != row["name"]:
+            raise TransferError(
+                f"consent template id {row['id']} is {here['name']!r} here but "
+                f"{row['name']!r} in the file; import into a new database; nothing was imported"
+            )
+        if here is None and row["name"] in self.template_names:
+            raise TransferError(
+                f"the consent template {row['name']!r} exists here with another id; import "
+                "into a new database; nothing was imported"
+            )
+        if here is not None:
+            self.writer.update(table, here, {**here, **row}, "consent_template.import")
+        else:
+            self.writer.insert(table, row, "consent_template.import")
+
+    def _merge_consent_version(self, row: dict[str, Any]) -> None:
+        """A version present here must be the same text (versions never change)."""
+        here = self.template_versions.get(row["id"])
+        if here is None:
+            self.writer.insert(_t(ConsentTemplateVersionRow), row,
+                               "consent_template_version.import")
+        elif (here["template_id"], here["version"], here["sha256"]) != (
+                row["template_id"], row["version"], row["sha256"]):
+            raise TransferError(
+                f"consent template version id {row['id']} differs here from the file's (the "
+                "two databases have different consent texts); import into a new database; "
+                "nothing was imported"
+            )
 
 
 def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:

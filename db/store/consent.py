@@ -12,12 +12,14 @@ once. Every write is one transaction with its audit entries. See docs/consent.md
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
 from db import consent_rows
 from db.errors import Conflict, NotFound, ValidationError
+from db.files import StoredFile
 from db.store._base import (
     ADMINS,
     EVERYONE,
@@ -41,6 +43,9 @@ from formulary.consent import (
     check_typed_name,
     text_sha256,
 )
+
+#: Largest scanned consent form accepted (bytes).
+MAX_FORM_BYTES = 25 * 1024 * 1024
 
 
 def _checked(call: Any, *args: Any) -> Any:
@@ -231,82 +236,104 @@ class ConsentStore(StoreBase):
         typed_name: str,
         password: str,
         course_id: int | None = None,
+        form: Path | None = None,
     ) -> Consent:
         """Record a patient's consent, witnessed by ``actor`` (practitioner or admin).
 
         ``typed_name`` is the patient's signature: it must match their name
         (accents, case, hyphens and order of given/family name aside). ``password``
         is the witness's: a wrong one is refused and counts toward the lockout.
-        Refused: a retired template, a course of another
+        ``form`` is an optional scanned paper form (at most 25 MB), copied into the
+        managed-file folder beside the database (0600 in 0700, named by its SHA-256;
+        the folder is created if missing) in the same unit of work: no row without
+        its file, no new file without its row. Refused: a retired template, a course of another
         patient, a consent already valid on the same template version for the
         same course.
         """
         from db.store.roles import require_role
 
         require_role(actor, SIGNERS, "witness consents")
+        form_data = _read_form(form) if form is not None else None
         self.verify_password(actor, password, purpose="signature")
-        with self._write(actor, SIGNERS, "witness consents") as uow:
-            patient = uow.get(PatientRow, patient_id, "patient")
-            clean_name = _checked(check_typed_name, typed_name, patient.given_name,
-                                  patient.family_name)
-            if course_id is not None:
-                course = uow.get(CourseRow, course_id, "course")
-                if course.patient_id != patient_id:
+        stored: StoredFile | None = None
+        try:
+            with self._write(actor, SIGNERS, "witness consents") as uow:
+                patient = uow.get(PatientRow, patient_id, "patient")
+                clean_name = _checked(check_typed_name, typed_name, patient.given_name,
+                                      patient.family_name)
+                if course_id is not None:
+                    course = uow.get(CourseRow, course_id, "course")
+                    if course.patient_id != patient_id:
+                        raise ValidationError(
+                            f"course {course_id} belongs to another patient; pick one of "
+                            f"{patient.given_name} {patient.family_name}'s courses"
+                        )
+                template = _template_row(uow.session, template_id)
+                if template.retired_at is not None:
                     raise ValidationError(
-                        f"course {course_id} belongs to another patient; pick one of "
-                        f"{patient.given_name} {patient.family_name}'s courses"
+                        f"the consent template {template.name!r} is retired "
+                        f"({template.retired_reason}); choose a template in force"
                     )
-            template = _template_row(uow.session, template_id)
-            if template.retired_at is not None:
-                raise ValidationError(
-                    f"the consent template {template.name!r} is retired "
-                    f"({template.retired_reason}); choose a template in force"
+                version = _current_version(uow.session, template)
+                if text_sha256(version.text) != version.sha256:
+                    raise ValidationError(
+                        f"the stored text of consent template {template.name!r} version "
+                        f"{version.version} no longer matches its SHA-256; run "
+                        "'formulary audit verify' and restore it before signing"
+                    )
+                duplicate = uow.session.exec(
+                    select(ConsentRow).where(
+                        ConsentRow.patient_id == patient_id,
+                        ConsentRow.course_id == course_id if course_id is not None
+                        else col(ConsentRow.course_id).is_(None),
+                        ConsentRow.template_version_id == version.id,
+                        col(ConsentRow.withdrawn_at).is_(None),
+                    )
+                ).first()
+                if duplicate is not None:
+                    raise ValidationError(
+                        f"consent {duplicate.id} on this template version is already signed "
+                        "and in force for this course; nothing to sign again"
+                    )
+                if form_data is not None:
+                    if not self.files.exists():
+                        self.files.create()  # a new clinic's first scanned form
+                    stored = self.files.put(form_data)
+                assert version.id is not None
+                values: dict[str, Any] = {
+                    "patient_id": patient_id, "course_id": course_id,
+                    "template_version_id": version.id, "text_sha256": version.sha256,
+                    "typed_name": clean_name, "witness_id": actor.id,
+                    "witness_name": actor.full_name, "signed_at": uow.now,
+                    "form_sha256": stored.sha256 if stored is not None else None,
+                }
+                row = uow.add(
+                    ConsentRow(
+                        **values, text=version.text,
+                        form_name=form.name[:255] if form is not None else "",
+                        record_hash=consent_rows.record_hash(values),
+                    ),
+                    "consent.sign",
+                    f"witnessed by {actor.full_name}; template {template.name!r} "
+                    f"version {version.version}",
                 )
-            version = _current_version(uow.session, template)
-            if text_sha256(version.text) != version.sha256:
-                raise ValidationError(
-                    f"the stored text of consent template {template.name!r} version "
-                    f"{version.version} no longer matches its SHA-256; run "
-                    "'formulary audit verify' and restore it before signing"
-                )
-            duplicate = uow.session.exec(
-                select(ConsentRow).where(
-                    ConsentRow.patient_id == patient_id,
-                    ConsentRow.course_id == course_id if course_id is not None
-                    else col(ConsentRow.course_id).is_(None),
-                    ConsentRow.template_version_id == version.id,
-                    col(ConsentRow.withdrawn_at).is_(None),
-                )
-            ).first()
-            if duplicate is not None:
-                raise ValidationError(
-                    f"consent {duplicate.id} on this template version is already signed "
-                    "and in force for this course; nothing to sign again"
-                )
-            form_sha = None
-            assert version.id is not None
-            values: dict[str, Any] = {
-                "patient_id": patient_id, "course_id": course_id,
-                "template_version_id": version.id, "text_sha256": version.sha256,
-                "typed_name": clean_name, "witness_id": actor.id,
-                "witness_name": actor.full_name, "signed_at": uow.now,
-                "form_sha256": form_sha,
-            }
-            row = uow.add(
-                ConsentRow(
-                    **values, text=version.text,
-                    form_name="",
-                    record_hash=consent_rows.record_hash(values),
-                ),
-                "consent.sign",
-                f"witnessed by {actor.full_name}; template {template.name!r} "
-                f"version {version.version}",
-            )
-            users = consent_rows.usernames(uow.session)
-            record = consent_rows.consent(row, version, template, users)
+                users = consent_rows.usernames(uow.session)
+                record = consent_rows.consent(row, version, template, users)
+        except BaseException:
+            if stored is not None:
+                self.files.discard(stored)  # the row did not commit: nor does its file
+            raise
         # No checkpoint of its own: like any record other than a session signature,
         # the next signature, export or backup checkpoints the chain past it.
         return record
+
+    def consent_form(self, actor: Actor, consent_id: int) -> bytes:
+        """The scanned form attached to a consent, checked against its recorded SHA-256."""
+        record = self.consent(actor, consent_id)
+        if record.form_sha256 is None:
+            raise NotFound(f"consent {consent_id} has no scanned form attached")
+        data: bytes = self.files.read(record.form_sha256)
+        return data
 
     def withdraw_consent(self, actor: Actor, consent_id: int, reason: str) -> Consent:
         """Record that the patient withdrew a consent, with their reason (once)."""
@@ -338,3 +365,26 @@ def seed_default_template(uow: UnitOfWork) -> None:
 
     add_template_rows(uow, DEFAULT_TEMPLATE_NAME, DEFAULT_TEMPLATE_TEXT, None,
                       "default consent template of a new clinic")
+
+
+def _read_form(path: Path) -> bytes:
+    """The bytes of a scanned form to attach, or one clear ValidationError."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ValidationError(f"the scanned form {path} does not exist; check the path") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read the scanned form {path}: {exc.strerror}") from None
+    if not path.is_file():
+        raise ValidationError(f"the scanned form {path} is not a file; give the scan's file")
+    if size == 0:
+        raise ValidationError(f"the scanned form {path} is empty; scan it again")
+    if size > MAX_FORM_BYTES:
+        raise ValidationError(
+            f"the scanned form {path} is {size / 1_048_576:.1f} MB; the limit is "
+            f"{MAX_FORM_BYTES // 1_048_576} MB: scan it at a lower resolution"
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read the scanned form {path}: {exc.strerror}") from None

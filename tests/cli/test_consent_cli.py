@@ -180,3 +180,34 @@ def test_the_consent_pdf_carries_the_text_the_name_and_the_hash(
         assert expected in text, expected
     code, _, err = run(clinic, "pdf", str(signed["id"]), "--out", str(target))
     assert code == 2 and "already exists" in one_line(err)
+
+
+def test_a_scanned_form_is_kept_by_its_hash_and_copied_back(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    import hashlib
+    import stat
+
+    scan = tmp_path / "paper-consent.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned paper consent\n" * 100)
+    code, _, err = run(clinic, "sign", "C-1", "--typed-name", "Zoé Dubois", "--form",
+                       str(tmp_path / "missing.pdf"))
+    assert code == 2 and "does not exist" in one_line(err)
+    assert count_consents(clinic) == 0
+    code, out, err = run(clinic, "sign", "C-1", "--typed-name", "Zoé Dubois", "--form",
+                         str(scan), "--json")
+    assert code == 0, err
+    signed = json.loads(out)
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert signed["form_sha256"] == digest and signed["form_name"] == "paper-consent.pdf"
+    kept = Path(clinic.location + ".files") / digest
+    assert kept.read_bytes() == scan.read_bytes()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    copy = tmp_path / "copy.pdf"
+    code, _, err = run(clinic, "form", str(signed["id"]), "--out", str(copy))
+    assert code == 0 and copy.read_bytes() == scan.read_bytes(), err
+    kept.chmod(0o600)
+    kept.write_bytes(b"swapped")
+    code, _, err = run(clinic, "form", str(signed["id"]), "--out", str(copy), "--force")
+    assert code == 2 and "no longer matches its recorded SHA-256" in one_line(err)

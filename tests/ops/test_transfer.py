@@ -70,9 +70,18 @@ def test_export_import_export_gives_identical_records(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["counts"]["sessions"] == 60
+    # Every course's signed consent travels, with its text and hashes (and the
+    # template merged with the new database's default one).
+    assert summary["counts"]["consents"] == summary["counts"]["courses"] > 0
     assert sorted(summary["users_without_password"]) == ["dr.okafor", "nurse.lind"]
     second = _export(cli, target, tmp_path / "again.json")
-    # Documented as differing: the header (when, which database, its checkpoint).
+    # Documented as differing: the header (when, which database, its checkpoint), and
+    # the time of the default consent template's first version, which the new database
+    # seeded itself (the same text and hash; a version never changes once written).
+    for document in (first, second):
+        for version in document["records"]["consent_template_versions"]:
+            if version["created_by_id"] is None:
+                version.pop("created_at")
     assert second["records"] == first["records"]
     assert second["clinic"] == first["clinic"]
     assert second["source"]["db_id"] != first["source"]["db_id"]
@@ -165,6 +174,19 @@ def test_altered_signed_content_is_refused(exported: tuple[Path, dict[str, Any]]
     data = copy.deepcopy(exported[1])
     data["records"]["sessions"][5]["notes"] = "edited after signing"
     with pytest.raises(TransferError, match=r"sessions\[5\].*differs from what was signed"):
+        parse_document(json.dumps(data))
+
+
+def test_altered_consent_text_or_typed_name_is_refused(
+    exported: tuple[Path, dict[str, Any]],
+) -> None:
+    data = copy.deepcopy(exported[1])
+    data["records"]["consents"][0]["text"] += "\nA line added later."
+    with pytest.raises(TransferError, match=r"consents\[0\]\.text.*the signed text was changed"):
+        parse_document(json.dumps(data))
+    data = copy.deepcopy(exported[1])
+    data["records"]["consents"][0]["typed_name"] = "Someone Else"
+    with pytest.raises(TransferError, match=r"consents\[0\]\.record_hash"):
         parse_document(json.dumps(data))
 
 

@@ -142,6 +142,10 @@ def sign(
     template: Annotated[
         int | None, typer.Option("--template", help="Template id (default: the only one).")
     ] = None,
+    form: Annotated[
+        Path | None,
+        typer.Option("--form", help="The scanned paper form to attach (at most 25 MB)."),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
@@ -163,7 +167,7 @@ def sign(
         with store_errors():
             signed = store.sign_consent(
                 actor, patient_id=patient.id, template_id=template_id, typed_name=typed_name,
-                password=password, course_id=course,
+                password=password, course_id=course, form=form,
             )
     finally:
         database.dispose()
@@ -273,6 +277,41 @@ def pdf(
         actor, _ = _sign_in(store, user, password_stdin)
         with store_errors():
             data = consent_pdf(store, actor, consent_id)
+    finally:
+        database.dispose()
+    try:
+        write_file(out, data, force=force)
+    except ExportPathError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
+    typer.echo(f"Wrote {out}")
+
+
+@consent_app.command("form")
+def form_copy(
+    ctx: typer.Context,
+    consent_id: Annotated[int, typer.Argument(help="The consent's id (consent show).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the scan.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Copy a consent's scanned paper form out (checked against its recorded SHA-256)."""
+    from db.store import Store
+    from tui.export_files import ExportPathError, check_destination, write_file
+
+    try:
+        check_destination(out, force=force)
+    except ExportPathError as exc:
+        fail(str(exc))
+    database = open_db(_location(ctx, db))
+    try:
+        store = Store(database)
+        actor, _ = _sign_in(store, user, password_stdin)
+        with store_errors():
+            data = store.consent_form(actor, consent_id)
     finally:
         database.dispose()
     try:
