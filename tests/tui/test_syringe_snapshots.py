@@ -17,7 +17,8 @@ from textual.widgets import Input, Select
 
 from formulary.records import Technique
 from formulary.units.amount import Amount
-from tests.tui.demo_data import Demo
+from tests.consent_helpers import sign_consent
+from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp, SnapCompare
 from tests.tui.pilot_helpers import settle, sign_in, until
 
@@ -56,6 +57,8 @@ async def _open_cocktail_session(pilot: Pilot[None], demo: Demo) -> None:
         final_volume=Amount(Decimal(2), "mL"),
         acknowledge=True,
     )
+    # Her consent is signed: these pictures are about the syringe, not the consent rule.
+    sign_consent(store, user, PRACTITIONER[2], demo.patients["okafor"])
     app.open_patient(demo.patients["okafor"])  # type: ignore[attr-defined]
     await settle(pilot)
     await pilot.press("ctrl+n")
