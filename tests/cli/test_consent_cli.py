@@ -22,7 +22,7 @@ from db.database import open_database
 from db.store import PatientFields, Store
 from formulary.consent import DEFAULT_TEMPLATE_TEXT
 from formulary.records import Role, Sex
-from tui.cli.main import app
+from tui.cli.root import app
 
 PASSWORD = "correct horse battery"
 
