@@ -35,7 +35,10 @@ FILES_DIR_ENV = "FORMULARY_FILES_DIR"
 #: Columns naming managed files, as ``(table, hash column, size column or None)``:
 #: ``audit verify`` re-hashes the file of every row (retired ones too) and a backup or
 #: export carries them. Append a new table's columns here when it stores files.
-MANAGED_COLUMNS: list[tuple[str, str, str | None]] = [("photo", "sha256", "size_bytes")]
+MANAGED_COLUMNS: list[tuple[str, str, str | None]] = [
+    ("photo", "sha256", "size_bytes"),
+    ("consent", "form_sha256", None),  # a consent's scanned paper form (docs/consent.md)
+]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
