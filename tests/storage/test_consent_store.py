@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -211,3 +212,29 @@ def test_the_database_refuses_changing_a_signed_consent_or_a_version(
 def test_store_errors_are_store_errors(store: Store, lee: Actor) -> None:
     with pytest.raises(StoreError, match="consent 42 does not exist"):
         store.withdraw_consent(lee, 42, "reason")
+
+
+def test_a_scanned_form_is_a_managed_file_that_audit_verify_rehashes(
+    store: Store, admin: Actor, lee: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.audit.service import verify_database
+
+    monkeypatch.setenv("FORMULARY_FILES_DIR", str(tmp_path / "files"))
+    here = Store(store.database, workstation="test-ws")  # reads the folder's place anew
+    pid = _patient(here, admin)
+    template = here.consent_templates(admin)[0]
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG scanned consent form" * 50)
+    with pytest.raises(ValidationError, match="does not match"):
+        here.sign_consent(lee, patient_id=pid, template_id=template.id, typed_name="Jane",
+                          password=PASSWORD, form=scan)
+    assert not (tmp_path / "files").exists() or not any((tmp_path / "files").iterdir())
+    signed = here.sign_consent(lee, patient_id=pid, template_id=template.id,
+                               typed_name="Zoé Dubois", password=PASSWORD, form=scan)
+    assert signed.form_sha256 is not None and signed.form_name == "scan.png"
+    assert here.consent_form(lee, signed.id) == scan.read_bytes()
+    assert verify_database(store.database, user="t", record=False).report.ok
+    here.files.path_for(signed.form_sha256).write_bytes(b"another picture")
+    report = verify_database(store.database, user="t", record=False).report
+    assert report.exit_code == 4
+    assert any("consent" in p and "ALTERED" in p for p in report.record_problems)

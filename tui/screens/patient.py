@@ -58,7 +58,9 @@ class PatientScreen(AppScreen):
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
         Binding("f8", "plan_course", "Course", id="patient.course"),
         Binding("f9", "photos", "Photos", id="patient.photos"),
-        Binding("f6", "consent", "Consent", id="patient.consent"),
+        # Not in the footer: a busy chart's keys fill one line at 120 columns (the
+        # course box names f6 when the course lacks a consent; help and palette list it).
+        Binding("f6", "consent", "Consent", id="patient.consent", show=False),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
     ]
 
