@@ -233,15 +233,18 @@ class PatientFormScreen(GuardedForm, AppModal):
                 ),
                 id="row-conditions",
             )
+            # The old yes/no mark: a note of a paper consent, never a consent record
+            # (the chart's f6 signs one; docs/consent.md, "The old consent mark").
             yield FieldRow(
-                "Consent on file",
+                "Paper consent",
                 Checkbox(
-                    "signed consent is on file", p.consent_on_file if p else False, id="f-consent"
+                    "noted on paper (not a signed consent: f6 on the chart signs one)",
+                    p.consent_on_file if p else False, id="f-consent"
                 ),
                 id="row-consent",
             )
             yield FieldRow(
-                "Consent date",
+                "Paper dated",
                 Input(
                     p.consent_date.isoformat() if p and p.consent_date else "",
                     id="f-consent-date",
