@@ -164,23 +164,24 @@ def normalize_name(name: str) -> str:
 def check_typed_name(typed: str, given_name: str, family_name: str) -> str:
     """The typed full name as stored (spaces trimmed), or :class:`ConsentError`.
 
-    It matches when, normalised (:func:`normalize_name`), it is the given and family
-    names in either order (``Zoé Dubois``, ``DUBOIS Zoe``, ``Dubois, Zoé``).
+    It matches when, normalised (:func:`normalize_name`) and with the spaces left out,
+    it is the given and family names in either order (``Zoé Dubois``, ``DUBOIS Zoe``,
+    ``Dubois, Zoé``; ``O'Brien`` typed ``OBrien`` or ``O Brien``).
     """
     stored = " ".join(typed.split())
     if not stored:
         raise ConsentError("the patient has not typed their name; ask them to type it in full")
     if len(stored) > MAX_TYPED_NAME:
         raise ConsentError(f"the typed name is longer than {MAX_TYPED_NAME} characters")
-    wanted = {
-        normalize_name(f"{given_name} {family_name}"),
-        normalize_name(f"{family_name} {given_name}"),
-    }
-    if normalize_name(stored) not in wanted:
+    def compact(text: str) -> str:
+        return normalize_name(text).replace(" ", "")
+
+    wanted = {compact(f"{given_name} {family_name}"), compact(f"{family_name} {given_name}")}
+    if compact(stored) not in wanted:
         raise ConsentError(
             f"the typed name {stored!r} does not match the patient's name "
             f"{given_name} {family_name}; the patient types their given and family names "
-            "in full (case, accents, hyphens and commas do not matter)"
+            "in full (case, accents, spaces, hyphens, apostrophes and commas do not matter)"
         )
     return stored
 

@@ -48,7 +48,7 @@ async def test_sign_and_withdraw_a_consent_from_an_empty_database(
         await until(pilot, lambda: "does not match the patient's name Zoé Dubois" in
                     screen_text(pilot))
         assert "Does not match Zoé" in screen_text(pilot)  # beside the field
-        assert "case, accents, hyphens and commas do not matter" in screen_text(pilot)
+        assert "case, accents, spaces, hyphens" in screen_text(pilot)
         store, user = app.store, user_of(app)
         patient = store.find_patient(user, "C-1")
         assert store.consents(user, patient.id) == []
