@@ -99,6 +99,10 @@ def new_clinic(tmp_path: Path) -> Clinic:
             ],
             final_volume=Amount(Decimal(1), "mL"),
         )
+        # She signed the clinic's default consent (sessions outside a course need it).
+        from tests.consent_helpers import sign_consent
+
+        sign_consent(store, doctor, DOCTOR[2], patient)
     finally:
         database.dispose()
     return Clinic(path, patient.id, product.id, good, recalled, expired)

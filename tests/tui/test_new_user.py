@@ -327,6 +327,9 @@ def _signed_session_earlier_today(clinic: Clinic) -> None:
             start_date=date.today(),
             formulation_id=version.formulation_id,
         )
+        from tests.consent_helpers import sign_consent
+
+        sign_consent(store, doctor, DOCTOR[2], clinic.patient_id, course.id)
         one_ml = Amount(Decimal(1), "mL")
         draft = store.save_session_draft(
             doctor,
