@@ -54,6 +54,10 @@ def store_sessions(directory: Path, count: int) -> tuple[float, float, float, St
     patient = store.create_patient(
         admin, PatientFields("B-1", "Bench", "Mark", date(1980, 1, 1), Sex.MALE)
     )
+    # Signing needs the patient's consent (the consent rule, docs/consent.md).
+    store.sign_consent(admin, patient_id=patient.id,
+                       template_id=store.consent_templates(admin)[0].id,
+                       typed_name="Mark Bench", password=PASSWORD)
     ing = store.upsert_ingredient(admin, IngredientFields(key="bench-biotin", name="Biotin"))
     product = store.create_product(
         admin,

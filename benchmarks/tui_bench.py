@@ -292,6 +292,14 @@ def _build(path: Path, patients: int, sessions: int) -> int:
         interval_days=7,
         start_date=date(2020, 1, 1),
     )
+    # Signing needs the busy patient's consent, for the course and outside it (the day
+    # bench signs sessions without a course): the consent rule, docs/consent.md.
+    signer = store.get_patient(doctor, busy)
+    for scope in (course.id, None):
+        store.sign_consent(doctor, patient_id=busy,
+                           template_id=store.consent_templates(doctor)[0].id,
+                           typed_name=f"{signer.given_name} {signer.family_name}",
+                           password="bench-password-1", course_id=scope)
     for n in range(sessions):
         draft = SessionDraft(
             patient_id=busy,
