@@ -125,3 +125,12 @@ def show_kg(amount: Amount) -> str:
     shown = amount.value.quantize(Decimal("0.1"))
     text = format(shown.normalize(), "f")
     return f"{text} kg"
+
+
+def show_entered(amount: Amount) -> str:
+    """A weight as it was typed (``154 lb``), exactly, in either unit the forms accept.
+
+    The units catalogue has no pound (a dose is never in pounds), so the typed weight
+    cannot go through the general amount formatter.
+    """
+    return f"{format(amount.value.normalize(), 'f')} {amount.unit}"

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from formulary.body import show_kg
+from formulary.body import show_entered, show_kg
 from formulary.records import FormulationVersion, PatientChart, SessionStatus, WeightEntry
 from formulary.schedule import summarize
 from formulary.units import format_amount
@@ -268,7 +268,7 @@ class PatientScreen(AppScreen):
         if latest is not None:
             text.append(f"{show_kg(latest.weight_kg)} on {latest.measured_on.isoformat()}")
             if latest.entered.unit != "kg":
-                text.append(f" (entered {format_amount(latest.entered)})")
+                text.append(f" (entered {show_entered(latest.entered)})")
         elif patient.weight_kg is not None:
             text.append(show_kg(patient.weight_kg))
         else:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from formulary.body import BodyMeasureError, parse_height, parse_weight, show_kg
+from formulary.body import BodyMeasureError, parse_height, parse_weight, show_entered, show_kg
 from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, WeightEntry
 from formulary.units.amount import Amount
 from tui.screens.base import AppModal
@@ -95,9 +95,7 @@ def history_text(entries: list[WeightEntry]) -> str:
         return "No weight recorded yet."
     parts = []
     for e in entries[:6]:
-        typed = (
-            f" ({format(e.entered.value.normalize(), 'f')} lb)" if e.entered.unit == "lb" else ""
-        )
+        typed = f" ({show_entered(e.entered)})" if e.entered.unit != "kg" else ""
         parts.append(f"{show_kg(e.weight_kg)}{typed} on {e.measured_on.isoformat()}")
     more = f" … and {len(entries) - 6} earlier" if len(entries) > 6 else ""
     return "Weight history: " + "; ".join(parts) + more
