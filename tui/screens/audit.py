@@ -37,6 +37,9 @@ from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
 from tui.widgets.key_footer import KeyFooter
 
+#: The title of a verification that could not run at all (a key or checkpoint problem).
+_VERIFY_FAILED = "Verification could not run"
+
 if TYPE_CHECKING:
     from db.audit.service import Verification
     from db.store import AuditEntry
@@ -106,13 +109,6 @@ class AuditScreen(AppScreen):
 
         def __init__(self, verification: Verification) -> None:
             self.verification = verification
-            super().__init__()
-
-    class VerifyFailed(Message):
-        """Verification could not run at all."""
-
-        def __init__(self, reason: str) -> None:
-            self.reason = reason
             super().__init__()
 
     def __init__(self, verify_now: bool = False) -> None:
@@ -231,6 +227,11 @@ class AuditScreen(AppScreen):
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
+        # The verification and the entry loads share the one failure message; the
+        # verification's carries its own title and no generation.
+        if message.title == _VERIFY_FAILED:
+            self._verify_failed(message)
+            return
         if message.generation != self._generation:
             return
         self._set_status(message.reason, error=True)
@@ -368,7 +369,7 @@ class AuditScreen(AppScreen):
                 workstation=self.store.workstation,
             )
         except Exception as exc:  # a key or checkpoint problem: said plainly
-            self.post_message(self.VerifyFailed(str(exc) or type(exc).__name__))
+            self.post_message(WorkerFailed.of(exc, title=_VERIFY_FAILED))
             return
         self.post_message(self.Verified(result))
 
@@ -399,13 +400,10 @@ class AuditScreen(AppScreen):
         )
         self._reload()  # the verification's own entry is now the newest
 
-    @on(VerifyFailed)
-    def _verify_failed(self, message: VerifyFailed) -> None:
+    def _verify_failed(self, message: WorkerFailed) -> None:
         self._verifying = False
         self.query_one("#verify-progress", ProgressBar).display = False
         line = self.query_one("#verify-result", Static)
-        line.update(Text(f"Verification could not run: {message.reason}"))
+        line.update(Text(f"{_VERIFY_FAILED}: {message.reason}"))
         line.set_class(True, "danger")
-        self.notify(
-            message.reason, title="Verification could not run", severity="error", timeout=30
-        )
+        self.notify(message.reason, title=_VERIFY_FAILED, severity="error", timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
@@ -200,3 +201,27 @@ async def test_auditor_reads_and_verifies_assistant_is_refused(
         await pilot.press("f8")
         await settle(pilot)
     assert [e.user for e in store_entries(clinic, "audit.verify")] == ["audit"]
+
+
+async def test_a_verification_that_cannot_run_says_why_and_keeps_the_list(
+    clinic: Clinic, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.audit.service
+
+    def cannot_run(*args: object, **kwargs: object) -> None:
+        raise OSError("the installation's checkpoint log cannot be read")
+
+    monkeypatch.setattr(db.audit.service, "verify_database", cannot_run)
+    app = make_app(clinic.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_audit(pilot)
+        before = rows(screen)
+        await pilot.press("f8")
+        await settle(pilot)
+        text = visible_text(pilot)
+        assert (
+            "Verification could not run: the installation's checkpoint log cannot be read" in text
+        )
+        assert screen.query_one("#verify-result").has_class("danger")
+        assert not screen.query_one("#verify-progress", ProgressBar).display
+        assert rows(screen) == before  # the entries already shown stay shown
