@@ -230,6 +230,36 @@ async def test_escape_on_a_session_asks_before_losing_a_value_it_cannot_keep(
         assert draft.needle_gauge == 32
 
 
+async def test_a_draft_the_store_refuses_on_close_is_a_notice_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.errors import StoreError
+    from tui.screens.patient import PatientScreen
+    from tui.screens.session import SessionScreen
+
+    clinic = new_clinic(tmp_path)
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        session.query_one("#zone-vertex", Input).value = "1 mL"
+
+        def refused(*args: object, **kwargs: object) -> None:
+            raise StoreError("the database is read-only")
+
+        monkeypatch.setattr(app.store, "save_session_draft", refused)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PatientScreen))
+        await settle(pilot)
+        notices = [(n.title, n.message) for n in app._notifications]
+        assert any(
+            title == "Draft not saved" and "the database is read-only" in message
+            for title, message in notices
+        ), notices
+        assert app.is_running
+
+
 async def test_escape_on_an_addendum_asks_before_throwing_the_typed_text_away(
     tmp_path: Path,
 ) -> None:

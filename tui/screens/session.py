@@ -940,8 +940,22 @@ class SessionScreen(AppScreen):
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
             self._autosave_timer = None
-        # The app owns this save: it must finish even though this screen closes.
-        self.app.run_worker(
-            lambda: self._store_draft(draft), thread=True, group="session-save-on-close"
-        )
-        self.app.pop_screen()
+        # The app owns this save: it must finish even though this screen closes, and a
+        # refusal must reach the user as a notice, not end the app.
+        app = self.app
+
+        def save_on_close() -> None:
+            try:
+                self._store_draft(draft)
+            except Exception as exc:
+                app.call_from_thread(
+                    app.notify,
+                    f"{exc}. The session was closed; open it again from the chart and "
+                    "re-enter what was not saved.",
+                    title="Draft not saved",
+                    severity="error",
+                    timeout=30,
+                )
+
+        app.run_worker(save_on_close, thread=True, group="session-save-on-close")
+        app.pop_screen()
