@@ -105,10 +105,15 @@ async def test_closed_charts_do_not_stay_alive(
             app.pop_screen()
             await until(pilot, lambda: app.screen is home)
         await settle(pilot)
-        released = release_closed_watchers(app)
+        # The app's own settle after sign-in may already have released them when the
+        # machine is slow (its timer fires during the chart opens): what matters is
+        # that none is left afterwards and the closed charts are gone.
+        release_closed_watchers(app)
+        watchers = getattr(app, "__watchers", {})
+        left = [entry for entries in watchers.values() for entry in entries]
+        assert not any(getattr(entry[0], "_closing", False) for entry in left)
         gc.collect()
         headers = [o for o in gc.get_objects() if isinstance(o, Header)]
-        assert released >= 4
         assert len(headers) <= len(app.screen_stack), headers
         charts = [o for o in gc.get_objects() if isinstance(o, PatientScreen)]
         assert charts == []
