@@ -137,9 +137,10 @@ def build_demo(
         )
     stock = receive_stock(store, admin, nurse, ingredients, day0)
 
-    # The two signers each sign a series of sessions in one continuous session: the
-    # first signing checks the password in full, the others give it again and have it
-    # compared with that one (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
+    # The two signers each sign a series of sessions (and the doctor witnesses the
+    # consents) in one continuous session: the first signing checks the password in
+    # full, the others give it again and have it compared with that one
+    # (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
     runs = {a.username: store.begin_signing_run(a, passwords[a.username]) for a in (doctor, admin)}
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
     for number, spec in enumerate(PATIENTS, start=1):
@@ -316,7 +317,8 @@ def _patient(
     template = store.consent_templates(doctor)[0]
     store.sign_consent(doctor, patient_id=patient.id, template_id=template.id,
                        typed_name=f"{spec.given} {spec.family}",
-                       password=passwords[doctor.username], course_id=course.id)
+                       password=passwords[doctor.username], course_id=course.id,
+                       run=runs[doctor.username])
     baseline_density = Decimal(rng.randint(105, 165))
     baseline_diameter = Decimal(rng.randint(52, 68))
     measure_zone = spec.zones[-1][0] if spec.sex.value == "male" else spec.zones[1][0]

@@ -25,11 +25,12 @@ from db.store._base import (
     EVERYONE,
     SIGNERS,
     Actor,
-    StoreBase,
     UnitOfWork,
     require_reason,
     snapshot,
 )
+from db.store.signing import SigningRun
+from db.store.signing_runs import SigningRunsStore
 from db.tables.consent import ConsentRow, ConsentTemplateRow, ConsentTemplateVersionRow
 from db.tables.formulations import CourseRow
 from db.tables.people import PatientRow
@@ -103,7 +104,7 @@ def add_template_rows(
     return template
 
 
-class ConsentStore(StoreBase):
+class ConsentStore(SigningRunsStore):
     """Consent templates and patients' consents."""
 
     if TYPE_CHECKING:
@@ -237,6 +238,7 @@ class ConsentStore(StoreBase):
         password: str,
         course_id: int | None = None,
         form: Path | None = None,
+        run: SigningRun | None = None,
     ) -> Consent:
         """Record a patient's consent, witnessed by ``actor`` (practitioner or admin).
 
@@ -248,13 +250,15 @@ class ConsentStore(StoreBase):
         the folder is created if missing) in the same unit of work: no row without
         its file, no new file without its row. Refused: a retired template, a course of another
         patient, a consent already valid on the same template version for the
-        same course.
+        same course. Within a signing ``run`` of the witness
+        (:meth:`begin_signing_run`) the password is compared with the one the run
+        verified, as for a session signature, and the audit entry says so.
         """
         from db.store.roles import require_role
 
         require_role(actor, SIGNERS, "witness consents")
         form_data = _read_form(form) if form is not None else None
-        self.verify_password(actor, password, purpose="signature")
+        credential = self._signature_credential(actor, password, run)
         stored: StoredFile | None = None
         try:
             with self._write(actor, SIGNERS, "witness consents") as uow:
@@ -314,8 +318,11 @@ class ConsentStore(StoreBase):
                         record_hash=consent_rows.record_hash(values),
                     ),
                     "consent.sign",
-                    f"witnessed by {actor.full_name}; template {template.name!r} "
-                    f"version {version.version}",
+                    "; ".join(filter(None, (
+                        f"witnessed by {actor.full_name}; template {template.name!r} "
+                        f"version {version.version}",
+                        self._run_note(uow, actor, credential),
+                    ))),
                 )
                 users = consent_rows.usernames(uow.session)
                 record = consent_rows.consent(row, version, template, users)
@@ -323,6 +330,7 @@ class ConsentStore(StoreBase):
             if stored is not None:
                 self.files.discard(stored)  # the row did not commit: nor does its file
             raise
+        self._signed_in_run(credential)
         # No checkpoint of its own: like any record other than a session signature,
         # the next signature, export or backup checkpoints the chain past it.
         return record

@@ -213,3 +213,56 @@ def test_a_wrong_password_begins_no_run(store: Store, users: dict[Role, Actor]) 
     with pytest.raises(AuthenticationFailed):
         store.begin_signing_run(lee, "not-the-password")
     assert not [e for e in events(store.database) if e.action == SIGNING_RUN_BEGIN]
+
+
+def _witness(store: Store, actor: Actor, world: World, password: str, run: SigningRun) -> None:
+    template = store.consent_templates(actor)[0]
+    patient = world.patient
+    store.sign_consent(
+        actor, patient_id=patient.id, template_id=template.id,
+        typed_name=f"{patient.given_name} {patient.family_name}", password=password, run=run,
+    )
+
+
+def test_a_consent_witnessed_in_a_run_needs_no_second_full_check(
+    store: Store, users: dict[Role, Actor], argon2_checks: list[str]
+) -> None:
+    lee = users[Role.PRACTITIONER]
+    world = World(store, lee, consent=False)
+    run = store.begin_signing_run(lee, PASSWORD)
+    checks = len(argon2_checks)
+    _witness(store, lee, world, PASSWORD, run)
+    assert len(argon2_checks) == checks  # compared with the run's password, not argon2
+    signed = [e for e in events(store.database) if e.action == "consent.sign"]
+    assert len(signed) == 1
+    assert f"signing run {run.id}" in (signed[0].reason or "")
+    assert "witnessed by Dr Lee Park" in (signed[0].reason or "")
+    assert store.end_signing_run(lee, run) == 1
+    assert replay_problems(store.database) == []
+
+
+def test_a_wrong_witness_password_in_a_run_falls_back_and_counts(
+    store: Store, users: dict[Role, Actor], argon2_checks: list[str]
+) -> None:
+    lee, admin = users[Role.PRACTITIONER], users[Role.ADMIN]
+    world = World(store, lee, consent=False)
+    run = store.begin_signing_run(lee, PASSWORD)
+    checks = len(argon2_checks)
+    with pytest.raises(AuthenticationFailed):
+        _witness(store, lee, world, "not-the-password", run)
+    assert len(argon2_checks) == checks + 1  # the full check, which failed
+    assert [e for e in events(store.database) if e.action == "consent.sign"] == []
+    accounts = store.list_users(admin)
+    assert [u.failed_logins for u in accounts if u.username == "drlee"] == [1]
+
+
+def test_a_consent_in_a_run_outlives_no_password_reset(
+    store: Store, users: dict[Role, Actor], argon2_checks: list[str]
+) -> None:
+    lee, admin = users[Role.PRACTITIONER], users[Role.ADMIN]
+    world = World(store, lee, consent=False)
+    run = store.begin_signing_run(lee, PASSWORD)
+    store.reset_password(admin, lee.id, "a-brand-new-password", "forgotten")
+    with pytest.raises(AuthenticationFailed, match="changed during the signing run"):
+        _witness(store, lee, world, PASSWORD, run)
+    assert [e for e in events(store.database) if e.action == "consent.sign"] == []
