@@ -145,18 +145,34 @@ def load_key(db_id: str, key_dir: Path | str | None = None) -> InstallationKey:
             f" run: chmod 600 {path}"
         )
     try:
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError) as exc:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise KeyUnsafeError(f"key file {path} cannot be read as a PEM private key: {exc}") from exc
+    log_path = checkpoint_log_path(db_id, key_dir)
+    # Every write checks the key; the file is read each time, and only parsing it
+    # again is skipped while its bytes are exactly the ones parsed before.
+    cached = _PARSED.get((path, log_path))
+    if cached is not None and cached[0] == pem:
+        return cached[1]
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
         raise KeyUnsafeError(f"key file {path} cannot be read as a PEM private key: {exc}") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
         raise KeyUnsafeError(f"key file {path} does not hold an Ed25519 key")
-    return InstallationKey(
+    key = InstallationKey(
         db_id=db_id,
         private_key=loaded,
         key_id=key_id_of(loaded.public_key()),
         path=path,
-        log_path=checkpoint_log_path(db_id, key_dir),
+        log_path=log_path,
     )
+    _PARSED[(path, log_path)] = (pem, key)
+    return key
+
+
+#: Key files parsed by :func:`load_key`, by path: the exact bytes and the key they hold.
+_PARSED: dict[tuple[Path, Path], tuple[bytes, InstallationKey]] = {}
 
 
 def load_or_create_key(db_id: str, key_dir: Path | str | None = None) -> InstallationKey:

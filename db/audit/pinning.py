@@ -213,14 +213,14 @@ def tail_lines(db_id: str, key_dir: Path | str | None, size: int = 16_384) -> li
 
 def newest_checkpoint(lines: Iterable[str]) -> Checkpoint | None:
     """The last checkpoint line of a log (the newest one written)."""
-    newest: Checkpoint | None = None
-    for line in lines:
+    # From the end: only the newest line that parses matters (a log holds thousands).
+    for line in reversed(list(lines)):
         if line.startswith("FORMULARY-CHECKPOINT"):
             try:
-                newest = parse_checkpoint(line)
+                return parse_checkpoint(line)
             except CheckpointError:
                 continue
-    return newest
+    return None
 
 
 def parse_transition(line: str) -> Transition:
