@@ -69,9 +69,23 @@ def compute_hash(db_id: str, seq: int, prev_hash: str, entry_fields: Mapping[str
     strings, or ``None`` for ``entity_id``/``before``/``after``/``reason``
     (``before``/``after`` are the canonical JSON *text*, hashed as JSON strings).
     """
-    entry = {name: entry_fields[name] for name in ENTRY_FIELDS}
-    message = "\x00".join((DOMAIN_TAG, db_id, str(seq), prev_hash, dumps_plain(entry)))
-    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+    return hash_entry_json(db_id, seq, prev_hash, entry_json(entry_fields).encode("utf-8"))
+
+
+def entry_json(entry_fields: Mapping[str, Any]) -> str:
+    """The canonical JSON of an entry's :data:`ENTRY_FIELDS`: the part of the hashed
+    message that does not depend on the entry's place in the chain.
+
+    Bulk loads make it in worker processes, so that the one process that must chain
+    the entries in order only hashes (:func:`hash_entry_json`).
+    """
+    return dumps_plain({name: entry_fields[name] for name in ENTRY_FIELDS})
+
+
+def hash_entry_json(db_id: str, seq: int, prev_hash: str, entry_json_utf8: bytes) -> str:
+    """:func:`compute_hash` given the UTF-8 bytes of :func:`entry_json` (same digest)."""
+    head = "\x00".join((DOMAIN_TAG, db_id, str(seq), prev_hash, "")).encode("utf-8")
+    return hashlib.sha256(head + entry_json_utf8).hexdigest()
 
 
 def entry_of(event: AuditEvent) -> dict[str, Any]:
@@ -206,6 +220,26 @@ def append_event(
     conn.execute(_INSERT, row)
     # A detached record of what was written (validated above; not added to a session).
     return AuditEvent(**row)
+
+
+def chain_json(
+    db_id: str,
+    entry_jsons: Iterable[bytes],
+    *,
+    start_seq: int,
+    prev_hash: str,
+) -> Iterator[tuple[int, str, str]]:
+    """``(seq, prev_hash, hash)`` of each entry given as the UTF-8 of its :func:`entry_json`.
+
+    The chain of :func:`chain_rows` for bulk loads whose entries were serialised
+    elsewhere (worker processes): only the hashing is left, and it is the same hash.
+    """
+    seq = start_seq
+    for utf8 in entry_jsons:
+        digest = hash_entry_json(db_id, seq, prev_hash, utf8)
+        yield seq, prev_hash, digest
+        prev_hash = digest
+        seq += 1
 
 
 def chain_rows(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, inspect, text
@@ -77,6 +77,32 @@ class PatientLookup:
                 self._known[(table, int(ident))] = None if patient is None else int(patient)
 
 
+class BatchOwners:
+    """The patients of the sessions and formulations of one bulk batch, without a database.
+
+    A worker process that builds a batch of rows notes each session and formulation
+    it makes (:meth:`note`) and so derives every entry's patient itself
+    (:func:`patient_of`), exactly as :func:`fill_patients` would from the database.
+    A reference outside the batch raises :class:`LookupError`: such a batch must be
+    filled from the database instead.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], int | None] = {}
+
+    def note(self, table: str, values: Mapping[str, Any]) -> None:
+        """Remember the patient of a row just made (only rows of sessions and formulations)."""
+        if table in _OWNED:
+            self._known[(table, int(values["id"]))] = _int(values.get("patient_id"))
+
+    def __call__(self, table: str, ident: int) -> int | None:
+        """The ``patient_id`` of row ``ident`` of ``table``, made in this batch."""
+        try:
+            return self._known[(table, ident)]
+        except KeyError:
+            raise LookupError(f"{table} {ident} was not made in this batch") from None
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -99,7 +125,7 @@ def patient_of(
     entity_id: str | None,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
-    lookup: PatientLookup,
+    lookup: Callable[[str, int], int | None],
 ) -> int | None:
     """The patient an entry is about, or None when it is about no one patient."""
     if entity == "patient":

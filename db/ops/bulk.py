@@ -25,8 +25,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from db.audit.canonical import dumps_plain, format_decimal, format_utc
-from db.audit.chain import PG_APPEND_LOCK_KEY, build_entry, chain_rows, read_head
-from db.audit.subject import fill_patients
+from db.audit.chain import (
+    PG_APPEND_LOCK_KEY,
+    build_entry,
+    chain_json,
+    chain_rows,
+    entry_json,
+    read_head,
+)
+from db.audit.subject import BatchOwners, fill_patients, patient_of
 from db.images import REDACTED, fingerprint
 from db.tables.audit import AuditEvent
 from db.types import DecimalText, UTCDateTime
@@ -170,6 +177,52 @@ def stored_row(table: sa.Table, values: Mapping[str, Any], dialect: str) -> tupl
     return tuple(stored)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_field(value: Any) -> str:
+    """A stored value as one field of PostgreSQL's COPY text format (``\\N`` is NULL).
+
+    Backslash, newline, carriage return and tab are the characters COPY's text
+    format gives a meaning to; each is escaped, everything else goes as it is.
+    Timestamps go in as UTC with their ``Z`` (every timestamp column is timestamptz).
+    """
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+            return str(value.translate(_COPY_ESCAPES))
+        return str(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is Decimal:
+        return format_decimal(value)
+    if kind is datetime:
+        return format_utc(value)
+    if kind is date:
+        return str(value.isoformat())
+    if isinstance(value, str):  # a str subclass, such as a table's quoted name
+        return copy_field(str(value))
+    raise TypeError(f"no COPY form for {kind.__name__}")
+
+
+def copy_line(table: sa.Table, values: Mapping[str, Any]) -> str:
+    """One row of ``table`` as a line of COPY text, columns in the table's order."""
+    return "\t".join(map(copy_field, stored_row(table, values, "postgresql"))) + "\n"
+
+
+#: The audit columns a worker fills (in COPY order); the chain adds seq, prev_hash, hash.
+_AUDIT_FIELDS = ("ts_utc", "user", "workstation", "action", "entity", "entity_id", "before",
+                 "after", "reason", "patient_id")
+_AUDIT_COPY = (
+    "COPY audit_event (ts_utc, user_name, workstation, action, entity, entity_id, before, "
+    "after, reason, patient_id, seq, prev_hash, hash) FROM STDIN"
+)
+
+
 @dataclass
 class PreparedRows:
     """Rows already in the driver's stored form and their audit entries (no chain yet).
@@ -177,6 +230,13 @@ class PreparedRows:
     Made by a worker process; a :class:`BulkWriter` chains and writes them
     (:meth:`BulkWriter.add_prepared`). Only plain, picklable values inside.
     ``dialect`` is the engine the rows are for (``sqlite`` or ``postgresql``).
+
+    For PostgreSQL the worker does all it can, so that the one process that chains
+    the entries in order has little left to do: rows as COPY text (``copy_data``,
+    bytes per table once :meth:`seal` is called), and for each entry the UTF-8 of
+    its hashed JSON (:func:`db.audit.chain.entry_json`) and its COPY fields up to
+    the chain's own (``audit_json``, ``audit_copy``). Each entry's patient is
+    derived here from the batch's own rows (:class:`db.audit.subject.BatchOwners`).
     """
 
     ts_utc: str
@@ -186,16 +246,39 @@ class PreparedRows:
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     entries: list[dict[str, Any]] = field(default_factory=list)
     dialect: str = "sqlite"
+    copy_data: dict[str, bytes] = field(default_factory=dict)
+    audit_json: list[bytes] = field(default_factory=list)
+    audit_copy: list[bytes] = field(default_factory=list)
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _owners: BatchOwners = field(default_factory=BatchOwners, repr=False)
 
     def insert_plain(
         self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
     ) -> None:
         """Same contract as :meth:`BulkWriter.insert_plain`."""
-        self.rows.setdefault(table.name, []).append(stored_row(table, values, self.dialect))
-        self.entries.append(
-            plain_entry(self.ts_utc, self.user, self.workstation, action, table.name,
-                        values.get("id"), after_json, self.reason)
+        entry = plain_entry(self.ts_utc, self.user, self.workstation, action, table.name,
+                            values.get("id"), after_json, self.reason)
+        self._owners.note(table.name, values)
+        # The row's values name the same ids as its image (ids are plain ints in both).
+        entry["patient_id"] = patient_of(table.name, entry["entity_id"], None, values,
+                                         self._owners)
+        if self.dialect != "postgresql":
+            self.rows.setdefault(table.name, []).append(stored_row(table, values, self.dialect))
+            self.entries.append(entry)
+            return
+        self._lines.setdefault(table.name, []).append(copy_line(table, values))
+        self.audit_json.append(entry_json(entry).encode("utf-8"))
+        self.audit_copy.append(
+            ("\t".join([copy_field(entry[name]) for name in _AUDIT_FIELDS]) + "\t")
+            .encode("utf-8")
         )
+
+    def seal(self) -> None:
+        """Turn the COPY lines into bytes (in the worker, before the batch is sent back)."""
+        for name, lines in self._lines.items():
+            self.copy_data[name] = self.copy_data.get(name, b"") + "".join(lines).encode("utf-8")
+        self._lines = {}
+        self._owners = BatchOwners()
 
 
 class BulkWriter:
@@ -222,6 +305,10 @@ class BulkWriter:
         self._updates: list[tuple[sa.Table, dict[str, Any]]] = []
         self._entries: list[dict[str, Any]] = []
         self._prepared: dict[str, tuple[sa.Table, list[tuple[Any, ...]]]] = {}
+        self._copy: dict[str, list[bytes]] = {}
+        self._copy_tables: dict[str, sa.Table] = {}
+        self._chain_json: list[bytes] = []
+        self._chain_copy: list[bytes] = []
         self.rows_written = 0
         self.entries_written = 0
         self._ts = format_utc(now)
@@ -315,7 +402,22 @@ class BulkWriter:
         )
 
     def add_prepared(self, tables: Mapping[str, sa.Table], prepared: PreparedRows) -> None:
-        """Queue rows and entries made elsewhere (another process) by :class:`PreparedRows`."""
+        """Queue rows and entries made elsewhere (another process) by :class:`PreparedRows`.
+
+        PostgreSQL batches (COPY text) are chained after any entry queued otherwise.
+        """
+        if prepared.dialect == "postgresql":
+            if self.connection.dialect.name != "postgresql":
+                raise ValueError("rows prepared for PostgreSQL cannot be written elsewhere")
+            prepared.seal()
+            for name, data in prepared.copy_data.items():
+                if name not in tables:
+                    raise ValueError(f"no table {name} to write prepared rows to")
+                self._copy_tables[name] = tables[name]
+                self._copy.setdefault(name, []).append(data)
+            self._chain_json.extend(prepared.audit_json)
+            self._chain_copy.extend(prepared.audit_copy)
+            return
         for name, rows in prepared.rows.items():
             if name not in self._prepared:
                 self._prepared[name] = (tables[name], [])
@@ -325,7 +427,7 @@ class BulkWriter:
     @property
     def pending_entries(self) -> int:
         """Audit entries queued and not yet written."""
-        return len(self._entries)
+        return len(self._entries) + len(self._chain_json)
 
     def flush(self, table_order: Iterable[str] = ()) -> None:
         """Write queued rows (``table_order`` first, for foreign keys), updates and entries."""
@@ -342,6 +444,12 @@ class BulkWriter:
             table, stored = self._prepared[name]
             self._write_stored(table, stored)
             self.rows_written += len(stored)
+        copy_order = [n for n in table_order if n in self._copy]
+        copy_order += [n for n in self._copy if n not in copy_order]
+        for name in copy_order:
+            columns = ", ".join(_shape(self._copy_tables[name]).keys)
+            # Table and column names: our metadata, never input.
+            self._copy_in(f"COPY {name} ({columns}) FROM STDIN", self._copy[name])
         for table, values in self._updates:
             key = values.pop("id")
             self.connection.execute(
@@ -356,12 +464,40 @@ class BulkWriter:
             for start in range(0, len(events), BATCH):
                 self._insert(audit_table, events[start : start + BATCH])
             self.entries_written += len(events)
+        if self._chain_json:
+            self._write_chain()
+        self._copy.clear()
+        self._copy_tables.clear()
+        self._chain_json.clear()
+        self._chain_copy.clear()
         self._inserts.clear()
         self._prepared.clear()
         self._order.clear()
         self._updates.clear()
         self._entries.clear()
 
+
+    def _write_chain(self) -> None:
+        # Entries prepared elsewhere: only the chain is computed here, then one COPY.
+        seq, prev = read_head(self.connection)
+        lines = [
+            b"%s%d\t%s\t%s\n" % (fields, seq, prev.encode("ascii"), digest.encode("ascii"))
+            for fields, (seq, prev, digest) in zip(
+                self._chain_copy,
+                chain_json(self.db_id, self._chain_json, start_seq=seq + 1, prev_hash=prev),
+                strict=True,
+            )
+        ]
+        self._copy_in(_AUDIT_COPY, [b"".join(lines[i : i + BATCH])
+                                    for i in range(0, len(lines), BATCH)])
+        self.entries_written += len(lines)
+
+    def _copy_in(self, statement: str, chunks: list[bytes]) -> None:
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
 
     def _insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         # Values in the exact forms SQLAlchemy's types hand the driver, written without
@@ -434,3 +570,74 @@ def bump_sequences(connection: sa.Connection, tables: Iterable[sa.Table]) -> Non
             sa.text(statement),
             {"t": table.name},
         )
+
+
+_CONSTRAINTS = sa.text(
+    """
+    SELECT c.contype, c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid)
+    FROM pg_constraint c
+    WHERE c.conrelid = ANY (SELECT to_regclass(n) FROM unnest(CAST(:names AS text[])) AS n)
+      AND c.contype IN ('u', 'f')
+      AND NOT (c.contype = 'u' AND EXISTS (
+          SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid))
+    ORDER BY c.contype DESC, c.conname
+    """
+)
+_INDEXES = sa.text(
+    """
+    SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i
+    WHERE i.indrelid = ANY (SELECT to_regclass(n) FROM unnest(CAST(:names AS text[])) AS n)
+      AND NOT i.indisprimary
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    ORDER BY 1
+    """
+)
+
+
+def defer_indexes(connection: sa.Connection, tables: Iterable[sa.Table]) -> list[str]:
+    """PostgreSQL: drop the secondary indexes and unique and foreign-key constraints of
+    ``tables`` before a bulk load; returns the statements that put them back.
+
+    Maintaining a dozen indexes row by row (the unique audit hash index above all:
+    random keys into an index larger than the server's cache) and checking every
+    foreign key row by row costs more than building each index once from sorted
+    rows and checking each key in one join, which :func:`restore_indexes` does.
+    Primary keys stay (ids arrive in order), and so does any unique constraint a
+    foreign key depends on. Call both in the one transaction that loads the rows:
+    PostgreSQL's DDL is transactional, so a load that fails leaves every index and
+    constraint as it was, and one that succeeds has had every constraint checked
+    again over all its rows. SQLite: nothing (returns no statements).
+    """
+    if connection.dialect.name != "postgresql":
+        return []
+    names = {"names": [table.name for table in tables]}
+    quote = connection.dialect.identifier_preparer.quote
+    drop: list[str] = []
+    restore: list[str] = []
+    foreign: list[str] = []
+    for kind, name, relation, definition in connection.execute(_CONSTRAINTS, names):
+        drop.append(f"ALTER TABLE {relation} DROP CONSTRAINT {quote(name)}")
+        add = f"ALTER TABLE {relation} ADD CONSTRAINT {quote(name)} {definition}"
+        (foreign if kind == "f" else restore).append(add)
+    for index, definition in connection.execute(_INDEXES, names):
+        drop.append(f"DROP INDEX {index}")
+        restore.append(definition)
+    for statement in drop:
+        connection.exec_driver_sql(statement)
+    # Foreign keys last: their check reads the indexes put back before them.
+    return restore + foreign
+
+
+#: Memory for each index build of :func:`restore_indexes` (sorts in memory, not on disk).
+RESTORE_MEMORY = "256MB"
+
+
+def restore_indexes(connection: sa.Connection, statements: Iterable[str]) -> None:
+    """Run the statements :func:`defer_indexes` returned (in the same transaction)."""
+    statements = list(statements)
+    if not statements:
+        return
+    connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{RESTORE_MEMORY}'")
+    for statement in statements:
+        connection.exec_driver_sql(statement)

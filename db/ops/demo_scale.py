@@ -21,7 +21,7 @@ import os
 import random
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,8 +38,10 @@ from db.ops.bulk import (
     BulkWriter,
     PreparedRows,
     bump_sequences,
+    defer_indexes,
     plain_image,
     plain_image_json,
+    restore_indexes,
     take_append_lock,
 )
 from db.ops.demo import (
@@ -54,6 +56,7 @@ from db.ops.demo_data import ADVERSE, NOTES, POST_CARE, PRODUCTS, RECIPES, USERS
 from db.store import ADMINISTERED_BY, Store
 from db.store.signing import signature_hash, signed_content
 from db.store.validate import search_key
+from db.tables.audit import AuditEvent
 from db.tables.formulations import CourseRow, FormulationRow, FormulationVersionRow
 from db.tables.outcomes import OutcomeRow
 from db.tables.people import PatientRow, PatientWeightRow
@@ -347,6 +350,7 @@ def _prepare(plans: list[_Plan], ids: dict[str, int], context: _Context,
         _write_patient(sink, now, plan, ids, counts, context.product_ids, context.lot_ids,
                        context.names, context.lot_numbers, context.signers, context.prescriber,
                        context.today, signer)
+    sink.seal()
     return sink, dict(counts)
 
 
@@ -357,8 +361,12 @@ def _write_in_parallel(
     """Worker processes build the rows of each batch; this process chains and writes them.
 
     Ids are handed out up front (every plan's row counts are known), so batches are
-    built independently and written in order; each write checks that nobody else
-    inserted rows meanwhile.
+    built independently and written in order. On SQLite each batch is a transaction
+    of its own, and each checks that nobody else inserted rows meanwhile. On
+    PostgreSQL the whole load is one transaction holding the append lock: the
+    secondary indexes and the unique and foreign-key constraints of the loaded tables
+    are dropped first and rebuilt (and so checked again) once every row is in
+    (:func:`db.ops.bulk.defer_indexes`), all or nothing.
     """
     with database.engine.connect() as connection:
         ids = _next_ids(connection)
@@ -370,37 +378,60 @@ def _write_in_parallel(
             for name, n in _rows_of(plan).items():
                 ids[name] += n
     tables = {_table(m).name: _table(m) for m in _MODELS}
-    entries = 0
     now = datetime.now(UTC)
+
+    def write(connection: sa.Connection, prepared: PreparedRows) -> int:
+        writer = BulkWriter(connection, db_id=database.db_id, user=context.user,
+                            workstation=context.workstation, now=now, reason=context.reason)
+        writer.add_prepared(tables, prepared)
+        writer.flush(_ORDER)
+        return writer.entries_written
+
+    def check(connection: sa.Connection, expected: dict[str, int]) -> None:
+        if _next_ids(connection) != expected:
+            raise Conflict(
+                "another program wrote to the database while the synthetic clinic was "
+                "being built; build it in a new database"
+            )
+
+    entries = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[tuple[PreparedRows, dict[str, int]]]] = deque()
         queued = iter(batches)
         for batch, first in itertools.islice(queued, workers + 1):
             pending.append(pool.submit(_prepare, batch, first, context, now))
-        done = 0
-        while pending:
-            prepared, batch_counts = pending.popleft().result()
-            following = next(queued, None)
-            if following is not None:
-                pending.append(pool.submit(_prepare, following[0], following[1], context, now))
-            expected = batches[done][1]
-            done += 1
-            say(f"patients up to {min(done * PATIENTS_PER_BATCH, len(plans))} of {len(plans)}")
-            with database.engine.begin() as connection:
-                take_append_lock(connection)
-                if _next_ids(connection) != expected:
-                    raise Conflict(
-                        "another program wrote to the database while the synthetic clinic was "
-                        "being built; build it in a new database"
-                    )
-                writer = BulkWriter(connection, db_id=database.db_id, user=context.user,
-                                    workstation=context.workstation, now=now,
-                                    reason=context.reason)
-                writer.add_prepared(tables, prepared)
-                writer.flush(_ORDER)
-                entries += writer.entries_written
-            for name, n in batch_counts.items():
-                counts[name] += n
+
+        def results() -> Iterator[tuple[int, PreparedRows]]:
+            done = 0
+            while pending:
+                prepared, batch_counts = pending.popleft().result()
+                following = next(queued, None)
+                if following is not None:
+                    pending.append(
+                        pool.submit(_prepare, following[0], following[1], context, now))
+                for name, n in batch_counts.items():
+                    counts[name] += n
+                yield done, prepared
+                done += 1
+                say(f"patients up to {min(done * PATIENTS_PER_BATCH, len(plans))} of "
+                    f"{len(plans)}")
+
+        if database.dialect != "postgresql":
+            for done, prepared in results():
+                with database.engine.begin() as connection:
+                    take_append_lock(connection)
+                    check(connection, batches[done][1])
+                    entries += write(connection, prepared)
+            return entries
+        with database.engine.begin() as connection:
+            take_append_lock(connection)
+            check(connection, batches[0][1])
+            restore = defer_indexes(connection, [*tables.values(), _table(AuditEvent)])
+            for _done, prepared in results():
+                entries += write(connection, prepared)
+            say("indexes and constraints")
+            restore_indexes(connection, restore)
+            bump_sequences(connection, tables.values())
     return entries
 
 

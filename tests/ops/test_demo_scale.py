@@ -97,7 +97,7 @@ def test_worker_processes_build_the_same_clinic_as_one_process(
 
     monkeypatch.setattr(scale, "PATIENTS_PER_BATCH", 10)
 
-    def build(name: str) -> tuple[list[tuple[Any, ...]], int]:
+    def build(name: str) -> tuple[Any, ...]:
         database = open_db(new_location(), create=True)
         build_synthetic_clinic(database, 35, today=TODAY, seed=5)
         with database.engine.connect() as conn:
@@ -106,10 +106,20 @@ def test_worker_processes_build_the_same_clinic_as_one_process(
                 "FROM treatment_session ORDER BY id"))]
             assert verify_chain(conn, database.db_id).ok
             lots = conn.execute(sa.text("SELECT count(*) FROM session_lot")).scalar_one()
+            # The audit screen's patient index: derived in the workers from their own
+            # rows, by the serial path from the database; the same either way.
+            trail = [tuple(r) for r in conn.execute(sa.text(
+                "SELECT action, entity, entity_id, patient_id FROM audit_event "
+                "WHERE reason LIKE 'synthetic%' ORDER BY seq"))]
+            schema = _schema(conn)
         store = Store(database)
         admin = store.authenticate(DEMO_ADMIN.username, DEMO_ADMIN.password)
         assert all(store.verify_signatures(admin, s[0]) == [] for s in sessions[::17])
-        return sessions, int(lots)
+        # The Store carries on after the bulk ids (PostgreSQL sequences were moved on).
+        more = store.create_patient(admin, PatientFields("NEW-1", "Doe", "Jane",
+                                                         date(1990, 1, 1), Sex.FEMALE))
+        assert more.id == 36
+        return sessions, int(lots), trail, schema
 
     assert scale._workers(open_db(new_location(), create=True), 35) > 1
     parallel = build("parallel.db")
@@ -135,3 +145,19 @@ def test_the_planner_has_statistics_once_built(
             )
         ).scalars()
         assert sorted(analysed) == ["course", "patient", "treatment_session"]
+
+
+def _schema(conn: sa.Connection) -> list[tuple[Any, ...]]:
+    """Every index and constraint, as the server would recreate them."""
+    if conn.dialect.name == "sqlite":
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"))]
+    indexes = conn.execute(sa.text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "ORDER BY indexname"))
+    constraints = conn.execute(sa.text(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
+        "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+        "ORDER BY 1, 2"))
+    return [tuple(r) for r in indexes] + [tuple(r) for r in constraints]
+
