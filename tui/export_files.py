@@ -118,13 +118,22 @@ def write_file(path: Path, data: bytes, *, force: bool = False, sync_folder: boo
 def write_files(
     folder: Path, files: Mapping[str, bytes], *, force: bool = False, sync_folder: bool = True
 ) -> list[Path]:
-    """Write several files into ``folder``; every name is checked before any is written."""
+    """Write several files into ``folder``; every name is checked before any is written.
+
+    All or nothing: when one cannot be written (a full disk), those written before it
+    are removed again.
+    """
     prepare_folder(folder)
     targets = {name: inside(folder, name) for name in files}
     for target in targets.values():
         check_destination(target, force=force)
-    written = [write_file(targets[name], data, force=force, sync_folder=False)
-               for name, data in files.items()]
+    written: list[Path] = []
+    try:
+        for name, data in files.items():
+            written.append(write_file(targets[name], data, force=force, sync_folder=False))
+    except BaseException:
+        _unlink_all(written)
+        raise
     if sync_folder:
         _sync_folder(folder)
     return written

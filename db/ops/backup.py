@@ -551,8 +551,16 @@ def stage_restore(backup: Path, target: Path) -> Path:
     staged.unlink(missing_ok=True)
     try:
         _copy_with_backup_api(backup.expanduser().absolute(), staged)
-    except BaseException:
+    except (OSError, sqlite3.Error) as exc:
         staged.unlink(missing_ok=True)  # a full disk leaves no half-written copy
+        # Said as a backup's copy is (BackupError): one line naming the folder, not an
+        # unexpected error.
+        raise BackupError(
+            f"the backup could not be copied beside {target} ({exc}); nothing was "
+            "restored and the database is unchanged"
+        ) from exc
+    except BaseException:
+        staged.unlink(missing_ok=True)
         raise
     return staged
 

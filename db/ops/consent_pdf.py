@@ -3,13 +3,16 @@
 A consent PDF names the patient, so printing one is recorded like an export: one
 transaction loads the consent and the patient's chart, renders the PDF and appends an
 ``export.consent`` entry (consent, patient, the file's SHA-256). The caller writes the
-bytes it gets back (``formulary consent pdf``, the app's consent dialog).
+bytes it gets back (the app's consent dialog), or has them written before the entry
+commits (``formulary consent pdf``: ``deliver``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import tzinfo
+from pathlib import Path
 
 from db.audit.chain import append_event
 from db.errors import NotFound
@@ -30,29 +33,43 @@ def consent_file_name(consent_id: int) -> str:
 
 
 def consent_pdf(store: Store, actor: Actor, consent_id: int, *,
-                zone: tzinfo | None = None) -> bytes:
-    """The PDF of consent ``consent_id`` (any signed-in user), its printing audited."""
+                zone: tzinfo | None = None,
+                deliver: Callable[[bytes], Path] | None = None) -> bytes:
+    """The PDF of consent ``consent_id`` (any signed-in user), its printing audited.
+
+    ``deliver`` writes the bytes (returning the file it wrote) inside the transaction,
+    before the ``export.consent`` entry commits, as chart exports do: if writing fails
+    nothing is audited, and if the commit fails the file is removed again.
+    """
     from dataclasses import replace
 
-    with store.transaction(actor, EVERYONE, "print consents") as uow:
-        row = uow.session.get(ConsentRow, consent_id)
-        if row is None:
-            raise NotFound(f"consent {consent_id} does not exist; list a patient's consents "
-                           "with 'formulary consent show CHART'")
-        patient = uow.get(PatientRow, row.patient_id, "patient")
-        chart = load_chart_rows(uow.session, patient, workstation=store.workstation)
-        consent = next(c for c in chart.consents if c.id == consent_id)
-        course = next((c.name for c in chart.courses if c.id == consent.course_id), "")
-        data = render_consent_pdf(replace(chart, exported_at=uow.now), consent,
-                                  course_name=course, zone=zone)
-        append_event(
-            uow.session, db_id=store.database.db_id, user=uow.user,
-            workstation=uow.workstation, action=EXPORT_CONSENT, entity="consent",
-            entity_id=consent_id, before=None,
-            after={"format": "pdf", "patient_id": patient.id,
-                   "chart_number": patient.chart_number,
-                   "files": [{"name": consent_file_name(consent_id), "bytes": len(data),
-                              "sha256": hashlib.sha256(data).hexdigest()}]},
-            reason=None, now=uow.now,
-        )
+    delivered: Path | None = None
+    try:
+        with store.transaction(actor, EVERYONE, "print consents") as uow:
+            row = uow.session.get(ConsentRow, consent_id)
+            if row is None:
+                raise NotFound(f"consent {consent_id} does not exist; list a patient's "
+                               "consents with 'formulary consent show CHART'")
+            patient = uow.get(PatientRow, row.patient_id, "patient")
+            chart = load_chart_rows(uow.session, patient, workstation=store.workstation)
+            consent = next(c for c in chart.consents if c.id == consent_id)
+            course = next((c.name for c in chart.courses if c.id == consent.course_id), "")
+            data = render_consent_pdf(replace(chart, exported_at=uow.now), consent,
+                                      course_name=course, zone=zone)
+            append_event(
+                uow.session, db_id=store.database.db_id, user=uow.user,
+                workstation=uow.workstation, action=EXPORT_CONSENT, entity="consent",
+                entity_id=consent_id, before=None,
+                after={"format": "pdf", "patient_id": patient.id,
+                       "chart_number": patient.chart_number,
+                       "files": [{"name": consent_file_name(consent_id), "bytes": len(data),
+                                  "sha256": hashlib.sha256(data).hexdigest()}]},
+                reason=None, now=uow.now,
+            )
+            if deliver is not None:
+                delivered = deliver(data)
+    except BaseException:
+        if delivered is not None:
+            delivered.unlink(missing_ok=True)
+        raise
     return data

@@ -16,6 +16,7 @@ from db.audit.pinning import (
     pin_image,
     read_pin,
     superseded_checkpoints,
+    trusted_key,
 )
 from db.errors import ValidationError
 from db.store._base import ADMINS, Actor, StoreBase, require_reason
@@ -61,6 +62,10 @@ class KeysStore(StoreBase):
         why = require_reason(reason, "accept the rollback")
         db_id = self.database.db_id
         with self._write(actor, ADMINS, "accept a rollback", guard=False) as uow:
+            # The acknowledgement is only worth its checkpoint: with the key missing,
+            # replaced or unsafe it could not be signed, so it is refused before it is
+            # written (the rollback guard alone is skipped here).
+            trusted_key(db_id, read_pin(uow.session), self.key_dir)
             superseded = superseded_checkpoints(
                 uow.session, db_id, log_lines(db_id, self.key_dir)
             )

@@ -1,28 +1,41 @@
 """Every write command under every fault: one line, a documented exit code, nothing half-done.
 
-The table below lists each command of the CLI that writes (to the database, a file or
-the key folder). Each is first run on a healthy clinic, where it must succeed (so the
-faults below exercise its real path), then on a fresh clinic with a fault injected:
+The table below lists each command of the CLI that writes (to the database, a file, the
+managed photo folder or the key folder); :func:`test_every_command_is_in_the_fault_table`
+fails when a command of the app is neither in it, nor on the commented list of
+read-only commands, nor among the few with faults of their own at the end of this file.
+Each is first run on a healthy clinic, where it must succeed (so the faults below
+exercise its real path), then on a fresh copy of the clinic with a fault injected:
 
 * an unsafe key file (mode 0644) or a missing key folder after the key was pinned;
 * a read-only database (SQLite ``query_only``);
 * a full disk: ``ENOSPC`` from every file write and every fsync, and SQLite's
   "database or disk is full" at commit;
-* missing folders for the files a command writes.
+* missing folders for the files a command writes, and for the database itself.
 
 Each fault must give exactly one line on stderr starting ``formulary:``, an exit code
-the documentation defines, no traceback, no new audit entry (sign-in entries aside),
-and no file left in the output folder, partial or whole.
+the documentation defines (never 70, the unexpected error: these faults are expected),
+no traceback, no new audit entry (sign-in entries aside), and no new file in the output
+folder, partial or whole.
+
+The clinic is built once per module (its records, a signed session, a photo, consents,
+limits, a recovery code and a rolled-back copy) and copied, key folder and photo folder
+with it, for each test.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
-import io
+import json
 import os
 import shutil
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +44,9 @@ import sqlalchemy as sa
 
 from db.audit.keys import key_path, resolve_key_dir
 from db.audit.service import checkpoint_database
-from tests.cli.test_fault_injection import DOCUMENTED, entries, invoke, non_login, one_line
-from tests.cli.test_session_record import PASSWORD, Clinic, _open_clinic, session_file
+from tests.cli.test_fault_injection import DOCUMENTED, invoke, non_login, one_line
+from tests.cli.test_session_record import PASSWORD, _open_clinic, session_file
+from tui.cli.errors import EXIT_INTERNAL
 
 CSV_PRODUCTS = (
     "name,manufacturer,presentation,volume_per_unit,gtin,ingredient,strength,form\n"
@@ -41,59 +55,234 @@ CSV_PRODUCTS = (
 CSV_PATIENTS = (
     "chart_number,family_name,given_name,date_of_birth,sex\nC-77,Roux,Lea,1985-04-03,female\n"
 )
+#: A clinic ingredient the table retires (the library has no such name).
+RETIRED_INGREDIENT = "Faultine"
 
 Command = tuple[list[str], str]
 
 
 @pytest.fixture(autouse=True)
 def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cheap_hashing(monkeypatch)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_command_tree() -> Iterator[None]:
+    """Typer's Click command tree, built once for the module as once for a process.
+
+    Typer builds the tree on every call of the app (about 0.2 s here, most of what a
+    refused command costs); a real process calls it once. The ~400 commands below run in
+    one process, so the tree is kept from the first call: the time goes on the commands.
+    """
+    import typer.main
+
+    real = typer.main.get_command
+    built: dict[Any, Any] = {}
+
+    def once(instance: Any) -> Any:
+        if instance not in built:
+            built[instance] = real(instance)
+        return built[instance]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.main, "get_command", once)
+        yield
+
+
+def _cheap_hashing(patch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
     from db import auth
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
-    monkeypatch.setattr(auth, "pause", lambda _s: None)
+    patch.setattr(auth, "_hasher", lambda: cheap)
+    patch.setattr(auth, "pause", lambda _s: None)
 
 
-def _signed_session(clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                    capsys: pytest.CaptureFixture[str]) -> int:
-    record = session_file(tmp_path, clinic)
-    code, out, err = invoke(monkeypatch, capsys, ["session", "record", str(record), "--db",
-                                                  clinic.location, "--user", "drlee", "--json"])
-    assert code == 0, err
-    import json
+@dataclass(frozen=True)
+class Template:
+    """The clinic every test copies: where it is, and the ids the table names."""
 
-    return int(json.loads(out)["session_id"])
+    folder: Path
+    db_id: str
+    rolled_db_id: str
+    session_id: int
+    consent_id: int
+    template_id: int
+    old_template_id: int
+    photo_id: int
+    limit_to_edit: int
+    limit_to_retire: int
+    recovery_code: str
+
+
+def _record_session(location: str, record: Path) -> int:
+    from typer.testing import CliRunner
+
+    from tui.cli.root import app
+
+    result = CliRunner().invoke(
+        app, ["session", "record", str(record), "--db", location, "--user", "drlee", "--json"],
+        env={"FORMULARY_PASSWORD": PASSWORD, "FORMULARY_DB": ""},
+    )
+    assert result.exit_code == 0, result.stderr
+    return int(json.loads(result.stdout)["session_id"])
+
+
+def _build(folder: Path) -> Template:
+    """The clinic of :func:`_open_clinic` with what every command of the table acts on."""
+    from db.store import ClinicLimitFields, IngredientFields, PatientFields, StrengthSpec
+    from formulary.clinic_ingredients import ingredient_key
+    from formulary.consent import DEFAULT_TEMPLATE_TEXT
+    from formulary.records import Role, Sex
+    from formulary.units.amount import Amount
+    from tests.cli.test_session_record import ml
+    from tests.photos import images
+
+    inputs = folder / "inputs"
+    inputs.mkdir()
+    (inputs / "products.csv").write_text(CSV_PRODUCTS, encoding="utf-8")
+    (inputs / "patients.csv").write_text(CSV_PATIENTS, encoding="utf-8")
+    (inputs / "photo.jpg").write_bytes(images.jpeg())
+    (inputs / "other.jpg").write_bytes(images.jpeg(color=(20, 120, 200)))
+    (inputs / "scan.pdf").write_bytes(b"%PDF-1.4 scanned paper consent\n" * 20)
+    (inputs / "consent.md").write_text(DEFAULT_TEMPLATE_TEXT + "\nRevised.\n", encoding="utf-8")
+    location = str(folder / "clinic.db")
+    made = _open_clinic(location)
+    try:
+        store, lee = made.store, made.lee
+        admin = store.authenticate("admin", PASSWORD)
+        checkpoint_database(made.database)  # the key's first use pins it, as init does
+        store.files.create()
+        biotin = next(i.id for i in store.list_ingredients(lee, "biotin") if i.key == "biotin")
+        store.create_product(  # no lots yet: what is in it may still be edited
+            lee, name="Biotin 2 mg/mL", volume_per_unit=ml("1"), manufacturer="Acme",
+            ingredients=[StrengthSpec(biotin, Amount(Decimal(2), "mg/mL"))],
+        )
+        kim = store.create_user(admin, "kim", "Kim Locum", Role.ASSISTANT, PASSWORD)
+        store.deactivate_user(admin, kim.id, "contract ended")
+        store.add_clinic_ingredient(lee, IngredientFields(
+            key=ingredient_key(RETIRED_INGREDIENT), name=RETIRED_INGREDIENT, category="other"))
+        limits = [
+            store.add_clinic_limit(lee, biotin, ClinicLimitFields(
+                per, Amount(Decimal(amount), "mg"), "protocol", "", ""))
+            for per, amount in (("session", 20), ("course", 200))
+        ]
+        recovery_code = store.issue_recovery_code(admin)
+        template_id = store.consent_templates(admin)[0].id
+        old = store.add_consent_template(admin, "Old form", DEFAULT_TEMPLATE_TEXT)
+        # C-1 consented on the first template already (the consent rule): this one, with
+        # a scanned form, is on the other; C-3 is yet to consent.
+        consent = store.sign_consent(
+            lee, patient_id=made.patient_id, template_id=old.id, typed_name="Jane Doe",
+            password=PASSWORD, form=inputs / "scan.pdf",
+        )
+        store.create_patient(lee, PatientFields("C-3", "Roux", "Ida", date(1992, 5, 6),
+                                                Sex.FEMALE))
+        first = folder / "first"
+        first.mkdir()
+        session_id = _record_session(location, session_file(first, made))
+        photo = store.attach_photo_file(
+            lee, inputs / "photo.jpg", patient_id=made.patient_id, view="vertex",
+            taken_on=date(2026, 11, 20), session_id=session_id,
+        )
+        # The table's own session (retried with the same key, it is never recorded twice).
+        session_file(inputs, made, idempotency_key="fault-retry-1", pain_score=3)
+    finally:
+        made.database.dispose()
+    return Template(
+        folder, made.database.db_id, _rolled_back(folder), session_id, consent.id,
+        template_id, old.id, photo.id, limits[0].id, limits[1].id, recovery_code,
+    )
+
+
+def _rolled_back(folder: Path) -> str:
+    """``rolled.db``: a database behind its log's newest checkpoint; its db id.
+
+    As an older copy restored over a newer one leaves it. It is a database of its own
+    (the same key folder, its own key and log): accepting its rollback must not make
+    ``clinic.db`` a rolled-back copy in turn.
+    """
+    from db.database import open_database
+    from db.store import Store
+    from formulary.records import Role
+
+    database = open_database(str(folder / "ahead.db"))
+    try:
+        store = Store(database, workstation="test-ws")
+        admin = store.create_first_admin("admin", "Ada Admin", PASSWORD)
+        checkpoint_database(database)
+        database.dispose()
+        with contextlib.closing(sqlite3.connect(folder / "ahead.db")) as source, \
+                contextlib.closing(sqlite3.connect(folder / "rolled.db")) as rolled:
+            source.backup(rolled)
+        store.create_user(admin, "eve", "Eve Later", Role.AUDITOR, PASSWORD)
+        checkpoint_database(database)
+        return database.db_id
+    finally:
+        database.dispose()
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """One clinic for the module; each test works on a copy (see :func:`clinic`)."""
+    folder = tmp_path_factory.mktemp("template")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORMULARY_KEY_DIR", str(folder / "keys"))
+        patch.delenv("FORMULARY_FILES_DIR", raising=False)
+        patch.delenv("FORMULARY_DB", raising=False)
+        _cheap_hashing(patch)
+        return _build(folder)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A test's copy of the template clinic (database, rolled-back copy, keys, photos)."""
+
+    template: Template
+    folder: Path
+    out: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.folder / "clinic.db")
+
+    @property
+    def rolled(self) -> str:
+        return str(self.folder / "rolled.db")
+
+    @property
+    def photos(self) -> Path:
+        return self.folder / "clinic.db.files"
 
 
 @pytest.fixture
-def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Iterator[Clinic]:
-    monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path / "keys"))
-    made = _open_clinic(str(tmp_path / "clinic.db"))
-    checkpoint_database(made.database)  # the key's first use pins it, as init does
-    try:
-        yield made
-    finally:
-        made.database.dispose()
-
-
-def commands(clinic: Clinic, tmp_path: Path, session_id: int) -> dict[str, Command]:
-    """Every write command, as an administrator or the practitioner would run it."""
-    db = ["--db", clinic.location]
+def clinic(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
+    folder = tmp_path / "clinic"
+    shutil.copytree(template.folder, folder)  # modes too: the key stays 0600
+    monkeypatch.setenv("FORMULARY_KEY_DIR", str(folder / "keys"))
+    monkeypatch.delenv("FORMULARY_FILES_DIR", raising=False)
+    monkeypatch.delenv("FORMULARY_DB", raising=False)
     out = tmp_path / "out"
-    inputs = tmp_path / "in"
-    inputs.mkdir(exist_ok=True)
-    (inputs / "products.csv").write_text(CSV_PRODUCTS, encoding="utf-8")
-    (inputs / "patients.csv").write_text(CSV_PATIENTS, encoding="utf-8")
-    record = session_file(inputs, clinic, idempotency_key="fault-retry-1", pain_score=3)
+    out.mkdir()
+    return Case(template, folder, out)
+
+
+def commands(case: Case) -> dict[str, Command]:
+    """Every write command, as an administrator or the practitioner would run it.
+
+    In the order the healthy run needs (``accept-rollback`` before ``rekey``, which
+    would leave the rolled-back copy pinned to a replaced key).
+    """
+    t = case.template
+    db = ["--db", case.location]
+    out = case.out
+    inputs = case.folder / "inputs"
     admin = [*db, "--user", "admin"]
     lee = [*db, "--user", "drlee"]
     return {
         "user add": (["user", "add", "bob", "--role", "practitioner", "--full-name", "Bob",
                       *admin, "--password-stdin"], f"{PASSWORD}\nbob-password-1\n"),
         "user deactivate": (["user", "deactivate", "sam", "--reason", "left", *admin], ""),
+        "user reactivate": (["user", "reactivate", "kim", "--reason", "back", *admin], ""),
         "user unlock": (["user", "unlock", "sam", "--reason", "locked out", *admin], ""),
         "user reset-password": (["user", "reset-password", "sam", "--reason", "forgot",
                                  *admin, "--password-stdin"], f"{PASSWORD}\nsam-password-2\n"),
@@ -103,8 +292,14 @@ def commands(clinic: Clinic, tmp_path: Path, session_id: int) -> dict[str, Comma
                          "--expiry", "2099-01-01", "--quantity", "10 mL", *lee], ""),
         "ingredient add": (["ingredient", "add", "--name", "Adenosine", "--category", "other",
                             *lee], ""),
+        "ingredient retire": (["ingredient", "retire", RETIRED_INGREDIENT, "--reason",
+                               "never stocked", *lee], ""),
         "ingredient limit add": (["ingredient", "limit", "add", "biotin", "--per", "session",
                                   "--amount", "10 mg", "--source", "protocol", *lee], ""),
+        "ingredient limit edit": (["ingredient", "limit", "edit", str(t.limit_to_edit),
+                                   "--amount", "15 mg", "--reason", "revised", *lee], ""),
+        "ingredient limit retire": (["ingredient", "limit", "retire", str(t.limit_to_retire),
+                                     "--reason", "superseded", *lee], ""),
         "patient add": (["patient", "add", "--chart", "C-9", "--family", "Roux", "--given",
                          "Ana", "--born", "1990-01-02", "--sex", "female", *lee], ""),
         "patient update": (["patient", "update", "C-1", "--grade", "III", "--reason", "seen",
@@ -117,108 +312,244 @@ def commands(clinic: Clinic, tmp_path: Path, session_id: int) -> dict[str, Comma
                                  *lee], ""),
         "clinic set": (["clinic", "set", "--name", "Hair Clinic", "--address", "1 Main St",
                         *admin], ""),
-        "session record": (["session", "record", str(record), *lee], ""),
-        "label": (["label", str(session_id), "-o", str(out / "label.pdf"), *lee], ""),
+        "session record": (["session", "record", str(inputs / "session.json"), *lee], ""),
+        "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
         "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",
                           str(out / "c.pdf"), *lee], ""),
-        "export session": (["export", "session", str(session_id), "--format", "pdf", "-o",
+        "export session": (["export", "session", str(t.session_id), "--format", "pdf", "-o",
                             str(out / "s.pdf"), *lee], ""),
         "export all": (["export", "all", "--format", "csv", "-o", str(out / "all"), *admin],
                        ""),
+        "consent sign": (["consent", "sign", "C-3", "--typed-name", "Ida Roux", "--template",
+                          str(t.template_id), *lee], ""),
+        "consent pdf": (["consent", "pdf", str(t.consent_id), "-o", str(out / "consent.pdf"),
+                         *lee], ""),
+        "consent form": (["consent", "form", str(t.consent_id), "-o", str(out / "form.pdf"),
+                          *lee], ""),
+        "consent withdraw": (["consent", "withdraw", str(t.consent_id), "--reason",
+                              "changed her mind", *lee], ""),
+        "consent template add": (["consent", "template", "add", "Second form", *admin], ""),
+        "consent template edit": (["consent", "template", "edit", str(t.old_template_id),
+                                   "--file", str(inputs / "consent.md"), *admin], ""),
+        "consent template retire": (["consent", "template", "retire",
+                                     str(t.old_template_id), "--reason", "replaced", *admin],
+                                    ""),
+        "photo add": (["photo", "add", str(inputs / "other.jpg"), "--patient", "C-1",
+                       "--view", "frontal", "--taken", "2026-11-21", "--session",
+                       str(t.session_id), *lee], ""),
+        "photo export": (["photo", "export", "C-1", "--to", str(out / "photos"), *lee], ""),
+        "photo retire": (["photo", "retire", str(t.photo_id), "--reason", "wrong patient",
+                          *lee], ""),
+        "photo folder": (["photo", "folder", "--create", *db], ""),
         "backup": (["backup", str(out / "b.db"), *admin], ""),
         "audit checkpoint": (["audit", "checkpoint", *db], ""),
+        "audit verify": (["audit", "verify", *db], ""),
         "product retire": (["product", "retire", "Biotin 2 mg/mL", "--reason", "gone", *lee],
                            ""),
+        "audit accept-rollback": (["audit", "accept-rollback", "--reason", "restored copy",
+                                   "--db", case.rolled, "--user", "admin"], ""),
+        "user recover": (["user", "recover", "admin", "--code-stdin", *db],
+                         f"{t.recovery_code}\n"),
         "audit rekey": (["audit", "rekey", "--reason", "rotate", *admin], ""),
     }
 
 
 #: Commands whose output goes to a file in ``out`` (the full-disk fault for files).
 WRITES_FILES = {"label", "export json", "export chart", "export session", "export all",
-                "backup"}
-#: ``export all`` makes its output folder (with its parents), as documented.
-MAKES_ITS_FOLDER = {"export all"}
+                "backup", "consent pdf", "consent form", "photo export"}
+#: Commands that make their output folder (with its parents), as documented.
+MAKES_ITS_FOLDER = {"export all", "photo export"}
 #: Commands that write nothing to the database (a checkpoint goes to the key folder's
-#: log): they may succeed on a read-only or full database.
-NO_DATABASE_WRITE = {"audit checkpoint"}
-#: ``audit rekey`` is the documented remedy for a lost or unsafe key: it must work then.
-KEY_REMEDY = "audit rekey"
+#: log, a scanned form is copied out unaudited, ``photo folder`` makes the managed
+#: folder): they may succeed while the database or the key refuses writes, and then
+#: still add no audit entry.
+NO_DATABASE_WRITE = {"audit checkpoint", "consent form", "photo folder"}
+#: ``audit verify`` records its own entry only when the database can be written, and
+#: says so when not (its verdict, exit 0 on this clinic, stands). It needs no key (a
+#: copy is verified on another machine without one), so it still records its entry
+#: when the key folder is gone; an unsafe key stops it (exit 1, one line).
+RECORDS_WHEN_IT_CAN = {"audit verify"}
+#: What must work while the key refuses every write, and the entry each records:
+#: ``audit rekey`` replaces a lost or unsafe key; ``user recover`` lets a locked-out
+#: administrator in to run it.
+KEY_REMEDIES = {"user recover": "user.recover", "audit rekey": "key.rekey"}
+
+#: Commands that change nothing: no record, no audit entry (sign-ins aside), no file.
+#: :func:`test_every_command_is_in_the_fault_table` runs each once and checks that.
+READ_ONLY: dict[str, list[str]] = {
+    # Arithmetic on the command line: no database at all.
+    "calc convert": ["calc", "convert", "0.5% w/v", "mg/mL"],
+    "calc dose": ["calc", "dose", "250 mg/mL", "2 mL"],
+    "calc volume": ["calc", "volume", "500 mg", "250 mg/mL"],
+    "calc dilute": ["calc", "dilute", "--stock", "0.05% w/v", "--target", "0.01% w/v",
+                    "--final", "5 mL"],
+    # Listings and reports printed on stdout.
+    "user list": ["user", "list", "--user", "admin"],
+    "product list": ["product", "list", "--user", "drlee"],
+    "ingredient list": ["ingredient", "list", "biotin", "--user", "drlee"],
+    "ingredient limit list": ["ingredient", "limit", "list", "--user", "drlee"],
+    "patient list": ["patient", "list", "--user", "drlee"],
+    "lot recall": ["lot", "recall", "GOOD", "--user", "drlee"],
+    "consent show": ["consent", "show", "C-1", "--user", "drlee"],
+    "consent template list": ["consent", "template", "list", "--user", "drlee"],
+    "consent template show": ["consent", "template", "show", "1", "--user", "drlee"],
+    "clinic show": ["clinic", "show", "--user", "drlee"],
+    "photo list": ["photo", "list", "C-1", "--user", "drlee"],
+}
+#: Commands that make or replace the database itself, with faults of their own in
+#: :func:`test_restore_import_and_init_under_faults_are_one_line_and_change_nothing`.
+OWN_FAULT_TEST = {"init", "import", "restore"}
 
 
-def _prepare(clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> dict[str, Command]:
-    from decimal import Decimal
+def _database_of(args: list[str]) -> str:
+    return args[args.index("--db") + 1]
 
-    from db.store import StrengthSpec
-    from formulary.units.amount import Amount
-    from tests.cli.test_session_record import ml
 
-    session_id = _signed_session(clinic, tmp_path, monkeypatch, capsys)
-    lee = clinic.lee
-    biotin = next(i.id for i in clinic.store.list_ingredients(lee, "biotin") if i.key == "biotin")
-    clinic.store.create_product(  # no lots yet: what is in it may still be edited
-        lee, name="Biotin 2 mg/mL", volume_per_unit=ml("1"), manufacturer="Acme",
-        ingredients=[StrengthSpec(biotin, Amount(Decimal(2), "mg/mL"))],
-    )
-    (tmp_path / "out").mkdir()
-    return commands(clinic, tmp_path, session_id)
+def entries(location: str) -> list[str]:
+    """The audit trail's actions, read without the app (faults patch its engines)."""
+    with contextlib.closing(sqlite3.connect(f"file:{location}?mode=ro", uri=True)) as conn:
+        return [str(a) for (a,) in conn.execute("SELECT action FROM audit_event ORDER BY seq")]
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+State = tuple[list[str], list[str], list[str]]
+
+
+def _state(case: Case, args: list[str]) -> State:
+    """What a refused command must leave as it was: entries, output files, photo files."""
+    return non_login(entries(_database_of(args))), _files(case.out), _files(case.photos)
 
 
 def _assert_refused(name: str, code: int, err: str) -> str:
-    assert code in DOCUMENTED and code != 0, (name, code, err)
+    assert code in DOCUMENTED and code not in (0, EXIT_INTERNAL), (name, code, err)
     return one_line(err)
 
 
-def _assert_nothing_left(clinic: Clinic, tmp_path: Path, before: list[str], name: str) -> None:
-    assert non_login(entries(clinic)) == non_login(before), name
-    assert list((tmp_path / "out").iterdir()) == [], name
+def _run_table(
+    case: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    table: dict[str, Command], said: Callable[[str, str], None] | None = None,
+) -> None:
+    """Run every command under the fault in force: refused, one line, nothing left."""
+    for name, (args, stdin) in table.items():
+        before = _state(case, args)
+        code, out, err = invoke(monkeypatch, capsys, args, stdin)
+        said_by = (name, code, out[-300:], err)
+        if name in NO_DATABASE_WRITE and code == 0:
+            assert _state(case, args)[0] == before[0], said_by
+            continue
+        if name in RECORDS_WHEN_IT_CAN and code == 0:
+            after = _state(case, args)
+            recorded = ["audit.verify"] if "was recorded as audit entry" in out else []
+            assert "was not recorded" in out or recorded, said_by
+            assert after[0] == before[0] + recorded and after[1:] == before[1:], said_by
+            continue
+        line = _assert_refused(name, code, err)
+        assert _state(case, args) == before, said_by
+        if said is not None:
+            said(name, line)
 
 
 def test_every_command_succeeds_on_a_healthy_clinic(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     failed = []
-    for name, (args, stdin) in _prepare(clinic, tmp_path, monkeypatch, capsys).items():
+    for name, (args, stdin) in commands(clinic).items():
         code, _, err = invoke(monkeypatch, capsys, args, stdin)
         if code != 0:
             failed.append((name, code, err))
     assert failed == [], "\n".join(f"{n}: {c} {e.strip()}" for n, c, e in failed)
 
 
-def test_an_unsafe_key_refuses_every_write(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def _app_commands() -> dict[str, Any]:
+    """Every command of the Typer app by its full name, with the function it runs."""
+    import typer
+
+    from tui.cli.root import app
+
+    found: dict[str, Any] = {}
+
+    def walk(command: Any, prefix: list[str]) -> None:
+        children = getattr(command, "commands", None)
+        if children is None:
+            # Typer wraps the function anew for each name it is registered under.
+            found[" ".join(prefix)] = getattr(command.callback, "__wrapped__", command.callback)
+            return
+        for name, child in children.items():
+            walk(child, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+def test_every_command_is_in_the_fault_table(
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
-    os.chmod(key_path(clinic.database.db_id), 0o644)
-    remedy = table.pop(KEY_REMEDY)
-    for name, (args, stdin) in table.items():
-        before = entries(clinic)
-        code, _, err = invoke(monkeypatch, capsys, args, stdin)
-        assert "chmod 600" in _assert_refused(name, code, err), name
-        _assert_nothing_left(clinic, tmp_path, before, name)
-    code, _, err = invoke(monkeypatch, capsys, *remedy)
-    assert code == 0 and non_login(entries(clinic))[-1] == "key.rekey", err
+    table = commands(clinic)
+    known = set(table) | set(READ_ONLY) | OWN_FAULT_TEST
+    app = _app_commands()
+    # A command registered twice (``lots`` is the older spelling of ``lot``) is covered
+    # when any of its names is.
+    covered = {app[name] for name in known if name in app}
+    missing = sorted(name for name, callback in app.items() if callback not in covered)
+    assert missing == [], (
+        f"{missing}: add each to the fault table in commands() if it writes anything "
+        "(the database, a file, a folder, the key folder), else to READ_ONLY"
+    )
+    assert sorted(known - set(app)) == [], "the table names commands the app does not have"
+    assert not set(READ_ONLY) & set(table)
+    # READ_ONLY is held to its word: each runs and changes nothing.
+    for name, args in READ_ONLY.items():
+        full = [*args, "--db", clinic.location] if not name.startswith("calc") else args
+        before = _state(clinic, full) if "--db" in full else None
+        code, _, err = invoke(monkeypatch, capsys, full)
+        assert code == 0, (name, err)
+        if before is not None:
+            assert _state(clinic, full) == before, name
+
+
+def test_an_unsafe_key_refuses_every_write(
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = commands(clinic)
+    for db_id in (clinic.template.db_id, clinic.template.rolled_db_id):
+        os.chmod(key_path(db_id), 0o644)
+    remedies = {name: table.pop(name) for name in KEY_REMEDIES}
+
+    def names_the_fix(name: str, line: str) -> None:
+        assert "chmod 600" in line, (name, line)
+
+    _run_table(clinic, monkeypatch, capsys, table, names_the_fix)
+    _remedies_work(clinic, monkeypatch, capsys, remedies)
+
+
+def _remedies_work(
+    case: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    remedies: dict[str, Command],
+) -> None:
+    for name, command in remedies.items():
+        before = non_login(entries(case.location))
+        code, _, err = invoke(monkeypatch, capsys, *command)
+        added = non_login(entries(case.location))[len(before):]
+        assert code == 0 and KEY_REMEDIES[name] in added, (name, err, added)
 
 
 def test_a_missing_key_folder_refuses_every_write(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
-    shutil.move(resolve_key_dir(), tmp_path / "keys-elsewhere")
-    remedy = table.pop(KEY_REMEDY)
-    for name, (args, stdin) in table.items():
-        before = entries(clinic)
-        code, _, err = invoke(monkeypatch, capsys, args, stdin)
-        line = _assert_refused(name, code, err)
+    table = commands(clinic)
+    shutil.move(resolve_key_dir(), clinic.folder / "keys-elsewhere")
+    remedies = {name: table.pop(name) for name in KEY_REMEDIES}
+
+    def names_the_key(name: str, line: str) -> None:
         assert "key" in line, (name, line)
-        _assert_nothing_left(clinic, tmp_path, before, name)
+
+    _run_table(clinic, monkeypatch, capsys, table, names_the_key)
     assert not resolve_key_dir().exists()  # no key is ever created but by rekey
-    code, _, err = invoke(monkeypatch, capsys, *remedy)
-    assert code == 0 and non_login(entries(clinic))[-1] == "key.rekey", err
+    _remedies_work(clinic, monkeypatch, capsys, remedies)
 
 
 def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,18 +570,11 @@ def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_read_only_database_refuses_every_write(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
-    before = entries(clinic)
+    table = commands(clinic)
     _read_only(monkeypatch)
-    for name, (args, stdin) in table.items():
-        code, _, err = invoke(monkeypatch, capsys, args, stdin)
-        if name in NO_DATABASE_WRITE and code == 0:
-            continue
-        _assert_refused(name, code, err)
-        _assert_nothing_left(clinic, tmp_path, before, name)
+    _run_table(clinic, monkeypatch, capsys, table)
 
 
 def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
@@ -260,13 +584,6 @@ def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     real_os_open = os.open
     real_fsync = os.fsync
     doomed: set[int] = set()
-
-    class Full(io.RawIOBase):
-        def writable(self) -> bool:
-            return True
-
-        def write(self, _data: Any) -> int:
-            raise full
 
     def inside(path: Any) -> bool:
         try:
@@ -306,9 +623,6 @@ def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setattr(os, "open", fake_os_open)
     monkeypatch.setattr(os, "fsync", fake_fsync)
     monkeypatch.setattr(os, "write", fake_write)
-    import sqlite3
-
-    real_backup = sqlite3.Connection.backup  # noqa: F841 - documents what is replaced
     import db.ops.backup as backup_ops
 
     def full_copy(_source: Path, partial: Path) -> None:
@@ -319,20 +633,19 @@ def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
 
 
 def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
+    table = commands(clinic)
     for name in sorted(WRITES_FILES):
         args, stdin = table[name]
-        before = entries(clinic)
+        before = entries(clinic.location)
         with monkeypatch.context() as patch:
-            _full_disk_for_files(patch, tmp_path / "out")
+            _full_disk_for_files(patch, clinic.out)
             code, _, err = invoke(monkeypatch, capsys, args, stdin)
         line = _assert_refused(name, code, err)
         assert "space" in line or "full" in line, (name, line)
-        assert list((tmp_path / "out").iterdir()) == [], name
-        added = non_login(entries(clinic))[len(non_login(before)):]
+        assert _files(clinic.out) == [], name
+        added = non_login(entries(clinic.location))[len(non_login(before)):]
         if name == "backup":
             # The copy holds its own entry, so it is made first; its failure follows it.
             assert added == ["database.backup", "database.backup_failed"], added
@@ -343,8 +656,6 @@ def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
 
 def _full_database(monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite's 'database or disk is full' at every commit."""
-    import sqlite3
-
     import db.engine as engines
 
     real = engines.make_engine
@@ -364,67 +675,54 @@ def _full_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_full_disk_for_the_database_writes_nothing(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
-    before = entries(clinic)
+    table = commands(clinic)
     _full_database(monkeypatch)
-    for name, (args, stdin) in table.items():
-        code, _, err = invoke(monkeypatch, capsys, args, stdin)
-        if name in NO_DATABASE_WRITE and code == 0:
-            continue
-        _assert_refused(name, code, err)
-        _assert_nothing_left(clinic, tmp_path, before, name)
+    _run_table(clinic, monkeypatch, capsys, table)
 
 
 def test_missing_output_folders_are_one_line_before_anything_is_audited(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
-    (tmp_path / "out").rmdir()
+    table = commands(clinic)
+    clinic.out.rmdir()
     for name in sorted(WRITES_FILES - MAKES_ITS_FOLDER):
         args, stdin = table[name]
-        before = entries(clinic)
+        before = entries(clinic.location)
         code, _, err = invoke(monkeypatch, capsys, args, stdin)
         line = _assert_refused(name, code, err)
         assert "does not exist" in line or "no such" in line.lower(), (name, line)
-        assert non_login(entries(clinic)) == non_login(before), name
-        assert not (tmp_path / "out").exists(), name
+        assert non_login(entries(clinic.location)) == non_login(before), name
+        assert not clinic.out.exists(), name
 
 
 def test_a_missing_database_folder_is_one_line(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    clinic: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
     gone = str(tmp_path / "nowhere" / "clinic.db")
-    for name, (args, stdin) in table.items():
-        moved = [gone if a == clinic.location else a for a in args]
+    for name, (args, stdin) in commands(clinic).items():
+        moved = [gone if a in (clinic.location, clinic.rolled) else a for a in args]
         code, _, err = invoke(monkeypatch, capsys, moved, stdin)
         _assert_refused(name, code, err)
     assert not (tmp_path / "nowhere").exists()
 
 
-
 def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
-    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    clinic: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import sqlite3
-
     import db.ops.backup as backup_ops
 
-    table = _prepare(clinic, tmp_path, monkeypatch, capsys)
+    table = commands(clinic)
     code, _, err = invoke(monkeypatch, capsys, *table["backup"])
     assert code == 0, err
     code, _, err = invoke(monkeypatch, capsys, *table["export json"])
     assert code == 0, err
     db_file = Path(clinic.location)
-    before_entries = entries(clinic)
-    clinic.database.dispose()
-    restore = ["restore", str(tmp_path / "out" / "b.db"), "--db", clinic.location,
+    before_entries = entries(clinic.location)
+    restore = ["restore", str(clinic.out / "b.db"), "--db", clinic.location,
                "--user", "admin", "--force"]
 
     # A full disk while the backup is staged beside the database.
@@ -435,15 +733,15 @@ def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
     with monkeypatch.context() as patch:
         patch.setattr(backup_ops, "_copy_with_backup_api", full_copy)
         code, _, err = invoke(monkeypatch, capsys, restore)
-    _assert_refused("restore", code, err)
-    assert non_login(entries(clinic)) == non_login(before_entries)  # untouched
+    assert "disk is full" in _assert_refused("restore", code, err)
+    assert non_login(entries(clinic.location)) == non_login(before_entries)  # untouched
     assert not list(db_file.parent.glob(".*.restoring"))
 
     # A backup that is missing, or whose manifest does not match it.
-    (tmp_path / "out" / "b.db").rename(tmp_path / "out" / "moved.db")
+    (clinic.out / "b.db").rename(clinic.out / "moved.db")
     code, _, err = invoke(monkeypatch, capsys, restore)
     assert "b.db" in _assert_refused("restore", code, err)
-    assert non_login(entries(clinic)) == non_login(before_entries)
+    assert non_login(entries(clinic.location)) == non_login(before_entries)
 
     # import into a new database on a full disk: no database is left behind.
     target = tmp_path / "new" / "clinic.db"
@@ -451,11 +749,11 @@ def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
     with monkeypatch.context() as patch:
         _full_database(patch)
         code, _, err = invoke(monkeypatch, capsys, [
-            "import", str(tmp_path / "out" / "all.json"), "--db", str(target),
+            "import", str(clinic.out / "all.json"), "--db", str(target),
             "--user", "admin"])
     _assert_refused("import", code, err)
     if target.exists():  # an empty shell may exist; it holds no records
-        with sqlite3.connect(target) as conn:
+        with contextlib.closing(sqlite3.connect(target)) as conn:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             assert "patient" not in names or not conn.execute(
                 "SELECT 1 FROM patient LIMIT 1").fetchone()

@@ -71,6 +71,26 @@ def test_write_files_checks_all_before_writing(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
 
 
+def test_write_files_removes_what_it_wrote_when_one_file_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import tui.export_files as export_files
+
+    real = export_files.write_file
+
+    def full_after_one(path: Path, data: bytes, **kwargs: bool) -> Path:
+        if path.name == "b.jpg":  # the disk fills up on the second file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(export_files, "write_file", full_after_one)
+    with pytest.raises(OSError, match="No space"):
+        write_files(tmp_path, {"a.jpg": b"1", "b.jpg": b"2"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @given(st.text(max_size=60))
 def test_safe_file_name_never_escapes(text: str) -> None:
     name = safe_file_name(text, ".json")

@@ -275,16 +275,17 @@ def pdf(
     try:
         store = Store(database)
         actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            data = consent_pdf(store, actor, consent_id)
+        try:
+            # Written before the print's audit entry commits: both, or neither.
+            with store_errors():
+                consent_pdf(store, actor, consent_id,
+                            deliver=lambda data: write_file(out, data, force=force))
+        except ExportPathError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
     finally:
         database.dispose()
-    try:
-        write_file(out, data, force=force)
-    except ExportPathError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
     typer.echo(f"Wrote {out}")
 
 

@@ -12,6 +12,7 @@ missing or cannot be written, or the destination cannot be written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -215,13 +216,25 @@ def export(
             files = {
                 export_name(chart, p): store.photo_bytes(actor, p.id)[1] for p in photos
             }
+            made = not to.exists()
+            written: list[Path] = []
             try:
-                written = write_files(to, files, force=force)
-            except ExportPathError as exc:
-                fail(str(exc))
-            except OSError as exc:
-                fail(f"cannot write into {to}: {exc.strerror or exc}", EXIT_IO)
-            store.record_photo_export(actor, [p.id for p in photos], str(to))
+                try:
+                    written = write_files(to, files, force=force)
+                except ExportPathError as exc:
+                    fail(str(exc))
+                except OSError as exc:
+                    fail(f"cannot write into {to}: {exc.strerror or exc}", EXIT_IO)
+                store.record_photo_export(actor, [p.id for p in photos], str(to))
+            except BaseException:
+                # Copies whose export could not be audited must not stay behind (nor
+                # the folder made for them): either both exist, or neither.
+                for path in written:
+                    path.unlink(missing_ok=True)
+                if made:
+                    with contextlib.suppress(OSError):
+                        to.rmdir()
+                raise
     finally:
         database.dispose()
     if as_json:
