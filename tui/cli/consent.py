@@ -20,8 +20,8 @@ from tui.cli.errors import EXIT_IO, fail
 from tui.cli.login import (
     PasswordStdinOption,
     UserOption,
-    open_db,
-    read_password,
+    signed_in,
+    signed_in_with_password,
     store_errors,
 )
 from tui.cli.options import DbOption, JsonOption, ReasonOption
@@ -40,15 +40,6 @@ consent_app.add_typer(template_app, name="template")
 
 def _location(ctx: typer.Context, db: str | None) -> str | None:
     return db or (ctx.find_root().obj or {}).get("db")
-
-
-def _sign_in(store: Store, user: str | None, password_stdin: bool) -> tuple[Actor, str]:
-    """The signed-in user and the password they gave (a witness re-uses it)."""
-    if not user:
-        fail("who is this? give --user NAME (or set FORMULARY_USER)")
-    password = read_password(password_stdin, prompt=f"Password for {user}")
-    with store_errors():
-        return store.authenticate(user, password), password
 
 
 def consent_json(c: Consent) -> dict[str, Any]:
@@ -152,15 +143,13 @@ def sign(
     as_json: JsonOption = False,
 ) -> None:
     """Record a patient's consent; you (practitioner or admin) witness it with your password."""
-    from db.store import Store
-
     if not (typed_name or "").strip():
         fail("--typed-name: the patient types their full name; give it as typed")
     assert typed_name is not None
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, password = _sign_in(store, user, password_stdin)
+    # The witness signs with the password just given: asked for once.
+    with signed_in_with_password(_location(ctx, db), user, password_stdin) as (
+        store, actor, password
+    ):
         with store_errors():
             patient = store.find_patient(actor, chart)
         template_id = _pick_template(store, actor, template)
@@ -169,8 +158,6 @@ def sign(
                 actor, patient_id=patient.id, template_id=template_id, typed_name=typed_name,
                 password=password, course_id=course, form=form,
             )
-    finally:
-        database.dispose()
     typer.echo(json.dumps(consent_json(signed), ensure_ascii=False) if as_json
                else f"Signed {_consent_line(signed)}")
 
@@ -188,17 +175,9 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """List a patient's consents (signed and withdrawn), or one with its text."""
-    from db.store import Store
-
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            patient = store.find_patient(actor, chart)
-            found = store.consents(actor, patient.id)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        patient = store.find_patient(actor, chart)
+        found = store.consents(actor, patient.id)
     if consent_id is not None:
         chosen = [c for c in found if c.id == consent_id]
         if not chosen:
@@ -235,19 +214,11 @@ def withdraw(
     as_json: JsonOption = False,
 ) -> None:
     """Record that the patient withdrew a consent (once), with their reason."""
-    from db.store import Store
-
     if not (reason or "").strip():
         fail("--reason: say why the consent is withdrawn (kept with it and in the audit trail)")
     assert reason is not None
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            done = store.withdraw_consent(actor, consent_id, reason)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        done = store.withdraw_consent(actor, consent_id, reason)
     typer.echo(json.dumps(consent_json(done), ensure_ascii=False) if as_json
                else f"Withdrawn {_consent_line(done)}")
 
@@ -264,17 +235,13 @@ def pdf(
 ) -> None:
     """Print a consent as a PDF for the patient (its text, hash, signature and witness)."""
     from db.ops.consent_pdf import consent_pdf
-    from db.store import Store
     from tui.export_files import ExportPathError, check_destination, write_file
 
     try:
         check_destination(out, force=force)  # before anything is read or audited
     except ExportPathError as exc:
         fail(str(exc))
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
         try:
             # Written before the print's audit entry commits: both, or neither.
             with store_errors():
@@ -284,8 +251,6 @@ def pdf(
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
-    finally:
-        database.dispose()
     typer.echo(f"Wrote {out}")
 
 
@@ -300,21 +265,14 @@ def form_copy(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Copy a consent's scanned paper form out (checked against its recorded SHA-256)."""
-    from db.store import Store
     from tui.export_files import ExportPathError, check_destination, write_file
 
     try:
         check_destination(out, force=force)
     except ExportPathError as exc:
         fail(str(exc))
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            data = store.consent_form(actor, consent_id)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        data = store.consent_form(actor, consent_id)
     try:
         write_file(out, data, force=force)
     except ExportPathError as exc:
@@ -336,16 +294,8 @@ def template_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the clinic's consent templates (current version of each)."""
-    from db.store import Store
-
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            found = store.consent_templates(actor, include_retired=include_retired)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.consent_templates(actor, include_retired=include_retired)
     if as_json:
         typer.echo(json.dumps([template_json(t) for t in found], ensure_ascii=False, indent=2))
         return
@@ -365,16 +315,8 @@ def template_show(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Print a template's text (current version, or --version N)."""
-    from db.store import Store
-
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            versions = store.consent_template_versions(actor, template_id)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        versions = store.consent_template_versions(actor, template_id)
     chosen = versions[-1] if version is None else next(
         (v for v in versions if v.version == version), None)
     if chosen is None:
@@ -399,18 +341,11 @@ def template_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a consent template (administrators)."""
-    from db.store import Store
     from formulary.consent import DEFAULT_TEMPLATE_TEXT
 
     text = _read_text(file) if file is not None else DEFAULT_TEMPLATE_TEXT
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            added = store.add_consent_template(actor, name, text)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        added = store.add_consent_template(actor, name, text)
     typer.echo(json.dumps(template_json(added), ensure_ascii=False) if as_json
                else f"Added {_template_line(added)}")
 
@@ -427,17 +362,9 @@ def template_edit(
     as_json: JsonOption = False,
 ) -> None:
     """Save a new version of a template (administrators); signed consents keep theirs."""
-    from db.store import Store
-
     text = _read_text(file)
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            edited = store.edit_consent_template(actor, template_id, text, name=name)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        edited = store.edit_consent_template(actor, template_id, text, name=name)
     typer.echo(json.dumps(template_json(edited), ensure_ascii=False) if as_json
                else f"Saved {_template_line(edited)}")
 
@@ -452,17 +379,9 @@ def template_retire(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Stop new signatures on a template (administrators); signed consents stay valid."""
-    from db.store import Store
-
     if not (reason or "").strip():
         fail("--reason: say why the template is retired (kept in the audit trail)")
     assert reason is not None
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor, _ = _sign_in(store, user, password_stdin)
-        with store_errors():
-            store.retire_consent_template(actor, template_id, reason)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        store.retire_consent_template(actor, template_id, reason)
     typer.echo(f"Retired template {template_id}")

@@ -92,11 +92,18 @@ def open_db(db: str | None, *, create: bool = False) -> Database:
 
 def sign_in(store: Store, user: str | None, password_stdin: bool) -> Actor:
     """Authenticate ``--user`` with a password read by :func:`read_password`."""
+    return sign_in_with_password(store, user, password_stdin)[0]
+
+
+def sign_in_with_password(
+    store: Store, user: str | None, password_stdin: bool
+) -> tuple[Actor, str]:
+    """:func:`sign_in`, also returning the password given (a witness signs with it again)."""
     if not user:
         fail("who is this? give --user NAME (or set FORMULARY_USER)")
     password = read_password(password_stdin, prompt=f"Password for {user}")
     with store_errors():
-        return store.authenticate(user, password)
+        return store.authenticate(user, password), password
 
 
 @contextmanager
@@ -108,11 +115,21 @@ def signed_in(
     The database is closed when the block ends, however it ends: every command that
     works as a signed-in user runs ``with signed_in(...) as (store, actor):``.
     """
+    with signed_in_with_password(db, user, password_stdin) as (store, actor, _):
+        yield store, actor
+
+
+@contextmanager
+def signed_in_with_password(
+    db: str | None, user: str | None, password_stdin: bool
+) -> Iterator[tuple[Store, Actor, str]]:
+    """:func:`signed_in`, with the password given (for a command that signs with it again)."""
     from db.store import Store
 
     database = open_db(db)
     try:
         store = Store(database)
-        yield store, sign_in(store, user, password_stdin)
+        actor, password = sign_in_with_password(store, user, password_stdin)
+        yield store, actor, password
     finally:
         database.dispose()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import EXIT_IO, fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, open_db, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
@@ -117,29 +117,25 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Attach a photo to a session or an outcome (metadata stripped; audited)."""
-    from db.store import Store
-
     if (session_id is None) == (outcome_id is None):
         fail("attach the photo to one session or one outcome: give --session N or --outcome N")
     when = _taken(taken)
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors(), _file_errors():
-            patient = store.find_patient(actor, chart)
-            photo = store.attach_photo_file(
-                actor,
-                file,
-                patient_id=patient.id,
-                view=view,
-                taken_on=when,
-                session_id=session_id,
-                outcome_id=outcome_id,
-                note=note,
-            )
-    finally:
-        database.dispose()
+    with (
+        signed_in(_location(ctx, db), user, password_stdin) as (store, actor),
+        store_errors(),
+        _file_errors(),
+    ):
+        patient = store.find_patient(actor, chart)
+        photo = store.attach_photo_file(
+            actor,
+            file,
+            patient_id=patient.id,
+            view=view,
+            taken_on=when,
+            session_id=session_id,
+            outcome_id=outcome_id,
+            note=note,
+        )
     if as_json:
         typer.echo(json.dumps(photo_json(photo)))
     else:
@@ -159,17 +155,9 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List a patient's photos by date taken (retired ones marked)."""
-    from db.store import Store
-
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            patient = store.find_patient(actor, chart)
-            photos = store.list_photos(actor, patient.id, include_retired=not current)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        patient = store.find_patient(actor, chart)
+        photos = store.list_photos(actor, patient.id, include_retired=not current)
     if as_json:
         typer.echo(json.dumps([photo_json(p) for p in photos]))
         return
@@ -194,49 +182,46 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Copy a patient's current photos (checked against their SHA-256) into a folder."""
-    from db.store import Store
     from formulary.photos import export_file_name as export_name
     from tui.export_files import ExportPathError, write_files
 
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors(), _file_errors():
-            patient = store.find_patient(actor, chart)
-            photos = store.list_photos(actor, patient.id, include_retired=bool(photo_ids))
-            if photo_ids:
-                known = {p.id for p in photos}
-                unknown = [i for i in photo_ids if i not in known]
-                if unknown:
-                    fail(f"--photo {unknown[0]}: not a photo of {chart}; see 'photo list'")
-                photos = [p for p in photos if p.id in set(photo_ids)]
-            if not photos:
-                fail(f"{chart} has no photos to export")
-            files = {
-                export_name(chart, p): store.photo_bytes(actor, p.id)[1] for p in photos
-            }
-            made = not to.exists()
-            written: list[Path] = []
+    with (
+        signed_in(_location(ctx, db), user, password_stdin) as (store, actor),
+        store_errors(),
+        _file_errors(),
+    ):
+        patient = store.find_patient(actor, chart)
+        photos = store.list_photos(actor, patient.id, include_retired=bool(photo_ids))
+        if photo_ids:
+            known = {p.id for p in photos}
+            unknown = [i for i in photo_ids if i not in known]
+            if unknown:
+                fail(f"--photo {unknown[0]}: not a photo of {chart}; see 'photo list'")
+            photos = [p for p in photos if p.id in set(photo_ids)]
+        if not photos:
+            fail(f"{chart} has no photos to export")
+        files = {
+            export_name(chart, p): store.photo_bytes(actor, p.id)[1] for p in photos
+        }
+        made = not to.exists()
+        written: list[Path] = []
+        try:
             try:
-                try:
-                    written = write_files(to, files, force=force)
-                except ExportPathError as exc:
-                    fail(str(exc))
-                except OSError as exc:
-                    fail(f"cannot write into {to}: {exc.strerror or exc}", EXIT_IO)
-                store.record_photo_export(actor, [p.id for p in photos], str(to))
-            except BaseException:
-                # Copies whose export could not be audited must not stay behind (nor
-                # the folder made for them): either both exist, or neither.
-                for path in written:
-                    path.unlink(missing_ok=True)
-                if made:
-                    with contextlib.suppress(OSError):
-                        to.rmdir()
-                raise
-    finally:
-        database.dispose()
+                written = write_files(to, files, force=force)
+            except ExportPathError as exc:
+                fail(str(exc))
+            except OSError as exc:
+                fail(f"cannot write into {to}: {exc.strerror or exc}", EXIT_IO)
+            store.record_photo_export(actor, [p.id for p in photos], str(to))
+        except BaseException:
+            # Copies whose export could not be audited must not stay behind (nor
+            # the folder made for them): either both exist, or neither.
+            for path in written:
+                path.unlink(missing_ok=True)
+            if made:
+                with contextlib.suppress(OSError):
+                    to.rmdir()
+            raise
     if as_json:
         typer.echo(json.dumps([str(p) for p in written]))
         return
@@ -254,18 +239,10 @@ def retire(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Withdraw a photo attached in error: kept with its file, marked, with the reason."""
-    from db.store import Store
-
     if not (reason or "").strip():
         fail("--reason is required: say why the photo is withdrawn (kept in the audit trail)")
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            photo = store.retire_photo(actor, photo_id, reason or "")
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        photo = store.retire_photo(actor, photo_id, reason or "")
     typer.echo(f"retired photo {photo.id} ({photo.view.value}, {photo.taken_on.isoformat()})")
 
 
