@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 clinic_app = typer.Typer(
@@ -34,16 +34,9 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Print the clinic's name, address, identifier and beyond-use time."""
-    from db.store import Store
 
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            clinic = store.clinic(actor)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        clinic = store.clinic(actor)
     fields = {
         "name": clinic.name,
         "address": clinic.address,
@@ -88,28 +81,21 @@ def set_(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Change the clinic's details (administrators; audited)."""
-    from db.store import Store
 
     if name is None and address is not None:
         fail("--address is set together with the name: add --name")
     if name is None and identifier is None and beyond_use is None and photo_limit_mb is None:
         fail("nothing to change: give --name, --identifier, --beyond-use-minutes or "
              "--photo-limit-mb")
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            if name is not None:
-                store.set_clinic(actor, name, address or "")
-            if identifier is not None or beyond_use is not None:
-                store.set_clinic_settings(actor, identifier=identifier,
-                                          beyond_use_minutes=beyond_use)
-            if photo_limit_mb is not None:
-                store.set_photo_limit(actor, photo_limit_mb * 2**20)
-            clinic = store.clinic(actor)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        if name is not None:
+            store.set_clinic(actor, name, address or "")
+        if identifier is not None or beyond_use is not None:
+            store.set_clinic_settings(actor, identifier=identifier,
+                                      beyond_use_minutes=beyond_use)
+        if photo_limit_mb is not None:
+            store.set_photo_limit(actor, photo_limit_mb * 2**20)
+        clinic = store.clinic(actor)
     typer.echo(f"clinic {clinic.name or '(no name)'}: identifier {clinic.identifier}, "
                f"beyond-use {clinic.beyond_use_minutes} min, "
                f"photo limit {clinic.photo_max_bytes / 2**20:.1f} MB")

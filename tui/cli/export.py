@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -84,16 +84,13 @@ def _run_one(
     export: Callable[[Store, Actor, Callable[[Any], list[Path]]], ExportResult],
     names_for: Callable[[Store, Actor], list[str]],
 ) -> None:
-    from db.store import Store
     from formulary.export.formats import FORMATS
     from tui.export_files import ExportPathError
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    where = db or (ctx.find_root().obj or {}).get("db")
+    with signed_in(where, user, password_stdin) as (store, actor):
         with store_errors():
             names = names_for(store, actor)
         try:
@@ -109,8 +106,6 @@ def _run_one(
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write the export: {exc.strerror or exc}")
-    finally:
-        database.dispose()
     _report([result], targets, as_json)
 
 
@@ -214,7 +209,6 @@ def export_all_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from db.ops.exports import export_all, patients_on_file
-    from db.store import Store
     from formulary.export.formats import BULK_FORMATS, file_names, safe_file_name
     from tui.export_files import BatchFolder, ExportPathError, inside, prepare_folder
     from tui.heap import settle_heap
@@ -225,67 +219,64 @@ def export_all_command(
     if fmt not in BULK_FORMATS:
         fail(f"export all writes {', '.join((*BULK_FORMATS, 'ndjson'))}; "
              "for PDF notes export each chart")
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
     results: list[ExportResult] = []
     created = not output.exists()  # a folder this run makes is removed again if it fails
+    where = db or (ctx.find_root().obj or {}).get("db")
     try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            patients = patients_on_file(store, actor)
-        # Two chart numbers may make the same safe name: the later one gets its id.
-        stems: dict[int, str] = {}
-        taken: set[str] = set()
-        for patient in patients:
-            stem = safe_file_name(patient.chart_number)
-            if stem in taken:
-                stem = f"{stem}-{patient.id}"
-            taken.add(stem)
-            stems[patient.id] = stem
-        try:
-            prepare_folder(output)
-            targets = [inside(output, name) for p in patients
-                       for name in file_names(stems[p.id], fmt)]
-        except ExportPathError as exc:
-            fail(str(exc))
-        existing = [t for t in targets if t.exists()]
-        if existing and not force:
-            if not _confirm_replace(existing):
-                fail(f"{len(existing)} of the files already exist in {output} "
-                     f"(first: {existing[0].name}); pass --force or choose an empty folder")
-            force = True
-
-        def rename_for(result: ExportResult) -> Callable[[str], str]:
-            old = safe_file_name(result.chart_number)
-            new = stems[result.patient_id]
-            return lambda name: new + name[len(old):] if new != old else name
-
-        # Files written a batch at a time and fsynced together before the batch's
-        # audit entries commit; the collector's full passes kept off the start-up heap.
-        deliver = BatchFolder(output, force=force, rename=rename_for)
-        settle_heap()
-        columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn())
-        with Progress(*columns, disable=as_json, transient=False) as progress:
-            task = progress.add_task("Exporting charts", total=len(patients))
+        with signed_in(where, user, password_stdin) as (store, actor):
+            with store_errors():
+                patients = patients_on_file(store, actor)
+            # Two chart numbers may make the same safe name: the later one gets its id.
+            stems: dict[int, str] = {}
+            taken: set[str] = set()
+            for patient in patients:
+                stem = safe_file_name(patient.chart_number)
+                if stem in taken:
+                    stem = f"{stem}-{patient.id}"
+                taken.add(stem)
+                stems[patient.id] = stem
             try:
-                with store_errors():
-                    for result in export_all(store, actor, fmt, deliver, key_dir=key_dir,
-                                             patients=patients, before_commit=deliver.commit):
-                        results.append(result)
-                        progress.advance(task)
+                prepare_folder(output)
+                targets = [inside(output, name) for p in patients
+                           for name in file_names(stems[p.id], fmt)]
             except ExportPathError as exc:
                 fail(str(exc))
-            except OSError as exc:
-                fail(f"cannot write the export: {exc.strerror or exc}")
-            finally:
-                deliver.discard()  # what a failed batch left (nothing after success)
+            existing = [t for t in targets if t.exists()]
+            if existing and not force:
+                if not _confirm_replace(existing):
+                    fail(f"{len(existing)} of the files already exist in {output} "
+                         f"(first: {existing[0].name}); pass --force or choose an empty folder")
+                force = True
+
+            def rename_for(result: ExportResult) -> Callable[[str], str]:
+                old = safe_file_name(result.chart_number)
+                new = stems[result.patient_id]
+                return lambda name: new + name[len(old):] if new != old else name
+
+            # Files written a batch at a time and fsynced together before the batch's
+            # audit entries commit; the collector's full passes kept off the start-up heap.
+            deliver = BatchFolder(output, force=force, rename=rename_for)
+            settle_heap()
+            columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn())
+            with Progress(*columns, disable=as_json, transient=False) as progress:
+                task = progress.add_task("Exporting charts", total=len(patients))
+                try:
+                    with store_errors():
+                        for result in export_all(store, actor, fmt, deliver, key_dir=key_dir,
+                                                 patients=patients, before_commit=deliver.commit):
+                            results.append(result)
+                            progress.advance(task)
+                except ExportPathError as exc:
+                    fail(str(exc))
+                except OSError as exc:
+                    fail(f"cannot write the export: {exc.strerror or exc}")
+                finally:
+                    deliver.discard()  # what a failed batch left (nothing after success)
     except BaseException:
         if created and output.is_dir() and not any(output.iterdir()):
             output.rmdir()
         raise
-    finally:
-        database.dispose()
     written = deliver.written
     if as_json:
         _report(results, written, True)
@@ -312,13 +303,10 @@ def _export_ndjson(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from db.ops.ndjson import bulk_file_names, export_ndjson
-    from db.store import Store
     from tui.export_files import ExportPathError, StagedFolder, inside, prepare_folder
 
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    where = db or (ctx.find_root().obj or {}).get("db")
+    with signed_in(where, user, password_stdin) as (store, actor):
         try:
             prepare_folder(output)
             existing = [p for p in (inside(output, n) for n in bulk_file_names()) if p.exists()]
@@ -344,8 +332,6 @@ def _export_ndjson(
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write the export: {exc.strerror or exc}")
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(json.dumps({
             "files": [str(p) for p in result.files],

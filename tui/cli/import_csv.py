@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tui.cli.errors import EXIT_USAGE, fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 import_csv_app = typer.Typer(
@@ -71,7 +71,7 @@ def products(
     """Import products: one row per ingredient, rows with the same name are one product."""
     import json
 
-    from db.store import ProductFields, Store, StrengthSpec
+    from db.store import ProductFields, StrengthSpec
     from formulary.csv_table import CsvImportError
     from formulary.product_csv import parse_products, resolve_ingredients
     from tui.cli.product import ingredient_index, location, product_json
@@ -81,10 +81,7 @@ def products(
         specs = parse_products(text)
     except CsvImportError as exc:
         report_problems(file, exc.problems)
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         with store_errors():
             index = ingredient_index(store.list_ingredients(actor))
         try:
@@ -108,8 +105,6 @@ def products(
         labels = [f"{file}:{spec.line}" for spec in specs]
         with store_errors():
             added = store.add_products(actor, fields, labels=labels, dry_run=dry_run)
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(
             json.dumps(
@@ -137,7 +132,7 @@ def patients(
     import json
     from datetime import date
 
-    from db.store import PatientFields, Store
+    from db.store import PatientFields
     from formulary.csv_table import CsvImportError
     from formulary.patient_csv import parse_patients
     from tui.cli.patient import patient_json
@@ -169,14 +164,8 @@ def patients(
         for s in specs
     ]
     labels = [f"{file}:{s.line}" for s in specs]
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            added = store.add_patients(actor, fields, labels=labels, dry_run=dry_run)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        added = store.add_patients(actor, fields, labels=labels, dry_run=dry_run)
     if as_json:
         typer.echo(
             json.dumps(

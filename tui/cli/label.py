@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 
@@ -45,7 +45,6 @@ def label(
     import json
 
     from db.ops.label import print_label
-    from db.store import Store
     from formulary.export.syringe_label import SIZES, label_file_name
     from tui.export_files import ExportPathError, to_file
 
@@ -63,10 +62,8 @@ def label(
         force = True
     zone = datetime.now().astimezone().tzinfo
     assert zone is not None
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    where = db or (ctx.find_root().obj or {}).get("db")
+    with signed_in(where, user, password_stdin) as (store, actor):
         try:
             with store_errors():
                 result = print_label(store, actor, session_id, to_file(target, force=force),
@@ -75,8 +72,6 @@ def label(
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write the label: {exc.strerror or exc}")
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(json.dumps({"file": str(target), "session_id": session_id, "size": size,
                                "copies": copies, "audit_seq": result.audit_seq,

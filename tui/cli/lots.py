@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 lots_app = typer.Typer(help="Stock lots: receive, recall.", no_args_is_help=True)
@@ -49,7 +49,6 @@ def receive(
     """Receive a lot of a product, counted in units (10 ampoules of 5 mL = 50 mL) or by volume."""
     from datetime import date
 
-    from db.store import Store
     from formulary.gs1 import ScanError, parse_scan
     from formulary.products import refuse_expired, units_text
     from formulary.units import UnitsError, format_amount, parse_quantity
@@ -92,10 +91,7 @@ def receive(
             amount = parse_quantity(quantity, kind="volume")
         except UnitsError as exc:
             fail(f"--quantity: {exc}")
-    database = open_db(location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         if scanned is not None and scanned.gtin:
             with store_errors():
                 by_gtin = store.product_by_gtin(actor, scanned.gtin)
@@ -121,8 +117,6 @@ def receive(
                 count=count,
                 supplier=supplier,
             )
-    finally:
-        database.dispose()
     if as_json:
         typer.echo(
             json.dumps(
@@ -157,17 +151,11 @@ def recall(
 ) -> None:
     """List every patient and signed session that received LOT, alone or in a mix."""
     from db.ops.recall import recall_lot
-    from db.store import Store
     from formulary.units import format_amount
+    from tui.cli.product import location
 
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            report = recall_lot(store, actor, lot)
-    finally:
-        database.dispose()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        report = recall_lot(store, actor, lot)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a patient (administrators, practitioners and assistants)."""
-    from db.store import PatientFields, Store
+    from db.store import PatientFields
     from formulary.patient_csv import parse_condition_list
 
     if weighed_on and weight is None:
@@ -190,14 +190,8 @@ def add(
         consent_on_file=consent_date is not None,
         consent_date=_date(consent_date, "--consent-date") if consent_date else None,
     )
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            saved = store.create_patient(actor, fields)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        saved = store.create_patient(actor, fields)
     typer.echo(json.dumps(patient_json(saved)) if as_json else f"Added {_line(saved)}")
 
 
@@ -240,17 +234,14 @@ def update(
     """Change a patient's chart: only what the options name; --reason is required."""
     from dataclasses import replace
 
-    from db.store import PatientFields, Store
+    from db.store import PatientFields
     from formulary.patient_csv import parse_condition_list
 
     if not (reason or "").strip():
         fail("give a reason with --reason: changes to a chart are explained in the audit trail")
     if weighed_on and weight is None:
         fail("--weighed-on needs --weight: the weight measured that day")
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
         with store_errors():
             current = store.find_patient(actor, chart)
         allergies = list(current.allergies)
@@ -297,8 +288,6 @@ def update(
             )
         with store_errors():
             saved = store.update_patient(actor, current.id, fields, reason or "")
-    finally:
-        database.dispose()
     typer.echo(json.dumps(patient_json(saved)) if as_json else f"Updated {_line(saved)}")
 
 
@@ -315,16 +304,9 @@ def list_patients(
     as_json: JsonOption = False,
 ) -> None:
     """List patients (sorted by family name), with their latest weight and allergies."""
-    from db.store import Store
 
-    database = open_db(_location(ctx, db))
-    try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        with store_errors():
-            found = store.list_patients(actor, search, limit=limit)
-    finally:
-        database.dispose()
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.list_patients(actor, search, limit=limit)
     if as_json:
         typer.echo(json.dumps([patient_json(p) for p in found], ensure_ascii=False, indent=2))
         return

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, open_db, sign_in, store_errors
+from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
 
@@ -33,34 +33,32 @@ def import_file(
     """Import every record of FILE in one transaction (all or nothing) into a new database."""
     from db.ops.photo_files import discard, files_folder_for, stage_import_files
     from db.ops.transfer import import_file
-    from db.store import Store
 
     try:
         handle = file.open("rb")  # read as it is imported: a clinic's file can be large
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
-    database = open_db(db or (ctx.find_root().obj or {}).get("db"))
+    where = db or (ctx.find_root().obj or {}).get("db")
     try:
-        store = Store(database)
-        actor = sign_in(store, user, password_stdin)
-        source_files = photo_files if photo_files is not None else files_folder_for(file)
-        if photo_files is not None and not photo_files.is_dir():
-            fail(f"--photo-files: {photo_files} is not a folder")
-        created = []
-        with store_errors():
-            if source_files.is_dir() and not dry_run:
-                # Copied (each checked) before the transaction, which refuses any photo
-                # row whose file is not in place; removed again if the import fails.
-                created = stage_import_files(source_files, database)
-            try:
-                report = import_file(database, actor, handle, source_name=file.name,
-                                     dry_run=dry_run)
-            except BaseException:
-                discard(database, created)
-                raise
+        with signed_in(where, user, password_stdin) as (store, actor):
+            database = store.database
+            source_files = photo_files if photo_files is not None else files_folder_for(file)
+            if photo_files is not None and not photo_files.is_dir():
+                fail(f"--photo-files: {photo_files} is not a folder")
+            created = []
+            with store_errors():
+                if source_files.is_dir() and not dry_run:
+                    # Copied (each checked) before the transaction, which refuses any photo
+                    # row whose file is not in place; removed again if the import fails.
+                    created = stage_import_files(source_files, database)
+                try:
+                    report = import_file(database, actor, handle, source_name=file.name,
+                                         dry_run=dry_run)
+                except BaseException:
+                    discard(database, created)
+                    raise
     finally:
         handle.close()
-        database.dispose()
     if as_json:
         typer.echo(json.dumps({
             "file": str(file),

@@ -19,7 +19,6 @@ from tui.cli.login import (
     UserOption,
     open_db,
     read_new_password,
-    sign_in,
     signed_in,
     store_errors,
 )
@@ -119,30 +118,16 @@ def add(
         _show(info, as_json, "Added")
 
 
-def _change(
-    ctx: typer.Context,
-    db: str | None,
-    user: str | None,
-    password_stdin: bool,
-    username: str,
-    what: str,
-) -> tuple[Store, Actor, UserInfo]:
-    from db.store import Store
+def _target(store: Store, actor: Actor, username: str, what: str) -> UserInfo:
+    """``username``'s account, for an administrator to change (``what``: the change)."""
     from db.store.roles import ADMINS, require_role
 
-    database = open_db(_location(ctx, db))
-    store = Store(database)
-    try:
-        actor = sign_in(store, user, password_stdin)
-        # Said before the account is looked up: finding it lists the users, and a
-        # practitioner told she "cannot list users" does not learn that unlocking an
-        # account is an administrator's job.
-        with store_errors():
-            require_role(actor, ADMINS, what)
-        return store, actor, _find(store, actor, username)
-    except BaseException:
-        database.dispose()
-        raise
+    # Said before the account is looked up: finding it lists the users, and a
+    # practitioner told she "cannot list users" does not learn that unlocking an
+    # account is an administrator's job.
+    with store_errors():
+        require_role(actor, ADMINS, what)
+    return _find(store, actor, username)
 
 
 def _account_change(
@@ -160,15 +145,11 @@ def _account_change(
     infinitive = {"Deactivated": "deactivate", "Reactivated": "reactivate", "Unlocked": "unlock"}
     doing = infinitive.get(verb, "change")
     reason = _require_reason(reason, f"{doing} {username}")
-    store, actor, target = _change(
-        ctx, db, user, password_stdin, username, f"{doing} accounts"
-    )
-    try:
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+        target = _target(store, actor, username, f"{doing} accounts")
         with store_errors():
             info = getattr(store, method)(actor, target.id, reason or "")
         _show(info, as_json, verb)
-    finally:
-        store.database.dispose()
 
 
 @user_app.command("deactivate")
@@ -231,14 +212,12 @@ def reset_password(
 ) -> None:
     """Set a new password for an account (also unlocks it)."""
     reason = _require_reason(reason, f"reset the password of {username}")
-    store, actor, target = _change(ctx, db, user, password_stdin, username, "reset passwords")
-    try:
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+        target = _target(store, actor, username, "reset passwords")
         password = _new_password(password_stdin, target.username)
         with store_errors():
             info = store.reset_password(actor, target.id, password, reason or "")
         _show(info, as_json, "Reset the password of")
-    finally:
-        store.database.dispose()
 
 
 @user_app.command("list")
