@@ -83,7 +83,13 @@ class SessionRow(_DeclaredColumns, table=True):
     """
 
     __tablename__ = "treatment_session"
-    __table_args__ = (sa.Index("ix_session_patient_time", "patient_id", "performed_at"),)
+    __table_args__ = (
+        sa.Index("ix_session_patient_time", "patient_id", "performed_at"),
+        # The patient list's course progress, read from the index alone (migration 0012).
+        sa.Index("ix_session_signed_progress", "patient_id", "status", "course_id",
+                 "performed_at", "deleted_at", sqlite_where=sa.text("deleted_at IS NULL"),
+                 postgresql_where=sa.text("deleted_at IS NULL")),
+    )
 
     #: ``[{"zone", "volume": {"value", "unit"}}]``
     zones: list[dict[str, Any]] = json_field()
