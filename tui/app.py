@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from textual import events, on, work
@@ -47,7 +47,9 @@ class FormularyApp(App[None]):
     """Formulary at the treatment-room workstation."""
 
     TITLE = "Formulary"
-    CSS_PATH = STYLES / "app.tcss"
+    # The entry forms' sheet is read with the app's own: read when the form is pushed,
+    # it made Textual parse every sheet again and restyle the app before the first frame.
+    CSS_PATH: ClassVar[list[str | PurePath]] = [STYLES / "app.tcss", STYLES / "sign_in.tcss"]
     COMMANDS = App.COMMANDS | {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),
