@@ -8,8 +8,9 @@ session whose content was changed after signing, whoever changed it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as quote
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel import Session, SQLModel
 
 from db.tables.formulations import FormulationVersionRow
 from db.tables.sessions import AddendumRow, SessionRow
+from formulary.signed_content import SignedContentVersion
 
 _BATCH = 2_000
 
@@ -139,25 +141,35 @@ class SignatureCheck:
             FormulationVersionRow.__table__  # type: ignore[attr-defined]
         )
         self.at = rowtext.shape_positions(self.sessions)
-        # (formulation version id, definition number) -> its canonical content text
-        self.version_text: dict[tuple[int, int], str | None] = {}
         self.version_values: dict[int, list[str] | None] = {}
         columns = list(SessionRow.__table__.c.keys())  # type: ignore[attr-defined]
-        self.raw = {name: columns.index(name) for name in (
-            "id", "content_hash", "formulation_version_id", "signed_content_version",
-            "signer_name", "signature_meaning")}
+        self._id_at = columns.index("id")
+        self._hash_at = columns.index("content_hash")
+        self._version_at = columns.index("formulation_version_id")
+        self._definition_at = columns.index("signed_content_version")
+        self._signer_at = columns.index("signer_name")
+        self._meaning_at = columns.index("signature_meaning")
+        self._signed_at = self.at["signed_at"]  # in the column texts
         self.signed = 0
         self.unsure: list[int] = []  # sessions for the Store's own recipe
-        # Per definition: each signed field's '{"name":' / ',"name":' and its position.
-        self._session_parts: dict[int, list[tuple[str, int]]] = {}
+        # Per stored definition number (as the row holds it): the definition, its
+        # signed session fields' text from the column texts, the content's opening, and
+        # per formulation version id its part of the content (None: not from the fast
+        # path).
+        self._definitions: dict[Any, _Definition] = {}
 
-    def _parts(self, names: Sequence[str]) -> list[tuple[str, int]]:
-        from json.encoder import encode_basestring as quote
+    def _definition(self, number: Any) -> _Definition:
+        from formulary.signed_content import definition
 
-        return [
-            (("{" if n == 0 else ",") + quote(name) + ":", self.at[name])
-            for n, name in enumerate(sorted(names))
-        ]
+        used = definition(number)
+        found = _Definition(
+            used,
+            self.rowtext.subset_joiner(self.sessions, used.session_fields),
+            f'{{"content_version":{used.number},' if used.number >= 2 else "{",
+            {},
+        )
+        self._definitions[number] = found
+        return found
 
     def version(self, row: Sequence[Any], values: list[str] | None) -> None:
         """Note a formulation version row (the replay reads them before the sessions)."""
@@ -165,12 +177,11 @@ class SignatureCheck:
 
     def session(self, row: Sequence[Any], values: list[str] | None) -> None:
         """Check one session row; ``values`` None when the fast path could not read it."""
-        raw = self.raw
-        if row[raw["content_hash"]] is None:
+        if row[self._hash_at] is None:
             return  # not signed
         self.signed += 1
         if values is None or not self._matches(row, values):
-            self.unsure.append(int(row[raw["id"]]))
+            self.unsure.append(int(row[self._id_at]))
 
     def finish(self, *, with_addenda: bool = True) -> SignatureReport:
         """Recompute the unsure sessions and (``with_addenda``) every addendum; the report."""
@@ -237,49 +248,46 @@ class SignatureCheck:
         return SignatureReport(self.signed, addenda, tuple(problems), count)
 
     def _matches(self, row: Sequence[Any], values: list[str]) -> bool:
-        from json.encoder import encode_basestring as quote
+        """The fast hash of the session's signed content equals its stored hash.
 
-        from formulary.signed_content import definition
-
-        raw = self.raw
+        The payload is :func:`db.store.signing.signature_hash`'s canonical JSON spelled
+        out: ``{"content":{["content_version":N,]"formulation_version":…,"session":…},
+        "meaning":…,"signed_at":…,"signer":…}`` (keys in sorted order).
+        """
         try:
-            used = definition(row[raw["signed_content_version"]])
-            version_text = self._version_text(row[raw["formulation_version_id"]], used)
+            number = row[self._definition_at]
+            found = self._definitions.get(number)
+            if found is None:
+                found = self._definition(number)
+            version_id = row[self._version_at]
+            if type(version_id) is not int:
+                return False
+            version_text = found.version_texts.get(version_id, _MISSING)
+            if version_text is _MISSING:
+                version_text = self._version_text(version_id, found)
             if version_text is None:
                 return False
-            parts = self._session_parts.get(used.number)
-            if parts is None:
-                parts = self._parts(used.session_fields)
-                self._session_parts[used.number] = parts
-            session_text = "".join([p + values[i] for p, i in parts]) + "}"
-            head = f'{{"content_version":{used.number},' if used.number >= 2 else "{"
-            payload = (
-                '{"content":' + head + '"formulation_version":' + version_text
-                + ',"session":' + session_text + "}"
-                + ',"meaning":' + quote(row[raw["signature_meaning"]])
-                + ',"signed_at":' + values[self.at["signed_at"]]
-                + ',"signer":' + quote(row[raw["signer_name"]]) + "}"
-            )
+            payload = "".join((
+                '{"content":', found.head, '"formulation_version":', version_text,
+                ',"session":', found.session_text(values),
+                '},"meaning":', quote(row[self._meaning_at]),
+                ',"signed_at":', values[self._signed_at],
+                ',"signer":', quote(row[self._signer_at]), "}",
+            ))
             digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         except (self.rowtext.Slow, LookupError, TypeError, ValueError, ArithmeticError):
             return False
-        return bool(digest == row[raw["content_hash"]])
+        return bool(digest == row[self._hash_at])
 
-    def _version_text(self, version_id: Any, used: Any) -> str | None:
-        if type(version_id) is not int:
-            return None
-        key = (version_id, used.number)
-        found = self.version_text.get(key, _MISSING)
-        if found is not _MISSING:
-            return found  # type: ignore[return-value]
+    def _version_text(self, version_id: int, found: _Definition) -> str | None:
         if version_id not in self.version_values:
             self._load_version(version_id)
         values = self.version_values.get(version_id)
         text = (
             None if values is None
-            else self.rowtext.subset_text(self.versions, values, used.formulation_fields)
+            else self.rowtext.subset_text(self.versions, values, found.used.formulation_fields)
         )
-        self.version_text[key] = text
+        found.version_texts[version_id] = text
         return text
 
     def _load_version(self, version_id: int) -> None:
@@ -293,7 +301,20 @@ class SignatureCheck:
         self.version_values[version_id] = values
 
 
-_MISSING = object()
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Definition:
+    """A signed-content definition, worked out once for the fast path."""
+
+    used: SignedContentVersion
+    #: The session's signed fields' object, from its column texts.
+    session_text: Callable[[Sequence[str]], str]
+    #: The content object's opening, up to its "formulation_version" key.
+    head: str
+    #: Formulation version id to its part of the content (None: the Store decides).
+    version_texts: dict[int, str | None]
 
 
 def _typed(conn: Connection, model: type[SQLModel], row_id: int) -> Any:
