@@ -13,12 +13,17 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widget import AwaitMount
-from textual.widgets import Static
 
-from tui.heap import SETTLE_AFTER_SIGN_IN, IdleSettler, release_closed_watchers, settle_heap
+from tui.heap import (
+    SETTLE_AFTER_SIGN_IN,
+    IdleSettler,
+    release_closed_watchers,
+    resume_after_start,
+    settle_heap,
+)
 from tui.idle import IdleWatch
 from tui.keymap import Settings, apply_time_zone, load_settings
 from tui.messages import StoreFailed, StoreOpened
@@ -133,10 +138,6 @@ class FormularyApp(App[None]):
 
             self.push_screen(SignInScreen(ready=False))
 
-    def compose(self) -> ComposeResult:
-        # Under the entry form, which says itself when the database cannot be opened.
-        yield Static("Formulary", id="splash")
-
     @on(events.Ready)
     def _first_frame_shown(self) -> None:
         # Opening the database imports SQLAlchemy and may migrate: only once the first
@@ -147,10 +148,16 @@ class FormularyApp(App[None]):
         # is checked as soon as the database is open.
         # Headless (tests, benchmarks) there is no terminal to wait for.
         if self.is_headless:
-            self._open_store()
+            self._start_up_done()
         else:
-            self.set_timer(STORE_OPEN_DELAY, self._open_store)
+            self.set_timer(STORE_OPEN_DELAY, self._start_up_done)
         self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
+
+    def _start_up_done(self) -> None:
+        # The form is on screen: the collector runs again (the `formulary` command
+        # pauses it while the app starts, tui/heap.py), and the database opens.
+        resume_after_start()
+        self._open_store()
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
@@ -193,9 +200,6 @@ class FormularyApp(App[None]):
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:
-        self.screen_stack[0].query_one("#splash", Static).update(
-            f"Formulary\n\nThe database could not be opened:\n{message.reason}"
-        )
         entry = self._entry_form()
         if entry is not None:
             entry.database_failed(message.reason)

@@ -35,6 +35,57 @@ def test_what_dies_after_a_settle_is_collected_at_the_next() -> None:
     assert alive() is None
 
 
+@pytest.fixture
+def _collector_restored() -> Iterator[None]:
+    yield
+    from tui.heap import resume_after_start
+
+    resume_after_start()  # a failed test must not leave the collector stopped
+    gc.enable()
+
+
+@pytest.mark.usefixtures("_collector_restored")
+def test_start_up_pauses_the_collector_and_freezes_what_it_made() -> None:
+    from tui.heap import pause_for_start, resume_after_start
+
+    pause_for_start()
+    assert not gc.isenabled()
+    cycle = _Cycle()
+    alive = weakref.ref(cycle)
+    resume_after_start()
+    assert gc.isenabled()
+    del cycle
+    gc.collect()
+    assert alive() is not None  # made during start-up: frozen, left to the next settle
+    settle_heap()
+    assert alive() is None
+
+
+@pytest.mark.usefixtures("_collector_restored")
+def test_resuming_without_a_pause_changes_nothing() -> None:
+    from tui.heap import resume_after_start
+
+    gc.unfreeze()
+    resume_after_start()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("_collector_restored")
+async def test_the_app_restarts_the_collector_once_the_form_is_shown(
+    demo: Demo, make_app: Callable[..., FormularyApp]
+) -> None:
+    from tests.tui.pilot_helpers import until
+    from tui.heap import pause_for_start
+
+    pause_for_start()  # as the `formulary` command does before importing the app
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_is_open)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 100.0

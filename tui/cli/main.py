@@ -43,6 +43,11 @@ def app_only(argv: list[str]) -> tuple[bool, str | None]:
 def _open_app(db: str | None) -> None:
     if db is None:  # as Typer would: the environment variable, when set
         db = os.environ.get(_DB_ENV)
+    # No collections until the form is on screen: Textual's import is the largest
+    # part of start-up, so the pause starts before it (the app restarts the collector).
+    from tui.heap import pause_for_start
+
+    pause_for_start()
     from tui.app import run_app
 
     run_app(db=Path(db) if db and "://" not in db else db)
