@@ -270,15 +270,19 @@ class BatchFolder(Generic[R]):
     each to its name (never over an existing file unless ``force``) and fsyncs the
     folder. Every file is durable before its audit entry commits, as with
     :func:`to_folder`, but the batch's fsyncs overlap instead of queueing one by one.
-    :meth:`discard` removes what a failed batch left. ``written`` lists the files
-    moved into place so far.
+    :meth:`discard` removes what a failed batch left. ``moved`` counts the files
+    moved into place so far and ``written`` lists them, unless ``remember=False``
+    (a clinic-wide export that reports only the count keeps no path per file).
     """
 
     def __init__(self, folder: Path, *, force: bool = False,
-                 rename: Callable[[R], Callable[[str], str]] | None = None) -> None:
+                 rename: Callable[[R], Callable[[str], str]] | None = None,
+                 remember: bool = True) -> None:
         self.folder = prepare_folder(folder).resolve()
         self.force = force
         self.rename = rename
+        self.remember = remember
+        self.moved = 0
         self.written: list[Path] = []
         self._pending: list[tuple[int, Path, Path]] = []  # (fd, temporary, target)
 
@@ -324,7 +328,9 @@ class BatchFolder(Generic[R]):
                         os.close(fd)
             for _, temporary, target in pending:
                 self._move(temporary, target)
-                self.written.append(target)
+                self.moved += 1
+                if self.remember:
+                    self.written.append(target)
         except BaseException:
             _unlink_all(temporary for _, temporary, _ in pending)
             raise

@@ -143,6 +143,20 @@ def test_a_batch_folder_moves_files_into_place_only_on_commit(tmp_path: Path) ->
     assert (out / "a.json").read_bytes() == b"A" * 100_000
     assert all(mode(p) == 0o600 for p in out.iterdir())
     assert [p.name for p in folder.written] == ["a.json", "b.json", "c.json"]
+    assert folder.moved == 3
+
+
+def test_a_batch_folder_that_does_not_remember_counts_without_keeping_paths(
+    tmp_path: Path,
+) -> None:
+    from tui.export_files import BatchFolder
+
+    folder: BatchFolder[_Files] = BatchFolder(tmp_path, remember=False)
+    for n in range(3):
+        folder(_Files({f"{n}.json": b"x", f"{n}.csv": b"y"}))
+        folder.commit()
+    assert folder.moved == 6 and folder.written == []
+    assert len(list(tmp_path.iterdir())) == 6
 
 
 def test_a_batch_folder_never_replaces_a_file_that_appeared_and_leaves_nothing(

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from tests.export_db.clinic import PASSWORD, Clinic
+from db.database import Database
+from db.store import Store
+from tests.export_db.clinic import PASSWORD, Clinic, build_clinic
 
 pytestmark = pytest.mark.storage
 
@@ -80,6 +82,43 @@ def test_all_fhir_with_progress_and_no_overwrite(
     again = run("all", "--format", "fhir", "-o", str(out))
     assert again.exit_code == 2 and "already exist" in again.output
     assert run("all", "--format", "fhir", "-o", str(out), "--force").exit_code == 0
+
+
+#: Charts per batch in the test below (the CLI's batches are larger; the bound is the same).
+SMALL_BATCH = 2
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "csv", "json"])
+def test_all_keeps_no_more_than_a_batch_of_exports_alive(
+    cli: Callable[..., Any], location: str, database: Database, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, fmt: str,
+) -> None:
+    import gc
+
+    import db.ops.exports as exports
+
+    build_clinic(Store(database, workstation="test-ws"), patients=7)
+    database.dispose()
+    monkeypatch.setenv("FORMULARY_PASSWORD", PASSWORD)
+    real = exports.export_all
+    alive: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        # Seven patients in batches of two: four batches. Each result carries its
+        # chart's rendered files, so the results alive are the export's memory.
+        for result in real(*args, **{**kwargs, "batch": SMALL_BATCH}):
+            alive.append(sum(isinstance(o, exports.ExportResult) for o in gc.get_objects()))
+            yield result
+
+    monkeypatch.setattr(exports, "export_all", counted)
+    result = cli(["--db", location, "export", "all", "--format", fmt,
+                  "-o", str(tmp_path / "all"), "--user", "drmartin"])
+    assert result.exit_code == 0, result.output
+    assert "exported 7 patient(s)" in result.output
+    assert len(alive) == 7
+    # The batch being written and the result the loop has just finished with: the
+    # same after the seventh patient as after the second, not one more per patient.
+    assert max(alive) <= SMALL_BATCH + 1, alive
 
 
 def test_clear_errors(run: Callable[..., Any], tmp_path: Path) -> None:

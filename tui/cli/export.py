@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +24,7 @@ from tui.cli.options import DbOption, JsonOption
 if TYPE_CHECKING:
     from db.ops.exports import ExportResult
     from db.store import Actor, Store
+    from formulary.records import Checkpoint
 
 FormatOption = Annotated[
     str,
@@ -106,10 +108,32 @@ def _run_one(
             fail(str(exc))
         except OSError as exc:
             fail(f"cannot write the export: {exc.strerror or exc}")
-    _report([result], targets, as_json)
+    _report([Exported.of(result)], targets, as_json)
 
 
-def _report(results: Sequence[ExportResult], paths: Sequence[Path], as_json: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """What the report says about one export: an :class:`ExportResult` without its files.
+
+    A result carries its rendered files (a FHIR bundle is about 70 KB); keeping the
+    results of a clinic-wide export kept the whole export in memory (1.6 GB on
+    20,000 patients), so only this much of each is kept once it is written.
+    """
+
+    chart_number: str
+    format: str
+    session_id: int | None
+    audit_seq: int
+    checkpoint: Checkpoint
+
+    @classmethod
+    def of(cls, result: ExportResult) -> Exported:
+        """The reported part of ``result``."""
+        return cls(result.chart_number, result.format, result.session_id, result.audit_seq,
+                   result.checkpoint)
+
+
+def _report(results: Sequence[Exported], paths: Sequence[Path], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({
             "files": [str(p) for p in paths],
@@ -219,7 +243,10 @@ def export_all_command(
     if fmt not in BULK_FORMATS:
         fail(f"export all writes {', '.join((*BULK_FORMATS, 'ndjson'))}; "
              "for PDF notes export each chart")
-    results: list[ExportResult] = []
+    # Memory stays bounded by a batch: of each result only its report is kept (all of
+    # them for --json, which lists every export; else the first and the last).
+    reported: list[Exported] = []
+    exported = 0
     created = not output.exists()  # a folder this run makes is removed again if it fails
     where = db or (ctx.find_root().obj or {}).get("db")
     try:
@@ -237,11 +264,10 @@ def export_all_command(
                 stems[patient.id] = stem
             try:
                 prepare_folder(output)
-                targets = [inside(output, name) for p in patients
-                           for name in file_names(stems[p.id], fmt)]
+                existing = [target for p in patients for name in file_names(stems[p.id], fmt)
+                            if (target := inside(output, name)).exists()]
             except ExportPathError as exc:
                 fail(str(exc))
-            existing = [t for t in targets if t.exists()]
             if existing and not force:
                 if not _confirm_replace(existing):
                     fail(f"{len(existing)} of the files already exist in {output} "
@@ -255,7 +281,7 @@ def export_all_command(
 
             # Files written a batch at a time and fsynced together before the batch's
             # audit entries commit; the collector's full passes kept off the start-up heap.
-            deliver = BatchFolder(output, force=force, rename=rename_for)
+            deliver = BatchFolder(output, force=force, rename=rename_for, remember=as_json)
             settle_heap()
             columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
                        TimeRemainingColumn())
@@ -265,7 +291,11 @@ def export_all_command(
                     with store_errors():
                         for result in export_all(store, actor, fmt, deliver, key_dir=key_dir,
                                                  patients=patients, before_commit=deliver.commit):
-                            results.append(result)
+                            exported += 1
+                            if as_json or len(reported) < 2:
+                                reported.append(Exported.of(result))
+                            else:
+                                reported[-1] = Exported.of(result)
                             progress.advance(task)
                 except ExportPathError as exc:
                     fail(str(exc))
@@ -277,13 +307,12 @@ def export_all_command(
         if created and output.is_dir() and not any(output.iterdir()):
             output.rmdir()
         raise
-    written = deliver.written
     if as_json:
-        _report(results, written, True)
+        _report(reported, deliver.written, True)
         return
-    first, last = (results[0], results[-1]) if results else (None, None)
-    typer.echo(f"exported {len(results)} patient(s) as {fmt} into {output} "
-               f"({len(written)} files)")
+    first, last = (reported[0], reported[-1]) if reported else (None, None)
+    typer.echo(f"exported {exported} patient(s) as {fmt} into {output} "
+               f"({deliver.moved} files)")
     if first is not None and last is not None:
         typer.echo(f"audited as entries {first.audit_seq}..{last.audit_seq}")
         typer.echo(f"last checkpoint: {last.checkpoint.line}")
