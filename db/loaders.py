@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from db.codec import amount_from_columns, amount_from_json, datetime_from_json
@@ -460,27 +461,43 @@ def one_session(db: Session, row: SessionRow) -> SessionRecord:
         if signed
         else []
     )
-    lots: dict[int, LotRow] = {}
-    for lot_id in {u.lot_id for u in used} | {int(c["lot_id"]) for c in row.lots}:
-        lot_row = db.get(LotRow, lot_id)
-        if lot_row is not None:
-            lots[lot_id] = lot_row
+    lots = _by_id(db, LotRow, {u.lot_id for u in used} | {int(c["lot_id"]) for c in row.lots})
     user_ids = {row.signed_by_id} | {a.signed_by_id for a in addenda}
     version_row = db.get(FormulationVersionRow, row.formulation_version_id)
-    record: FormulationVersion | None = None
     if version_row is not None:
         user_ids.add(version_row.created_by_id)
+    users = _by_id(db, UserRow, {u for u in user_ids if u is not None})
+    record: FormulationVersion | None = None
+    if version_row is not None:
         formulation = db.get(FormulationRow, version_row.formulation_id)
-        creator = db.get(UserRow, version_row.created_by_id)
+        creator = users.get(version_row.created_by_id)
         if formulation is not None:
             record = formulation_version(
                 version_row, formulation, creator.full_name if creator else "?"
             )
-    users = {}
-    for user_id in user_ids:
-        if user_id is not None and (user := db.get(UserRow, user_id)) is not None:
-            users[user_id] = user
     return session(row, version=record, lots=lots, used=used, addenda=addenda, users=users)
+
+
+def _by_id(db: Session, model: type[R], ids: Iterable[int]) -> dict[int, R]:
+    """Rows of ``model`` by id: those the session holds already, the rest in one query.
+
+    The session's identity map holds rows only while something references them, so a
+    row read earlier in the same transaction may have to be read again.
+    """
+    found: dict[int, R] = {}
+    missing: list[int] = []
+    for ident in ids:
+        held: R | None = db.identity_map.get(identity_key(model, ident))
+        if held is not None:
+            found[ident] = held
+        else:
+            missing.append(ident)
+    if missing:
+        query = select(model).where(_table(model).c.id.in_(sorted(missing)))
+        for fetched in db.exec(query).all():
+            row: Any = fetched
+            found[int(row.id)] = fetched
+    return found
 
 
 def clinic(db: Session, workstation: str = "") -> Clinic:

@@ -111,6 +111,56 @@ def read_head(conn: Session | Connection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+class _Appending:
+    """What one transaction's appends know: the head they wrote, the patients looked up.
+
+    The append lock is held from the first append to the end of the transaction, so
+    the only writer of the chain meanwhile is this transaction, and the head it last
+    wrote is the head. Kept in the connection's ``info`` with the transaction objects
+    it belongs to: another transaction (or a savepoint begun or ended since) starts
+    afresh from the table.
+    """
+
+    __slots__ = ("head", "locked", "lookup", "owner")
+
+    def __init__(self, owner: tuple[object, object], lookup: PatientLookup) -> None:
+        self.owner = owner
+        self.lookup = lookup
+        self.head: tuple[int, str] | None = None
+        self.locked = False
+
+
+_APPENDING = "formulary.audit.appending"
+
+
+def _appending(conn: Connection) -> _Appending:
+    owner = (conn.get_transaction(), conn.get_nested_transaction())
+    state = conn.info.get(_APPENDING)
+    if not isinstance(state, _Appending) or state.owner[0] is not owner[0] or (
+        state.owner[1] is not owner[1]
+    ):
+        state = _Appending(owner, PatientLookup(conn))
+        conn.info[_APPENDING] = state
+    return state
+
+
+def note_head(conn: Connection, seq: int, head_hash: str) -> None:
+    """Record that this transaction wrote the chain up to ``seq`` (bulk inserts call it)."""
+    _appending(conn).head = (seq, head_hash)
+
+
+def transaction_head(conn: Session | Connection) -> tuple[int, str]:
+    """:func:`read_head` for a writer: read once per transaction, then kept as it appends.
+
+    Only for a transaction that holds the write lock (a Store write, a migration):
+    nobody else can move the head until it ends.
+    """
+    state = _appending(conn.connection() if isinstance(conn, Session) else conn)
+    if state.head is None:
+        state.head = read_head(conn)
+    return state.head
+
+
 def _check_text(name: str, value: str | None, *, required: bool) -> None:
     if value is None or value == "":
         if required:
@@ -207,17 +257,21 @@ def append_event(
         conn = session.connection()
     else:
         conn = session
-    if conn.dialect.name == "postgresql":
+    state = _appending(conn)
+    if not state.locked and conn.dialect.name == "postgresql":
+        # Once per transaction: the lock is held until it ends.
         conn.execute(_PG_LOCK, {"key": PG_APPEND_LOCK_KEY})
+    state.locked = True
     if has_patient_column(conn):
         # The patient index column: derived from what is hashed, never hashed itself.
         entry["patient_id"] = patient_of(
-            entity, entry["entity_id"], before, after, PatientLookup(conn)
+            entity, entry["entity_id"], before, after, state.lookup
         )
-    seq, prev_hash = read_head(conn)
+    seq, prev_hash = state.head if state.head is not None else read_head(conn)
     seq += 1
     row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
     conn.execute(_INSERT, row)
+    state.head = (seq, row["hash"])
     # A detached record of what was written (validated above; not added to a session).
     return AuditEvent(**row)
 

@@ -308,12 +308,19 @@ def trusted_public_keys(
 
 
 def rollback_problem(
-    conn: Session | Connection, db_id: str, newest: Checkpoint | None
+    conn: Session | Connection,
+    db_id: str,
+    newest: Checkpoint | None,
+    head: tuple[int, str] | None = None,
 ) -> str | None:
-    """Why the database is behind ``newest`` (the log's newest checkpoint), or None."""
+    """Why the database is behind ``newest`` (the log's newest checkpoint), or None.
+
+    ``head`` is the chain's head when the caller has it already (a writer's
+    :func:`~db.audit.chain.transaction_head`); else it is read here.
+    """
     if newest is None or newest.db_id != db_id:
         return None
-    head_seq, _ = read_head(conn)
+    head_seq, _ = head if head is not None else read_head(conn)
     when = newest.at.strftime("%Y-%m-%d %H:%M UTC")
     if head_seq < newest.seq:
         return (

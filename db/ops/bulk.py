@@ -31,6 +31,7 @@ from db.audit.chain import (
     chain_json,
     chain_rows,
     entry_json,
+    note_head,
     read_head,
 )
 from db.audit.subject import BatchOwners, fill_patients, patient_of
@@ -463,6 +464,8 @@ class BulkWriter:
             audit_table: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
             for start in range(0, len(events), BATCH):
                 self._insert(audit_table, events[start : start + BATCH])
+            if events:
+                note_head(self.connection, events[-1]["seq"], events[-1]["hash"])
             self.entries_written += len(events)
         if self._chain_json:
             self._write_chain()
@@ -479,17 +482,18 @@ class BulkWriter:
 
     def _write_chain(self) -> None:
         # Entries prepared elsewhere: only the chain is computed here, then one COPY.
-        seq, prev = read_head(self.connection)
+        head, prev_hash = read_head(self.connection)
+        chained = list(
+            chain_json(self.db_id, self._chain_json, start_seq=head + 1, prev_hash=prev_hash)
+        )
         lines = [
             b"%s%d\t%s\t%s\n" % (fields, seq, prev.encode("ascii"), digest.encode("ascii"))
-            for fields, (seq, prev, digest) in zip(
-                self._chain_copy,
-                chain_json(self.db_id, self._chain_json, start_seq=seq + 1, prev_hash=prev),
-                strict=True,
-            )
+            for fields, (seq, prev, digest) in zip(self._chain_copy, chained, strict=True)
         ]
         self._copy_in(_AUDIT_COPY, [b"".join(lines[i : i + BATCH])
                                     for i in range(0, len(lines), BATCH)])
+        if chained:
+            note_head(self.connection, chained[-1][0], chained[-1][2])
         self.entries_written += len(lines)
 
     def _copy_in(self, statement: str, chunks: list[bytes]) -> None:

@@ -255,6 +255,7 @@ class StoreBase:
         checkpoint (``init`` makes one at once); until then there is no key to check.
         See :mod:`db.audit.pinning`.
         """
+        from db.audit.chain import transaction_head
         from db.audit.pinning import (
             newest_checkpoint,
             read_pin,
@@ -268,7 +269,10 @@ class StoreBase:
         if pin is not None:
             trusted_key(db_id, pin, self.key_dir)
         problem = rollback_problem(
-            uow.session, db_id, newest_checkpoint(tail_lines(db_id, self.key_dir))
+            uow.session,
+            db_id,
+            newest_checkpoint(tail_lines(db_id, self.key_dir)),
+            transaction_head(uow.session),
         )
         if problem is not None:
             raise RolledBack(problem)
