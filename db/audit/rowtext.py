@@ -83,8 +83,8 @@ def _date(value: Any) -> str:
     raise Slow
 
 
-#: Canonical text of decimal column texts already seen: volumes, depths and
-#: lengths take a few dozen values in a whole clinic. Bounded; cleared when full.
+#: Canonical text of decimal column texts already seen: volumes, depths and weights
+#: take a few hundred values in a whole clinic. Bounded; cleared when full.
 _DECIMAL_SEEN: dict[str, str] = {}
 _SEEN_MAX = 200_000
 
