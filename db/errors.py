@@ -69,6 +69,14 @@ class RolledBack(StoreError):
     """The database is behind its newest signed checkpoint: restored or rolled back."""
 
 
+class FileNotWritten(StoreError):
+    """A file or folder outside the database could not be written (full disk, read-only).
+
+    Nothing half-written is left; the command line exits with its "file or folder"
+    status rather than "refused", since the input was fine.
+    """
+
+
 class AlreadyRecorded(StoreError):
     """A retried write whose idempotency key was already used: nothing written again."""
 

@@ -47,7 +47,7 @@ from db.audit.checkpoint import CheckpointError, check_signature, make_checkpoin
 from db.audit.keys import CheckpointKeyError, load_key
 from db.audit.verify import verify_chain
 from db.database import Database
-from db.errors import StoreError
+from db.errors import FileNotWritten, StoreError
 
 #: Identifies a manifest file and its layout.
 MANIFEST_FORMAT = "formulary-backup-manifest"
@@ -64,6 +64,10 @@ _PG_MESSAGE = (
 
 class BackupError(StoreError):
     """A backup could not be made, or a backup is not fit to restore; says why."""
+
+
+class BackupNotWritten(BackupError, FileNotWritten):
+    """The backup (or a restore's staged copy) could not be written: full disk, read-only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +212,13 @@ def backup_database(
             path.unlink(missing_ok=True)
         shutil.rmtree(files_folder_of(dest), ignore_errors=True)
         note = _record_failure(database, user, workstation, entry.seq, dest, exc, key)
+        if isinstance(exc, BackupNotWritten):
+            raise BackupNotWritten(
+                f"{exc}{note}; free space or pick another folder and try again"
+            ) from exc
         if isinstance(exc, BackupError):
-            raise BackupError(f"{exc}{note}; free space or pick another folder and try again"
-                              if "could not be written" in str(exc) else f"{exc}{note}") from exc
-        raise BackupError(
+            raise BackupError(f"{exc}{note}") from exc
+        raise BackupNotWritten(
             f"the backup could not be written to {dest} ({exc}); nothing was left there"
             f"{note}; free space or pick another folder and try again"
         ) from exc
@@ -238,7 +245,7 @@ def _copy_verify_and_describe(
         _fsync_dir(dest.parent)
     except (OSError, sqlite3.Error) as exc:
         dest.unlink(missing_ok=True)
-        raise BackupError(
+        raise BackupNotWritten(
             f"the backup could not be written to {dest} ({exc}); nothing was left there"
         ) from exc
     finally:
@@ -555,7 +562,7 @@ def stage_restore(backup: Path, target: Path) -> Path:
         staged.unlink(missing_ok=True)  # a full disk leaves no half-written copy
         # Said as a backup's copy is (BackupError): one line naming the folder, not an
         # unexpected error.
-        raise BackupError(
+        raise BackupNotWritten(
             f"the backup could not be copied beside {target} ({exc}); nothing was "
             "restored and the database is unchanged"
         ) from exc

@@ -46,7 +46,7 @@ from db.audit.keys import key_path, resolve_key_dir
 from db.audit.service import checkpoint_database
 from tests.cli.test_fault_injection import DOCUMENTED, invoke, non_login, one_line
 from tests.cli.test_session_record import PASSWORD, _open_clinic, session_file
-from tui.cli.errors import EXIT_INTERNAL
+from tui.cli.errors import EXIT_INTERNAL, EXIT_IO
 
 CSV_PRODUCTS = (
     "name,manufacturer,presentation,volume_per_unit,gtin,ingredient,strength,form\n"
@@ -636,6 +636,7 @@ def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
     clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
+    statuses: dict[str, int] = {}
     for name in sorted(WRITES_FILES):
         args, stdin = table[name]
         before = entries(clinic.location)
@@ -644,6 +645,7 @@ def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
             code, _, err = invoke(monkeypatch, capsys, args, stdin)
         line = _assert_refused(name, code, err)
         assert "space" in line or "full" in line, (name, line)
+        statuses[name] = code
         assert _files(clinic.out) == [], name
         added = non_login(entries(clinic.location))[len(non_login(before)):]
         if name == "backup":
@@ -652,6 +654,8 @@ def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
             assert "records the attempt" in line
         else:
             assert added == [], (name, added)
+    # A file that could not be written is the "file or folder" status, not bad input.
+    assert {n: c for n, c in statuses.items() if c != EXIT_IO} == {}
 
 
 def _full_database(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -734,6 +738,7 @@ def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
         patch.setattr(backup_ops, "_copy_with_backup_api", full_copy)
         code, _, err = invoke(monkeypatch, capsys, restore)
     assert "disk is full" in _assert_refused("restore", code, err)
+    assert code == EXIT_IO, err
     assert non_login(entries(clinic.location)) == non_login(before_entries)  # untouched
     assert not list(db_file.parent.glob(".*.restoring"))
 

@@ -181,7 +181,7 @@ def test_a_full_disk_leaves_no_file_and_says_what_happened(
     with monkeypatch.context() as patch:
         patch.setattr(backup, "_copy_with_backup_api", full_copy)
         code, _, err = invoke(monkeypatch, capsys, *commands["backup"])
-    assert code == EXIT_USAGE and "disk is full" in one_line(err)
+    assert code == EXIT_IO and "disk is full" in one_line(err)
     assert list((tmp_path / "out").iterdir()) == []
 
 

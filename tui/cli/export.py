@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tui.cli.errors import fail
+from tui.cli.errors import EXIT_IO, fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
@@ -107,7 +107,7 @@ def _run_one(
         except ExportPathError as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(f"cannot write the export: {exc.strerror or exc}")
+            fail(f"cannot write the export: {exc.strerror or exc}", EXIT_IO)
     _report([Exported.of(result)], targets, as_json)
 
 
@@ -300,7 +300,7 @@ def export_all_command(
                 except ExportPathError as exc:
                     fail(str(exc))
                 except OSError as exc:
-                    fail(f"cannot write the export: {exc.strerror or exc}")
+                    fail(f"cannot write the export: {exc.strerror or exc}", EXIT_IO)
                 finally:
                     deliver.discard()  # what a failed batch left (nothing after success)
     except BaseException:
@@ -360,7 +360,7 @@ def _export_ndjson(
         except ExportPathError as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(f"cannot write the export: {exc.strerror or exc}")
+            fail(f"cannot write the export: {exc.strerror or exc}", EXIT_IO)
     if as_json:
         typer.echo(json.dumps({
             "files": [str(p) for p in result.files],

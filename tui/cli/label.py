@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from tui.cli.errors import fail
+from tui.cli.errors import EXIT_IO, fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
 
@@ -71,7 +71,7 @@ def label(
         except ExportPathError as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(f"cannot write the label: {exc.strerror or exc}")
+            fail(f"cannot write the label: {exc.strerror or exc}", EXIT_IO)
     if as_json:
         typer.echo(json.dumps({"file": str(target), "session_id": session_id, "size": size,
                                "copies": copies, "audit_seq": result.audit_seq,

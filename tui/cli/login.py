@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tui.cli.errors import EXIT_SAVED_CHECKPOINT_FAILED, fail
+from tui.cli.errors import EXIT_IO, EXIT_SAVED_CHECKPOINT_FAILED, fail
 
 if TYPE_CHECKING:
     from db.database import Database
@@ -72,12 +72,14 @@ def read_new_password(password_stdin: bool, *, who: str) -> str:
 @contextmanager
 def store_errors() -> Iterator[None]:
     """Turn any error the persistence layer reports into one line on stderr."""
-    from db.errors import CheckpointFailed, StoreError
+    from db.errors import CheckpointFailed, FileNotWritten, StoreError
 
     try:
         yield
     except CheckpointFailed as exc:
         fail(f"saved, but the checkpoint failed: {exc}", EXIT_SAVED_CHECKPOINT_FAILED)
+    except FileNotWritten as exc:
+        fail(str(exc), EXIT_IO)
     except StoreError as exc:
         fail(str(exc))
 
