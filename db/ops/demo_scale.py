@@ -40,7 +40,6 @@ from db.ops.bulk import (
     bump_sequences,
     defer_indexes,
     plain_image,
-    plain_image_json,
     restore_indexes,
     take_append_lock,
 )
@@ -466,15 +465,16 @@ def _take(ids: dict[str, int], table: sa.Table) -> int:
 
 class _Sink(Protocol):
     def insert_plain(
-        self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str
+        self, table: sa.Table, values: Mapping[str, Any], action: str, after_json: str,
+        image: Mapping[str, Any] | None = None,
     ) -> None: ...
 
 
 def _add(writer: _Sink, model: Any, values: dict[str, Any], action: str,
          counts: dict[str, int], plain: dict[str, Any] | None = None) -> None:
     table = _table(model)
-    after = dumps_plain(plain) if plain is not None else plain_image_json(table, values)
-    writer.insert_plain(table, values, action, after)
+    image = plain if plain is not None else plain_image(table, values)
+    writer.insert_plain(table, values, action, dumps_plain(image), image)
     counts[table.name] += 1
 
 

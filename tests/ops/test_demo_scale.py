@@ -161,3 +161,27 @@ def _schema(conn: sa.Connection) -> list[tuple[Any, ...]]:
         "ORDER BY 1, 2"))
     return [tuple(r) for r in indexes] + [tuple(r) for r in constraints]
 
+
+
+def test_copy_lines_made_from_the_image_are_those_of_the_row(
+    new_location: Callable[[], str], open_db: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL's workers make each row's COPY text from its audit image (formatted
+    # once for both); it must be the text the row's own values make.
+    from db.ops.bulk import BulkWriter, copy_line, copy_line_of_image
+
+    checked: list[str] = []
+    real = BulkWriter.insert_plain
+
+    def insert_plain(self: BulkWriter, table: sa.Table, values: Any, action: str,
+                     after_json: str, image: Any = None) -> None:
+        assert image is not None
+        assert copy_line_of_image(table, values, image) == copy_line(table, values)
+        checked.append(table.name)
+        real(self, table, values, action, after_json, image)
+
+    monkeypatch.setattr(BulkWriter, "insert_plain", insert_plain)
+    build_synthetic_clinic(open_db(new_location(), create=True), 6, today=TODAY, seed=3)
+    assert {"patient", "patient_weight", "formulation", "formulation_version", "course",
+            "treatment_session", "session_lot", "outcome"} <= set(checked)
