@@ -1,10 +1,10 @@
 """Printing a consent for the patient: load it, render the PDF, audit the print.
 
 A consent PDF names the patient, so printing one is recorded like an export: one
-transaction loads the consent and the patient's chart, renders the PDF and appends an
-``export.consent`` entry (consent, patient, the file's SHA-256). The caller writes the
-bytes it gets back (the app's consent dialog), or has them written before the entry
-commits (``formulary consent pdf``: ``deliver``).
+transaction loads the consent and the patient's chart, renders the PDF, appends an
+``export.consent`` entry (consent, patient, the file's SHA-256) and has the caller's
+``deliver`` write the file before the entry commits (``formulary consent pdf`` and the
+app's consent screen, f4): a file and its entry, or neither.
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ def consent_file_name(consent_id: int) -> str:
 
 
 def consent_pdf(store: Store, actor: Actor, consent_id: int, *,
-                zone: tzinfo | None = None,
-                deliver: Callable[[bytes], Path] | None = None) -> bytes:
+                deliver: Callable[[bytes], Path], zone: tzinfo | None = None) -> bytes:
     """The PDF of consent ``consent_id`` (any signed-in user), its printing audited.
 
     ``deliver`` writes the bytes (returning the file it wrote) inside the transaction,
     before the ``export.consent`` entry commits, as chart exports do: if writing fails
-    nothing is audited, and if the commit fails the file is removed again.
+    nothing is audited, and if the commit fails the file is removed again. It is
+    required: a print recorded for a file its caller might not write would be a false
+    entry.
     """
     from dataclasses import replace
 
@@ -66,8 +67,7 @@ def consent_pdf(store: Store, actor: Actor, consent_id: int, *,
                                   "sha256": hashlib.sha256(data).hexdigest()}]},
                 reason=None, now=uow.now,
             )
-            if deliver is not None:
-                delivered = deliver(data)
+            delivered = deliver(data)
     except BaseException:
         if delivered is not None:
             delivered.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ or prints one as a PDF for the patient. The same Store calls as ``formulary cons
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -255,7 +256,7 @@ class ConsentScreen(AppScreen):
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:
-        self.notify(message.reason, title="Not done", severity="error")
+        self.notify(message.reason, title=message.title or "Not done", severity="error")
 
     @on(Loaded)
     def _loaded(self, message: Loaded[ConsentData]) -> None:
@@ -357,11 +358,37 @@ class ConsentScreen(AppScreen):
         from tui.export_files import inside, prepare_folder, write_file
         from tui.screens.export import default_export_folder
 
+        folder = default_export_folder()
+        target = folder / consent_file_name(consent_id)
         try:
-            data = consent_pdf(self.store, self.user, consent_id)
-            folder = prepare_folder(default_export_folder())
-            target = write_file(inside(folder, consent_file_name(consent_id)), data, force=True)
+            target = inside(prepare_folder(folder), consent_file_name(consent_id))
+            # Written before the print's audit entry commits, removed if the commit
+            # fails: a PDF and its entry, or neither (as `formulary consent pdf`).
+            consent_pdf(self.store, self.user, consent_id,
+                        deliver=lambda data: write_file(target, data, force=True))
+        except OSError as exc:
+            self.post_message(WorkerFailed(not_written(target, exc), title=PRINT_FAILED))
+            return
         except Exception as exc:
-            self.post_message(WorkerFailed.of(exc))
+            self.post_message(WorkerFailed.of(exc, title=PRINT_FAILED))
             return
         self.app.call_from_thread(self.notify, f"Wrote {target}", title="Consent PDF")
+
+
+#: The title of the notice when a consent PDF could not be printed.
+PRINT_FAILED = "Consent PDF not written"
+
+
+def not_written(target: Path, exc: OSError) -> str:
+    """What went wrong writing the consent PDF ``target``, and what to do about it."""
+    import errno
+
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        fix = f"free some space on the disk holding {target.parent}"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"make {target.parent} writable for you"
+    else:
+        fix = f"check that {target.parent} is a folder you can write to"
+    return (f"Cannot write {target} ({why}). Nothing was written and the print was not "
+            f"recorded; {fix}, then press f4 again.")
