@@ -12,6 +12,7 @@ once. Every write is one transaction with its audit entries. See docs/consent.md
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,9 @@ from formulary.consent import (
 
 #: Largest scanned consent form accepted (bytes).
 MAX_FORM_BYTES = 25 * 1024 * 1024
+
+#: Audit action of a scanned consent form copied out (``formulary consent form``).
+EXPORT_CONSENT_FORM = "export.consent_form"
 
 
 def _checked(call: Any, *args: Any) -> Any:
@@ -335,13 +339,44 @@ class ConsentStore(SigningRunsStore):
         # the next signature, export or backup checkpoints the chain past it.
         return record
 
-    def consent_form(self, actor: Actor, consent_id: int) -> bytes:
-        """The scanned form attached to a consent, checked against its recorded SHA-256."""
-        record = self.consent(actor, consent_id)
-        if record.form_sha256 is None:
-            raise NotFound(f"consent {consent_id} has no scanned form attached")
-        data: bytes = self.files.read(record.form_sha256)
-        return data
+    def export_consent_form(
+        self, actor: Actor, consent_id: int, deliver: Callable[[bytes], Path]
+    ) -> Path:
+        """Copy a consent's scanned form out (any signed-in user), the copy audited.
+
+        A scan read out of the managed-file folder is the patient's health data leaving
+        the database, so it is recorded like every export: one transaction reads the
+        form (checked against its recorded SHA-256), has ``deliver`` write it (returning
+        the file it wrote) and appends an ``export.consent_form`` entry (consent,
+        patient, the file's name, size and SHA-256). The file is written before the
+        entry commits: if writing fails nothing is recorded, and if the commit fails
+        the file is removed again.
+        """
+        delivered: Path | None = None
+        try:
+            with self._write(actor, EVERYONE, "copy consent forms out") as uow:
+                row = uow.session.get(ConsentRow, consent_id)
+                if row is None:
+                    raise NotFound(f"consent {consent_id} does not exist; list a patient's "
+                                   "consents with 'formulary consent show CHART'")
+                if row.form_sha256 is None:
+                    raise NotFound(f"consent {consent_id} has no scanned form attached")
+                patient = uow.get(PatientRow, row.patient_id, "patient")
+                data: bytes = self.files.read(row.form_sha256)
+                delivered = deliver(data)
+                uow.audit(
+                    EXPORT_CONSENT_FORM, "consent", consent_id, None,
+                    {"format": "scan", "patient_id": patient.id,
+                     "chart_number": patient.chart_number, "form_name": row.form_name,
+                     "files": [{"name": delivered.name, "bytes": len(data),
+                                "sha256": row.form_sha256}]},
+                    None,
+                )
+        except BaseException:
+            if delivered is not None:
+                delivered.unlink(missing_ok=True)  # its entry did not commit: nor does it
+            raise
+        return delivered
 
     def withdraw_consent(self, actor: Actor, consent_id: int, reason: str) -> Consent:
         """Record that the patient withdrew a consent, with their reason (once)."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -72,6 +74,18 @@ def one_line(err: str) -> str:
     assert len(lines) == 1 and lines[0].startswith("formulary: "), err
     assert "Traceback" not in err
     return lines[0]
+
+
+def exports(clinic: Clinic) -> list[tuple[str, str | None, int | None, dict[str, Any]]]:
+    """The audit trail's export entries: action, entity id, patient index, after-image."""
+    from sqlmodel import Session, select
+
+    from db.tables.audit import AuditEvent
+
+    with Session(clinic.store.database.engine) as db:
+        rows = db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()  # type: ignore[arg-type]
+    return [(r.action, r.entity_id, r.patient_id, json.loads(r.after or "{}"))
+            for r in rows if r.action.startswith("export.")]
 
 
 def count_consents(clinic: Clinic) -> int:
@@ -205,9 +219,77 @@ def test_a_scanned_form_is_kept_by_its_hash_and_copied_back(
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
     copy = tmp_path / "copy.pdf"
+    before = exports(clinic)
     code, _, err = run(clinic, "form", str(signed["id"]), "--out", str(copy))
     assert code == 0 and copy.read_bytes() == scan.read_bytes(), err
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    # Reading the patient's scan out is an export of their data: audited like one.
+    [(action, entity_id, patient_id, after)] = exports(clinic)[len(before):]
+    patient = clinic.store.find_patient(clinic.store.authenticate("admin", PASSWORD), "C-1")
+    assert (action, entity_id, patient_id) == ("export.consent_form", str(signed["id"]),
+                                               patient.id)
+    assert after["files"] == [{"name": "copy.pdf", "bytes": len(scan.read_bytes()),
+                               "sha256": digest}]
+    assert after["chart_number"] == "C-1" and after["form_name"] == "paper-consent.pdf"
+    before = exports(clinic)
     kept.chmod(0o600)
     kept.write_bytes(b"swapped")
     code, _, err = run(clinic, "form", str(signed["id"]), "--out", str(copy), "--force")
     assert code == 2 and "no longer matches its recorded SHA-256" in one_line(err)
+    assert exports(clinic) == before and copy.read_bytes() == scan.read_bytes()
+
+
+def test_a_consent_form_not_written_leaves_no_entry_and_a_failed_entry_no_file(
+    clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import sqlalchemy as sa
+
+    import db.engine as engines
+    import tui.export_files as export_files
+
+    scan = tmp_path / "paper-consent.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned paper consent\n" * 100)
+    code, out, err = run(clinic, "sign", "C-1", "--typed-name", "Zoé Dubois", "--form",
+                         str(scan), "--json")
+    assert code == 0, err
+    consent_id = str(json.loads(out)["id"])
+    folder = tmp_path / "out"
+    folder.mkdir()
+    before = exports(clinic)
+
+    class FullDisk:
+        """``os`` as the file writer sees it on a full disk: the data's fsync fails."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+        @staticmethod
+        def fsync(_fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(export_files, "os", FullDisk())
+        code, _, err = run(clinic, "form", consent_id, "--out", str(folder / "form.pdf"))
+    assert code == 6 and "No space left on device" in one_line(err)
+    assert list(folder.iterdir()) == [] and exports(clinic) == before
+
+    real = engines.make_engine
+
+    def full_database(location: Any) -> sa.Engine:
+        engine = real(location)
+
+        @sa.event.listens_for(engine, "commit")
+        def _no_room(_conn: Any) -> None:
+            if list(folder.iterdir()):  # the scan's copy is written: its entry fails
+                raise sa.exc.OperationalError(
+                    "COMMIT", None, Exception("database or disk is full"))
+
+        return engine
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engines, "make_engine", full_database)
+        code, _, err = run(clinic, "form", consent_id, "--out", str(folder / "form.pdf"))
+    assert code == 2 and "database or disk is full" in one_line(err)
+    assert list(folder.iterdir()) == [] and exports(clinic) == before

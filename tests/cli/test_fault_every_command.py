@@ -361,10 +361,10 @@ WRITES_FILES = {"label", "export json", "export chart", "export session", "expor
 #: Commands that make their output folder (with its parents), as documented.
 MAKES_ITS_FOLDER = {"export all", "photo export"}
 #: Commands that write nothing to the database (a checkpoint goes to the key folder's
-#: log, a scanned form is copied out unaudited, ``photo folder`` makes the managed
-#: folder): they may succeed while the database or the key refuses writes, and then
-#: still add no audit entry.
-NO_DATABASE_WRITE = {"audit checkpoint", "consent form", "photo folder"}
+#: log, ``photo folder`` makes the managed folder): they may succeed while the database
+#: or the key refuses writes, and then still add no audit entry. (``consent form`` is
+#: not one: a scan copied out is an audited export, refused with the rest.)
+NO_DATABASE_WRITE = {"audit checkpoint", "photo folder"}
 #: ``audit verify`` records its own entry only when the database can be written, and
 #: says so when not (its verdict, exit 0 on this clinic, stands). It needs no key (a
 #: copy is verified on another machine without one), so it still records its entry

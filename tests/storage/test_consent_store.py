@@ -232,9 +232,91 @@ def test_a_scanned_form_is_a_managed_file_that_audit_verify_rehashes(
     signed = here.sign_consent(lee, patient_id=pid, template_id=template.id,
                                typed_name="Zoé Dubois", password=PASSWORD, form=scan)
     assert signed.form_sha256 is not None and signed.form_name == "scan.png"
-    assert here.consent_form(lee, signed.id) == scan.read_bytes()
+    copy = tmp_path / "copy.png"
+    here.export_consent_form(lee, signed.id, lambda data: _write(copy, data))
+    assert copy.read_bytes() == scan.read_bytes()
     assert verify_database(store.database, user="t", record=False).report.ok
     here.files.path_for(signed.form_sha256).write_bytes(b"another picture")
     report = verify_database(store.database, user="t", record=False).report
     assert report.exit_code == 4
     assert any("consent" in p and "ALTERED" in p for p in report.record_problems)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_copying_a_scanned_form_out_is_an_audited_export_or_nothing(
+    store: Store, admin: Actor, lee: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from db.files import ManagedFileMismatch
+    from db.store.consent import EXPORT_CONSENT_FORM
+
+    monkeypatch.setenv("FORMULARY_FILES_DIR", str(tmp_path / "files"))
+    here = Store(store.database, workstation="test-ws")  # reads the folder's place anew
+    pid = _patient(here, admin)
+    template = here.consent_templates(admin)[0]
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG scanned consent form" * 50)
+    signed = here.sign_consent(lee, patient_id=pid, template_id=template.id,
+                               typed_name="Zoé Dubois", password=PASSWORD, form=scan)
+    other = here.create_patient(
+        admin, PatientFields("C-10", "Dubois", "Zoé", date(1985, 5, 6), Sex.FEMALE)).id
+    bare = here.sign_consent(lee, patient_id=other, template_id=template.id,
+                             typed_name="Zoé Dubois", password=PASSWORD)
+    out = tmp_path / "out"
+    out.mkdir()
+    seen = len(events(store.database))
+
+    # Copied out: the file, and one entry about the patient naming what was written.
+    written = here.export_consent_form(lee, signed.id, lambda data: _write(out / "a.png", data))
+    assert written == out / "a.png" and written.read_bytes() == scan.read_bytes()
+    [entry] = events(store.database)[seen:]
+    assert (entry.action, entry.entity, entry.entity_id, entry.user_name) == (
+        EXPORT_CONSENT_FORM, "consent", str(signed.id), lee.username)
+    assert entry.patient_id == pid  # the audit screen's patient filter finds it
+    after = json.loads(entry.after or "{}")
+    assert after["patient_id"] == pid and after["chart_number"] == "C-9"
+    assert after["form_name"] == "scan.png"
+    assert after["files"] == [{"name": "a.png", "bytes": scan.stat().st_size,
+                               "sha256": signed.form_sha256}]
+    assert chain_problems(store.database) == []
+    seen += 1
+
+    # Not written (a full disk): nothing recorded.
+    def full(_data: bytes) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        here.export_consent_form(lee, signed.id, full)
+    assert len(events(store.database)) == seen
+
+    # Written, then the entry cannot commit: the file goes again.
+    def no_room(_conn: object) -> None:
+        raise sa.exc.OperationalError("COMMIT", None, Exception("database or disk is full"))
+
+    sa.event.listen(store.database.engine, "commit", no_room)
+    try:
+        with pytest.raises(StoreError, match="database or disk is full"):
+            here.export_consent_form(lee, signed.id, lambda data: _write(out / "b.png", data))
+    finally:
+        sa.event.remove(store.database.engine, "commit", no_room)
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+    assert len(events(store.database)) == seen
+
+    # No form, no consent, or a swapped scan: refused before anything is written.
+    def never(_data: bytes) -> Path:
+        raise AssertionError("nothing may be delivered")
+
+    with pytest.raises(NotFound, match="no scanned form"):
+        here.export_consent_form(lee, bare.id, never)
+    with pytest.raises(NotFound, match="does not exist"):
+        here.export_consent_form(lee, 9999, never)
+    assert signed.form_sha256 is not None
+    here.files.path_for(signed.form_sha256).write_bytes(b"another picture")
+    with pytest.raises(ManagedFileMismatch):
+        here.export_consent_form(lee, signed.id, never)
+    assert len(events(store.database)) == seen

@@ -1,4 +1,4 @@
-"""``formulary consent sign|show|withdraw|pdf`` and ``formulary consent template ...``.
+"""``formulary consent sign|show|withdraw|pdf|form`` and ``formulary consent template ...``.
 
 A consent is signed by the patient typing their full name (``--typed-name``) and
 witnessed by the signed-in user, whose password (read as for any sign-in, never an
@@ -264,21 +264,23 @@ def form_copy(
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Copy a consent's scanned paper form out (checked against its recorded SHA-256)."""
+    """Copy a consent's scanned paper form out (checked against its SHA-256; audited)."""
     from tui.export_files import ExportPathError, check_destination, write_file
 
     try:
-        check_destination(out, force=force)
+        check_destination(out, force=force)  # before anything is read or audited
     except ExportPathError as exc:
         fail(str(exc))
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
-        data = store.consent_form(actor, consent_id)
-    try:
-        write_file(out, data, force=force)
-    except ExportPathError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
+    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+        try:
+            # Written before the copy's audit entry commits: both, or neither.
+            with store_errors():
+                store.export_consent_form(
+                    actor, consent_id, lambda data: write_file(out, data, force=force))
+        except ExportPathError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_IO)
     typer.echo(f"Wrote {out}")
 
 
