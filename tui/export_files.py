@@ -51,6 +51,25 @@ class ExportFileExists(ExportPathError):
         self.path = path
 
 
+def not_written(target: Path, exc: OSError, what: str, again: str) -> str:
+    """One sentence for a file the app could not write: why, that nothing was kept, the fix.
+
+    ``what`` names the act that was not audited ("print"), ``again`` how to try once
+    more ("press f4 again").
+    """
+    import errno
+
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        fix = f"free some space on the disk holding {target.parent}"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"make {target.parent} writable for you"
+    else:
+        fix = f"check that {target.parent} is a folder you can write to"
+    return (f"Cannot write {target} ({why}). Nothing was written and the {what} was not "
+            f"recorded; {fix}, then {again}.")
+
+
 def inside(folder: Path, name: str) -> Path:
     """``folder / name``, refusing any ``name`` that would put the file elsewhere."""
     if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:

@@ -228,7 +228,7 @@ class ConsentStore(SigningRunsStore):
             row = db.get(ConsentRow, consent_id)
             if row is None:
                 raise NotFound(f"consent {consent_id} does not exist; list a patient's "
-                               "consents with 'formulary consent show --patient CHART'")
+                               "consents with 'formulary consent show CHART'")
             found = consent_rows.consents_of(db, [row.patient_id])[row.patient_id]
             return next(c for c in found if c.id == consent_id)
 
@@ -385,7 +385,7 @@ class ConsentStore(SigningRunsStore):
             row = uow.session.get(ConsentRow, consent_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"consent {consent_id} does not exist; list a patient's "
-                               "consents with 'formulary consent show --patient CHART'")
+                               "consents with 'formulary consent show CHART'")
             if row.withdrawn_at is not None:
                 raise ValidationError(
                     f"consent {consent_id} was already withdrawn on "

@@ -191,3 +191,23 @@ def test_a_discarded_batch_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert (tmp_path / "a.json").read_bytes() == b"new"
     with pytest.raises(ExportPathError):
         folder(_Files({"../x.json": b""}))
+
+
+def test_a_file_not_written_is_one_sentence_with_the_fix() -> None:
+    import errno as codes
+
+    from tui.export_files import not_written
+
+    target = Path("/exports/chart.pdf")
+    full = not_written(target, OSError(codes.ENOSPC, "No space left on device"), "export",
+                       "export again")
+    assert full == (
+        "Cannot write /exports/chart.pdf (No space left on device). Nothing was written and "
+        "the export was not recorded; free some space on the disk holding /exports, then "
+        "export again."
+    )
+    locked = not_written(target, PermissionError(codes.EACCES, "Permission denied"), "label",
+                         "print it again")
+    assert "make /exports writable for you, then print it again." in locked
+    odd = not_written(target, OSError(codes.EIO, "Input/output error"), "print", "retry")
+    assert "check that /exports is a folder you can write to" in odd

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tests.tui.demo_data import Demo
 from tests.tui.fixture_types import MakeApp, SnapCompare, formulary_app, screen_of
@@ -77,6 +80,59 @@ async def test_f9_prints_the_label_of_the_open_session(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
+
+
+class _FullDisk:
+    """``os`` as ``tui.export_files`` sees it on a full disk: the fsync of the data fails."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+async def test_a_full_disk_prints_nothing_records_nothing_and_says_what_to_do(
+    demo: Demo, make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.export_files as export_files
+
+    app = make_app(demo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _saved_session(app, pilot, demo)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, LabelDialog))
+        dialog = app.screen
+        folder = tmp_path / "labels"
+        folder.mkdir()
+        target = folder / "label.pdf"
+        dialog.query_one("#label-path", Input).value = str(target)
+        await pilot.pause()
+        before = _label_entries(demo.path)
+        with monkeypatch.context() as patch:
+            patch.setattr(export_files, "os", _FullDisk())
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "Not printed" in screen_text(pilot))
+        result = dialog.query_one("#label-result", Static)
+        assert result.has_class("danger")
+        shown = str(result.render())
+        assert "No space left on device" in shown
+        assert "the label was not recorded" in shown
+        assert f"free some space on the disk holding {folder}" in shown
+        assert "Errno" not in shown
+        assert list(folder.iterdir()) == []  # not even the temporary file
+        assert _label_entries(demo.path) == before
+
+
+def _label_entries(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM audit_event WHERE action LIKE 'export.label%'"
+        ).fetchone()
+    return int(found[0])
 
 
 async def test_escape_asks_before_losing_typed_choices(

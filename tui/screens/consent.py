@@ -381,14 +381,6 @@ PRINT_FAILED = "Consent PDF not written"
 
 def not_written(target: Path, exc: OSError) -> str:
     """What went wrong writing the consent PDF ``target``, and what to do about it."""
-    import errno
+    from tui.export_files import not_written as file_not_written
 
-    why = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        fix = f"free some space on the disk holding {target.parent}"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        fix = f"make {target.parent} writable for you"
-    else:
-        fix = f"check that {target.parent} is a folder you can write to"
-    return (f"Cannot write {target} ({why}). Nothing was written and the print was not "
-            f"recorded; {fix}, then press f4 again.")
+    return file_not_written(target, exc, "print", "press f4 again")

@@ -256,6 +256,11 @@ class ExportScreen(GuardedForm, AppScreen):
                     f"{exc.path} appeared while exporting; nothing was replaced. "
                     "Export again to be asked whether to replace it."
                 )
+            elif isinstance(exc, OSError):
+                from tui.export_files import not_written
+
+                where = Path(exc.filename) if exc.filename else folder / "export"
+                reason = not_written(where, exc, "export", "export again")
             self.post_message(WorkerFailed(reason))
             return
         self.post_message(self.Done(result))

@@ -154,6 +154,11 @@ class LabelDialog(AppModal):
             result = print_label(self.store, self.user, self.session_id,
                                  to_file(path, force=force), size=size, zone=zone,
                                  copies=copies)
+        except OSError as exc:
+            from tui.export_files import not_written
+
+            self.post_message(WorkerFailed(not_written(path, exc, "label", "print it again")))
+            return
         except Exception as exc:  # one plain sentence, never a traceback
             self.post_message(WorkerFailed.of(exc))
             return
