@@ -67,7 +67,7 @@ def _owner(table: str, ident: int) -> int | None:
 
 def test_which_patient_an_entry_is_about() -> None:
     def about(e: SimpleNamespace) -> int | None:
-        return patient_of(e.entity, e.entity_id, e.before, e.after, _owner)  # type: ignore[arg-type]
+        return patient_of(e.entity, e.entity_id, e.before, e.after, _owner)
 
     assert about(entry("patient", "2")) == 2
     assert about(entry("patient", "12")) == 12
