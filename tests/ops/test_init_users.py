@@ -87,6 +87,36 @@ def test_the_password_may_come_from_the_environment(
     assert [u["username"] for u in json.loads(result.stdout)] == ["chief"]
 
 
+def test_the_signed_in_password_never_becomes_another_accounts(
+    cli: Cli, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FORMULARY_PASSWORD is the administrator's own: a new account or a reset must get
+    # a password of its own, never that one (their signatures would be indistinguishable).
+    location = str(tmp_path / "x.db")
+    assert _init(cli, location).exit_code == 0
+    monkeypatch.setenv("FORMULARY_PASSWORD", ADMIN_PASSWORD)
+    add = ["user", "add", "nurse2", "--role", "assistant", "--full-name", "N Two",
+           "--db", location, "--user", "chief"]
+    line = _one_line_error(cli(add, input=""))
+    assert "no new password for nurse2" in line and "FORMULARY_PASSWORD" in line
+    listed = cli(["user", "list", "--db", location, "--user", "chief", "--json"])
+    assert [u["username"] for u in json.loads(listed.stdout)] == ["chief"]
+
+    assert cli(add, input="nurse-two-password\n").exit_code == 0
+    monkeypatch.setenv("FORMULARY_USER", "nurse2")
+    assert cli(["patient", "list", "--db", location]).exit_code != 0  # not the admin's
+    monkeypatch.setenv("FORMULARY_PASSWORD", "nurse-two-password")
+    assert cli(["patient", "list", "--db", location]).exit_code == 0
+
+    monkeypatch.setenv("FORMULARY_PASSWORD", ADMIN_PASSWORD)
+    reset = ["user", "reset-password", "nurse2", "--reason", "forgot", "--db", location,
+             "--user", "chief"]
+    assert "no new password" in _one_line_error(cli(reset, input=""))
+    assert cli(reset, input="nurse-two-again\n").exit_code == 0
+    monkeypatch.setenv("FORMULARY_PASSWORD", "nurse-two-again")
+    assert cli(["patient", "list", "--db", location, "--user", "nurse2"]).exit_code == 0
+
+
 @pytest.mark.storage
 def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
     cli: Cli, new_location: Callable[[], str]

@@ -94,7 +94,7 @@ def init(
             _demo(database, patients, day, seed, as_json, clinic_id)
             return
         assert admin is not None
-        password = read_new_password(password_stdin, who=admin)
+        password = read_new_password(password_stdin, who=admin, from_env=True)
         with store_errors():
             actor = store.create_first_admin(admin, full_name or admin, password)
             if clinic_id is not None:

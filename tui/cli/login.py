@@ -59,10 +59,25 @@ def read_password(password_stdin: bool, *, prompt: str = "Password") -> str:
     return value
 
 
-def read_new_password(password_stdin: bool, *, who: str) -> str:
-    """A new password for ``who``: from stdin/env, or typed twice at a hidden prompt."""
-    if password_stdin or os.environ.get(PASSWORD_ENV) or not sys.stdin.isatty():
-        return read_password(password_stdin, prompt=f"Password for {who}")
+def read_new_password(password_stdin: bool, *, who: str, from_env: bool = False) -> str:
+    """A new password for ``who``: from stdin, or typed twice at a hidden prompt.
+
+    ``$FORMULARY_PASSWORD`` is the signed-in user's own password, so it is never taken
+    as someone else's new one (two accounts would share a password and their
+    signatures could not be told apart); only ``init``, where there is no one signed
+    in yet, passes ``from_env`` to let it name the first administrator's.
+    """
+    if from_env and not password_stdin and os.environ.get(PASSWORD_ENV):
+        return read_password(False, prompt=f"Password for {who}")
+    if password_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            fail(
+                f"no new password for {who}: pipe it in on standard input, or run the "
+                "command in a terminal to be asked (FORMULARY_PASSWORD is your own "
+                "password, never another account's)"
+            )
+        return line.rstrip("\r\n")
     value: str = typer.prompt(
         f"New password for {who}", hide_input=True, confirmation_prompt=True
     )
