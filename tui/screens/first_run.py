@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
 from db.auth import MIN_PASSWORD_LENGTH
+from tui.field_keys import ENTER_MOVES_ON
 from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
@@ -62,7 +63,9 @@ class FirstRunScreen(AppScreen):
             ):
                 yield Label(label)
                 with Horizontal(classes="field-row"):
-                    yield Input(id=field_id, password=password)
+                    last = field_id == "new-password-again"
+                    yield Input(id=field_id, password=password,
+                                classes="" if last else ENTER_MOVES_ON)
                     yield Static("", id=f"{field_id}-error", classes="field-error")
             yield Static("", id="first-run-error", classes="form-error")
             yield Button("Create and sign in", id="create-admin", variant="primary")
@@ -87,12 +90,9 @@ class FirstRunScreen(AppScreen):
             errors["new-password-again"] = "Does not match the password."
         return errors
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#new-password-again")
     @on(Button.Pressed, "#create-admin")
-    def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
-        if isinstance(event, Input.Submitted) and event.input.id != "new-password-again":
-            self.focus_next()
-            return
+    def _submit(self) -> None:
         errors = self._errors()
         for field_id in ("new-username", "new-full-name", "new-password", "new-password-again"):
             self.query_one(f"#{field_id}-error", Static).update(errors.get(field_id, ""))

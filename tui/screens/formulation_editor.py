@@ -468,20 +468,20 @@ class FormulationEditorScreen(AppScreen):
             amount.placeholder = "volume drawn, e.g. 1 mL"
         amount.focus()
 
+    def keeps_tab(self) -> bool:
+        """One Tab right after a suggestion is chosen stays in the amount.
+
+        Choosing a suggestion puts the cursor in the amount; a Tab pressed out of habit
+        right after (as if the cursor were still in the name) must not carry it past the
+        amount to "Add". Any other Tab moves on as everywhere else.
+        """
+        fresh, self._fresh_choice = self._fresh_choice, False
+        focused = self.focused
+        return (fresh and isinstance(focused, Input) and focused.id == "add-amount"
+                and not focused.value)
+
     def on_key(self, event: events.Key) -> None:
-        # Choosing a suggestion puts the cursor in the amount; a Tab pressed out of habit
-        # right after (as if the cursor were still in the name) must not carry it past the
-        # amount to "Add". That one Tab is taken as "go to the amount": the cursor is there.
-        # Any other Tab moves on as everywhere else.
-        if (
-            event.key == "tab"
-            and self._fresh_choice
-            and isinstance(self.focused, Input)
-            and self.focused.id == "add-amount"
-            and not self.focused.value
-        ):
-            event.stop()
-            event.prevent_default()
+        # Any other key after the choice ends the grace for that one Tab.
         self._fresh_choice = False
 
     @on(Input.Submitted, "#add-amount")

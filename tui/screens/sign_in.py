@@ -10,6 +10,7 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
+from tui.field_keys import ENTER_MOVES_ON
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
@@ -51,17 +52,13 @@ class SignInScreen(AppScreen):
         with Center(), Vertical(id="sign-in-box", classes="form-box"):
             yield Static("Sign in to Formulary", classes="form-title")
             yield Label("Username")
-            yield Input(id="username", placeholder="username")
+            yield Input(id="username", placeholder="username", classes=ENTER_MOVES_ON)
             yield Label("Password")
             yield Input(id="password", password=True, placeholder="password")
             yield Static("", id="sign-in-error", classes="form-error")
             yield Button("Sign in", id="sign-in", variant="primary")
             yield Static("", id="sign-in-status")
         yield KeyFooter()
-
-    @on(Input.Submitted, "#username")
-    def _to_password(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#sign-in")
