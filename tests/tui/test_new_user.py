@@ -179,9 +179,15 @@ async def test_an_assistant_is_told_up_front_that_she_prepares_and_a_practitione
         session.query_one("#s-technique", Select).value = Technique.NAPPAGE
         await pilot.press("ctrl+s")
         await settle(pilot)
+        def who_signs() -> list[str]:
+            return [n.message for n in app._notifications if n.title == "Who signs"]
+
+        assert who_signs() == []
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert not isinstance(app.screen, SignSessionScreen)
+        # The greyed-out key answers: a notice says who signs (not silence).
+        await until(pilot, lambda: any("reviews and signs it" in m for m in who_signs()))
         assert session.session_id is not None
         draft = app.store.get_session(user_of(app), session.session_id)
         assert draft.status is SessionStatus.DRAFT and draft.technique is Technique.NAPPAGE

@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -226,6 +226,20 @@ class SessionScreen(AppScreen):
         if action == "addendum":
             return (None if not self.can_sign else True) if self.read_only else False
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        # A greyed-out signing key still answers when pressed: it says who signs, instead
+        # of doing nothing (Textual drops the press of a disabled binding silently).
+        active = self.app.active_bindings.get(event.key)
+        if (
+            active is not None
+            and active.node is self
+            and not active.enabled
+            and active.binding.action in {"sign", "addendum"}
+            and not self.can_sign
+        ):
+            event.stop()
+            self.notify(self._cannot_sign(), title="Who signs", severity="warning", timeout=10)
 
     def _cannot_sign(self) -> str:
         """Who signs, said to a user whose role cannot (before any password is typed)."""
