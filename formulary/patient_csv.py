@@ -38,6 +38,7 @@ from datetime import date
 
 from formulary.body import BodyMeasureError, Weight, parse_height, parse_weight
 from formulary.csv_table import FIRST_DATA_LINE, CsvImportError, CsvProblem, table_rows
+from formulary.limits import EARLIEST_YEAR
 from formulary.records import Allergy, Condition, GradeScale, Sex
 from formulary.units.amount import Amount
 
@@ -161,8 +162,8 @@ def _read_row(
         born = parse_date(row.get("date_of_birth", ""))
         if born > today:
             bad("date_of_birth", "in the future; check the year")
-        elif born.year < 1900:
-            bad("date_of_birth", "before 1900; check the year")
+        elif born.year < EARLIEST_YEAR:
+            bad("date_of_birth", f"before {EARLIEST_YEAR}; check the year")
     except ValueError as exc:
         bad("date_of_birth", str(exc))
     sex_text = row.get("sex", "").casefold()

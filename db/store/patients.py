@@ -77,8 +77,6 @@ def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
         raise ValidationError("the date of birth must be a date (YYYY-MM-DD)")
     if fields.date_of_birth > today:
         raise ValidationError("the date of birth is in the future; check the year")
-    if fields.date_of_birth.year < 1900:
-        raise ValidationError("the date of birth is before 1900; check the year")
     check.moment(fields.date_of_birth, "the date of birth")
     row.date_of_birth = fields.date_of_birth
     row.sex = Sex(fields.sex).value

@@ -188,6 +188,14 @@ async def test_forms_take_the_first_keys_and_ask_before_discarding(
             "February 1986 has no day 30; check the day."
         )
         assert form.query_one("#row-family", FieldRow).error.startswith("Required")
+        # A year outside what a chart holds is named beside the field, not refused by the
+        # Store after saving at the top of the form (out of view).
+        await type_into(pilot, "#f-dob", "0001-05-06")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.query_one("#row-dob", FieldRow).error == (
+            "This date is in the year 1; dates must lie between 1900 and 2100: check the year."
+        )
         # The message goes once the field is filled in.
         await type_into(pilot, "#f-family", "Roux")
         assert form.query_one("#row-family", FieldRow).error == ""

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from formulary.body import BodyMeasureError, parse_height, parse_weight, show_entered, show_kg
+from formulary.limits import OutOfRange, check_date
 from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, WeightEntry
 from formulary.units.amount import Amount
 from tui.screens.base import AppModal
@@ -47,13 +48,20 @@ def parse_date(text: str, *, required: bool) -> tuple[date | None, str]:
         return None, "Type the date as YYYY-MM-DD."
     year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
     try:
-        return date(year, month, day), ""
+        value = date(year, month, day)
     except ValueError:
         if not 1 <= month <= 12:
             return None, f"There is no month {match['month']}; months run 01 to 12."
         if year < 1:
             return None, "There is no year 0000; check the year."
         return None, f"{_MONTHS[month - 1]} {year} has no day {day}; check the day."
+    try:
+        # The range every record keeps (formulary.limits), said beside the field rather
+        # than refused by the Store after saving, at the top of a long form.
+        check_date(value, "This date")
+    except OutOfRange as exc:
+        return None, f"{exc}."
+    return value, ""
 
 
 def parse_allergies(text: str) -> tuple[tuple[Allergy, ...], str]:
