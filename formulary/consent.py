@@ -181,7 +181,8 @@ def check_typed_name(typed: str, given_name: str, family_name: str) -> str:
         raise ConsentError(
             f"the typed name {stored!r} does not match the patient's name "
             f"{given_name} {family_name}; the patient types their given and family names "
-            "in full (case, accents, spaces, hyphens, apostrophes and commas do not matter)"
+            "in full (case, accents, spaces, hyphens, apostrophes and commas do not matter); "
+            "if the name on the patient's record is wrong, correct the record first"
         )
     return stored
 

@@ -49,6 +49,8 @@ async def test_sign_and_withdraw_a_consent_from_an_empty_database(
                     screen_text(pilot))
         assert "Does not match Zoé" in screen_text(pilot)  # beside the field
         assert "case, accents, spaces, hyphens" in screen_text(pilot)
+        # A name misspelt on the record is fixed there, not by typing the misspelling.
+        assert "correct the record first (ctrl+e on the chart)" in screen_text(pilot)
         store, user = app.store, user_of(app)
         patient = store.find_patient(user, "C-1")
         assert store.consents(user, patient.id) == []

@@ -135,7 +135,8 @@ class ConsentSignScreen(StoreFormModal):
                 errors["row-c-typed-name"] = (
                     f"Does not match {patient.given_name} {patient.family_name}.")
                 # The whole rule (what may differ) on the error line above.
-                self.query_one("#consent-sign-error", Static).update(Text(str(exc)))
+                self.query_one("#consent-sign-error", Static).update(
+                    Text(f"{exc} (ctrl+e on the chart)."))
             else:
                 errors["row-c-typed-name"] = "The patient types their full name."
         if not password:
