@@ -86,9 +86,14 @@ def init(
         store = Store(database)
         with store_errors():
             if store.has_users():
+                where = database.path or "the database"
+                # A server URL may carry a password: it is not echoed back.
+                command = ("formulary" if not location else f"formulary --db {database.path}"
+                           if database.path else "formulary --db <the same URL>")
                 fail(
-                    f"{database.path or 'the database'} is already set up with accounts; "
-                    "sign in, or give --db a new file"
+                    f"{where} is already set up with accounts, so init changes nothing: open "
+                    f"it with `{command}` and sign in (an administrator adds users there or with "
+                    "`formulary user add`), or give --db a new file to start another clinic"
                 )
         if demo:
             _demo(database, patients, day, seed, as_json, clinic_id)
