@@ -12,28 +12,35 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from formulary.units.amount import Amount
+from formulary.units.catalog import BY_CANONICAL, unit_key
 
 #: The international pound, exactly, in kilograms.
 KG_PER_LB = Decimal("0.45359237")
 
-#: Accepted spellings of the two weight units, and of the height unit.
+#: How a pound may be written. The units catalogue has no pound (a dose is never in
+#: pounds), so its spellings are declared here and nowhere else; a symbol takes no
+#: plural ("lbs", like "kgs" or "mgs", is refused with the units to write instead).
+POUND_SPELLINGS: tuple[str, ...] = ("lb", "pound", "pounds")
+
+
+def _catalogue_spellings(canonical: str) -> dict[str, str]:
+    """Every spelling the units catalogue accepts for ``canonical``, as lookup keys."""
+    spec = BY_CANONICAL[canonical]
+    return {
+        unit_key(spelling): canonical
+        for spelling in (spec.canonical, spec.singular, spec.plural, *spec.aliases)
+    }
+
+
+#: Accepted spellings (as :func:`~formulary.units.catalog.unit_key`) of the two weight
+#: units and of the height unit: kilograms and centimetres as the units catalogue
+#: spells them (the one allow-list of units), pounds as above. The app's weight field,
+#: ``formulary patient add|update`` and the patient CSV import all read them here.
 WEIGHT_UNITS: dict[str, str] = {
-    "kg": "kg",
-    "kgs": "kg",
-    "kilogram": "kg",
-    "kilograms": "kg",
-    "lb": "lb",
-    "lbs": "lb",
-    "pound": "lb",
-    "pounds": "lb",
+    **_catalogue_spellings("kg"),
+    **{unit_key(spelling): "lb" for spelling in POUND_SPELLINGS},
 }
-HEIGHT_UNITS: dict[str, str] = {
-    "cm": "cm",
-    "centimetre": "cm",
-    "centimetres": "cm",
-    "centimeter": "cm",
-    "centimeters": "cm",
-}
+HEIGHT_UNITS: dict[str, str] = _catalogue_spellings("cm")
 
 #: Plausible human ranges: outside them the figure is a typing error.
 MIN_KG, MAX_KG = Decimal("1"), Decimal("400")
@@ -69,7 +76,7 @@ def _split(
     match = _NUMBER_UNIT.match(text)
     if match is None:
         raise BodyMeasureError(f"type the {what} as a number and unit, such as {example}")
-    spelled = match["unit"].casefold()
+    spelled = unit_key(match["unit"])
     if not spelled:
         if default_unit is None:
             raise BodyMeasureError(f"give the unit of the {what}, such as {example}")
