@@ -86,6 +86,8 @@ def test_add_update_list_with_weight_in_pounds(clinic: str) -> None:
     [
         (("--born", "1986-02-30"), "--born: 1986-02-30 does not exist"),
         (("--weight", "70 mg"), "--weight: 'mg' is not a unit of weight"),
+        (("--weight", "80 kgs"), "--weight: 'kgs' is not a unit of weight; use kg or lb"),
+        (("--weight", "176 lbs"), "--weight: 'lbs' is not a unit of weight; use kg or lb"),
         (("--sex", "z"), "--sex: 'z'"),
         (("--weighed-on", "2026-01-01"), "--weighed-on needs --weight"),
     ],
@@ -137,3 +139,54 @@ def test_import_csv_patients_all_or_nothing(clinic: str, tmp_path: Path) -> None
     code, _, err = run("import-csv", "patients", str(good))
     assert code == 2 and f"{good}:2 (Q-1)" in err and "already belongs" in err
     assert rows(clinic, PatientRow) == 2
+
+
+def audit_actions(location: str) -> list[str]:
+    """The audit trail's actions, sign-ins left out (every command signs in)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{location}?mode=ro", uri=True)) as conn:
+        return [a for (a,) in conn.execute("SELECT action FROM audit_event ORDER BY seq")
+                if not a.startswith("auth.")]
+
+
+def test_an_update_that_changes_nothing_says_so_and_writes_nothing(clinic: str) -> None:
+    code, _, err = run(
+        "patient", "add", "--chart", "P-2", "--family", "Lee", "--given", "Kim",
+        "--born", "1975-06-07", "--sex", "male", "--weight", "80 kg", "--weighed-on",
+        "2026-11-02", "--height", "180 cm", "--diagnosis", "AGA", "--grade-scale", "norwood",
+        "--grade", "III", "--allergy", "latex", "--condition", "keloid",
+    )
+    assert code == 0, err
+    before = (audit_actions(clinic), rows(clinic, PatientWeightRow))
+    same = [
+        ("--family", "Lee", "--given", " Kim ", "--sex", "m", "--born", "1975-06-07"),
+        ("--diagnosis", "AGA", "--grade-scale", "Norwood", "--grade", "III"),
+        ("--height", "180.0 cm", "--weight", "80 kg"),  # the latest weight, unchanged
+        ("--weight", "80 kg", "--weighed-on", "2026-11-02"),  # in the history that day
+        (),
+    ]
+    for options in same:
+        code, out, err = run("patient", "update", "P-2", *options, "--reason", "checked")
+        assert (code, err) == (0, ""), options
+        assert out == "Nothing changed: P-2 already has these values; nothing saved.\n", options
+    code, out, err = run("patient", "update", "P-2", "--grade", "III", "--reason", "x", "--json")
+    assert code == 0 and json.loads(out)["changed"] is False and json.loads(out)["grade"] == "III"
+    assert (audit_actions(clinic), rows(clinic, PatientWeightRow)) == before
+    # A real change is saved and audited as before.
+    code, out, err = run("patient", "update", "P-2", "--grade", "IV", "--reason", "progressed",
+                         "--json")
+    assert code == 0 and json.loads(out)["changed"] is True and json.loads(out)["grade"] == "IV"
+    assert audit_actions(clinic) == [*before[0], "patient.update"]
+
+
+def test_a_weight_in_an_unknown_spelling_is_refused_on_update(clinic: str) -> None:
+    code, _, err = run("patient", "add", "--chart", "P-3", "--family", "Roe", "--given", "Al",
+                       "--born", "1970-01-01", "--sex", "male")
+    assert code == 0, err
+    before = audit_actions(clinic)
+    code, out, err = run("patient", "update", "P-3", "--weight", "80 kgs", "--reason", "weighed")
+    assert (code, out) == (2, "")
+    assert err == "formulary: --weight: 'kgs' is not a unit of weight; use kg or lb\n"
+    assert audit_actions(clinic) == before and rows(clinic, PatientWeightRow) == 0

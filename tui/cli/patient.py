@@ -1,9 +1,12 @@
 """``formulary patient add|update|list``: patients headless, with the app's rules and audit.
 
 ``update`` changes only what its options name; it needs ``--reason`` (kept in the
-audit trail). A weight is typed with its unit (``70 kg`` or ``154 lb``; pounds are
-stored as exact kilograms) and goes into the weight history dated ``--weighed-on``
-(default: today). Bad input is one line on stderr and exit status 2.
+audit trail). An update whose values are those already on the chart says so and saves
+nothing (exit status 0, no audit entry). A weight is typed with its unit (``70 kg`` or
+``154 lb``; pounds are stored as exact kilograms) and goes into the weight history
+dated ``--weighed-on`` (default: today); its unit is spelled as in the app's weight
+field (``kg``, ``lb``, ``kilograms``, ``pounds`` …; not ``kgs`` or ``lbs``). Bad input
+is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_erro
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
-    from formulary.records import Patient
+    from collections.abc import Sequence
+
+    from db.store import PatientFields
+    from formulary.records import Patient, WeightEntry
 
 patient_app = typer.Typer(help="Add, update and list patients.", no_args_is_help=True)
 
@@ -286,9 +292,77 @@ def update(
                 weight=_weight(weight),
                 weight_measured_on=_date(weighed_on, "--weighed-on") if weighed_on else None,
             )
+            with store_errors():
+                history = store.weight_history(actor, current.id)
+            new_weight = _is_new_weight(fields, current, history)
+        else:
+            new_weight = False
+        if not new_weight and replace(fields, weight=None, weight_measured_on=None) == _as_fields(
+            current
+        ):
+            # Nothing to save: no transaction, no audit entry, and the user is told so.
+            _unchanged(current, as_json)
+            return
+        if not new_weight:
+            fields = replace(fields, weight=None, weight_measured_on=None)
         with store_errors():
             saved = store.update_patient(actor, current.id, fields, reason or "")
-    typer.echo(json.dumps(patient_json(saved)) if as_json else f"Updated {_line(saved)}")
+    if not new_weight and saved == current:  # the Store found nothing to change either
+        _unchanged(saved, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({**patient_json(saved), "changed": True}))
+    else:
+        typer.echo(f"Updated {_line(saved)}")
+
+
+def _as_fields(p: Patient) -> PatientFields:
+    """The chart header ``p`` as the fields an update would save unchanged."""
+    from db.store import PatientFields
+
+    return PatientFields(
+        chart_number=p.chart_number,
+        family_name=p.family_name,
+        given_name=p.given_name,
+        date_of_birth=p.date_of_birth,
+        sex=p.sex,
+        diagnosis=p.diagnosis,
+        grade_scale=p.grade_scale,
+        grade=p.grade,
+        height=p.height_cm,
+        allergies=p.allergies,
+        conditions=p.conditions,
+        consent_on_file=p.consent_on_file,
+        consent_date=p.consent_date,
+    )
+
+
+def _is_new_weight(fields: PatientFields, p: Patient, history: Sequence[WeightEntry]) -> bool:
+    """False when ``--weight`` repeats what is on file, so saving it would add nothing.
+
+    Without ``--weighed-on``: the chart's latest weight, as the app's form treats an
+    untouched weight field. With it: a measurement already in the history on that day.
+    """
+    from formulary.body import BodyMeasureError, weight_of
+
+    assert fields.weight is not None
+    try:
+        kg = weight_of(fields.weight.value, fields.weight.unit).kg
+    except BodyMeasureError:  # pragma: no cover - _weight has checked it
+        return True
+    if fields.weight_measured_on is None:
+        return p.weight_kg is None or p.weight_kg.value != kg.value
+    return not any(
+        e.measured_on == fields.weight_measured_on and e.weight_kg.value == kg.value
+        for e in history
+    )
+
+
+def _unchanged(p: Patient, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({**patient_json(p), "changed": False}))
+    else:
+        typer.echo(f"Nothing changed: {p.chart_number} already has these values; nothing saved.")
 
 
 @patient_app.command("list")
