@@ -8,12 +8,12 @@ made up to the version's final volume (or, without one, to the volume drawn).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from formulary.mixing import Addition, Draw, Strength, mix
-from formulary.records import FormulationVersion, IngredientLine, PatientChart
+from formulary.records import FormulationVersion, IngredientLine, PatientChart, Product
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL, VOLUME
 from formulary.units.errors import UnitsError
@@ -29,11 +29,18 @@ class IngredientTable:
 
 def ingredient_table(chart: PatientChart, version: FormulationVersion) -> IngredientTable:
     """The ingredient lines of ``version``: as carried, or computed from its components."""
+    return ingredient_lines(version, chart.products)
+
+
+def ingredient_lines(
+    version: FormulationVersion, products_drawn: Iterable[Product]
+) -> IngredientTable:
+    """:func:`ingredient_table` from the products themselves (those the version draws)."""
     if version.ingredient_lines:
         return IngredientTable(version.ingredient_lines)
     if not version.components:
         return IngredientTable((), "the version has no components")
-    products = {p.id: p for p in chart.products}
+    products = {p.id: p for p in products_drawn}
     names: dict[Hashable, tuple[int, str, str]] = {}
     parts: list[Draw | Addition] = []
     for component in sorted(version.components, key=lambda c: c.position):

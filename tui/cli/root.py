@@ -19,8 +19,10 @@ from tui.cli import (
     backup,
     calc,
     consent,
+    course,
     export,
     export_group,
+    formulation,
     import_csv,
     ingredient,
     lots,
@@ -53,6 +55,8 @@ app.add_typer(product.product_app, name="product")
 app.add_typer(ingredient.ingredient_app, name="ingredient")
 app.add_typer(import_csv.import_csv_app, name="import-csv")
 app.add_typer(patient.patient_app, name="patient")
+app.add_typer(formulation.formulation_app, name="formulation")
+app.add_typer(course.course_app, name="course")
 app.add_typer(export_group.export_app, name="export")
 export.register(export_group.export_app)  # export chart|session|all
 app.command("import")(transfer.import_file)

@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from formulary.records import PatientSummary
+from formulary.schedule import progress_text
 
 COLUMNS = ("Chart", "Name", "Date of birth", "Course", "Next due")
 #: Fixed widths of the columns filled in later, so that they never jump.
@@ -28,12 +29,9 @@ _MAX_WIDTH = 40
 
 def course_progress(summary: PatientSummary) -> str:
     """``session 3 of 8`` (the next session to give), ``course complete`` or ``no course``."""
-    course = summary.course
-    if course is None:
+    if summary.course is None:
         return "no course"
-    if summary.sessions_done >= course.planned_sessions:
-        return f"course complete ({course.planned_sessions})"
-    return f"session {summary.sessions_done + 1} of {course.planned_sessions}"
+    return progress_text(summary.course, summary.sessions_done)
 
 
 def is_overdue(summary: PatientSummary, today: date) -> bool:
