@@ -22,7 +22,8 @@ from tui.screens.base import AppModal
 
 GUIDE = """\
 **Moving around.** `tab` / `shift+tab` move between fields, `enter` opens or confirms,
-`escape` goes back. Every key of the current screen is shown in the footer.
+`escape` goes back, `[` / `]` show the previous / next tab (a chart, the formulary).
+Every key of the current screen is shown in the footer.
 
 **Command palette.** `ctrl+p` opens it: type a patient's name or chart number to open
 the chart, or a command (new session, export chart, verify audit trail, lock, sign out).

@@ -21,6 +21,7 @@ from formulary.units import format_amount
 from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen, read_then_push
 from tui.styles import STYLES
+from tui.tab_keys import step_tab, tab_bindings
 from tui.widgets.component_table import ComponentTable
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.outcome_plot import OutcomePlot
@@ -62,6 +63,7 @@ class PatientScreen(AppScreen):
         # course box names f6 when the course lacks a consent; help and palette list it).
         Binding("f6", "consent", "Consent", id="patient.consent", show=False),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
+        *tab_bindings("patient", show=False),
     ]
 
     def __init__(
@@ -350,6 +352,10 @@ class PatientScreen(AppScreen):
     def action_back(self) -> None:
         """Back to the patient list."""
         self.app.pop_screen()
+
+    def action_step_tab(self, step: int) -> None:
+        """The next or previous tab (overview, formulation, sessions, outcomes)."""
+        step_tab(self.query_one(TabbedContent), step)
 
     def action_new_session(self) -> None:
         """Record a session with the current formulation version."""

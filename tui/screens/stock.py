@@ -20,6 +20,7 @@ from formulary.units import format_amount
 from tui.messages import Loaded, WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
+from tui.tab_keys import step_tab, tab_bindings
 from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ class StockScreen(AppScreen):
         Binding("f8", "recall_lot", "Recall", id="stock.recall"),
         Binding("f9", "release_lot", "Release", id="stock.release"),
         Binding("f3", "who_received", "Who received", id="stock.who_received"),
+        *tab_bindings("stock", show=True),
     ]
 
     def __init__(self) -> None:
@@ -306,6 +308,10 @@ class StockScreen(AppScreen):
     def action_back(self) -> None:
         """Back to where you came from."""
         self.app.pop_screen()
+
+    def action_step_tab(self, step: int) -> None:
+        """The next or previous tab (ingredients, products, lots, clinic limits)."""
+        step_tab(self.query_one(TabbedContent), step)
 
     def action_receive_lot(self) -> None:
         """Record a lot that arrived."""
