@@ -18,9 +18,10 @@ from formulary.units.catalog import BY_CANONICAL, unit_key
 KG_PER_LB = Decimal("0.45359237")
 
 #: How a pound may be written. The units catalogue has no pound (a dose is never in
-#: pounds), so its spellings are declared here and nowhere else; a symbol takes no
-#: plural ("lbs", like "kgs" or "mgs", is refused with the units to write instead).
-POUND_SPELLINGS: tuple[str, ...] = ("lb", "pound", "pounds")
+#: pounds), so its spellings are declared here and nowhere else. "lbs" is the usual
+#: written abbreviation of pounds on scales and charts, so it is taken; an SI symbol
+#: takes no plural ("kgs", like "mgs", is refused with the units to write instead).
+POUND_SPELLINGS: tuple[str, ...] = ("lb", "lbs", "pound", "pounds")
 
 
 def _catalogue_spellings(canonical: str) -> dict[str, str]:

@@ -87,7 +87,7 @@ def test_add_update_list_with_weight_in_pounds(clinic: str) -> None:
         (("--born", "1986-02-30"), "--born: 1986-02-30 does not exist"),
         (("--weight", "70 mg"), "--weight: 'mg' is not a unit of weight"),
         (("--weight", "80 kgs"), "--weight: 'kgs' is not a unit of weight; use kg or lb"),
-        (("--weight", "176 lbs"), "--weight: 'lbs' is not a unit of weight; use kg or lb"),
+        (("--weight", "176 lbz"), "--weight: 'lbz' is not a unit of weight; use kg or lb"),
         (("--sex", "z"), "--sex: 'z'"),
         (("--weighed-on", "2026-01-01"), "--weighed-on needs --weight"),
     ],
