@@ -1195,21 +1195,26 @@ def _existing(connection: sa.Connection, table: sa.Table) -> dict[int, dict[str,
 
 def _check_clinic_settings(clinic: Mapping[str, Any]) -> None:
     """The optional clinic identifier and beyond-use time (files before them have none)."""
-    from db.store.users import CLINIC_ID, MAX_BEYOND_USE_MINUTES
+    from formulary.clinic import (
+        IDENTIFIER,
+        IDENTIFIER_RULE,
+        MAX_BEYOND_USE_MINUTES,
+        MIN_BEYOND_USE_MINUTES,
+    )
 
     identifier = clinic.get("identifier")
     if identifier is not None and not (
-        isinstance(identifier, str) and (identifier == "" or CLINIC_ID.fullmatch(identifier))
+        isinstance(identifier, str) and (identifier == "" or IDENTIFIER.fullmatch(identifier))
     ):
-        raise _P.fail("clinic.identifier",
-                      "must be 1 to 64 letters, digits, '.', '_' or '-'")
+        raise _P.fail("clinic.identifier", f"must be {IDENTIFIER_RULE}")
     minutes = clinic.get("beyond_use_minutes")
     if minutes is not None and not (
         isinstance(minutes, int) and not isinstance(minutes, bool)
-        and 1 <= minutes <= MAX_BEYOND_USE_MINUTES
+        and MIN_BEYOND_USE_MINUTES <= minutes <= MAX_BEYOND_USE_MINUTES
     ):
         raise _P.fail("clinic.beyond_use_minutes",
-                      f"must be a whole number of minutes from 1 to {MAX_BEYOND_USE_MINUTES}")
+                      f"must be a whole number of minutes from {MIN_BEYOND_USE_MINUTES} to "
+                      f"{MAX_BEYOND_USE_MINUTES}")
 
 
 def _merge_clinic(connection: sa.Connection, writer: BulkWriter, clinic: dict[str, Any]) -> None:

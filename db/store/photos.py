@@ -34,7 +34,6 @@ from db.tables.people import PatientRow, UserRow
 from db.tables.photos import PhotoRow
 from db.tables.sessions import SessionRow
 from formulary.photos import (
-    MAX_MAX_BYTES,
     MIN_MAX_BYTES,
     Photo,
     PhotoRejected,
@@ -67,11 +66,7 @@ class PhotosStore(StoreBase):
 
     def set_photo_limit(self, actor: Actor, limit_bytes: int) -> None:
         """Change the largest photo file accepted (administrators; 1 to 200 MB)."""
-        if not MIN_MAX_BYTES <= limit_bytes <= MAX_MAX_BYTES:
-            raise ValidationError(
-                f"photo limit {limit_bytes / 2**20:.1f} MB is out of range: give "
-                f"{MIN_MAX_BYTES // 2**20} to {MAX_MAX_BYTES // 2**20} MB"
-            )
+        check.photo_limit(limit_bytes)
         with self._write(actor, ADMINS, "change the clinic settings") as uow:
             row = uow.session.exec(select(InstallationRow).with_for_update()).one()
             before = snapshot(row)

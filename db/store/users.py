@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import col, select
 
 from db import auth
@@ -12,12 +10,8 @@ from db.images import row_image
 from db.store._base import ADMINS, Actor, StoreBase, UnitOfWork, require_reason, snapshot
 from db.store.inputs import UserInfo
 from db.tables.people import UserRow
+from formulary import clinic as clinic_rules
 from formulary.records import Clinic, Role
-
-#: What a clinic identifier may look like (it goes into URNs and file names).
-CLINIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-#: The longest beyond-use time a label may print (USP <797> category 3 upper bound).
-MAX_BEYOND_USE_MINUTES = 45 * 24 * 60
 
 _FAILED = "unknown username or wrong password; check both and try again"
 
@@ -186,15 +180,7 @@ class UsersStore(StoreBase):
 
     def set_clinic(self, actor: Actor, name: str, address: str = "") -> None:
         """Set the clinic name and address printed on every export (administrators)."""
-        from db.store import validate as check
-        from db.tables.installation import InstallationRow
-
-        with self._write(actor, ADMINS, "change the clinic details") as uow:
-            row = uow.session.exec(select(InstallationRow).with_for_update()).one()
-            before = snapshot(row)
-            row.clinic_name = check.text(name, "clinic name", limit=200, required=True)
-            row.clinic_address = check.text(address, "clinic address", limit=500)
-            uow.update(row, before, "installation.set_clinic", None)
+        self.update_clinic(actor, name=name, address=address)
 
     def clinic(self, actor: Actor) -> Clinic:
         """The clinic's details and settings as exports print them (any signed-in user)."""
@@ -216,30 +202,60 @@ class UsersStore(StoreBase):
         resource ids: changing it renames every exported resource, so it is audited
         like any other change. ``""`` goes back to the default (the database id).
         """
+        self.update_clinic(actor, identifier=identifier, beyond_use_minutes=beyond_use_minutes)
+
+    def update_clinic(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        identifier: str | None = None,
+        beyond_use_minutes: int | None = None,
+        photo_limit_bytes: int | None = None,
+    ) -> None:
+        """Change any of the clinic's details in one transaction (administrators).
+
+        ``None`` leaves a detail as it is. Everything is checked before anything is
+        written (:mod:`db.store.validate`, bounds from :mod:`formulary.clinic`), so a
+        refusal writes nothing. Each part that changes is audited under its own action:
+        ``installation.set_clinic`` (name, address), ``installation.set_clinic_settings``
+        (identifier, beyond-use time), ``installation.set_photo_limit``; a part left as
+        it was is not audited.
+        """
+        from db.store import validate as check
         from db.tables.installation import InstallationRow
 
-        if identifier is not None:
-            identifier = identifier.strip()
-            if identifier and not CLINIC_ID.fullmatch(identifier):
-                raise ValidationError(
-                    f"clinic identifier {identifier!r} is not allowed: use 1 to 64 letters, "
-                    "digits, '.', '_' or '-', starting with a letter or digit"
-                )
-        if beyond_use_minutes is not None and not (
-            1 <= beyond_use_minutes <= MAX_BEYOND_USE_MINUTES
-        ):
-            raise ValidationError(
-                f"beyond-use time {beyond_use_minutes} min is out of range: give 1 to "
-                f"{MAX_BEYOND_USE_MINUTES} minutes (45 days)"
+        details: dict[str, object] = {}
+        settings: dict[str, object] = {}
+        photos: dict[str, object] = {}
+        if name is not None:
+            details["clinic_name"] = check.text(
+                name, "clinic name", limit=clinic_rules.NAME_LIMIT, required=True
             )
-        with self._write(actor, ADMINS, "change the clinic settings") as uow:
+        if address is not None:
+            details["clinic_address"] = check.text(
+                address, "clinic address", limit=clinic_rules.ADDRESS_LIMIT
+            )
+        if identifier is not None:
+            settings["clinic_identifier"] = check.clinic_identifier(identifier)
+        if beyond_use_minutes is not None:
+            settings["beyond_use_minutes"] = check.beyond_use_minutes(beyond_use_minutes)
+        if photo_limit_bytes is not None:
+            photos["photo_max_bytes"] = check.photo_limit(photo_limit_bytes)
+        parts = (
+            ("installation.set_clinic", details),
+            ("installation.set_clinic_settings", settings),
+            ("installation.set_photo_limit", photos),
+        )
+        with self._write(actor, ADMINS, "change the clinic details") as uow:
             row = uow.session.exec(select(InstallationRow).with_for_update()).one()
-            before = snapshot(row)
-            if identifier is not None:
-                row.clinic_identifier = identifier
-            if beyond_use_minutes is not None:
-                row.beyond_use_minutes = beyond_use_minutes
-            uow.update(row, before, "installation.set_clinic_settings", None)
+            for action, values in parts:
+                if values:
+                    before = snapshot(row)
+                    for column, value in values.items():
+                        setattr(row, column, value)
+                    uow.update(row, before, action, None)
 
     def list_users(self, actor: Actor) -> list[UserInfo]:
         """Every account, active or not (administrators and auditors)."""

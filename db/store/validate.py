@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from db.errors import ValidationError
-from formulary import limits
+from formulary import clinic, limits
 from formulary.units.amount import Amount
 
 #: Longest text a field takes when its declaration names no limit.
@@ -72,6 +72,38 @@ def moment(value: date | datetime, what: str) -> None:
         limits.check_date(value, what)
     except limits.OutOfRange as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def clinic_identifier(value: str) -> str:
+    """The clinic identifier trimmed: ``""`` (the default, the database id) or
+    :data:`formulary.clinic.IDENTIFIER`."""
+    identifier = (value or "").strip()
+    if identifier and not clinic.IDENTIFIER.fullmatch(identifier):
+        raise ValidationError(
+            f"clinic identifier {identifier!r} is not allowed: use {clinic.IDENTIFIER_RULE}"
+        )
+    return identifier
+
+
+def beyond_use_minutes(minutes: int) -> int:
+    """A syringe label's beyond-use time within :mod:`formulary.clinic`'s bounds."""
+    if not clinic.MIN_BEYOND_USE_MINUTES <= minutes <= clinic.MAX_BEYOND_USE_MINUTES:
+        raise ValidationError(
+            f"beyond-use time {minutes} min is out of range: give {clinic.BEYOND_USE_RANGE}"
+        )
+    return minutes
+
+
+def photo_limit(limit_bytes: int) -> int:
+    """The largest photo file accepted, within :mod:`formulary.photos`' bounds."""
+    from formulary.photos import MAX_MAX_BYTES, MIN_MAX_BYTES
+
+    if not MIN_MAX_BYTES <= limit_bytes <= MAX_MAX_BYTES:
+        raise ValidationError(
+            f"photo limit {limit_bytes / 2**20:g} MB is out of range: give "
+            f"{MIN_MAX_BYTES // 2**20} to {MAX_MAX_BYTES // 2**20} MB"
+        )
+    return limit_bytes
 
 
 def search_key(*parts: str) -> str:

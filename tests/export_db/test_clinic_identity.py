@@ -93,3 +93,41 @@ def test_cli_init_and_clinic_set(
                   input=f"{PASSWORD}\n")
     assert changed.exit_code == 0, changed.output  # type: ignore[attr-defined]
     assert "identifier zurich-2, beyond-use 120 min" in changed.output  # type: ignore[attr-defined]
+    # All or nothing: a refused identifier leaves the new name unwritten too.
+    refused = cli(["clinic", "set", "--db", path, "--user", "boss", "--password-stdin",
+                   "--name", "Zurich Sud", "--identifier", "a b"], input=f"{PASSWORD}\n")
+    assert refused.exit_code == 2  # type: ignore[attr-defined]
+    assert "letters, digits" in refused.output  # type: ignore[attr-defined]
+    shown = cli(["clinic", "show", "--db", path, "--user", "boss", "--password-stdin",
+                 "--json"], input=f"{PASSWORD}\n")
+    data = json.loads(shown.output)  # type: ignore[attr-defined]
+    assert data["name"] == "" and data["identifier"] == "zurich-2"
+
+
+def test_update_clinic_audits_only_the_parts_that_change(
+    clinic: Clinic, database: Database
+) -> None:
+    def actions() -> list[str]:
+        with Session(database.engine) as db:
+            rows = db.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all()
+        return [e.action for e in rows if e.action.startswith("installation.")]
+
+    before = actions()
+    with pytest.raises(PermissionDenied):
+        clinic.store.update_clinic(clinic.doctor, name="Mine")
+    with pytest.raises(ValidationError, match="out of range"):
+        clinic.store.update_clinic(clinic.admin, name="North", photo_limit_bytes=1)
+    assert actions() == before and clinic.store.clinic(clinic.admin).name != "North"
+    clinic.store.update_clinic(clinic.admin, name="North", address="1 Main St",
+                               beyond_use_minutes=75, photo_limit_bytes=10 * 2**20)
+    assert actions()[len(before):] == [
+        "installation.set_clinic", "installation.set_clinic_settings",
+        "installation.set_photo_limit",
+    ]
+    shown = clinic.store.clinic(clinic.doctor)
+    assert (shown.name, shown.address, shown.beyond_use_minutes, shown.photo_max_bytes) == (
+        "North", "1 Main St", 75, 10 * 2**20)
+    # The same values again: nothing changes, nothing is audited.
+    after = actions()
+    clinic.store.update_clinic(clinic.admin, name="North", beyond_use_minutes=75)
+    assert actions() == after

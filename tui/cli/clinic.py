@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from formulary.clinic import BEYOND_USE_RANGE, DEFAULT_BEYOND_USE_MINUTES, IDENTIFIER_RULE
+from formulary.photos import DEFAULT_MAX_BYTES, MAX_MAX_BYTES, MIN_MAX_BYTES
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption
@@ -63,24 +65,27 @@ def set_(
         typer.Option(
             "--identifier",
             help="Names the clinic in every export's identifiers and resource ids "
-            "(letters, digits, . _ -; '' for the default, the database id).",
+            f"({IDENTIFIER_RULE}; '' for the default, the database id).",
         ),
     ] = None,
     beyond_use: Annotated[
         int | None,
         typer.Option("--beyond-use-minutes",
-                     help="How long a prepared syringe may be used (its label prints it)."),
+                     help="How long a prepared syringe may be used (its label prints it): "
+                     f"{BEYOND_USE_RANGE}; default {DEFAULT_BEYOND_USE_MINUTES}."),
     ] = None,
     photo_limit_mb: Annotated[
         int | None,
         typer.Option("--photo-limit-mb",
-                     help="The largest photo file accepted, in MB (1 to 200; default 25)."),
+                     help="The largest photo file accepted, in MB "
+                     f"({MIN_MAX_BYTES // 2**20} to {MAX_MAX_BYTES // 2**20}; "
+                     f"default {DEFAULT_MAX_BYTES // 2**20})."),
     ] = None,
     db: DbOption = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
 ) -> None:
-    """Change the clinic's details (administrators; audited)."""
+    """Change the clinic's details (administrators; audited; all or nothing)."""
 
     if name is None and address is not None:
         fail("--address is set together with the name: add --name")
@@ -88,13 +93,15 @@ def set_(
         fail("nothing to change: give --name, --identifier, --beyond-use-minutes or "
              "--photo-limit-mb")
     with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
-        if name is not None:
-            store.set_clinic(actor, name, address or "")
-        if identifier is not None or beyond_use is not None:
-            store.set_clinic_settings(actor, identifier=identifier,
-                                      beyond_use_minutes=beyond_use)
-        if photo_limit_mb is not None:
-            store.set_photo_limit(actor, photo_limit_mb * 2**20)
+        # One transaction: a refused identifier does not leave a new name behind.
+        store.update_clinic(
+            actor,
+            name=name,
+            address=(address or "") if name is not None else None,
+            identifier=identifier,
+            beyond_use_minutes=beyond_use,
+            photo_limit_bytes=photo_limit_mb * 2**20 if photo_limit_mb is not None else None,
+        )
         clinic = store.clinic(actor)
     typer.echo(f"clinic {clinic.name or '(no name)'}: identifier {clinic.identifier}, "
                f"beyond-use {clinic.beyond_use_minutes} min, "

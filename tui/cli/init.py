@@ -73,11 +73,10 @@ def init(
     if not demo and not admin:
         fail("name the first administrator: formulary init --admin NAME")
     if clinic_id is not None:
-        from db.store.users import CLINIC_ID
+        from formulary.clinic import IDENTIFIER, IDENTIFIER_RULE
 
-        if not CLINIC_ID.fullmatch(clinic_id):
-            fail(f"--clinic-id {clinic_id!r} is not allowed: use 1 to 64 letters, digits, "
-                 "'.', '_' or '-', starting with a letter or digit")
+        if not IDENTIFIER.fullmatch(clinic_id):
+            fail(f"--clinic-id {clinic_id!r} is not allowed: use {IDENTIFIER_RULE}")
     day = _today(today)
     database = open_db(location, create=True)
     try:
