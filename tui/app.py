@@ -311,6 +311,8 @@ class FormularyApp(App[None]):
             self.open_users()
         elif action == "consent_templates":
             self.open_consent_templates()
+        elif action == "clinic_details":
+            self.open_clinic_details()
         elif action == "export_chart":  # no chart open: the export screen asks for one
             from tui.screens.export import ExportScreen
 
@@ -326,6 +328,13 @@ class FormularyApp(App[None]):
                         title="Consent templates", severity="warning")
             return
         self.push_screen(ConsentTemplatesScreen())
+
+    def open_clinic_details(self) -> None:
+        """The clinic's details: everyone may look, an administrator may change them."""
+        from tui.screens.clinic_details import ClinicDetailsScreen
+
+        if self.user is not None and not isinstance(self.screen, ClinicDetailsScreen):
+            self.push_screen(ClinicDetailsScreen())
 
     def open_users(self) -> None:
         """The users screen, for an administrator; anyone else is told who can."""
@@ -492,7 +501,7 @@ STORE_OPEN_DELAY = 0.3
 #: Commands the app runs itself, whatever screen is showing.
 _APP_COMMANDS = frozenset(
     {"lock", "sign_out", "patients", "stock", "audit", "verify_audit", "users",
-     "consent_templates"}
+     "consent_templates", "clinic_details"}
 )
 #: Commands a screen runs when it can (with its open chart), else the app does.
 _FALLBACKS = frozenset({"export_chart"})

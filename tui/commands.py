@@ -38,6 +38,8 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Users", "Add, deactivate, unlock users; reset a password (administrators)", "users"),
     ("Consent templates", "The clinic's consent texts: add, new version, retire "
      "(administrators)", "consent_templates"),
+    ("Clinic details", "The clinic's name, address, export identifier, syringe beyond-use "
+     "time and photo limit (changes: administrators)", "clinic_details"),
     ("Lock", "Lock the screen now", "lock"),
     ("Sign out", "Sign out of Formulary", "sign_out"),
 )

@@ -34,6 +34,7 @@ from tui.screens.addendum import AddendumScreen
 from tui.screens.attach_photo import AttachPhotoScreen
 from tui.screens.audit import AuditScreen
 from tui.screens.base import AppModal, AppScreen
+from tui.screens.clinic_details import ClinicDetailsScreen
 from tui.screens.clinic_ingredient_form import ClinicIngredientScreen
 from tui.screens.clinic_limit_form import ClinicLimitScreen
 from tui.screens.compare_versions import CompareVersionsScreen
@@ -75,6 +76,11 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
     AttachPhotoScreen: ("test_photo_snapshots.py::test_attach_photo",),
     ComparePhotosScreen: ("test_photo_snapshots.py::test_compare_photos",),
     PhotoLimitScreen: ("test_photo_snapshots.py::test_photo_limit",),
+    ClinicDetailsScreen: (
+        "test_clinic_details_snapshots.py::test_clinic_details[120x40]",
+        "test_clinic_details_snapshots.py::test_clinic_details[80x24]",
+        "test_clinic_details_snapshots.py::test_clinic_details_read_only",
+    ),
     SignInScreen: ("test_snapshots.py::test_sign_in",),
     FirstRunScreen: ("test_snapshots_dialogs.py::test_first_run",),
     RecoveryCodeScreen: ("test_snapshots_dialogs.py::test_recovery_code",),

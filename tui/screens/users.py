@@ -218,6 +218,7 @@ class UsersScreen(AppScreen):
         Binding("f5", "unlock_user", "Unlock", id="users.unlock"),
         Binding("f6", "reset_password", "Password", id="users.reset_password"),
         Binding("f7", "photo_limit", "Photo limit", id="users.photo_limit"),
+        Binding("f8", "clinic_details", "Clinic", id="users.clinic_details"),
     ]
 
     class Changed(Message):
@@ -312,6 +313,10 @@ class UsersScreen(AppScreen):
             failure="Photo limit",
             group="photo-limit",
         )
+
+    def action_clinic_details(self) -> None:
+        """The clinic's details (name, address, identifier, beyond-use time, photo limit)."""
+        self.formulary_app.open_clinic_details()
 
     def action_reset_password(self) -> None:
         """Set a new password for the selected account."""
