@@ -77,10 +77,9 @@ async def test_sign_and_withdraw_a_consent_from_an_empty_database(
         await until(pilot, lambda: "Say why" in screen_text(pilot))
         await type_into(pilot, "#w-reason", "prefers to stop")
         await pilot.press("ctrl+s")
-        # The summary and the table are redrawn in separate frames: wait for both.
         await until(pilot, lambda: isinstance(app.screen, ConsentScreen)
                     and "NO CONSENT ON FILE" in screen_text(pilot)
-                    and "WITHDRAWN" in screen_text(pilot))
+                    and "WITHDRAWN 20" in screen_text(pilot))  # whole, with its date
         (withdrawn,) = store.consents(user, patient.id)
         assert withdrawn.withdrawn_reason == "prefers to stop"
 

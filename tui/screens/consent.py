@@ -44,6 +44,10 @@ class ConsentData:
     templates: tuple[ConsentTemplate, ...]
 
 
+#: The widest status the table shows: ``WITHDRAWN YYYY-MM-DD``.
+STATUS_WIDTH = len("WITHDRAWN YYYY-MM-DD")
+
+
 def consent_status(consent: Consent) -> Text:
     """``signed`` or ``WITHDRAWN <date>`` (bold), as the table shows it."""
     if consent.withdrawn_at is None:
@@ -239,8 +243,10 @@ class ConsentScreen(AppScreen):
     def on_mount(self) -> None:
         self.title = "Consent"
         table = self.query_one("#consents", DataTable)
-        table.add_columns("Id", "For", "Template", "Typed name", "Witness", "Signed (UTC)",
-                          "Status")
+        table.add_columns("Id", "For", "Template", "Typed name", "Witness", "Signed (UTC)")
+        # Wide enough for "WITHDRAWN <date>" from the start: a width measured on "signed"
+        # was kept after a withdrawal under load, cutting the status to "WITHDR".
+        table.add_column("Status", width=STATUS_WIDTH)
         table.focus()
         self._load()
 
