@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widget import AwaitMount
 
-from tui.field_keys import enter_moves_on, step_focus
+from tui.field_keys import step_focus
 from tui.heap import (
     SETTLE_AFTER_SIGN_IN,
     IdleSettler,
@@ -65,7 +65,6 @@ class FormularyApp(App[None]):
         Binding("tab", "next_field", show=False, priority=True, id="field.next"),
         Binding("shift+tab", "previous_field", show=False, priority=True,
                 id="field.previous"),
-        Binding("enter", "enter_moves_on", show=False, priority=True, id="field.enter"),
     ]
 
     def __init__(
@@ -384,10 +383,6 @@ class FormularyApp(App[None]):
     def action_previous_field(self) -> None:
         """Shift+tab: the previous field."""
         step_focus(self.screen, forward=False)
-
-    def action_enter_moves_on(self) -> None:
-        """Enter in a field that leads to the next one (otherwise Enter is the field's)."""
-        enter_moves_on(self.screen, self.focused)
 
     def action_lock(self) -> None:
         """Hide everything of the patient until the same user's password is given."""

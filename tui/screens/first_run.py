@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Center, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
 from db.auth import MIN_PASSWORD_LENGTH
-from tui.field_keys import ENTER_MOVES_ON
+from tui.field_keys import ENTER_MOVES_ON, enter_binding, enter_moves_on
 from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
@@ -29,6 +30,7 @@ class FirstRunScreen(AppScreen):
 
     CSS_PATH = STYLES / "sign_in.tcss"
     AUTO_FOCUS = "#new-username"
+    BINDINGS: ClassVar[list[BindingType]] = [enter_binding("first_run")]
 
     class Created(Message):
         """The administrator exists and is signed in."""
@@ -45,6 +47,10 @@ class FirstRunScreen(AppScreen):
         #: The administrator submitted before the Store was open, created once it is.
         self._pending: tuple[str, str, str] | None = None
         self._database_failed = False
+
+    def action_enter_moves_on(self) -> None:
+        """Enter in a field that leads to the next one goes there now (see tui.field_keys)."""
+        enter_moves_on(self)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Header, Input, Label, Static
 
-from tui.field_keys import ENTER_MOVES_ON
+from tui.field_keys import ENTER_MOVES_ON, enter_binding, enter_moves_on
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
@@ -24,6 +25,7 @@ class SignInScreen(AppScreen):
 
     CSS_PATH = STYLES / "sign_in.tcss"
     AUTO_FOCUS = "#username"
+    BINDINGS: ClassVar[list[BindingType]] = [enter_binding("sign_in")]
 
     class Accepted(Message):
         """The Store accepted the password of ``user``."""
@@ -46,6 +48,10 @@ class SignInScreen(AppScreen):
         #: Credentials submitted before the Store was open, checked once it is.
         self._pending: tuple[str, str] | None = None
         self._failed = False
+
+    def action_enter_moves_on(self) -> None:
+        """Enter in a field that leads to the next one goes there now (see tui.field_keys)."""
+        enter_moves_on(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
