@@ -201,3 +201,24 @@ async def test_a_dialog_asked_for_while_locked_waits_for_the_unlock(
         await pilot.click("#unlock")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+
+
+async def test_signing_out_from_the_lock_over_a_chart_leaves_nothing_behind(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    from tests.tui.pilot_helpers import until
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["okafor"])
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await pilot.press("ctrl+o")  # sign out from the lock
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await settle(pilot)
+        await pilot.pause(0.2)
+        # The chart, uncovered on the way out, reads nothing for nobody and says nothing.
+        assert [(n.title, n.message) for n in app._notifications] == []
+        assert isinstance(app.screen, SignInScreen)

@@ -208,12 +208,16 @@ class PatientScreen(AppScreen):
 
     def reload(self) -> None:
         """Read the chart again (after a session, a new version or an edit)."""
-        self._load()
+        user = self.formulary_app.user
+        # Uncovered by a sign-out on its way to the sign-in form: nobody to read for (it
+        # showed "Cannot open the chart: no user is signed in" over the sign-in form).
+        if user is not None:
+            self._load(user)
 
     @work(thread=True, exclusive=True, group="chart")
-    def _load(self) -> None:
+    def _load(self, user: Actor) -> None:
         try:
-            read = _read_chart(self.store, self.user, self.patient_id)
+            read = _read_chart(self.store, user, self.patient_id)
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
