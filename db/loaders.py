@@ -215,6 +215,30 @@ def outcome(row: OutcomeRow) -> Outcome:
     )
 
 
+#: Records of users already built while loading (by user id and printed name): a batch
+#: names the same few people in every session, and a record is frozen, so one is shared.
+People = dict[tuple[int, str], Practitioner]
+
+
+def _person(users: Mapping[int, UserRow], user_id: int, printed: str | None = None,
+            people: People | None = None) -> Practitioner:
+    """User ``user_id`` as named on a record: ``printed`` (a name bound by a signature)
+    or the user's full name; "?" for a user ``users`` does not hold."""
+    key = (user_id, printed or "")
+    if people is not None:
+        known = people.get(key)
+        if known is not None:
+            return known
+    user = users.get(user_id)
+    if user is None:
+        made = Practitioner(user_id, "?", printed or "?", Role.PRACTITIONER)
+    else:
+        made = Practitioner(user_id, user.username, printed or user.full_name, Role(user.role))
+    if people is not None:
+        people[key] = made
+    return made
+
+
 def _signature(
     users: Mapping[int, UserRow],
     signer_id: int | None,
@@ -222,16 +246,12 @@ def _signature(
     at: datetime | None,
     meaning: str | None,
     content_hash: str | None,
+    people: People | None = None,
 ) -> Signature | None:
     if signer_id is None or at is None or content_hash is None:
         return None
-    user = users.get(signer_id)
-    signer = (
-        Practitioner(signer_id, user.username, signer_name or user.full_name, Role(user.role))
-        if user is not None
-        else Practitioner(signer_id, "?", signer_name or "?", Role.PRACTITIONER)
-    )
-    return Signature(signer, at, meaning or "", content_hash)
+    return Signature(_person(users, signer_id, signer_name, people), at, meaning or "",
+                     content_hash)
 
 
 def session(
@@ -242,11 +262,12 @@ def session(
     used: Iterable[SessionLotRow],
     addenda: Iterable[AddendumRow],
     users: Mapping[int, UserRow],
+    people: People | None = None,
 ) -> SessionRecord:
     """A session row as a record.
 
     Signed sessions report the lots actually drawn (``session_lot``); drafts report
-    the lots chosen so far.
+    the lots chosen so far. ``people``: the user records built so far in this load.
     """
     assert row.id is not None
     names = {c.position: c.name for c in version.components} if version else {}
@@ -285,7 +306,8 @@ def session(
     for a in addenda:
         assert a.id is not None
         signature = _signature(
-            users, a.signed_by_id, a.signer_name, a.signed_at, a.signature_meaning, a.content_hash
+            users, a.signed_by_id, a.signer_name, a.signed_at, a.signature_meaning,
+            a.content_hash, people,
         )
         assert signature is not None
         addendum_records.append(Addendum(a.id, a.text, a.reason, signature))
@@ -306,6 +328,8 @@ def session(
             AdverseEvent(e["kind"], e.get("severity", ""), e.get("description", ""))
             for e in row.adverse_events
         ),
+        # Who saved the first draft: from the user rows already read (no query of its own).
+        prepared_by=_person(users, row.created_by_id, None, people),
         signature=_signature(
             users,
             row.signed_by_id,
@@ -313,6 +337,7 @@ def session(
             row.signed_at,
             row.signature_meaning,
             row.content_hash,
+            people,
         ),
         addenda=tuple(addendum_records),
         overrides=tuple(override(o) for o in row.overrides),
@@ -388,6 +413,7 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
     )
     users = users_by_id(db)
     versions = versions_by_id(db, [r.formulation_version_id for r in rows], users)
+    people: People = {}
     out = []
     for row in rows:
         out.append(
@@ -398,6 +424,7 @@ def sessions(db: Session, rows: list[SessionRow]) -> list[SessionRecord]:
                 used=[u for u in used if u.session_id == row.id],
                 addenda=[a for a in addenda if a.session_id == row.id],
                 users=users,
+                people=people,
             )
         )
     return out
@@ -462,7 +489,7 @@ def one_session(db: Session, row: SessionRow) -> SessionRecord:
         else []
     )
     lots = _by_id(db, LotRow, {u.lot_id for u in used} | {int(c["lot_id"]) for c in row.lots})
-    user_ids = {row.signed_by_id} | {a.signed_by_id for a in addenda}
+    user_ids = {row.created_by_id, row.signed_by_id} | {a.signed_by_id for a in addenda}
     version_row = db.get(FormulationVersionRow, row.formulation_version_id)
     if version_row is not None:
         user_ids.add(version_row.created_by_id)
@@ -589,14 +616,12 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         .order_by(col(OutcomeRow.measured_at), col(OutcomeRow.id))
     ).all()
     session_records = sessions(db, session_rows)
-    signer_ids = {s.signature.signer.id for s in session_records if s.signature is not None} | {
-        a.signature.signer.id for s in session_records for a in s.addenda
-    }
+    named_ids = _named_by(session_records)
     users = users_by_id(db)
     own_consents = tuple(consents_of(db, [pid])[pid])
     # A consent's witness is named in the chart like a signer.
-    signer_ids |= {i for i, u in users.items()
-                   if u.username in {c.witness_username for c in own_consents}}
+    named_ids |= {i for i, u in users.items()
+                  if u.username in {c.witness_username for c in own_consents}}
     product_ids = {
         c.product_id for v in versions.values() for c in v.components if c.product_id is not None
     }
@@ -617,11 +642,24 @@ def chart(db: Session, patient_row: PatientRow, *, workstation: str = "") -> Pat
         courses=tuple(course(c) for c in courses),
         sessions=tuple(session_records),
         outcomes=tuple(outcome(o) for o in outcomes),
-        practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids) if i in users),
+        practitioners=tuple(practitioner(users[i]) for i in sorted(named_ids) if i in users),
         products=tuple(product(p, names) for p in product_rows),
         photos=tuple(photos_of(db, [pid], users).get(pid, [])),
         consents=own_consents,
     )
+
+
+def _named_by(records: Iterable[SessionRecord]) -> set[int]:
+    """The users a chart's signed record names: who signed each session and addendum,
+    and who prepared each signed session (a draft is not part of the record yet)."""
+    ids: set[int] = set()
+    for s in records:
+        if s.signature is not None:
+            ids.add(s.signature.signer.id)
+            if s.prepared_by is not None:
+                ids.add(s.prepared_by.id)
+        ids.update(a.signature.signer.id for a in s.addenda)
+    return ids
 
 
 def _by(rows: Iterable[Any], key: str) -> dict[int, list[Any]]:
@@ -722,6 +760,7 @@ def charts(
         if owner is not None:
             versions_of.setdefault(int(owner), []).append(version)
     photos_by_patient = photos_of(db, pids, users)
+    people: People = {}  # the batch's staff, each built once
     out = []
     for row in patient_rows:
         pid = int(row.id) if row.id is not None else -1
@@ -729,14 +768,13 @@ def charts(
             session(s, version=versions.get(s.formulation_version_id), lots=lots,
                     used=used.get(int(s.id), []) if s.id is not None else [],
                     addenda=addenda.get(int(s.id), []) if s.id is not None else [],
-                    users=users)
+                    users=users, people=people)
             for s in sessions_of.get(pid, [])
         ]
-        signer_ids = {s.signature.signer.id for s in records if s.signature is not None} | {
-            a.signature.signer.id for s in records for a in s.addenda}
+        named_ids = _named_by(records)
         witnesses = {c.witness_username for c in consents.get(pid, [])}
         if witnesses:  # a consent's witness is named in the chart like a signer
-            signer_ids |= {i for i, u in users.items() if u.username in witnesses}
+            named_ids |= {i for i, u in users.items() if u.username in witnesses}
         own_versions = versions_of.get(pid, [])
         own_products = sorted({c.product_id for v in own_versions for c in v.components
                                if c.product_id is not None})
@@ -748,7 +786,7 @@ def charts(
             courses=tuple(course(c) for c in courses.get(pid, [])),
             sessions=tuple(records),
             outcomes=tuple(outcome(o) for o in outcomes.get(pid, [])),
-            practitioners=tuple(practitioner(users[i]) for i in sorted(signer_ids)
+            practitioners=tuple(practitioner(users[i]) for i in sorted(named_ids)
                                 if i in users),
             products=tuple(product(products[i], names) for i in own_products if i in products),
             photos=tuple(photos_by_patient.get(pid, [])),

@@ -413,6 +413,10 @@ class Session(ChartedFields):
     adverse_events: tuple[AdverseEvent, ...] = ()
     post_care: str = ""
     notes: str = ""
+    #: Who prepared it: the user who saved its first draft (the row's ``created_by_id``),
+    #: named as the user record names them now. Not signed content beyond that id
+    #: (``created_by_id`` is in every signed-content version; the printed name is not).
+    prepared_by: Practitioner | None = None
     signature: Signature | None = None
     addenda: tuple[Addendum, ...] = ()
     overrides: tuple[Override, ...] = ()

@@ -19,7 +19,7 @@ from db.errors import NotFound, ValidationError
 from db.loaders import chart as load_chart_rows
 from db.store import Actor, Store
 from db.store.roles import PREPARERS
-from db.tables.people import PatientRow, UserRow
+from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
 from formulary.export.syringe_label import (
     LabelError,
@@ -67,8 +67,10 @@ def print_label(
                 raise NotFound(f"session {session_id} does not exist; check the session number")
             patient = uow.get(PatientRow, row.patient_id, "patient")
             chart = load_chart_rows(uow.session, patient, workstation=store.workstation)
-            creator = uow.session.get(UserRow, row.created_by_id)
-            prepared_by = creator.full_name if creator is not None else actor.full_name
+            # Who prepared it, as the chart's exports name them (the session's author).
+            record = next((s for s in chart.sessions if s.id == session_id), None)
+            preparer = record.prepared_by if record is not None else None
+            prepared_by = preparer.full_name if preparer is not None else actor.full_name
             label = label_for(chart, session_id, prepared_by=prepared_by, zone=zone)
             try:
                 data = render_label(label, size, copies=copies)

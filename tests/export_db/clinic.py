@@ -46,13 +46,18 @@ class Clinic:
     doctor: Actor
     chart_numbers: list[str]
     session_ids: list[int]
+    #: Prepares (saves the draft of) each patient's first session; the doctor signs it.
+    assistant: Actor
 
 
 def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clinic:
-    """Users, three products with lots, and ``patients`` patients with signed sessions."""
+    """Users, three products with lots, and ``patients`` patients with signed sessions
+    (the first of each prepared by an assistant, every one signed by the doctor)."""
     admin = store.create_first_admin("admin", "Ada Admin", PASSWORD)
     store.create_user(admin, "drmartin", "Dr Ana Martín-Pérez", Role.PRACTITIONER, PASSWORD)
     doctor = store.authenticate("drmartin", PASSWORD)
+    store.create_user(admin, "mlind", "Maja Lind, RN", Role.ASSISTANT, PASSWORD)
+    assistant = store.authenticate("mlind", PASSWORD)
     products = {}
     for key, name, strength in (
         ("x-dexpanthenol", "Dexpanthenol", Amount(Decimal(250), "mg/mL")),
@@ -109,7 +114,7 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
                 adverse_events=(AdverseEvent("bruising", "mild", "vertex"),) if s == 2 else (),
                 post_care="No washing for 24 h", notes="=1+1 tolerated" if s == 1 else "ok",
             )
-            record = store.save_session_draft(doctor, draft)
+            record = store.save_session_draft(assistant if s == 1 else doctor, draft)
             store.sign_session(doctor, record.id, PASSWORD)
             session_ids.append(record.id)
             if s == 2:
@@ -124,7 +129,7 @@ def build_clinic(store: Store, *, patients: int = 2, sessions: int = 3) -> Clini
                 zone=ScalpZone.VERTEX, scale_grade="III",
             )
         charts.append(chart)
-    return Clinic(store, admin, doctor, charts, session_ids)
+    return Clinic(store, admin, doctor, charts, session_ids, assistant)
 
 
 def resource_types(bundle: Bundle) -> list[str]:

@@ -36,7 +36,8 @@ def test_label_names_the_preparer_and_is_audited(
                          size="4x6", zone=ZONE)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = " ".join(PdfReader(io.BytesIO(path.read_bytes())).pages[0].extract_text().split())
-    assert "by Dr Ana Martín-Pérez" in text  # the session's author prepared it
+    # The session's author (the assistant) prepared it, not the doctor printing the label.
+    assert "by Maja Lind, RN" in text and "Martín-Pérez" not in text
     assert f"SESSION-{session_id}" in text and "C-0001" in text
     assert (result.label.beyond_use - result.label.prepared_at).total_seconds() == 45 * 60
     assert result.label.prepared_at.tzinfo is ZONE

@@ -33,8 +33,9 @@ def test_record_and_draft_hold_every_declared_field() -> None:
     assert draft | held == attributes
     assert not draft & held
     assert fields.others_of(Session) == fields.others_of(SessionDraft)
-    # What the record has beyond the fields is the session's own bookkeeping.
-    assert record - attributes == {"id", "status", "signature", "addenda"}
+    # What the record has beyond the fields is the session's own bookkeeping (who
+    # prepared it is the row's created_by_id, a bookkeeping column).
+    assert record - attributes == {"id", "status", "prepared_by", "signature", "addenda"}
 
 
 def test_simple_columns_are_made_from_the_declaration() -> None:
