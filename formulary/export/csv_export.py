@@ -79,7 +79,8 @@ def _amount_header(name: str) -> list[str]:
 
 
 #: sessions.csv: the session's id and status, every declared session field's columns
-#: (formulary.session_fields, in its order), then the signature and the addenda.
+#: (formulary.session_fields, in its order), then the signature, the addenda and who
+#: prepared the session (added last, so that readers by position keep working).
 SESSION_COLUMNS: tuple[str, ...] = (
     "session_id",
     "status",
@@ -90,6 +91,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
     "signature_meaning",
     "content_hash",
     "addenda",
+    "prepared_by",
+    "prepared_by_name",
 )
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
@@ -121,6 +124,7 @@ def _overrides_of(chart: PatientChart, session: Session) -> list[tuple[str, Over
 
 def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
     signature = session.signature
+    preparer = session.prepared_by
     cells: list[Cell] = [Number(session.id), session.status.value]
     for declared in session_fields.FIELDS:
         if declared.csv:
@@ -136,6 +140,8 @@ def _session_row(chart: PatientChart, session: Session) -> list[Cell]:
             f" ({a.reason}): {a.text}"
             for a in session.addenda
         ),
+        preparer.username if preparer else None,
+        preparer.full_name if preparer else None,
     ]
     return cells
 

@@ -11,7 +11,8 @@ Layout of the document: the Composition first (sections point at everything else
 signers as attesters), then the Patient, the clinic's Organization, the
 Practitioners, allergies and conditions, one Medication per formulation version used
 (the recipe: ingredient strengths as Ratios), one MedicationAdministration per
-*signed* session (intradermal, scalp, dose in mL) whose medication is the prepared
+*signed* session (intradermal, scalp, dose in mL; its performers the signer and, with
+the function ``preparer``, who prepared it) whose medication is the prepared
 syringe: a contained Medication whose ingredients point (``itemReference``) at
 contained Medications carrying each component's lot and expiry (``batch``); a
 Provenance per signature and per addendum (ASTM E1762 signature types by meaning,
@@ -184,6 +185,10 @@ OUTCOME_CODES = "urn:formulary:outcome"
 #: ``Attachment.hash`` is defined as the base64 SHA-1 of the data; the bundle carries no
 #: data, so it is left empty rather than filled with a different algorithm.
 FILE_SHA256_SYSTEM = "urn:formulary:file-sha256"
+#: MedicationAdministration.performer.function of who prepared the syringe. HL7's
+#: med-admin-perform-function has performer, verifier and witness only, none of them a
+#: preparer (the binding is an example one, so a code of our own is allowed).
+PERFORMER_FUNCTION = "urn:formulary:performer-function"
 MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
 
 
@@ -251,6 +256,10 @@ def _concept(text: str, system: str | None = None, code: str | None = None,
     if text:
         out["text"] = text
     return out
+
+
+#: The function of the performer who prepared the syringe (shared; never changed).
+_PREPARER: Json = _concept("prepared the syringe", PERFORMER_FUNCTION, "preparer", "Preparer")
 
 
 # The cached builders below return shared dicts: resources hold them as they are and
@@ -360,7 +369,17 @@ class _Builder:
         self.add(self.clinic_url, organization_resource(self.chart.clinic))
 
     def practitioners(self) -> None:
-        for person in self.chart.practitioners:
+        people = list(self.chart.practitioners)
+        # Whoever prepared an included session is a performer of it: a Practitioner
+        # here even when the chart's list (from the loader: it has them) lacks them.
+        named = {p.username for p in people}
+        for session in self.chart.sessions:
+            preparer = session.prepared_by
+            if (session.status is SessionStatus.SIGNED and preparer is not None
+                    and preparer.username not in named):
+                named.add(preparer.username)
+                people.append(preparer)
+        for person in people:
             self.add(self.practitioner_url(person),
                      practitioner_resource(self.clinic_id, person))
 
@@ -500,6 +519,14 @@ class _Builder:
             prepared = self.prepared_cache[key] = self.prepared(session, version)
         contained, lot_lines = prepared
         signer = session.signature.signer if session.signature else None
+        preparer = session.prepared_by
+        performers: list[Json] = []
+        if signer is not None:
+            performers.append({"actor": _ref(self.practitioner_url(signer), signer.full_name)})
+        if preparer is not None:
+            performers.append({"function": _PREPARER,
+                               "actor": _ref(self.practitioner_url(preparer),
+                                             preparer.full_name)})
         notes: list[Json] = [{"text": text} for text in _session_notes(chart, session)]
         for addendum in session.addenda:
             notes.append({
@@ -535,6 +562,7 @@ class _Builder:
                 f"Volume per zone: {zones}" if zones else "",
                 f"Method: {method}" if method else "",
                 *(f"Lot {line}" for line in lot_lines),
+                f"Prepared by {preparer.full_name}" if preparer else "",
                 f"Signed by {signer.full_name}" if signer else "",
                 *(n["text"] for n in notes),
             ),
@@ -544,8 +572,7 @@ class _Builder:
             "medicationReference": _ref("#prepared", f"{title}, as prepared"),
             "subject": _ref(self.patient_url, chart.patient.display_name),
             "effectiveDateTime": _instant(session.performed_at),
-            "performer": [{"actor": _ref(self.practitioner_url(signer), signer.full_name)}]
-            if signer else None,
+            "performer": performers or None,
             "note": notes,
             "dosage": dosage,
         }), "sessions", f"Session {when}")

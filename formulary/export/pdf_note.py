@@ -39,6 +39,7 @@ from formulary.photos import before_after
 from formulary.records import (
     FormulationVersion,
     PatientChart,
+    Practitioner,
     Session,
     SessionStatus,
     Signature,
@@ -89,9 +90,13 @@ def _clean(text: str) -> str:
     )
 
 
+def _person_text(person: Practitioner) -> str:
+    return f"{person.full_name} ({person.username})"
+
+
 def _signature_text(signature: Signature, zone: tzinfo | None) -> str:
     return (
-        f"{signature.signer.full_name} ({signature.signer.username}), "
+        f"{_person_text(signature.signer)}, "
         f"{show_local_time(signature.signed_at, zone)}, meaning: {signature.meaning}; "
         f"content SHA-256 {signature.content_hash}"
     )
@@ -519,6 +524,9 @@ class _Note:
                 + (f" ({override.meaning})" if override.meaning else ""),
                 size=8.5, colour=_RED,
             )
+        if session.prepared_by is not None:
+            # Beside the signer: an assistant may prepare what a practitioner signs.
+            self.paragraph(f"Prepared by {_person_text(session.prepared_by)}", size=8.5)
         if session.signature is not None:
             self.paragraph(f"Signed: {_signature_text(session.signature, self.zone)}",
                            size=8.5, bold=True)

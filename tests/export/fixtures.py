@@ -3,7 +3,8 @@
 Real library ingredients at published stock strengths (dexpanthenol 250 mg/mL,
 pyridoxine HCl 100 mg/mL, dutasteride 0.01 % w/v, lidocaine HCl 2 % w/v, biotin from
 a labelled 5 mg/mL product), two formulation versions, sessions with lots, zones,
-an adverse event, an addendum, an override and a draft, outcomes over time, and
+an adverse event, an addendum, an override and a draft, sessions prepared by an
+assistant and signed by a practitioner, outcomes over time, and
 names with µ, é and ü so that font embedding is proven by the PDF's text.
 """
 
@@ -50,6 +51,8 @@ def amt(value: str, unit: str) -> Amount:
 
 ANA = Practitioner(1, "amartin", "Dr Ana Martín-Pérez", Role.PRACTITIONER)
 LUKAS = Practitioner(2, "lbrunner", "Dr Lukas Brünner", Role.PRACTITIONER)
+#: An assistant: she prepares the odd-numbered sessions, which Ana signs.
+MAJA = Practitioner(3, "mlind", "Maja Lind, RN", Role.ASSISTANT)
 
 PATIENT = Patient(
     id=7,
@@ -214,6 +217,7 @@ def _session(n: int) -> Session:
         adverse_events=adverse,
         post_care="No washing for 24 h; avoid sun and sauna for 48 h",
         notes=notes,
+        prepared_by=MAJA if n % 2 else ANA,
         signature=None if draft else _signature(ANA, performed + timedelta(minutes=25), n),
         addenda=addenda,
         overrides=overrides,
@@ -269,7 +273,7 @@ def build_chart(sessions: int = 5, outcomes: int = 4) -> PatientChart:
         courses=(COURSE,),
         sessions=tuple(_session(n) for n in range(1, sessions + 1)),
         outcomes=_outcomes(outcomes),
-        practitioners=(ANA, LUKAS),
+        practitioners=(ANA, LUKAS, MAJA),
         products=PRODUCTS,
         exported_at=EXPORTED_AT,
         checkpoint=CHECKPOINT,

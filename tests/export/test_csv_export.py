@@ -19,10 +19,11 @@ from formulary.export.csv_export import (
     sessions_csv,
 )
 from formulary.export.safe_text import FORMULA_TRIGGERS, restore
-from formulary.records import PatientChart
+from formulary.records import PatientChart, Practitioner, Role
 from tests.export.fixtures import INJECTION_NOTE, build_chart
 
-TEXT_COLUMNS = {"anaesthesia", "post_care", "notes", "lot_number", "component"}
+TEXT_COLUMNS = {"anaesthesia", "post_care", "notes", "lot_number", "component", "prepared_by",
+                "prepared_by_name"}
 
 
 def parse(data: bytes) -> list[dict[str, str]]:
@@ -56,12 +57,21 @@ def test_sessions_one_row_each_oldest_first(chart: PatientChart) -> None:
     assert first["signed_by"] == "amartin"
     assert first["signed_by_name"] == "Dr Ana Martín-Pérez"
     assert first["signature_meaning"] == "author"
+    # Who prepared it, in the last two columns (added after the signature's).
+    assert list(SESSION_COLUMNS[-2:]) == ["prepared_by", "prepared_by_name"]
+    assert (first["prepared_by"], first["prepared_by_name"]) == ("mlind", "Maja Lind, RN")
+    assert (rows[1]["prepared_by"], rows[1]["prepared_by_name"]) == (
+        "amartin", "Dr Ana Martín-Pérez")
     second = rows[1]
     assert "bruising" in second["adverse_events"]
     assert "late entry" in second["addenda"] and "Bruise at vertex" in second["addenda"]
     assert "interval.too_short" in rows[2]["overrides"]
     draft = rows[3]
     assert draft["status"] == "draft" and draft["signed_by"] == ""
+    assert draft["prepared_by"] == "amartin"  # a draft names who is preparing it
+    unknown = replace(chart, sessions=(replace(chart.sessions[0], prepared_by=None),))
+    (row,) = parse(sessions_csv(unknown))
+    assert (row["prepared_by"], row["prepared_by_name"]) == ("", "")
 
 
 def test_components_join_sessions_by_id(chart: PatientChart) -> None:
@@ -122,9 +132,10 @@ free_text = st.one_of(
 
 
 @given(notes=free_text, anaesthesia=free_text, post_care=free_text, lot=free_text,
-       component=free_text)
+       component=free_text, preparer=free_text, preparer_name=free_text)
 def test_round_trip_of_any_text(
-    notes: str, anaesthesia: str, post_care: str, lot: str, component: str
+    notes: str, anaesthesia: str, post_care: str, lot: str, component: str, preparer: str,
+    preparer_name: str,
 ) -> None:
     base = build_chart(sessions=1, outcomes=0)
     session = base.sessions[0]
@@ -137,12 +148,14 @@ def test_round_trip_of_any_text(
         anaesthesia=anaesthesia,
         post_care=post_care,
         lots=(replace(session.lots[0], lot_number=lot), *session.lots[1:]),
+        prepared_by=Practitioner(9, preparer, preparer_name, Role.ASSISTANT),
     )
     chart = replace(base, sessions=(session,),
                     formulation_versions=(version, *base.formulation_versions[1:]))
     (row,) = parse(sessions_csv(chart))
     for column, original in (("notes", notes), ("anaesthesia", anaesthesia),
-                             ("post_care", post_care)):
+                             ("post_care", post_care), ("prepared_by", preparer),
+                             ("prepared_by_name", preparer_name)):
         assert not row[column] or row[column][0] not in FORMULA_TRIGGERS
         assert restore(row[column]) == original
     components = parse(components_csv(chart))

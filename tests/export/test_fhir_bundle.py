@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from formulary.export.fhir_bundle import NotStamped, fhir_bundle, render_fhir, signature_type
 from formulary.export.selection import only_session
-from formulary.records import IngredientLine, PatientChart, SessionStatus
+from formulary.records import IngredientLine, PatientChart, Practitioner, Role, SessionStatus
 from formulary.units.amount import Amount
 from tests.export.fixtures import build_chart
 
@@ -55,7 +55,10 @@ def test_document_bundle_composition_first(chart: PatientChart) -> None:
 
 
 def test_every_reference_resolves_inside_the_bundle(chart: PatientChart) -> None:
-    doc = validated(chart)
+    references_resolve(validated(chart))
+
+
+def references_resolve(doc: dict[str, Any]) -> None:
     urls = {e["fullUrl"] for e in doc["entry"]}
     assert len(urls) == len(doc["entry"])
     for entry in doc["entry"]:
@@ -73,7 +76,7 @@ def test_patient_practitioners_allergies(chart: PatientChart) -> None:
     assert patient["name"][0]["family"] == "Müller-Édouard"
     assert patient["birthDate"] == "1984-05-17" and patient["gender"] == "male"
     names = {p["name"][0]["text"] for p in resources(doc, "Practitioner")}
-    assert names == {"Dr Ana Martín-Pérez", "Dr Lukas Brünner"}
+    assert names == {"Dr Ana Martín-Pérez", "Dr Lukas Brünner", "Maja Lind, RN"}
     allergies = {a["code"]["text"] for a in resources(doc, "AllergyIntolerance")}
     assert allergies == {"Procaine", "Cyanocobalamin (cobalt)"}
     conditions = {c["code"]["text"] for c in resources(doc, "Condition")}
@@ -130,6 +133,56 @@ def test_one_administration_per_session(chart: PatientChart) -> None:
     assert "Addendum (late entry)" in notes and "Post-care:" in notes
     sections = {x["title"]: x for x in doc["entry"][0]["resource"]["section"]}
     assert "1 unsigned draft session(s) not included" in sections["Sessions"]["text"]["div"]
+
+
+def performers(admin: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(function code or "", actor reference, actor display) of each performer."""
+    return [(p["function"]["coding"][0]["code"] if "function" in p else "",
+             p["actor"]["reference"], p["actor"]["display"]) for p in admin["performer"]]
+
+
+def test_who_prepared_a_session_is_a_second_performer(chart: PatientChart) -> None:
+    doc = validated(chart)
+    practitioners = {p["identifier"][0]["value"]: p for p in resources(doc, "Practitioner")}
+    url = {e["resource"]["id"]: e["fullUrl"] for e in doc["entry"]}
+    ana, maja = (url[practitioners[u]["id"]] for u in ("amartin", "mlind"))
+    admins = resources(doc, "MedicationAdministration")
+    # Session 1: prepared by the assistant, signed (performed) by the practitioner.
+    assert performers(admins[0]) == [("", ana, "Dr Ana Martín-Pérez"),
+                                     ("preparer", maja, "Maja Lind, RN")]
+    function = admins[0]["performer"][1]["function"]
+    assert function == {"coding": [{"system": "urn:formulary:performer-function",
+                                    "code": "preparer", "display": "Preparer"}],
+                        "text": "prepared the syringe"}
+    assert "Prepared by Maja Lind, RN" in admins[0]["text"]["div"]
+    assert "Signed by Dr Ana Martín-Pérez" in admins[0]["text"]["div"]
+    # Session 2: she prepared and signed it herself; both functions are said.
+    assert performers(admins[1]) == [("", ana, "Dr Ana Martín-Pérez"),
+                                     ("preparer", ana, "Dr Ana Martín-Pérez")]
+    # Preparing is not signing: she attests nothing and signs no Provenance.
+    composition = doc["entry"][0]["resource"]
+    assert "Maja Lind, RN" not in {a["party"]["display"] for a in composition["attester"]}
+    assert all(p["signature"][0]["who"]["reference"] != maja
+               for p in resources(doc, "Provenance"))
+
+
+def test_a_preparer_the_chart_does_not_list_is_still_a_practitioner(
+    chart: PatientChart,
+) -> None:
+    doc = validated(replace(chart, practitioners=chart.practitioners[:2]))
+    names = [p["name"][0]["text"] for p in resources(doc, "Practitioner")]
+    assert names.count("Maja Lind, RN") == 1
+    references_resolve(doc)
+
+
+def test_a_session_without_its_preparer_has_the_signer_as_its_one_performer(
+    chart: PatientChart,
+) -> None:
+    sessions = tuple(replace(s, prepared_by=None) for s in chart.sessions)
+    doc = validated(replace(chart, sessions=sessions))
+    for admin in resources(doc, "MedicationAdministration"):
+        assert [f for f, _, _ in performers(admin)] == [""]
+        assert "Prepared by" not in admin["text"]["div"]
 
 
 def test_provenance_for_signatures_and_addenda(chart: PatientChart) -> None:
@@ -254,12 +307,18 @@ def test_any_free_text_still_validates(text: str) -> None:
     first, second = base.sessions
     lots = (replace(first.lots[0], lot_number=text, component_name=text), *first.lots[1:])
     addendum = replace(second.addenda[0], text=text, reason=text)
+    preparer = Practitioner(9, text, text, Role.ASSISTANT)  # any name, any username
     sessions = (
-        replace(first, notes=text, anaesthesia=text, post_care=text, lots=lots),
+        replace(first, notes=text, anaesthesia=text, post_care=text, lots=lots,
+                prepared_by=preparer),
         replace(second, addenda=(addendum,)),
     )
     outcomes = (replace(base.outcomes[0], notes=text, scale_grade=text),)
     doc = validated(replace(base, patient=patient, sessions=sessions, outcomes=outcomes))
+    first_admin = resources(doc, "MedicationAdministration")[0]
+    assert [p.get("function", {}).get("text") for p in first_admin["performer"]] == [
+        None, "prepared the syringe"]
+    references_resolve(doc)
     for node in walk(doc):
         if isinstance(node, str):
             assert node, "FHIR strings may not be empty"
@@ -274,8 +333,10 @@ def test_ndjson_lines_are_clean_resources_whatever_the_text(text: str) -> None:
     from formulary.export.fhir_bundle import ndjson_lines, validate_resource
 
     base = build_chart(sessions=2, outcomes=1)
+    preparer = Practitioner(9, text, text, Role.ASSISTANT)
     chart = replace(base, patient=replace(base.patient, given_name=text),
-                    sessions=(replace(base.sessions[0], notes=text), base.sessions[1]))
+                    sessions=(replace(base.sessions[0], notes=text, prepared_by=preparer),
+                              base.sessions[1]))
     for kind, resource_id, line in ndjson_lines(chart):
         assert line.endswith(b"\n") and line.count(b"\n") == 1
         resource = json.loads(line)

@@ -24,6 +24,9 @@ def test_json_document(chart: PatientChart) -> None:
         "zone": "vertex", "volume": {"value": "0.8", "unit": "mL"}, "points": None
     }
     assert session["signature"]["signer"]["full_name"] == "Dr Ana Martín-Pérez"
+    assert session["prepared_by"] == {"id": 3, "username": "mlind",
+                                      "full_name": "Maja Lind, RN", "role": "assistant"}
+    assert body["sessions"][1]["prepared_by"]["username"] == "amartin"
     assert body["checkpoint"]["line"] == chart.checkpoint.line  # type: ignore[union-attr]
     assert len(body["sessions"]) == len(chart.sessions)
 

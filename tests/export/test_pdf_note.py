@@ -98,13 +98,17 @@ def test_every_session_field(note: Note) -> None:
         "Adverse events bruising, mild, Small haematoma at vertex",
         "Pain score 4/10",
         "Post-care No washing for 24 h; avoid sun and sauna for 48 h",
+        # Who prepared each session, on the line before who signed it.
+        "Prepared by Maja Lind, RN (mlind) "
         "Signed: Dr Ana Martín-Pérez (amartin), 2026-01-12 10:02 UTC, meaning: author",
+        "Prepared by Dr Ana Martín-Pérez (amartin) Signed: Dr Ana Martín-Pérez (amartin), "
+        "2026-01-26",
         "Addendum, reason: late entry. Bruise at vertex resolved by day 3 (patient phoned).",
         "Addendum signed: Dr Lukas Brünner (lbrunner), 2026-01-29 09:44 UTC, meaning: author",
         "Safety warning acknowledged: 12 days since the previous session",
         "reason: Patient travelling; agreed with prescriber",
         "2026-02-23 09:58 UTC | DRAFT, NOT SIGNED",
-        "Not signed (draft)",
+        "Prepared by Dr Ana Martín-Pérez (amartin) Not signed (draft)",
     )
     assert "SHA-256" in note.text and chart.sessions[0].signature is not None
     assert bare(chart.sessions[0].signature.content_hash) in bare(note.text)

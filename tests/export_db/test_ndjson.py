@@ -158,11 +158,13 @@ def test_ndjson_lines_round_trip(text: str, amount: Any, tmp_path_factory: Any) 
     from dataclasses import replace
     from decimal import Decimal
 
+    from formulary.records import Practitioner, Role
     from formulary.units.amount import Amount
 
     base = build_chart(sessions=2, outcomes=1)
     patient = replace(base.patient, given_name=text, family_name=text)
-    first = replace(base.sessions[0], notes=text, total_volume=Amount(Decimal(amount), "mL"))
+    first = replace(base.sessions[0], notes=text, total_volume=Amount(Decimal(amount), "mL"),
+                    prepared_by=Practitioner(9, text, text, Role.ASSISTANT))
     chart = replace(base, patient=patient, sessions=(first, *base.sessions[1:]))
     out = tmp_path_factory.mktemp("nd")
     staging = StagedFolder(out)
@@ -180,3 +182,8 @@ def test_ndjson_lines_round_trip(text: str, amount: Any, tmp_path_factory: Any) 
         expected, key=lambda r: (r["resourceType"], r["id"]))
     admin = next(r for r in back if r["resourceType"] == "MedicationAdministration")
     assert Decimal(str(admin["dosage"]["dose"]["value"])) == Decimal(amount)
+    # Who prepared it is a performer whose Practitioner is in the export, written Type/id.
+    preparer = admin["performer"][1]
+    assert preparer["function"]["coding"][0]["code"] == "preparer"
+    ids = {f"{r['resourceType']}/{r['id']}" for r in back}
+    assert preparer["actor"]["reference"] in ids
