@@ -558,3 +558,94 @@ async def test_a_dialogs_message_goes_under_its_field_at_80_columns(tmp_path: Pa
         # The field keeps the row's width; the message is under it, not squeezed beside.
         assert message.region.y >= field.region.bottom
         assert field.region.width >= 40
+
+
+async def test_an_assistants_draft_signed_by_a_practitioner_names_both_on_every_export(
+    tmp_path: Path,
+) -> None:
+    """The syringe label said who prepared a session; the review before signing and the
+    chart exports said only who signed it. An assistant prepares, a practitioner signs:
+    the review, the PDF note, the FHIR bundle and the CSV name both."""
+    import csv
+    import io
+    import json
+    import re
+
+    from pypdf import PdfReader
+
+    from db.database import open_database
+    from db.ops.exports import ExportResult, export_session
+    from db.store import Store
+    from tui.screens.session import SessionScreen
+    from tui.screens.sign_session import SignSessionScreen
+
+    clinic = new_clinic(tmp_path)
+    # The assistant prepares the session and saves her draft.
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot, NURSE)
+        nurse_screen = app.screen
+        assert isinstance(nurse_screen, SessionScreen)
+        nurse_screen.query_one("#zone-vertex", Input).value = "1 mL"
+        nurse_screen.query_one("#s-technique", Select).value = Technique.NAPPAGE
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: nurse_screen.session_id is not None)
+        session_id = nurse_screen.session_id
+    assert session_id is not None
+    # The practitioner resumes her draft, reads who prepared it, and signs.
+    app = clinic_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_new_session(pilot, DOCTOR)  # ctrl+n resumes the patient's draft
+        session = app.screen
+        assert isinstance(session, SessionScreen) and session.session_id == session_id
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignSessionScreen))
+        review = app.screen
+        assert isinstance(review, SignSessionScreen)
+        shown = str(review.query_one("#sign-review", Static).render())
+        assert "Prepared by Nurse Lea Berg (nurse.berg)" in shown
+        assert "Signing as Dr Kenji Ito" in screen_text(pilot)
+        review.query_one("#sign-password", Input).value = DOCTOR[2]
+        await pilot.press("enter")
+        await until(pilot, lambda: session.read_only)
+
+    def kept(_result: ExportResult) -> list[Path]:
+        return []  # the files are read from the result
+
+    database = open_database(clinic.path)
+    try:
+        store = Store(database)
+        doctor = store.authenticate(DOCTOR[0], DOCTOR[2])
+        pdf, fhir, csv_files = (
+            export_session(store, doctor, session_id, fmt, kept).files
+            for fmt in ("pdf", "fhir", "csv")
+        )
+    finally:
+        database.dispose()
+    # PDF: who prepared it on the line before who signed it.
+    (pdf_bytes,) = pdf.values()
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert "Prepared by Nurse Lea Berg (nurse.berg) Signed: Dr Kenji Ito (dr.ito)" in text
+    # FHIR: the signer performs; the assistant is a second performer, the preparer.
+    (fhir_bytes,) = fhir.values()
+    bundle = json.loads(fhir_bytes)
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    ((admin_url, admin),) = [(url, r) for url, r in by_url.items()
+                             if r["resourceType"] == "MedicationAdministration"]
+    signer, preparer = admin["performer"]
+    assert "function" not in signer
+    assert preparer["function"]["coding"][0]["code"] == "preparer"
+    assert [by_url[p["actor"]["reference"]]["identifier"][0]["value"]
+            for p in (signer, preparer)] == ["dr.ito", "nurse.berg"]
+    assert by_url[preparer["actor"]["reference"]]["name"][0]["text"] == "Nurse Lea Berg"
+    (provenance,) = [r for r in by_url.values() if r["resourceType"] == "Provenance"
+                     and r["target"][0]["reference"] == admin_url]
+    assert provenance["signature"][0]["who"]["display"] == "Dr Kenji Ito"
+    # CSV: the signer's columns and the preparer's.
+    sessions_csv = next(data for name, data in csv_files.items()
+                        if name.endswith("-sessions.csv"))
+    (row,) = csv.DictReader(io.StringIO(sessions_csv.decode("utf-8"), newline=""))
+    assert (row["signed_by"], row["signed_by_name"]) == ("dr.ito", "Dr Kenji Ito")
+    assert (row["prepared_by"], row["prepared_by_name"]) == ("nurse.berg", "Nurse Lea Berg")

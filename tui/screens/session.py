@@ -803,6 +803,13 @@ class SessionScreen(AppScreen):
         assert self.data is not None
         # What is in the syringe is the table above this text (SignSessionScreen).
         lines = [f"{self.data.chart.patient.display_name} ({self.data.chart.patient.chart_number})"]
+        # Who prepared it (an assistant's draft is signed by a practitioner): the saved
+        # draft's author, or whoever saves it first now.
+        saved = self.data.session
+        preparer = saved.prepared_by if saved is not None else None
+        if preparer is None:
+            preparer = self.user.practitioner
+        lines.append(f"Prepared by {preparer.full_name} ({preparer.username})")
         zones = ", ".join(
             f"{z.zone.value.replace('_', ' ')} {format_amount(z.volume)}"
             + (f" in {z.points} points" if z.points is not None else "")
