@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Seconds between keystrokes: a fast typist (about 100 words a minute).
 TYPING_GAP = 0.12
 sys.path.insert(0, str(ROOT))
-import tui  # noqa: E402,F401  (first: the app's frame rate is set before Textual loads)
 
 _MINIMAL = """
 import sys, time
