@@ -15,16 +15,13 @@ from formulary.clinic import BEYOND_USE_RANGE, DEFAULT_BEYOND_USE_MINUTES, IDENT
 from formulary.photos import DEFAULT_MAX_BYTES, MAX_MAX_BYTES, MIN_MAX_BYTES
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, db_location
 
 clinic_app = typer.Typer(
     help="Show or change the clinic's name, identifier and label settings.",
     no_args_is_help=True,
 )
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 @clinic_app.command("show")
@@ -37,7 +34,7 @@ def show(
 ) -> None:
     """Print the clinic's name, address, identifier and beyond-use time."""
 
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         clinic = store.clinic(actor)
     fields = {
         "name": clinic.name,
@@ -92,7 +89,7 @@ def set_(
     if name is None and identifier is None and beyond_use is None and photo_limit_mb is None:
         fail("nothing to change: give --name, --identifier, --beyond-use-minutes or "
              "--photo-limit-mb")
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         # One transaction: a refused identifier does not leave a new name behind.
         store.update_clinic(
             actor,

@@ -24,7 +24,7 @@ from tui.cli.login import (
     signed_in_with_password,
     store_errors,
 )
-from tui.cli.options import DbOption, JsonOption, ReasonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption, db_location
 
 if TYPE_CHECKING:
     from db.store import Actor, Store
@@ -37,9 +37,6 @@ consent_app = typer.Typer(
 template_app = typer.Typer(help="The clinic's consent templates.", no_args_is_help=True)
 consent_app.add_typer(template_app, name="template")
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 def consent_json(c: Consent) -> dict[str, Any]:
@@ -147,7 +144,7 @@ def sign(
         fail("--typed-name: the patient types their full name; give it as typed")
     assert typed_name is not None
     # The witness signs with the password just given: asked for once.
-    with signed_in_with_password(_location(ctx, db), user, password_stdin) as (
+    with signed_in_with_password(db_location(ctx, db), user, password_stdin) as (
         store, actor, password
     ):
         with store_errors():
@@ -175,7 +172,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """List a patient's consents (signed and withdrawn), or one with its text."""
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         patient = store.find_patient(actor, chart)
         found = store.consents(actor, patient.id)
     if consent_id is not None:
@@ -217,7 +214,7 @@ def withdraw(
     if not (reason or "").strip():
         fail("--reason: say why the consent is withdrawn (kept with it and in the audit trail)")
     assert reason is not None
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         done = store.withdraw_consent(actor, consent_id, reason)
     typer.echo(json.dumps(consent_json(done), ensure_ascii=False) if as_json
                else f"Withdrawn {_consent_line(done)}")
@@ -241,7 +238,7 @@ def pdf(
         check_destination(out, force=force)  # before anything is read or audited
     except ExportPathError as exc:
         fail(str(exc))
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor):
         try:
             # Written before the print's audit entry commits: both, or neither.
             with store_errors():
@@ -271,7 +268,7 @@ def form_copy(
         check_destination(out, force=force)  # before anything is read or audited
     except ExportPathError as exc:
         fail(str(exc))
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor):
         try:
             # Written before the copy's audit entry commits: both, or neither.
             with store_errors():
@@ -296,7 +293,7 @@ def template_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the clinic's consent templates (current version of each)."""
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         found = store.consent_templates(actor, include_retired=include_retired)
     if as_json:
         typer.echo(json.dumps([template_json(t) for t in found], ensure_ascii=False, indent=2))
@@ -317,7 +314,7 @@ def template_show(
     password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Print a template's text (current version, or --version N)."""
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         versions = store.consent_template_versions(actor, template_id)
     chosen = versions[-1] if version is None else next(
         (v for v in versions if v.version == version), None)
@@ -346,7 +343,7 @@ def template_add(
     from formulary.consent import DEFAULT_TEMPLATE_TEXT
 
     text = _read_text(file) if file is not None else DEFAULT_TEMPLATE_TEXT
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         added = store.add_consent_template(actor, name, text)
     typer.echo(json.dumps(template_json(added), ensure_ascii=False) if as_json
                else f"Added {_template_line(added)}")
@@ -365,7 +362,7 @@ def template_edit(
 ) -> None:
     """Save a new version of a template (administrators); signed consents keep theirs."""
     text = _read_text(file)
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         edited = store.edit_consent_template(actor, template_id, text, name=name)
     typer.echo(json.dumps(template_json(edited), ensure_ascii=False) if as_json
                else f"Saved {_template_line(edited)}")
@@ -384,6 +381,6 @@ def template_retire(
     if not (reason or "").strip():
         fail("--reason: say why the template is retired (kept in the audit trail)")
     assert reason is not None
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         store.retire_consent_template(actor, template_id, reason)
     typer.echo(f"Retired template {template_id}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, db_location
 
 if TYPE_CHECKING:
     from formulary.schedule import CourseProgress
@@ -26,9 +26,6 @@ course_app = typer.Typer(
     no_args_is_help=True,
 )
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 def course_json(progress: CourseProgress, *, current: bool, today: date) -> dict[str, Any]:
@@ -78,7 +75,7 @@ def list_courses(
     """List a patient's courses: id, name, sessions done of planned, next due date."""
     from formulary.schedule import course_progress, current_course
 
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         patient = store.find_patient(actor, chart)
         loaded = store.load_chart(actor, patient.id)
     today = date.today()

@@ -15,7 +15,7 @@ import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, db_location
 
 if TYPE_CHECKING:
     from formulary.export.ingredients import IngredientTable
@@ -26,9 +26,6 @@ formulation_app = typer.Typer(
     no_args_is_help=True,
 )
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 def _when(version: FormulationVersion) -> str:
@@ -107,7 +104,7 @@ def list_formulations(
     as_json: JsonOption = False,
 ) -> None:
     """List a patient's formulations: ids, current version and components by position."""
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         patient = store.find_patient(actor, chart)
         current = store.list_formulations(actor, patient.id)
         versions = list(store.load_chart(actor, patient.id).formulation_versions) if retired else []
@@ -181,7 +178,7 @@ def show(
         fail("give the formulation's id or --version-id, not both")
     if version_id is not None and version_number is not None:
         fail("--version picks a version of a formulation id; --version-id names one already")
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         if version_id is not None:
             chosen = store.get_formulation_version(actor, version_id)
             history = store.formulation_history(actor, chosen.formulation_id)

@@ -17,6 +17,11 @@ DbOption = Annotated[
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
+
+def db_location(ctx: typer.Context, db: str | None) -> str | None:
+    """The database a command works on: its own ``--db``, else the one given before it."""
+    return db or (ctx.find_root().obj or {}).get("db")
+
 #: The reason a change or a retirement needs. Checked by each command (so that a
 #: missing one is one line naming the flag, not Click's usage box), hence optional to
 #: the parser but marked required in --help.

@@ -19,7 +19,7 @@ import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, db_location
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,9 +48,6 @@ ConsentDateOption = Annotated[
     ),
 ]
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 def _date(text: str, flag: str) -> date:
@@ -196,7 +193,7 @@ def add(
         consent_on_file=consent_date is not None,
         consent_date=_date(consent_date, "--consent-date") if consent_date else None,
     )
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         saved = store.create_patient(actor, fields)
     typer.echo(json.dumps(patient_json(saved)) if as_json else f"Added {_line(saved)}")
 
@@ -247,7 +244,7 @@ def update(
         fail("give a reason with --reason: changes to a chart are explained in the audit trail")
     if weighed_on and weight is None:
         fail("--weighed-on needs --weight: the weight measured that day")
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor):
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor):
         with store_errors():
             current = store.find_patient(actor, chart)
         allergies = list(current.allergies)
@@ -379,7 +376,7 @@ def list_patients(
 ) -> None:
     """List patients (sorted by family name), with their latest weight and allergies."""
 
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         found = store.list_patients(actor, search, limit=limit)
     if as_json:
         typer.echo(json.dumps([patient_json(p) for p in found], ensure_ascii=False, indent=2))

@@ -24,7 +24,7 @@ import typer
 
 from tui.cli.errors import EXIT_IO, fail
 from tui.cli.login import PasswordStdinOption, UserOption, open_db, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption, ReasonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption, db_location
 
 if TYPE_CHECKING:
     from formulary.photos import Photo
@@ -38,9 +38,6 @@ photo_app = typer.Typer(
 
 ChartArgument = Annotated[str, typer.Argument(help="The patient's chart number.")]
 
-
-def _location(ctx: typer.Context, db: str | None) -> str | None:
-    return db or (ctx.find_root().obj or {}).get("db")
 
 
 @contextmanager
@@ -121,7 +118,7 @@ def add(
         fail("attach the photo to one session or one outcome: give --session N or --outcome N")
     when = _taken(taken)
     with (
-        signed_in(_location(ctx, db), user, password_stdin) as (store, actor),
+        signed_in(db_location(ctx, db), user, password_stdin) as (store, actor),
         store_errors(),
         _file_errors(),
     ):
@@ -155,7 +152,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List a patient's photos by date taken (retired ones marked)."""
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         patient = store.find_patient(actor, chart)
         photos = store.list_photos(actor, patient.id, include_retired=not current)
     if as_json:
@@ -186,7 +183,7 @@ def export(
     from tui.export_files import ExportPathError, write_files
 
     with (
-        signed_in(_location(ctx, db), user, password_stdin) as (store, actor),
+        signed_in(db_location(ctx, db), user, password_stdin) as (store, actor),
         store_errors(),
         _file_errors(),
     ):
@@ -241,7 +238,7 @@ def retire(
     """Withdraw a photo attached in error: kept with its file, marked, with the reason."""
     if not (reason or "").strip():
         fail("--reason is required: say why the photo is withdrawn (kept in the audit trail)")
-    with signed_in(_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         photo = store.retire_photo(actor, photo_id, reason or "")
     typer.echo(f"retired photo {photo.id} ({photo.view.value}, {photo.taken_on.isoformat()})")
 
@@ -257,7 +254,7 @@ def folder(
     """Print where the photo files are kept; with --create, make the folder."""
     from db.store import Store
 
-    database = open_db(_location(ctx, db))
+    database = open_db(db_location(ctx, db))
     try:
         files = Store(database).files
         with _file_errors():
