@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # Deadlines flake on a busy two-core machine; speed targets live in benchmarks/.
 settings.register_profile(
@@ -26,6 +30,44 @@ os.environ["FORMULARY_WORKSTATION"] = "vm"
 # UTC whatever zone the machine running them is set to (tests of other zones set one).
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+def cheap_hasher() -> PasswordHasher:
+    """argon2id at the lowest cost: the library's defaults take ~0.2 s a hash here, and
+    what tests check is who may sign, not argon2's cost. A hash carries its parameters,
+    so a cheap one still verifies with the real hasher."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_hash: use argon2-cffi's default (slow) parameters")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cheap argon2id parameters in this process; ``@pytest.mark.real_hash`` keeps the defaults.
+
+    Commands run as subprocesses hash at the defaults: they are the product as shipped.
+    """
+    if request.node.get_closest_marker("real_hash"):
+        return
+    from db import auth
+
+    cheap = cheap_hasher()
+    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttle_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed logins earn a real wait (up to 8 s) that tests of other things need not sit
+    through; the throttle's own tests replace ``auth.pause`` with a recorder."""
+    from db import auth
+
+    monkeypatch.setattr(auth, "pause", lambda _seconds: None)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.store import ComponentSpec, PatientFields, Store, StrengthSpec
 from formulary.records import Sex
@@ -30,14 +29,6 @@ from tests.consent_helpers import sign_consent
 from tui.cli.main import app
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 @dataclass(frozen=True)

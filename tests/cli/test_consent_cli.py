@@ -19,7 +19,6 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.store import PatientFields, Store
 from formulary.consent import DEFAULT_TEMPLATE_TEXT
@@ -27,15 +26,6 @@ from formulary.records import Role, Sex
 from tui.cli.root import app
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
-    monkeypatch.setattr(auth, "pause", lambda _s: None)
 
 
 @dataclass

@@ -37,17 +37,6 @@ from tui.cli.errors import EXIT_IO, EXIT_USAGE
 DOCUMENTED = {1, 2, 3, 4, 5, 6, 70}
 
 
-@pytest.fixture(autouse=True)
-def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    from db import auth
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
-    monkeypatch.setattr(auth, "pause", lambda _s: None)
-
-
 @pytest.fixture
 def clinic(tmp_path: Path) -> Iterator[Clinic]:
     made = _open_clinic(str(tmp_path / "clinic.db"))

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from db import auth
 from db.database import Database, open_database
 from db.store import Store
 from tests.export_db.clinic import Clinic, build_clinic
@@ -26,14 +25,6 @@ ENGINES = [
     pytest.param("postgresql", marks=pytest.mark.skipif(
         not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set (PostgreSQL tests skipped)")),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 @pytest.fixture(autouse=True)

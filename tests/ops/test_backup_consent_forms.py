@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.ops.backup import files_folder_of, manifest_path_of
 from db.store import PatientFields, Store
@@ -22,10 +21,6 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
     monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.delenv("FORMULARY_FILES_DIR", raising=False)
     monkeypatch.delenv("FORMULARY_DB", raising=False)

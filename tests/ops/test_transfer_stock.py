@@ -8,9 +8,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
-from db import auth
 from db.database import open_database
 from db.ops import transfer
 from db.store import ClinicLimitFields, ProductFields, Store, StrengthSpec
@@ -18,14 +15,6 @@ from formulary.records import Presentation
 from formulary.units.amount import Amount
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 def _clinic(path: Path) -> str:

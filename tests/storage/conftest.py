@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from db import auth
 from db.database import Database, open_database
 from db.store import Actor, Store
 from formulary.records import Role
@@ -64,23 +63,6 @@ class PgDatabases:
             with self.admin.connect() as connection:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Cheap argon2id parameters for speed; ``@pytest.mark.real_hash`` tests keep the defaults."""
-    if request.node.get_closest_marker("real_hash"):
-        return
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "real_hash: use argon2-cffi's default (slow) parameters")
 
 
 @pytest.fixture(scope="session")

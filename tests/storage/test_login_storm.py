@@ -25,7 +25,6 @@ def test_argon2_runs_while_another_writer_commits(
     writer_done = threading.Event()
     in_check = threading.Semaphore(0)
     real_verify = auth.verify_password
-    monkeypatch.setattr(auth, "pause", lambda _seconds: None)
 
     def held_verify(password_hash: str, password: str) -> bool:
         in_check.release()

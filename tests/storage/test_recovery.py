@@ -25,7 +25,6 @@ def _lock_out(store: Store, name: str) -> None:
 def test_the_code_unlocks_the_only_admin_once_and_is_replaced(
     store: Store, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auth, "pause", lambda _seconds: None)
     code = store.issue_recovery_code(admin)
     assert len(code) == 29 and code.count("-") == 4
     _lock_out(store, "admin")
