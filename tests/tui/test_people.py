@@ -72,7 +72,8 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app: MakeApp) -
         await pilot.press(*"left the clinic".replace(" ", "_"))
         await pilot.press("enter")
         await until(pilot, lambda: not next(u for u in screen.users if u.username == "sam").active)
-        assert "deactivated" in screen_text(pilot)
+        # The table measures its new rows when next idle: wait for the word to be drawn.
+        await until(pilot, lambda: "deactivated" in screen_text(pilot))
         # Reset the practitioner's password.
         screen.query_one("#users", DataTable).move_cursor(
             row=[u.username for u in screen.users].index("dr.martin")
