@@ -118,8 +118,7 @@ def _record_session(location: str, record: Path) -> int:
     from tui.cli.root import app
 
     result = CliRunner().invoke(
-        app,
-        ["session", "record", str(record), "--db", location, "--user", "drlee", "--json"],
+        app, ["session", "record", str(record), "--db", location, "--user", "drlee", "--json"],
         env={"FORMULARY_PASSWORD": PASSWORD, "FORMULARY_DB": ""},
     )
     assert result.exit_code == 0, result.stderr
@@ -153,26 +152,16 @@ def _build(folder: Path) -> Template:
         store.files.create()
         biotin = next(i.id for i in store.list_ingredients(lee, "biotin") if i.key == "biotin")
         store.create_product(  # no lots yet: what is in it may still be edited
-            lee,
-            name="Biotin 2 mg/mL",
-            volume_per_unit=ml("1"),
-            manufacturer="Acme",
+            lee, name="Biotin 2 mg/mL", volume_per_unit=ml("1"), manufacturer="Acme",
             ingredients=[StrengthSpec(biotin, Amount(Decimal(2), "mg/mL"))],
         )
         kim = store.create_user(admin, "kim", "Kim Locum", Role.ASSISTANT, PASSWORD)
         store.deactivate_user(admin, kim.id, "contract ended")
-        store.add_clinic_ingredient(
-            lee,
-            IngredientFields(
-                key=ingredient_key(RETIRED_INGREDIENT), name=RETIRED_INGREDIENT, category="other"
-            ),
-        )
+        store.add_clinic_ingredient(lee, IngredientFields(
+            key=ingredient_key(RETIRED_INGREDIENT), name=RETIRED_INGREDIENT, category="other"))
         limits = [
-            store.add_clinic_limit(
-                lee,
-                biotin,
-                ClinicLimitFields(per, Amount(Decimal(amount), "mg"), "protocol", "", ""),
-            )
+            store.add_clinic_limit(lee, biotin, ClinicLimitFields(
+                per, Amount(Decimal(amount), "mg"), "protocol", "", ""))
             for per, amount in (("session", 20), ("course", 200))
         ]
         recovery_code = store.issue_recovery_code(admin)
@@ -181,41 +170,25 @@ def _build(folder: Path) -> Template:
         # C-1 consented on the first template already (the consent rule): this one, with
         # a scanned form, is on the other; C-3 is yet to consent.
         consent = store.sign_consent(
-            lee,
-            patient_id=made.patient_id,
-            template_id=old.id,
-            typed_name="Jane Doe",
-            password=PASSWORD,
-            form=inputs / "scan.pdf",
+            lee, patient_id=made.patient_id, template_id=old.id, typed_name="Jane Doe",
+            password=PASSWORD, form=inputs / "scan.pdf",
         )
-        store.create_patient(lee, PatientFields("C-3", "Roux", "Ida", date(1992, 5, 6), Sex.FEMALE))
+        store.create_patient(lee, PatientFields("C-3", "Roux", "Ida", date(1992, 5, 6),
+                                                Sex.FEMALE))
         first = folder / "first"
         first.mkdir()
         session_id = _record_session(location, session_file(first, made))
         photo = store.attach_photo_file(
-            lee,
-            inputs / "photo.jpg",
-            patient_id=made.patient_id,
-            view="vertex",
-            taken_on=date(2026, 11, 20),
-            session_id=session_id,
+            lee, inputs / "photo.jpg", patient_id=made.patient_id, view="vertex",
+            taken_on=date(2026, 11, 20), session_id=session_id,
         )
         # The table's own session (retried with the same key, it is never recorded twice).
         session_file(inputs, made, idempotency_key="fault-retry-1", pain_score=3)
     finally:
         made.database.dispose()
     return Template(
-        folder,
-        made.database.db_id,
-        _rolled_back(folder),
-        session_id,
-        consent.id,
-        template_id,
-        old.id,
-        photo.id,
-        limits[0].id,
-        limits[1].id,
-        recovery_code,
+        folder, made.database.db_id, _rolled_back(folder), session_id, consent.id,
+        template_id, old.id, photo.id, limits[0].id, limits[1].id, recovery_code,
     )
 
 
@@ -236,18 +209,14 @@ def _rolled_back(folder: Path) -> str:
         admin = store.create_first_admin("admin", "Ada Admin", PASSWORD)
         checkpoint_database(database)
         database.dispose()
-        with (
-            contextlib.closing(sqlite3.connect(folder / "ahead.db")) as source,
-            contextlib.closing(sqlite3.connect(folder / "rolled.db")) as rolled,
-        ):
+        with contextlib.closing(sqlite3.connect(folder / "ahead.db")) as source, \
+                contextlib.closing(sqlite3.connect(folder / "rolled.db")) as rolled:
             source.backup(rolled)
         store.create_user(admin, "eve", "Eve Later", Role.AUDITOR, PASSWORD)
         checkpoint_database(database)
         return database.db_id
     finally:
         database.dispose()
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """One clinic for the module; each test works on a copy (see :func:`clinic`)."""
@@ -306,280 +275,85 @@ def commands(case: Case) -> dict[str, Command]:
     admin = [*db, "--user", "admin"]
     lee = [*db, "--user", "drlee"]
     return {
-        "user add": (
-            [
-                "user",
-                "add",
-                "bob",
-                "--role",
-                "practitioner",
-                "--full-name",
-                "Bob",
-                *admin,
-                "--password-stdin",
-            ],
-            f"{PASSWORD}\nbob-password-1\n",
-        ),
+        "user add": (["user", "add", "bob", "--role", "practitioner", "--full-name", "Bob",
+                      *admin, "--password-stdin"], f"{PASSWORD}\nbob-password-1\n"),
         "user deactivate": (["user", "deactivate", "sam", "--reason", "left", *admin], ""),
         "user reactivate": (["user", "reactivate", "kim", "--reason", "back", *admin], ""),
         "user unlock": (["user", "unlock", "sam", "--reason", "locked out", *admin], ""),
-        "user reset-password": (
-            ["user", "reset-password", "sam", "--reason", "forgot", *admin, "--password-stdin"],
-            f"{PASSWORD}\nsam-password-2\n",
-        ),
-        "product add": (
-            [
-                "product",
-                "add",
-                "--name",
-                "Zinc 2 mg/mL",
-                "--presentation",
-                "ampoule",
-                "--volume",
-                "5 mL",
-                "-i",
-                "zinc=2 mg/mL",
-                *lee,
-            ],
-            "",
-        ),
-        "lot receive": (
-            [
-                "lot",
-                "receive",
-                "--product",
-                "Biotin 5 mg/mL",
-                "--lot",
-                "NEW-1",
-                "--expiry",
-                "2099-01-01",
-                "--quantity",
-                "10 mL",
-                *lee,
-            ],
-            "",
-        ),
-        "ingredient add": (
-            ["ingredient", "add", "--name", "Adenosine", "--category", "other", *lee],
-            "",
-        ),
-        "ingredient retire": (
-            ["ingredient", "retire", RETIRED_INGREDIENT, "--reason", "never stocked", *lee],
-            "",
-        ),
-        "ingredient limit add": (
-            [
-                "ingredient",
-                "limit",
-                "add",
-                "biotin",
-                "--per",
-                "session",
-                "--amount",
-                "10 mg",
-                "--source",
-                "protocol",
-                *lee,
-            ],
-            "",
-        ),
-        "ingredient limit edit": (
-            [
-                "ingredient",
-                "limit",
-                "edit",
-                str(t.limit_to_edit),
-                "--amount",
-                "15 mg",
-                "--reason",
-                "revised",
-                *lee,
-            ],
-            "",
-        ),
-        "ingredient limit retire": (
-            [
-                "ingredient",
-                "limit",
-                "retire",
-                str(t.limit_to_retire),
-                "--reason",
-                "superseded",
-                *lee,
-            ],
-            "",
-        ),
-        "patient add": (
-            [
-                "patient",
-                "add",
-                "--chart",
-                "C-9",
-                "--family",
-                "Roux",
-                "--given",
-                "Ana",
-                "--born",
-                "1990-01-02",
-                "--sex",
-                "female",
-                *lee,
-            ],
-            "",
-        ),
-        "patient update": (
-            ["patient", "update", "C-1", "--grade", "III", "--reason", "seen", *lee],
-            "",
-        ),
-        "import-csv products": (["import-csv", "products", str(inputs / "products.csv"), *lee], ""),
-        "product edit": (
-            [
-                "product",
-                "edit",
-                "Biotin 2 mg/mL",
-                "--manufacturer",
-                "Acme2",
-                "--presentation",
-                "ampoule",
-                "--reason",
-                "label",
-                *lee,
-            ],
-            "",
-        ),
-        "import-csv patients": (["import-csv", "patients", str(inputs / "patients.csv"), *lee], ""),
-        "clinic set": (
-            ["clinic", "set", "--name", "Hair Clinic", "--address", "1 Main St", *admin],
-            "",
-        ),
+        "user reset-password": (["user", "reset-password", "sam", "--reason", "forgot",
+                                 *admin, "--password-stdin"], f"{PASSWORD}\nsam-password-2\n"),
+        "product add": (["product", "add", "--name", "Zinc 2 mg/mL", "--presentation",
+                         "ampoule", "--volume", "5 mL", "-i", "zinc=2 mg/mL", *lee], ""),
+        "lot receive": (["lot", "receive", "--product", "Biotin 5 mg/mL", "--lot", "NEW-1",
+                         "--expiry", "2099-01-01", "--quantity", "10 mL", *lee], ""),
+        "ingredient add": (["ingredient", "add", "--name", "Adenosine", "--category", "other",
+                            *lee], ""),
+        "ingredient retire": (["ingredient", "retire", RETIRED_INGREDIENT, "--reason",
+                               "never stocked", *lee], ""),
+        "ingredient limit add": (["ingredient", "limit", "add", "biotin", "--per", "session",
+                                  "--amount", "10 mg", "--source", "protocol", *lee], ""),
+        "ingredient limit edit": (["ingredient", "limit", "edit", str(t.limit_to_edit),
+                                   "--amount", "15 mg", "--reason", "revised", *lee], ""),
+        "ingredient limit retire": (["ingredient", "limit", "retire", str(t.limit_to_retire),
+                                     "--reason", "superseded", *lee], ""),
+        "patient add": (["patient", "add", "--chart", "C-9", "--family", "Roux", "--given",
+                         "Ana", "--born", "1990-01-02", "--sex", "female", *lee], ""),
+        "patient update": (["patient", "update", "C-1", "--grade", "III", "--reason", "seen",
+                            *lee], ""),
+        "import-csv products": (["import-csv", "products", str(inputs / "products.csv"),
+                                 *lee], ""),
+        "product edit": (["product", "edit", "Biotin 2 mg/mL", "--manufacturer", "Acme2",
+                          "--presentation", "ampoule", "--reason", "label", *lee], ""),
+        "import-csv patients": (["import-csv", "patients", str(inputs / "patients.csv"),
+                                 *lee], ""),
+        "clinic set": (["clinic", "set", "--name", "Hair Clinic", "--address", "1 Main St",
+                        *admin], ""),
         "session record": (["session", "record", str(inputs / "session.json"), *lee], ""),
         "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
-        "export chart": (
-            ["export", "chart", "C-1", "--format", "pdf", "-o", str(out / "c.pdf"), *lee],
-            "",
-        ),
-        "export session": (
-            [
-                "export",
-                "session",
-                str(t.session_id),
-                "--format",
-                "pdf",
-                "-o",
-                str(out / "s.pdf"),
-                *lee,
-            ],
-            "",
-        ),
-        "export all": (["export", "all", "--format", "csv", "-o", str(out / "all"), *admin], ""),
-        "consent sign": (
-            [
-                "consent",
-                "sign",
-                "C-3",
-                "--typed-name",
-                "Ida Roux",
-                "--template",
-                str(t.template_id),
-                *lee,
-            ],
-            "",
-        ),
-        "consent pdf": (
-            ["consent", "pdf", str(t.consent_id), "-o", str(out / "consent.pdf"), *lee],
-            "",
-        ),
-        "consent form": (
-            ["consent", "form", str(t.consent_id), "-o", str(out / "form.pdf"), *lee],
-            "",
-        ),
-        "consent withdraw": (
-            ["consent", "withdraw", str(t.consent_id), "--reason", "changed her mind", *lee],
-            "",
-        ),
+        "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",
+                          str(out / "c.pdf"), *lee], ""),
+        "export session": (["export", "session", str(t.session_id), "--format", "pdf", "-o",
+                            str(out / "s.pdf"), *lee], ""),
+        "export all": (["export", "all", "--format", "csv", "-o", str(out / "all"), *admin],
+                       ""),
+        "consent sign": (["consent", "sign", "C-3", "--typed-name", "Ida Roux", "--template",
+                          str(t.template_id), *lee], ""),
+        "consent pdf": (["consent", "pdf", str(t.consent_id), "-o", str(out / "consent.pdf"),
+                         *lee], ""),
+        "consent form": (["consent", "form", str(t.consent_id), "-o", str(out / "form.pdf"),
+                          *lee], ""),
+        "consent withdraw": (["consent", "withdraw", str(t.consent_id), "--reason",
+                              "changed her mind", *lee], ""),
         "consent template add": (["consent", "template", "add", "Second form", *admin], ""),
-        "consent template edit": (
-            [
-                "consent",
-                "template",
-                "edit",
-                str(t.old_template_id),
-                "--file",
-                str(inputs / "consent.md"),
-                *admin,
-            ],
-            "",
-        ),
-        "consent template retire": (
-            [
-                "consent",
-                "template",
-                "retire",
-                str(t.old_template_id),
-                "--reason",
-                "replaced",
-                *admin,
-            ],
-            "",
-        ),
-        "photo add": (
-            [
-                "photo",
-                "add",
-                str(inputs / "other.jpg"),
-                "--patient",
-                "C-1",
-                "--view",
-                "frontal",
-                "--taken",
-                "2026-11-21",
-                "--session",
-                str(t.session_id),
-                *lee,
-            ],
-            "",
-        ),
+        "consent template edit": (["consent", "template", "edit", str(t.old_template_id),
+                                   "--file", str(inputs / "consent.md"), *admin], ""),
+        "consent template retire": (["consent", "template", "retire",
+                                     str(t.old_template_id), "--reason", "replaced", *admin],
+                                    ""),
+        "photo add": (["photo", "add", str(inputs / "other.jpg"), "--patient", "C-1",
+                       "--view", "frontal", "--taken", "2026-11-21", "--session",
+                       str(t.session_id), *lee], ""),
         "photo export": (["photo", "export", "C-1", "--to", str(out / "photos"), *lee], ""),
-        "photo retire": (
-            ["photo", "retire", str(t.photo_id), "--reason", "wrong patient", *lee],
-            "",
-        ),
+        "photo retire": (["photo", "retire", str(t.photo_id), "--reason", "wrong patient",
+                          *lee], ""),
         "photo folder": (["photo", "folder", "--create", *db], ""),
         "backup": (["backup", str(out / "b.db"), *admin], ""),
         "audit checkpoint": (["audit", "checkpoint", *db], ""),
         "audit verify": (["audit", "verify", *db], ""),
-        "product retire": (["product", "retire", "Biotin 2 mg/mL", "--reason", "gone", *lee], ""),
-        "audit accept-rollback": (
-            [
-                "audit",
-                "accept-rollback",
-                "--reason",
-                "restored copy",
-                "--db",
-                case.rolled,
-                "--user",
-                "admin",
-            ],
-            "",
-        ),
-        "user recover": (["user", "recover", "admin", "--code-stdin", *db], f"{t.recovery_code}\n"),
+        "product retire": (["product", "retire", "Biotin 2 mg/mL", "--reason", "gone", *lee],
+                           ""),
+        "audit accept-rollback": (["audit", "accept-rollback", "--reason", "restored copy",
+                                   "--db", case.rolled, "--user", "admin"], ""),
+        "user recover": (["user", "recover", "admin", "--code-stdin", *db],
+                         f"{t.recovery_code}\n"),
         "audit rekey": (["audit", "rekey", "--reason", "rotate", *admin], ""),
     }
 
 
 #: Commands whose output goes to a file in ``out`` (the full-disk fault for files).
-WRITES_FILES = {
-    "label",
-    "export json",
-    "export chart",
-    "export session",
-    "export all",
-    "backup",
-    "consent pdf",
-    "consent form",
-    "photo export",
-}
+WRITES_FILES = {"label", "export json", "export chart", "export session", "export all",
+                "backup", "consent pdf", "consent form", "photo export"}
 #: Commands that make their output folder (with its parents), as documented.
 MAKES_ITS_FOLDER = {"export all", "photo export"}
 #: Commands that write nothing to the database (a checkpoint goes to the key folder's
@@ -604,16 +378,8 @@ READ_ONLY: dict[str, list[str]] = {
     "calc convert": ["calc", "convert", "0.5% w/v", "mg/mL"],
     "calc dose": ["calc", "dose", "250 mg/mL", "2 mL"],
     "calc volume": ["calc", "volume", "500 mg", "250 mg/mL"],
-    "calc dilute": [
-        "calc",
-        "dilute",
-        "--stock",
-        "0.05% w/v",
-        "--target",
-        "0.01% w/v",
-        "--final",
-        "5 mL",
-    ],
+    "calc dilute": ["calc", "dilute", "--stock", "0.05% w/v", "--target", "0.01% w/v",
+                    "--final", "5 mL"],
     # Listings and reports printed on stdout.
     "user list": ["user", "list", "--user", "admin"],
     "product list": ["product", "list", "--user", "drlee"],
@@ -663,11 +429,8 @@ def _assert_refused(name: str, code: int, err: str) -> str:
 
 
 def _run_table(
-    case: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    table: dict[str, Command],
-    said: Callable[[str, str], None] | None = None,
+    case: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    table: dict[str, Command], said: Callable[[str, str], None] | None = None,
 ) -> None:
     """Run every command under the fault in force: refused, one line, nothing left."""
     for name, (args, stdin) in table.items():
@@ -690,9 +453,7 @@ def _run_table(
 
 
 def test_every_command_succeeds_on_a_healthy_clinic(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     failed = []
     for name, (args, stdin) in commands(clinic).items():
@@ -724,9 +485,7 @@ def _app_commands() -> dict[str, Any]:
 
 
 def test_every_command_is_in_the_fault_table(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     known = set(table) | set(READ_ONLY) | OWN_FAULT_TEST
@@ -752,9 +511,7 @@ def test_every_command_is_in_the_fault_table(
 
 
 def test_an_unsafe_key_refuses_every_write(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     for db_id in (clinic.template.db_id, clinic.template.rolled_db_id):
@@ -769,22 +526,18 @@ def test_an_unsafe_key_refuses_every_write(
 
 
 def _remedies_work(
-    case: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    case: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     remedies: dict[str, Command],
 ) -> None:
     for name, command in remedies.items():
         before = non_login(entries(case.location))
         code, _, err = invoke(monkeypatch, capsys, *command)
-        added = non_login(entries(case.location))[len(before) :]
+        added = non_login(entries(case.location))[len(before):]
         assert code == 0 and KEY_REMEDIES[name] in added, (name, err, added)
 
 
 def test_a_missing_key_folder_refuses_every_write(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     shutil.move(resolve_key_dir(), clinic.folder / "keys-elsewhere")
@@ -816,9 +569,7 @@ def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_read_only_database_refuses_every_write(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     _read_only(monkeypatch)
@@ -840,10 +591,8 @@ def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
             return False
 
     def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if (
-            isinstance(file, str | bytes | os.PathLike)
-            and inside(file)
-            and ("w" in mode or "a" in mode or "x" in mode)
+        if isinstance(file, str | bytes | os.PathLike) and inside(file) and (
+            "w" in mode or "a" in mode or "x" in mode
         ):
             handle = real_open(file, mode, *args, **kwargs)
             handle.close()
@@ -883,9 +632,7 @@ def _full_disk_for_files(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
 
 
 def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     statuses: dict[str, int] = {}
@@ -899,7 +646,7 @@ def test_a_full_disk_for_files_leaves_no_file_and_no_entry(
         assert "space" in line or "full" in line, (name, line)
         statuses[name] = code
         assert _files(clinic.out) == [], name
-        added = non_login(entries(clinic.location))[len(non_login(before)) :]
+        added = non_login(entries(clinic.location))[len(non_login(before)):]
         if name == "backup":
             # The copy holds its own entry, so it is made first; its failure follows it.
             assert added == ["database.backup", "database.backup_failed"], added
@@ -931,9 +678,7 @@ def _full_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_full_disk_for_the_database_writes_nothing(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     _full_database(monkeypatch)
@@ -941,9 +686,7 @@ def test_a_full_disk_for_the_database_writes_nothing(
 
 
 def test_missing_output_folders_are_one_line_before_anything_is_audited(
-    clinic: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    clinic: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     table = commands(clinic)
     clinic.out.rmdir()
@@ -958,9 +701,7 @@ def test_missing_output_folders_are_one_line_before_anything_is_audited(
 
 
 def test_a_missing_database_folder_is_one_line(
-    clinic: Case,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clinic: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     gone = str(tmp_path / "nowhere" / "clinic.db")
@@ -972,9 +713,7 @@ def test_a_missing_database_folder_is_one_line(
 
 
 def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
-    clinic: Case,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clinic: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     import db.ops.backup as backup_ops
@@ -986,15 +725,8 @@ def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
     assert code == 0, err
     db_file = Path(clinic.location)
     before_entries = entries(clinic.location)
-    restore = [
-        "restore",
-        str(clinic.out / "b.db"),
-        "--db",
-        clinic.location,
-        "--user",
-        "admin",
-        "--force",
-    ]
+    restore = ["restore", str(clinic.out / "b.db"), "--db", clinic.location,
+               "--user", "admin", "--force"]
 
     # A full disk while the backup is staged beside the database.
     def full_copy(_source: Path, partial: Path) -> None:
@@ -1020,31 +752,23 @@ def test_restore_import_and_init_under_faults_are_one_line_and_change_nothing(
     target.parent.mkdir()
     with monkeypatch.context() as patch:
         _full_database(patch)
-        code, _, err = invoke(
-            monkeypatch,
-            capsys,
-            ["import", str(clinic.out / "all.json"), "--db", str(target), "--user", "admin"],
-        )
+        code, _, err = invoke(monkeypatch, capsys, [
+            "import", str(clinic.out / "all.json"), "--db", str(target),
+            "--user", "admin"])
     _assert_refused("import", code, err)
     if target.exists():  # an empty shell may exist; it holds no records
         with contextlib.closing(sqlite3.connect(target)) as conn:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            assert (
-                "patient" not in names
-                or not conn.execute("SELECT 1 FROM patient LIMIT 1").fetchone()
-            )
+            assert "patient" not in names or not conn.execute(
+                "SELECT 1 FROM patient LIMIT 1").fetchone()
 
     # init in a folder that cannot be written.
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        code, _, err = invoke(
-            monkeypatch,
-            capsys,
-            ["init", "--db", str(locked / "clinic.db")],
-            "admin\nAda\nadmin-password-1\n",
-        )
+        code, _, err = invoke(monkeypatch, capsys, [
+            "init", "--db", str(locked / "clinic.db")], "admin\nAda\nadmin-password-1\n")
         if os.geteuid() != 0:  # root writes anywhere
             _assert_refused("init", code, err)
             assert list(locked.iterdir()) == []
