@@ -22,6 +22,7 @@ from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.tab_keys import step_tab, tab_bindings
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.table_fill import fill_table
 
 if TYPE_CHECKING:
     from db.store import ClinicLimit, StoredIngredient
@@ -107,6 +108,8 @@ def published_limits(ingredient: Any) -> str:
 PRODUCT_COLUMNS = ("Product", "Presentation", "GTIN", "Contains", "Manufacturer")
 #: Clinic limits: the figure and its source first; basis and note after.
 LIMIT_COLUMNS = ("Ingredient", "At most", "Per", "Source", "Basis", "Note")
+#: Lots: which box, then whether it may be used.
+LOT_COLUMNS = ("Product", "Lot", "Expiry", "On hand", "Status", "Supplier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +168,7 @@ class StockScreen(AppScreen):
             "Ingredient", "Category", "Synonyms", "Origin", "Sources"
         )
         self.query_one("#products", DataTable).add_columns(*PRODUCT_COLUMNS)
-        self.query_one("#lots", DataTable).add_columns(
-            "Product", "Lot", "Expiry", "On hand", "Status", "Supplier"
-        )
+        fill_table(self.query_one("#lots", DataTable), LOT_COLUMNS, [])
         self.query_one("#limits", DataTable).add_columns(*LIMIT_COLUMNS)
         self.reload()
 
@@ -276,23 +277,24 @@ class StockScreen(AppScreen):
         today = self.formulary_app.today()
         table = self.query_one("#lots", DataTable)
         keep = table.cursor_row
-        table.clear()
         self._lots = list(lots)
+        rows: list[tuple[Sequence[Text | str], str | None]] = []
         for lot in self._lots:
             product = self._products.get(lot.product_id)
             state = lot_state(lot, today)
             status = Text(state)
             if state != LotStatus.AVAILABLE.value:
                 status.stylize(f"bold {theme.error}")
-            table.add_row(
+            cells = (
                 Text(product.name if product else f"product {lot.product_id}"),
                 Text(lot.lot_number),
                 expiry_cell(lot, today, theme.warning or "yellow", theme.error or "red"),
                 format_amount(lot.quantity_on_hand),
                 status,
                 Text(lot.supplier),
-                key=str(lot.id),
             )
+            rows.append((cells, str(lot.id)))
+        fill_table(table, LOT_COLUMNS, rows)
         if self._lots:
             table.move_cursor(row=min(keep, len(self._lots) - 1))
 

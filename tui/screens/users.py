@@ -25,6 +25,7 @@ from tui.screens.base import AppScreen
 from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.table_fill import fill_table
 
 if TYPE_CHECKING:
     from db.store import UserInfo
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 #: Shortest password the Store accepts (db.auth.MIN_PASSWORD_LENGTH), checked here
 #: too so the message appears beside the field before anything is sent.
 MIN_PASSWORD = MIN_PASSWORD_LENGTH
+
+#: The users table's columns.
+USER_COLUMNS = ("Username", "Full name", "Role", "State")
 
 _ROLE_HELP = {
     Role.ADMIN: "administrator: everything, including users",
@@ -245,7 +249,7 @@ class UsersScreen(AppScreen):
     def on_mount(self) -> None:
         self.title = "Users"
         table = self.query_one("#users", DataTable)
-        table.add_columns("Username", "Full name", "Role", "State")
+        fill_table(table, USER_COLUMNS, [])
         table.focus()
         self._load()
 
@@ -262,13 +266,14 @@ class UsersScreen(AppScreen):
     def _loaded(self, message: Loaded[Sequence[UserInfo]]) -> None:
         table = self.query_one("#users", DataTable)
         row = table.cursor_row
-        table.clear()
         self.users = list(message.data)
+        rows = []
         for info in self.users:
             state = Text(state_text(info))
             if info.locked or not info.active:
                 state.stylize("bold")
-            table.add_row(info.username, info.full_name, info.role.value, state, key=str(info.id))
+            rows.append(((info.username, info.full_name, info.role.value, state), str(info.id)))
+        fill_table(table, USER_COLUMNS, rows)
         if self.users:
             table.move_cursor(row=min(max(row, 0), len(self.users) - 1))
 
