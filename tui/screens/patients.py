@@ -165,7 +165,11 @@ class PatientsScreen(AppScreen):
         count = len(message.summaries)
         more = f" (first {LIST_LIMIT}; type to narrow)" if count >= LIST_LIMIT else ""
         what = f"matching {message.query.strip()!r}" if message.query.strip() else "in total"
-        self.query_one("#patient-count", Static).update(f"{count} patient(s) {what}{more}")
+        # One line of fixed height across the screen: a new count needs no new layout
+        # (a layout of the whole screen on every keystroke is what this saves).
+        self.query_one("#patient-count", Static).update(
+            f"{count} patient(s) {what}{more}", layout=False
+        )
         if self._progress_timer is not None:
             self._progress_timer.stop()
         patients = [s.patient for s in message.summaries[:PROGRESS_ROWS]]
