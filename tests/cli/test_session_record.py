@@ -22,6 +22,7 @@ from db.store import Actor, ComponentSpec, PatientFields, Store, StrengthSpec
 from formulary.records import Allergy, Role, SessionStatus, Sex
 from formulary.safety import OVERRIDE_MEANING
 from formulary.units.amount import Amount
+from tests.conftest import cheap_hasher
 from tests.consent_helpers import sign_consent
 
 pytestmark = [pytest.mark.storage, pytest.mark.slow]
@@ -103,11 +104,8 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
 @pytest.fixture(scope="module")
 def shared_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     """One clinic for the tests that must not record anything."""
-    from argon2 import PasswordHasher
-
     with pytest.MonkeyPatch.context() as patch:
-        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        patch.setattr(auth, "_hasher", lambda: cheap)
+        patch.setattr(auth, "_hasher", cheap_hasher)
         made = _open_clinic(str(tmp_path_factory.mktemp("shared") / "clinic.db"))
     try:
         yield made

@@ -19,9 +19,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
+from db import auth
 from db.database import Database, open_database
 from db.ops.demo import build_demo
 from db.ops.demo_data import USERS
+from tests.conftest import cheap_hasher
 
 PG_ENV = "FORMULARY_TEST_PG_URL"
 ADMIN_PASSWORD = "correct-horse-battery"
@@ -90,6 +92,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory, _key_dir: Path) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FORMULARY_KEY_DIR", str(_key_dir))
+        patch.setattr(auth, "_hasher", cheap_hasher)
         database = open_database(path)
         try:
             build_demo(database)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from db import auth
+from tests.conftest import cheap_hasher
 from tests.tui.demo_data import BUILT_AT, Demo, build_demo
 from tests.tui.fixture_types import MakeApp
 from tui.app import FormularyApp
@@ -24,6 +26,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     folder = tmp_path_factory.mktemp("demo")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FORMULARY_KEY_DIR", str(folder / "keys"))
+        # Cheap hashes: every sign-in and signature of every app test verifies one.
+        patch.setattr(auth, "_hasher", cheap_hasher)
         return build_demo(folder / "demo.db")
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from db import auth
+from tests.conftest import cheap_hasher
 from tests.tui.audit_export.clinic import (
     STARTED_AT,
     Clinic,
@@ -25,8 +27,10 @@ NOW = datetime(2026, 10, 2, 9, 0, tzinfo=STARTED_AT.tzinfo)
 
 @pytest.fixture(scope="session")
 def clinic_template(tmp_path_factory: pytest.TempPathFactory) -> Clinic:
-    """The clinic database, built once per test session."""
-    return build_clinic(tmp_path_factory.mktemp("clinic") / "clinic.db")
+    """The clinic database, built once per test session (with cheap password hashes)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", cheap_hasher)
+        return build_clinic(tmp_path_factory.mktemp("clinic") / "clinic.db")
 
 
 @pytest.fixture

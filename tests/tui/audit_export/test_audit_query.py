@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from db import auth
 from db.audit.service import Verification
 from db.audit.subject import patient_of
 from db.audit.verify import VerifyReport
 from db.store import Actor, AuditEntry, Store
+from tests.conftest import cheap_hasher
 from tests.tui.demo_data import PRACTITIONER, Demo, build_demo
 from tui.audit_query import fetch_page, parse_filter, patient_scope
 from tui.screens.audit import verdict
@@ -139,7 +141,9 @@ def test_verdicts_in_plain_words() -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", cheap_hasher)
+        return build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
 
 
 def test_a_patients_entries_include_sessions_lots_drawn_and_formulations(demo: Demo) -> None:
