@@ -32,7 +32,7 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.name_picker import Choice, NamePicker
 from tui.widgets.patient_header import PatientHeader
-from tui.widgets.table_fill import fill_table
+from tui.widgets.version_list import show_versions
 
 if TYPE_CHECKING:
     from formulary.safety import Findings
@@ -68,8 +68,6 @@ _COLUMNS = (
 )
 #: Widths of the columns that hold short figures; the name and warnings share the rest.
 _FIXED_WIDTHS = {"n": 2, "amount": 9, "session": 11, "final": 12}
-#: The versions list under the components.
-VERSION_COLUMNS = ("Version", "Created", "By", "Components", "Used", "Note")
 _MIN_NAME, _MAX_NAME, _MIN_WARNING = 12, 44, 14
 
 
@@ -156,7 +154,7 @@ class FormulationEditorScreen(AppScreen):
         for label, key in _COLUMNS:
             table.add_column(label, key=key)
         self._fit_columns()
-        fill_table(self.query_one("#editor-versions", DataTable), VERSION_COLUMNS, [])
+        show_versions(self.query_one("#editor-versions", DataTable), [])
         self._load()
 
     @work(thread=True, exclusive=True, group="editor-load")
@@ -226,24 +224,9 @@ class FormulationEditorScreen(AppScreen):
 
     def _show_versions(self) -> None:
         assert self.data is not None
-        versions = sorted(
-            self.data.chart.formulation_versions, key=lambda v: v.version, reverse=True
+        show_versions(
+            self.query_one("#editor-versions", DataTable), self.data.chart.formulation_versions
         )
-        rows = [
-            (
-                (
-                    f"v{v.version}",
-                    v.created_at.astimezone().strftime("%Y-%m-%d"),
-                    Text(v.created_by),
-                    str(len(v.components)),
-                    "yes" if v.locked else "no",
-                    Text(v.note),
-                ),
-                str(v.id),
-            )
-            for v in versions
-        ]
-        fill_table(self.query_one("#editor-versions", DataTable), VERSION_COLUMNS, rows)
         status = self.query_one("#editor-status", Static)
         if self.base is None:
             status.update("New formulation: saving creates version 1.")

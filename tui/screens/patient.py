@@ -28,6 +28,7 @@ from tui.widgets.outcome_plot import OutcomePlot
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.patient_list import course_progress
 from tui.widgets.session_table import SessionTable
+from tui.widgets.version_list import VERSION_COLUMNS, show_versions
 
 if TYPE_CHECKING:
     from db.store import Actor, Store
@@ -163,7 +164,7 @@ class PatientScreen(AppScreen):
     def _tab_content(pane_id: str) -> list[Widget]:
         if pane_id == "tab-formulation":
             versions = DataTable[Any](id="formulation-versions", cursor_type="row")
-            versions.add_columns("Version", "Created", "By", "Components", "Used", "Note")
+            versions.add_columns(*VERSION_COLUMNS)
             return [
                 Vertical(
                     Static("", id="formulation-title", classes="section-title"),
@@ -324,18 +325,9 @@ class PatientScreen(AppScreen):
                 )
             )
         self.query_one("#formulation-components", ComponentTable).show(version, chart)
-        table = self.query_one("#formulation-versions", DataTable)
-        table.clear()
-        for v in sorted(chart.formulation_versions, key=lambda v: v.version, reverse=True):
-            table.add_row(
-                f"v{v.version}",
-                v.created_at.astimezone().strftime("%Y-%m-%d"),
-                Text(v.created_by),
-                str(len(v.components)),
-                "yes" if v.locked else "no",
-                Text(v.note),
-                key=str(v.id),
-            )
+        show_versions(
+            self.query_one("#formulation-versions", DataTable), chart.formulation_versions
+        )
 
     def _show_outcomes(self, chart: PatientChart) -> None:
         table = self.query_one("#outcomes-table", DataTable)
