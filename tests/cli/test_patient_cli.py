@@ -10,21 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.store import Store
 from db.tables.people import PatientRow, PatientWeightRow
 from tui.cli.main import app
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 @pytest.fixture
@@ -190,3 +181,20 @@ def test_a_weight_in_an_unknown_spelling_is_refused_on_update(clinic: str) -> No
     assert (code, out) == (2, "")
     assert err == "formulary: --weight: 'kgs' is not a unit of weight; use kg or lb\n"
     assert audit_actions(clinic) == before and rows(clinic, PatientWeightRow) == 0
+
+
+def test_a_condition_already_recorded_is_refused_on_update(clinic: str) -> None:
+    code, _, err = run("patient", "add", "--chart", "P-4", "--family", "Ito", "--given", "Mai",
+                       "--born", "1988-04-05", "--sex", "female", "--condition", "keloid")
+    assert code == 0, err
+    before = audit_actions(clinic)
+    for spelling in ("keloid", "KELOID", "pregnancy; keloid"):
+        code, out, err = run("patient", "update", "P-4", "--add-condition", spelling,
+                             "--reason", "reported again")
+        assert (code, out) == (2, ""), spelling
+        assert err == "formulary: --add-condition: keloid is already recorded for P-4\n"
+    assert audit_actions(clinic) == before
+    code, out, err = run("patient", "update", "P-4", "--add-condition", "pregnancy",
+                         "--reason", "reported", "--json")
+    assert code == 0, err
+    assert json.loads(out)["conditions"] == ["keloid", "pregnancy"]

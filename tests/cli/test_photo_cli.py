@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.store import PatientFields, Store
 from formulary.records import Sex
@@ -19,14 +18,6 @@ from tests.photos import images
 from tui.cli.main import app
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:

@@ -45,16 +45,6 @@ class Clinic:
     formulation_id: int
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Hashes made with cheap argon2id parameters verify cheaply in the subprocess too:
-    # the parameters travel inside the hash.
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
-
-
 def _open_clinic(location: str) -> Clinic:
     database = open_database(location)
     store = Store(database, workstation="test-ws")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from db import auth
 from db.database import open_database
 from db.store import Store
 from db.tables.stock import ClinicLimitRow, LotRow, ProductRow
@@ -16,14 +15,6 @@ from tui.cli.main import app
 
 PASSWORD = "correct horse battery"
 GTIN = "05012345678900"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
 
 
 @pytest.fixture

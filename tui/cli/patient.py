@@ -264,7 +264,11 @@ def update(
                 fail(f"--remove-condition: no condition {code!r} is recorded for {chart}")
             conditions = kept_c
         for value in add_condition or []:
-            conditions.extend(parse_condition_list(value))
+            for condition in parse_condition_list(value):
+                same = [c for c in conditions if c.code.casefold() == condition.code.casefold()]
+                if same:
+                    fail(f"--add-condition: {same[0].code} is already recorded for {chart}")
+                conditions.append(condition)
         fields = PatientFields(
             chart_number=current.chart_number,
             family_name=family.strip() if family is not None else current.family_name,
