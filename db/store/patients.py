@@ -105,19 +105,27 @@ def _apply(row: PatientRow, fields: PatientFields, today: date) -> None:
     row.search_key = check.search_key(row.family_name, row.given_name, row.chart_number)
 
 
-def _is_new_weight(row: PatientRow, fields: PatientFields) -> bool:
-    """True unless the form handed back the chart's latest weight unchanged."""
+def _is_new_weight(uow: UnitOfWork, row: PatientRow, fields: PatientFields) -> bool:
+    """True unless the update hands back a weight already on file.
+
+    Without a date: the chart's latest weight, as an untouched form field returns it.
+    With one: the same weight already measured that day (a form saved twice, a command
+    repeated) adds nothing to the history.
+    """
     assert fields.weight is not None
-    if fields.weight_measured_on is not None:
-        return True
-    current = row.weight_value
-    if current is None:
-        return True
     try:
         typed = weight_of(fields.weight.value, fields.weight.unit).kg.value
     except BodyMeasureError:
         return True  # let _record_weight say what is wrong
-    return typed != current
+    if fields.weight_measured_on is None:
+        return row.weight_value is None or typed != row.weight_value
+    same_day = uow.session.exec(
+        select(PatientWeightRow.weight_value).where(
+            PatientWeightRow.patient_id == row.id,
+            PatientWeightRow.measured_on == fields.weight_measured_on,
+        )
+    ).all()
+    return typed not in same_day
 
 
 def _checked_weight(weight: Amount) -> Weight:
@@ -253,7 +261,7 @@ class PatientsStore(StoreBase):
             before = snapshot(row)
             _apply(row, fields, uow.now.date())
             self._check_chart_free(uow, row.chart_number, patient_id)
-            if fields.weight is not None and _is_new_weight(row, fields):
+            if fields.weight is not None and _is_new_weight(uow, row, fields):
                 _record_weight(uow, row, fields.weight, fields.weight_measured_on, why)
             if uow.differs(row, before):
                 row.updated_at = uow.now

@@ -95,6 +95,33 @@ def test_update_adds_a_measurement_only_when_the_weight_changed(
     assert replay_problems(store.database) == []
 
 
+def test_an_update_repeating_a_weight_measured_that_day_adds_nothing(
+    store: Store, users: dict[Role, Actor]
+) -> None:
+    sam = users[Role.ASSISTANT]
+    day = date.today() - timedelta(days=3)
+    p = store.create_patient(sam, fields())
+    store.update_patient(sam, p.id, fields(weight=Amount(Decimal("154"), "lb"),
+                                           weight_measured_on=day), "weighed")
+    before = len(events(store.database))
+    # The same measurement saved again, typed in pounds or in kilograms: nothing new.
+    for weight in (Amount(Decimal("154"), "lb"), Amount(Decimal("69.85322498"), "kg")):
+        same = store.update_patient(
+            sam, p.id, fields(weight=weight, weight_measured_on=day), "saved twice"
+        )
+        assert same.weight_kg == Amount(Decimal("69.85322498"), "kg")
+    assert len(store.weight_history(sam, p.id)) == 1 and len(events(store.database)) == before
+    # Another weight that day, or the same weight another day, is a new measurement.
+    store.update_patient(sam, p.id, fields(weight=Amount(Decimal("70"), "kg"),
+                                           weight_measured_on=day), "weighed again")
+    store.update_patient(sam, p.id, fields(weight=Amount(Decimal("70"), "kg"),
+                                           weight_measured_on=day + timedelta(days=1)), "next day")
+    assert [e.weight_kg.value for e in store.weight_history(sam, p.id)] == [
+        Decimal("70"), Decimal("70"), Decimal("154") * Decimal("0.45359237")
+    ]
+    assert replay_problems(store.database) == []
+
+
 @pytest.mark.parametrize(
     ("weight", "measured", "message"),
     [
