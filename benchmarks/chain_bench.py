@@ -146,6 +146,7 @@ def store_reads(url: str, rounds: int) -> tuple[int, str]:
     from db.database import open_database
     from db.ops.demo_data import USERS
     from db.store import Store
+    from db.store.patient_search import postgresql_query
 
     database = open_database(url)
     store = Store(database)
@@ -174,6 +175,11 @@ def store_reads(url: str, rounds: int) -> tuple[int, str]:
                 sa.text("EXPLAIN SELECT id FROM patient WHERE search_key LIKE '%martin%'")
             )
         )
+        # A word with no three letters in a row, after its probe: the bigram index.
+        compiled = postgresql_query(["zz"], 100, 0, walk=False).compile(database.engine)
+        bigram_plan = "\n".join(
+            row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        )
     database.dispose()
     print(
         f"Store: search median {statistics.median(searches) * 1000:.1f} ms, 90th "
@@ -183,6 +189,8 @@ def store_reads(url: str, rounds: int) -> tuple[int, str]:
     )
     uses_index = "ix_patient_search_trgm" in plan
     print(f"search plan uses the trigram index: {'yes' if uses_index else 'NO'}")
+    uses_bigrams = "ix_patient_search_bigrams" in bigram_plan
+    print(f"'zz' (no trigram) uses the bigram index: {'yes' if uses_bigrams else 'NO'}")
     return first.id, first.chart_number
 
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from db import loaders
 from db.codec import columns_of
 from db.errors import Conflict, NotFound, ValidationError
+from db.store import patient_search as search_query
 from db.store import validate as check
 from db.store._base import (
     EVERYONE,
@@ -120,7 +121,7 @@ def _is_new_weight(uow: UnitOfWork, row: PatientRow, fields: PatientFields) -> b
     if fields.weight_measured_on is None:
         return row.weight_value is None or typed != row.weight_value
     same_day = uow.session.exec(
-        select(PatientWeightRow.weight_value).where(
+        select(col(PatientWeightRow.weight_value)).where(
             PatientWeightRow.patient_id == row.id,
             PatientWeightRow.measured_on == fields.weight_measured_on,
         )
@@ -403,40 +404,20 @@ class PatientsStore(StoreBase):
 
         Sorted by family then given name; ``limit``/``offset`` page through results.
         """
+        words = check.search_key(search).split()
         with self._read(actor, EVERYONE, "list patients") as db:
-            query = select(PatientRow).where(col(PatientRow.deleted_at).is_(None))
-            for word in check.search_key(search).split():
-                try:
-                    born = date.fromisoformat(word)
-                except ValueError:
-                    born = None
-                pattern = (
-                    "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                )
-                condition: sa.ColumnElement[bool] = col(PatientRow.search_key).like(
-                    pattern, escape="\\"
-                )
-                if born is not None:
-                    condition = sa.or_(condition, col(PatientRow.date_of_birth) == born)
-                query = query.where(condition)
-            family: sa.ColumnElement[str] = sa.literal_column("family_key")
-            if search.strip() and self.database.dialect == "sqlite":
-                # With a filter, scanning the table and sorting the few matches beats
-                # walking the name index and fetching every row to test it (20x on
-                # 20,000 patients): ordering by an expression keeps SQLite off the index.
-                # PostgreSQL weighs both against its statistics (the trigram index for a
-                # rare word, the name index for a common one: 2 ms instead of 230 for
-                # 'm' on 200,000 patients), so it gets the plain order.
-                family = sa.func.coalesce(col(PatientRow.family_key), "")
-            order = (family, col(PatientRow.given_key), col(PatientRow.id))
-            query = query.order_by(*order).limit(max(1, min(limit, 1000))).offset(max(0, offset))
-            if self.database.dialect == "postgresql":
-                # The page's ids first, then its rows: choosing the ids needs only the
-                # list index (migration 0012: order, search key and date of birth in the
-                # index), so a word that matches few patients but walks the list order
-                # reads a small index instead of the table row by row.
-                page = query.with_only_columns(col(PatientRow.id)).scalar_subquery()
-                query = select(PatientRow).where(col(PatientRow.id).in_(page)).order_by(*order)
+            if self.database.dialect != "postgresql":
+                query = search_query.sqlite_query(words, limit, offset)
+                return [loaders.patient(r) for r in db.exec(query).all()]
+            query = search_query.postgresql_query(words, limit, offset)
+            if search_query.needs_probe(words):
+                # A word with no trigram walks the list's first entries; when they do
+                # not fill the page, the bigram index finds it (db.store.patient_search).
+                ids = list(db.exec(search_query.postgresql_probe(words, limit, offset)).all())
+                if search_query.probe_answers(ids, limit, offset):
+                    query = search_query.rows_by_ids(ids)
+                else:
+                    query = search_query.postgresql_query(words, limit, offset, walk=False)
             return [loaders.patient(r) for r in db.exec(query).all()]
 
     def patient_summaries(self, actor: Actor, patients: Sequence[Patient]) -> list[PatientSummary]:
