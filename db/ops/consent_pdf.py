@@ -36,9 +36,10 @@ def consent_pdf(store: Store, actor: Actor, consent_id: int, *,
                 deliver: Callable[[bytes], Path], zone: tzinfo | None = None) -> bytes:
     """The PDF of consent ``consent_id`` (any signed-in user), its printing audited.
 
-    ``deliver`` writes the bytes (returning the file it wrote) inside the transaction,
-    before the ``export.consent`` entry commits, as chart exports do: if writing fails
-    nothing is audited, and if the commit fails the file is removed again. It is
+    ``deliver`` writes the bytes (returning the file it wrote, whose name the entry
+    records) inside the transaction, before the ``export.consent`` entry commits, as
+    chart exports do: if writing fails nothing is audited, and if the commit fails the
+    file is removed again. It is
     required: a print recorded for a file its caller might not write would be a false
     entry.
     """
@@ -57,17 +58,19 @@ def consent_pdf(store: Store, actor: Actor, consent_id: int, *,
             course = next((c.name for c in chart.courses if c.id == consent.course_id), "")
             data = render_consent_pdf(replace(chart, exported_at=uow.now), consent,
                                       course_name=course, zone=zone)
+            # Written first, so that the entry names the file as it was written (the
+            # user may have chosen another name than the proposed one).
+            delivered = deliver(data)
             append_event(
                 uow.session, db_id=store.database.db_id, user=uow.user,
                 workstation=uow.workstation, action=EXPORT_CONSENT, entity="consent",
                 entity_id=consent_id, before=None,
                 after={"format": "pdf", "patient_id": patient.id,
                        "chart_number": patient.chart_number,
-                       "files": [{"name": consent_file_name(consent_id), "bytes": len(data),
+                       "files": [{"name": delivered.name, "bytes": len(data),
                                   "sha256": hashlib.sha256(data).hexdigest()}]},
                 reason=None, now=uow.now,
             )
-            delivered = deliver(data)
     except BaseException:
         if delivered is not None:
             delivered.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ Every refusal is one line on stderr with exit status 2 and writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -182,8 +183,13 @@ def test_the_consent_pdf_carries_the_text_the_name_and_the_hash(
                      "Alternatives", "Typedname", "ZoéDubois", "DrLeePark",
                      signed["text_sha256"]):
         assert expected in text, expected
+    # The entry names the file as written (not the name the app would have proposed).
+    [(action, _, _, after)] = exports(clinic)
+    assert action == "export.consent" and after["files"][0]["name"] == "consent.pdf"
+    assert after["files"][0]["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
     code, _, err = run(clinic, "pdf", str(signed["id"]), "--out", str(target))
     assert code == 2 and "already exists" in one_line(err)
+    assert len(exports(clinic)) == 1
 
 
 def test_a_scanned_form_is_kept_by_its_hash_and_copied_back(
