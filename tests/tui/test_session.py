@@ -130,6 +130,7 @@ async def test_record_refuse_expired_lot_sign_and_addendum(demo: Demo, make_app:
         # Signed: read-only, and the only change is an addendum with a reason.
         assert screen.query_one("#zone-vertex", Input).disabled
         assert "Signed by Dr Claire Martin" in screen_text(pilot)
+        assert "Prepared by Dr Claire Martin (drmartin)" in screen_text(pilot)
         await pilot.press("ctrl+d")
         await pilot.pause()
         addendum = app.screen

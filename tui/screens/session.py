@@ -440,13 +440,16 @@ class SessionScreen(AppScreen):
         if session is not None and session.signature is not None:
             sig = session.signature
             self.query_one("#session-signature", Static).remove_class("-empty")
-            self.query_one("#session-signature", Static).update(
-                Text(
-                    f"Signed by {sig.signer.full_name} ({sig.meaning}) on "
-                    f"{show_local_time(sig.signed_at)}",
-                    style="bold",
-                )
+            signed = Text(
+                f"Signed by {sig.signer.full_name} ({sig.meaning}) on "
+                f"{show_local_time(sig.signed_at)}",
+                style="bold",
             )
+            preparer = session.prepared_by
+            if preparer is not None:
+                # An assistant's draft is signed by a practitioner: both are on record.
+                signed.append(f"\nPrepared by {preparer.full_name} ({preparer.username})")
+            self.query_one("#session-signature", Static).update(signed)
         if session is not None and session.addenda:
             text = Text("Addenda\n", style="bold")
             for a in session.addenda:
