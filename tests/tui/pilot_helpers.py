@@ -16,11 +16,21 @@ from tests.tui.demo_data import PRACTITIONER
 
 
 async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
-    """Let workers finish and their messages be handled."""
+    """Let workers finish and their messages be handled, until a layout leaves none.
+
+    Each pause ends with a layout, which may post Resize events: a widget that adapts
+    to its width (the lot picker stacks when narrow) changes its classes only
+    when it handles one, and a picture taken before then shows the old arrangement.
+    """
     for _ in range(rounds):
         # An older search overtaken by further typing is cancelled: expected.
         with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    for _ in range(20):
+        app = pilot.app
+        if not any(n.message_queue_size for n in (app, *app.screen.walk_children(with_self=True))):
+            return
         await pilot.pause()
 
 
