@@ -66,6 +66,12 @@ async def test_fresh_database_asks_for_the_first_administrator(
         assert "Required." in text
         assert f"At least {MIN_PASSWORD_LENGTH} characters" in text
         assert "Does not match" in text
+        # A corrected field loses its message at once; the others keep theirs.
+        screen.query_one("#new-password", Input).value = "a-long-password"
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert f"At least {MIN_PASSWORD_LENGTH} characters" not in text
+        assert "Letters, digits" in text and "Does not match" in text
         screen.query_one("#new-username", Input).value = "boss"
         screen.query_one("#new-full-name", Input).value = "Dr Boss"
         screen.query_one("#new-password", Input).value = "a-long-password"

@@ -47,6 +47,8 @@ class FirstRunScreen(AppScreen):
         #: The administrator submitted before the Store was open, created once it is.
         self._pending: tuple[str, str, str] | None = None
         self._database_failed = False
+        #: Fields whose message is on screen: each goes as soon as its field is right.
+        self._flagged: set[str] = set()
 
     def action_enter_moves_on(self) -> None:
         """Enter in a field that leads to the next one goes there now (see tui.field_keys)."""
@@ -96,12 +98,28 @@ class FirstRunScreen(AppScreen):
             errors["new-password-again"] = "Does not match the password."
         return errors
 
+    @on(Input.Changed)
+    def _recheck(self) -> None:
+        # Only the messages already shown are brought up to date: typing a field does
+        # not raise new ones before the form is submitted.
+        if self._flagged:
+            errors = self._errors()
+            for field_id in list(self._flagged):
+                self._show_error(field_id, errors.get(field_id, ""))
+
+    def _show_error(self, field_id: str, message: str) -> None:
+        self.query_one(f"#{field_id}-error", Static).update(message)
+        if message:
+            self._flagged.add(field_id)
+        else:
+            self._flagged.discard(field_id)
+
     @on(Input.Submitted, "#new-password-again")
     @on(Button.Pressed, "#create-admin")
     def _submit(self) -> None:
         errors = self._errors()
         for field_id in ("new-username", "new-full-name", "new-password", "new-password-again"):
-            self.query_one(f"#{field_id}-error", Static).update(errors.get(field_id, ""))
+            self._show_error(field_id, errors.get(field_id, ""))
         if errors:
             first = next(iter(errors))
             self.query_one(f"#{first}", Input).focus()
