@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from tui.app import FormularyApp
 
 #: (name, help, action on the active screen or app)
-_COMMANDS: tuple[tuple[str, str, str], ...] = (
+COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New session", "Record a session for the open or highlighted patient", "new_session"),
     ("Plan a course", "Plan the open patient's course of sessions", "plan_course"),
     ("Photos", "The open patient's photographs: attach, compare, open", "photos"),
@@ -58,7 +58,7 @@ class FormularyCommands(Provider):
     def _available(self) -> list[tuple[str, str, str]]:
         if self._app.user is None or self._app.locked:
             return []
-        return [c for c in _COMMANDS if self._app.command_available(c[2], self.screen)]
+        return [c for c in COMMANDS if self._app.command_available(c[2], self.screen)]
 
     async def discover(self) -> Hits:
         for name, help_text, action in self._available():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.command import CommandPalette
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
 from tests.tui.demo_data import Demo
@@ -81,6 +83,15 @@ async def test_help_lists_the_keys_of_the_screen_and_theme_toggles(
             for i in range(table.row_count)
         }
         assert {"New patient", "Lock", "Search"} <= described
+        # Every palette command is named, with what it does (Clinic details among them).
+        app.screen.query_one("#help-commands").scroll_visible(animate=False)
+        await pilot.pause()
+        shown = screen_text(pilot)
+        assert "Command palette (ctrl+p)" in shown
+        assert re.search(r"New session +Record a session for the open", shown)
+        app.screen.query_one(VerticalScroll).scroll_end(animate=False)
+        await pilot.pause()
+        assert re.search(r"Clinic details +The clinic's name, address", screen_text(pilot))
         await pilot.press("escape")
         await pilot.pause()
         assert app.current_theme.dark

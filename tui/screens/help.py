@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Markdown, Static
 
+from tui.commands import COMMANDS
 from tui.screens.base import AppModal
 
 GUIDE = """\
@@ -26,7 +28,7 @@ GUIDE = """\
 Every key of the current screen is shown in the footer.
 
 **Command palette.** `ctrl+p` opens it: type a patient's name or chart number to open
-the chart, or a command (new session, export chart, verify audit trail, lock, sign out).
+the chart, or one of the commands listed above (those that apply where you are).
 
 **Safety.** Amounts are typed with their unit (`0.5 mL`, `2 mg`, `500 units`).
 Expired, quarantined or recalled lots are refused. A signed session is read-only:
@@ -97,6 +99,15 @@ class HelpScreen(AppModal):
                 for binding in bindings:
                     table.add_row(self._key(binding), binding.description, binding.id or "")
                 yield table
+            # The palette's own list (tui.commands), so that help names every command.
+            yield Static("Command palette (ctrl+p)", classes="help-title")
+            # A table of text, not a DataTable: the descriptions wrap to the box's width.
+            commands = Table(box=None, expand=True, padding=(0, 1), header_style="bold")
+            commands.add_column("Command", no_wrap=True)
+            commands.add_column("Does", ratio=1)
+            for name, does, _action in COMMANDS:
+                commands.add_row(name, does)
+            yield Static(commands, id="help-commands")
             yield Static("How Formulary works", classes="help-title")
             yield Markdown(GUIDE)
 
