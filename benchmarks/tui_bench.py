@@ -31,6 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TYPING_GAP = 0.12
 sys.path.insert(0, str(ROOT))
 
+from tui.frame_rate import use_app_frame_rate  # noqa: E402
+
+# The app as the `formulary` command runs it: tui.cli.main.run sets the frame rate
+# before Textual is imported, and so does every benchmark that imports this module.
+use_app_frame_rate()
+
 _MINIMAL = """
 import sys, time
 from textual.app import App
@@ -50,6 +56,8 @@ Minimal().run(headless=True, size=(120, 40))
 
 _FORMULARY = """
 import sys, time
+from tui.frame_rate import use_app_frame_rate
+use_app_frame_rate()
 from tui.app import FormularyApp
 
 class Timed(FormularyApp):

@@ -55,6 +55,9 @@ def _open_app(db: str | None) -> None:
 
 def run() -> None:
     """Console-script entry point: never a traceback, one line and a documented exit."""
+    from tui.frame_rate import use_app_frame_rate
+
+    use_app_frame_rate()  # before anything imports Textual
     just_the_app, db = app_only(sys.argv[1:])
     code: object = 0
     try:
