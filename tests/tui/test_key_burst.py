@@ -76,3 +76,47 @@ async def test_the_first_administrator_auto_typed_on_a_fresh_database(
         burst(app, "ada\rAda Admin\tsecret-pass-1\rsecret-pass-1\r")
         await until(pilot, lambda: isinstance(app.screen, RecoveryCodeScreen))
         assert app.store.authenticate("ada", "secret-pass-1").full_name == "Ada Admin"
+
+
+def burst_keys(app: App[None], keys: list[str]) -> None:
+    """Post named keys and characters at once (``backspace``, ``left``… or one character)."""
+    for key in keys:
+        if len(key) == 1:
+            app.post_message(events.Key(_character_to_key(key), key))
+        else:
+            app.post_message(events.Key(key, None))
+
+
+async def test_a_field_applies_backspaces_and_arrows_in_the_order_typed() -> None:
+    from textual.app import ComposeResult
+
+    from tui.widgets.text_input import TextInput
+
+    class OneField(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TextInput(id="field")
+
+    app = OneField()
+    async with app.run_test(size=(60, 5)) as pilot:
+        await pilot.pause()
+        # Textual's own Input leaves "zza" here: its backspaces arrive after "lee".
+        burst_keys(app, [*"zzabi", *["backspace"] * 5, *"lee", "left", "left", "delete",
+                         "home", "x"])
+        await pilot.pause(0.3)
+        assert app.query_one(TextInput).value == "xle"
+
+
+async def test_a_burst_with_backspaces_in_the_patient_search(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, f"{PRACTITIONER[0]}\t{PRACTITIONER[2]}\r")
+        await until(pilot, lambda: isinstance(app.screen, PatientsScreen))
+        await settle(pilot)
+        search = app.screen.query_one("#patient-search", Input)
+        burst_keys(app, [*"zzabi", *["backspace"] * 5, *"mor"])
+        await until(pilot, lambda: search.value == "mor")
+        await settle(pilot)
+        assert "matching 'mor'" in str(app.screen.query_one("#patient-count").render())

@@ -15,6 +15,7 @@ from formulary.records import Session
 from tui.screens.base import AppModal
 from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 
 class AddendumScreen(GuardedForm, AppModal):
@@ -50,10 +51,10 @@ class AddendumScreen(GuardedForm, AppModal):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Addendum to a signed session", classes="form-title")
-            yield FieldRow("Correction", Input(id="addendum-text"), id="row-addendum-text")
-            yield FieldRow("Reason", Input(id="addendum-reason"), id="row-addendum-reason")
+            yield FieldRow("Correction", TextInput(id="addendum-text"), id="row-addendum-text")
+            yield FieldRow("Reason", TextInput(id="addendum-reason"), id="row-addendum-reason")
             yield FieldRow(
-                "Password", Input(id="addendum-password", password=True), id="row-addendum-pw"
+                "Password", TextInput(id="addendum-password", password=True), id="row-addendum-pw"
             )
             yield Static("", id="addendum-error", classes="dialog-error")
             with Horizontal(id="addendum-buttons", classes="dialog-buttons"):

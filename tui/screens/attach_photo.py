@@ -17,6 +17,7 @@ from tui.screens.patient_form import parse_date
 from tui.screens.store_form import StoreFormModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 #: What a photo documents: ("session" | "outcome", id).
 Target = tuple[str, int]
@@ -66,7 +67,7 @@ class AttachPhotoScreen(StoreFormModal):
                 classes="form-hint",
             )
             yield Static("", id="photo-error", classes="form-error")
-            yield FieldRow("File", Input(id="photo-file", placeholder="/path/to/photo.jpg"),
+            yield FieldRow("File", TextInput(id="photo-file", placeholder="/path/to/photo.jpg"),
                            id="row-photo-file")
             yield FieldRow(
                 "View",
@@ -75,7 +76,7 @@ class AttachPhotoScreen(StoreFormModal):
             )
             yield FieldRow(
                 "Taken on",
-                Input(self.formulary_app.today().isoformat(), id="photo-date",
+                TextInput(self.formulary_app.today().isoformat(), id="photo-date",
                       placeholder="YYYY-MM-DD"),
                 id="row-photo-date",
             )
@@ -85,7 +86,7 @@ class AttachPhotoScreen(StoreFormModal):
                        value=self.options[0][1] if self.options else Select.BLANK),
                 id="row-photo-target",
             )
-            yield FieldRow("Note", Input(id="photo-note"), id="row-photo-note")
+            yield FieldRow("Note", TextInput(id="photo-note"), id="row-photo-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Attach (ctrl+s)", id="photo-save", variant="primary")
                 yield Button("Create the photo folder", id="photo-create-folder")

@@ -36,6 +36,7 @@ from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.audit_diff import AuditEntryView
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 #: The title of a verification that could not run at all (a key or checkpoint problem).
 _VERIFY_FAILED = "Verification could not run"
@@ -132,7 +133,7 @@ class AuditScreen(AppScreen):
         yield Header()
         with Horizontal(id="audit-filters"):
             for field_id, placeholder, _ in FILTER_FIELDS:
-                yield Input(id=field_id, placeholder=placeholder, compact=True)
+                yield TextInput(id=field_id, placeholder=placeholder, compact=True)
         yield Static("", id="audit-filter-error")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-note")

@@ -29,6 +29,7 @@ from tui.messages import Loaded, WorkerFailed
 from tui.screens.store_form import StoreFormModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from formulary.records import Clinic
@@ -118,7 +119,7 @@ class ClinicDetailsScreen(StoreFormModal):
             )
             for ident, label, hint in _FIELDS:
                 value = (
-                    Input(id=ident, disabled=True)
+                    TextInput(id=ident, disabled=True)
                     if self.may_change
                     else Static("", id=ident, classes="clinic-value")
                 )

@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 
 class ClinicIngredientScreen(StockDialog):
@@ -63,10 +64,10 @@ class ClinicIngredientScreen(StockDialog):
                 f"Edit {i.name}" if i is not None else "New clinic ingredient",
                 classes="form-title",
             )
-            yield FieldRow("Name", Input(id="ci-name"), id="row-ci-name")
+            yield FieldRow("Name", TextInput(id="ci-name"), id="row-ci-name")
             yield FieldRow(
                 "Synonyms",
-                Input(id="ci-synonyms", placeholder="other names, separated by ;"),
+                TextInput(id="ci-synonyms", placeholder="other names, separated by ;"),
                 id="row-ci-synonyms",
             )
             yield FieldRow(
@@ -81,31 +82,33 @@ class ClinicIngredientScreen(StockDialog):
             )
             yield FieldRow(
                 "Classes",
-                Input(id="ci-classes", placeholder="groups an allergy may name; separated by ;"),
+                TextInput(
+                    id="ci-classes", placeholder="groups an allergy may name; separated by ;"
+                ),
                 id="row-ci-classes",
             )
             yield Static("Its form (the salt or base the strengths are stated in):", classes="hint")
             yield FieldRow(
-                "Form", Input(id="ci-form", placeholder="e.g. adenosine"), id="row-ci-form"
+                "Form", TextInput(id="ci-form", placeholder="e.g. adenosine"), id="row-ci-form"
             )
             yield FieldRow(
                 "Molar mass",
-                Input(id="ci-molar-mass", placeholder="g/mol, e.g. 267.24 (optional)"),
+                TextInput(id="ci-molar-mass", placeholder="g/mol, e.g. 267.24 (optional)"),
                 id="row-ci-molar-mass",
             )
             yield FieldRow(
                 "mg per IU",
-                Input(id="ci-iu", placeholder="only where an IU is defined (optional)"),
+                TextInput(id="ci-iu", placeholder="only where an IU is defined (optional)"),
                 id="row-ci-iu",
             )
             yield FieldRow(
                 "IU source",
-                Input(id="ci-iu-source", placeholder="pharmacopoeia, label"),
+                TextInput(id="ci-iu-source", placeholder="pharmacopoeia, label"),
                 id="row-ci-iu-source",
             )
             yield FieldRow(
                 "Source",
-                Input(id="ci-source", placeholder="where these facts come from"),
+                TextInput(id="ci-source", placeholder="where these facts come from"),
                 id="row-ci-source",
             )
             yield Static("", id="form-error", classes="dialog-error")

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 PERS = (("per session", "session"), ("per course", "course"), ("per kg, in one session", "kg"))
 
@@ -47,12 +48,12 @@ class ClinicLimitScreen(StockDialog):
             )
             yield FieldRow(
                 "At most",
-                Input(_shown(c.amount) if c else "", id="cl-amount", placeholder="e.g. 200 mg"),
+                TextInput(_shown(c.amount) if c else "", id="cl-amount", placeholder="e.g. 200 mg"),
                 id="row-cl-amount",
             )
             yield FieldRow(
                 "Stated as (form)",
-                Input(
+                TextInput(
                     c.basis if c else "",
                     id="cl-basis",
                     placeholder="the form or basis (needed for IU)",
@@ -61,7 +62,7 @@ class ClinicLimitScreen(StockDialog):
             )
             yield FieldRow(
                 "Source",
-                Input(
+                TextInput(
                     c.source if c else "",
                     id="cl-source",
                     placeholder="label, guideline, clinic protocol and date",
@@ -70,7 +71,7 @@ class ClinicLimitScreen(StockDialog):
             )
             yield FieldRow(
                 "Note",
-                Input(c.note if c else "", id="cl-note", placeholder="when it applies"),
+                TextInput(c.note if c else "", id="cl-note", placeholder="when it applies"),
                 id="row-cl-note",
             )
             yield Static("", id="form-error", classes="dialog-error")

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from tui.screens.base import AppModal
+from tui.widgets.text_input import TextInput
 
 
 class ConfirmScreen(AppModal):
@@ -51,7 +52,7 @@ class ConfirmScreen(AppModal):
             yield Static(Text(self._title), id="confirm-title")
             yield Static(Text(self._message), id="confirm-message")
             if self._ask_reason:
-                yield Input(id="confirm-reason", placeholder="Reason (kept in the audit trail)")
+                yield TextInput(id="confirm-reason", placeholder="Reason (kept in the audit trail)")
             yield Static("", id="confirm-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(

@@ -29,6 +29,7 @@ from tui.screens.store_form import StoreFormModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 #: The choice of the course select meaning "sessions outside a course".
 NO_COURSE = -1
@@ -97,10 +98,10 @@ class ConsentSignScreen(StoreFormModal):
             yield Static("", id="consent-hash", classes="form-hint")
             yield FieldRow(
                 "Patient types name",
-                Input(id="c-typed-name",
+                TextInput(id="c-typed-name",
                       placeholder=f"full name, e.g. {patient.given_name} {patient.family_name}"),
                 id="row-c-typed-name")
-            yield FieldRow("Witness password", Input(id="c-password", password=True),
+            yield FieldRow("Witness password", TextInput(id="c-password", password=True),
                            id="row-c-password")
             with Horizontal(id="consent-sign-buttons", classes="dialog-buttons"):
                 yield Button("Sign consent (ctrl+s)", id="consent-sign", variant="warning")
@@ -191,7 +192,7 @@ class ConsentWithdrawScreen(StoreFormModal):
                 f"{c.witness_name}. Sessions already signed stay as they are; new ones "
                 "need a new consent.", classes="form-hint")
             yield Static("", id="consent-withdraw-error", classes="dialog-error")
-            yield FieldRow("Reason", Input(id="w-reason",
+            yield FieldRow("Reason", TextInput(id="w-reason",
                                           placeholder="the patient's reason, as they gave it"),
                            id="row-w-reason")
             with Horizontal(id="consent-withdraw-buttons", classes="dialog-buttons"):

@@ -23,6 +23,7 @@ from tui.screens.store_form import StoreFormModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 
 class ConsentTemplateFormScreen(StoreFormModal):
@@ -54,7 +55,7 @@ class ConsentTemplateFormScreen(StoreFormModal):
                 "shedding), the alternatives and the course plan. Signed consents keep the "
                 "version they were signed on.", classes="form-hint")
             yield Static("", id="template-error", classes="dialog-error")
-            yield FieldRow("Name", Input(t.name if t else "", id="t-name"), id="row-t-name")
+            yield FieldRow("Name", TextInput(t.name if t else "", id="t-name"), id="row-t-name")
             yield FieldRow(
                 "Text",
                 TextArea(t.current.text if t else DEFAULT_TEMPLATE_TEXT, id="t-text",

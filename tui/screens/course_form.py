@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Static
 from tui.screens.patient_form import parse_date
 from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 #: What the Store accepts (and a protocol of mesotherapy sessions needs).
 MAX_SESSIONS = 100
@@ -57,20 +58,22 @@ class CourseFormScreen(StoreFormModal):
                 classes="form-hint",
             )
             yield Static("", id="course-error", classes="form-error")
-            yield FieldRow("Course name", Input(self.default_name, id="c-name"), id="row-c-name")
+            yield FieldRow(
+                "Course name", TextInput(self.default_name, id="c-name"), id="row-c-name"
+            )
             yield FieldRow(
                 "Sessions planned",
-                Input("8", id="c-sessions", placeholder=f"1 to {MAX_SESSIONS}"),
+                TextInput("8", id="c-sessions", placeholder=f"1 to {MAX_SESSIONS}"),
                 id="row-c-sessions",
             )
             yield FieldRow(
                 "Days between",
-                Input("14", id="c-interval", placeholder=f"1 to {MAX_INTERVAL_DAYS}"),
+                TextInput("14", id="c-interval", placeholder=f"1 to {MAX_INTERVAL_DAYS}"),
                 id="row-c-interval",
             )
             yield FieldRow(
                 "First session on",
-                Input(
+                TextInput(
                     self.formulary_app.today().isoformat(), id="c-start", placeholder="YYYY-MM-DD"
                 ),
                 id="row-c-start",

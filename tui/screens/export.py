@@ -27,6 +27,7 @@ from tui.screens.form_guard import GuardedForm
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 #: (label, format) as offered; the formats of ``formulary export chart --format``.
 FORMAT_CHOICES: tuple[tuple[str, str], ...] = (
@@ -97,7 +98,7 @@ class ExportScreen(GuardedForm, AppScreen):
             )
             yield FieldRow(
                 "Chart number",
-                Input(self._chart_number, id="export-chart", placeholder="e.g. C-1001"),
+                TextInput(self._chart_number, id="export-chart", placeholder="e.g. C-1001"),
                 id="row-chart",
             )
             yield Static("", id="export-patient", classes="muted")
@@ -107,7 +108,9 @@ class ExportScreen(GuardedForm, AppScreen):
                 id="row-format",
             )
             yield FieldRow(
-                "Folder", Input(str(default_export_folder()), id="export-folder"), id="row-folder"
+                "Folder",
+                TextInput(str(default_export_folder()), id="export-folder"),
+                id="row-folder",
             )
             yield Static("", id="export-files", classes="muted")
             with Horizontal(id="export-buttons"):

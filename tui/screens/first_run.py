@@ -17,6 +17,7 @@ from tui.messages import WorkerFailed
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from db.store import Actor
@@ -72,7 +73,7 @@ class FirstRunScreen(AppScreen):
                 yield Label(label)
                 with Horizontal(classes="field-row"):
                     last = field_id == "new-password-again"
-                    yield Input(id=field_id, password=password,
+                    yield TextInput(id=field_id, password=password,
                                 classes="" if last else ENTER_MOVES_ON)
                     yield Static("", id=f"{field_id}-error", classes="field-error")
             yield Static("", id="first-run-error", classes="form-error")

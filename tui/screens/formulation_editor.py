@@ -32,6 +32,7 @@ from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.name_picker import Choice, NamePicker
 from tui.widgets.patient_header import PatientHeader
+from tui.widgets.text_input import TextInput
 from tui.widgets.version_list import show_versions
 
 if TYPE_CHECKING:
@@ -124,9 +125,11 @@ class FormulationEditorScreen(AppScreen):
         yield PatientHeader("Loading…", id="editor-patient")
         with Vertical(id="editor-body"):
             with Horizontal(id="editor-top"):
-                yield Input(id="f-name", placeholder="formulation name")
-                yield Input(id="f-final", placeholder="final volume, e.g. 4 mL (blank: as drawn)")
-                yield Input(id="f-note", placeholder="note for this version")
+                yield TextInput(id="f-name", placeholder="formulation name")
+                yield TextInput(
+                    id="f-final", placeholder="final volume, e.g. 4 mL (blank: as drawn)"
+                )
+                yield TextInput(id="f-note", placeholder="note for this version")
             yield Static("", id="editor-status")
             with Horizontal(id="editor-add"):
                 yield NamePicker(
@@ -134,7 +137,7 @@ class FormulationEditorScreen(AppScreen):
                 )
                 # Not selected on focus: keys redirected here from "Add" append, and a
                 # selected amount would be replaced by the next key.
-                yield Input(
+                yield TextInput(
                     id="add-amount",
                     placeholder="amount, e.g. 1 mL or 500 mcg",
                     select_on_focus=False,

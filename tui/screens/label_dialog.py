@@ -23,6 +23,7 @@ from tui.messages import WorkerFailed
 from tui.screens.base import AppModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 #: (label, size) as offered; the sizes of ``formulary label --size``.
 SIZE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -78,9 +79,9 @@ class LabelDialog(AppModal):
                 Select(SIZE_CHOICES, value="62x29", allow_blank=False, id="label-size"),
                 id="row-label-size",
             )
-            yield FieldRow("File", Input(self._default_path, id="label-path"),
+            yield FieldRow("File", TextInput(self._default_path, id="label-path"),
                            id="row-label-path")
-            yield FieldRow("Copies", Input("1", id="label-copies", type="integer"),
+            yield FieldRow("Copies", TextInput("1", id="label-copies", type="integer"),
                            id="row-label-copies")
             with Horizontal(id="label-buttons", classes="dialog-buttons"):
                 yield Button("Print label (ctrl+s)", id="label-print", variant="primary")

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from db.store import Actor
@@ -46,7 +47,7 @@ class LockScreen(AppScreen):
             yield Static("Formulary is locked", classes="form-title")
             yield Static(f"Signed in: {self._full_name} ({self._username})", id="lock-user")
             yield Label("Password")
-            yield Input(id="unlock-password", password=True, placeholder="password")
+            yield TextInput(id="unlock-password", password=True, placeholder="password")
             yield Static("", id="unlock-error", classes="form-error")
             yield Button("Unlock", id="unlock", variant="primary")
             yield Button("Sign out", id="lock-sign-out")

@@ -14,6 +14,7 @@ from formulary.records import ScalpZone
 from tui.screens.patient_form import parse_date
 from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 
 class OutcomeFormScreen(StoreFormModal):
@@ -40,7 +41,7 @@ class OutcomeFormScreen(StoreFormModal):
             yield Static("", id="outcome-error", classes="form-error")
             yield FieldRow(
                 "Measured on",
-                Input(
+                TextInput(
                     self.formulary_app.today().isoformat(), id="o-date", placeholder="YYYY-MM-DD"
                 ),
                 id="row-o-date",
@@ -52,16 +53,16 @@ class OutcomeFormScreen(StoreFormModal):
             )
             yield FieldRow(
                 "Density",
-                Input(id="o-density", placeholder="e.g. 150 hairs/cm2"),
+                TextInput(id="o-density", placeholder="e.g. 150 hairs/cm2"),
                 id="row-o-density",
             )
             yield FieldRow(
                 "Shaft diameter",
-                Input(id="o-diameter", placeholder="e.g. 65 micrometre"),
+                TextInput(id="o-diameter", placeholder="e.g. 65 micrometre"),
                 id="row-o-diameter",
             )
-            yield FieldRow("Scale grade", Input(id="o-grade"), id="row-o-grade")
-            yield FieldRow("Notes", Input(id="o-notes"), id="row-o-notes")
+            yield FieldRow("Scale grade", TextInput(id="o-grade"), id="row-o-grade")
+            yield FieldRow("Notes", TextInput(id="o-notes"), id="row-o-notes")
             with Horizontal(id="outcome-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="outcome-save", variant="primary")
                 yield Button("Cancel (esc)", id="outcome-cancel")

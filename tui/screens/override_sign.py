@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 from formulary.safety import OVERRIDE_MEANING, Findings
 from formulary.safety.overrides import MIN_REASON_LENGTH
 from tui.screens.base import AppModal
+from tui.widgets.text_input import TextInput
 
 
 class OverrideSignScreen(AppModal):
@@ -60,8 +61,8 @@ class OverrideSignScreen(AppModal):
                 ),
                 id="override-signer",
             )
-            yield Input(id="override-reason", placeholder="why it is safe to proceed")
-            yield Input(id="override-password", password=True, placeholder="your password")
+            yield TextInput(id="override-reason", placeholder="why it is safe to proceed")
+            yield TextInput(id="override-password", password=True, placeholder="your password")
             yield Static("", id="override-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self._action, id="override-ok", variant="error")

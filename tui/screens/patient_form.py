@@ -20,6 +20,7 @@ from formulary.units.amount import Amount
 from tui.screens.base import AppModal
 from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     pass
@@ -153,17 +154,17 @@ class PatientFormScreen(GuardedForm, AppModal):
             yield Static("Edit patient" if p else "New patient", classes="form-title")
             yield Static("", id="form-error", classes="form-error")
             yield FieldRow(
-                "Chart number", Input(p.chart_number if p else "", id="f-chart"), id="row-chart"
+                "Chart number", TextInput(p.chart_number if p else "", id="f-chart"), id="row-chart"
             )
             yield FieldRow(
-                "Family name", Input(p.family_name if p else "", id="f-family"), id="row-family"
+                "Family name", TextInput(p.family_name if p else "", id="f-family"), id="row-family"
             )
             yield FieldRow(
-                "Given name", Input(p.given_name if p else "", id="f-given"), id="row-given"
+                "Given name", TextInput(p.given_name if p else "", id="f-given"), id="row-given"
             )
             yield FieldRow(
                 "Date of birth",
-                Input(
+                TextInput(
                     p.date_of_birth.isoformat() if p else "", id="f-dob", placeholder="YYYY-MM-DD"
                 ),
                 id="row-dob",
@@ -175,7 +176,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Diagnosis",
-                Input(
+                TextInput(
                     p.diagnosis if p else "",
                     id="f-diagnosis",
                     placeholder="e.g. androgenetic alopecia",
@@ -193,12 +194,12 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Grade",
-                Input(p.grade if p else "", id="f-grade", placeholder="e.g. III vertex, I-2"),
+                TextInput(p.grade if p else "", id="f-grade", placeholder="e.g. III vertex, I-2"),
                 id="row-grade",
             )
             yield FieldRow(
                 "Weight",
-                Input(
+                TextInput(
                     weight_text(p.weight_kg) if p else "",
                     id="f-weight",
                     placeholder="e.g. 70 kg or 154 lb (stored in kg)",
@@ -207,14 +208,14 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Weighed on",
-                Input("", id="f-weighed", placeholder="YYYY-MM-DD (empty: today)"),
+                TextInput("", id="f-weighed", placeholder="YYYY-MM-DD (empty: today)"),
                 id="row-weighed",
             )
             if p is not None:
                 yield Static("", id="weight-history", classes="form-hint")
             yield FieldRow(
                 "Height",
-                Input(
+                TextInput(
                     height_text(p.height_cm) if p else "",
                     id="f-height",
                     placeholder="optional, e.g. 168 cm",
@@ -223,7 +224,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Allergies",
-                Input(
+                TextInput(
                     allergies_text(p) if p else "",
                     id="f-allergies",
                     placeholder="substance (reaction); …",
@@ -232,7 +233,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Contraindications",
-                Input(
+                TextInput(
                     "; ".join(c.code for c in p.conditions) if p else "",
                     id="f-conditions",
                     placeholder="e.g. pregnancy; anticoagulants",
@@ -251,7 +252,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             )
             yield FieldRow(
                 "Paper dated",
-                Input(
+                TextInput(
                     p.consent_date.isoformat() if p and p.consent_date else "",
                     id="f-consent-date",
                     placeholder="YYYY-MM-DD",
@@ -261,7 +262,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             if p is not None:
                 yield FieldRow(
                     "Reason for change",
-                    Input(
+                    TextInput(
                         "",
                         id="f-reason",
                         placeholder="why (kept in the audit trail), e.g. allergy reported",

@@ -19,6 +19,7 @@ from tui.screens.base import AppScreen
 from tui.styles import STYLES, preload
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.patient_list import PatientList
+from tui.widgets.text_input import TextInput
 
 #: Rows shown at once; the search narrows the rest.
 LIST_LIMIT = 100
@@ -67,7 +68,7 @@ class PatientsScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(
+        yield TextInput(
             id="patient-search",
             placeholder="Search: name, chart number or date of birth (YYYY-MM-DD)",
         )

@@ -13,6 +13,7 @@ from formulary.photos import MAX_MAX_BYTES, MIN_MAX_BYTES
 from tui.screens.store_form import StoreFormModal
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 
 class PhotoLimitScreen(StoreFormModal):
@@ -42,7 +43,7 @@ class PhotoLimitScreen(StoreFormModal):
             yield Static("", id="limit-error", classes="form-error")
             yield FieldRow(
                 "Limit (MB)",
-                Input(str(round(self.current_bytes / 2**20)), id="limit-mb",
+                TextInput(str(round(self.current_bytes / 2**20)), id="limit-mb",
                       placeholder=f"{MIN_MAX_BYTES // 2**20} to {MAX_MAX_BYTES // 2**20}"),
                 id="row-limit-mb",
             )

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Select, Static
 from formulary.records import Presentation, Product
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 #: Ingredient lines offered at once (a multi-ingredient vial rarely lists more).
 LINES = 4
@@ -67,10 +68,10 @@ class ProductFormScreen(StockDialog):
         suggester = SuggestFromList(names, case_sensitive=False)
         with VerticalScroll():
             yield Static(title, classes="form-title")
-            yield FieldRow("Name", Input(p.name if p else "", id="p-name"), id="row-name")
+            yield FieldRow("Name", TextInput(p.name if p else "", id="p-name"), id="row-name")
             yield FieldRow(
                 "Manufacturer",
-                Input(p.manufacturer if p else "", id="p-manufacturer"),
+                TextInput(p.manufacturer if p else "", id="p-manufacturer"),
                 id="row-manufacturer",
             )
             yield FieldRow(
@@ -90,12 +91,12 @@ class ProductFormScreen(StockDialog):
                 volume = format_amount(p.volume_per_unit)
             yield FieldRow(
                 "Volume per unit",
-                Input(volume, id="p-volume", placeholder="5 mL (powder: made up to)"),
+                TextInput(volume, id="p-volume", placeholder="5 mL (powder: made up to)"),
                 id="row-volume",
             )
             yield FieldRow(
                 "GTIN (optional)",
-                Input(p.gtin if p else self._gtin, id="p-gtin", placeholder="13 or 14 digits"),
+                TextInput(p.gtin if p else self._gtin, id="p-gtin", placeholder="13 or 14 digits"),
                 id="row-gtin",
             )
             yield Static(
@@ -114,19 +115,19 @@ class ProductFormScreen(StockDialog):
                 yield FieldRow(
                     f"Ingredient {n}",
                     Horizontal(
-                        Input(
+                        TextInput(
                             line.ingredient_name if line else "",
                             id=f"i-name-{n}",
                             placeholder="ingredient",
                             suggester=suggester,
                         ),
-                        Input(
+                        TextInput(
                             strength,
                             id=f"i-strength-{n}",
                             placeholder="strength",
                             classes="strength",
                         ),
-                        Input(line.form if line else "", id=f"i-form-{n}", placeholder="form"),
+                        TextInput(line.form if line else "", id=f"i-form-{n}", placeholder="form"),
                         classes="line",
                     ),
                     id=f"row-line-{n}",

@@ -23,6 +23,7 @@ from formulary.records import Product
 from tui.screens.patient_form import parse_date
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
+from tui.widgets.text_input import TextInput
 
 #: How long the scanner may pause between characters before the code is read.
 SCAN_SETTLE_SECONDS = 0.3
@@ -31,7 +32,7 @@ BY_COUNT = "count"
 BY_VOLUME = "volume"
 
 
-class ScanInput(Input):
+class ScanInput(TextInput):
     """The lot field: also takes what a barcode scanner types, separators included."""
 
     FORM_NAME = "the lot form"
@@ -84,7 +85,7 @@ class ReceiveLotScreen(StockDialog):
                 id="row-product",
             )
             yield FieldRow(
-                "Expiry", Input(id="lot-expiry", placeholder="YYYY-MM-DD"), id="row-expiry"
+                "Expiry", TextInput(id="lot-expiry", placeholder="YYYY-MM-DD"), id="row-expiry"
             )
             yield FieldRow(
                 "Received as",
@@ -98,10 +99,10 @@ class ReceiveLotScreen(StockDialog):
             )
             yield FieldRow(
                 "How many",
-                Input(id="lot-quantity", placeholder="a count (10), or 50 mL by volume"),
+                TextInput(id="lot-quantity", placeholder="a count (10), or 50 mL by volume"),
                 id="row-quantity",
             )
-            yield FieldRow("Supplier", Input(id="lot-supplier"), id="row-supplier")
+            yield FieldRow("Supplier", TextInput(id="lot-supplier"), id="row-supplier")
             yield Static("", id="form-error", classes="dialog-error")
             with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Receive (ctrl+s)", id="form-save", variant="primary")

@@ -60,6 +60,7 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lot_picker import LotPicker
 from tui.widgets.patient_header import PatientHeader
 from tui.widgets.syringe_table import SyringeTable
+from tui.widgets.text_input import TextInput
 from tui.widgets.zone_map import LABELS, ZoneMap
 
 if TYPE_CHECKING:
@@ -178,29 +179,33 @@ class SessionScreen(AppScreen):
                 id="row-technique",
             )
             yield FieldRow(
-                "Needle gauge", Input(id="s-gauge", placeholder="e.g. 32"), id="row-gauge"
+                "Needle gauge", TextInput(id="s-gauge", placeholder="e.g. 32"), id="row-gauge"
             )
             yield FieldRow(
-                "Needle length", Input(id="s-length", placeholder="e.g. 4 mm"), id="row-length"
+                "Needle length", TextInput(id="s-length", placeholder="e.g. 4 mm"), id="row-length"
             )
-            yield FieldRow("Depth", Input(id="s-depth", placeholder="e.g. 1 mm"), id="row-depth")
+            yield FieldRow(
+                "Depth", TextInput(id="s-depth", placeholder="e.g. 1 mm"), id="row-depth"
+            )
             yield FieldRow(
                 "Anaesthesia",
-                Input(id="s-anaesthesia", placeholder="e.g. none"),
+                TextInput(id="s-anaesthesia", placeholder="e.g. none"),
                 id="row-anaesthesia",
             )
-            yield FieldRow("Pain score", Input(id="s-pain", placeholder="0 to 10"), id="row-pain")
+            yield FieldRow(
+                "Pain score", TextInput(id="s-pain", placeholder="0 to 10"), id="row-pain"
+            )
             yield FieldRow(
                 "Adverse events",
-                Input(id="s-adverse", placeholder="e.g. bruising: mild; none if none"),
+                TextInput(id="s-adverse", placeholder="e.g. bruising: mild; none if none"),
                 id="row-adverse",
             )
-            yield FieldRow("Post-care given", Input(id="s-postcare"), id="row-postcare")
-            yield FieldRow("Notes", Input(id="s-notes"), id="row-notes")
+            yield FieldRow("Post-care given", TextInput(id="s-postcare"), id="row-postcare")
+            yield FieldRow("Notes", TextInput(id="s-notes"), id="row-notes")
             for declared in _DECLARED_ONLY:
                 yield FieldRow(
                     _capital(declared.label),
-                    Input(id=f"s-field-{declared.name}", placeholder=_hint(declared)),
+                    TextInput(id=f"s-field-{declared.name}", placeholder=_hint(declared)),
                     id=f"row-field-{declared.name}",
                 )
             with Horizontal(id="session-buttons"):

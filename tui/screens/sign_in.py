@@ -15,6 +15,7 @@ from tui.field_keys import ENTER_MOVES_ON, enter_binding, enter_moves_on
 from tui.screens.base import AppScreen
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from db.store import Actor
@@ -58,9 +59,9 @@ class SignInScreen(AppScreen):
         with Center(), Vertical(id="sign-in-box", classes="form-box"):
             yield Static("Sign in to Formulary", classes="form-title")
             yield Label("Username")
-            yield Input(id="username", placeholder="username", classes=ENTER_MOVES_ON)
+            yield TextInput(id="username", placeholder="username", classes=ENTER_MOVES_ON)
             yield Label("Password")
-            yield Input(id="password", password=True, placeholder="password")
+            yield TextInput(id="password", password=True, placeholder="password")
             yield Static("", id="sign-in-error", classes="form-error")
             yield Button("Sign in", id="sign-in", variant="primary")
             yield Static("", id="sign-in-status")

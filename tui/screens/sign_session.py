@@ -26,6 +26,7 @@ from formulary.safety import OVERRIDE_MEANING, Finding, Findings
 from formulary.safety.overrides import MIN_REASON_LENGTH
 from tui.screens.base import AppModal
 from tui.widgets.syringe_table import SyringeTable
+from tui.widgets.text_input import TextInput
 
 #: Signs the draft: (password, warnings acknowledged, reason) -> the signed session.
 #: Runs in a worker thread; raises the Store's error when signing is refused.
@@ -99,7 +100,7 @@ class SignSessionScreen(AppModal):
                 if findings.warnings:
                     yield Checkbox("I have read the warnings above", id="sign-acknowledge")
                 if findings.warnings and not findings.blocks and self._reasons_needed():
-                    yield Input(
+                    yield TextInput(
                         id="sign-reason",
                         placeholder="why it is right to proceed, required to sign",
                     )
@@ -111,7 +112,7 @@ class SignSessionScreen(AppModal):
                         id="sign-reason-meaning",
                     )
                 if findings.blocks:
-                    yield Input(
+                    yield TextInput(
                         id="sign-override",
                         placeholder="override reason (practitioner or admin), required to sign",
                     )
@@ -129,7 +130,7 @@ class SignSessionScreen(AppModal):
                     "cannot change; corrections are signed addenda."
                 )
             )
-            yield Input(id="sign-password", password=True, placeholder="your password")
+            yield TextInput(id="sign-password", password=True, placeholder="your password")
             yield Static("", id="sign-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign", id="sign-ok", variant="success")

@@ -23,6 +23,7 @@ from tui.styles import STYLES
 from tui.tab_keys import step_tab, tab_bindings
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.table_fill import fill_table
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from db.store import ClinicLimit, StoredIngredient
@@ -152,7 +153,7 @@ class StockScreen(AppScreen):
         yield Header()
         with TabbedContent(id="stock-tabs", initial="tab-lots"):
             with TabPane("Ingredients", id="tab-ingredients"):
-                yield Input(id="ingredient-filter", placeholder="Filter ingredients…")
+                yield TextInput(id="ingredient-filter", placeholder="Filter ingredients…")
                 yield DataTable(id="ingredients", cursor_type="row", zebra_stripes=True)
             with TabPane("Products", id="tab-products"):
                 yield DataTable(id="products", cursor_type="row", zebra_stripes=True)

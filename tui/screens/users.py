@@ -26,6 +26,7 @@ from tui.screens.store_form import StoreFormModal
 from tui.widgets.field_row import FieldRow
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.table_fill import fill_table
+from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from db.store import UserInfo
@@ -85,12 +86,14 @@ class UserFormScreen(StoreFormModal):
             yield Static("", id="user-error", classes="form-error")
             yield FieldRow(
                 "Username",
-                Input(id="u-username", placeholder="e.g. dr.martin"),
+                TextInput(id="u-username", placeholder="e.g. dr.martin"),
                 id="row-u-username",
             )
             yield FieldRow(
                 "Full name",
-                Input(id="u-full-name", placeholder="printed on signatures, e.g. Dr Claire Martin"),
+                TextInput(
+                    id="u-full-name", placeholder="printed on signatures, e.g. Dr Claire Martin"
+                ),
                 id="row-u-full-name",
             )
             yield FieldRow(
@@ -100,11 +103,13 @@ class UserFormScreen(StoreFormModal):
             )
             yield FieldRow(
                 "Password",
-                Input(id="u-password", password=True, placeholder=f"{MIN_PASSWORD}+ characters"),
+                TextInput(
+                    id="u-password", password=True, placeholder=f"{MIN_PASSWORD}+ characters"
+                ),
                 id="row-u-password",
             )
             yield FieldRow(
-                "Password again", Input(id="u-password2", password=True), id="row-u-password2"
+                "Password again", TextInput(id="u-password2", password=True), id="row-u-password2"
             )
             with Horizontal(id="user-buttons", classes="dialog-buttons"):
                 yield Button("Add user (ctrl+s)", id="user-save", variant="primary")
@@ -176,15 +181,17 @@ class ResetPasswordScreen(StoreFormModal):
             yield Static("", id="reset-error", classes="form-error")
             yield FieldRow(
                 "New password",
-                Input(id="r-password", password=True, placeholder=f"{MIN_PASSWORD}+ characters"),
+                TextInput(
+                    id="r-password", password=True, placeholder=f"{MIN_PASSWORD}+ characters"
+                ),
                 id="row-r-password",
             )
             yield FieldRow(
-                "Password again", Input(id="r-password2", password=True), id="row-r-password2"
+                "Password again", TextInput(id="r-password2", password=True), id="row-r-password2"
             )
             yield FieldRow(
                 "Reason",
-                Input(id="r-reason", placeholder="kept in the audit trail, e.g. forgotten"),
+                TextInput(id="r-reason", placeholder="kept in the audit trail, e.g. forgotten"),
                 id="row-r-reason",
             )
             with Horizontal(id="reset-buttons", classes="dialog-buttons"):

@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from tui.widgets.text_input import TextInput
+
 #: Suggestions shown at once.
 SHOWN = 8
 
@@ -83,7 +85,7 @@ class NamePicker(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id="picker-input")
+        yield TextInput(placeholder=self._placeholder, id="picker-input")
         yield OptionList(id="picker-options")
 
     @property

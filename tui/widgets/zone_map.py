@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from formulary.records import ScalpZone
+from tui.widgets.text_input import TextInput
 
 #: Top view, face at the top; the patient's left is on the left of the picture.
 TEMPLATE = (
@@ -213,12 +214,12 @@ class ZoneMap(Widget):
             for zone, label in LABELS.items():
                 with Horizontal(classes="zone-row"):
                     yield Label(label)
-                    yield Input(
+                    yield TextInput(
                         id=f"zone-{zone.value}",
                         placeholder="e.g. 0.5 mL",
                         disabled=self._read_only,
                     )
-                    yield Input(
+                    yield TextInput(
                         id=f"points-{zone.value}",
                         placeholder="points",
                         classes="zone-points",
