@@ -195,3 +195,22 @@ def test_the_clinic_time_zone_is_a_setting() -> None:
     assert parse_settings("").time_zone == ""  # the machine's own zone
     wrong = parse_settings('time_zone = "Mars/Olympus"')
     assert wrong.time_zone == "" and "not a time zone name" in wrong.problems[0]
+
+
+async def test_a_tab_built_when_first_shown_never_draws_its_widget_name(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    from textual.widgets import TabPane
+
+    from tui.screens.patient import PatientScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await settle(pilot)
+        # Empty until first shown: drawn blank, not as "TabPane#tab-formulation".
+        pane = app.screen.query_one("#tab-formulation", TabPane)
+        assert not pane.children
+        assert "TabPane" not in str(pane.render())
