@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -165,8 +166,10 @@ def test_help_names_the_palette_commands(
         await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
         await settle(pilot)
         pilot.app.screen.set_focus(None)
-        # The guide, which names the palette's commands, is below the keys.
-        pilot.app.screen.query_one("HelpScreen > VerticalScroll").scroll_end(animate=False)
+        # The palette's commands, listed below the keys of every screen.
+        scroll = pilot.app.screen.query_one("HelpScreen > VerticalScroll", VerticalScroll)
+        scroll.scroll_to_widget(pilot.app.screen.query_one("#help-commands"), top=True,
+                                animate=False)
         await settle(pilot)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZES[size], run_before=ready)
