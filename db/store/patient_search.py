@@ -41,11 +41,6 @@ PROBE_ENTRIES = 10_000
 _ALNUM_RUN = re.compile(r"[^\W_]{3,}")
 
 
-def bigrams(word: str) -> list[str]:
-    """The distinct two-character pieces of ``word``, as ``formulary_bigrams`` makes them."""
-    return sorted({word[i : i + 2] for i in range(len(word) - 1)})
-
-
 def trigram_blind(word: str) -> bool:
     """True when pg_trgm finds nothing to look up for ``word`` (no three letters in a row)."""
     return _ALNUM_RUN.search(word) is None
@@ -68,10 +63,16 @@ def word_condition(
 
 
 def _bigram_condition(word: str, search_key: SQLCoreOperations[str]) -> sa.ColumnElement[bool]:
-    """Every bigram of ``word`` in the key's: what ``ix_patient_search_bigrams`` answers."""
+    """Every bigram of ``word`` in the key's: what ``ix_patient_search_bigrams`` answers.
+
+    Both sides come from the one SQL function, so they agree whatever the database's
+    encoding counts as a character.
+    """
     text_array = postgresql.ARRAY(postgresql.TEXT)
     grams = sa.func.formulary_bigrams(search_key, type_=text_array)
-    return grams.contains(sa.cast(postgresql.array(bigrams(word)), text_array))
+    return grams.contains(
+        sa.func.formulary_bigrams(sa.cast(sa.literal(word), postgresql.TEXT), type_=text_array)
+    )
 
 
 def _order(*, walk: bool) -> tuple[SQLCoreOperations[Any], ...]:

@@ -112,7 +112,7 @@ def test_words_with_no_three_letters_in_a_row_have_no_trigram(word: str, blind: 
     assert search_query.trigram_blind(word) is blind
 
 
-def test_postgresql_makes_the_same_bigrams_as_the_store(database: Database) -> None:
+def test_postgresql_bigrams_are_the_distinct_two_character_pieces(database: Database) -> None:
     if database.dialect != "postgresql":
         pytest.skip("the bigram function and index are PostgreSQL's")
     keys = ["", "a", "zz", "müller zoe c-0001", "ana  ana", "nguyen nam sy-0001", "日本語"]
@@ -121,7 +121,7 @@ def test_postgresql_makes_the_same_bigrams_as_the_store(database: Database) -> N
             made = connection.execute(
                 sa.text("SELECT formulary_bigrams(:k)"), {"k": key}
             ).scalar_one()
-            assert sorted(made) == search_query.bigrams(key), key
+            assert sorted(made) == sorted({key[i : i + 2] for i in range(len(key) - 1)}), key
 
 
 def test_postgresql_looks_up_a_word_with_no_trigram_in_the_bigram_index(
