@@ -11,8 +11,9 @@ from pathlib import Path
 from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
+from formulary.records import Role
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp
 from tests.tui.pilot_helpers import settle, until
@@ -120,3 +121,32 @@ async def test_a_burst_with_backspaces_in_the_patient_search(
         await until(pilot, lambda: search.value == "mor")
         await settle(pilot)
         assert "matching 'mor'" in str(app.screen.query_one("#patient-count").render())
+
+
+async def test_ctrl_s_right_after_typing_saves_what_was_typed(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    from tests.tui.demo_data import ADMIN
+    from tui.screens.users import UserFormScreen
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, f"{ADMIN[0]}\t{ADMIN[2]}\r")
+        await until(pilot, lambda: isinstance(app.screen, PatientsScreen))
+        await settle(pilot)
+        app.push_screen(UserFormScreen())
+        await until(pilot, lambda: isinstance(app.screen, UserFormScreen))
+        form = app.screen
+        form.query_one("#u-username", Input).value = "nurse.kim"
+        form.query_one("#u-full-name", Input).value = "Kim Nurse"
+        form.query_one("#u-role", Select).value = Role.ASSISTANT
+        form.query_one("#u-password", Input).value = "kim-password-1"
+        form.query_one("#u-password2", Input).focus()
+        await settle(pilot)
+        # The second password and ctrl+s in one burst: ctrl+s is a priority key, handled
+        # as it arrives, before the field has taken the characters typed just before.
+        burst(app, "kim-password-1")
+        app.post_message(events.Key("ctrl+s", None))
+        await until(pilot, lambda: app.screen is not form)
+        assert app.store.authenticate("nurse.kim", "kim-password-1").full_name == "Kim Nurse"

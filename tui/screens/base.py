@@ -63,6 +63,22 @@ class AppModal(_AppAccess, ModalScreen[Any]):
 _Read = TypeVar("_Read")
 
 
+def defer_until_typed(screen: Screen[Any], action: Callable[[], object]) -> bool:
+    """Run ``action`` once the focused field has handled the keys typed before it.
+
+    A priority key (ctrl+s on a form) runs as soon as it arrives, while characters typed
+    just before it may still wait in the focused field's queue: a save then reads the
+    field without them (an Add user form saved from a burst ended with the second
+    password short, and stayed open). Returns True when ``action`` was put behind
+    those keys; the caller returns and ``action`` runs again, with them in.
+    """
+    focused = screen.focused
+    if focused is not None and focused.message_queue_size:
+        focused.call_later(action)
+        return True
+    return False
+
+
 def read_then_push(
     app: FormularyApp,
     read: Callable[[Actor], _Read],

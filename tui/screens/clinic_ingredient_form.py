@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
+from tui.screens.base import defer_until_typed
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 from tui.widgets.text_input import TextInput
@@ -184,6 +185,8 @@ class ClinicIngredientScreen(StockDialog):
 
     def action_save(self) -> None:
         """Check, then save; an edit asks for the reason first."""
+        if defer_until_typed(self, self.action_save):
+            return
         if self._ingredient is None:
             super().action_save()
             return

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
+from tui.screens.base import defer_until_typed
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 from tui.widgets.text_input import TextInput
@@ -110,6 +111,8 @@ class ClinicLimitScreen(StockDialog):
 
     def action_save(self) -> None:
         """Check, then save; a change to a limit asks for the reason first."""
+        if defer_until_typed(self, self.action_save):
+            return
         if self._limit is None:
             super().action_save()
             return

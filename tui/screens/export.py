@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
 
 from tui.messages import WorkerFailed
-from tui.screens.base import AppScreen
+from tui.screens.base import AppScreen, defer_until_typed
 from tui.screens.form_guard import GuardedForm
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
@@ -196,6 +196,8 @@ class ExportScreen(GuardedForm, AppScreen):
     @on(Button.Pressed, "#export-run")
     def action_export(self) -> None:
         """Export with the choices shown (asks first before replacing files)."""
+        if defer_until_typed(self, self.action_export):
+            return
         if self._exporting:
             return
         chart, fmt, folder_text = self._choices()

@@ -27,7 +27,7 @@ from formulary.units import DISPLAY_SIGNIFICANT, UnitsError, format_amount, pars
 from formulary.units.amount import Amount
 from formulary.units.substance import Substance
 from tui.messages import Loaded, WorkerFailed
-from tui.screens.base import AppScreen
+from tui.screens.base import AppScreen, defer_until_typed
 from tui.styles import STYLES
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.name_picker import Choice, NamePicker
@@ -543,6 +543,8 @@ class FormulationEditorScreen(AppScreen):
 
     def action_save(self) -> None:
         """Save through the Store: in place if unused, else as a new version."""
+        if defer_until_typed(self, self.action_save):
+            return
         if self.data is None:
             return
         final, problem = self._final_volume()

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
 
 from tui.messages import WorkerFailed
-from tui.screens.base import AppModal
+from tui.screens.base import AppModal, defer_until_typed
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
 from tui.widgets.text_input import TextInput
@@ -103,6 +103,8 @@ class LabelDialog(AppModal):
     @on(Button.Pressed, "#label-print")
     def action_print_label(self) -> None:
         """Print with the choices shown (asks before replacing an existing file)."""
+        if defer_until_typed(self, self.action_print_label):
+            return
         if self._printing:
             return
         size, path_text, copies_text = self._choices()

@@ -17,7 +17,7 @@ from formulary.body import BodyMeasureError, parse_height, parse_weight, show_en
 from formulary.limits import OutOfRange, check_date
 from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, WeightEntry
 from formulary.units.amount import Amount
-from tui.screens.base import AppModal
+from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 from tui.widgets.text_input import TextInput
@@ -385,6 +385,8 @@ class PatientFormScreen(GuardedForm, AppModal):
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         """Check every field, then save through the Store."""
+        if defer_until_typed(self, self.action_save):
+            return
         if self._patient is not None and not self.is_dirty():
             self.dismiss(self._patient.id)  # nothing changed: nothing to explain or save
             return

@@ -13,6 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Select, Static
 
 from formulary.records import Presentation, Product
+from tui.screens.base import defer_until_typed
 from tui.screens.stock_dialog import StockDialog
 from tui.widgets.field_row import FieldRow
 from tui.widgets.text_input import TextInput
@@ -210,6 +211,8 @@ class ProductFormScreen(StockDialog):
 
     def action_save(self) -> None:
         """Check, then save; an edit asks for the reason first."""
+        if defer_until_typed(self, self.action_save):
+            return
         if self._product is None:
             super().action_save()
             return

@@ -52,7 +52,7 @@ from formulary.session_fields import INJECTION_POINTS, NEEDLE_GAUGE, PAIN_SCORE,
 from formulary.units import UnitsError, format_amount, parse_quantity
 from formulary.units.amount import Amount
 from tui.messages import Loaded, WorkerFailed
-from tui.screens.base import AppScreen
+from tui.screens.base import AppScreen, defer_until_typed
 from tui.screens.form_guard import DiscardChangesScreen
 from tui.styles import STYLES
 from tui.widgets.field_row import FieldRow
@@ -680,6 +680,8 @@ class SessionScreen(AppScreen):
 
     def action_save_draft(self) -> None:
         """Save what is typed as a draft now (it is also saved as you type)."""
+        if defer_until_typed(self, self.action_save_draft):
+            return
         if self.read_only or self.data is None or self._discarded:
             return
         if self._autosave_timer is not None:
@@ -763,6 +765,8 @@ class SessionScreen(AppScreen):
     @on(Button.Pressed, "#sign")
     def action_sign(self) -> None:
         """Review the session and sign it with your password."""
+        if defer_until_typed(self, self.action_sign):
+            return
         if self.read_only or self.data is None:
             return
         if not self.can_sign:

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from tui.screens.base import AppModal
+from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
@@ -56,6 +56,8 @@ class StockDialog(GuardedForm, AppModal):
 
     def action_save(self) -> None:
         """Check the fields, then save through the Store."""
+        if defer_until_typed(self, self.action_save):
+            return
         values, errors = self.read()
         self.show_errors(errors)
         if errors:

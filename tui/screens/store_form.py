@@ -8,7 +8,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from tui.screens.base import AppModal
+from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
 from tui.widgets.field_row import FieldRow
 
@@ -44,6 +44,8 @@ class StoreFormModal(GuardedForm, AppModal):
 
     def action_save(self) -> None:
         """Check the fields, then save through the Store."""
+        if defer_until_typed(self, self.action_save):
+            return
         values, errors = self.read()
         for row in self.query(FieldRow):
             row.set_error(errors.get(row.id or "", ""))
