@@ -74,3 +74,12 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: fl
             raise AssertionError("the app did not reach the expected state in time")
         await pilot.pause(0.02)
     await settle(pilot)
+
+
+async def show_chart(pilot: Pilot[None], patient_id: int) -> None:
+    """Open the chart of ``patient_id`` and wait until it is the screen."""
+    from tui.screens.patient import PatientScreen
+
+    app = pilot.app
+    app.open_patient(patient_id)  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, PatientScreen))

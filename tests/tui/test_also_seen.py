@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.tui.demo_data import Demo
 from tests.tui.fixture_types import MakeApp, user_of
-from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tests.tui.pilot_helpers import screen_text, settle, show_chart, sign_in, until
 from tui.screens.sign_in import SignInScreen
 
 
@@ -42,7 +42,6 @@ async def test_every_command_the_help_promises_is_in_the_palette(
     from textual.command import CommandPalette
 
     from tui.commands import COMMANDS
-    from tui.screens.patient import PatientScreen
     from tui.screens.session import SessionScreen
 
     names = {name.lower(): action for name, _, action in COMMANDS}
@@ -51,8 +50,7 @@ async def test_every_command_the_help_promises_is_in_the_palette(
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["dubois"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["dubois"])
         chart = app.screen
         for name in promised:  # on a chart
             assert name in names and app.command_available(names[name]), name
@@ -95,8 +93,7 @@ async def test_a_draft_can_be_discarded_after_a_confirmation_with_a_reason(
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["dubois"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["dubois"])
         await pilot.press("ctrl+n")
         await until(pilot, lambda: isinstance(app.screen, SessionScreen) and app.screen._ready)
         screen = app.screen
@@ -135,13 +132,11 @@ async def test_remove_is_offered_only_where_it_acts(demo: Demo, make_app: MakeAp
     from textual.widgets import DataTable
 
     from tui.screens.formulation_editor import FormulationEditorScreen
-    from tui.screens.patient import PatientScreen
 
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["dubois"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["dubois"])
         await pilot.press("ctrl+f")
         await until(pilot, lambda: isinstance(app.screen, FormulationEditorScreen))
         await settle(pilot)
@@ -202,13 +197,11 @@ async def test_a_tab_built_when_first_shown_never_draws_its_widget_name(
 ) -> None:
     from textual.widgets import TabPane
 
-    from tui.screens.patient import PatientScreen
 
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["dubois"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["dubois"])
         await settle(pilot)
         # Empty until first shown: drawn blank, not as "TabPane#tab-formulation".
         pane = app.screen.query_one("#tab-formulation", TabPane)

@@ -6,9 +6,8 @@ import pytest
 
 from tests.tui.demo_data import Demo
 from tests.tui.fixture_types import MakeApp
-from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tests.tui.pilot_helpers import screen_text, settle, show_chart, sign_in
 from tui.screens.help import HelpScreen
-from tui.screens.patient import PatientScreen
 from tui.widgets.key_footer import KeyFooter
 
 
@@ -19,8 +18,7 @@ async def test_a_busy_chart_keeps_export_lock_and_help(
     app = make_app(demo.path)
     async with app.run_test(size=size) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["moreau"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["moreau"])
         await settle(pilot)
         await pilot.pause(0.2)
         footer = app.screen.query_one(KeyFooter)

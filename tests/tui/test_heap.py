@@ -141,7 +141,7 @@ async def test_closed_charts_do_not_stay_alive(
     """Textual prunes watcher lists lazily; a day of charts must not pile up."""
     from textual.widgets import Header
 
-    from tests.tui.pilot_helpers import settle, sign_in, until
+    from tests.tui.pilot_helpers import settle, show_chart, sign_in, until
     from tui.heap import release_closed_watchers
     from tui.screens.patient import PatientScreen
     from tui.widgets.outcome_plot import OutcomePlot
@@ -151,8 +151,7 @@ async def test_closed_charts_do_not_stay_alive(
         await sign_in(pilot)
         home = app.screen
         for _ in range(4):
-            app.open_patient(demo.patients["dubois"])
-            await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+            await show_chart(pilot, demo.patients["dubois"])
             app.pop_screen()
             await until(pilot, lambda: app.screen is home)
         await settle(pilot)

@@ -16,7 +16,7 @@ from textual.widgets import Input, Select
 from formulary.records import Role
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp
-from tests.tui.pilot_helpers import settle, until
+from tests.tui.pilot_helpers import settle, sign_in, until
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.patients import PatientsScreen
 from tui.screens.recovery_code import RecoveryCodeScreen
@@ -112,10 +112,7 @@ async def test_a_burst_with_backspaces_in_the_patient_search(
 ) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        burst(app, f"{PRACTITIONER[0]}\t{PRACTITIONER[2]}\r")
-        await until(pilot, lambda: isinstance(app.screen, PatientsScreen))
-        await settle(pilot)
+        await sign_in(pilot)
         search = app.screen.query_one("#patient-search", Input)
         burst_keys(app, [*"zzabi", *["backspace"] * 5, *"mor"])
         await until(pilot, lambda: search.value == "mor")
@@ -131,10 +128,7 @@ async def test_ctrl_s_right_after_typing_saves_what_was_typed(
 
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        burst(app, f"{ADMIN[0]}\t{ADMIN[2]}\r")
-        await until(pilot, lambda: isinstance(app.screen, PatientsScreen))
-        await settle(pilot)
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
         app.push_screen(UserFormScreen())
         await until(pilot, lambda: isinstance(app.screen, UserFormScreen))
         form = app.screen

@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 from db.auth import MIN_PASSWORD_LENGTH
 from tests.tui.demo_data import PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp
-from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, show_chart, sign_in
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.lock import LockScreen
 from tui.screens.patient import PatientScreen
@@ -217,8 +217,7 @@ async def test_signing_out_from_the_lock_over_a_chart_leaves_nothing_behind(
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot)
-        app.open_patient(demo.patients["okafor"])
-        await until(pilot, lambda: isinstance(app.screen, PatientScreen))
+        await show_chart(pilot, demo.patients["okafor"])
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, LockScreen))
         await pilot.press("ctrl+o")  # sign out from the lock
