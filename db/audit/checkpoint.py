@@ -57,17 +57,19 @@ def make_checkpoint(
     *,
     now: datetime | None = None,
     log: bool = True,
+    head: tuple[int, str] | None = None,
 ) -> Checkpoint:
     """Sign the current head of the chain and (by default) append it to the key's log.
 
     Call it after the transaction that wrote the entries has committed: a checkpoint
-    of rows that are then rolled back would later read as a rollback.
+    of rows that are then rolled back would later read as a rollback. ``head`` is the
+    head when the caller read it already in the same transaction.
     """
     if key.db_id != db_id:
         raise CheckpointError(f"key {key.key_id} belongs to database {key.db_id}, not {db_id}")
-    seq, head = read_head(session)
+    seq, head_hash = head if head is not None else read_head(session)
     at = format_utc(now if now is not None else datetime.now(UTC))
-    payload = _payload(db_id, seq, head, at, key.key_id)
+    payload = _payload(db_id, seq, head_hash, at, key.key_id)
     sig = base64.b64encode(key.private_key.sign(payload.encode("utf-8"))).decode("ascii")
     line = f"{payload} sig={sig}"
     if log:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from db.audit.chain import append_event
+from db.audit.chain import append_event, read_head
 from db.audit.checkpoint import (
     CheckpointError,
     find_checkpoints,
@@ -375,23 +375,45 @@ def checkpoint_database(
     The checkpoint is appended to the installation's checkpoint log and returned;
     callers print ``checkpoint.line`` on their export or backup report.
     """
+    reader = database.engine.execution_options(**{READ_ONLY: True})
+    with reader.connect() as conn:
+        # One read transaction for the pin, the rollback check and the head signed
+        # (a checkpoint follows every signature). A key still to be pinned is pinned
+        # first, in its own write, and the head read after it.
+        key, needs_pin = trusted_key(database.db_id, read_pin(conn), key_dir)
+        if not needs_pin:
+            assert key is not None
+            try:
+                return _sign_head(conn, database.db_id, key, key_dir, acknowledged)
+            finally:
+                conn.rollback()
+        conn.rollback()
+    key = signing_key(database, key_dir)
+    with reader.connect() as conn:
+        try:
+            return _sign_head(conn, database.db_id, key, key_dir, acknowledged)
+        finally:
+            conn.rollback()
+
+
+def _sign_head(
+    conn: sa.Connection,
+    db_id: str,
+    key: InstallationKey,
+    key_dir: Path | str | None,
+    acknowledged: bool,
+) -> Checkpoint:
     from db.audit.pinning import newest_checkpoint, rollback_problem, tail_lines
     from db.errors import RolledBack
 
-    key = signing_key(database, key_dir)
-    reader = database.engine.execution_options(**{READ_ONLY: True})
-    with reader.connect() as conn:
-        # Never sign over a rolled-back chain: that checkpoint would make the older
-        # copy look current. Only a rollback an administrator acknowledged (its entry
-        # names the superseded checkpoint) may be signed over.
-        newest = newest_checkpoint(tail_lines(database.db_id, key_dir))
-        problem = rollback_problem(conn, database.db_id, newest)
-        if problem is not None and not (
-            acknowledged and newest is not None
-            and newest.line in acknowledged_checkpoints(conn)
-        ):
-            conn.rollback()
-            raise RolledBack(problem)
-        checkpoint = make_checkpoint(conn, database.db_id, key)
-        conn.rollback()
-    return checkpoint
+    # Never sign over a rolled-back chain: that checkpoint would make the older copy
+    # look current. Only a rollback an administrator acknowledged (its entry names the
+    # superseded checkpoint) may be signed over.
+    head = read_head(conn)
+    newest = newest_checkpoint(tail_lines(db_id, key_dir))
+    problem = rollback_problem(conn, db_id, newest, head)
+    if problem is not None and not (
+        acknowledged and newest is not None and newest.line in acknowledged_checkpoints(conn)
+    ):
+        raise RolledBack(problem)
+    return make_checkpoint(conn, db_id, key, head=head)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from db.audit.chain import PG_APPEND_LOCK_KEY, AuditInputError, append_event
 from db.database import Database
@@ -74,6 +74,27 @@ BEGIN_ATTEMPTS = 8
 R = TypeVar("R", bound=SQLModel)
 
 
+#: Rows one write transaction keeps alive at most (see :class:`_WriteSession`).
+HELD_ROWS = 50_000
+
+
+class _WriteSession(Session):
+    """The session of one write transaction: it keeps the rows it loads until it ends.
+
+    The identity map holds rows weakly: a row read, let go and needed again in the same
+    transaction (the signer's account, the course, a lot) was read from the database
+    again, a dozen such reads per signature. Bounded, for the exports that read
+    thousands of rows in one transaction; past the bound a row is simply read again.
+    """
+
+
+@sa.event.listens_for(_WriteSession, "loaded_as_persistent")
+def _hold_loaded(session: Session, instance: object) -> None:
+    held: list[object] = session.info.setdefault("held", [])
+    if len(held) < HELD_ROWS:
+        held.append(instance)
+
+
 def require_reason(reason: str | None, what: str) -> str:
     """The trimmed reason, or :class:`ValidationError` when none was given."""
     text = (reason or "").strip()
@@ -101,6 +122,27 @@ class UnitOfWork:
         if row is None or getattr(row, "deleted_at", None) is not None:
             raise NotFound(f"{what} {ident} does not exist; pick one from the list")
         return row
+
+    def get_many(
+        self, model: type[R], idents: Iterable[int], *, for_update: bool = False
+    ) -> dict[int, R]:
+        """The rows of ``model`` among ``idents`` that exist and are not retired, by id.
+
+        One query for them all, where :meth:`get` would make one each; the caller
+        raises :class:`NotFound` for an id it needs and does not find.
+        """
+        wanted = sorted(set(idents))
+        if not wanted:
+            return {}
+        table = model.__table__  # type: ignore[attr-defined]
+        query = select(model).where(table.c.id.in_(wanted))
+        if for_update:
+            query = query.with_for_update()
+        return {
+            int(row.id): row  # type: ignore[attr-defined]
+            for row in self.session.exec(query).all()
+            if getattr(row, "deleted_at", None) is None
+        }
 
     def add(self, row: R, action: str, reason: str | None = None) -> R:
         """Insert ``row`` and audit it (``before`` empty, ``after`` the full row)."""
@@ -225,7 +267,9 @@ class StoreBase:
     def _begin(self) -> Session:
         delay = 0.02
         for attempt in range(BEGIN_ATTEMPTS):
-            session = Session(self.database.engine, expire_on_commit=False, autoflush=False)
+            session = _WriteSession(
+                self.database.engine, expire_on_commit=False, autoflush=False
+            )
             try:
                 session.connection()  # BEGIN IMMEDIATE happens here on SQLite
                 if self.database.dialect == "postgresql":

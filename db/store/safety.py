@@ -146,13 +146,29 @@ def _clinic_limits(db: Session, facts: Mapping[int, IngredientFacts]) -> tuple[L
     return tuple(found)
 
 
-def _products(db: Session, ids: Iterable[int]) -> dict[int, Product]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = db.exec(select(ProductRow).where(col(ProductRow.id).in_(wanted))).all()
-    names = loaders.ingredient_names(db)
-    return {row.id: loaders.product(row, names) for row in rows if row.id is not None}
+class _Products:
+    """The products one check reads, each loaded once, and the ingredient names once.
+
+    A session's mix and its course's earlier mixes mostly share their products.
+    """
+
+    def __init__(self, db: Session) -> None:
+        self._db = db
+        self._loaded: dict[int, Product | None] = {}
+        self._names: dict[int, str] | None = None
+
+    def of(self, ids: Iterable[int]) -> dict[int, Product]:
+        wanted = set(ids)
+        missing = sorted(wanted - self._loaded.keys())
+        if missing:
+            if self._names is None:
+                self._names = loaders.ingredient_names(self._db)
+            rows = self._db.exec(select(ProductRow).where(col(ProductRow.id).in_(missing))).all()
+            self._loaded.update(dict.fromkeys(missing))
+            for row in rows:
+                assert row.id is not None
+                self._loaded[row.id] = loaders.product(row, self._names)
+        return {i: p for i in wanted if (p := self._loaded[i]) is not None}
 
 
 def _components(items: Sequence[Mapping[str, Any]]) -> tuple[Component, ...]:
@@ -175,9 +191,11 @@ def _components(items: Sequence[Mapping[str, Any]]) -> tuple[Component, ...]:
 
 
 def _mix(
-    db: Session, components: tuple[Component, ...], facts: Mapping[int, IngredientFacts]
+    products_of: _Products,
+    components: tuple[Component, ...],
+    facts: Mapping[int, IngredientFacts],
 ) -> tuple[Any, ...]:
-    products = _products(db, (c.product_id for c in components if c.product_id is not None))
+    products = products_of.of(c.product_id for c in components if c.product_id is not None)
     broken = contributions(components, products, facts)
     return broken.contributions, broken.problems
 
@@ -208,7 +226,8 @@ def formulation_context(
     patient = loaders.patient(db.get(PatientRow, patient_id))  # type: ignore[arg-type]
     facts, limits = ingredient_facts(db)
     components = _components(items)
-    given, problems = _mix(db, components, facts)
+    products = _Products(db)
+    given, problems = _mix(products, components, facts)
     course_row = _course_of(db, patient_id, formulation_id)
     course_id = course_row.id if course_row is not None else None
     return SafetyContext(
@@ -220,7 +239,7 @@ def formulation_context(
         limits=limits,
         final_volume=final_volume,
         course=loaders.course(course_row) if course_row is not None else None,
-        previous_sessions=_previous_sessions(db, course_id, None, facts),
+        previous_sessions=_previous_sessions(db, course_id, None, facts, products),
     )
 
 
@@ -229,6 +248,7 @@ def _previous_sessions(
     course_id: int | None,
     exclude_id: int | None,
     facts: Mapping[int, IngredientFacts],
+    products: _Products,
 ) -> tuple[PreviousSession, ...]:
     """The course's signed sessions other than ``exclude_id``, with what they gave."""
     if course_id is None:
@@ -250,7 +270,7 @@ def _previous_sessions(
             continue
         assert version.id is not None
         if version.id not in mixes:
-            mixes[version.id] = _mix(db, _components(version.components), facts)[0]
+            mixes[version.id] = _mix(products, _components(version.components), facts)[0]
         given = mixes[version.id]
         doses = administered(
             given,
@@ -281,7 +301,8 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
     assert version is not None
     facts, limits = ingredient_facts(db)
     components = _components(version.components)
-    given, problems = _mix(db, components, facts)
+    products = _Products(db)
+    given, problems = _mix(products, components, facts)
     course_row = db.get(CourseRow, row.course_id) if row.course_id is not None else None
     zones = loaders.zone_volumes(row)
     return SafetyContext(
@@ -297,7 +318,7 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
         zones=zones,
         lots=_draws(db, row, components),
         course=loaders.course(course_row) if course_row is not None else None,
-        previous_sessions=_previous_sessions(db, row.course_id, row.id, facts),
+        previous_sessions=_previous_sessions(db, row.course_id, row.id, facts, products),
     )
 
 

@@ -182,6 +182,7 @@ class SessionsStore(SigningRunsStore):
             if zone.points is not None:
                 points.append({"zone": name, "points": zone.points})
         lots: list[dict[str, Any]] = []
+        found = uow.get_many(LotRow, (choice.lot_id for choice in draft.lots))
         for choice in draft.lots:
             if choice.component_position not in positions:
                 raise ValidationError(
@@ -192,7 +193,8 @@ class SessionsStore(SigningRunsStore):
                 raise ValidationError(
                     f"component {choice.component_position} has two lots; choose one"
                 )
-            uow.get(LotRow, choice.lot_id, "lot")
+            if choice.lot_id not in found:
+                raise NotFound(f"lot {choice.lot_id} does not exist; pick one from the list")
             if choice.drawn is not None:
                 check.amount(choice.drawn, "amount drawn")
             lots.append(
@@ -468,6 +470,7 @@ class SessionsStore(SigningRunsStore):
         self, uow: UnitOfWork, row: SessionRow, version: FormulationVersionRow
     ) -> list[tuple[int, LotRow, Amount]]:
         chosen = {int(c["component_position"]): c for c in row.lots}
+        found = uow.get_many(LotRow, (int(c["lot_id"]) for c in row.lots), for_update=True)
         draws: list[tuple[int, LotRow, Amount]] = []
         for component in version.components:
             position = int(component["position"])
@@ -484,8 +487,9 @@ class SessionsStore(SigningRunsStore):
                 raise ValidationError(
                     f"choose the lot used for component {position} ({component['name']})"
                 )
-            lot = uow.get(LotRow, int(choice["lot_id"]), "lot", for_update=True)
-            product = uow.session.get(ProductRow, lot.product_id)
+            lot = found.get(int(choice["lot_id"]))
+            if lot is None:
+                raise NotFound(f"lot {choice['lot_id']} does not exist; pick one from the list")
             label = f"lot {lot.lot_number}"
             if lot.product_id != product_id:
                 raise ValidationError(
@@ -496,6 +500,7 @@ class SessionsStore(SigningRunsStore):
             drawn = amount_from_json(choice.get("drawn")) or amount_from_json(component["amount"])
             assert drawn is not None
             if drawn.unit != lot.quantity_unit:
+                product = uow.session.get(ProductRow, lot.product_id)
                 name = product.name if product else component["name"]
                 raise ValidationError(
                     f"{label} of {name} is counted in {lot.quantity_unit}; give the amount "
