@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -249,6 +249,21 @@ def append_event(
         reason=reason,
         now=now,
     )
+    return append_entries(session, db_id, [(entry, before, after)])[0]
+
+
+def append_entries(
+    session: Session | Connection,
+    db_id: str,
+    entries: Sequence[tuple[dict[str, Any], Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Append entries made by :func:`build_entry`, in order, with one insert.
+
+    Each comes with the before and after images it was built from (they name the
+    patient the entry concerns). Otherwise as :func:`append_event`, which appends one.
+    """
+    if not entries:
+        return []
     if isinstance(session, Session):
         # Pending ORM rows are written first, so the audit entry follows the change.
         session.flush()
@@ -264,16 +279,19 @@ def append_event(
     state.locked = True
     if has_patient_column(conn):
         # The patient index column: derived from what is hashed, never hashed itself.
-        entry["patient_id"] = patient_of(
-            entity, entry["entity_id"], before, after, state.lookup
-        )
+        for entry, before, after in entries:
+            entry["patient_id"] = patient_of(
+                entry["entity"], entry["entity_id"], before, after, state.lookup
+            )
     seq, prev_hash = state.head if state.head is not None else read_head(conn)
-    seq += 1
-    row = next(chain_rows(db_id, [entry], start_seq=seq, prev_hash=prev_hash))
-    conn.execute(_INSERT, row)
-    state.head = (seq, row["hash"])
-    # A detached record of what was written (validated above; not added to a session).
-    return AuditEvent(**row)
+    rows = list(
+        chain_rows(db_id, [entry for entry, _, _ in entries], start_seq=seq + 1,
+                   prev_hash=prev_hash)
+    )
+    conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+    state.head = (rows[-1]["seq"], rows[-1]["hash"])
+    # Detached records of what was written (validated above; not added to a session).
+    return [AuditEvent(**row) for row in rows]
 
 
 def chain_json(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from db.audit.chain import PG_APPEND_LOCK_KEY, AuditInputError, append_event
+from db.audit.chain import (
+    PG_APPEND_LOCK_KEY,
+    AuditInputError,
+    append_entries,
+    append_event,
+    build_entry,
+)
 from db.database import Database
 from db.engine import READ_ONLY, is_busy_error
 from db.errors import (
@@ -160,6 +166,60 @@ class UnitOfWork:
             return False
         self.audit(action, table_name(row), _ident(row), before, after, reason)
         return True
+
+    def add_all(self, rows: Sequence[R], action: str, reason: str | None = None) -> None:
+        """Insert ``rows`` in one flush, then audit each in order (as :meth:`add` does)."""
+        self.session.add_all(rows)
+        self.session.flush()
+        self._audit_all(
+            [(action, table_name(row), _ident(row), None, row_image(row), reason) for row in rows]
+        )
+
+    def update_all(
+        self,
+        changed: Sequence[tuple[R, dict[str, Any]]],
+        action: str,
+        reason: str | None,
+    ) -> None:
+        """Write the changes to each ``(row, before)`` in one flush, then audit each in order."""
+        self.session.add_all([row for row, _ in changed])
+        self.session.flush()
+        items = []
+        for row, before in changed:
+            after = row_image(row)
+            if after != before:
+                items.append((action, table_name(row), _ident(row), before, after, reason))
+        self._audit_all(items)
+
+    def _audit_all(
+        self,
+        items: Sequence[
+            tuple[str, str, int, dict[str, Any] | None, dict[str, Any] | None, str | None]
+        ],
+    ) -> None:
+        """Append one audit entry per item (action, entity, id, before, after, reason)."""
+        try:
+            entries = [
+                (
+                    build_entry(
+                        user=self.user,
+                        workstation=self.workstation,
+                        action=action,
+                        entity=entity,
+                        entity_id=entity_id,
+                        before=before,
+                        after=after,
+                        reason=reason,
+                        now=self.now,
+                    ),
+                    before,
+                    after,
+                )
+                for action, entity, entity_id, before, after, reason in items
+            ]
+        except AuditInputError as exc:
+            raise ValidationError(str(exc)) from exc
+        append_entries(self.session, self.db_id, entries)
 
     @staticmethod
     def differs(row: SQLModel, before: dict[str, Any]) -> bool:

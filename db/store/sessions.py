@@ -544,24 +544,26 @@ class SessionsStore(SigningRunsStore):
         self._check_stock(draws)
         per_lot, lots = self._per_lot(draws)
         assert row.id is not None
+        drawn: list[SessionLotRow] = []
         for position, lot, amount in draws:
             value, unit = columns_of(amount)
-            uow.add(
+            drawn.append(
                 SessionLotRow(
                     session_id=row.id,
                     component_position=position,
                     lot_id=lot.id,  # type: ignore[arg-type]
                     drawn_value=value,
                     drawn_unit=unit,
-                ),
-                "session_lot.draw",
+                )
             )
+        uow.add_all(drawn, "session_lot.draw")
+        changed: list[tuple[LotRow, dict[str, Any]]] = []
         for lot_id, needed in per_lot.items():
             lot = lots[lot_id]
-            before = snapshot(lot)
+            changed.append((lot, snapshot(lot)))
             lot.quantity_value = lot.quantity_value - needed
             lot.updated_at = uow.now
-            uow.update(lot, before, "lot.draw", f"session {row.id}")
+        uow.update_all(changed, "lot.draw", f"session {row.id}")
 
     def add_addendum(
         self,
