@@ -249,18 +249,20 @@ def append_event(
         reason=reason,
         now=now,
     )
-    return append_entries(session, db_id, [(entry, before, after)])[0]
+    # A detached record of what was written (validated above; not added to a session).
+    return AuditEvent(**append_entries(session, db_id, [(entry, before, after)])[0])
 
 
 def append_entries(
     session: Session | Connection,
     db_id: str,
     entries: Sequence[tuple[dict[str, Any], Mapping[str, Any] | None, Mapping[str, Any] | None]],
-) -> list[AuditEvent]:
+) -> list[dict[str, Any]]:
     """Append entries made by :func:`build_entry`, in order, with one insert.
 
     Each comes with the before and after images it was built from (they name the
-    patient the entry concerns). Otherwise as :func:`append_event`, which appends one.
+    patient the entry concerns). Returns the rows written (column name -> value).
+    Otherwise as :func:`append_event`, which appends one.
     """
     if not entries:
         return []
@@ -290,8 +292,7 @@ def append_entries(
     )
     conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
     state.head = (rows[-1]["seq"], rows[-1]["hash"])
-    # Detached records of what was written (validated above; not added to a session).
-    return [AuditEvent(**row) for row in rows]
+    return rows
 
 
 def chain_json(

@@ -22,7 +22,6 @@ from db.audit.chain import (
     PG_APPEND_LOCK_KEY,
     AuditInputError,
     append_entries,
-    append_event,
     build_entry,
 )
 from db.database import Database
@@ -194,15 +193,20 @@ class UnitOfWork:
     def _audit_all(
         self,
         items: Sequence[
-            tuple[str, str, int, dict[str, Any] | None, dict[str, Any] | None, str | None]
+            tuple[
+                str, str, int | str | None, dict[str, Any] | None, dict[str, Any] | None,
+                str | None,
+            ]
         ],
+        *,
+        user: str | None = None,
     ) -> None:
         """Append one audit entry per item (action, entity, id, before, after, reason)."""
         try:
             entries = [
                 (
                     build_entry(
-                        user=self.user,
+                        user=user or self.user,
                         workstation=self.workstation,
                         action=action,
                         entity=entity,
@@ -241,22 +245,7 @@ class UnitOfWork:
         user: str | None = None,
     ) -> None:
         """Append one audit entry in this transaction."""
-        try:
-            append_event(
-                self.session,
-                db_id=self.db_id,
-                user=user or self.user,
-                workstation=self.workstation,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                reason=reason,
-                now=self.now,
-            )
-        except AuditInputError as exc:
-            raise ValidationError(str(exc)) from exc
+        self._audit_all([(action, entity, entity_id, before, after, reason)], user=user)
 
 
 def _ident(row: SQLModel) -> int:

@@ -25,6 +25,21 @@ def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, index=index)
 
 
+def empty_list() -> list[Any]:
+    """A new empty list: a JSON column's default.
+
+    A Python function, not the builtin ``list``: pydantic inspects a default factory's
+    signature whenever a row is made, and the builtin's signature is parsed from text
+    (0.4 ms per JSON column; a session row has seven).
+    """
+    return []
+
+
+def empty_dict() -> dict[str, Any]:
+    """A new empty dict: a JSON object column's default (see :func:`empty_list`)."""
+    return {}
+
+
 def json_field() -> Any:
     """A JSON column holding a list or object of plain values (decimals as strings)."""
-    return Field(default_factory=list, sa_type=sa.JSON(), nullable=False)
+    return Field(default_factory=empty_list, sa_type=sa.JSON(), nullable=False)

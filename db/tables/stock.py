@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from db.tables._common import decimal_field, json_field, unit_field, utc_field
+from db.tables._common import decimal_field, empty_dict, json_field, unit_field, utc_field
 
 
 class IngredientRow(SQLModel, table=True):
@@ -26,7 +26,7 @@ class IngredientRow(SQLModel, table=True):
     sources: list[Any] = json_field()
     #: Everything else the library knows (forms, bases, IU facts, doses, limits,
     #: cautions …) exactly as ``formulary.library`` documents the entry.
-    facts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON(), nullable=False)
+    facts: dict[str, Any] = Field(default_factory=empty_dict, sa_type=sa.JSON(), nullable=False)
     #: ``library`` (seeded, maybe edited) or ``clinic`` (added by the clinic).
     origin: str = Field(default="clinic", max_length=10)
     created_at: datetime = utc_field()
