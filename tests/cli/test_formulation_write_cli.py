@@ -225,6 +225,24 @@ def test_a_block_exits_3_and_saves_nothing_until_overridden(clinic: Clinic) -> N
         "allergy", "block", reason, "Dr Lee Park")
 
 
+def test_a_warning_exits_3_until_acknowledged(clinic: Clinic) -> None:
+    clinic.store.create_patient(clinic.lee, PatientFields(
+        "C-3", "Poe", "Eve", date(1990, 1, 1), Sex.FEMALE,
+        allergies=(Allergy("biotin", kind="intolerance"),)))
+    code, out, err = add(clinic, "--check", chart="C-3")
+    assert code == 0 and out.startswith("WARNING intolerance")  # nothing blocks
+    before = actions(clinic)
+    code, out, err = add(clinic, chart="C-3")
+    assert code == 3 and "WARNING intolerance" in out and "add --acknowledge" in one_line(err)
+    assert actions(clinic) == before
+    code, out, err = add(clinic, "--acknowledge", chart="C-3")
+    assert code == 0, err
+    assert "1 finding(s) overridden or acknowledged" in out
+    (saved,) = clinic.store.list_formulations(clinic.lee, clinic.store.find_patient(
+        clinic.lee, "C-3").id)
+    assert [(o.rule, o.severity) for o in saved.overrides] == [("intolerance", "warning")]
+
+
 # -- revise and retire ------------------------------------------------------------------
 
 
