@@ -1,10 +1,12 @@
-"""``formulary course list CHART``: a patient's courses and where each stands, read headless.
+"""``formulary course start|list CHART``: plan a patient's course; where each stands.
 
 The course's id is what ``formulary session record`` takes as ``course_id``, and the
 next session's number its ``session_number``. Sessions done are the signed sessions
 recorded in the course (drafts do not count); the next one is due ``interval`` days
-after the last of them, or on the start date before the first, as in the app. Nothing
-here writes; an unknown chart number is one line on stderr and exit status 2.
+after the last of them, or on the start date before the first, as in the app. ``list``
+writes nothing; ``start`` plans a course through the Store (audited). An unknown chart
+number or formulation, or input that cannot be read, is one line on stderr and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
 from tui.cli.options import DbOption, JsonOption, db_location
 
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from formulary.schedule import CourseProgress
 
 course_app = typer.Typer(
-    help="A patient's courses: ids, planned sessions, sessions done, next due (read only).",
+    help="A patient's courses: start one; ids, planned sessions, sessions done, next due.",
     no_args_is_help=True,
 )
 
@@ -91,3 +94,72 @@ def list_courses(
     for p in progress:
         typer.echo(_line(p, current=p.course == on, today=today))
     typer.echo("* the current course (the one started last)")
+
+
+@course_app.command("start")
+def start(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    name: Annotated[str | None, typer.Option("--name", help="The course's name.")] = None,
+    sessions: Annotated[
+        int | None, typer.Option("--sessions", help="Sessions planned (1-100).")
+    ] = None,
+    interval: Annotated[
+        int | None, typer.Option("--interval", help="Days between sessions (1-365).")
+    ] = None,
+    start_date: Annotated[
+        str | None,
+        typer.Option("--start", help="The first session's date, YYYY-MM-DD (default: today)."),
+    ] = None,
+    formulation: Annotated[
+        int | None,
+        typer.Option("--formulation", help="The formulation's id (formulary formulation list).",
+                     min=1),
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan a course of sessions for a patient; prints its id (the session file's course_id)."""
+    from formulary.schedule import course_progress
+
+    if not name or not name.strip():
+        fail("give the course a name with --name")
+    if sessions is None:
+        fail("give the number of sessions planned with --sessions N")
+    if interval is None:
+        fail("give the days between sessions with --interval DAYS")
+    first = date.today()
+    if start_date is not None:
+        try:
+            first = date.fromisoformat(start_date.strip())
+        except ValueError:
+            fail(f"--start {start_date!r} is not a date: write YYYY-MM-DD, such as 2026-11-24")
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        patient = store.find_patient(actor, chart)
+        if formulation is not None and formulation not in {
+            v.formulation_id for v in store.list_formulations(actor, patient.id)
+        }:
+            # A retired formulation, or another patient's, is no plan for this one.
+            fail(f"{patient.chart_number} has no current formulation {formulation}: "
+                 f"`formulary formulation list {patient.chart_number}` shows its formulations")
+        course = store.start_course(
+            actor,
+            patient_id=patient.id,
+            name=name,
+            planned_sessions=sessions,
+            interval_days=interval,
+            start_date=first,
+            formulation_id=formulation,
+        )
+    progress = course_progress(course, [])
+    today = date.today()
+    if as_json:
+        out = course_json(progress, current=True, today=today)
+        out["formulation_id"] = formulation
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"started course {course.id} for {patient.chart_number} "
+               f"(course_id {course.id} in a session file)")
+    typer.echo(_line(progress, current=True, today=today))

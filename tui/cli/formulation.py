@@ -1,9 +1,17 @@
-"""``formulary formulation list|show``: a patient's formulations, read headless.
+"""``formulary formulation add|revise|retire|list|show``: a patient's formulations, headless.
 
 What ``formulary session record`` needs from a chart: the formulation's id (or the
 exact version's id) and its components by position, which the session file's
-``lots[].component`` names. Nothing here writes; a chart number or an id that does
-not exist is one line on stderr and exit status 2.
+``lots[].component`` names. ``list`` and ``show`` write nothing.
+
+``add`` and ``revise`` save through ``Store.save_formulation`` with the app's safety
+rules: warnings need ``--acknowledge``, blocks ``--override "reason"`` (signed with the
+password given to sign in), else nothing is saved and the exit status is 3, as for
+``session record``. A component is ``product:NAME=AMOUNT`` (a stock product by id,
+GTIN or name, drawn by volume) or ``ingredient:NAME=AMOUNT`` (a library or clinic
+ingredient added by amount); amounts go through the units parser. A chart number or
+an id that does not exist, or input that cannot be read, is one line on stderr and
+exit status 2.
 """
 
 from __future__ import annotations
@@ -14,17 +22,350 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tui.cli.errors import fail
-from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption, db_location
+from tui.cli.login import (
+    PasswordStdinOption,
+    UserOption,
+    signed_in,
+    signed_in_with_password,
+    store_errors,
+)
+from tui.cli.options import DbOption, JsonOption, ReasonOption, db_location
 
 if TYPE_CHECKING:
+    from db.store import Actor, ComponentSpec, Store
     from formulary.export.ingredients import IngredientTable
     from formulary.records import Component, FormulationVersion
+    from formulary.safety import Findings
+    from formulary.units.amount import Amount
 
 formulation_app = typer.Typer(
-    help="A patient's formulations: their ids, versions and components (read only).",
+    help="A patient's formulations: add, revise, retire; their ids, versions and components.",
     no_args_is_help=True,
 )
+
+#: Exit status when the safety findings stop the save (as ``session record``).
+EXIT_BLOCKED = 3
+
+#: How a component is written on the command line (in every message about one).
+COMPONENT_SYNTAX = (
+    "product:NAME=AMOUNT or ingredient:NAME=AMOUNT (e.g. 'product:Biotin 5 mg/mL=1 mL')"
+)
+
+ComponentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--component",
+        "-c",
+        help="A component, in order: product:NAME=AMOUNT (a stock product by id, GTIN or "
+        "name, by volume) or ingredient:NAME=AMOUNT (an ingredient added by amount). "
+        "Repeat for each.",
+    ),
+]
+FinalVolumeOption = Annotated[
+    str | None,
+    typer.Option("--final-volume", help="The volume of the finished mix, e.g. '5 mL'."),
+]
+CheckOption = Annotated[
+    bool, typer.Option("--check", help="Only report the safety findings; save nothing.")
+]
+AcknowledgeOption = Annotated[
+    bool, typer.Option("--acknowledge", help="Acknowledge every warning found.")
+]
+OverrideOption = Annotated[
+    str | None,
+    typer.Option(
+        "--override",
+        help="Override what blocks (practitioner or admin), or say why a warning that needs "
+        "a reason is acknowledged, with this written reason; signed with your password.",
+    ),
+]
+
+
+def parse_component(text: str) -> tuple[str, str, str]:
+    """``(kind, name, amount text)`` of ``KIND:NAME=AMOUNT``; ValueError saying what is wrong.
+
+    The amount is after the last ``=`` and the kind before the first ``:``, so a name
+    may hold a colon and an amount may be a ratio such as ``1:1000``.
+    """
+    head, sep, amount = text.rpartition("=")
+    kind, colon, name = head.partition(":")
+    kind = kind.strip().casefold()
+    if not sep or not colon or kind not in ("product", "ingredient"):
+        raise ValueError(f"write {COMPONENT_SYNTAX}")
+    if not name.strip():
+        raise ValueError(f"name the {kind} before '=' ({COMPONENT_SYNTAX})")
+    if not amount.strip():
+        raise ValueError(f"give the amount after '=' ({COMPONENT_SYNTAX})")
+    return kind, " ".join(name.split()), amount.strip()
+
+
+def _component_specs(store: Store, actor: Actor, items: list[str]) -> list[ComponentSpec]:
+    """The components as the Store takes them, each resolved and its amount parsed."""
+    from db.store import ComponentSpec
+    from formulary.units import UnitsError, parse_quantity
+    from tui.cli.product import find_product, ingredient_index, resolve_ingredient
+
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse_component(item))
+        except ValueError as exc:
+            fail(f"--component {item!r}: {exc}")
+    index: dict[str, list[int]] | None = None
+    names: dict[int, str] = {}
+    specs = []
+    for kind, name, amount_text in parsed:
+        try:
+            # A product is drawn by volume, as in the app's editor; an ingredient
+            # added on its own may be weighed or counted in units.
+            amount = parse_quantity(amount_text, kind="volume" if kind == "product" else None)
+        except UnitsError as exc:
+            fail(f"--component {kind}:{name}: {exc}")
+        if kind == "product":
+            product = find_product(store, actor, name)
+            specs.append(ComponentSpec(product.name, amount, product_id=product.id))
+            continue
+        if index is None:
+            with store_errors():
+                found = store.list_ingredients(actor)
+            index = ingredient_index(found)
+            names = {i.id: i.name for i in found}
+        ident = resolve_ingredient(index, name)
+        specs.append(ComponentSpec(names[ident], amount, ingredient_id=ident))
+    return specs
+
+
+def _final_volume(text: str) -> Amount:
+    from formulary.units import UnitsError, parse_quantity
+
+    try:
+        return parse_quantity(text, kind="volume")
+    except UnitsError as exc:
+        fail(f"--final-volume: {exc}")
+
+
+def _print_findings(findings: Findings, as_json: bool, extra: dict[str, Any]) -> None:
+    if as_json:
+        out = {"findings": [f.as_dict() for f in findings], **extra}
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for line in findings.lines():
+        typer.echo(line)
+
+
+def _save(
+    store: Store,
+    actor: Actor,
+    password: str,
+    *,
+    patient_id: int,
+    name: str,
+    specs: list[ComponentSpec],
+    final_volume: Amount | None,
+    note: str,
+    formulation_id: int | None,
+    check: bool,
+    acknowledge: bool,
+    override: str | None,
+    as_json: bool,
+) -> tuple[FormulationVersion, Findings]:
+    """Check, then save through the Store; exit 3 with the findings when they stop it."""
+    from db.store.safety import SafetyBlocked
+
+    findings = store.check_formulation(
+        actor,
+        patient_id=patient_id,
+        components=specs,
+        final_volume=final_volume,
+        formulation_id=formulation_id,
+    )
+    if check:
+        _print_findings(findings, as_json, {"saved": False})
+        raise typer.Exit(EXIT_BLOCKED if findings.requires_override else 0)
+    try:
+        version = store.save_formulation(
+            actor,
+            patient_id=patient_id,
+            name=name,
+            components=specs,
+            final_volume=final_volume,
+            note=note,
+            formulation_id=formulation_id,
+            acknowledge=acknowledge,
+            override_reason=override,
+            # An override is a signature: the password just given to sign in signs it.
+            override_password=password if (override or "").strip() else None,
+        )
+    except SafetyBlocked as exc:
+        _print_findings(exc.findings, as_json, {"saved": False, "error": str(exc)})
+        needs_reason = any(w.needs_reason for w in exc.findings.warnings)
+        hint = (
+            'add --override "reason"'
+            if exc.findings.requires_override or needs_reason
+            else "add --acknowledge"
+        )
+        fail(f"not saved: {exc}; {hint}", EXIT_BLOCKED)
+    return version, findings
+
+
+def _report(version: FormulationVersion, findings: Findings, as_json: bool, said: str) -> None:
+    if as_json:
+        saved = {"saved": True, "outcome": said, **version_json(version)}
+        _print_findings(findings, as_json, saved)
+        return
+    _print_findings(findings, as_json, {})
+    typer.echo(f"{said}: {_heading(version)}")
+    for line in _component_lines(version):
+        typer.echo(line)
+    if version.overrides:
+        typer.echo(f"{len(version.overrides)} finding(s) overridden or acknowledged")
+
+
+@formulation_app.command("add")
+def add(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    name: Annotated[str | None, typer.Option("--name", help="The formulation's name.")] = None,
+    component: ComponentOption = None,
+    final_volume: FinalVolumeOption = None,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the version.")] = "",
+    check: CheckOption = False,
+    acknowledge: AcknowledgeOption = False,
+    override: OverrideOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a patient's new formulation (practitioner or admin), with the safety rules."""
+    if not name or not name.strip():
+        fail("give the formulation a name with --name")
+    if not component:
+        fail(f"give each component with --component {COMPONENT_SYNTAX}")
+    final = _final_volume(final_volume) if final_volume is not None else None
+    location = db_location(ctx, db)
+    with signed_in_with_password(location, user, password_stdin) as (store, actor, password):
+        with store_errors():
+            patient = store.find_patient(actor, chart)
+        specs = _component_specs(store, actor, component)
+        with store_errors():
+            version, findings = _save(
+                store, actor, password, patient_id=patient.id, name=name, specs=specs,
+                final_volume=final, note=note, formulation_id=None, check=check,
+                acknowledge=acknowledge, override=override, as_json=as_json,
+            )
+    _report(version, findings, as_json, "saved new")
+
+
+def _current(store: Store, actor: Actor, patient_id: int, chart: str,
+             formulation_id: int) -> FormulationVersion:
+    """The current version of the patient's formulation, or one line saying why not."""
+    with store_errors():
+        current = store.list_formulations(actor, patient_id)
+    for version in current:
+        if version.formulation_id == formulation_id:
+            return version
+    fail(
+        f"{chart} has no current formulation {formulation_id} (retired, or another "
+        f"patient's): `formulary formulation list {chart}` shows its formulations"
+    )
+
+
+@formulation_app.command("revise")
+def revise(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    formulation: Annotated[
+        int, typer.Argument(help="The formulation's id (formulary formulation list CHART).", min=1)
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    component: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--component",
+            "-c",
+            help="The new components, all of them in order (as for add); "
+            "without it the current ones are kept.",
+        ),
+    ] = None,
+    final_volume: FinalVolumeOption = None,
+    note: Annotated[str | None, typer.Option("--note", help="A new note ('' clears it).")] = None,
+    check: CheckOption = False,
+    acknowledge: AcknowledgeOption = False,
+    override: OverrideOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a formulation: a version used in a signed session is kept and a new one saved."""
+    from db.store import ComponentSpec
+
+    if name is None and not component and final_volume is None and note is None:
+        fail("nothing to change: give --name, --component, --final-volume or --note")
+    final = _final_volume(final_volume) if final_volume is not None else None
+    location = db_location(ctx, db)
+    with signed_in_with_password(location, user, password_stdin) as (store, actor, password):
+        with store_errors():
+            patient = store.find_patient(actor, chart)
+        current = _current(store, actor, patient.id, patient.chart_number, formulation)
+        specs = (
+            _component_specs(store, actor, component)
+            if component
+            else [
+                ComponentSpec(c.name, c.amount, product_id=c.product_id,
+                              ingredient_id=c.ingredient_id)
+                for c in sorted(current.components, key=lambda c: c.position)
+            ]
+        )
+        with store_errors():
+            version, findings = _save(
+                store, actor, password, patient_id=patient.id,
+                name=current.formulation_name if name is None else name, specs=specs,
+                final_volume=current.final_volume if final is None else final,
+                note=current.note if note is None else note, formulation_id=formulation,
+                check=check, acknowledge=acknowledge, override=override, as_json=as_json,
+            )
+    content = (version.components, version.final_volume, version.note)
+    if version.id != current.id:
+        said = f"saved as new version (version {current.version} was used in a signed session)"
+    elif version == current:
+        said = "unchanged"
+    elif content == (current.components, current.final_volume, current.note):
+        said = "renamed"
+    else:
+        said = "saved in place (the version was not used yet)"
+    _report(version, findings, as_json, said)
+
+
+@formulation_app.command("retire")
+def retire(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    formulation: Annotated[
+        int, typer.Argument(help="The formulation's id (formulary formulation list CHART).", min=1)
+    ],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Retire a formulation (practitioner or admin); its used versions stay on the sessions."""
+    if not reason or not reason.strip():
+        fail('say why with --reason "..." (recorded in the audit trail)')
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor):
+        with store_errors():
+            patient = store.find_patient(actor, chart)
+        current = _current(store, actor, patient.id, patient.chart_number, formulation)
+        with store_errors():
+            store.delete_formulation(actor, formulation, reason)
+    if as_json:
+        out = version_json(current, retired=True)
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"retired formulation {formulation}: {current.formulation_name} "
+               f"(`formulation list {patient.chart_number} --retired` still shows it)")
 
 
 
