@@ -212,6 +212,7 @@ def outcome(row: OutcomeRow) -> Outcome:
         zone=ScalpZone(row.zone) if row.zone else None,
         photo_refs=tuple(row.photo_refs),
         notes=row.notes,
+        session_id=row.session_id,
     )
 
 

@@ -437,6 +437,7 @@ class Outcome:
     zone: ScalpZone | None = None
     photo_refs: tuple[str, ...] = ()
     notes: str = ""
+    session_id: int | None = None  # the session it follows up, when one was named
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from formulary.records import (
     Technique,
     ZoneVolume,
 )
+from formulary.safety import Findings
 from formulary.units.amount import Amount
 
 
@@ -250,3 +251,17 @@ class RecallHit:
     patient_name: str
     drawn: Amount | None
     zones: tuple[ScalpZone, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SigningCheck:
+    """What signing a draft now would meet, found without writing anything.
+
+    ``refusal`` is why signing would be refused whatever is acknowledged or
+    overridden (a time in the future, zone volumes that do not add up to the total, a
+    lot holding less than is drawn, a product component without its lot), or None;
+    ``findings`` are the safety findings, which acknowledgements and overrides decide.
+    """
+
+    findings: Findings
+    refusal: str | None

@@ -44,7 +44,7 @@ from db.store._base import (
     require_role,
     snapshot,
 )
-from db.store.inputs import RecallHit, SessionDraft
+from db.store.inputs import RecallHit, SessionDraft, SigningCheck
 from db.store.signing import (
     RunCredential,
     SigningRun,
@@ -440,6 +440,32 @@ class SessionsStore(SigningRunsStore):
             self._apply_draft(uow, row, draft)
             return safety.session_findings(db, row)
 
+    def check_signing(self, actor: Actor, draft: SessionDraft) -> SigningCheck:
+        """What recording and signing ``draft`` now would meet (nothing saved).
+
+        The safety findings of :meth:`check_session_draft`, and the refusal no
+        acknowledgement or override gets past: the same completeness, lot and stock
+        checks :meth:`record_session` makes before the safety rules, so that a check
+        and a recording never disagree.
+        """
+        with self._read(actor, PREPARERS, "check sessions") as db:
+            uow = UnitOfWork(
+                db, db_id=self.database.db_id, user=actor.username, workstation=self.workstation
+            )
+            row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
+            self._apply_draft(uow, row, draft)
+            findings = safety.session_findings(db, row)
+            try:
+                self._check_complete(uow, row)
+                version = uow.get(
+                    FormulationVersionRow, row.formulation_version_id, "formulation version"
+                )
+                # A read-only connection cannot lock rows; signing locks them itself.
+                self._check_stock(self._resolve_draws(uow, row, version, for_update=False))
+            except (ValidationError, NotFound) as exc:
+                return SigningCheck(findings, str(exc))
+            return SigningCheck(findings, None)
+
     def check_session(self, actor: Actor, session_id: int) -> Findings:
         """The safety findings signing this session would raise now (nothing saved)."""
         with self._read(actor, PREPARERS, "check sessions") as db:
@@ -467,10 +493,17 @@ class SessionsStore(SigningRunsStore):
             )
 
     def _resolve_draws(
-        self, uow: UnitOfWork, row: SessionRow, version: FormulationVersionRow
+        self,
+        uow: UnitOfWork,
+        row: SessionRow,
+        version: FormulationVersionRow,
+        *,
+        for_update: bool = True,
     ) -> list[tuple[int, LotRow, Amount]]:
         chosen = {int(c["component_position"]): c for c in row.lots}
-        found = uow.get_many(LotRow, (int(c["lot_id"]) for c in row.lots), for_update=True)
+        found = uow.get_many(
+            LotRow, (int(c["lot_id"]) for c in row.lots), for_update=for_update
+        )
         draws: list[tuple[int, LotRow, Amount]] = []
         for component in version.components:
             position = int(component["position"])

@@ -34,7 +34,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,8 @@ class Template:
     limit_to_edit: int
     limit_to_retire: int
     recovery_code: str
+    draft_id: int
+    outcome_id: int
 
 
 def _record_session(location: str, record: Path) -> int:
@@ -127,7 +129,13 @@ def _record_session(location: str, record: Path) -> int:
 
 def _build(folder: Path) -> Template:
     """The clinic of :func:`_open_clinic` with what every command of the table acts on."""
-    from db.store import ClinicLimitFields, IngredientFields, PatientFields, StrengthSpec
+    from db.store import (
+        ClinicLimitFields,
+        IngredientFields,
+        PatientFields,
+        SessionDraft,
+        StrengthSpec,
+    )
     from formulary.clinic_ingredients import ingredient_key
     from formulary.consent import DEFAULT_TEMPLATE_TEXT
     from formulary.records import Role, Sex
@@ -184,11 +192,20 @@ def _build(folder: Path) -> Template:
         )
         # The table's own session (retried with the same key, it is never recorded twice).
         session_file(inputs, made, idempotency_key="fault-retry-1", pain_score=3)
+        draft = store.save_session_draft(lee, SessionDraft(
+            patient_id=made.patient_id,
+            formulation_version_id=store.list_formulations(lee, made.patient_id)[0].id,
+            performed_at=datetime.now(UTC),
+        ))
+        outcome = store.record_outcome(
+            lee, patient_id=made.patient_id, measured_at=datetime.now(UTC), scale_grade="II"
+        )
     finally:
         made.database.dispose()
     return Template(
         folder, made.database.db_id, _rolled_back(folder), session_id, consent.id,
-        template_id, old.id, photo.id, limits[0].id, limits[1].id, recovery_code,
+        template_id, old.id, photo.id, limits[0].id, limits[1].id, recovery_code, draft.id,
+        outcome.id,
     )
 
 
@@ -320,6 +337,14 @@ def commands(case: Case) -> dict[str, Command]:
                           *lee], ""),
         "formulation retire": (["formulation", "retire", "C-1", "1", "--reason", "replaced",
                                 *lee], ""),
+        "session addendum": (["session", "addendum", str(t.session_id), "--text",
+                              "pain score was 3", "--reason", "typo", *lee], ""),
+        "session discard": (["session", "discard", str(t.draft_id), "--reason", "duplicate",
+                             *lee], ""),
+        "session outcome": (["session", "outcome", "C-1", "--density", "150 hairs/cm2",
+                             "--grade", "III", *lee], ""),
+        "session retire-outcome": (["session", "retire-outcome", str(t.outcome_id),
+                                    "--reason", "wrong zone", *lee], ""),
         "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
         "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",
@@ -406,6 +431,8 @@ READ_ONLY: dict[str, list[str]] = {
     "consent template show": ["consent", "template", "show", "1", "--user", "drlee"],
     "clinic show": ["clinic", "show", "--user", "drlee"],
     "photo list": ["photo", "list", "C-1", "--user", "drlee"],
+    "session list": ["session", "list", "C-1", "--user", "drlee"],
+    "session outcomes": ["session", "outcomes", "C-1", "--user", "drlee"],
 }
 #: Commands that make or replace the database itself, with faults of their own in
 #: :func:`test_restore_import_and_init_under_faults_are_one_line_and_change_nothing`.

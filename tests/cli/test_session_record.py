@@ -344,3 +344,36 @@ def test_a_session_in_year_one_is_refused(tmp_path: Path, shared_clinic: Clinic)
     code, _, err = run_here(shared_clinic, str(path))
     assert code == 2 and err.count("\n") == 1, err
     assert "year 1;" in err and "between 1900 and 2100" in err
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule", "message"),
+    [
+        ({"lots": [{"component": 1, "lot": "GOOD", "drawn": "150 mL"}]}, "lot.stock_short",
+         "holds 100"),
+        ({"zones": {"vertex": "0.2 mL"}}, "volume.zones_mismatch", "add up to"),
+        ({"performed_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, None,
+         "in the future"),
+    ],
+)
+def test_check_and_record_agree_on_what_no_option_gets_past(
+    tmp_path: Path, shared_clinic: Clinic, changes: dict[str, Any], rule: str | None, message: str
+) -> None:
+    clinic = shared_clinic
+    path = session_file(tmp_path, clinic, **changes)
+    lots_before = clinic.store.list_lots(clinic.lee, None, include_empty=True)
+    outcomes = []
+    for extra in (["--check"], [], ["--override", "the count is wrong, trust me"]):
+        code, out, err = run_here(clinic, str(path), *extra)
+        outcomes.append(code)
+        assert len(err.strip().splitlines()) == 1 and message in err, (extra, out, err)
+        if rule is not None:
+            assert f"BLOCK {rule}" in out, (extra, out)
+        code, out, err = run_here(clinic, str(path), *extra, "--json")
+        outcomes.append(code)
+        shown = json.loads(out)
+        assert shown["recorded"] is False and message in shown["error"]
+        assert (rule is None) or rule in [f["rule"] for f in shown["findings"]]
+    assert outcomes == [2] * 6
+    assert sessions(clinic) == []
+    assert clinic.store.list_lots(clinic.lee, None, include_empty=True) == lots_before

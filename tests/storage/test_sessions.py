@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -152,6 +153,13 @@ def test_sign_refuses_invalid_sessions_and_changes_nothing(
     saved = store.save_session_draft(lee, draft)
     before = len(events(store.database))
     stock = store.get_lot(lee, world.lot.id).quantity_on_hand
+    # A check beforehand (read-only, so it cannot lock rows) sees the same refusal;
+    # what an override could get past it leaves to the findings.
+    checked = store.check_signing(lee, draft)
+    if problem in ("expired", "quarantined"):
+        assert checked.refusal is None and checked.findings.requires_override
+    else:
+        assert checked.refusal is not None and re.search(message, checked.refusal)
     with pytest.raises(ValidationError, match=message):
         store.sign_session(lee, saved.id, PASSWORD)
     assert len(events(store.database)) == before

@@ -30,6 +30,7 @@ from tui.cli import (
     photo,
     product,
     session,
+    session_records,
     transfer,
     user,
 )
@@ -63,6 +64,7 @@ app.command("import")(transfer.import_file)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(session.app, name="session")
+session_records.register(session.app)  # session list|addendum|discard|outcome…
 app.add_typer(consent.consent_app, name="consent")
 app.add_typer(clinic_command.clinic_app, name="clinic")
 app.add_typer(photo.photo_app, name="photo")

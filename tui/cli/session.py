@@ -9,7 +9,9 @@ writes nothing.
 Exit status: 0 recorded, or already recorded under the same idempotency key (or,
 with ``--check``, nothing blocks); 3 something blocks or a warning was not
 acknowledged, and nothing was recorded; 2 the file, the sign-in or the database
-refused (one line on stderr); 5 the session WAS recorded and signed but its
+refused (one line on stderr), including a session no option can get signed (a time in
+the future, zone volumes that do not add up, a lot holding less than drawn), which
+``--check`` reports the same way, findings included; 5 the session WAS recorded and signed but its
 checkpoint could not be written (do not retry; fix the key folder).
 """
 
@@ -309,7 +311,7 @@ def record(
 ) -> None:
     """Record and sign a session from FILE.json, with the app's safety checks."""
     from db.database import open_database
-    from db.errors import AlreadyRecorded
+    from db.errors import AlreadyRecorded, ValidationError
     from db.store import ADMINISTERED_BY, Store
     from db.store.safety import SafetyBlocked
 
@@ -331,10 +333,15 @@ def record(
                 draft = build_draft(store, actor, data)
             except FileError as exc:
                 fail(f"{file}: {exc}")
-            findings = store.check_session_draft(actor, draft)
             if check:
-                _print(findings, as_json, {"recorded": False})
-                raise typer.Exit(EXIT_BLOCKED if findings.requires_override else 0)
+                checked = store.check_signing(actor, draft)
+                refused = {"error": checked.refusal} if checked.refusal else {}
+                _print(checked.findings, as_json, {"recorded": False, **refused})
+                if checked.refusal:
+                    # What no option gets past is exit 2, as the recording itself says.
+                    fail(f"would not be recorded: {checked.refusal}")
+                raise typer.Exit(EXIT_BLOCKED if checked.findings.requires_override else 0)
+            findings = store.check_session_draft(actor, draft)
             meaning = _text(data, "meaning") or ADMINISTERED_BY
             try:
                 session = store.record_session(
@@ -362,6 +369,13 @@ def record(
                     else ("add --acknowledge")
                 )
                 fail(f"not recorded: {exc}; {hint}", EXIT_BLOCKED)
+            except ValidationError as exc:
+                # (SafetyBlocked is one, caught above.) Refused before the safety rules
+                # decide (a time in the future, zones that do not add up, a lot holding
+                # less than drawn): no option gets past it, so exit 2, with the
+                # findings a --check prints.
+                _print(findings, as_json, {"recorded": False, "error": str(exc)})
+                fail(f"not recorded: {exc}")
     finally:
         database.dispose()
     _print(
