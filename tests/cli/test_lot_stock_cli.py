@@ -76,13 +76,15 @@ def clinic(stocked_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return _use(folder, monkeypatch)
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
+def run(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=input, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
+def ok(*args: str, env: dict[str, str] | None = None) -> str:
+    code, out, err = run(*args, env=env)
     assert code == 0, err
     return out
 
@@ -357,3 +359,20 @@ def test_session_findings_name_the_lot_command_that_fixes_them(
     ok("lot", "release", "GOOD", "--reason", "clear")
     code, out, err = run("session", "record", str(record), "--user", "drlee", "--check")
     assert code == 0 and "formulary lot" not in out, err
+
+
+def test_an_assistant_may_list_stock_but_not_correct_it(clinic: str) -> None:
+    code, _, err = run("user", "add", "sam", "--role", "assistant", "--full-name", "Sam",
+                       "--password-stdin", input=f"{PASSWORD}\nsam-password-1\n")  # fmt: skip
+    assert code == 0, err
+    ok("patient", "add", "--chart", "C-1", "--family", "Roux", "--given", "Ida",
+       "--born", "1990-01-02", "--sex", "female")  # fmt: skip
+    before, held = audit(clinic), lots(clinic)
+    assert "B7" in ok("lot", "list", "--user", "sam", env={"FORMULARY_PASSWORD": "sam-password-1"})
+    for args in (("lot", "adjust", "B7", "--by", "-1 mL"), ("lot", "quarantine", "B7"),
+                 ("patient", "retire", "C-1")):  # fmt: skip
+        code, _, err = run(*args, "--reason", "r", "--user", "sam",
+                           env={"FORMULARY_PASSWORD": "sam-password-1"})  # fmt: skip
+        assert code == 2 and err.count("\n") == 1 and "administrator or practitioner" in err, err
+    assert lots(clinic) == held and audit(clinic) == before
+    assert "C-1" in ok("patient", "list")
