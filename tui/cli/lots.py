@@ -315,10 +315,13 @@ def list_lots(
             else "No usable lots; --all also lists empty, expired, quarantined and recalled ones."
         )
         return
-    for lot in lots:
-        name = products[lot.product_id].name if lot.product_id in products else "?"
+    names = [products[x.product_id].name if x.product_id in products else "?" for x in lots]
+    # Columns as wide as what they hold: product names run long ("… ampoule 2 mL").
+    wide = max(map(len, names))
+    number = max(len(x.lot_number) for x in lots)
+    for lot, name in zip(lots, names, strict=True):
         typer.echo(
-            f"{name:<30} {lot.lot_number:<16} {lot.expiry.isoformat()}  "
+            f"{name:<{wide}}  {lot.lot_number:<{number}}  {lot.expiry.isoformat()}  "
             f"{format_amount(lot.quantity_on_hand):>10}  {lot_state(lot, today)}"
         )
 
