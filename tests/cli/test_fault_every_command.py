@@ -138,7 +138,7 @@ def _build(folder: Path) -> Template:
     )
     from formulary.clinic_ingredients import ingredient_key
     from formulary.consent import DEFAULT_TEMPLATE_TEXT
-    from formulary.records import Role, Sex
+    from formulary.records import LotStatus, Role, Sex
     from formulary.units.amount import Amount
     from tests.cli.test_session_record import ml
     from tests.photos import images
@@ -173,6 +173,11 @@ def _build(folder: Path) -> Template:
             for per, amount in (("session", 20), ("course", 200))
         ]
         recovery_code = store.issue_recovery_code(admin)
+        # Quarantined, so that releasing it changes something (a release of a lot
+        # already available saves nothing, and would pass under every fault).
+        old_lot = next(x for x in store.list_lots(lee, include_empty=True)
+                       if x.lot_number == "OLD")
+        store.set_lot_status(lee, old_lot.id, LotStatus.QUARANTINED, "set aside")
         template_id = store.consent_templates(admin)[0].id
         old = store.add_consent_template(admin, "Old form", DEFAULT_TEMPLATE_TEXT)
         # C-1 consented on the first template already (the consent rule): this one, with
@@ -345,6 +350,11 @@ def commands(case: Case) -> dict[str, Command]:
                              "--grade", "III", *lee], ""),
         "session retire-outcome": (["session", "retire-outcome", str(t.outcome_id),
                                     "--reason", "wrong zone", *lee], ""),
+        # After the session: it draws from GOOD, which these change.
+        "lot adjust": (["lot", "adjust", "GOOD", "--by", "-1 mL", "--reason", "counted",
+                        *lee], ""),
+        "lot quarantine": (["lot", "quarantine", "GOOD", "--reason", "cloudy", *lee], ""),
+        "lot release": (["lot", "release", "OLD", "--reason", "checked", *lee], ""),
         "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
         "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",
@@ -361,6 +371,8 @@ def commands(case: Case) -> dict[str, Command]:
                           *lee], ""),
         "consent withdraw": (["consent", "withdraw", str(t.consent_id), "--reason",
                               "changed her mind", *lee], ""),
+        # After consent sign, which is for C-3.
+        "patient retire": (["patient", "retire", "C-3", "--reason", "duplicate", *lee], ""),
         "consent template add": (["consent", "template", "add", "Second form", *admin], ""),
         "consent template edit": (["consent", "template", "edit", str(t.old_template_id),
                                    "--file", str(inputs / "consent.md"), *admin], ""),
@@ -426,6 +438,7 @@ READ_ONLY: dict[str, list[str]] = {
     "formulation show": ["formulation", "show", "1", "--user", "drlee"],
     "course list": ["course", "list", "C-1", "--user", "drlee"],
     "lot recall": ["lot", "recall", "GOOD", "--user", "drlee"],
+    "lot list": ["lot", "list", "--all", "--user", "drlee"],
     "consent show": ["consent", "show", "C-1", "--user", "drlee"],
     "consent template list": ["consent", "template", "list", "--user", "drlee"],
     "consent template show": ["consent", "template", "show", "1", "--user", "drlee"],

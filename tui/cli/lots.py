@@ -1,21 +1,39 @@
-"""``formulary lot receive`` (by count or volume, or from a scanned GS1 code) and
-``formulary lot recall LOT`` (every patient and session that received a lot).
+"""Stock lots headless: ``receive`` (by count or volume, or from a scanned GS1 code),
+``list`` (stock on hand), ``adjust`` (a counted correction), ``quarantine`` and
+``release``, and ``recall LOT`` (every patient and session that received a lot).
 
-The group answers to ``lot`` and to ``lots``.
+A lot is named on the command line as on its box and on a recall notice: by its lot
+number, with ``--product`` (id, GTIN or name) when two products carry the same
+number. The group answers to ``lot`` and to ``lots``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption
+from tui.cli.options import DbOption, JsonOption, ReasonOption
 
-lots_app = typer.Typer(help="Stock lots: receive, recall.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from db.store import Actor, Store
+    from formulary.records import Lot, Product
+    from formulary.units import Amount
+
+lots_app = typer.Typer(
+    help="Stock lots: receive, list, adjust, quarantine, release, recall.",
+    no_args_is_help=True,
+)
+
+LotArgument = Annotated[str, typer.Argument(help="The lot number on the box.")]
+ProductOption = Annotated[
+    str | None,
+    typer.Option("--product", help="Product id, GTIN or name (when two products share LOT)."),
+]
 
 
 @lots_app.command("receive")
@@ -108,6 +126,15 @@ def receive(
         else:
             fail("give --product (id, GTIN or name), or --scan the box's code")
         with store_errors():
+            held = store.list_lots(actor, chosen.id, include_empty=True)
+        if any(h.lot_number == lot.strip() for h in held):
+            # The Store refuses it too; here the refusal can name the command that helps.
+            fail(
+                f"lot {lot.strip()} of {chosen.name} is already received; correct its count "
+                f"with `formulary lot adjust {lot.strip()} --product {chosen.id} "
+                "--by '+N mL' --reason ...`"
+            )
+        with store_errors():
             received = store.receive_lot(
                 actor,
                 product_id=chosen.id,
@@ -180,3 +207,291 @@ def recall(
                 f"    session {s.session_id}  {s.performed_at:%Y-%m-%d %H:%M} UTC"
                 f"{drawn}  ({zones})"
             )
+
+
+def lot_json(lot: Lot, product: Product | None, today: date) -> dict[str, Any]:
+    """A lot as ``--json`` prints it: the stored status and what it is today."""
+    from formulary.preparation import lot_state
+    from formulary.units import format_amount
+
+    return {
+        "id": lot.id,
+        "product_id": lot.product_id,
+        "product": product.name if product else None,
+        "lot_number": lot.lot_number,
+        "expiry": lot.expiry.isoformat(),
+        "quantity_on_hand": format_amount(lot.quantity_on_hand),
+        "status": lot.status.value,
+        "state": lot_state(lot, today),
+        "supplier": lot.supplier,
+        "units_received": lot.units_received,
+    }
+
+
+def _label(lot: Lot, products: dict[int, Product]) -> str:
+    product = products.get(lot.product_id)
+    return f"lot {lot.lot_number} of {product.name if product else f'product {lot.product_id}'}"
+
+
+def find_lot(
+    store: Store, actor: Actor, number: str, product: str | None
+) -> tuple[Lot, dict[int, Product]]:
+    """The lot numbered ``number`` (of ``--product`` when given), and the products by id.
+
+    Lot numbers are matched exactly, as printed on the box: the app and ``lot recall``
+    treat ``A1`` and ``a1`` as two lots, so a near miss is a hint, never a match.
+    """
+    from tui.cli.product import find_product
+
+    wanted = number.strip()
+    if not wanted:
+        fail("give the lot number as it is printed on the box")
+    with store_errors():
+        products = {p.id: p for p in store.list_products(actor, include_retired=True)}
+    product_id = find_product(store, actor, product, retired=True).id if product else None
+    with store_errors():
+        lots = store.list_lots(actor, product_id, include_empty=True)
+    found = [lot for lot in lots if lot.lot_number == wanted]
+    of = f" of {products[product_id].name}" if product_id is not None else ""
+    if not found:
+        folded = wanted.casefold()
+        near = sorted({lot.lot_number for lot in lots if lot.lot_number.casefold() == folded})
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        fail(
+            f"no lot {wanted}{of}{hint}; `formulary lot list --all` shows every lot received"
+        )
+    if len(found) > 1:
+        choices = "; ".join(
+            f"{products[lot.product_id].name if lot.product_id in products else lot.product_id}"
+            f" (product id {lot.product_id}, expires {lot.expiry})"
+            for lot in found
+        )
+        fail(f"{len(found)} products have a lot {wanted}: {choices}; add --product ID to choose")
+    return found[0], products
+
+
+@lots_app.command("list")
+def list_lots(
+    ctx: typer.Context,
+    product: Annotated[
+        str | None, typer.Option("--product", help="Only this product (id, GTIN or name).")
+    ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also empty, expired, quarantined and recalled lots."),
+    ] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Stock on hand per lot, soonest expiry first: the lots a session may draw today."""
+    from formulary.preparation import lot_state
+    from formulary.units import format_amount
+    from tui.cli.product import find_product, location
+
+    today = date.today()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
+        with store_errors():
+            products = {p.id: p for p in store.list_products(actor, include_retired=True)}
+        product_id = find_product(store, actor, product, retired=True).id if product else None
+        with store_errors():
+            lots = store.list_lots(actor, product_id, include_empty=True)
+    if not show_all:
+        lots = [lot for lot in lots if lot_state(lot, today) == "available"]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [lot_json(lot, products.get(lot.product_id), today) for lot in lots],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not lots:
+        typer.echo(
+            "No lots received yet."
+            if show_all
+            else "No usable lots; --all also lists empty, expired, quarantined and recalled ones."
+        )
+        return
+    names = [products[x.product_id].name if x.product_id in products else "?" for x in lots]
+    # Columns as wide as what they hold: product names run long ("… ampoule 2 mL").
+    wide = max(map(len, names))
+    number = max(len(x.lot_number) for x in lots)
+    for lot, name in zip(lots, names, strict=True):
+        typer.echo(
+            f"{name:<{wide}}  {lot.lot_number:<{number}}  {lot.expiry.isoformat()}  "
+            f"{format_amount(lot.quantity_on_hand):>10}  {lot_state(lot, today)}"
+        )
+
+
+def _signed_amount(text: str | None) -> tuple[int, Amount]:
+    """``--by``: a sign then an amount (``-2 mL``, ``+0.5 mL``), read by the units parser."""
+    from formulary.units import UnitsError, parse_quantity
+
+    if text is None:
+        fail("give the correction with --by, such as --by '-2 mL' ('+2 mL' when more was counted)")
+    stripped = text.strip()
+    sign = {"-": -1, "+": 1, "\N{MINUS SIGN}": -1}.get(stripped[:1])
+    if sign is None:
+        fail(
+            f"--by {text!r}: say whether the count went up or down, with + or -, "
+            "such as --by '-2 mL'"
+        )
+    try:
+        return sign, parse_quantity(stripped[1:])
+    except UnitsError as exc:
+        fail(f"--by: {exc}")
+
+
+def _in_lot_unit(amount: Amount, lot: Lot, label: str) -> Amount:
+    """``amount`` in the unit ``lot`` is counted in (1 L on a lot counted in mL: 1000 mL)."""
+    from formulary.units import UnitsError, convert, format_amount, unit_kind
+    from formulary.units.catalog import KIND_NAMES
+
+    unit = lot.quantity_on_hand.unit
+    if amount.unit == unit:
+        return amount
+    if unit_kind(amount.unit) != unit_kind(unit):
+        fail(
+            f"--by: {label} is counted in {unit} ({KIND_NAMES[unit_kind(unit)]}), not in "
+            f"{amount.unit} ({KIND_NAMES[unit_kind(amount.unit)]}): give the correction "
+            f"in {unit}"
+        )
+    try:
+        return convert(amount, unit)
+    except UnitsError as exc:  # pragma: no cover - same kind converts
+        fail(f"--by {format_amount(amount)}: {exc}")
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if not (reason or "").strip():
+        fail(f"give a reason with --reason: {what} is explained in the audit trail")
+    return (reason or "").strip()
+
+
+@lots_app.command("adjust")
+def adjust(
+    ctx: typer.Context,
+    lot: LotArgument,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The counted difference, signed: '-2 mL' or '+5 mL'."),
+    ] = None,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a lot's stock on hand after counting it (administrators, practitioners)."""
+    from formulary.units import Amount, format_amount
+    from tui.cli.product import location
+
+    why = _need_reason(reason, "a stock correction")
+    sign, amount = _signed_amount(by)
+    today = date.today()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
+        found, products = find_lot(store, actor, lot, product)
+        label = _label(found, products)
+        counted = _in_lot_unit(amount, found, label)
+        delta = Amount(sign * counted.value, counted.unit)
+        on_hand = found.quantity_on_hand
+        if on_hand.value + delta.value < 0:
+            fail(
+                f"{label} holds {format_amount(on_hand)}; removing {format_amount(counted)} "
+                "would leave less than none: count it again (it can go down by "
+                f"{format_amount(on_hand)} at most)"
+            )
+        with store_errors():
+            saved = store.adjust_stock(actor, found.id, delta, why)
+    if as_json:
+        out = lot_json(saved, products.get(saved.product_id), today)
+        out["was"] = format_amount(on_hand)
+        out["by"] = ("+" if sign > 0 else "-") + format_amount(counted)
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    typer.echo(
+        f"Adjusted {label} by {'+' if sign > 0 else '-'}{format_amount(counted)}: "
+        f"{format_amount(saved.quantity_on_hand)} on hand (was {format_amount(on_hand)})."
+    )
+
+
+def _set_status(
+    ctx: typer.Context,
+    lot: str,
+    product: str | None,
+    reason: str | None,
+    db: str | None,
+    user: str | None,
+    password_stdin: bool,
+    as_json: bool,
+    *,
+    release: bool,
+) -> None:
+    """Quarantine or release ``lot``: a recall is final, so neither touches a recalled lot."""
+    from formulary.preparation import lot_state
+    from formulary.records import LotStatus
+    from tui.cli.product import location
+
+    verb = "release" if release else "quarantine"
+    why = _need_reason(reason, f"a lot's {verb}")
+    target = LotStatus.AVAILABLE if release else LotStatus.QUARANTINED
+    today = date.today()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
+        found, products = find_lot(store, actor, lot, product)
+        label = _label(found, products)
+        if found.status is LotStatus.RECALLED:
+            fail(f"{label} is recalled: a recalled lot is never drawn from again, nor {verb}d")
+        if found.status is target:
+            saved, changed = found, False
+        else:
+            with store_errors():
+                saved = store.set_lot_status(actor, found.id, target, why)
+            changed = True
+    if as_json:
+        out = lot_json(saved, products.get(saved.product_id), today)
+        out["changed"] = changed
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if not changed:
+        typer.echo(f"Nothing changed: {label} is already {target.value}; nothing saved.")
+        return
+    if not release:
+        typer.echo(f"Quarantined {label}: no session may draw from it until it is released.")
+        return
+    state = lot_state(saved, today)
+    still = "" if state == "available" else f"; it is {state}, so it still cannot be drawn"
+    typer.echo(f"Released {label}: available again{still}.")
+
+
+@lots_app.command("quarantine")
+def quarantine(
+    ctx: typer.Context,
+    lot: LotArgument,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a lot aside while it is checked: no session may draw from it."""
+    _set_status(ctx, lot, product, reason, db, user, password_stdin, as_json, release=False)
+
+
+@lots_app.command("release")
+def release(
+    ctx: typer.Context,
+    lot: LotArgument,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Release a quarantined lot: it may be drawn from again (a recalled lot stays so)."""
+    _set_status(ctx, lot, product, reason, db, user, password_stdin, as_json, release=True)

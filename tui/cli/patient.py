@@ -1,4 +1,9 @@
-"""``formulary patient add|update|list``: patients headless, with the app's rules and audit.
+"""``formulary patient add|update|list|retire``: patients headless, with the app's rules
+and audit.
+
+``retire`` takes a chart out of the patient list and searches (``--reason`` required);
+the chart, its sessions and its audit entries stay on record, and its chart number is
+never given to anyone else.
 
 ``update`` changes only what its options name; it needs ``--reason`` (kept in the
 audit trail). An update whose values are those already on the chart says so and saves
@@ -19,7 +24,7 @@ import typer
 
 from tui.cli.errors import fail
 from tui.cli.login import PasswordStdinOption, UserOption, signed_in, store_errors
-from tui.cli.options import DbOption, JsonOption, db_location
+from tui.cli.options import DbOption, JsonOption, ReasonOption, db_location
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     from db.store import PatientFields
     from formulary.records import Patient, WeightEntry
 
-patient_app = typer.Typer(help="Add, update and list patients.", no_args_is_help=True)
+patient_app = typer.Typer(help="Add, update, list and retire patients.", no_args_is_help=True)
 
 WeightOption = Annotated[
     str | None, typer.Option("--weight", help="With its unit: '70 kg' or '154 lb'.")
@@ -378,7 +383,10 @@ def list_patients(
     password_stdin: PasswordStdinOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List patients (sorted by family name), with their latest weight and allergies."""
+    """List patients (sorted by family name), with their latest weight and allergies.
+
+    Retired patients are not listed (their charts stay on record).
+    """
 
     with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         found = store.list_patients(actor, search, limit=limit)
@@ -386,6 +394,35 @@ def list_patients(
         typer.echo(json.dumps([patient_json(p) for p in found], ensure_ascii=False, indent=2))
         return
     if not found:
-        typer.echo("No patient matches." if search else "No patients yet.")
+        typer.echo(
+            "No patient matches."
+            if search
+            else "No patients on the list (retired ones are not listed)."
+        )
     for p in found:
         typer.echo(_line(p))
+
+
+@patient_app.command("retire")
+def retire(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The patient's chart number.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Retire a patient (administrators, practitioners): gone from the lists, kept on record."""
+    if not (reason or "").strip():
+        fail("give a reason with --reason: retiring a chart is explained in the audit trail")
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.find_patient(actor, chart)
+        store.delete_patient(actor, found.id, (reason or "").strip())
+    if as_json:
+        typer.echo(json.dumps({**patient_json(found), "retired": True}, ensure_ascii=False))
+        return
+    typer.echo(
+        f"Retired {found.chart_number} {found.display_name}: gone from the patient list and "
+        "searches; the chart and its sessions stay on record."
+    )

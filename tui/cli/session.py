@@ -18,6 +18,7 @@ checkpoint could not be written (do not retry; fix the key folder).
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,7 +32,7 @@ from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
     from db.store import Actor, SessionDraft, Store
-    from formulary.safety import Findings
+    from formulary.safety import Finding, Findings
 
 app = typer.Typer(help="Record treatment sessions headless.", no_args_is_help=True)
 
@@ -274,8 +275,24 @@ def _print(findings: Findings, as_json: bool, extra: dict[str, Any]) -> None:
         out = {"findings": [f.as_dict() for f in findings], **extra}
         typer.echo(json.dumps(out, indent=2, sort_keys=True))
         return
-    for line in findings.lines():
-        typer.echo(line)
+    for finding in findings:
+        typer.echo(finding.line() + _command_for(finding))
+
+
+def _command_for(finding: Finding) -> str:
+    """The command that carries out a finding's remedy, when one exists, for the line.
+
+    The remedies are worded for the app and the command line alike ("correct the stock
+    count"); here, on the command line, they can name the command.
+    """
+    from formulary.safety.lots import RULE_QUARANTINED, RULE_STOCK
+
+    lot = shlex.quote(finding.subject) if finding.subject else "LOT"
+    if finding.rule == RULE_STOCK:
+        return f" (`formulary lot adjust {lot} --by '+N mL' --reason ...` after counting it)"
+    if finding.rule == RULE_QUARANTINED:
+        return f" (`formulary lot release {lot} --reason ...` once it is checked)"
+    return ""
 
 
 @app.command()
