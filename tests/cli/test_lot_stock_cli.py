@@ -348,7 +348,8 @@ def test_session_findings_name_the_lot_command_that_fixes_them(
     record = session_file(tmp_path, made)
     ok("lot", "adjust", "GOOD", "--by", "-99.5 mL", "--reason", "counted 0.5 mL")
     code, out, _ = run("session", "record", str(record), "--user", "drlee", "--check")
-    assert code == 3
+    # Short stock is a refusal no option gets past (exit 2), with the findings printed.
+    assert code == 2
     assert "lot.stock_short" in out and "only 0.5 mL is on hand" in out
     assert "(`formulary lot adjust GOOD --by '+N mL' --reason ...` after counting it)" in out
     ok("lot", "adjust", "GOOD", "--by", "+9.5 mL", "--reason", "found a box")
