@@ -1,0 +1,128 @@
+"""Text a new user may type by mistake: bytes that are not UTF-8, control characters,
+near-duplicate names. Each is one line on stderr, exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from db.database import open_database
+from db.store import Store
+from db.tables.people import PatientRow, UserRow
+from tui.cli.main import app
+
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty clinic: the library and one administrator, nothing else."""
+    location = str(tmp_path / "clinic.db")
+    monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path / "keys"))
+    database = open_database(location)
+    Store(database).create_first_admin("admin", "Ada Admin", PASSWORD)
+    database.dispose()
+    monkeypatch.setenv("FORMULARY_DB", location)
+    monkeypatch.setenv("FORMULARY_USER", "admin")
+    monkeypatch.setenv("FORMULARY_PASSWORD", PASSWORD)
+    yield location
+
+
+def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rows(location: str, model: type) -> int:
+    from sqlmodel import Session, func, select
+
+    database = open_database(location)
+    try:
+        with Session(database.engine) as db:
+            return int(db.exec(select(func.count()).select_from(model)).one())
+    finally:
+        database.dispose()
+
+
+def refused(code: int, err: str, said: str) -> None:
+    assert code == 2, err
+    assert err.startswith("formulary: ") and err.count("\n") == 1, err
+    assert said in err and "Traceback" not in err and "unexpected" not in err
+
+
+# "\udcff" is how Python hands over the byte 0xff of a command line that is not UTF-8.
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("user", "add", "nonu", "--full-name", "Bad\udcffName", "--role", "assistant"),
+         "--full-name is not UTF-8 text"),
+        (("consent", "sign", "C-100", "--typed-name", "Tess\udcff Test"),
+         "--typed-name is not UTF-8 text"),
+        (("patient", "list", "--user", "drl\udcffee"), "--user is not UTF-8 text"),
+        (("patient", "list", "--user=drl\udcffee"), "--user is not UTF-8 text"),
+        (("patient", "list", "--json", "Mo\udcff"), "SEARCH is not UTF-8 text"),
+        (("patient", "li\udcffst"), "an argument is not UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_an_argument_that_is_not_utf8_is_refused(
+    clinic: str, args: tuple[str, ...], said: str
+) -> None:
+    code, _, err = run(*args)
+    refused(code, err, said)
+    assert rows(clinic, UserRow) == 1
+
+
+def test_an_environment_value_that_is_not_utf8_names_its_option(
+    clinic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORMULARY_USER", "drl\udcffee")
+    refused(*run("patient", "list")[::2], "--user is not UTF-8 text")
+    monkeypatch.setenv("FORMULARY_USER", "admin")
+    monkeypatch.setenv("SOMETHING_ELSE", "\udcff")  # not ours: no business of the command
+    assert run("patient", "list")[0] == 0
+
+
+def test_a_password_on_stdin_that_is_not_utf8_is_refused(clinic: str) -> None:
+    code, _, err = run(
+        "user", "add", "nonu", "--full-name", "Nona", "--role", "assistant",
+        "--password-stdin", stdin=PASSWORD.encode() + b"\nnew pass\xffword long\n",
+    )  # fmt: skip
+    refused(code, err, "nonu's new password on standard input is not UTF-8 text")
+    code, _, err = run("patient", "list", "--password-stdin", stdin=b"correct\xff horse\n")
+    refused(code, err, "the password on standard input is not UTF-8 text")
+    assert rows(clinic, UserRow) == 1
+
+
+def test_real_command_line_bytes_are_refused(clinic: str) -> None:
+    """The installed command, given the bytes a shell passes: no crash report."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "user", "add", "nonu", "--full-name", b"Bad\xffName",
+         "--role", "assistant", "--password-stdin"],
+        cwd=ROOT, input=f"{PASSWORD}\nlong enough password\n".encode(), capture_output=True,
+        timeout=120, env=os.environ,
+    )  # fmt: skip
+    err = result.stderr.decode()
+    refused(result.returncode, err, "--full-name is not UTF-8 text")
+    assert rows(clinic, UserRow) == 1
+
+
+@pytest.mark.parametrize("bad", ["\x1b[31m", "\x07", "\r", "\t", "\x9b"])
+def test_control_characters_in_a_patient_are_refused(clinic: str, bad: str) -> None:
+    code, _, err = run(
+        "patient", "add", "--chart", "C-001", "--family", f"Do{bad}e", "--given", "Jane",
+        "--born", "1980-01-02", "--sex", "female",
+    )  # fmt: skip
+    refused(code, err, "the family name contains a")
+    code, _, err = run(
+        "patient", "add", "--chart", f"C-0{bad}01", "--family", "Doe", "--given", "Jane",
+        "--born", "1980-01-02", "--sex", "female",
+    )  # fmt: skip
+    refused(code, err, "the chart number contains a")
+    assert rows(clinic, PatientRow) == 0
