@@ -3,6 +3,7 @@ near-duplicate names. Each is one line on stderr, exit 2, and nothing written.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -126,3 +127,41 @@ def test_control_characters_in_a_patient_are_refused(clinic: str, bad: str) -> N
     )  # fmt: skip
     refused(code, err, "the chart number contains a")
     assert rows(clinic, PatientRow) == 0
+
+
+def test_setting_one_clinic_detail_keeps_the_others(clinic: str) -> None:
+    assert run("clinic", "set", "--name", "North Clinic", "--address", "1 High St\nLeeds")[0] == 0
+    assert run("clinic", "set", "--name", "North Hair Clinic")[0] == 0
+    _, out, _ = run("clinic", "show", "--json")
+    assert json.loads(out)["name"] == "North Hair Clinic"
+    assert json.loads(out)["address"] == "1 High St\nLeeds"
+    assert run("clinic", "set", "--address", "2 Low St")[0] == 0
+    shown = json.loads(run("clinic", "show", "--json")[1])
+    assert (shown["name"], shown["address"]) == ("North Hair Clinic", "2 Low St")
+    assert run("clinic", "set", "--identifier", "north")[0] == 0
+    shown = json.loads(run("clinic", "show", "--json")[1])
+    assert (shown["name"], shown["address"]) == ("North Hair Clinic", "2 Low St")
+    refused(*run("clinic", "set")[::2], "nothing to change")
+
+
+PRODUCT = ("--presentation", "ampoule", "--volume", "5 mL", "-i", "biotin=5 mg/mL")
+
+
+def test_a_product_chart_or_template_twin_in_another_case_is_refused(clinic: str) -> None:
+    assert run("product", "add", "--name", " Biotin 5 mg/mL ", *PRODUCT)[0] == 0
+    for twin in ("Biotin 5 mg/mL", "biotin 5 MG/ML"):
+        refused(*run("product", "add", "--name", twin, *PRODUCT)[::2], "is already called")
+    code, _, err = run(
+        "lot", "receive", "--product", "Biotin 5 mg/mL", "--lot", "V1", "--expiry", "2029-01-01",
+        "--quantity", "12 mL",
+    )  # fmt: skip
+    assert code == 0, err
+    patient = ("--family", "Doe", "--given", "Jane", "--born", "1980-01-02", "--sex", "female")
+    assert run("patient", "add", "--chart", "C-001", *patient)[0] == 0
+    refused(*run("patient", "add", "--chart", " c-001 ", *patient)[::2], "already belongs")
+    code, _, err = run("patient", "update", "c-001", "--given", "Janet", "--reason", "typo")
+    assert code == 0, err
+    assert rows(clinic, PatientRow) == 1
+    assert run("consent", "template", "add", "Standard consent")[0] == 0
+    refused(*run("consent", "template", "add", "standard CONSENT")[::2],
+            "named 'Standard consent' exists")
