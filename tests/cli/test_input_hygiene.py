@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,32 @@ def test_a_product_chart_or_template_twin_in_another_case_is_refused(clinic: str
     assert run("consent", "template", "add", "Standard consent")[0] == 0
     refused(*run("consent", "template", "add", "standard CONSENT")[::2],
             "named 'Standard consent' exists")
+
+
+def test_a_weight_in_pounds_exports_and_imports(clinic: str, tmp_path: Path) -> None:
+    code, _, err = run(
+        "patient", "add", "--chart", "C-001", "--family", "Doe", "--given", "Jane",
+        "--born", "1980-01-02", "--sex", "female", "--weight", "180 lb",
+    )  # fmt: skip
+    assert code == 0, err
+    out = tmp_path / "clinic.json"
+    code, _, err = run("export", "json", "-o", str(out))
+    assert code == 0, err
+    target = str(tmp_path / "new.db")
+    database = open_database(target)
+    Store(database).create_first_admin("admin", "Ada Admin", PASSWORD)
+    database.dispose()
+    code, out_text, err = run("import", str(out), "--db", target, "--json")
+    assert code == 0, err
+    assert json.loads(out_text)["counts"]["patients"] == 1
+    database = open_database(target)
+    try:
+        from sqlmodel import Session, select
+
+        from db.tables.people import PatientWeightRow
+
+        with Session(database.engine) as db:
+            weight = db.exec(select(PatientWeightRow)).one()
+        assert (weight.entered_value, weight.entered_unit) == (Decimal(180), "lb")
+    finally:
+        database.dispose()
