@@ -81,6 +81,22 @@ def _free_product_name(uow: UnitOfWork, name: str, product_id: int | None) -> st
     return clean
 
 
+def _readd(uow: UnitOfWork, row: IngredientRow, fields: IngredientFields) -> IngredientRow:
+    """A retired ingredient (the live ones were checked before) added again."""
+    if row.origin != "clinic":
+        raise Conflict(
+            f"{row.name} (key {row.key}) is a library ingredient that was retired; it "
+            "cannot be added as a clinic ingredient under its key: give the new one "
+            "another name"
+        )
+    before = snapshot(row)
+    _apply_ingredient(row, fields)
+    row.deleted_at = None
+    row.updated_at = uow.now
+    uow.update(row, before, "ingredient.update", "added again after it was retired")
+    return row
+
+
 def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     key = check.text(fields.key, "ingredient key", limit=80, required=True).lower()
     if not all(ch.isalnum() or ch in "-_." for ch in key):
@@ -242,7 +258,12 @@ class StockStore(StoreBase):
 
     def add_clinic_ingredient(self, actor: Actor, fields: IngredientFields) -> StoredIngredient:
         """Add an ingredient the library lacks; refused when its key, name or a synonym
-        already names an ingredient (library or clinic)."""
+        already names an ingredient (library or clinic).
+
+        A clinic ingredient retired earlier under the same key is brought back with the
+        fields given (keys are never reused, and products of it still point at that row);
+        a retired library ingredient is refused with how to find it.
+        """
         with self._write(actor, SIGNERS, "edit the formulary") as uow:
             wanted = {check.search_key(n) for n in (fields.name, *fields.synonyms) if n.strip()}
             rows = uow.session.exec(
@@ -255,6 +276,12 @@ class StockStore(StoreBase):
                         f"{row.name} (key {row.key}, {row.origin}) is already in the formulary; "
                         "use it, or give the new ingredient another name"
                     )
+            key = fields.key.strip().lower()
+            retired = uow.session.exec(
+                select(IngredientRow).where(IngredientRow.key == key).with_for_update()
+            ).first()
+            if retired is not None:
+                return _stored_ingredient(_readd(uow, retired, fields))
             row = IngredientRow(created_at=uow.now, updated_at=uow.now, origin="clinic")  # type: ignore[call-arg]
             _apply_ingredient(row, fields)
             uow.add(row, "ingredient.create")

@@ -195,3 +195,15 @@ def test_a_weight_in_pounds_exports_and_imports(clinic: str, tmp_path: Path) -> 
         assert (weight.entered_value, weight.entered_unit) == (Decimal(180), "lb")
     finally:
         database.dispose()
+
+
+def test_an_ingredient_retired_then_added_again(clinic: str) -> None:
+    adenosine = ("ingredient", "add", "--name", "Adenosine", "--category", "other",
+                 "--form", "adenosine=267.24", "--class", "nucleoside")  # fmt: skip
+    assert run(*adenosine)[0] == 0
+    code, _, err = run("ingredient", "retire", "adenosine", "--reason", "mistake")
+    assert code == 0, err
+    code, out, err = run(*adenosine)
+    assert code == 0, err
+    assert "clinic-adenosine" in out
+    assert "adenosine" in run("ingredient", "list", "adenosine")[1]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from db.errors import Conflict, ValidationError
-from db.store import Actor, PatientFields, Store, StrengthSpec
+from db.store import Actor, IngredientFields, PatientFields, Store, StrengthSpec
 from formulary import text as plain_text
 from formulary.consent import DEFAULT_TEMPLATE_TEXT
 from formulary.records import Role, Sex
@@ -99,3 +99,22 @@ def test_names_that_differ_only_in_case_or_spacing_are_one_name(
         admin, template.id, DEFAULT_TEMPLATE_TEXT, name="STANDARD consent"
     )
     assert renamed.name == "STANDARD consent"  # its own name in another case is no clash
+
+
+def test_a_retired_clinic_ingredient_can_be_added_again(store: Store, admin: Actor) -> None:
+    first = store.add_clinic_ingredient(
+        admin, IngredientFields(key="clinic-adenosine", name="Adenosine")
+    )
+    store.delete_ingredient(admin, first.id, "entered by mistake")
+    assert not store.list_ingredients(admin, "adenosine")
+    again = store.add_clinic_ingredient(
+        admin, IngredientFields(key="clinic-adenosine", name="Adenosine", category="other")
+    )
+    assert (again.id, again.category) == (first.id, "other")
+    assert [i.id for i in store.list_ingredients(admin, "adenosine")] == [first.id]
+    with pytest.raises(Conflict, match="already in the formulary"):
+        store.add_clinic_ingredient(admin, IngredientFields(key="clinic-adenosine", name="Ado"))
+    library = store.list_ingredients(admin, "biotin")[0]
+    store.delete_ingredient(admin, library.id, "not stocked")
+    with pytest.raises(Conflict, match="library ingredient that was retired"):
+        store.add_clinic_ingredient(admin, IngredientFields(key=library.key, name="Biotin B7"))
