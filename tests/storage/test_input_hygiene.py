@@ -6,11 +6,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import col
 
-from db.errors import Conflict, ValidationError
+from db.database import Database
+from db.errors import Conflict, NotFound, ValidationError
 from db.store import Actor, IngredientFields, PatientFields, Store, StrengthSpec
+from db.tables.people import PatientRow
 from formulary import text as plain_text
 from formulary.consent import DEFAULT_TEMPLATE_TEXT
 from formulary.records import Role, Sex
@@ -118,3 +122,21 @@ def test_a_retired_clinic_ingredient_can_be_added_again(store: Store, admin: Act
     store.delete_ingredient(admin, library.id, "not stocked")
     with pytest.raises(Conflict, match="library ingredient that was retired"):
         store.add_clinic_ingredient(admin, IngredientFields(key=library.key, name="Biotin B7"))
+
+
+def test_case_twins_saved_before_the_rule_stay_readable(
+    store: Store, admin: Actor, database: Database
+) -> None:
+    """No migration: a database may already hold chart numbers differing only in case."""
+    first = store.create_patient(admin, fields(chart="AB-1"))
+    second = store.create_patient(admin, fields(chart="XY-2"))
+    with database.engine.begin() as connection:  # as an older version could have saved it
+        connection.execute(
+            sa.update(PatientRow).where(col(PatientRow.id) == second.id).values(chart_number="ab-1")
+        )
+    assert store.find_patient(admin, "AB-1").id == first.id
+    assert store.find_patient(admin, " ab-1 ").id == second.id
+    with pytest.raises(NotFound, match="did you mean AB-1 or ab-1"):
+        store.find_patient(admin, "Ab-1")
+    with pytest.raises(Conflict, match="already belongs"):
+        store.create_patient(admin, fields(chart="aB-1"))
