@@ -43,6 +43,10 @@ WEIGHT_UNITS: dict[str, str] = {
 }
 HEIGHT_UNITS: dict[str, str] = _catalogue_spellings("cm")
 
+#: The units a typed weight or height is stored in (a weight's ``entered`` unit):
+#: the catalogue's kg and cm, and the pound, which the catalogue lacks.
+TYPED_UNITS: frozenset[str] = frozenset({*WEIGHT_UNITS.values(), *HEIGHT_UNITS.values()})
+
 #: Plausible human ranges: outside them the figure is a typing error.
 MIN_KG, MAX_KG = Decimal("1"), Decimal("400")
 MIN_CM, MAX_CM = Decimal("30"), Decimal("260")

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from formulary import text as plain_text
 from formulary.safety.findings import Finding, Severity
 
 #: The rule id of the finding that blocks signing without a valid consent.
@@ -120,8 +121,8 @@ def check_template_text(text: str) -> str:
             f"the consent text is {len(stored)} characters; shorten it to "
             f"{MAX_TEMPLATE_CHARS} or fewer"
         )
-    if "\x00" in stored:
-        raise ConsentError("the consent text contains a NUL character; save it as plain text")
+    if (wrong := plain_text.problem(stored, multiline=True)) is not None:
+        raise ConsentError(f"the consent text {wrong}")
     folded = stored.casefold()
     missing = [name for name, stems in REQUIRED_EFFECTS if not any(s in folded for s in stems)]
     if missing:
@@ -134,6 +135,8 @@ def check_template_text(text: str) -> str:
 
 def check_template_name(name: str) -> str:
     """The trimmed template name, or :class:`ConsentError`."""
+    if (wrong := plain_text.problem(name.strip())) is not None:
+        raise ConsentError(f"the template name {wrong}")
     stored = " ".join(name.split())
     if not stored:
         raise ConsentError("give the consent template a name")
@@ -168,6 +171,8 @@ def check_typed_name(typed: str, given_name: str, family_name: str) -> str:
     it is the given and family names in either order (``Zoé Dubois``, ``DUBOIS Zoe``,
     ``Dubois, Zoé``; ``O'Brien`` typed ``OBrien`` or ``O Brien``).
     """
+    if (wrong := plain_text.problem(typed.strip())) is not None:
+        raise ConsentError(f"the typed name {wrong}")
     stored = " ".join(typed.split())
     if not stored:
         raise ConsentError("the patient has not typed their name; ask them to type it in full")

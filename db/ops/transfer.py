@@ -444,6 +444,15 @@ def _amount(data: Any, where: str, units: frozenset[str]) -> tuple[Decimal, str]
     return value, unit
 
 
+def _typed_units() -> frozenset[str]:
+    from formulary.body import TYPED_UNITS
+
+    return TYPED_UNITS
+
+
+#: Quantities kept as the user typed them, in :data:`formulary.body.TYPED_UNITS`.
+_TYPED_FIELDS = frozenset({"entered"})
+
 #: Quantities not bounded by what a syringe, vial or label holds (the Store's
 #: ``physical=False`` fields): body measures and stock on hand.
 _NOT_SYRINGE = frozenset({"weight", "height", "entered", "quantity"})
@@ -538,7 +547,9 @@ def _row_from_json(
                     raise _P.fail(f"{where}.{name}", "is required and may not be null")
                 row[key], row[name + "_unit"] = None, None
             else:
-                row[key], row[name + "_unit"] = _amount(data, f"{where}.{name}", units)
+                # A weight as typed may be in pounds, which no other quantity is.
+                allowed = units | _typed_units() if name in _TYPED_FIELDS else units
+                row[key], row[name + "_unit"] = _amount(data, f"{where}.{name}", allowed)
             continue
         if key.endswith("_unit") and key[:-5] + "_value" in pairs:
             continue

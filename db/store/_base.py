@@ -51,6 +51,7 @@ from db.store.roles import (
 from db.store.signing import RunCredential
 from db.tables.people import UserRow
 from db.workstation import workstation_name
+from formulary import text as plain_text
 from formulary.records import Checkpoint, Role
 
 # The role sets and Actor are declared once in db.store.roles; the Store's areas
@@ -107,6 +108,8 @@ def require_reason(reason: str | None, what: str) -> str:
         raise ValidationError(f"give a reason to {what}; changes to a record are explained")
     if len(text) > 500:
         raise ValidationError("the reason is longer than 500 characters; shorten it")
+    if (wrong := plain_text.problem(text, multiline=True)) is not None:
+        raise ValidationError(f"the reason {wrong}")
     return text
 
 

@@ -79,19 +79,23 @@ def _current_version(db: Session, template: ConsentTemplateRow) -> ConsentTempla
     ).one()
 
 
+def _template_named(db: Session, name: str) -> ConsentTemplateRow | None:
+    """The template (retired or not) whose name is ``name`` whatever the case."""
+    wanted = name.casefold()
+    rows = db.exec(select(ConsentTemplateRow)).all()
+    return next((r for r in rows if r.name.casefold() == wanted), None)
+
+
 def add_template_rows(
     uow: UnitOfWork, name: str, text: str, created_by_id: int | None, reason: str | None = None
 ) -> ConsentTemplateRow:
     """Insert a template and its version 1, audited (the default seed uses it too)."""
     clean_name = _checked(check_template_name, name)
     clean_text = _checked(check_template_text, text)
-    taken = uow.session.exec(
-        select(ConsentTemplateRow).where(ConsentTemplateRow.name == clean_name)
-    ).first()
-    if taken is not None:
+    if (taken := _template_named(uow.session, clean_name)) is not None:
         raise Conflict(
-            f"a consent template named {clean_name!r} exists (id {taken.id}); edit it or "
-            "choose another name"
+            f"a consent template named {taken.name!r} exists (id {taken.id}); edit it or "
+            "choose another name (names differing only in case are the same)"
         )
     template = uow.add(
         ConsentTemplateRow(name=clean_name, current_version=1, created_at=uow.now,
@@ -177,12 +181,11 @@ class ConsentStore(SigningRunsStore):
             current = _current_version(uow.session, row)
             before = snapshot(row)
             if clean_name != row.name:
-                taken = uow.session.exec(
-                    select(ConsentTemplateRow).where(ConsentTemplateRow.name == clean_name)
-                ).first()
-                if taken is not None:
-                    raise Conflict(f"a consent template named {clean_name!r} exists; "
-                                   "choose another name")
+                taken = _template_named(uow.session, clean_name)
+                if taken is not None and taken.id != row.id:
+                    raise Conflict(f"a consent template named {taken.name!r} exists; "
+                                   "choose another name (names differing only in case are "
+                                   "the same)")
                 row.name = clean_name
             if clean_text != current.text:
                 row.current_version += 1

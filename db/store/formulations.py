@@ -132,7 +132,7 @@ class FormulationsStore(StoreBase):
             signed = [safety.override_json(o) for o in overrides]
             fv_value, fv_unit = columns_of(final_volume)
             clean_name = check.text(name, "formulation name", limit=200, required=True)
-            clean_note = check.text(note, "note", limit=1000)
+            clean_note = check.text(note, "note", limit=1000, multiline=True)
             if formulation_id is None:
                 formulation = uow.add(
                     FormulationRow(

@@ -68,7 +68,7 @@ class OutcomesStore(StoreBase):
                         check.text(p, "photo reference", limit=500, required=True)
                         for p in photo_refs
                     ],
-                    notes=check.text(notes, "notes", limit=2000),
+                    notes=check.text(notes, "notes", limit=2000, multiline=True),
                     created_at=uow.now,
                     created_by_id=actor.id,
                 ),

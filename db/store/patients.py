@@ -197,14 +197,21 @@ class PatientsStore(StoreBase):
         return uow.get(PatientRow, patient_id, "patient", for_update=True)
 
     def _check_chart_free(self, uow: UnitOfWork, chart_number: str, patient_id: int | None) -> None:
-        other = uow.session.exec(
-            select(PatientRow).where(PatientRow.chart_number == chart_number)
-        ).first()
-        if other is not None and other.id != patient_id:
+        # Case-insensitively: a chart number is read aloud and typed again, so C-001 and
+        # c-001 are one chart (the column's unique index still guards the exact spelling).
+        others = uow.session.exec(
+            select(PatientRow).where(
+                sa.func.lower(PatientRow.chart_number) == sa.func.lower(chart_number),
+                PatientRow.id != patient_id if patient_id is not None else sa.true(),
+            )
+        ).all()
+        if others:
+            other = others[0]
             raise Conflict(
                 f"chart number {chart_number} already belongs to another patient"
+                + (f" (as {other.chart_number})" if other.chart_number != chart_number else "")
                 + (" (deleted)" if other.deleted_at is not None else "")
-                + "; chart numbers are never reused, choose another"
+                + "; chart numbers are never reused, whatever their case: choose another"
             )
 
     def create_patient(self, actor: Actor, fields: PatientFields) -> Patient:
@@ -386,16 +393,26 @@ class PatientsStore(StoreBase):
 
     def find_patient(self, actor: Actor, chart_number: str) -> Patient:
         """The patient with this chart number."""
+        wanted = chart_number.strip()
         with self._read(actor, EVERYONE, "read patients") as db:
-            row = db.exec(
+            rows = db.exec(
                 select(PatientRow).where(
-                    PatientRow.chart_number == chart_number.strip(),
+                    sa.func.lower(PatientRow.chart_number) == sa.func.lower(wanted),
                     col(PatientRow.deleted_at).is_(None),
                 )
-            ).first()
-            if row is None:
+            ).all()
+            # The exact spelling first: a database from before chart numbers were unique
+            # whatever their case may hold C-001 beside c-001.
+            exact = [r for r in rows if r.chart_number == wanted]
+            if exact or len(rows) == 1:
+                return loaders.patient((exact or rows)[0])
+            if not rows:
                 raise NotFound(f"no patient has chart number {chart_number}")
-            return loaders.patient(row)
+            raise NotFound(
+                f"no patient has chart number {wanted} exactly; did you mean "
+                + " or ".join(r.chart_number for r in rows)
+                + "? type it as shown"
+            )
 
     def list_patients(
         self, actor: Actor, search: str = "", *, limit: int = 50, offset: int = 0

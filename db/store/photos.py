@@ -145,7 +145,7 @@ class PhotosStore(StoreBase):
                 f"the date taken {taken_on.isoformat()} is not possible: give a date between "
                 f"{EARLIEST.isoformat()} and today"
             )
-        clean_note = check.text(note, "note", limit=500)
+        clean_note = check.text(note, "note", limit=500, multiline=True)
         self.files.require()
         if limit is None:
             limit = self.photo_limit(actor)

@@ -96,7 +96,10 @@ def _simple_columns(draft: SessionDraft) -> dict[str, Any]:
             elif declared.kind is fields.Kind.TEXT:
                 limit = declared.max_length or check.MAX_TEXT
                 text = declared.text_of(draft)
-                out[declared.columns[0]] = check.text(text, declared.label, limit=limit)
+                # Session text is free text (notes, post-care): line breaks stay.
+                out[declared.columns[0]] = check.text(
+                    text, declared.label, limit=limit, multiline=True
+                )
             else:
                 value = declared.of(draft)
                 if (problem := declared.problem(value)) is not None:
@@ -218,7 +221,9 @@ class SessionsStore(SigningRunsStore):
             {
                 "kind": check.text(e.kind, "adverse event", limit=200, required=True),
                 "severity": check.text(e.severity, "severity", limit=50),
-                "description": check.text(e.description, "adverse event description", limit=2000),
+                "description": check.text(
+                    e.description, "adverse event description", limit=2000, multiline=True
+                ),
             }
             for e in draft.adverse_events
         ]
@@ -610,7 +615,9 @@ class SessionsStore(SigningRunsStore):
         """Append a signed correction to a signed session (the session stays unchanged)."""
         require_role(actor, SIGNERS, "sign addenda")
         why = require_reason(reason, "add an addendum")
-        body = check.text(text, "addendum text", limit=10000, required=True)
+        body = check.text(
+            text, "addendum text", limit=10000, required=True, multiline=True
+        )
         meaning = check.text(meaning, "signature meaning", limit=100, required=True)
         self.verify_password(actor, password)
         with self._write(actor, SIGNERS, "sign addenda") as uow:

@@ -62,6 +62,41 @@ def _stored_ingredient(row: IngredientRow) -> StoredIngredient:
     )
 
 
+def _free_product_name(uow: UnitOfWork, name: str, product_id: int | None) -> str:
+    """The product name checked and trimmed, refused when a live product has it already.
+
+    Lots are received by product name, so two live products whose names differ only in
+    case or spacing would make every such lookup ambiguous.
+    """
+    clean = check.text(name, "product name", limit=200, required=True)
+    wanted = " ".join(clean.casefold().split())
+    for other in uow.session.exec(
+        select(ProductRow).where(col(ProductRow.deleted_at).is_(None))
+    ).all():
+        if other.id != product_id and " ".join(other.name.casefold().split()) == wanted:
+            raise Conflict(
+                f"product {other.id} is already called {other.name!r}; choose another name "
+                "(names differing only in case or spacing are the same), or retire that product"
+            )
+    return clean
+
+
+def _readd(uow: UnitOfWork, row: IngredientRow, fields: IngredientFields) -> IngredientRow:
+    """A retired ingredient (the live ones were checked before) added again."""
+    if row.origin != "clinic":
+        raise Conflict(
+            f"{row.name} (key {row.key}) is a library ingredient that was retired; it "
+            "cannot be added as a clinic ingredient under its key: give the new one "
+            "another name"
+        )
+    before = snapshot(row)
+    _apply_ingredient(row, fields)
+    row.deleted_at = None
+    row.updated_at = uow.now
+    uow.update(row, before, "ingredient.update", "added again after it was retired")
+    return row
+
+
 def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     key = check.text(fields.key, "ingredient key", limit=80, required=True).lower()
     if not all(ch.isalnum() or ch in "-_." for ch in key):
@@ -72,8 +107,10 @@ def _apply_ingredient(row: IngredientRow, fields: IngredientFields) -> None:
     row.name = check.text(fields.name, "ingredient name", limit=200, required=True)
     row.category = check.text(fields.category, "category", limit=80)
     row.synonyms = [check.text(s, "synonym", limit=200, required=True) for s in fields.synonyms]
-    row.notes = check.text(fields.notes, "notes", limit=5000)
-    row.sources = [check.text(s, "source", limit=1000, required=True) for s in fields.sources]
+    row.notes = check.text(fields.notes, "notes", limit=5000, multiline=True)
+    row.sources = [
+        check.text(s, "source", limit=1000, required=True, multiline=True) for s in fields.sources
+    ]
     row.facts = plain(dict(fields.facts))
 
 
@@ -162,7 +199,7 @@ def _apply_limit(row: ClinicLimitRow, ingredient: IngredientRow, fields: ClinicL
         raise ValidationError(
             f"a limit is counted per session, per course or per kg, not {fields.per!r}"
         )
-    source = check.text(fields.source, "source", limit=1000)
+    source = check.text(fields.source, "source", limit=1000, multiline=True)
     if not source:
         raise ValidationError(
             "a limit needs its source (a label, a guideline, the clinic's protocol and its "
@@ -183,7 +220,7 @@ def _apply_limit(row: ClinicLimitRow, ingredient: IngredientRow, fields: ClinicL
     row.amount_unit = unit
     row.basis = basis
     row.source = source
-    row.note = check.text(fields.note, "note", limit=2000)
+    row.note = check.text(fields.note, "note", limit=2000, multiline=True)
 
 
 class StockStore(StoreBase):
@@ -221,7 +258,12 @@ class StockStore(StoreBase):
 
     def add_clinic_ingredient(self, actor: Actor, fields: IngredientFields) -> StoredIngredient:
         """Add an ingredient the library lacks; refused when its key, name or a synonym
-        already names an ingredient (library or clinic)."""
+        already names an ingredient (library or clinic).
+
+        A clinic ingredient retired earlier under the same key is brought back with the
+        fields given (keys are never reused, and products of it still point at that row);
+        a retired library ingredient is refused with how to find it.
+        """
         with self._write(actor, SIGNERS, "edit the formulary") as uow:
             wanted = {check.search_key(n) for n in (fields.name, *fields.synonyms) if n.strip()}
             rows = uow.session.exec(
@@ -234,6 +276,12 @@ class StockStore(StoreBase):
                         f"{row.name} (key {row.key}, {row.origin}) is already in the formulary; "
                         "use it, or give the new ingredient another name"
                     )
+            key = fields.key.strip().lower()
+            retired = uow.session.exec(
+                select(IngredientRow).where(IngredientRow.key == key).with_for_update()
+            ).first()
+            if retired is not None:
+                return _stored_ingredient(_readd(uow, retired, fields))
             row = IngredientRow(created_at=uow.now, updated_at=uow.now, origin="clinic")  # type: ignore[call-arg]
             _apply_ingredient(row, fields)
             uow.add(row, "ingredient.create")
@@ -402,7 +450,7 @@ class StockStore(StoreBase):
                     "product first"
                 )
         value, unit = columns_of(fields.volume_per_unit)
-        row.name = check.text(fields.name, "product name", limit=200, required=True)
+        row.name = _free_product_name(uow, fields.name, row.id)
         row.manufacturer = check.text(fields.manufacturer, "manufacturer", limit=200)
         row.presentation = presentation.value
         row.gtin = gtin or None
@@ -431,7 +479,7 @@ class StockStore(StoreBase):
                 check.amount(volume_per_unit, "volume per unit")
             value, unit = columns_of(volume_per_unit)
             row = ProductRow(
-                name=check.text(name, "product name", limit=200, required=True),
+                name=_free_product_name(uow, name, None),
                 manufacturer=check.text(manufacturer, "manufacturer", limit=200),
                 volume_value=value,
                 volume_unit=unit,

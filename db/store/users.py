@@ -35,7 +35,11 @@ def _info(row: UserRow) -> UserInfo:
 
 
 def _full_name(full_name: str) -> str:
-    name = " ".join(full_name.split())
+    from db.store import validate as check
+
+    # Control characters are refused before runs of spaces are evened out (the name
+    # is printed on signatures), so that a tab or line break is not silently kept.
+    name = " ".join(check.text(full_name, "full name", limit=200).split())
     if not name:
         raise ValidationError("the full name is empty; type the name printed on signatures")
     if len(name) > 200:
@@ -235,7 +239,7 @@ class UsersStore(StoreBase):
             )
         if address is not None:
             details["clinic_address"] = check.text(
-                address, "clinic address", limit=clinic_rules.ADDRESS_LIMIT
+                address, "clinic address", limit=clinic_rules.ADDRESS_LIMIT, multiline=True
             )
         if identifier is not None:
             settings["clinic_identifier"] = check.clinic_identifier(identifier)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from db.errors import ValidationError
 from formulary import clinic, limits
+from formulary import text as plain_text
 from formulary.units.amount import Amount
 
 #: Longest text a field takes when its declaration names no limit.
@@ -20,19 +21,22 @@ MAX_TEXT = 10000
 MAX_MAGNITUDE = Decimal("1e9")
 
 
-def text(value: str, what: str, *, limit: int, required: bool = False) -> str:
-    """Trimmed single-line text of at most ``limit`` characters."""
+def text(
+    value: str, what: str, *, limit: int, required: bool = False, multiline: bool = False
+) -> str:
+    """Trimmed text of at most ``limit`` characters, UTF-8 and free of control characters.
+
+    Single-line unless ``multiline`` (free text such as notes, which keeps its line
+    breaks and tabs): the rule is :func:`formulary.text.problem`.
+    """
     cleaned = unicodedata.normalize("NFC", value or "").strip()
     if required and not cleaned:
         raise ValidationError(f"the {what} is empty; fill it in")
     if len(cleaned) > limit:
         raise ValidationError(f"the {what} is longer than {limit} characters; shorten it")
-    if "\x00" in cleaned:
-        raise ValidationError(f"the {what} contains a NUL character; remove it")
-    try:
-        cleaned.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError(f"the {what} contains characters that are not text") from exc
+    wrong = plain_text.problem(cleaned, multiline=multiline)
+    if wrong is not None:
+        raise ValidationError(f"the {what} {wrong}")
     return cleaned
 
 

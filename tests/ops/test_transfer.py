@@ -21,6 +21,7 @@ from db.ops import transfer
 from db.ops.bulk import BulkWriter
 from db.ops.transfer import BY_NAME, TransferError, _row_from_json, _to_json, parse_document
 from db.store import Store
+from formulary.body import WEIGHT_UNITS
 from tests.ops.conftest import DEMO_ADMIN
 
 Cli = Callable[..., Any]
@@ -320,3 +321,35 @@ def test_a_version_1_patient_without_height_still_imports() -> None:
     }
     row = _row_from_json(section, record, "p", transfer._units())
     assert row["height_value"] is None and row["height_unit"] is None
+
+
+@given(spelling=st.sampled_from(sorted(WEIGHT_UNITS)),
+       value=st.decimals(min_value=Decimal("2.3"), max_value=Decimal("400"), places=1))
+def test_a_weight_in_any_accepted_unit_survives_the_format(spelling: str, value: Decimal) -> None:
+    """Every spelling the weight fields accept (kg, lb, pounds...) exports and imports."""
+    from formulary.body import parse_weight
+
+    weight = parse_weight(f"{value} {spelling}")
+    row = {
+        "id": 1, "patient_id": 7, "measured_on": date(2026, 5, 1),
+        "weight_value": weight.kg.value, "weight_unit": weight.kg.unit,
+        "entered_value": weight.entered.value, "entered_unit": weight.entered.unit,
+        "recorded_at": datetime(2026, 5, 1, 9, tzinfo=UTC), "recorded_by": "admin",
+    }
+    section = BY_NAME["patient_weights"]
+    record = json.loads(json.dumps(_to_json(section, row), ensure_ascii=False))
+    assert _row_from_json(section, record, "w", transfer._units()) == row
+
+
+def test_pounds_are_the_only_extra_unit_and_only_for_a_weight_as_typed() -> None:
+    section = BY_NAME["patients"]
+    record = {
+        "id": 3, "chart_number": "C-3", "family_name": "Old", "given_name": "File",
+        "date_of_birth": "1980-01-02", "sex": "female", "diagnosis": "", "grade_scale": None,
+        "grade": "", "weight": {"value": "80", "unit": "lb"}, "allergies": [],
+        "conditions": [], "consent_on_file": False, "consent_date": None,
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "deleted_at": None,
+    }
+    with pytest.raises(TransferError, match=r"p\.weight: unknown unit 'lb'"):
+        _row_from_json(section, record, "p", transfer._units())

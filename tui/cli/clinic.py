@@ -55,7 +55,7 @@ def set_(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name", help="The clinic's name.")] = None,
     address: Annotated[
-        str | None, typer.Option("--address", help="The clinic's address (with --name).")
+        str | None, typer.Option("--address", help="The clinic's address ('' clears it).")
     ] = None,
     identifier: Annotated[
         str | None,
@@ -84,17 +84,17 @@ def set_(
 ) -> None:
     """Change the clinic's details (administrators; audited; all or nothing)."""
 
-    if name is None and address is not None:
-        fail("--address is set together with the name: add --name")
-    if name is None and identifier is None and beyond_use is None and photo_limit_mb is None:
-        fail("nothing to change: give --name, --identifier, --beyond-use-minutes or "
-             "--photo-limit-mb")
+    given = (name, address, identifier, beyond_use, photo_limit_mb)
+    if all(value is None for value in given):
+        fail("nothing to change: give --name, --address, --identifier, --beyond-use-minutes "
+             "or --photo-limit-mb")
     with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
-        # One transaction: a refused identifier does not leave a new name behind.
+        # One transaction: a refused identifier does not leave a new name behind. A
+        # detail not given is None, which the Store leaves as it is.
         store.update_clinic(
             actor,
             name=name,
-            address=(address or "") if name is not None else None,
+            address=address,
             identifier=identifier,
             beyond_use_minutes=beyond_use,
             photo_limit_bytes=photo_limit_mb * 2**20 if photo_limit_mb is not None else None,

@@ -40,13 +40,32 @@ PasswordStdinOption = Annotated[
 ]
 
 
+def stdin_line(what: str) -> str | None:
+    """The next line of standard input without its line ending (None at its end).
+
+    A line that is not UTF-8 (a password typed in another encoding) is one line of
+    refusal naming ``what``, not an unexpected error where the text is first encoded.
+    """
+    # Bytes, decoded a line at a time: the text layer decodes ahead in blocks, so a bad
+    # second line would fail the read of the first and the message name the wrong one.
+    stream = getattr(sys.stdin, "buffer", None)
+    raw = stream.readline() if stream is not None else sys.stdin.readline().encode()
+    if not raw:
+        return None
+    try:
+        line: str = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(f"{what} on standard input is not UTF-8 text; send it as UTF-8")
+    return line.rstrip("\r\n")
+
+
 def read_password(password_stdin: bool, *, prompt: str = "Password") -> str:
     """The password from stdin, ``$FORMULARY_PASSWORD`` or a hidden prompt."""
     if password_stdin:
-        line = sys.stdin.readline()
-        if not line:
+        line = stdin_line("the password")
+        if line is None:
             fail("--password-stdin was given but standard input is empty; pipe the password in")
-        return line.rstrip("\r\n")
+        return line
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
@@ -70,14 +89,14 @@ def read_new_password(password_stdin: bool, *, who: str, from_env: bool = False)
     if from_env and not password_stdin and os.environ.get(PASSWORD_ENV):
         return read_password(False, prompt=f"Password for {who}")
     if password_stdin or not sys.stdin.isatty():
-        line = sys.stdin.readline()
-        if not line:
+        line = stdin_line(f"the new password for {who}")
+        if line is None:
             fail(
                 f"no new password for {who}: pipe it in on standard input, or run the "
                 "command in a terminal to be asked (FORMULARY_PASSWORD is your own "
                 "password, never another account's)"
             )
-        return line.rstrip("\r\n")
+        return line
     value: str = typer.prompt(
         f"New password for {who}", hide_input=True, confirmation_prompt=True
     )

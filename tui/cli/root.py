@@ -37,6 +37,7 @@ from tui.cli import (
 from tui.cli import clinic as clinic_command
 from tui.cli import init as init_command
 from tui.cli import label as label_command
+from tui.cli.arguments import Utf8Group
 
 app = typer.Typer(
     name="formulary",
@@ -44,6 +45,7 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Utf8Group,
 )
 # Sub-command groups are registered below, one line each.
 app.add_typer(audit.app, name="audit")

@@ -20,6 +20,7 @@ from tui.cli.login import (
     open_db,
     read_new_password,
     signed_in,
+    stdin_line,
     store_errors,
 )
 from tui.cli.options import DbOption, JsonOption, ReasonOption
@@ -46,13 +47,13 @@ def _location(ctx: typer.Context, db: str | None) -> str | None:
 
 def _new_password(password_stdin: bool, who: str) -> str:
     if password_stdin:
-        line = sys.stdin.readline()
-        if not line:
+        line = stdin_line(f"{who}'s new password")
+        if line is None:
             fail(
                 f"give {who}'s new password as the second line of standard input "
                 "(the first is your own)"
             )
-        return line.rstrip("\r\n")
+        return line
     return read_new_password(False, who=who)
 
 
@@ -261,7 +262,7 @@ def recover(
 ) -> None:
     """Unlock an administrator with the recovery code printed by init (then replaced)."""
     if code_stdin:
-        code = sys.stdin.readline().rstrip("\r\n")
+        code = stdin_line("the recovery code") or ""
         if not code:
             fail("--code-stdin was given but standard input is empty; pipe the code in")
     elif sys.stdin.isatty():
@@ -271,10 +272,9 @@ def recover(
     password: str | None = None
     if new_password:
         if code_stdin:
-            line = sys.stdin.readline()
-            if not line:
+            password = stdin_line("the new password")
+            if password is None:
                 fail("give the new password as the second line of standard input")
-            password = line.rstrip("\r\n")
         else:
             password = read_new_password(False, who=username)
     database = open_db(_location(ctx, db))
