@@ -133,7 +133,8 @@ class World:
         )
         self.product = store.create_product(
             actor,
-            name="Biotin 5 mg/mL",
+            # A clinic's live products have different names: a second world's is its own.
+            name="Biotin 5 mg/mL" if chart == "C-1" else f"Biotin 5 mg/mL ({chart})",
             ingredients=[StrengthSpec(self.ingredient.id, Amount(Decimal("5"), "mg/mL"))],
             volume_per_unit=ml("2"),
         )
