@@ -63,6 +63,8 @@ async def test_no_key_is_lost_under_the_palette_at_80_columns(
         # The list has the focus after a chart is closed: its Enter joins the keys.
         app.screen.query_one("#patient-list").focus()
         await assert_every_key_shown(pilot, "patients, list")
+        # One line still, as with the search box: Enter in either opens a patient.
+        assert len(await footer_lines(pilot)) == 1
         await show_chart(pilot, demo.patients["dubois"])
         await assert_every_key_shown(pilot, "chart")
         await pilot.press("ctrl+n")

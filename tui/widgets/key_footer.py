@@ -24,8 +24,10 @@ class FooterItem(NamedTuple):
     optional: bool = False
 
 
-#: Keys left off first when the line is full (still in Help and the palette).
-OPTIONAL_KEYS = frozenset({"theme"})
+#: Keys left off first when the line is full (still in Help and the palette). The
+#: patient list's Enter: Enter in the search box opens a patient too, and at 80
+#: columns the list's keys would otherwise take a second line.
+OPTIONAL_KEYS = frozenset({"theme", "patient_list.open"})
 
 
 class KeyFooter(Widget, can_focus=False):
