@@ -147,6 +147,8 @@ class PatientFormScreen(GuardedForm, AppModal):
     def __init__(self, patient: Patient | None = None) -> None:
         super().__init__()
         self._patient = patient
+        #: Rows whose message is on screen: each goes as soon as its field is right.
+        self._flagged: set[str] = set()
 
     def compose(self) -> ComposeResult:
         p = self._patient
@@ -382,6 +384,33 @@ class PatientFormScreen(GuardedForm, AppModal):
             return None, None
         return weight.entered, weighed_on
 
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _recheck(self) -> None:
+        # Only the messages already shown are brought up to date (as on the first-run
+        # form): typing a field does not raise new ones before the form is saved.
+        if not self._flagged:
+            return
+        _fields, errors = self._fields()
+        for row in self.query(FieldRow):
+            if row.id in self._flagged:
+                self._show_error(row, errors.get(row.id, ""))
+        self._show_summary()
+
+    def _show_error(self, row: FieldRow, message: str) -> None:
+        row.set_error(message)
+        if message:
+            self._flagged.add(row.id or "")
+        else:
+            self._flagged.discard(row.id or "")
+
+    def _show_summary(self) -> None:
+        count = len(self._flagged)
+        self.query_one("#form-error", Static).update(
+            f"{count} field(s) need attention; see the messages beside them." if count else ""
+        )
+
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         """Check every field, then save through the Store."""
@@ -392,15 +421,12 @@ class PatientFormScreen(GuardedForm, AppModal):
             return
         fields, errors = self._fields()
         for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
+            self._show_error(row, errors.get(row.id or "", ""))
+        self._show_summary()
         if errors:
-            self.query_one("#form-error", Static).update(
-                f"{len(errors)} field(s) need attention; see the messages beside them."
-            )
             first = self.query_one(f"#{next(iter(errors))}", FieldRow)
             first.query_one(".field").focus()
             return
-        self.query_one("#form-error", Static).update("")
         self.query_one("#save", Button).disabled = True
         self._save(fields)
 
