@@ -211,6 +211,39 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app: MakeApp) -> N
         assert "no expiry date (17): type it" in note
 
 
+async def test_stock_form_messages_follow_the_corrections(
+    tmp_path: Path, make_app: MakeApp
+) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+            gtin="5012345678901",
+        )
+        form = app.screen
+        assert isinstance(form, ProductFormScreen)
+        assert set(_errors(form)) == {"row-name", "row-gtin"}, _errors(form)
+        summary = "Correct the fields marked beside them."
+        assert summary in screen_text(pilot)
+        form.query_one("#p-name", Input).value = "Biotin 10 mg/2 mL"
+        await settle(pilot)
+        # The corrected field's message goes; the one still wrong keeps its own.
+        assert set(_errors(form)) == {"row-gtin"}
+        assert summary in screen_text(pilot)
+        form.query_one("#p-gtin", Input).value = "50123"
+        await settle(pilot)
+        assert "50123" in _errors(form)["row-gtin"] or "digits" in _errors(form)["row-gtin"]
+        form.query_one("#p-gtin", Input).value = ""
+        await settle(pilot)
+        assert _errors(form) == {} and summary not in screen_text(pilot)
+
+
 async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
