@@ -244,6 +244,37 @@ async def test_stock_form_messages_follow_the_corrections(
         assert _errors(form) == {} and summary not in screen_text(pilot)
 
 
+async def test_product_form_says_what_is_wrong_with_an_ingredient_line(
+    tmp_path: Path, make_app: MakeApp
+) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        # A volume that cannot be read: its message alone, not "at least one ingredient"
+        # beside the ingredient typed.
+        await add_product(
+            pilot,
+            name="Biotin 10 mg/2 mL",
+            presentation=Presentation.AMPOULE,
+            volume="2 kg",
+            ingredients=[("biotin", "5 mg/mL", "")],
+        )
+        form = app.screen
+        assert isinstance(form, ProductFormScreen)
+        assert set(_errors(form)) == {"row-volume"}, _errors(form)
+        # The start of a name (the suggestion not taken) names what it may be.
+        await add_product(
+            pilot,
+            name="Dexpanthenol 250 mg/2 mL",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("dexpanth", "125 mg/mL", "")],
+        )
+        assert app.screen is form
+        assert "did you mean Dexpanthenol?" in _errors(form)["row-line-1"], _errors(form)
+
+
 async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
