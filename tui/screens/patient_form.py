@@ -19,7 +19,7 @@ from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, Weig
 from formulary.units.amount import Amount
 from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
-from tui.widgets.field_row import FieldRow
+from tui.widgets.field_row import FieldMessages, FieldRow
 from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
@@ -147,8 +147,7 @@ class PatientFormScreen(GuardedForm, AppModal):
     def __init__(self, patient: Patient | None = None) -> None:
         super().__init__()
         self._patient = patient
-        #: Rows whose message is on screen: each goes as soon as its field is right.
-        self._flagged: set[str] = set()
+        self._messages = FieldMessages(self)
 
     def compose(self) -> ComposeResult:
         p = self._patient
@@ -388,25 +387,12 @@ class PatientFormScreen(GuardedForm, AppModal):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     def _recheck(self) -> None:
-        # Only the messages already shown are brought up to date (as on the first-run
-        # form): typing a field does not raise new ones before the form is saved.
-        if not self._flagged:
-            return
-        _fields, errors = self._fields()
-        for row in self.query(FieldRow):
-            if row.id in self._flagged:
-                self._show_error(row, errors.get(row.id, ""))
-        self._show_summary()
-
-    def _show_error(self, row: FieldRow, message: str) -> None:
-        row.set_error(message)
-        if message:
-            self._flagged.add(row.id or "")
-        else:
-            self._flagged.discard(row.id or "")
+        if self._messages:
+            self._messages.recheck(self._fields()[1])
+            self._show_summary()
 
     def _show_summary(self) -> None:
-        count = len(self._flagged)
+        count = len(self._messages)
         self.query_one("#form-error", Static).update(
             f"{count} field(s) need attention; see the messages beside them." if count else ""
         )
@@ -420,8 +406,7 @@ class PatientFormScreen(GuardedForm, AppModal):
             self.dismiss(self._patient.id)  # nothing changed: nothing to explain or save
             return
         fields, errors = self._fields()
-        for row in self.query(FieldRow):
-            self._show_error(row, errors.get(row.id or "", ""))
+        self._messages.show(errors)
         self._show_summary()
         if errors:
             first = self.query_one(f"#{next(iter(errors))}", FieldRow)

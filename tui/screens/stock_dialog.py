@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
-from tui.widgets.field_row import FieldRow
+from tui.widgets.field_row import FieldMessages
 
 
 class StockDialog(GuardedForm, AppModal):
@@ -41,8 +41,7 @@ class StockDialog(GuardedForm, AppModal):
 
     def __init__(self) -> None:
         super().__init__()
-        #: Rows whose message is on screen: each goes as soon as its field is right.
-        self._flagged: set[str] = set()
+        self._messages = FieldMessages(self)
 
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The values to save, and messages by FieldRow id for what is wrong."""
@@ -52,29 +51,22 @@ class StockDialog(GuardedForm, AppModal):
         """Save ``values`` through the Store (runs in a worker thread); returns the record."""
         raise NotImplementedError
 
-    def show_errors(self, errors: dict[str, str], *, only_shown: bool = False) -> None:
-        """Show each message beside its field (and clear the others); ``only_shown``
-        brings only the messages already on screen up to date."""
-        for row in self.query(FieldRow):
-            if only_shown and row.id not in self._flagged:
-                continue
-            message = errors.get(row.id or "", "")
-            row.set_error(message)
-            if message:
-                self._flagged.add(row.id or "")
-            else:
-                self._flagged.discard(row.id or "")
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Show each message beside its field (and clear the others)."""
+        self._messages.show(errors)
+        self._show_summary()
+
+    def _show_summary(self) -> None:
         line = self.query_one(f"#{self.ERROR_LINE}", Static)
-        line.update("Correct the fields marked beside them." if self._flagged else "")
+        line.update("Correct the fields marked beside them." if self._messages else "")
 
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
     def _recheck(self) -> None:
-        # As on the patient form: a corrected field loses its message at once, and
-        # typing does not raise new ones before the next save.
-        if self._flagged:
-            self.show_errors(self.read()[1], only_shown=True)
+        if self._messages:
+            self._messages.recheck(self.read()[1])
+            self._show_summary()
 
     def action_save(self) -> None:
         """Check the fields, then save through the Store."""
