@@ -389,3 +389,23 @@ async def test_zones_are_checked_against_the_volume_drawn_without_a_final_volume
         assert "MORE than the 1 mL prepared" in _zone_check(screen)
         await _type(pilot, "#zone-vertex", "0.75 mL")
         assert "Total 0.75 mL of 1 mL prepared" in _zone_check(screen)
+
+
+async def test_a_signed_session_shows_no_example_values(demo: Demo, make_app: MakeApp) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        chart = app.store.load_chart(user_of(app), demo.patients["dubois"])
+        signed = max(
+            (s for s in chart.sessions if s.signature is not None),
+            key=lambda s: (s.performed_at, s.id),
+        )
+        app.push_screen(SessionScreen(demo.patients["dubois"], session_id=signed.id))
+        await until(pilot, lambda: getattr(app.screen, "_ready", False))
+        screen = screen_of(app)
+        assert isinstance(screen, SessionScreen) and screen.read_only
+        # What was not recorded is empty: an example in a closed record reads as data
+        # ("e.g. bruising: mild" under adverse events of a session that had none).
+        for field in screen.query("#session-body Input").results(Input):
+            assert field.disabled and field.placeholder == "", field.id
+        assert "e.g." not in screen_text(pilot)

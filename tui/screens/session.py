@@ -442,6 +442,10 @@ class SessionScreen(AppScreen):
     def _lock_fields(self, session: Session | None) -> None:
         for widget in self.query("#session-body Input, #session-body Select"):
             widget.disabled = True
+            if isinstance(widget, Input):
+                # An example in a closed record reads as data: "e.g. bruising: mild"
+                # under the adverse events of a session that had none.
+                widget.placeholder = ""
         if session is not None and session.signature is not None:
             sig = session.signature
             self.query_one("#session-signature", Static).remove_class("-empty")
