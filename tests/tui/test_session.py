@@ -409,3 +409,15 @@ async def test_a_signed_session_shows_no_example_values(demo: Demo, make_app: Ma
         for field in screen.query("#session-body Input").results(Input):
             assert field.disabled and field.placeholder == "", field.id
         assert "e.g." not in screen_text(pilot)
+
+
+async def test_the_title_keeps_the_course_count_once_the_draft_is_saved(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_new_session(app, pilot, demo)
+        await until(pilot, lambda: screen.session_id is not None)
+        await until(pilot, lambda: "saved at" in screen_text(pilot))
+        title = str(screen.query_one("#session-title", Static).render())
+        assert title.startswith("session 3 of 8 · "), title

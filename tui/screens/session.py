@@ -393,8 +393,15 @@ class SessionScreen(AppScreen):
             self.data.chart.patient, self.data.chart.courses, self.data.chart.sessions
         )
         number = ""
-        if self.data.session is not None and self.data.session.session_number:
-            number = f"session {self.data.session.session_number} · "
+        session = self.data.session
+        if session is not None and session.session_number:
+            # The same words before and after the draft is first saved (a second later).
+            planned = next(
+                (c.planned_sessions for c in self.data.chart.courses if c.id == session.course_id),
+                None,
+            )
+            of = f" of {planned}" if planned else ""
+            number = f"session {session.session_number}{of} · "
         elif summary.course is not None:
             number = f"session {summary.sessions_done + 1} of {summary.course.planned_sessions} · "
         volume = prepared_volume(version)
