@@ -234,8 +234,9 @@ class Syringe:
         return tuple(line for line in self.lines if line.lot is None)
 
 
-def _prepared_volume(version: FormulationVersion) -> Amount | None:
-    """The final volume, or without one the volume drawn (no diluent)."""
+def prepared_volume(version: FormulationVersion) -> Amount | None:
+    """The volume in the syringe: the final volume, or without one the volume drawn
+    (no diluent). The zone volumes are checked against it (:func:`check_zones`)."""
     if version.final_volume is not None:
         return version.final_volume
     drawn = [c.amount for c in version.components if c.product_id is not None]
@@ -294,7 +295,7 @@ def syringe(
     ingredient added by amount, or a product whose lot was not chosen) has no lot, and
     says so (:data:`NO_LOT`).
     """
-    final = _prepared_volume(version)
+    final = prepared_volume(version)
     lines = []
     for component in sorted(version.components, key=lambda c: c.position):
         ingredients, problem = _ingredients(component, products, final)

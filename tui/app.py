@@ -469,8 +469,11 @@ class FormularyApp(App[None]):
         return super().push_screen(screen, callback, False, mode=mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No command palette while locked: it searches patients by name."""
+        """No command palette while locked: it searches patients by name. No Lock key
+        where it does nothing (nobody signed in, or locked already)."""
         if action == "command_palette" and self.locked:
+            return False
+        if action == "lock" and (self.user is None or self.locked):
             return False
         return super().check_action(action, parameters)
 

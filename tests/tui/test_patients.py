@@ -120,6 +120,52 @@ async def test_new_patient_form_explains_bad_input_then_saves(
         assert saved.family_name == "Petit" and saved.allergies[0].reaction == "rash"
 
 
+async def test_patient_form_messages_follow_the_corrections(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PatientFormScreen)
+        form.query_one("#f-dob", Input).value = "31/12/1980"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # Chart number, family name, given name, date of birth and sex.
+        assert "5 field(s) need attention" in screen_text(pilot)
+        form.query_one("#f-family", Input).focus()
+        await pilot.press(*"Petit")
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "Required: the family name." not in text
+        assert "4 field(s) need attention" in text
+        # A field still wrong keeps a message about what it holds now.
+        form.query_one("#f-dob", Input).value = "1980-12-32"
+        await settle(pilot)
+        errors = {row.id: row.error for row in form.query(FieldRow)}
+        assert errors["row-dob"] == "December 1980 has no day 32; check the day."
+        # Typing does not raise new messages before the next save.
+        form.query_one("#f-weight", Input).value = "heavy"
+        await settle(pilot)
+        assert form.query_one("#row-weight", FieldRow).error == ""
+        assert "4 field(s) need attention" in screen_text(pilot)
+        form.query_one("#f-chart", Input).value = "C-2002"
+        form.query_one("#f-given", Input).value = "Jeanne"
+        form.query_one("#f-dob", Input).value = "1980-12-31"
+        await settle(pilot)
+        assert "1 field(s) need attention" in screen_text(pilot)
+        from textual.widgets import Select
+
+        from formulary.records import Sex
+
+        form.query_one("#f-sex", Select).value = Sex.FEMALE
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "need attention" not in text and "Choose one" not in text
+
+
 async def test_outcome_form_explains_bad_input_then_records(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -98,6 +98,40 @@ async def test_admin_manages_users_in_the_app(clinic: Path, make_app: MakeApp) -
         store.database.dispose()
 
 
+async def test_user_form_messages_follow_the_corrections(clinic: Path, make_app: MakeApp) -> None:
+    from tui.screens.users import UserFormScreen
+
+    app = make_app(clinic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await open_users(pilot)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: _is_on_top(app, UserFormScreen))
+        form = app.screen
+        await type_into(pilot, "#u-password", "short")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        def errors() -> dict[str, str]:
+            return {row.id or "": row.error for row in form.query(FieldRow) if row.error}
+
+        assert set(errors()) == {
+            "row-u-username", "row-u-full-name", "row-u-role", "row-u-password"
+        }
+        # Still too short: the message stays; long enough: it goes.
+        await type_into(pilot, "#u-password", "short7")
+        await settle(pilot)
+        assert errors()["row-u-password"] == "At least 8 characters."
+        await type_into(pilot, "#u-password", "long-enough-pw")
+        await settle(pilot)
+        assert "row-u-password" not in errors()
+        # The second password differs, but says so only when the form is saved again.
+        assert "row-u-password2" not in errors()
+        await type_into(pilot, "#u-username", "dr.lee")
+        await settle(pilot)
+        assert set(errors()) == {"row-u-full-name", "row-u-role"}
+
+
 async def test_a_practitioner_cannot_reach_the_users_screen(
     clinic: Path, make_app: MakeApp
 ) -> None:

@@ -358,3 +358,66 @@ async def test_hints_name_a_unit_of_the_fields_own_dimension(demo: Demo, make_ap
         # Filled in properly, the message goes.
         await _type(pilot, "#s-depth", "2 mm")
         assert screen.query_one("#row-depth", FieldRow).error == ""
+
+
+async def test_zones_are_checked_against_the_volume_drawn_without_a_final_volume(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    from db.store import ComponentSpec
+    from tests.tui.demo_data import ml
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        # The editor's final volume left blank: the syringe holds what was drawn.
+        app.store.save_formulation(
+            user_of(app),
+            patient_id=demo.patients["moreau"],
+            name="Moreau cocktail",
+            components=[
+                ComponentSpec("Biotin 5 mg/mL ampoule", ml("1"), product_id=demo.products["biotin"])
+            ],
+        )
+        app.open_patient(demo.patients["moreau"])
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
+        screen = screen_of(app)
+        assert isinstance(screen, SessionScreen)
+        assert "1 mL prepared" in screen_text(pilot)
+        await _type(pilot, "#zone-vertex", "2 mL")
+        assert "MORE than the 1 mL prepared" in _zone_check(screen)
+        await _type(pilot, "#zone-vertex", "0.75 mL")
+        assert "Total 0.75 mL of 1 mL prepared" in _zone_check(screen)
+
+
+async def test_a_signed_session_shows_no_example_values(demo: Demo, make_app: MakeApp) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        chart = app.store.load_chart(user_of(app), demo.patients["dubois"])
+        signed = max(
+            (s for s in chart.sessions if s.signature is not None),
+            key=lambda s: (s.performed_at, s.id),
+        )
+        app.push_screen(SessionScreen(demo.patients["dubois"], session_id=signed.id))
+        await until(pilot, lambda: getattr(app.screen, "_ready", False))
+        screen = screen_of(app)
+        assert isinstance(screen, SessionScreen) and screen.read_only
+        # What was not recorded is empty: an example in a closed record reads as data
+        # ("e.g. bruising: mild" under adverse events of a session that had none).
+        for field in screen.query("#session-body Input").results(Input):
+            assert field.disabled and field.placeholder == "", field.id
+        assert "e.g." not in screen_text(pilot)
+
+
+async def test_the_title_keeps_the_course_count_once_the_draft_is_saved(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_new_session(app, pilot, demo)
+        await until(pilot, lambda: screen.session_id is not None)
+        await until(pilot, lambda: "saved at" in screen_text(pilot))
+        title = str(screen.query_one("#session-title", Static).render())
+        assert title.startswith("session 3 of 8 · "), title

@@ -131,10 +131,15 @@ async def test_idle_lock_hides_the_patient_and_only_the_same_password_opens_it(
 async def test_lock_key_and_sign_out_from_the_lock(demo: Demo, make_app: MakeApp) -> None:
     app = make_app(demo.path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # Nobody to lock out before signing in, nor again once locked: no Lock key then.
+        assert "^l Lock" not in screen_text(pilot).splitlines()[-1]
         await sign_in(pilot)
+        assert "^l Lock" in screen_text(pilot).splitlines()[-1]
         await pilot.press("ctrl+l")
         await pilot.pause()
         assert isinstance(app.screen, LockScreen)
+        assert "^l Lock" not in screen_text(pilot).splitlines()[-1]
         await pilot.click("#lock-sign-out")
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)

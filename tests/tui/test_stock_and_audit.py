@@ -7,7 +7,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from formulary.records import LotStatus
 from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.fixture_types import MakeApp, user_of
-from tests.tui.pilot_helpers import screen_text, settle, sign_in
+from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.audit import AuditScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.recall import RecallScreen
@@ -78,6 +78,26 @@ async def test_lots_receive_quarantine_and_recall_lookup(demo: Demo, make_app: M
         assert isinstance(app.screen, RecallScreen)
         text = screen_text(pilot)
         assert "2 signed session(s), 1 patient(s)" in text and "DUBOIS, Marc" in text
+
+
+async def test_audit_at_80x24_shows_entries_and_the_filters_whole(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        await until(pilot, lambda: screen.query_one("#audit-table", DataTable).row_count > 5)
+        await pilot.pause(0.2)
+        lines = screen_text(pilot).splitlines()
+        # The entry below takes what the list leaves: the list keeps rows to move in,
+        # and nothing is pushed off the screen (the filters' box is whole).
+        assert screen.query_one("#audit-table", DataTable).size.height >= 5
+        assert screen.max_scroll_y == 0
+        assert lines[1].startswith("╭") and "Filters" in lines[1]
 
 
 async def test_audit_filters_before_after_and_verify(demo: Demo, make_app: MakeApp) -> None:

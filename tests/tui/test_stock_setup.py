@@ -211,6 +211,70 @@ async def test_refusals_stay_in_the_form(tmp_path: Path, make_app: MakeApp) -> N
         assert "no expiry date (17): type it" in note
 
 
+async def test_stock_form_messages_follow_the_corrections(
+    tmp_path: Path, make_app: MakeApp
+) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        await add_product(
+            pilot,
+            name="",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("biotin", "5 mg/mL", "")],
+            gtin="5012345678901",
+        )
+        form = app.screen
+        assert isinstance(form, ProductFormScreen)
+        assert set(_errors(form)) == {"row-name", "row-gtin"}, _errors(form)
+        summary = "Correct the fields marked beside them."
+        assert summary in screen_text(pilot)
+        form.query_one("#p-name", Input).value = "Biotin 10 mg/2 mL"
+        await settle(pilot)
+        # The corrected field's message goes; the one still wrong keeps its own.
+        assert set(_errors(form)) == {"row-gtin"}
+        assert summary in screen_text(pilot)
+        form.query_one("#p-gtin", Input).value = "50123"
+        await settle(pilot)
+        assert "50123" in _errors(form)["row-gtin"] or "digits" in _errors(form)["row-gtin"]
+        form.query_one("#p-gtin", Input).value = ""
+        await settle(pilot)
+        assert _errors(form) == {} and summary not in screen_text(pilot)
+
+
+async def test_product_form_says_what_is_wrong_with_an_ingredient_line(
+    tmp_path: Path, make_app: MakeApp
+) -> None:
+    app = make_app(empty_clinic(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN_NAME, ADMIN_PASSWORD)
+        await open_stock(pilot)
+        # A volume that cannot be read: its message alone, not "at least one ingredient"
+        # beside the ingredient typed.
+        await add_product(
+            pilot,
+            name="Biotin 10 mg/2 mL",
+            presentation=Presentation.AMPOULE,
+            volume="2 kg",
+            ingredients=[("biotin", "5 mg/mL", "")],
+        )
+        form = app.screen
+        assert isinstance(form, ProductFormScreen)
+        assert set(_errors(form)) == {"row-volume"}, _errors(form)
+        # The start of a name (the suggestion not taken) names what it may be.
+        await add_product(
+            pilot,
+            name="Dexpanthenol 250 mg/2 mL",
+            presentation=Presentation.AMPOULE,
+            volume="2 mL",
+            ingredients=[("dexpanth", "125 mg/mL", "")],
+        )
+        assert app.screen is form
+        assert "did you mean Dexpanthenol?" in _errors(form)["row-line-1"], _errors(form)
+
+
 async def test_edit_and_retire_need_a_reason(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app(empty_clinic(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -57,12 +57,10 @@ class PatientScreen(AppScreen):
         Binding("ctrl+n", "new_session", "New session", id="patient.new_session"),
         Binding("ctrl+f", "edit_formulation", "Formulation", id="patient.formulation"),
         Binding("ctrl+e", "edit_patient", "Edit patient", id="patient.edit"),
+        Binding("f6", "consent", "Consent", id="patient.consent"),
         Binding("f7", "add_outcome", "Outcome", id="patient.outcome"),
         Binding("f8", "plan_course", "Course", id="patient.course"),
         Binding("f9", "photos", "Photos", id="patient.photos"),
-        # Not in the footer: a busy chart's keys fill one line at 120 columns (the
-        # course box names f6 when the course lacks a consent; help and palette list it).
-        Binding("f6", "consent", "Consent", id="patient.consent", show=False),
         Binding("ctrl+x", "export_chart", "Export", id="patient.export"),
         *tab_bindings("patient", show=False),
     ]

@@ -19,7 +19,7 @@ from formulary.records import Allergy, Condition, GradeScale, Patient, Sex, Weig
 from formulary.units.amount import Amount
 from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
-from tui.widgets.field_row import FieldRow
+from tui.widgets.field_row import FieldMessages, FieldRow
 from tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ class PatientFormScreen(GuardedForm, AppModal):
     def __init__(self, patient: Patient | None = None) -> None:
         super().__init__()
         self._patient = patient
+        self._messages = FieldMessages(self)
 
     def compose(self) -> ComposeResult:
         p = self._patient
@@ -382,6 +383,20 @@ class PatientFormScreen(GuardedForm, AppModal):
             return None, None
         return weight.entered, weighed_on
 
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _recheck(self) -> None:
+        if self._messages:
+            self._messages.recheck(self._fields()[1])
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        count = len(self._messages)
+        self.query_one("#form-error", Static).update(
+            f"{count} field(s) need attention; see the messages beside them." if count else ""
+        )
+
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         """Check every field, then save through the Store."""
@@ -391,16 +406,12 @@ class PatientFormScreen(GuardedForm, AppModal):
             self.dismiss(self._patient.id)  # nothing changed: nothing to explain or save
             return
         fields, errors = self._fields()
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
+        self._messages.show(errors)
+        self._show_summary()
         if errors:
-            self.query_one("#form-error", Static).update(
-                f"{len(errors)} field(s) need attention; see the messages beside them."
-            )
             first = self.query_one(f"#{next(iter(errors))}", FieldRow)
             first.query_one(".field").focus()
             return
-        self.query_one("#form-error", Static).update("")
         self.query_one("#save", Button).disabled = True
         self._save(fields)
 

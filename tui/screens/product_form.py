@@ -58,6 +58,10 @@ class ProductFormScreen(StockDialog):
         super().__init__()
         self._ingredients = list(ingredients)
         self._index = ingredient_index(self._ingredients)
+        #: What the ingredient fields suggest as the user types.
+        self._names = sorted(
+            {i.name for i in self._ingredients} | {i.key for i in self._ingredients}
+        )
         self._product = product
         self._gtin = gtin
         self._reason = ""
@@ -65,8 +69,7 @@ class ProductFormScreen(StockDialog):
     def compose(self) -> ComposeResult:
         p = self._product
         title = f"Edit {p.name}" if p else "New product"
-        names = sorted({i.name for i in self._ingredients} | {i.key for i in self._ingredients})
-        suggester = SuggestFromList(names, case_sensitive=False)
+        suggester = SuggestFromList(self._names, case_sensitive=False)
         with VerticalScroll():
             yield Static(title, classes="form-title")
             yield FieldRow("Name", TextInput(p.name if p else "", id="p-name"), id="row-name")
@@ -166,19 +169,21 @@ class ProductFormScreen(StockDialog):
         except ScanError as exc:
             errors["row-gtin"] = str(exc)
         specs = []
+        lines_typed = 0
         for n in range(1, LINES + 1):
             typed = self._text(f"i-name-{n}")
             strength_text = self._text(f"i-strength-{n}")
             form = self._text(f"i-form-{n}")
             if not (typed or strength_text or form):
                 continue
+            lines_typed += 1
             row = f"row-line-{n}"
             found = self._index.get(" ".join(typed.split()).casefold(), [])
             if not typed:
                 errors[row] = "Name the ingredient."
                 continue
             if not found:
-                errors[row] = f"No ingredient {typed!r}: add it on the Ingredients tab."
+                errors[row] = self._unknown(typed)
                 continue
             if len(found) > 1:
                 errors[row] = f"{typed!r} names {len(found)} ingredients; type its key."
@@ -191,8 +196,9 @@ class ProductFormScreen(StockDialog):
                 errors[row] = str(exc)
                 continue
             specs.append(StrengthSpec(found[0].id, label.per_unit or label.concentration, form))
+        # A line typed but not read (the volume or presentation is wrong) is not missing.
         if (
-            not specs
+            not lines_typed
             and "row-line-1" not in errors
             and not errors.keys() & {f"row-line-{n}" for n in range(2, LINES + 1)}
         ):
@@ -208,6 +214,15 @@ class ProductFormScreen(StockDialog):
             gtin=gtin,
         )
         return {"fields": fields}, {}
+
+    def _unknown(self, typed: str) -> str:
+        # The suggestion shown as the user types is taken with →; Tab leaves the field
+        # with only what was typed, which looks like a missing ingredient.
+        folded = " ".join(typed.split()).casefold()
+        close = [n for n in self._names if n.casefold().startswith(folded)]
+        if close:
+            return f"No ingredient {typed!r}; did you mean {close[0]}? (→ takes a suggestion)"
+        return f"No ingredient {typed!r}: add it on the Ingredients tab."
 
     def action_save(self) -> None:
         """Check, then save; an edit asks for the reason first."""

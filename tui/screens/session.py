@@ -32,6 +32,7 @@ from formulary.preparation import (
     check_zones,
     lot_refusal,
     lot_state,
+    prepared_volume,
     propose_lot,
     syringe,
 )
@@ -392,13 +393,19 @@ class SessionScreen(AppScreen):
             self.data.chart.patient, self.data.chart.courses, self.data.chart.sessions
         )
         number = ""
-        if self.data.session is not None and self.data.session.session_number:
-            number = f"session {self.data.session.session_number} · "
+        session = self.data.session
+        if session is not None and session.session_number:
+            # The same words before and after the draft is first saved (a second later).
+            planned = next(
+                (c.planned_sessions for c in self.data.chart.courses if c.id == session.course_id),
+                None,
+            )
+            of = f" of {planned}" if planned else ""
+            number = f"session {session.session_number}{of} · "
         elif summary.course is not None:
             number = f"session {summary.sessions_done + 1} of {summary.course.planned_sessions} · "
-        prepared = (
-            f", {format_amount(version.final_volume)} prepared" if version.final_volume else ""
-        )
+        volume = prepared_volume(version)
+        prepared = f", {format_amount(volume)} prepared" if volume else ""
         self.query_one("#session-title", Static).update(
             Text(f"{number}{when} · {version.formulation_name} v{version.version}{prepared}")
         )
@@ -442,6 +449,10 @@ class SessionScreen(AppScreen):
     def _lock_fields(self, session: Session | None) -> None:
         for widget in self.query("#session-body Input, #session-body Select"):
             widget.disabled = True
+            if isinstance(widget, Input):
+                # An example in a closed record reads as data: "e.g. bruising: mild"
+                # under the adverse events of a session that had none.
+                widget.placeholder = ""
         if session is not None and session.signature is not None:
             sig = session.signature
             self.query_one("#session-signature", Static).remove_class("-empty")
@@ -501,7 +512,7 @@ class SessionScreen(AppScreen):
         points = self._points(errors)
         total: Amount | None = None
         if zones and not any(k.startswith("zone-") for k in errors):
-            total = check_zones(zones, self.data.version.final_volume).total
+            total = check_zones(zones, prepared_volume(self.data.version)).total
 
         def value(field_id: str) -> str:
             return self.query_one(f"#{field_id}", Input).value.strip()
@@ -664,7 +675,9 @@ class SessionScreen(AppScreen):
             self._zone_check = None
             zone_map.show_check(next(iter(errors.values())), ok=False)
             return
-        self._zone_check = check_zones(zones, self.data.version.final_volume)
+        # Without a final volume the syringe holds what was drawn: more than that
+        # cannot have been injected either.
+        self._zone_check = check_zones(zones, prepared_volume(self.data.version))
         zone_map.show_check(self._zone_check.message, self._zone_check.ok)
 
     def on_screen_suspend(self) -> None:

@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.message import Message
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
-from tui.widgets.field_row import FieldRow
+from tui.widgets.field_row import FieldMessages
 
 
 class StockDialog(GuardedForm, AppModal):
@@ -39,6 +39,10 @@ class StockDialog(GuardedForm, AppModal):
             self.reason = reason
             super().__init__()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._messages = FieldMessages(self)
+
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The values to save, and messages by FieldRow id for what is wrong."""
         raise NotImplementedError
@@ -49,10 +53,20 @@ class StockDialog(GuardedForm, AppModal):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each message beside its field (and clear the others)."""
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
+        self._messages.show(errors)
+        self._show_summary()
+
+    def _show_summary(self) -> None:
         line = self.query_one(f"#{self.ERROR_LINE}", Static)
-        line.update("Correct the fields marked beside them." if errors else "")
+        line.update("Correct the fields marked beside them." if self._messages else "")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _recheck(self) -> None:
+        if self._messages:
+            self._messages.recheck(self.read()[1])
+            self._show_summary()
 
     def action_save(self) -> None:
         """Check the fields, then save through the Store."""

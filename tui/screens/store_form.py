@@ -6,11 +6,11 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.message import Message
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui.screens.base import AppModal, defer_until_typed
 from tui.screens.form_guard import GuardedForm
-from tui.widgets.field_row import FieldRow
+from tui.widgets.field_row import FieldMessages
 
 
 class StoreFormModal(GuardedForm, AppModal):
@@ -34,6 +34,10 @@ class StoreFormModal(GuardedForm, AppModal):
             self.reason = reason
             super().__init__()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._messages = FieldMessages(self)
+
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The values to save, and messages by FieldRow id for what is wrong."""
         raise NotImplementedError
@@ -47,12 +51,18 @@ class StoreFormModal(GuardedForm, AppModal):
         if defer_until_typed(self, self.action_save):
             return
         values, errors = self.read()
-        for row in self.query(FieldRow):
-            row.set_error(errors.get(row.id or "", ""))
+        self._messages.show(errors)
         if errors:
             return
         self.query_one(f"#{self.SAVE_BUTTON}", Button).disabled = True
         self._save(values)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _recheck(self) -> None:
+        if self._messages:
+            self._messages.recheck(self.read()[1])
 
     def action_cancel(self) -> None:
         """Close without saving (asking first when something was typed)."""

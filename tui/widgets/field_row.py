@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -66,3 +68,40 @@ class FieldRow(Horizontal):
     def error(self) -> str:
         """The message shown now."""
         return str(self.query_one(".field-error", Static).render())
+
+
+class FieldMessages:
+    """The messages a form shows in its :class:`FieldRow` rows, kept true as it is edited.
+
+    Saving shows every message (:meth:`show`). As the user edits, :meth:`recheck` brings
+    only the messages on screen up to date: a corrected field loses its own at once, one
+    still wrong says what is wrong with what it holds now, and typing raises no new
+    message before the next save. ``len()`` is how many are on screen.
+    """
+
+    def __init__(self, form: Widget) -> None:
+        self._form = form
+        self._shown: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    def show(self, errors: Mapping[str, str]) -> None:
+        """Show each message beside its field and clear the others."""
+        self._update(errors, only_shown=False)
+
+    def recheck(self, errors: Mapping[str, str]) -> None:
+        """Bring the messages on screen up to ``errors`` (none added)."""
+        self._update(errors, only_shown=True)
+
+    def _update(self, errors: Mapping[str, str], *, only_shown: bool) -> None:
+        for row in self._form.query(FieldRow):
+            name = row.id or ""
+            if only_shown and name not in self._shown:
+                continue
+            message = errors.get(name, "")
+            row.set_error(message)
+            if message:
+                self._shown.add(name)
+            else:
+                self._shown.discard(name)

@@ -24,8 +24,10 @@ class FooterItem(NamedTuple):
     optional: bool = False
 
 
-#: Keys left off first when the line is full (still in Help and the palette).
-OPTIONAL_KEYS = frozenset({"theme"})
+#: Keys left off first when the line is full (still in Help and the palette). The
+#: patient list's Enter: Enter in the search box opens a patient too, and at 80
+#: columns the list's keys would otherwise take a second line.
+OPTIONAL_KEYS = frozenset({"theme", "patient_list.open"})
 
 
 class KeyFooter(Widget, can_focus=False):
@@ -165,19 +167,24 @@ class KeyFooter(Widget, can_focus=False):
                 break
         else:
             lead = True
-            chosen_palette = full_palette
             row: list[tuple[FooterItem, Text]] = []
             used = 1
             for item in needed:
                 piece = piece_of(item, True)
-                # The last row keeps room for the palette at its right end.
                 if used + piece.cell_len > width and row:
                     rows.append(row)
                     row, used = [], 1
                 row.append((item, piece))
                 used += piece.cell_len
+            # The palette takes the right end of the last row. A row too full for even
+            # its short form hands its last key to a new row: drawn under the palette,
+            # that key (Help, as it comes last) would be cut off.
+            if used + short_palette.cell_len > width and len(row) > 1:
+                moved = row.pop()
+                rows.append(row)
+                row, used = [moved], 1 + moved[1].cell_len
             rows.append(row)
-            if used > width - chosen_palette.cell_len:
+            if used + full_palette.cell_len > width:
                 chosen_palette = short_palette
         self._want_height(len(rows))
         placed: list[FooterItem] = []
