@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from db.audit.canonical import canonical_json
-from db.audit.chain import append_event
+from db.audit.chain import append_entries, append_event, build_entry
 from db.images import row_image
 from db.tables.stock import IngredientRow
 from db.types import utcnow
@@ -90,23 +90,27 @@ def seed_library(
     now = utcnow()
     workstation = workstation_name()
     session = Session(bind=connection, autoflush=False)
-    for document in items:
-        row = ingredient_row(document, now)
-        session.add(row)
-        session.flush()
-        append_event(
-            session,
-            db_id=db_id,
+    rows = [ingredient_row(document, now) for document in items]
+    # One flush and one chained insert for the whole library (a new database's first
+    # hundred entries): the same rows and entries, in the same order, as one by one.
+    session.add_all(rows)
+    session.flush()
+    entries = []
+    for row in rows:
+        after = row_image(row)
+        entry = build_entry(
             user="system",
             workstation=workstation,
             action="ingredient.seed",
             entity="ingredient",
             entity_id=row.id,
             before=None,
-            after=row_image(row),
+            after=after,
             reason="reference library copied into a new database",
             now=now,
         )
+        entries.append((entry, None, after))
+    append_entries(session, db_id, entries)
     session.flush()
     return len(items)
 
