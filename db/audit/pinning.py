@@ -25,7 +25,7 @@ import binascii
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,13 +117,58 @@ _PIN_QUERY = sa.text(
 def read_pin(conn: Session | Connection) -> Pin | None:
     """The key the database is pinned to now, or None when no key was ever pinned."""
     row = conn.execute(_PIN_QUERY, {"entity": KEY_ENTITY}).first()
-    if row is None or row[1] is None:
+    return None if row is None else _pin(row[0], row[1], row[2])
+
+
+def _pin(seq: Any, entity_id: Any, after: Any) -> Pin | None:
+    if entity_id is None:
         return None
     try:
-        public = str(json.loads(row[2] or "{}").get("public_key", ""))
+        public = str(json.loads(after or "{}").get("public_key", ""))
     except ValueError:
         public = ""
-    return Pin(key_id=str(row[1]), public_key=public, seq=int(row[0]))
+    return Pin(key_id=str(entity_id), public_key=public, seq=int(seq))
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What a write (or a checkpoint) checks before it goes on, read in one query."""
+
+    pin: Pin | None
+    head: tuple[int, str]
+    #: The hash stored at the newest checkpoint's entry (None: no such entry, or none asked).
+    hash_at_checkpoint: str | None
+
+
+# The head, the pin and the entry the newest checkpoint signed: three lookups by the
+# primary key or an index, in one round trip (every write makes it).
+_STATE_QUERY = sa.text(
+    "SELECT 0 AS part, h.seq, h.hash AS a, NULL AS b FROM"
+    " (SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1) AS h"
+    " UNION ALL SELECT 1, p.seq, p.entity_id, p.after FROM"
+    " (SELECT seq, entity_id, after FROM audit_event WHERE entity = :entity"
+    "  ORDER BY seq DESC LIMIT 1) AS p"
+    " UNION ALL SELECT 2, seq, hash, NULL FROM audit_event WHERE seq = :seq"
+)
+
+
+def read_chain_state(conn: Session | Connection, newest: Checkpoint | None) -> ChainState:
+    """The pin (:func:`read_pin`), the head and the hash at ``newest``'s entry, at once."""
+    head: tuple[int, str] = (0, GENESIS_HASH)
+    pin: Pin | None = None
+    at_checkpoint: str | None = None
+    rows = conn.execute(
+        _STATE_QUERY,
+        {"entity": KEY_ENTITY, "seq": newest.seq if newest is not None else -1},
+    ).all()
+    for part, seq, a, b in rows:
+        if part == 0:
+            head = (int(seq), str(a))
+        elif part == 1:
+            pin = _pin(seq, a, b)
+        else:
+            at_checkpoint = str(a)
+    return ChainState(pin, head, at_checkpoint)
 
 
 def public_b64(public: Ed25519PublicKey) -> str:
@@ -321,6 +366,25 @@ def rollback_problem(
     if newest is None or newest.db_id != db_id:
         return None
     head_seq, _ = head if head is not None else read_head(conn)
+    return _behind(
+        newest,
+        head_seq,
+        lambda: conn.execute(
+            sa.text("SELECT hash FROM audit_event WHERE seq = :seq"), {"seq": newest.seq}
+        ).scalar(),
+    )
+
+
+def state_rollback_problem(
+    state: ChainState, db_id: str, newest: Checkpoint | None
+) -> str | None:
+    """:func:`rollback_problem` over a :func:`read_chain_state` read with ``newest``."""
+    if newest is None or newest.db_id != db_id:
+        return None
+    return _behind(newest, state.head[0], lambda: state.hash_at_checkpoint)
+
+
+def _behind(newest: Checkpoint, head_seq: int, stored_hash: Callable[[], Any]) -> str | None:
     when = newest.at.strftime("%Y-%m-%d %H:%M UTC")
     if head_seq < newest.seq:
         return (
@@ -332,10 +396,7 @@ def rollback_problem(
         )
     if newest.seq == 0:
         return None
-    stored = conn.execute(
-        sa.text("SELECT hash FROM audit_event WHERE seq = :seq"), {"seq": newest.seq}
-    ).scalar()
-    if stored != newest.head_hash:
+    if stored_hash() != newest.head_hash:
         return (
             f"this database's audit entry {newest.seq} differs from the checkpoint made "
             f"{when}: the database was rolled back and written again, or replaced, so "

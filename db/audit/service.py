@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from db.audit.chain import append_event, read_head
+from db.audit.chain import append_event
 from db.audit.checkpoint import (
     CheckpointError,
     find_checkpoints,
@@ -37,6 +37,7 @@ from db.audit.keys import (
 from db.audit.pinning import (
     KEY_ENTITY,
     PIN_ACTION,
+    ChainState,
     KeyProblem,
     Pin,
     acknowledged_checkpoints,
@@ -375,23 +376,29 @@ def checkpoint_database(
     The checkpoint is appended to the installation's checkpoint log and returned;
     callers print ``checkpoint.line`` on their export or backup report.
     """
+    from db.audit.pinning import newest_checkpoint, read_chain_state, tail_lines
+
     reader = database.engine.execution_options(**{READ_ONLY: True})
     with reader.connect() as conn:
-        # One read transaction for the pin, the rollback check and the head signed
-        # (a checkpoint follows every signature). A key still to be pinned is pinned
-        # first, in its own write, and the head read after it.
-        key, needs_pin = trusted_key(database.db_id, read_pin(conn), key_dir)
+        # One read transaction, one query, for the pin, the rollback check and the head
+        # signed (a checkpoint follows every signature). A key still to be pinned is
+        # pinned first, in its own write, and the chain read again after it.
+        newest = newest_checkpoint(tail_lines(database.db_id, key_dir))
+        state = read_chain_state(conn, newest)
+        key, needs_pin = trusted_key(database.db_id, state.pin, key_dir)
         if not needs_pin:
             assert key is not None
             try:
-                return _sign_head(conn, database.db_id, key, key_dir, acknowledged)
+                return _sign_head(conn, database.db_id, key, acknowledged, newest, state)
             finally:
                 conn.rollback()
         conn.rollback()
     key = signing_key(database, key_dir)
     with reader.connect() as conn:
         try:
-            return _sign_head(conn, database.db_id, key, key_dir, acknowledged)
+            newest = newest_checkpoint(tail_lines(database.db_id, key_dir))
+            state = read_chain_state(conn, newest)
+            return _sign_head(conn, database.db_id, key, acknowledged, newest, state)
         finally:
             conn.rollback()
 
@@ -400,20 +407,19 @@ def _sign_head(
     conn: sa.Connection,
     db_id: str,
     key: InstallationKey,
-    key_dir: Path | str | None,
     acknowledged: bool,
+    newest: Checkpoint | None,
+    state: ChainState,
 ) -> Checkpoint:
-    from db.audit.pinning import newest_checkpoint, rollback_problem, tail_lines
+    from db.audit.pinning import state_rollback_problem
     from db.errors import RolledBack
 
     # Never sign over a rolled-back chain: that checkpoint would make the older copy
     # look current. Only a rollback an administrator acknowledged (its entry names the
     # superseded checkpoint) may be signed over.
-    head = read_head(conn)
-    newest = newest_checkpoint(tail_lines(db_id, key_dir))
-    problem = rollback_problem(conn, db_id, newest, head)
+    problem = state_rollback_problem(state, db_id, newest)
     if problem is not None and not (
         acknowledged and newest is not None and newest.line in acknowledged_checkpoints(conn)
     ):
         raise RolledBack(problem)
-    return make_checkpoint(conn, db_id, key, head=head)
+    return make_checkpoint(conn, db_id, key, head=state.head)

@@ -351,25 +351,23 @@ class StoreBase:
         checkpoint (``init`` makes one at once); until then there is no key to check.
         See :mod:`db.audit.pinning`.
         """
-        from db.audit.chain import transaction_head
+        from db.audit.chain import note_head
         from db.audit.pinning import (
             newest_checkpoint,
-            read_pin,
-            rollback_problem,
+            read_chain_state,
+            state_rollback_problem,
             tail_lines,
             trusted_key,
         )
 
         db_id = self.database.db_id
-        pin = read_pin(uow.session)
-        if pin is not None:
-            trusted_key(db_id, pin, self.key_dir)
-        problem = rollback_problem(
-            uow.session,
-            db_id,
-            newest_checkpoint(tail_lines(db_id, self.key_dir)),
-            transaction_head(uow.session),
-        )
+        newest = newest_checkpoint(tail_lines(db_id, self.key_dir))
+        state = read_chain_state(uow.session, newest)
+        # The head this write extends: the appends start from it without reading it again.
+        note_head(uow.session.connection(), *state.head)
+        if state.pin is not None:
+            trusted_key(db_id, state.pin, self.key_dir)
+        problem = state_rollback_problem(state, db_id, newest)
         if problem is not None:
             raise RolledBack(problem)
 
