@@ -64,6 +64,9 @@ def run() -> None:
         if just_the_app:
             _open_app(db)
         else:
+            from tui.heap import space_collections_for_command
+
+            space_collections_for_command()
             from tui.cli.root import app
 
             # standalone_mode=False: click hands exceptions (and exit codes) back to us.
