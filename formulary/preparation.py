@@ -16,9 +16,11 @@ from decimal import Decimal
 from formulary.mixing import Addition, Draw, Mix, MixingError, Strength, mix
 from formulary.records import Component, FormulationVersion, Lot, LotStatus, Product, ScalpZone
 from formulary.safety.lots import NO_LOT
+from formulary.safety.volumes import Prepared, in_ml, over_prepared, prepared_from
 from formulary.units import UnitsError, convert, format_amount
 from formulary.units.amount import Amount
 from formulary.units.catalog import BY_CANONICAL, VOLUME
+from formulary.units.parse import strip_decimal
 from formulary.units.substance import Substance
 
 
@@ -88,17 +90,23 @@ def check_zones(zones: Mapping[ScalpZone, Amount], prepared: Amount | None) -> Z
         return ZoneCheck(total, False, "Enter the volume given in at least one zone.")
     if prepared is None:
         return ZoneCheck(total, True, f"Total {shown} (no prepared volume to compare with).")
-    prepared_ml = convert(prepared, "mL")
-    if total.value > prepared_ml.value:
-        excess = Amount(total.value - prepared_ml.value, "mL")
+    # The rule the Store signs by (formulary.safety.volumes), worded for the zone map.
+    over = over_prepared(total, Prepared(prepared))
+    if over is not None:
         return ZoneCheck(
             total,
             False,
-            f"Total {shown} is {format_amount(excess)} MORE than the {format_amount(prepared)} "
-            "prepared: correct the zone volumes.",
+            f"Total {shown} is {format_amount(over.excess)} MORE than the "
+            f"{format_amount(prepared)} prepared: correct the zone volumes.",
         )
-    if total.value < prepared_ml.value:
-        left = Amount(prepared_ml.value - total.value, "mL")
+    try:
+        prepared_ml = in_ml(prepared)
+    except UnitsError:
+        return ZoneCheck(
+            total, True, f"Total {shown} ({format_amount(prepared)} prepared is not a volume)."
+        )
+    if total.value < prepared_ml:
+        left = Amount(strip_decimal(prepared_ml - total.value), "mL")
         return ZoneCheck(
             total,
             True,
@@ -236,16 +244,10 @@ class Syringe:
 
 def prepared_volume(version: FormulationVersion) -> Amount | None:
     """The volume in the syringe: the final volume, or without one the volume drawn
-    (no diluent). The zone volumes are checked against it (:func:`check_zones`)."""
-    if version.final_volume is not None:
-        return version.final_volume
-    drawn = [c.amount for c in version.components if c.product_id is not None]
-    if not drawn:
-        return None
-    try:
-        return total_volume(drawn)
-    except (ValueError, UnitsError):
-        return None
+    (no diluent). The zone volumes are checked against it (:func:`check_zones`); None
+    when it cannot be worked out (:func:`formulary.safety.volumes.prepared_from`)."""
+    prepared = prepared_from(version.final_volume, version.components)
+    return None if prepared is None else prepared.volume
 
 
 def _ingredients(

@@ -286,6 +286,11 @@ class FormularyApp(App[None]):
             from tui.screens.users import is_admin
 
             return is_admin(self.user)
+        if action == "lift_recall":  # administrators, on the stock screen
+            from tui.screens.users import is_admin
+
+            if not is_admin(self.user):
+                return False
         on = self.screen if screen is None else screen
         return hasattr(on, f"action_{action}") or action in _APP_COMMANDS | _FALLBACKS
 

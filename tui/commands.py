@@ -34,6 +34,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Receive a lot", "Scan or type a delivery: lot, expiry, count (stock screen)", "receive_lot"),
     ("New clinic ingredient", "An ingredient the library lacks (stock screen)", "new_ingredient"),
     ("Clinic limit", "A clinic limit on the highlighted ingredient (stock screen)", "clinic_limit"),
+    ("Lift a recall", "Lift the highlighted lot's recall, recorded by mistake; it stays "
+     "quarantined until released (stock screen, administrators)", "lift_recall"),
     ("Audit trail", "Browse the audit trail", "audit"),
     ("Users", "Add, deactivate, unlock users; reset a password (administrators)", "users"),
     ("Consent templates", "The clinic's consent texts: add, new version, retire "

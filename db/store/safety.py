@@ -43,6 +43,7 @@ from formulary.safety import (
 from formulary.safety.build import administered, contributions
 from formulary.safety.documents import facts_from_document, limits_from_documents
 from formulary.safety.overrides import ACKNOWLEDGED
+from formulary.safety.volumes import Prepared, prepared_from
 from formulary.units.amount import Amount
 
 
@@ -319,6 +320,15 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
         lots=_draws(db, row, components),
         course=loaders.course(course_row) if course_row is not None else None,
         previous_sessions=_previous_sessions(db, row.course_id, row.id, facts, products),
+    )
+
+
+def prepared(version: FormulationVersionRow) -> Prepared | None:
+    """What the syringe of a session given from ``version`` held: its final volume, or
+    without one the volume of the products drawn (:mod:`formulary.safety.volumes`)."""
+    return prepared_from(
+        amount_from_columns(version.final_volume_value, version.final_volume_unit),
+        _components(version.components),
     )
 
 

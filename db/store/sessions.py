@@ -63,6 +63,7 @@ from formulary import session_fields as fields
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
 from formulary.safety import Findings
+from formulary.safety.volumes import over_prepared
 from formulary.signed_content import CURRENT
 from formulary.units.amount import Amount
 
@@ -291,8 +292,9 @@ class SessionsStore(SigningRunsStore):
         The password is checked again (a failure counts toward the lockout); within a
         signing ``run`` of the same signer (:meth:`begin_signing_run`) it is compared
         with the one the run verified instead, and the audit entry says so. Refused
-        unless every product component has a lot of its product with enough stock, and
-        the zone volumes add up to the total volume. The safety rules then run
+        unless every product component has a lot of its product with enough stock, the
+        zone volumes add up to the total volume, and the total is no more than the syringe
+        held (:mod:`formulary.safety.volumes`). The safety rules then run
         (:meth:`check_session` shows their findings beforehand): warnings need
         ``acknowledge``, blocks (an expired, quarantined or recalled lot, a dose over a
         limit, an allergy …) an ``override_reason`` from a practitioner or admin, else
@@ -401,7 +403,7 @@ class SessionsStore(SigningRunsStore):
             "formulation version",
             for_update=True,
         )
-        self._check_complete(uow, row)
+        self._check_complete(uow, row, version)
         draws = self._resolve_draws(uow, row, version)
         self._check_stock(draws)
         findings = safety.session_findings(uow.session, row)
@@ -461,10 +463,10 @@ class SessionsStore(SigningRunsStore):
             self._apply_draft(uow, row, draft)
             findings = safety.session_findings(db, row)
             try:
-                self._check_complete(uow, row)
                 version = uow.get(
                     FormulationVersionRow, row.formulation_version_id, "formulation version"
                 )
+                self._check_complete(uow, row, version)
                 # A read-only connection cannot lock rows; signing locks them itself.
                 self._check_stock(self._resolve_draws(uow, row, version, for_update=False))
             except (ValidationError, NotFound) as exc:
@@ -479,7 +481,9 @@ class SessionsStore(SigningRunsStore):
                 raise NotFound(f"session {session_id} does not exist; pick one from the list")
             return safety.session_findings(db, row)
 
-    def _check_complete(self, uow: UnitOfWork, row: SessionRow) -> None:
+    def _check_complete(
+        self, uow: UnitOfWork, row: SessionRow, version: FormulationVersionRow
+    ) -> None:
         if row.performed_at > uow.now + FUTURE_TOLERANCE:
             raise ValidationError("the session time is in the future; correct it before signing")
         if row.technique is None:
@@ -496,6 +500,11 @@ class SessionsStore(SigningRunsStore):
                 f"the zone volumes add up to {total.value} {total.unit} but the total volume is "
                 f"{stated.value} {stated.unit}; make them agree"
             )
+        # More than the syringe held cannot have been injected: one figure is wrong, and
+        # no override makes it right (a draft may hold it while it is being corrected).
+        over = over_prepared(stated, safety.prepared(version))
+        if over is not None:
+            raise ValidationError(over.message())
 
     def _resolve_draws(
         self,

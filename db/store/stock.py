@@ -14,6 +14,7 @@ from db.errors import Conflict, NotFound, ValidationError
 from db.seed import plain
 from db.store import validate as check
 from db.store._base import (
+    ADMINS,
     EVERYONE,
     PREPARERS,
     SIGNERS,
@@ -34,6 +35,12 @@ from db.store.inputs import (
 from db.tables.formulations import FormulationVersionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
 from formulary.gs1 import ScanError, normalize_gtin
+from formulary.lot_status import (
+    AFTER_LIFTED_RECALL,
+    lift_refusal,
+    lifted_reason,
+    status_change_refusal,
+)
 from formulary.products import labelled_strength, quantity_for_count
 from formulary.records import Lot, LotStatus, Presentation, Product
 from formulary.safety.context import IngredientFacts
@@ -691,16 +698,52 @@ class StockStore(StoreBase):
     def _lot_for_change(self, uow: UnitOfWork, lot_id: int) -> LotRow:
         return uow.get(LotRow, lot_id, "lot", for_update=True)
 
+    @staticmethod
+    def _lot_label(uow: UnitOfWork, row: LotRow) -> str:
+        product = uow.session.get(ProductRow, row.product_id)
+        return f"lot {row.lot_number} of {product.name if product else f'product {row.product_id}'}"
+
     def set_lot_status(self, actor: Actor, lot_id: int, status: LotStatus, reason: str) -> Lot:
-        """Quarantine, recall or release a lot; needs a reason."""
+        """Quarantine, recall or release a lot; needs a reason.
+
+        A recall is final: a recalled lot is neither released nor quarantined
+        (:func:`formulary.lot_status.status_change_refusal`); an administrator lifts a
+        recall recorded by mistake with :meth:`lift_recall`.
+        """
         why = require_reason(reason, "change a lot's status")
+        wanted = LotStatus(status)
         with self._write(actor, SIGNERS, "change lot status") as uow:
             row = self._lot_for_change(uow, lot_id)
+            refusal = status_change_refusal(
+                self._lot_label(uow, row), LotStatus(row.status), wanted
+            )
+            if refusal is not None:
+                raise ValidationError(refusal)
             before = snapshot(row)
-            row.status = LotStatus(status).value
+            row.status = wanted.value
             if uow.differs(row, before):
                 row.updated_at = uow.now
                 uow.update(row, before, "lot.set_status", why)
+            return loaders.lot(row)
+
+    def lift_recall(self, actor: Actor, lot_id: int, reason: str) -> Lot:
+        """Lift a recall recorded by mistake (administrators); needs a reason.
+
+        The lot goes to quarantine, not back to the shelf: it is drawn from again only
+        once someone has checked it and released it (:meth:`set_lot_status`). Audited
+        ``lot.set_status`` with the status before and after, the reason beginning
+        "recall lifted:" (:func:`formulary.lot_status.lifted_reason`).
+        """
+        why = require_reason(reason, "lift a recall")
+        with self._write(actor, ADMINS, "lift a recall") as uow:
+            row = self._lot_for_change(uow, lot_id)
+            refusal = lift_refusal(self._lot_label(uow, row), LotStatus(row.status))
+            if refusal is not None:
+                raise ValidationError(refusal)
+            before = snapshot(row)
+            row.status = AFTER_LIFTED_RECALL.value
+            row.updated_at = uow.now
+            uow.update(row, before, "lot.set_status", lifted_reason(why))
             return loaders.lot(row)
 
     def adjust_stock(self, actor: Actor, lot_id: int, delta: Amount, reason: str) -> Lot:

@@ -3,8 +3,9 @@
 A session closer to another session of the course than the course's interval, dated
 before the course starts, or beyond the planned number of sessions warns. The
 volumes recorded per scalp zone must add up exactly to the total volume given, and
-the volume given cannot exceed what was prepared: both block, because one of the
-figures on the chart is wrong.
+the volume given cannot exceed what the syringe held (the final volume, or without
+one the volume drawn: :mod:`formulary.safety.volumes`): both block, because one of
+the figures on the chart is wrong, and the Store signs past neither.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal, localcontext
 
 from formulary.safety.context import SafetyContext
 from formulary.safety.findings import Finding, Severity
+from formulary.safety.volumes import over_prepared, prepared_from
 from formulary.units import convert, format_amount
 from formulary.units.amount import Amount
 from formulary.units.errors import UnitsError
@@ -132,23 +134,23 @@ def check_volumes(ctx: SafetyContext) -> list[Finding]:
                     field="zones",
                 )
             )
-    prepared = ctx.final_volume
-    if prepared is not None:
-        try:
-            given = convert(total, prepared.unit).value
-        except UnitsError:
-            return findings  # reported by the limits rule, which needs the same share
-        if given > prepared.value:
-            findings.append(
-                Finding(
-                    rule=RULE_OVER_PREPARED,
-                    severity=Severity.BLOCK,
-                    message=(
-                        f"the total given ({format_amount(total)}) is more than the "
-                        f"{format_amount(prepared)} prepared"
-                    ),
-                    remedy="Correct the total volume given, or the formulation's final volume.",
-                    field="total_volume",
-                )
+    # Without a final volume the syringe held what was drawn. Figures that cannot be
+    # compared are reported by the limits rule, which needs the same share.
+    over = over_prepared(total, prepared_from(ctx.final_volume, ctx.components))
+    if over is not None:
+        findings.append(
+            Finding(
+                rule=RULE_OVER_PREPARED,
+                severity=Severity.BLOCK,
+                message=(
+                    f"the total volume injected ({format_amount(total)}) is more than "
+                    f"{over.prepared.describe()}"
+                ),
+                remedy=(
+                    "Correct the total volume and the zone volumes (or, if more was "
+                    "prepared, the formulation): no override signs past this."
+                ),
+                field="total_volume",
             )
+        )
     return findings

@@ -178,6 +178,11 @@ def _build(folder: Path) -> Template:
         old_lot = next(x for x in store.list_lots(lee, include_empty=True)
                        if x.lot_number == "OLD")
         store.set_lot_status(lee, old_lot.id, LotStatus.QUARANTINED, "set aside")
+        # Recalled by mistake, so that lifting the recall changes something.
+        product_id = old_lot.product_id
+        mix_up = store.receive_lot(lee, product_id=product_id, lot_number="MIX-UP",
+                                   expiry=date(2099, 1, 1), quantity=ml("10"))
+        store.set_lot_status(lee, mix_up.id, LotStatus.RECALLED, "notice read wrongly")
         template_id = store.consent_templates(admin)[0].id
         old = store.add_consent_template(admin, "Old form", DEFAULT_TEMPLATE_TEXT)
         # C-1 consented on the first template already (the consent rule): this one, with
@@ -355,6 +360,10 @@ def commands(case: Case) -> dict[str, Command]:
                         *lee], ""),
         "lot quarantine": (["lot", "quarantine", "GOOD", "--reason", "cloudy", *lee], ""),
         "lot release": (["lot", "release", "OLD", "--reason", "checked", *lee], ""),
+        "lot mark-recalled": (["lot", "mark-recalled", "OLD", "--reason", "maker notice 14",
+                               *lee], ""),
+        "lot lift-recall": (["lot", "lift-recall", "MIX-UP", "--reason", "notice named "
+                             "another lot", *admin], ""),
         "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
         "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",

@@ -1,5 +1,6 @@
-"""``formulary lot list|adjust|quarantine|release`` and ``patient retire`` from an empty
-database, in-process: output, exit status, and the rows and audit entries written."""
+"""``formulary lot list|adjust|quarantine|release|mark-recalled|lift-recall`` and
+``patient retire`` from an empty database, in-process: output, exit status, and the
+rows and audit entries written."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from typer.testing import CliRunner
 
 from db.database import open_database
 from db.store import Store
-from formulary.records import LotStatus
 from formulary.units import Amount
 from tui.cli.lots import _signed_amount
 from tui.cli.main import app
@@ -242,20 +242,65 @@ def test_quarantine_then_release_and_repeats_save_nothing(clinic: str) -> None:
 
 
 def test_a_recalled_lot_is_neither_quarantined_nor_released(clinic: str) -> None:
-    database = open_database(clinic)
-    try:
-        store = Store(database)
-        admin = store.authenticate("admin", PASSWORD)
-        lot = next(x for x in store.list_lots(admin, 1) if x.lot_number == "B7")
-        store.set_lot_status(admin, lot.id, LotStatus.RECALLED, "supplier recall 2026-12")
-    finally:
-        database.dispose()
+    written = len(audit(clinic))
+    out = ok("lot", "mark-recalled", "B7", "--reason", "supplier recall 2026-12")
+    assert out.splitlines() == [
+        "Recalled lot B7 of Biotin 5 mg/mL: no session may draw from it again.",
+        "No signed session drew from it.",
+    ]
+    assert audit(clinic)[written:] == [("lot.set_status", "supplier recall 2026-12")]
+    again = json.loads(ok("lot", "mark-recalled", "B7", "--reason", "again", "--json"))
+    assert (again["status"], again["changed"]) == ("recalled", False)
+    assert (again["patient_count"], again["session_count"]) == (0, 0)
     before = audit(clinic)
-    for verb in ("release", "quarantine"):
-        code, _, err = run("lot", verb, "B7", "--reason", "checked")
-        assert code == 2 and "lot B7 of Biotin 5 mg/mL is recalled" in err
+    for verb, done in (("release", "released"), ("quarantine", "quarantined")):
+        code, out, err = run("lot", verb, "B7", "--reason", "checked")
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err == (
+            "formulary: lot B7 of Biotin 5 mg/mL is recalled, and a recall is final: the lot is "
+            f"never drawn from again and cannot be {done}; if the recall was recorded by "
+            "mistake, an administrator can lift it, giving the reason (the lot then stays "
+            "quarantined until it is released)\n"
+        )
     assert audit(clinic) == before and lots(clinic)[(1, "B7")][1] == "recalled"
     assert "B7" not in ok("lot", "list") and "recalled" in ok("lot", "list", "--all")
+    # The look-up is unchanged: who received it (nobody yet).
+    assert "No signed session drew from this lot." in ok("lot", "recall", "B7")
+
+
+def test_only_an_administrator_lifts_a_recall_and_the_lot_waits_in_quarantine(
+    clinic: str,
+) -> None:
+    code, _, err = run("user", "add", "lee", "--role", "practitioner", "--full-name", "Dr Lee",
+                       "--password-stdin", input=f"{PASSWORD}\nlee-password-1\n")  # fmt: skip
+    assert code == 0, err
+    lee = {"FORMULARY_USER": "lee", "FORMULARY_PASSWORD": "lee-password-1"}
+    ok("lot", "mark-recalled", "B7", "--reason", "supplier recall 2026-12", env=lee)
+    before = audit(clinic)
+    code, out, err = run("lot", "lift-recall", "B7", "--reason", "wrong lot", env=lee)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "lee is a practitioner and cannot lift a recall; ask an administrator" in err
+    code, _, err = run("lot", "lift-recall", "B7")
+    assert code == 2 and "give a reason with --reason" in err, err
+    code, _, err = run("lot", "lift-recall", "A1", "--product", "2", "--reason", "x")
+    assert code == 2 and err == (
+        "formulary: lot A1 of Dutasteride 0.01% is not recalled (it is available): there is "
+        "no recall to lift\n"
+    )
+    assert audit(clinic) == before and lots(clinic)[(1, "B7")][1] == "recalled"
+
+    out = ok("lot", "lift-recall", "B7", "--reason", "the notice named lot B1, not B7")
+    assert out.strip() == (
+        "Lifted the recall of lot B7 of Biotin 5 mg/mL: it is quarantined until it is checked "
+        "and released (`formulary lot release B7 --reason ...`)."
+    )
+    assert audit(clinic)[len(before):] == [
+        ("lot.set_status", "recall lifted: the notice named lot B1, not B7")
+    ]
+    assert lots(clinic)[(1, "B7")][1] == "quarantined"
+    assert "B7" not in ok("lot", "list")
+    ok("lot", "release", "B7", "--reason", "checked against the notice", env=lee)
+    assert "B7" in ok("lot", "list")
 
 
 @given(

@@ -352,6 +352,10 @@ def test_a_session_in_year_one_is_refused(tmp_path: Path, shared_clinic: Clinic)
         ({"lots": [{"component": 1, "lot": "GOOD", "drawn": "150 mL"}]}, "lot.stock_short",
          "holds 100"),
         ({"zones": {"vertex": "0.2 mL"}}, "volume.zones_mismatch", "add up to"),
+        # More than the syringe held (its 1 mL final volume), in the unit it was given in.
+        ({"total_volume": "1001 mcL", "zones": {"vertex": "501 mcL", "frontal": "500 mcL"}},
+         "volume.over_prepared",
+         "the total volume injected (1001 mcL) is 0.001 mL more than the 1 mL prepared"),
         ({"performed_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, None,
          "in the future"),
     ],
@@ -377,3 +381,34 @@ def test_check_and_record_agree_on_what_no_option_gets_past(
     assert outcomes == [2] * 6
     assert sessions(clinic) == []
     assert clinic.store.list_lots(clinic.lee, None, include_empty=True) == lots_before
+
+
+def test_more_than_was_drawn_is_refused_by_check_and_record_alike(
+    tmp_path: Path, clinic: Clinic
+) -> None:
+    """Without a final volume the syringe held what was drawn: 1 mL here, not 2."""
+    product = next(p for p in clinic.store.list_products(clinic.lee) if p.name == "Biotin 5 mg/mL")
+    undiluted = clinic.store.save_formulation(
+        clinic.lee,
+        patient_id=clinic.patient_id,
+        name="Undiluted",
+        components=[ComponentSpec("Biotin", ml("1"), product_id=product.id)],
+    )
+    path = session_file(
+        tmp_path, clinic, formulation_id=undiluted.formulation_id, total_volume="2 mL",
+        zones={"vertex": "1 mL", "frontal": "1 mL"},
+    )
+    for extra in (["--check"], [], ["--acknowledge", "--override", "it all went in, I watched"]):
+        code, out, err = run_here(clinic, str(path), *extra)
+        assert code == 2, (extra, out, err)
+        assert err.count("\n") == 1 and err.startswith("formulary: "), err
+        assert (
+            "the total volume injected (2 mL) is 1 mL more than the 1 mL drawn into the "
+            "syringe (the formulation has no final volume)"
+        ) in err
+        assert "correct the total volume and the zone volumes" in err
+    assert sessions(clinic) == []
+    # What the syringe held passes the check.
+    fits = session_file(tmp_path, clinic, formulation_id=undiluted.formulation_id)
+    code, out, err = run_here(clinic, str(fits), "--check", "--acknowledge")
+    assert "over_prepared" not in out and "would not be recorded" not in err, (code, out, err)

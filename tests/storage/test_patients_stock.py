@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -161,6 +162,55 @@ def test_stock_receive_adjust_status_and_fefo(store: Store, admin: Actor) -> Non
     with pytest.raises(ValidationError, match="reason"):
         store.adjust_stock(admin, late.id, ml("1"), "")
     assert old.status is LotStatus.AVAILABLE
+    assert replay_problems(store.database) == [] and chain_problems(store.database) == []
+
+
+def test_a_recalled_lot_stays_recalled_until_an_administrator_lifts_the_recall(
+    store: Store, users: dict[Role, Actor]
+) -> None:
+    admin, lee = users[Role.ADMIN], users[Role.PRACTITIONER]
+    world = World(store, lee)
+    lot_id = world.lot.id
+    store.set_lot_status(lee, lot_id, LotStatus.RECALLED, "manufacturer notice 2026-14")
+    before = len(events(store.database))
+    # Neither a practitioner nor an administrator releases or quarantines it.
+    for actor in (lee, admin):
+        for status, verb in ((LotStatus.AVAILABLE, "released"),
+                             (LotStatus.QUARANTINED, "quarantined")):
+            with pytest.raises(ValidationError) as refused:
+                store.set_lot_status(actor, lot_id, status, "looks fine to me")
+            assert str(refused.value) == (
+                f"lot L-C-1 of Biotin 5 mg/mL is recalled, and a recall is final: the lot is "
+                f"never drawn from again and cannot be {verb}; if the recall was recorded by "
+                "mistake, an administrator can lift it, giving the reason (the lot then stays "
+                "quarantined until it is released)"
+            )
+    # Recalling it again changes nothing and writes nothing.
+    assert store.set_lot_status(lee, lot_id, LotStatus.RECALLED, "again").status is (
+        LotStatus.RECALLED
+    )
+    # Lifting it: administrators only, with a reason.
+    with pytest.raises(PermissionDenied, match="cannot lift a recall; ask an administrator"):
+        store.lift_recall(lee, lot_id, "wrong lot on the notice")
+    with pytest.raises(ValidationError, match="give a reason to lift a recall"):
+        store.lift_recall(admin, lot_id, "  ")
+    assert len(events(store.database)) == before
+    assert store.get_lot(lee, lot_id).status is LotStatus.RECALLED
+
+    lifted = store.lift_recall(admin, lot_id, "the notice named lot L-C-7, not this one")
+    assert lifted.status is LotStatus.QUARANTINED  # checked before it is drawn again
+    entry = events(store.database)[-1]
+    assert (entry.action, entry.entity, entry.user_name) == ("lot.set_status", "lot", "admin")
+    assert entry.reason == "recall lifted: the notice named lot L-C-7, not this one"
+    assert entry.before is not None and entry.after is not None
+    assert json.loads(entry.before)["status"] == "recalled"
+    assert json.loads(entry.after)["status"] == "quarantined"
+    with pytest.raises(ValidationError, match="is not recalled \\(it is quarantined\\)"):
+        store.lift_recall(admin, lot_id, "twice")
+    # From quarantine it is released as any quarantined lot.
+    assert store.set_lot_status(lee, lot_id, LotStatus.AVAILABLE, "checked").status is (
+        LotStatus.AVAILABLE
+    )
     assert replay_problems(store.database) == [] and chain_problems(store.database) == []
 
 

@@ -168,6 +168,63 @@ def test_sign_refuses_invalid_sessions_and_changes_nothing(
     assert not store.get_formulation_version(lee, world.version.id).locked
 
 
+@pytest.mark.parametrize("final_volume", [True, False], ids=["final volume", "volume drawn"])
+def test_more_than_the_syringe_held_is_refused_whatever_is_overridden(
+    store: Store, users: dict[Role, Actor], world: World, final_volume: bool
+) -> None:
+    lee = users[Role.PRACTITIONER]
+    version_id = world.version.id
+    held = "the 1 mL prepared (the formulation's final volume)"
+    if not final_volume:
+        # No final volume: the syringe holds the 1 mL drawn from the product.
+        version_id = store.save_formulation(
+            lee,
+            patient_id=world.patient.id,
+            name="Undiluted",
+            components=[ComponentSpec("Biotin", ml("1"), product_id=world.product.id)],
+        ).id
+        held = "the 1 mL drawn into the syringe (the formulation has no final volume)"
+    too_much = world.draft(
+        formulation_version_id=version_id,
+        total="2",
+        zones=(ZoneVolume(ScalpZone.VERTEX, ml("1")), ZoneVolume(ScalpZone.FRONTAL, ml("1"))),
+    )
+    # A draft is work in progress: it may hold too much while it is corrected.
+    saved = store.save_session_draft(lee, too_much)
+    expected = (
+        f"the total volume injected (2 mL) is 1 mL more than {held}, and more than the "
+        "syringe held cannot have been injected; correct the total volume and the zone "
+        "volumes (or, if more was prepared, the formulation)"
+    )
+    checked = store.check_signing(lee, too_much)
+    assert checked.refusal == expected
+    assert "volume.over_prepared" in [f.rule for f in checked.findings]
+    before = len(events(store.database))
+    why = "I measured it twice"
+    with pytest.raises(ValidationError) as plain:
+        store.sign_session(lee, saved.id, PASSWORD)
+    with pytest.raises(ValidationError) as signed_past:
+        store.sign_session(lee, saved.id, PASSWORD, acknowledge=True, override_reason=why)
+    with pytest.raises(ValidationError) as recorded_past:
+        store.record_session(lee, too_much, PASSWORD, acknowledge=True, override_reason=why)
+    assert [str(e.value) for e in (plain, signed_past, recorded_past)] == [expected] * 3
+    assert len(events(store.database)) == before
+    assert store.get_session(lee, saved.id).status is SessionStatus.DRAFT
+    assert store.get_lot(lee, world.lot.id).quantity_on_hand == ml("1000")
+
+    # The units are compared, not the figures: 1000 mcL is the 1 mL the syringe held.
+    mcl = Amount(Decimal(500), "mcL")
+    exact = world.draft(
+        formulation_version_id=version_id,
+        total_volume=Amount(Decimal(1000), "mcL"),
+        zones=(ZoneVolume(ScalpZone.VERTEX, mcl), ZoneVolume(ScalpZone.FRONTAL, mcl)),
+    )
+    assert store.check_signing(lee, exact).refusal is None
+    store.save_session_draft(lee, exact, saved.id)
+    signed = store.sign_session(lee, saved.id, PASSWORD)
+    assert signed.status is SessionStatus.SIGNED and signed.overrides == ()
+
+
 def test_wrong_signing_password_counts_toward_lockout(
     store: Store, users: dict[Role, Actor], world: World
 ) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from formulary.records import LotStatus
 from tests.tui.demo_data import ADMIN, Demo
 from tests.tui.fixture_types import MakeApp, user_of
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
+from tui.app import FormularyApp
 from tui.screens.audit import AuditScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.recall import RecallScreen
@@ -129,3 +131,65 @@ async def test_audit_filters_before_after_and_verify(demo: Demo, make_app: MakeA
         await settle(pilot, rounds=5)
         result = str(screen.query_one("#verify-result", Static).render())
         assert "Audit trail intact" in result
+
+
+def _notes(app: FormularyApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def _lot_row(pilot: Pilot[None], number: str) -> None:
+    await pilot.press("f5")
+    await until(pilot, lambda: isinstance(pilot.app.screen, StockScreen))
+    screen = pilot.app.screen
+    table = screen.query_one("#lots", DataTable)
+    await until(pilot, lambda: table.row_count > 0)
+    table.focus()
+    table.move_cursor(row=[str(table.get_row_at(i)[1]) for i in range(table.row_count)].index(
+        number))
+    await pilot.pause()
+
+
+async def test_f9_on_a_recalled_lot_says_the_recall_is_final_and_an_admin_lifts_it(
+    demo: Demo, make_app: MakeApp
+) -> None:
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)  # the practitioner
+        lee = user_of(app)
+        app.store.set_lot_status(lee, demo.lots["biotin"], LotStatus.RECALLED, "maker notice")
+        await _lot_row(pilot, "BT-2412")
+        assert not app.command_available("lift_recall")  # administrators only
+        await pilot.press("f9")
+        await settle(pilot)
+        # No reason is asked for a release that cannot happen: the refusal is said at once.
+        assert isinstance(app.screen, StockScreen)
+        assert (
+            "Stock: Lot BT-2412 of Biotin 5 mg/mL ampoule is recalled, and a recall is final: "
+            "the lot is never drawn from again and cannot be released; if the recall was "
+            "recorded by mistake, an administrator can lift it"
+        ) in "\n".join(_notes(app)), _notes(app)
+        assert "Lift a recall in the command palette (ctrl+p)" in "\n".join(_notes(app))
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, StockScreen)
+        assert any("cannot be quarantined" in n for n in _notes(app))
+        assert app.store.get_lot(lee, demo.lots["biotin"]).status is LotStatus.RECALLED
+
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN[0], ADMIN[2])
+        await _lot_row(pilot, "BT-2412")
+        assert app.command_available("lift_recall")
+        app.run_command("lift_recall")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert "Lift the recall of lot BT-2412?" in screen_text(pilot)
+        confirm.query_one("#confirm-reason", Input).value = "the notice named BT-2142"
+        await pilot.pause(0.3)
+        await pilot.click("#confirm-ok")
+        await settle(pilot)
+        lot = app.store.get_lot(user_of(app), demo.lots["biotin"])
+        assert lot.status is LotStatus.QUARANTINED  # checked before it is drawn again
+        # Quarantined, it is released as any quarantined lot: f9 asks for the reason.
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -1,6 +1,8 @@
 """Stock lots headless: ``receive`` (by count or volume, or from a scanned GS1 code),
 ``list`` (stock on hand), ``adjust`` (a counted correction), ``quarantine`` and
-``release``, and ``recall LOT`` (every patient and session that received a lot).
+``release``, ``mark-recalled`` (a recall notice) and ``lift-recall`` (a recall recorded
+by mistake, administrators), and ``recall LOT`` (every patient and session that
+received a lot).
 
 A lot is named on the command line as on its box and on a recall notice: by its lot
 number, with ``--product`` (id, GTIN or name) when two products carry the same
@@ -21,11 +23,11 @@ from tui.cli.options import DbOption, JsonOption, ReasonOption
 
 if TYPE_CHECKING:
     from db.store import Actor, Store
-    from formulary.records import Lot, Product
+    from formulary.records import Lot, LotStatus, Product
     from formulary.units import Amount
 
 lots_app = typer.Typer(
-    help="Stock lots: receive, list, adjust, quarantine, release, recall.",
+    help="Stock lots: receive, list, adjust, quarantine, release, recall (look up, mark, lift).",
     no_args_is_help=True,
 )
 
@@ -429,42 +431,62 @@ def _set_status(
     password_stdin: bool,
     as_json: bool,
     *,
-    release: bool,
+    target: LotStatus,
 ) -> None:
-    """Quarantine or release ``lot``: a recall is final, so neither touches a recalled lot."""
+    """Quarantine, release or recall ``lot``; the Store keeps a recall final."""
     from formulary.preparation import lot_state
     from formulary.records import LotStatus
     from tui.cli.product import location
 
-    verb = "release" if release else "quarantine"
+    verb = {"available": "release", "quarantined": "quarantine", "recalled": "recall"}[
+        target.value
+    ]
     why = _need_reason(reason, f"a lot's {verb}")
-    target = LotStatus.AVAILABLE if release else LotStatus.QUARANTINED
     today = date.today()
+    received: tuple[int, int] | None = None  # patients and signed sessions given this lot
     with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
         found, products = find_lot(store, actor, lot, product)
         label = _label(found, products)
-        if found.status is LotStatus.RECALLED:
-            fail(f"{label} is recalled: a recalled lot is never drawn from again, nor {verb}d")
         if found.status is target:
             saved, changed = found, False
         else:
             with store_errors():
                 saved = store.set_lot_status(actor, found.id, target, why)
             changed = True
+        if target is LotStatus.RECALLED:
+            from db.ops.recall import recall_lot
+
+            with store_errors():
+                report = recall_lot(store, actor, found.lot_number)
+            # Another product's lot may carry the same number: count this one's only.
+            given = [
+                [s for s in p.sessions if s.lot_id == found.id] for p in report.patients
+            ]
+            received = (sum(1 for g in given if g), sum(len(g) for g in given))
     if as_json:
         out = lot_json(saved, products.get(saved.product_id), today)
         out["changed"] = changed
+        if received is not None:
+            out["patient_count"], out["session_count"] = received
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     if not changed:
         typer.echo(f"Nothing changed: {label} is already {target.value}; nothing saved.")
-        return
-    if not release:
+    elif target is LotStatus.QUARANTINED:
         typer.echo(f"Quarantined {label}: no session may draw from it until it is released.")
-        return
-    state = lot_state(saved, today)
-    still = "" if state == "available" else f"; it is {state}, so it still cannot be drawn"
-    typer.echo(f"Released {label}: available again{still}.")
+    elif target is LotStatus.RECALLED:
+        typer.echo(f"Recalled {label}: no session may draw from it again.")
+    else:
+        state = lot_state(saved, today)
+        still = "" if state == "available" else f"; it is {state}, so it still cannot be drawn"
+        typer.echo(f"Released {label}: available again{still}.")
+    if received is not None:
+        typer.echo(
+            f"{received[0]} patient(s) received it in {received[1]} signed session(s): "
+            f"`formulary lot recall {found.lot_number}` lists them."
+            if received[0]
+            else "No signed session drew from it."
+        )
 
 
 @lots_app.command("quarantine")
@@ -479,7 +501,12 @@ def quarantine(
     as_json: JsonOption = False,
 ) -> None:
     """Set a lot aside while it is checked: no session may draw from it."""
-    _set_status(ctx, lot, product, reason, db, user, password_stdin, as_json, release=False)
+    from formulary.records import LotStatus
+
+    _set_status(
+        ctx, lot, product, reason, db, user, password_stdin, as_json,
+        target=LotStatus.QUARANTINED,
+    )
 
 
 @lots_app.command("release")
@@ -494,4 +521,62 @@ def release(
     as_json: JsonOption = False,
 ) -> None:
     """Release a quarantined lot: it may be drawn from again (a recalled lot stays so)."""
-    _set_status(ctx, lot, product, reason, db, user, password_stdin, as_json, release=True)
+    from formulary.records import LotStatus
+
+    _set_status(
+        ctx, lot, product, reason, db, user, password_stdin, as_json, target=LotStatus.AVAILABLE
+    )
+
+
+@lots_app.command("mark-recalled")
+def mark_recalled(
+    ctx: typer.Context,
+    lot: LotArgument,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a lot recalled (a recall notice): no session may draw from it again.
+
+    Says how many patients received it; `lot recall LOT` lists them.
+    """
+    from formulary.records import LotStatus
+
+    _set_status(
+        ctx, lot, product, reason, db, user, password_stdin, as_json, target=LotStatus.RECALLED
+    )
+
+
+@lots_app.command("lift-recall")
+def lift_recall(
+    ctx: typer.Context,
+    lot: LotArgument,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Lift a recall recorded by mistake (administrators): the lot goes to quarantine
+    until it is checked and released."""
+    from tui.cli.product import location
+
+    why = _need_reason(reason, "lifting a recall")
+    today = date.today()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
+        found, products = find_lot(store, actor, lot, product)
+        label = _label(found, products)
+        with store_errors():
+            saved = store.lift_recall(actor, found.id, why)
+    if as_json:
+        typer.echo(json.dumps(lot_json(saved, products.get(saved.product_id), today),
+                              ensure_ascii=False))
+        return
+    typer.echo(
+        f"Lifted the recall of {label}: it is {saved.status.value} until it is checked and "
+        f"released (`formulary lot release {found.lot_number} --reason ...`)."
+    )

@@ -525,11 +525,27 @@ class StockScreen(AppScreen):
         self.app.call_from_thread(self.notify, "Retired.", title="Stock")
         self.app.call_from_thread(self.reload)
 
+    def _lot_label(self, lot: Lot) -> str:
+        product = self._products.get(lot.product_id)
+        return f"lot {lot.lot_number} of {product.name if product else f'product {lot.product_id}'}"
+
+    def _refuse(self, refusal: str, hint: str = "") -> None:
+        text = refusal[0].upper() + refusal[1:] + "."
+        self.notify(f"{text} {hint}".strip(), title="Stock", severity="error", timeout=10)
+
     def _change_status(self, status: LotStatus, verb: str) -> None:
+        from formulary.lot_status import status_change_refusal
         from tui.screens.confirm import ConfirmScreen
 
         lot = self._selected_lot()
         if lot is None:
+            return
+        # The Store's rule (a recall is final), said before a reason is asked for.
+        refusal = status_change_refusal(self._lot_label(lot), lot.status, status)
+        if refusal is not None:
+            self._refuse(
+                refusal, "An administrator finds Lift a recall in the command palette (ctrl+p)."
+            )
             return
         product = self._products.get(lot.product_id)
         name = product.name if product else "this product"
@@ -544,9 +560,12 @@ class StockScreen(AppScreen):
                 f"{name}, lot {lot.lot_number} (expires {lot.expiry}) will be marked "
                 f"{status.value}. "
                 + (
-                    "It can no longer be drawn from."
-                    if status is not LotStatus.AVAILABLE
-                    else "It may be drawn from again."
+                    "It may be drawn from again."
+                    if status is LotStatus.AVAILABLE
+                    else "It can no longer be drawn from."
+                    if status is LotStatus.QUARANTINED
+                    else "A recall is final: it is never drawn from again (an administrator "
+                    "can lift a recall recorded by mistake)."
                 ),
                 action=verb.title(),
             ),
@@ -571,8 +590,52 @@ class StockScreen(AppScreen):
         self._change_status(LotStatus.RECALLED, "recall")
 
     def action_release_lot(self) -> None:
-        """Make a quarantined lot available again."""
+        """Make a quarantined lot available again (a recalled lot stays recalled)."""
         self._change_status(LotStatus.AVAILABLE, "release")
+
+    def action_lift_recall(self) -> None:
+        """Lift the highlighted lot's recall, recorded by mistake (administrators).
+
+        The lot goes to quarantine until it is checked and released (f9).
+        """
+        from formulary.lot_status import lift_refusal
+        from tui.screens.confirm import ConfirmScreen
+
+        lot = self._selected_lot()
+        if lot is None:
+            return
+        label = self._lot_label(lot)
+        refusal = lift_refusal(label, lot.status)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
+
+        def confirmed(reason: str | None) -> None:
+            if reason:
+                self._lift(lot.id, reason)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Lift the recall of lot {lot.lot_number}?",
+                f"Only for a recall recorded by mistake: {label} (expires {lot.expiry}) "
+                "goes to quarantine, not back to the shelf; release it (f9) once it is "
+                "checked. The reason is kept in the audit trail.",
+                action="Lift recall",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, group="stock-change")
+    def _lift(self, lot_id: int, reason: str) -> None:
+        try:
+            self.store.lift_recall(self.user, lot_id, reason)
+        except Exception as exc:
+            self.post_message(WorkerFailed.of(exc))
+            return
+        self.app.call_from_thread(
+            self.notify, "Recall lifted: the lot is quarantined until released.", title="Stock"
+        )
+        self.app.call_from_thread(self.reload)
 
     def action_who_received(self) -> None:
         """Recall lookup: every patient who received the highlighted lot."""
