@@ -63,9 +63,11 @@ from formulary import session_fields as fields
 from formulary.records import ScalpZone, SessionStatus, Technique
 from formulary.records import Session as SessionRecord
 from formulary.safety import Findings
-from formulary.safety.volumes import over_prepared
+from formulary.safety.volumes import in_ml, over_prepared
 from formulary.signed_content import CURRENT
+from formulary.units import UnitsError, format_amount
 from formulary.units.amount import Amount
+from formulary.units.parse import strip_decimal
 
 #: Meaning of a session signature unless the caller says otherwise.
 ADMINISTERED_BY = "administered by"
@@ -111,13 +113,13 @@ def _simple_columns(draft: SessionDraft) -> dict[str, Any]:
     return out
 
 
-def _sum_volumes(amounts: list[Amount], what: str) -> Amount:
-    units = {a.unit for a in amounts}
-    if len(units) != 1:
+def _in_ml(amount: Amount, what: str) -> Decimal:
+    try:
+        return in_ml(amount)
+    except UnitsError:
         raise ValidationError(
-            f"the {what} are in different units ({', '.join(sorted(units))}); give them all in mL"
-        )
-    return Amount(sum((a.value for a in amounts), Decimal(0)), units.pop())
+            f"the {what} ({format_amount(amount)}) is not a volume; give it in mL"
+        ) from None
 
 
 #: Audit entity/action recording the idempotency key of a headless recording.
@@ -494,11 +496,15 @@ class SessionsStore(SigningRunsStore):
         if not row.zones:
             raise ValidationError("enter the volume given in each scalp zone before signing")
         zone_amounts = [amount_from_json(z["volume"]) for z in row.zones]
-        total = _sum_volumes([a for a in zone_amounts if a is not None], "zone volumes")
-        if total.unit != stated.unit or total.value != stated.value:
+        # Compared exactly in mL: 500 mcL in each of two zones is the 1 mL total.
+        total_ml = sum(
+            (_in_ml(a, "zone volume") for a in zone_amounts if a is not None), Decimal(0)
+        )
+        if total_ml != _in_ml(stated, "total volume"):
+            total = Amount(strip_decimal(total_ml), "mL")
             raise ValidationError(
-                f"the zone volumes add up to {total.value} {total.unit} but the total volume is "
-                f"{stated.value} {stated.unit}; make them agree"
+                f"the zone volumes add up to {format_amount(total)} but the total volume is "
+                f"{format_amount(stated)}; make them agree"
             )
         # More than the syringe held cannot have been injected: one figure is wrong, and
         # no override makes it right (a draft may hold it while it is being corrected).

@@ -225,6 +225,34 @@ def test_more_than_the_syringe_held_is_refused_whatever_is_overridden(
     assert signed.status is SessionStatus.SIGNED and signed.overrides == ()
 
 
+def test_zone_volumes_and_total_are_compared_as_volumes(
+    store: Store, users: dict[Role, Actor], world: World
+) -> None:
+    lee = users[Role.PRACTITIONER]
+    half = Amount(Decimal(500), "mcL")
+    # 500 mcL in each of two zones is the 1 mL total, and so is 0.5 mL + 500 mcL.
+    for zones in (
+        (ZoneVolume(ScalpZone.VERTEX, half), ZoneVolume(ScalpZone.FRONTAL, half)),
+        (ZoneVolume(ScalpZone.VERTEX, ml("0.5")), ZoneVolume(ScalpZone.FRONTAL, half)),
+    ):
+        assert store.check_signing(lee, world.draft(zones=zones)).refusal is None
+    signed = store.sign_session(
+        lee,
+        store.save_session_draft(
+            lee,
+            world.draft(
+                zones=(ZoneVolume(ScalpZone.VERTEX, half), ZoneVolume(ScalpZone.FRONTAL, half))
+            ),
+        ).id,
+        PASSWORD,
+    )
+    assert signed.status is SessionStatus.SIGNED
+    short = world.draft(zones=(ZoneVolume(ScalpZone.VERTEX, half),))
+    assert store.check_signing(lee, short).refusal == (
+        "the zone volumes add up to 0.5 mL but the total volume is 1 mL; make them agree"
+    )
+
+
 def test_wrong_signing_password_counts_toward_lockout(
     store: Store, users: dict[Role, Actor], world: World
 ) -> None:
