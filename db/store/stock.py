@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from db import loaders
@@ -671,12 +672,19 @@ class StockStore(StoreBase):
                     f"{product.name} is stocked in {product.volume_unit}; give the quantity "
                     f"received in {product.volume_unit}, not {quantity.unit}"
                 )
+            # Case-insensitively, as chart numbers: a lot number is read off the box and
+            # typed, so A1 and a1 of one product are one lot, not two stocks to draw from.
             existing = uow.session.exec(
-                select(LotRow).where(LotRow.product_id == product_id, LotRow.lot_number == number)
+                select(LotRow).where(
+                    LotRow.product_id == product_id,
+                    sa.func.lower(LotRow.lot_number) == sa.func.lower(number),
+                )
             ).first()
             if existing is not None:
+                spelt = f" (as {existing.lot_number})" if existing.lot_number != number else ""
                 raise Conflict(
-                    f"lot {number} of {product.name} is already received; adjust its stock instead"
+                    f"lot {number} of {product.name} is already received{spelt}; adjust its "
+                    "stock instead"
                 )
             value, unit = columns_of(quantity)
             assert value is not None and unit is not None

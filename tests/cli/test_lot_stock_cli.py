@@ -209,6 +209,10 @@ def test_adjust_writes_the_counted_difference_with_its_reason(clinic: str) -> No
           "--quantity", "1 mL"),
          "lot B7 of Biotin 5 mg/mL is already received; correct its count with "
          "`formulary lot adjust B7 --product 1"),
+        (("lot", "receive", "--product", "1", "--lot", "b7", "--expiry", "2099-01-01",
+          "--quantity", "1 mL"),
+         "lot b7 of Biotin 5 mg/mL is already received (as B7); correct its count with "
+         "`formulary lot adjust B7 --product 1"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_nothing_saved(

@@ -148,6 +148,11 @@ def test_stock_receive_adjust_status_and_fefo(store: Store, admin: Actor) -> Non
         store.receive_lot(
             admin, product_id=prod.id, lot_number="LATE", expiry=date(2031, 1, 1), quantity=ml("1")
         )
+    # The same number typed in another case is the same lot.
+    with pytest.raises(Conflict, match=r"lot late of .* is already received \(as LATE\)"):
+        store.receive_lot(
+            admin, product_id=prod.id, lot_number="late", expiry=date(2031, 1, 1), quantity=ml("1")
+        )
     on = date(2026, 6, 1)
     assert [lot.lot_number for lot in store.lots_for_product(admin, prod.id, on)] == [
         "EARLY",

@@ -129,11 +129,14 @@ def receive(
             fail("give --product (id, GTIN or name), or --scan the box's code")
         with store_errors():
             held = store.list_lots(actor, chosen.id, include_empty=True)
-        if any(h.lot_number == lot.strip() for h in held):
+        typed = lot.strip()
+        same = next((h for h in held if h.lot_number.lower() == typed.lower()), None)
+        if same is not None:
             # The Store refuses it too; here the refusal can name the command that helps.
+            spelt = f" (as {same.lot_number})" if same.lot_number != typed else ""
             fail(
-                f"lot {lot.strip()} of {chosen.name} is already received; correct its count "
-                f"with `formulary lot adjust {lot.strip()} --product {chosen.id} "
+                f"lot {typed} of {chosen.name} is already received{spelt}; correct its count "
+                f"with `formulary lot adjust {same.lot_number} --product {chosen.id} "
                 "--by '+N mL' --reason ...`"
             )
         with store_errors():
