@@ -78,6 +78,9 @@ def run() -> None:
         sys.exit(130)
     except BaseException as exc:
         sys.exit(_last_resort(exc))
+    from tui.heap import skip_final_collection
+
+    skip_final_collection()
     sys.exit(code if isinstance(code, int) else 0)
 
 
