@@ -46,3 +46,15 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
 
 def _code(char: str) -> str:
     return f"U+{ord(char):04X}"
+
+
+def same_key(value: str) -> str:
+    """The form in which two names are compared when no two may be the same.
+
+    Names that differ only in letter case or spacing (``Biotin 5 mg/mL`` and
+    ``biotin  5 MG/ML``, chart numbers ``C-001`` and ``c-001``) are one name: they are
+    read aloud, typed again and looked up, so a second one would be taken for the first.
+    Product names, chart numbers and consent template names are refused on this key,
+    whether typed or imported.
+    """
+    return " ".join(value.casefold().split())

@@ -43,6 +43,7 @@ from formulary.records import (
     WeightEntry,
 )
 from formulary.schedule import summarize
+from formulary.text import same_key
 from formulary.units.amount import Amount
 
 
@@ -197,21 +198,31 @@ class PatientsStore(StoreBase):
         return uow.get(PatientRow, patient_id, "patient", for_update=True)
 
     def _check_chart_free(self, uow: UnitOfWork, chart_number: str, patient_id: int | None) -> None:
-        # Case-insensitively: a chart number is read aloud and typed again, so C-001 and
-        # c-001 are one chart (the column's unique index still guards the exact spelling).
-        others = uow.session.exec(
+        # Whatever the case or spacing (formulary.text.same_key): a chart number is read
+        # aloud and typed again, so C-001 and c-001 are one chart (the column's unique
+        # index still guards the exact spelling). The search key holds the chart number
+        # case-folded, so it finds every candidate whatever the engine's lower() knows.
+        wanted = same_key(chart_number)
+        candidates = uow.session.exec(
             select(PatientRow).where(
-                sa.func.lower(PatientRow.chart_number) == sa.func.lower(chart_number),
+                sa.or_(
+                    sa.func.lower(PatientRow.chart_number) == sa.func.lower(chart_number),
+                    search_query.containing(
+                        col(PatientRow.search_key), check.search_key(chart_number)
+                    ),
+                ),
                 PatientRow.id != patient_id if patient_id is not None else sa.true(),
             )
         ).all()
+        others = [r for r in candidates if same_key(r.chart_number) == wanted]
         if others:
             other = others[0]
             raise Conflict(
                 f"chart number {chart_number} already belongs to another patient"
                 + (f" (as {other.chart_number})" if other.chart_number != chart_number else "")
                 + (" (deleted)" if other.deleted_at is not None else "")
-                + "; chart numbers are never reused, whatever their case: choose another"
+                + "; chart numbers are never reused, whatever their case or spacing: "
+                "choose another"
             )
 
     def create_patient(self, actor: Actor, fields: PatientFields) -> Patient:
