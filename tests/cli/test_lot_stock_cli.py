@@ -382,9 +382,9 @@ def test_patient_retire_takes_the_chart_off_the_list(empty: str) -> None:
     assert kept == (2,)
 
     # Listed with --retired, the latest first, with when, by whom and why.
-    listed = ok("patient", "list", "--retired").splitlines()
-    assert [line.split()[0] for line in listed[::2]] == ["C-2", "C-1"]
-    assert listed[3].strip().startswith("retired ") and listed[3].endswith(": duplicate chart")
+    retired = ok("patient", "list", "--retired").splitlines()
+    assert [line.split()[0] for line in retired[::2]] == ["C-2", "C-1"]
+    assert retired[3].strip().startswith("retired ") and retired[3].endswith(": duplicate chart")
     (one,) = json.loads(ok("patient", "list", "--retired", "ida", "--json"))
     assert (one["chart_number"], one["retired_reason"]) == ("C-1", "duplicate chart")
     assert one["retired_at"].endswith("Z") and one["retired_by"]
