@@ -34,6 +34,10 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
     """
     if not is_utf8(value):
         return "is not UTF-8 text; retype it (or set the terminal or file to UTF-8)"
+    # Quick answer for the usual text (an import checks every text of a whole clinic):
+    # printable text holds no Cc, Zl or Zp character.
+    if (value.replace("\n", "").replace("\t", "") if multiline else value).isprintable():
+        return None
     for char in value:
         if multiline and char in MULTILINE_ALLOWED:
             continue
