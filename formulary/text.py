@@ -34,6 +34,10 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
     """
     if not is_utf8(value):
         return "is not UTF-8 text; retype it (or set the terminal or file to UTF-8)"
+    # Quick answer for the usual text (an import checks every text of a whole clinic):
+    # printable text holds no Cc, Zl or Zp character.
+    if (value.replace("\n", "").replace("\t", "") if multiline else value).isprintable():
+        return None
     for char in value:
         if multiline and char in MULTILINE_ALLOWED:
             continue
@@ -46,3 +50,15 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
 
 def _code(char: str) -> str:
     return f"U+{ord(char):04X}"
+
+
+def same_key(value: str) -> str:
+    """The form in which two names are compared when no two may be the same.
+
+    Names that differ only in letter case or spacing (``Biotin 5 mg/mL`` and
+    ``biotin  5 MG/ML``, chart numbers ``C-001`` and ``c-001``) are one name: they are
+    read aloud, typed again and looked up, so a second one would be taken for the first.
+    Product names, chart numbers and consent template names are refused on this key,
+    whether typed or imported.
+    """
+    return " ".join(value.casefold().split())

@@ -286,6 +286,11 @@ class FormularyApp(App[None]):
             from tui.screens.users import is_admin
 
             return is_admin(self.user)
+        if action in {"retire_patient", "restore_patient"}:  # practitioners, administrators
+            from db.store.roles import SIGNERS
+
+            if self.user is None or self.user.role not in SIGNERS:
+                return False
         if action == "lift_recall":  # administrators, on the stock screen
             from tui.screens.users import is_admin
 

@@ -74,6 +74,8 @@ from formulary.records import (
 )
 from formulary.session_fields import INJECTION_POINTS
 from formulary.signed_content import VERSIONS as SIGNED_CONTENT_VERSIONS
+from formulary.text import problem as text_problem
+from formulary.text import same_key
 
 FORMAT = "formulary-export"
 VERSION = 1
@@ -640,6 +642,78 @@ _UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+#: Names no two records may share whatever their case or spacing
+#: (:func:`formulary.text.same_key`), as the Store refuses them when typed: the column,
+#: and whether only live records (``deleted_at`` null) count.
+_SAME_KEY: dict[str, tuple[str, bool]] = {
+    "patients": ("chart_number", False),  # chart numbers are never reused
+    "products": ("name", True),  # a retired product's name may be taken again
+    "consent_templates": ("name", False),
+}
+
+
+def _multiline_columns() -> dict[str, frozenset[str]]:
+    """The free-text columns, which keep line breaks and tabs (the Store's
+    ``multiline=True`` fields); every other text column is one line."""
+    session_text = frozenset(
+        f.columns[0] for f in session_fields.simple_fields()
+        if f.kind is session_fields.Kind.TEXT
+    )
+    return {
+        "ingredients": frozenset({"notes"}),
+        "products": frozenset({"retired_reason"}),
+        "clinic_limits": frozenset({"source", "note", "retired_reason"}),
+        "formulation_versions": frozenset({"note"}),
+        "sessions": session_text,
+        "addenda": frozenset({"text", "reason"}),
+        "outcomes": frozenset({"notes"}),
+        "photos": frozenset({"note", "retired_reason"}),
+        "consent_templates": frozenset({"retired_reason"}),
+        "consent_template_versions": frozenset({"text"}),
+        "consents": frozenset({"text", "withdrawn_reason"}),
+    }
+
+
+_MULTILINE = _multiline_columns()
+
+#: Text inside JSON columns that is one line (the Store's single-line fields of an
+#: allergy, a condition, a component); any other text there is free text.
+_ONE_LINE_ITEMS: dict[tuple[str, str], frozenset[str]] = {
+    ("patients", "allergies"): frozenset({"substance", "reaction"}),
+    ("patients", "conditions"): frozenset({"code", "text"}),
+    ("formulation_versions", "components"): frozenset({"name"}),
+}
+
+
+def _check_text(section: Section, row: Mapping[str, Any], where: str) -> None:
+    """Every text of a record as the Store takes it typed (:func:`formulary.text.problem`):
+    no control characters, and no line break in a one-line field."""
+    multiline = _MULTILINE.get(section.name, frozenset())
+    for column in section.table.columns:
+        key = column.key
+        value = row.get(key)
+        if isinstance(value, str):
+            if (wrong := text_problem(value, multiline=key in multiline)) is not None:
+                raise _P.fail(f"{where}.{key}", wrong)
+        elif isinstance(value, list | dict):
+            one_line = _ONE_LINE_ITEMS.get((section.name, key), frozenset())
+            _check_nested_text(value, f"{where}.{key}", one_line)
+
+
+def _check_nested_text(value: Any, where: str, one_line: frozenset[str], name: str = "") -> None:
+    if isinstance(value, str):
+        if (wrong := text_problem(value, multiline=name not in one_line)) is not None:
+            raise _P.fail(where, wrong)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_nested_text(item, f"{where}[{i}]", one_line, name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if (wrong := text_problem(str(key))) is not None:
+                raise _P.fail(where, f"a field name {wrong}")
+            _check_nested_text(item, f"{where}.{key}", one_line, str(key))
+
+
 #: Rows validated before they are written (and signatures checked) as one batch.
 BATCH = 2_000
 
@@ -711,6 +785,8 @@ class _Checker:
         }
         self.counts = {s.name: 0 for s in SECTIONS}
         self.pending: list[tuple[int, dict[str, Any]]] = []
+        # formulary.text.same_key of each name in _SAME_KEY -> (index, name as written)
+        self.same_keys: dict[str, dict[str, tuple[int, str]]] = {n: {} for n in _SAME_KEY}
 
     def record(self, section: Section, index: int, record: Any) -> None:
         from db.auth import username_key
@@ -719,6 +795,7 @@ class _Checker:
         where = f"records.{section.name}[{index}]"
         row = _row_from_json(section, record, where, self.units)
         _check_json_columns(section, row, where, self.units)
+        _check_text(section, row, where)
         if section.name == "users":
             row["username_key"] = username_key(row["username"])
         elif section.name == "patients":
@@ -735,6 +812,8 @@ class _Checker:
                 raise _P.fail(where, f"{' and '.join(columns)} "
                               f"{', '.join(map(str, key))} appears twice")
             keys.add(key)
+        if section.name in _SAME_KEY:
+            self._check_same_key(section, index, row, where)
         self._check_refs(section, row, where)
         if section.name in ("consent_template_versions", "consents"):
             _check_consent_hashes(section.name, row, where)
@@ -745,6 +824,23 @@ class _Checker:
                 self._signed_batch(section)
         else:
             self.sink.add(section, row)
+
+    def _check_same_key(self, section: Section, index: int, row: Mapping[str, Any],
+                        where: str) -> None:
+        column, live_only = _SAME_KEY[section.name]
+        if live_only and row.get("deleted_at") is not None:
+            return
+        seen = self.same_keys[section.name]
+        name = row[column]
+        first = seen.setdefault(same_key(name), (index, name))
+        if first[0] != index:
+            what = column.replace("_", " ")
+            raise _P.fail(
+                f"{where}.{column}",
+                f"{name!r} is the {what} of records.{section.name}[{first[0]}] "
+                f"({first[1]!r}): {what}s differing only in case or spacing are the same; "
+                "correct one of them in the file",
+            )
 
     def end_section(self, section: Section) -> None:
         if self.pending:
@@ -979,7 +1075,7 @@ class _Database:
         self.ingredient_keys = {r["key"] for r in self.ingredients.values()}
         # A new database holds the default consent template: the file's are merged.
         self.templates = _existing(connection, _t(ConsentTemplateRow))
-        self.template_names = {r["name"] for r in self.templates.values()}
+        self.template_names = {same_key(r["name"]) for r in self.templates.values()}
         self.template_versions = _existing(connection, _t(ConsentTemplateVersionRow))
         self.order = [s.table.name for s in SECTIONS]
 
@@ -1082,7 +1178,7 @@ class _Database:
                 f"consent template id {row['id']} is {here['name']!r} here but "
                 f"{row['name']!r} in the file; import into a new database; nothing was imported"
             )
-        if here is None and row["name"] in self.template_names:
+        if here is None and same_key(row["name"]) in self.template_names:
             raise TransferError(
                 f"the consent template {row['name']!r} exists here with another id; import "
                 "into a new database; nothing was imported"
@@ -1213,6 +1309,9 @@ def _check_clinic_settings(clinic: Mapping[str, Any]) -> None:
         MIN_BEYOND_USE_MINUTES,
     )
 
+    for key, multiline in (("name", False), ("address", True)):
+        if (wrong := text_problem(clinic[key], multiline=multiline)) is not None:
+            raise _P.fail(f"clinic.{key}", wrong)
     identifier = clinic.get("identifier")
     if identifier is not None and not (
         isinstance(identifier, str) and (identifier == "" or IDENTIFIER.fullmatch(identifier))

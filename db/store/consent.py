@@ -45,6 +45,7 @@ from formulary.consent import (
     check_typed_name,
     text_sha256,
 )
+from formulary.text import same_key
 
 #: Largest scanned consent form accepted (bytes).
 MAX_FORM_BYTES = 25 * 1024 * 1024
@@ -80,10 +81,10 @@ def _current_version(db: Session, template: ConsentTemplateRow) -> ConsentTempla
 
 
 def _template_named(db: Session, name: str) -> ConsentTemplateRow | None:
-    """The template (retired or not) whose name is ``name`` whatever the case."""
-    wanted = name.casefold()
+    """The template (retired or not) whose name is ``name`` whatever the case or spacing."""
+    wanted = same_key(name)
     rows = db.exec(select(ConsentTemplateRow)).all()
-    return next((r for r in rows if r.name.casefold() == wanted), None)
+    return next((r for r in rows if same_key(r.name) == wanted), None)
 
 
 def add_template_rows(
@@ -95,7 +96,7 @@ def add_template_rows(
     if (taken := _template_named(uow.session, clean_name)) is not None:
         raise Conflict(
             f"a consent template named {taken.name!r} exists (id {taken.id}); edit it or "
-            "choose another name (names differing only in case are the same)"
+            "choose another name (names differing only in case or spacing are the same)"
         )
     template = uow.add(
         ConsentTemplateRow(name=clean_name, current_version=1, created_at=uow.now,
@@ -184,8 +185,8 @@ class ConsentStore(SigningRunsStore):
                 taken = _template_named(uow.session, clean_name)
                 if taken is not None and taken.id != row.id:
                     raise Conflict(f"a consent template named {taken.name!r} exists; "
-                                   "choose another name (names differing only in case are "
-                                   "the same)")
+                                   "choose another name (names differing only in case or "
+                                   "spacing are the same)")
                 row.name = clean_name
             if clean_text != current.text:
                 row.current_version += 1

@@ -18,6 +18,7 @@ from formulary.records import (
     Condition,
     GradeScale,
     Override,
+    Patient,
     Presentation,
     Role,
     ScalpZone,
@@ -235,6 +236,16 @@ class AuditEntry:
     after: dict[str, Any] | None
     reason: str | None
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredPatient:
+    """A retired patient, with when, by whom and why (the audit entry that retired them)."""
+
+    patient: Patient
+    retired_at: datetime
+    retired_by: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,11 @@ def _escaped(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def containing(search_key: SQLCoreOperations[str], key: str) -> sa.ColumnElement[bool]:
+    """``key`` (a search key, :func:`db.store.validate.search_key`) anywhere in ``search_key``."""
+    return search_key.like(_escaped(key), escape="\\")
+
+
 def word_condition(
     word: str, search_key: SQLCoreOperations[str], born: SQLCoreOperations[date]
 ) -> sa.ColumnElement[bool]:

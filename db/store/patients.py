@@ -25,7 +25,8 @@ from db.store._base import (
     require_reason,
     snapshot,
 )
-from db.store.inputs import PatientFields
+from db.store.inputs import PatientFields, RetiredPatient
+from db.tables.audit import AuditEvent
 from db.tables.formulations import CourseRow
 from db.tables.people import PatientRow, PatientWeightRow
 from db.tables.sessions import SessionRow
@@ -43,6 +44,7 @@ from formulary.records import (
     WeightEntry,
 )
 from formulary.schedule import summarize
+from formulary.text import same_key
 from formulary.units.amount import Amount
 
 
@@ -197,21 +199,31 @@ class PatientsStore(StoreBase):
         return uow.get(PatientRow, patient_id, "patient", for_update=True)
 
     def _check_chart_free(self, uow: UnitOfWork, chart_number: str, patient_id: int | None) -> None:
-        # Case-insensitively: a chart number is read aloud and typed again, so C-001 and
-        # c-001 are one chart (the column's unique index still guards the exact spelling).
-        others = uow.session.exec(
+        # Whatever the case or spacing (formulary.text.same_key): a chart number is read
+        # aloud and typed again, so C-001 and c-001 are one chart (the column's unique
+        # index still guards the exact spelling). The search key holds the chart number
+        # case-folded, so it finds every candidate whatever the engine's lower() knows.
+        wanted = same_key(chart_number)
+        candidates = uow.session.exec(
             select(PatientRow).where(
-                sa.func.lower(PatientRow.chart_number) == sa.func.lower(chart_number),
+                sa.or_(
+                    sa.func.lower(PatientRow.chart_number) == sa.func.lower(chart_number),
+                    search_query.containing(
+                        col(PatientRow.search_key), check.search_key(chart_number)
+                    ),
+                ),
                 PatientRow.id != patient_id if patient_id is not None else sa.true(),
             )
         ).all()
+        others = [r for r in candidates if same_key(r.chart_number) == wanted]
         if others:
             other = others[0]
             raise Conflict(
                 f"chart number {chart_number} already belongs to another patient"
                 + (f" (as {other.chart_number})" if other.chart_number != chart_number else "")
                 + (" (deleted)" if other.deleted_at is not None else "")
-                + "; chart numbers are never reused, whatever their case: choose another"
+                + "; chart numbers are never reused, whatever their case or spacing: "
+                "choose another"
             )
 
     def create_patient(self, actor: Actor, fields: PatientFields) -> Patient:
@@ -322,6 +334,61 @@ class PatientsStore(StoreBase):
             row.updated_at = uow.now
             uow.update(row, before, "patient.delete", why)
 
+    def restore_patient(self, actor: Actor, patient_id: int, reason: str) -> Patient:
+        """Bring back a patient retired by mistake (audited ``patient.restore``); needs a reason.
+
+        The chart comes back as it was, with its sessions: a retired chart number is never
+        given to anyone else, so it is still the patient's.
+        """
+        why = require_reason(reason, "restore a patient")
+        with self._write(actor, SIGNERS, "restore patients") as uow:
+            row = uow.session.get(PatientRow, patient_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"patient {patient_id} does not exist")
+            if row.deleted_at is None:
+                raise ValidationError(
+                    f"{row.chart_number} is not retired; there is nothing to restore"
+                )
+            before = snapshot(row)
+            row.deleted_at = None
+            row.updated_at = uow.now
+            uow.update(row, before, "patient.restore", why)
+            return loaders.patient(row)
+
+    def retired_patients(
+        self, actor: Actor, search: str = "", *, limit: int = 50
+    ) -> list[RetiredPatient]:
+        """Retired patients matching every word of ``search`` (name, chart number or
+        YYYY-MM-DD), the most recently retired first, each with when, by whom and why."""
+        words = check.search_key(search).split()
+        with self._read(actor, EVERYONE, "list patients") as db:
+            query = select(PatientRow).where(col(PatientRow.deleted_at).is_not(None))
+            for word in words:
+                query = query.where(search_query.word_condition(
+                    word, col(PatientRow.search_key), col(PatientRow.date_of_birth)))
+            rows = db.exec(
+                query.order_by(col(PatientRow.deleted_at).desc(), col(PatientRow.id).desc())
+                .limit(limit)
+            ).all()
+            why: dict[int, tuple[str, str]] = {}
+            ids = [r.id for r in rows if r.id is not None]
+            if ids:
+                # The latest patient.delete entry of each (read through the patient index).
+                for patient_id, user, reason in db.exec(
+                    select(AuditEvent.patient_id, AuditEvent.user_name, AuditEvent.reason)
+                    .where(col(AuditEvent.patient_id).in_(ids),
+                           AuditEvent.action == "patient.delete")
+                    .order_by(col(AuditEvent.seq))
+                ).all():
+                    if patient_id is not None:
+                        why[patient_id] = (user, reason or "")
+            out = []
+            for row in rows:
+                assert row.id is not None and row.deleted_at is not None
+                user, reason = why.get(row.id, ("", ""))
+                out.append(RetiredPatient(loaders.patient(row), row.deleted_at, user, reason))
+            return out
+
     def _edit_lists(
         self, actor: Actor, patient_id: int, action: str, reason: str | None, edit: Any
     ) -> Patient:
@@ -391,14 +458,15 @@ class PatientsStore(StoreBase):
                 raise NotFound(f"patient {patient_id} does not exist; search for the patient")
             return loaders.patient(row)
 
-    def find_patient(self, actor: Actor, chart_number: str) -> Patient:
-        """The patient with this chart number."""
+    def find_patient(self, actor: Actor, chart_number: str, *, retired: bool = False) -> Patient:
+        """The patient with this chart number (with ``retired``: among retired patients)."""
         wanted = chart_number.strip()
+        deleted = col(PatientRow.deleted_at)
         with self._read(actor, EVERYONE, "read patients") as db:
             rows = db.exec(
                 select(PatientRow).where(
                     sa.func.lower(PatientRow.chart_number) == sa.func.lower(wanted),
-                    col(PatientRow.deleted_at).is_(None),
+                    deleted.is_not(None) if retired else deleted.is_(None),
                 )
             ).all()
             # The exact spelling first: a database from before chart numbers were unique
@@ -407,7 +475,10 @@ class PatientsStore(StoreBase):
             if exact or len(rows) == 1:
                 return loaders.patient((exact or rows)[0])
             if not rows:
-                raise NotFound(f"no patient has chart number {chart_number}")
+                raise NotFound(
+                    f"no retired patient has chart number {chart_number}" if retired
+                    else f"no patient has chart number {chart_number}"
+                )
             raise NotFound(
                 f"no patient has chart number {wanted} exactly; did you mean "
                 + " or ".join(r.chart_number for r in rows)

@@ -46,6 +46,7 @@ from formulary.products import labelled_strength, quantity_for_count
 from formulary.records import Lot, LotStatus, Presentation, Product
 from formulary.safety.context import IngredientFacts
 from formulary.safety.documents import facts_from_document
+from formulary.text import same_key
 from formulary.units import format_amount, unit_kind
 from formulary.units.amount import Amount
 from formulary.units.catalog import KIND_GROUPS
@@ -77,11 +78,11 @@ def _free_product_name(uow: UnitOfWork, name: str, product_id: int | None) -> st
     case or spacing would make every such lookup ambiguous.
     """
     clean = check.text(name, "product name", limit=200, required=True)
-    wanted = " ".join(clean.casefold().split())
+    wanted = same_key(clean)
     for other in uow.session.exec(
         select(ProductRow).where(col(ProductRow.deleted_at).is_(None))
     ).all():
-        if other.id != product_id and " ".join(other.name.casefold().split()) == wanted:
+        if other.id != product_id and same_key(other.name) == wanted:
             raise Conflict(
                 f"product {other.id} is already called {other.name!r}; choose another name "
                 "(names differing only in case or spacing are the same), or retire that product"

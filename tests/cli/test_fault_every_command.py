@@ -193,6 +193,10 @@ def _build(folder: Path) -> Template:
         )
         store.create_patient(lee, PatientFields("C-3", "Roux", "Ida", date(1992, 5, 6),
                                                 Sex.FEMALE))
+        # C-4 was retired by mistake (patient restore brings it back).
+        retired = store.create_patient(lee, PatientFields("C-4", "Roux", "Lea",
+                                                          date(1993, 6, 7), Sex.FEMALE))
+        store.delete_patient(lee, retired.id, "retired by mistake")
         first = folder / "first"
         first.mkdir()
         session_id = _record_session(location, session_file(first, made))
@@ -382,6 +386,8 @@ def commands(case: Case) -> dict[str, Command]:
                               "changed her mind", *lee], ""),
         # After consent sign, which is for C-3.
         "patient retire": (["patient", "retire", "C-3", "--reason", "duplicate", *lee], ""),
+        "patient restore": (["patient", "restore", "C-4", "--reason", "the wrong chart", *lee],
+                            ""),
         "consent template add": (["consent", "template", "add", "Second form", *admin], ""),
         "consent template edit": (["consent", "template", "edit", str(t.old_template_id),
                                    "--file", str(inputs / "consent.md"), *admin], ""),
@@ -442,7 +448,7 @@ READ_ONLY: dict[str, list[str]] = {
     "product list": ["product", "list", "--user", "drlee"],
     "ingredient list": ["ingredient", "list", "biotin", "--user", "drlee"],
     "ingredient limit list": ["ingredient", "limit", "list", "--user", "drlee"],
-    "patient list": ["patient", "list", "--user", "drlee"],
+    "patient list": ["patient", "list", "--retired", "--user", "drlee"],
     "formulation list": ["formulation", "list", "C-1", "--retired", "--user", "drlee"],
     "formulation show": ["formulation", "show", "1", "--user", "drlee"],
     "course list": ["course", "list", "C-1", "--user", "drlee"],

@@ -413,3 +413,24 @@ def test_a_new_clinic_records_its_first_session_without_the_app(tmp_path: Path) 
                               "--json"))["versions"]
     assert [(v["version"], v["used"]) for v in versions] == [(1, True), (2, False)]
     cli("audit", "verify")
+
+
+def test_revise_removes_the_final_volume_and_refuses_both_options(clinic: Clinic) -> None:
+    assert add(clinic, "--note", "keep me")[0] == 0
+    (first,) = clinic.store.list_formulations(clinic.lee, clinic.patient_id)
+    assert first.final_volume == ml("1")
+    before = actions(clinic)
+    code, _, err = run(clinic, "formulation", "revise", "C-1", "1", "--final-volume", "2 mL",
+                       "--no-final-volume")
+    assert code == 2 and "contradict" in one_line(err)
+    assert actions(clinic) == before
+    code, out, err = run(clinic, "formulation", "revise", "C-1", "1", "--no-final-volume",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["final_volume"] is None
+    (now,) = clinic.store.list_formulations(clinic.lee, clinic.patient_id)
+    assert (now.id, now.final_volume, now.note) == (first.id, None, "keep me")
+    assert now.components == first.components
+    assert actions(clinic)[len(before):] == ["formulation_version.update"]
+    code, out, _ = run(clinic, "formulation", "revise", "C-1", "1", "--no-final-volume")
+    assert code == 0 and out.startswith("unchanged:")

@@ -385,6 +385,32 @@ def test_patient_retire_takes_the_chart_off_the_list(empty: str) -> None:
         kept = conn.execute("SELECT count(*) FROM patient WHERE deleted_at IS NOT NULL").fetchone()
     assert kept == (2,)
 
+    # Listed with --retired, the latest first, with when, by whom and why.
+    retired = ok("patient", "list", "--retired").splitlines()
+    assert [line.split()[0] for line in retired[::2]] == ["C-2", "C-1"]
+    assert retired[3].strip().startswith("retired ") and retired[3].endswith(": duplicate chart")
+    (one,) = json.loads(ok("patient", "list", "--retired", "ida", "--json"))
+    assert (one["chart_number"], one["retired_reason"]) == ("C-1", "duplicate chart")
+    assert one["retired_at"].endswith("Z") and one["retired_by"]
+    assert ok("patient", "list", "--retired", "nobody").strip() == "No retired patient matches."
+
+    # Brought back when retired by mistake: audited with the reason, on the list again.
+    before = len(audit(clinic))
+    code, _, err = run("patient", "restore", "C-1")
+    assert code == 2 and "give a reason with --reason" in err and err.count("\n") == 1
+    code, _, err = run("patient", "restore", "C-9", "--reason", "mistake")
+    assert code == 2 and "no retired patient has chart number C-9" in err
+    assert len(audit(clinic)) == before
+    out = ok("patient", "restore", "c-1", "--reason", "retired the wrong chart")
+    assert out.startswith("Restored C-1 ROUX, Ida: back on the patient list")
+    assert audit(clinic)[before:] == [("patient.restore", "retired the wrong chart")]
+    assert "C-1" in ok("patient", "list", "Ida")
+    code, _, err = run("patient", "restore", "C-1", "--reason", "again")
+    assert code == 2 and "no retired patient has chart number C-1" in err
+    as_json = json.loads(ok("patient", "restore", "C-2", "--reason", "came back", "--json"))
+    assert (as_json["chart_number"], as_json["retired"]) == ("C-2", False)
+    assert ok("patient", "list", "--retired").strip() == "No patient is retired."
+
 
 def test_session_findings_name_the_lot_command_that_fixes_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -130,6 +130,26 @@ def test_import_csv_patients_all_or_nothing(clinic: str, tmp_path: Path) -> None
     code, _, err = run("import-csv", "patients", str(good))
     assert code == 2 and f"{good}:2 (Q-1)" in err and "already belongs" in err
     assert rows(clinic, PatientRow) == 2
+    # The CSV import goes through the Store: a chart number differing only in case or
+    # spacing (here within the file) and a control character are refused as typed ones.
+    twins = tmp_path / "twins.csv"
+    twins.write_text(
+        "chart_number,family_name,given_name,date_of_birth,sex\n"
+        "R 1,Roux,Ida,1990-01-02,female\n"
+        "r  1,Roux,Lea,1991-01-02,female\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("import-csv", "patients", str(twins))
+    assert code == 2 and f"{twins}:3 (r  1)" in err and "already belongs" in err
+    control = tmp_path / "control.csv"
+    control.write_text(
+        "chart_number,family_name,given_name,date_of_birth,sex\n"
+        "R-2,Ro\x1bux,Ida,1990-01-02,female\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("import-csv", "patients", str(control))
+    assert code == 2 and "control character (U+001B)" in err
+    assert rows(clinic, PatientRow) == 2
 
 
 def audit_actions(location: str) -> list[str]:

@@ -140,3 +140,16 @@ def test_case_twins_saved_before_the_rule_stay_readable(
         store.find_patient(admin, "Ab-1")
     with pytest.raises(Conflict, match="already belongs"):
         store.create_patient(admin, fields(chart="aB-1"))
+
+
+def test_names_differing_only_in_case_or_spacing_are_one(store: Store, admin: Actor) -> None:
+    """formulary.text.same_key, on both engines (SQLite's lower() knows ASCII only)."""
+    store.create_patient(admin, fields(chart="AB 1"))
+    store.create_patient(admin, fields(chart="ÉC-1"))
+    for twin in ("ab  1", "éc-1", "ÉC-1"):
+        with pytest.raises(Conflict, match="whatever their case or spacing"):
+            store.create_patient(admin, fields(chart=twin))
+    store.create_patient(admin, fields(chart="AB 12"))  # contains the other: not a twin
+    store.add_consent_template(admin, "Scalp form", DEFAULT_TEMPLATE_TEXT)
+    with pytest.raises(Conflict, match="only in case or spacing"):
+        store.add_consent_template(admin, "SCALP   form", DEFAULT_TEMPLATE_TEXT)

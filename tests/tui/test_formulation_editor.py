@@ -278,3 +278,29 @@ async def test_escape_asks_before_throwing_away_an_unsaved_component(
         await pilot.press("d")  # discard
         await settle(pilot)
         assert not isinstance(app.screen, FormulationEditorScreen | DiscardChangesScreen)
+
+
+async def test_a_blank_final_volume_removes_the_one_set(demo: Demo, make_app: MakeApp) -> None:
+    """The editor clears a final volume (the command line's --no-final-volume)."""
+    app = make_app(demo.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot)
+        app.open_patient(demo.patients["dubois"])
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, FormulationEditorScreen)
+        (first,) = app.store.formulation_history(user_of(app), demo.formulation_id)
+        assert first.final_volume is not None
+        final = screen.query_one("#f-final", Input)
+        final.focus()
+        final.value = ""
+        await pilot.pause()
+        assert "Total volume 3 mL" in _static(screen, "#editor-total")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        history = app.store.formulation_history(user_of(app), demo.formulation_id)
+        assert [v.version for v in history] == [1, 2]  # version 1 was used: kept as signed
+        assert history[1].final_volume is None and history[0].final_volume == first.final_volume
+        assert history[1].components == first.components

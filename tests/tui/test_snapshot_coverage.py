@@ -60,6 +60,7 @@ from tui.screens.product_form import ProductFormScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
 from tui.screens.recovery_code import RecoveryCodeScreen
+from tui.screens.retired_patients import RetiredPatientsScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sign_in import SignInScreen
 from tui.screens.sign_session import SignSessionScreen
@@ -132,6 +133,7 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
     ConsentTemplatesScreen: ("test_consent_snapshots.py::test_consent_templates_screen",),
     ConsentTemplateFormScreen: ("test_consent_snapshots.py::test_consent_template_form",),
     RecallScreen: ("test_snapshots_dialogs.py::test_recall",),
+    RetiredPatientsScreen: ("test_snapshots_dialogs.py::test_retired_patients",),
     LabelDialog: ("test_label_dialog.py::test_label_dialog_snapshot",),
     OverrideSignScreen: (
         "test_snapshots.py::test_override_sign_dialog[120x40]",

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from tests.tui.demo_data import ADMIN, BUILT_AT, Demo
+from tests.tui.demo_data import ADMIN, BUILT_AT, PRACTITIONER, Demo
 from tests.tui.fixture_types import MakeApp, SnapCompare, formulary_app
 from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.addendum import AddendumScreen
@@ -36,6 +36,7 @@ from tui.screens.patient_form import PatientFormScreen
 from tui.screens.recall import RecallScreen
 from tui.screens.receive_lot import ReceiveLotScreen
 from tui.screens.recovery_code import RecoveryCodeScreen
+from tui.screens.retired_patients import RetiredPatientsScreen
 from tui.screens.session import SessionScreen
 from tui.screens.sign_session import SignSessionScreen
 from tui.screens.stock import StockScreen
@@ -276,5 +277,26 @@ def test_recall(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> Non
         await pilot.press("f3")
         await _on_top(pilot, RecallScreen)
         await until(pilot, lambda: "signed session(s)" in screen_text(pilot))
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_retired_patients(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    from db.database import open_database
+    from db.store import Store
+
+    database = open_database(demo.path)
+    try:
+        store = Store(database, "test")
+        doctor = store.authenticate(PRACTITIONER[0], PRACTITIONER[2])
+        store.delete_patient(doctor, demo.patients["moreau"], "duplicate chart")
+    finally:
+        database.dispose()
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await sign_in(pilot)
+        formulary_app(pilot).run_command("restore_patient")
+        await _on_top(pilot, RetiredPatientsScreen)
+        await until(pilot, lambda: "retired patient(s)" in screen_text(pilot))
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)

@@ -289,6 +289,14 @@ def revise(
         ),
     ] = None,
     final_volume: FinalVolumeOption = None,
+    no_final_volume: Annotated[
+        bool,
+        typer.Option(
+            "--no-final-volume",
+            help="Remove the final volume: the mix is what is drawn, with no diluent made "
+            "up to a volume.",
+        ),
+    ] = False,
     note: Annotated[str | None, typer.Option("--note", help="A new note ('' clears it).")] = None,
     check: CheckOption = False,
     acknowledge: AcknowledgeOption = False,
@@ -301,8 +309,12 @@ def revise(
     """Change a formulation: a version used in a signed session is kept and a new one saved."""
     from db.store import ComponentSpec
 
-    if name is None and not component and final_volume is None and note is None:
-        fail("nothing to change: give --name, --component, --final-volume or --note")
+    if final_volume is not None and no_final_volume:
+        fail("--final-volume and --no-final-volume contradict each other: give one of them")
+    if (name is None and not component and final_volume is None and not no_final_volume
+            and note is None):
+        fail("nothing to change: give --name, --component, --final-volume, "
+             "--no-final-volume or --note")
     final = _final_volume(final_volume) if final_volume is not None else None
     location = db_location(ctx, db)
     with signed_in_with_password(location, user, password_stdin) as (store, actor, password):
@@ -322,7 +334,10 @@ def revise(
             version, findings = _save(
                 store, actor, password, patient_id=patient.id,
                 name=current.formulation_name if name is None else name, specs=specs,
-                final_volume=current.final_volume if final is None else final,
+                final_volume=(
+                    None if no_final_volume
+                    else current.final_volume if final is None else final
+                ),
                 note=current.note if note is None else note, formulation_id=formulation,
                 check=check, acknowledge=acknowledge, override=override, as_json=as_json,
             )

@@ -1,9 +1,10 @@
-"""``formulary patient add|update|list|retire``: patients headless, with the app's rules
-and audit.
+"""``formulary patient add|update|list|retire|restore``: patients headless, with the app's
+rules and audit.
 
 ``retire`` takes a chart out of the patient list and searches (``--reason`` required);
 the chart, its sessions and its audit entries stay on record, and its chart number is
-never given to anyone else.
+never given to anyone else. ``list --retired`` lists the retired charts with when, by
+whom and why; ``restore`` brings one retired by mistake back (``--reason`` required).
 
 ``update`` changes only what its options name; it needs ``--reason`` (kept in the
 audit trail). An update whose values are those already on the chart says so and saves
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from db.store import PatientFields
     from formulary.records import Patient, WeightEntry
 
-patient_app = typer.Typer(help="Add, update, list and retire patients.", no_args_is_help=True)
+patient_app = typer.Typer(
+    help="Add, update, list, retire and restore patients.", no_args_is_help=True
+)
 
 WeightOption = Annotated[
     str | None, typer.Option("--weight", help="With its unit: '70 kg' or '154 lb'.")
@@ -378,6 +381,14 @@ def list_patients(
         str, typer.Argument(help="Name, chart number or YYYY-MM-DD (empty: everyone).")
     ] = "",
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="At most.")] = 50,
+    retired: Annotated[
+        bool,
+        typer.Option(
+            "--retired",
+            help="List the retired patients instead, the latest retired first, with when, "
+            "by whom and why.",
+        ),
+    ] = False,
     db: DbOption = None,
     user: UserOption = None,
     password_stdin: PasswordStdinOption = False,
@@ -385,9 +396,11 @@ def list_patients(
 ) -> None:
     """List patients (sorted by family name), with their latest weight and allergies.
 
-    Retired patients are not listed (their charts stay on record).
+    Retired patients are listed with --retired only (their charts stay on record).
     """
-
+    if retired:
+        _list_retired(ctx, search, limit, db, user, password_stdin, as_json)
+        return
     with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
         found = store.list_patients(actor, search, limit=limit)
     if as_json:
@@ -401,6 +414,52 @@ def list_patients(
         )
     for p in found:
         typer.echo(_line(p))
+
+
+def _list_retired(ctx: typer.Context, search: str, limit: int, db: str | None,
+                  user: str | None, password_stdin: bool, as_json: bool) -> None:
+    from db.audit.canonical import format_utc
+
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.retired_patients(actor, search, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(
+            [{**patient_json(r.patient), "retired_at": format_utc(r.retired_at),
+              "retired_by": r.retired_by, "retired_reason": r.reason} for r in found],
+            ensure_ascii=False, indent=2))
+        return
+    if not found:
+        typer.echo("No retired patient matches." if search else "No patient is retired.")
+    for r in found:
+        by = f" by {r.retired_by}" if r.retired_by else ""
+        why = f": {r.reason}" if r.reason else ""
+        typer.echo(f"{_line(r.patient)}\n           retired "
+                   f"{r.retired_at:%Y-%m-%d %H:%M} UTC{by}{why}")
+
+
+@patient_app.command("restore")
+def restore(
+    ctx: typer.Context,
+    chart: Annotated[str, typer.Argument(help="The retired patient's chart number.")],
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring back a patient retired by mistake (administrators, practitioners)."""
+    if not (reason or "").strip():
+        fail("give a reason with --reason: restoring a chart is explained in the audit trail")
+    with signed_in(db_location(ctx, db), user, password_stdin) as (store, actor), store_errors():
+        found = store.find_patient(actor, chart, retired=True)
+        back = store.restore_patient(actor, found.id, (reason or "").strip())
+    if as_json:
+        typer.echo(json.dumps({**patient_json(back), "retired": False}, ensure_ascii=False))
+        return
+    typer.echo(
+        f"Restored {back.chart_number} {back.display_name}: back on the patient list and in "
+        "searches, with the chart and its sessions as they were."
+    )
 
 
 @patient_app.command("retire")
@@ -424,5 +483,6 @@ def retire(
         return
     typer.echo(
         f"Retired {found.chart_number} {found.display_name}: gone from the patient list and "
-        "searches; the chart and its sessions stay on record."
+        "searches; the chart and its sessions stay on record "
+        f"(`formulary patient restore {found.chart_number}` brings it back)."
     )

@@ -100,7 +100,8 @@ class HelpScreen(AppModal):
                     table.add_row(self._key(binding), binding.description, binding.id or "")
                 yield table
             # The palette's own list (tui.commands), so that help names every command.
-            yield Static("Command palette (ctrl+p)", classes="help-title")
+            yield Static("Command palette (ctrl+p)", classes="help-title",
+                         id="help-commands-title")
             # A table of text, not a DataTable: the descriptions wrap to the box's width.
             commands = Table(box=None, expand=True, padding=(0, 1), header_style="bold")
             commands.add_column("Command", no_wrap=True)

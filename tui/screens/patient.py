@@ -347,6 +347,47 @@ class PatientScreen(AppScreen):
         """Back to the patient list."""
         self.app.pop_screen()
 
+    def action_retire_patient(self) -> None:
+        """Retire this patient (practitioners, administrators): off the list, kept on record."""
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.chart is None:
+            return
+        patient = self.chart.patient
+        label = f"{patient.chart_number} {patient.display_name}"
+
+        def confirmed(reason: str | None) -> None:
+            if reason:
+                self._retire(patient.id, label, reason)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Retire {label}?",
+                "The chart leaves the patient list and every search; it stays on record with "
+                "its sessions, and its chart number is never given to anyone else. A chart "
+                "retired by mistake is restored from the patient list (Restore a patient "
+                "in the command palette). The reason is kept in the audit trail.",
+                action="Retire",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, group="patient-retire")
+    def _retire(self, patient_id: int, label: str, reason: str) -> None:
+        try:
+            self.store.delete_patient(self.user, patient_id, reason)
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, str(exc) or type(exc).__name__, title="Patient not retired",
+                severity="error",
+            )
+            return
+        self.app.call_from_thread(
+            self.notify, f"{label} is off the patient list (kept on record).",
+            title="Patient retired",
+        )
+        self.app.call_from_thread(self.dismiss_chart)
+
     def action_step_tab(self, step: int) -> None:
         """The next or previous tab (overview, formulation, sessions, outcomes)."""
         step_tab(self.query_one(TabbedContent), step)

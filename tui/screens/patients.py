@@ -237,6 +237,13 @@ class PatientsScreen(AppScreen):
         if patients.patient_ids:
             self.formulary_app.edit_patient(patients.patient_ids[patients.cursor_row])
 
+    def action_restore_patient(self) -> None:
+        """The retired patients, to restore one retired by mistake (practitioners,
+        administrators); the list is read again when it closes."""
+        from tui.screens.retired_patients import RetiredPatientsScreen
+
+        self.app.push_screen(RetiredPatientsScreen())
+
     def action_stock(self) -> None:
         """Ingredients, products and lots."""
         self.formulary_app.run_command("stock")
