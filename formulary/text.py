@@ -59,6 +59,6 @@ def same_key(value: str) -> str:
     ``biotin  5 MG/ML``, chart numbers ``C-001`` and ``c-001``) are one name: they are
     read aloud, typed again and looked up, so a second one would be taken for the first.
     Product names, chart numbers and consent template names are refused on this key,
-    whether typed or imported.
+    whether typed or imported, and so is a lot number already received for the product.
     """
     return " ".join(value.casefold().split())

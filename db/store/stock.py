@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from db import loaders
@@ -675,12 +674,17 @@ class StockStore(StoreBase):
                 )
             # Case-insensitively, as chart numbers: a lot number is read off the box and
             # typed, so A1 and a1 of one product are one lot, not two stocks to draw from.
-            existing = uow.session.exec(
-                select(LotRow).where(
-                    LotRow.product_id == product_id,
-                    sa.func.lower(LotRow.lot_number) == sa.func.lower(number),
-                )
-            ).first()
+            wanted = same_key(number)
+            existing = next(
+                (
+                    lot
+                    for lot in uow.session.exec(
+                        select(LotRow).where(LotRow.product_id == product_id)
+                    ).all()
+                    if same_key(lot.lot_number) == wanted
+                ),
+                None,
+            )
             if existing is not None:
                 spelt = f" (as {existing.lot_number})" if existing.lot_number != number else ""
                 raise Conflict(

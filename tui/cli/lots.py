@@ -71,6 +71,7 @@ def receive(
 
     from formulary.gs1 import ScanError, parse_scan
     from formulary.products import refuse_expired, units_text
+    from formulary.text import same_key
     from formulary.units import UnitsError, format_amount, parse_quantity
     from tui.cli.product import describe, find_product, location
 
@@ -130,7 +131,7 @@ def receive(
         with store_errors():
             held = store.list_lots(actor, chosen.id, include_empty=True)
         typed = lot.strip()
-        same = next((h for h in held if h.lot_number.lower() == typed.lower()), None)
+        same = next((h for h in held if same_key(h.lot_number) == same_key(typed)), None)
         if same is not None:
             # The Store refuses it too; here the refusal can name the command that helps.
             spelt = f" (as {same.lot_number})" if same.lot_number != typed else ""
