@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -43,6 +43,34 @@ def cheap_hasher() -> PasswordHasher:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_hash: use argon2-cffi's default (slow) parameters")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_command_tree_per_app() -> Iterator[None]:
+    """Typer's Click command tree for an app, built once per test process, as once per
+    process when the app runs.
+
+    Typer builds the whole tree (every command and option of ``formulary``) on each
+    call of the app, about 0.1 s here: most of what a refused command costs, and the
+    tests run well over a thousand commands in-process (``CliRunner.invoke`` and the
+    console entry point alike). The tree is the same each time; kept, the time goes on
+    the commands themselves.
+    """
+    import typer.main
+    import typer.testing
+
+    real = typer.main.get_command
+    built: dict[Any, Any] = {}
+
+    def once(instance: Any) -> Any:
+        if instance not in built:
+            built[instance] = real(instance)
+        return built[instance]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.main, "get_command", once)  # the app's __call__ (console entry)
+        patch.setattr(typer.testing, "_get_command", once)  # CliRunner.invoke
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,19 @@
 names a server; each PostgreSQL test gets its own uniquely named database created
 through an AUTOCOMMIT connection to that URL, and dropped when the test ends, so
 xdist workers and other users of the server never see each other's data.
+
+Migrating a new database and seeding its library takes most of a storage test's
+setup (about a second on PostgreSQL), so each engine's new database is migrated once
+per test process and the ``database`` fixture gives every test a copy of it (a file
+copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL): the same tables,
+library and audit entries a new database has. Tests of creating and migrating a
+database open a fresh location (``engine_url``, ``url_factory``) themselves.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,6 +58,14 @@ class PgDatabases:
         self.created.append(name)
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 
+    def clone_into(self, url: str, template: str) -> None:
+        """Replace the empty database at ``url`` with a copy of the database ``template``."""
+        name = sa.make_url(url).database
+        assert name in self.created, "only databases made here are replaced"
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
     def drop(self, url: str) -> None:
         name = sa.make_url(url).database
         if name is None or name not in self.created:
@@ -77,6 +93,60 @@ def pg_databases() -> Iterator[PgDatabases | None]:
         yield factory
     finally:
         factory.close()
+
+
+class MigratedTemplates:
+    """One newly created, migrated and seeded database per engine, made on first use.
+
+    Never opened again once made: each test's ``database`` is a copy of it.
+    """
+
+    def __init__(self, folder: Path, pg: PgDatabases | None) -> None:
+        self.folder = folder
+        self.pg = pg
+        self.made: dict[str, str] = {}
+
+    def location(self, kind: str) -> str:
+        if kind not in self.made:
+            if kind == "sqlite":
+                url = str(self.folder / "template" / "formulary.db")
+            else:
+                assert self.pg is not None
+                url = self.pg.create()
+            # Its own key folder: creating a database writes no key, and checked so.
+            keys = self.folder / f"keys-{kind}"
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("FORMULARY_KEY_DIR", str(keys))
+                open_database(url).dispose()
+            assert not keys.exists() or not any(keys.iterdir())
+            if kind == "sqlite":
+                # Closed cleanly, the database is all in its file (no -wal or -shm left).
+                assert sorted(p.name for p in Path(url).parent.iterdir()) == ["formulary.db"]
+            self.made[kind] = url
+        return self.made[kind]
+
+    def copy_to(self, kind: str, url: str) -> None:
+        """Make the (fresh, empty) location ``url`` a copy of the migrated database."""
+        template = self.location(kind)
+        if kind == "sqlite":
+            target = Path(url)
+            assert not target.exists()
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            shutil.copyfile(template, target)
+            target.chmod(0o600)  # as a new database file is made
+        else:
+            assert self.pg is not None
+            name = sa.make_url(template).database
+            assert name is not None
+            self.pg.clone_into(url, name)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(
+    tmp_path_factory: pytest.TempPathFactory, pg_databases: PgDatabases | None
+) -> MigratedTemplates:
+    """This test process's migrated databases, one per engine (see :class:`MigratedTemplates`)."""
+    return MigratedTemplates(tmp_path_factory.mktemp("migrated"), pg_databases)
 
 
 @pytest.fixture(params=ENGINES)
@@ -116,9 +186,13 @@ def engine_url(url_factory: Callable[[], str]) -> str:
 
 
 @pytest.fixture
-def database(engine_url: str) -> Iterator[Database]:
-    """A new migrated database (empty library unless the library ships entries)."""
-    db = open_database(engine_url)
+def database(
+    engine_kind: str, engine_url: str, migrated_templates: MigratedTemplates
+) -> Iterator[Database]:
+    """A new migrated database (empty library unless the library ships entries), at
+    ``engine_url``: a copy of the one this process migrated for the engine."""
+    migrated_templates.copy_to(engine_kind, engine_url)
+    db = open_database(engine_url, create=False)
     try:
         yield db
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +19,29 @@ from tui.keymap import Settings
 
 #: The app's clock in tests: the day the demo clinic was built, mid-morning.
 NOW = BUILT_AT.astimezone()
+
+
+#: How often the pilot checks whether the app has gone idle (Textual's default: 20 ms).
+IDLE_POLL_SECONDS = 0.005
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prompt_idle_checks() -> Iterator[None]:
+    """The pilot's idle check in 5 ms windows instead of 20 ms ones, same threshold.
+
+    After each key it presses (twice) and each ``pause()``, Textual's pilot sleeps in
+    windows of ``SLEEP_GRANULARITY`` until one passes in which the process used under
+    1/20 of it in CPU time: the app has handled the key. An app that is already idle
+    still cost a whole window, twice a key, so typing a word took 40 ms a letter
+    whatever the app did; most of an app test's time was these waits. The check is the
+    same (the app has stopped working), only sooner noticed.
+    """
+    import textual._wait
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(textual._wait, "SLEEP_GRANULARITY", IDLE_POLL_SECONDS)
+        patch.setattr(textual._wait, "SLEEP_IDLE", IDLE_POLL_SECONDS / 20)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,10 @@ open in viewer, a missing folder, bad input; the compare screen's fallback rende
 from __future__ import annotations
 
 import io
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,20 @@ from tests.tui.stock_helpers import ADMIN_NAME, ADMIN_PASSWORD, empty_clinic
 from tui import photo_display
 from tui.app import FormularyApp
 from tui.keymap import Settings
+
+
+@pytest.fixture
+def picked() -> Iterator[Path]:
+    """A folder with a short absolute path for the photos the dialog is given.
+
+    The path is typed into the dialog key by key (about 60 ms a key here), and a test's
+    ``tmp_path`` is some 70 characters long: this one is about 16.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ph-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
 
 def _store_photos(db: Path) -> list[tuple[str, str, str]]:
@@ -70,16 +87,16 @@ def _app(db: Path) -> FormularyApp:
 
 
 async def test_attach_two_dates_and_compare_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, picked: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tui.screens.photos import ComparePhotosScreen, PhotosScreen
 
     opened: list[Path] = []
     monkeypatch.setattr(photo_display, "open_in_viewer", lambda p: opened.append(p))
     db = empty_clinic(tmp_path)
-    first = tmp_path / "IMG_1.jpg"
+    first = picked / "IMG_1.jpg"
     first.write_bytes(images.jpeg(64, 96, color=(200, 40, 40), orientation=6))
-    second = tmp_path / "IMG_2.HEIC"
+    second = picked / "IMG_2.HEIC"
     second.write_bytes(images.heic(64, 96))
     app = _app(db)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -125,14 +142,14 @@ async def test_attach_two_dates_and_compare_them(
         assert screen_text(pilot).count("Vertex, 2026-04-05") == 2
 
 
-async def test_bad_file_and_missing_folder_in_the_dialog(tmp_path: Path) -> None:
+async def test_bad_file_and_missing_folder_in_the_dialog(tmp_path: Path, picked: Path) -> None:
     from tui.screens.attach_photo import AttachPhotoScreen
     from tui.screens.photos import PhotosScreen
 
     db = empty_clinic(tmp_path)
-    text_file = tmp_path / "notes.jpg"
+    text_file = picked / "notes.jpg"
     text_file.write_text("a shopping list, not a photo")
-    good = tmp_path / "good.png"
+    good = picked / "good.png"
     good.write_bytes(images.png())
     app = _app(db)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -161,7 +178,7 @@ async def test_bad_file_and_missing_folder_in_the_dialog(tmp_path: Path) -> None
 
 
 async def test_a_terminal_that_draws_pictures_gets_the_images(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, picked: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With graphics found (forced here), each side mounts a textual-image widget built
     from the stored bytes (read and checked in a worker), not the fallback text."""
@@ -171,9 +188,9 @@ async def test_a_terminal_that_draws_pictures_gets_the_images(
 
     monkeypatch.setattr(photo_display, "_detected", "kitty")
     db = empty_clinic(tmp_path)
-    first = tmp_path / "a.jpg"
+    first = picked / "a.jpg"
     first.write_bytes(images.jpeg(64, 48, color=(10, 200, 10)))
-    second = tmp_path / "b.png"
+    second = picked / "b.png"
     second.write_bytes(images.png(48, 64))
     app = _app(db)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -122,6 +122,7 @@ async def test_idle_lock_hides_the_patient_and_only_the_same_password_opens_it(
         assert "Wrong password" in screen_text(pilot)
         app.idle.limit_seconds = 3600
         app.screen.query_one("#unlock-password", Input).value = PRACTITIONER[2]
+        await pilot.pause(0.3)  # past the button's press effect, which ignores clicks
         await pilot.click("#unlock")
         await settle(pilot)
         assert isinstance(app.screen, PatientScreen)
