@@ -125,7 +125,7 @@ def _inspect(engine: sa.Engine) -> str:
         return "empty"
     if revision is None or "installation" not in tables:
         return "foreign"
-    return "current" if revision == migrate.head_revision() else "older"
+    return "current" if revision == migrate.HEAD else "older"
 
 
 def _inspect_sqlite_file(path: Path) -> str | None:
