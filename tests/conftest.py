@@ -102,11 +102,15 @@ def _no_login_throttle_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 def _private_key_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """Keep every test's installation keys and checkpoint logs out of the user's config.
+    """Keep every test's installation keys, checkpoint logs and files out of the user's folders.
 
     Signing a session writes a checkpoint with the installation key; tests must never
     touch (or depend on) the keys of a real installation on this machine.
     """
     if "FORMULARY_KEY_DIR" not in os.environ:
         monkeypatch.setenv("FORMULARY_KEY_DIR", str(tmp_path_factory.mktemp("keys")))
+    # And out of the user's data folder: a PostgreSQL database keeps its managed files
+    # there, and migrations their backups (platformdirs reads XDG_DATA_HOME, and so do
+    # the commands tests run in subprocesses).
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
     yield
