@@ -89,6 +89,21 @@ def _free_product_name(uow: UnitOfWork, name: str, product_id: int | None) -> st
     return clean
 
 
+def _same_lot(
+    uow: UnitOfWork, product_id: int, number: str, lot_id: int | None
+) -> LotRow | None:
+    """Another lot of the product whose number is ``number`` whatever its case or spacing.
+
+    A lot number is read off the box and typed, so A1 and a1 of one product are one
+    lot, not two stocks to draw from (:func:`formulary.text.same_key`, as chart numbers).
+    """
+    wanted = same_key(number)
+    rows = uow.session.exec(select(LotRow).where(LotRow.product_id == product_id)).all()
+    return next(
+        (r for r in rows if r.id != lot_id and same_key(r.lot_number) == wanted), None
+    )
+
+
 def _readd(uow: UnitOfWork, row: IngredientRow, fields: IngredientFields) -> IngredientRow:
     """A retired ingredient (the live ones were checked before) added again."""
     if row.origin != "clinic":
@@ -672,19 +687,7 @@ class StockStore(StoreBase):
                     f"{product.name} is stocked in {product.volume_unit}; give the quantity "
                     f"received in {product.volume_unit}, not {quantity.unit}"
                 )
-            # Case-insensitively, as chart numbers: a lot number is read off the box and
-            # typed, so A1 and a1 of one product are one lot, not two stocks to draw from.
-            wanted = same_key(number)
-            existing = next(
-                (
-                    lot
-                    for lot in uow.session.exec(
-                        select(LotRow).where(LotRow.product_id == product_id)
-                    ).all()
-                    if same_key(lot.lot_number) == wanted
-                ),
-                None,
-            )
+            existing = _same_lot(uow, product_id, number, None)
             if existing is not None:
                 spelt = f" (as {existing.lot_number})" if existing.lot_number != number else ""
                 raise Conflict(
@@ -706,6 +709,60 @@ class StockStore(StoreBase):
                 updated_at=uow.now,
             )
             uow.add(row, "lot.receive")
+            return loaders.lot(row)
+
+    def correct_lot(
+        self,
+        actor: Actor,
+        lot_id: int,
+        *,
+        reason: str,
+        lot_number: str | None = None,
+        expiry: date | None = None,
+        supplier: str | None = None,
+    ) -> Lot:
+        """Correct what was typed when a lot was received: its number, expiry or supplier.
+
+        For a typing mistake (the box says B7, B1 was typed): the lot stays the same lot,
+        with the sessions that drew from it, which then show, label and recall it under
+        the corrected number. Needs a reason; audited as ``lot.correct`` with the row
+        before and after. Its quantity is corrected with :meth:`adjust_stock`, its status
+        with :meth:`set_lot_status`.
+        """
+        why = require_reason(reason, "correct a lot")
+        number = (
+            None if lot_number is None
+            else check.text(lot_number, "lot number", limit=80, required=True)
+        )
+        if expiry is not None:
+            check.moment(expiry, "the expiry date")
+        who = None if supplier is None else check.text(supplier, "supplier", limit=200)
+        if number is None and expiry is None and who is None:
+            raise ValidationError(
+                "nothing to correct: give the lot number, the expiry date or the supplier"
+            )
+        with self._write(actor, SIGNERS, "correct lots") as uow:
+            row = self._lot_for_change(uow, lot_id)
+            label = self._lot_label(uow, row)
+            if number is not None:
+                twin = _same_lot(uow, row.product_id, number, row.id)
+                if twin is not None:
+                    raise Conflict(
+                        f"{label} cannot become {number}: that product has lot "
+                        f"{twin.lot_number} already (lot numbers differing only in case or "
+                        "spacing are the same lot)"
+                    )
+            before = snapshot(row)
+            if number is not None:
+                row.lot_number = number
+            if expiry is not None:
+                row.expiry = expiry
+            if who is not None:
+                row.supplier = who
+            if not uow.differs(row, before):
+                raise ValidationError(f"{label} already reads so; nothing was changed")
+            row.updated_at = uow.now
+            uow.update(row, before, "lot.correct", why)
             return loaders.lot(row)
 
     def _lot_for_change(self, uow: UnitOfWork, lot_id: int) -> LotRow:

@@ -368,6 +368,8 @@ def commands(case: Case) -> dict[str, Command]:
                                *lee], ""),
         "lot lift-recall": (["lot", "lift-recall", "MIX-UP", "--reason", "notice named "
                              "another lot", *admin], ""),
+        "lot correct": (["lot", "correct", "GOOD", "--expiry", "2099-12-31", "--reason",
+                         "the box says December", *lee], ""),
         "label": (["label", str(t.session_id), "-o", str(out / "label.pdf"), *lee], ""),
         "export json": (["export", "json", "-o", str(out / "all.json"), *admin], ""),
         "export chart": (["export", "chart", "C-1", "--format", "pdf", "-o",

@@ -213,6 +213,15 @@ def test_adjust_writes_the_counted_difference_with_its_reason(clinic: str) -> No
           "--quantity", "1 mL"),
          "lot b7 of Biotin 5 mg/mL is already received (as B7); correct its count with "
          "`formulary lot adjust B7 --product 1"),
+        (("lot", "correct", "B7", "--number", "B8"), "give a reason with --reason"),
+        (("lot", "correct", "B7", "--reason", "r"), "give what to correct: --number"),
+        (("lot", "correct", "B7", "--expiry", "2027-02-30", "--reason", "r"),
+         "--expiry '2027-02-30' is not a date"),
+        (("lot", "correct", "B7", "--number", "a1", "--reason", "r"),
+         "lot B7 of Biotin 5 mg/mL cannot become a1: that product has lot A1 already"),
+        (("lot", "correct", "B7", "--number", " ", "--reason", "r"), "lot number"),
+        (("lot", "correct", "B7", "--number", "B\x1b7", "--reason", "r"), "lot number"),
+        (("lot", "correct", "A1", "--number", "A2", "--reason", "r"), "2 products have a lot A1"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_nothing_saved(
@@ -452,3 +461,25 @@ def test_an_assistant_may_list_stock_but_not_correct_it(clinic: str) -> None:
         assert code == 2 and err.count("\n") == 1 and "administrator or practitioner" in err, err
     assert lots(clinic) == held and audit(clinic) == before
     assert "C-1" in ok("patient", "list")
+
+
+def test_correct_fixes_what_was_typed_at_receipt_and_keeps_the_lot(clinic: str) -> None:
+    held = lots(clinic)[(1, "B7")]
+    out = ok("lot", "correct", "B7", "--number", "B8", "--expiry", "2031-05-31",
+             "--reason", "the box says B8, expiring May 2031")  # fmt: skip
+    first, last = out.strip().split("; ")
+    assert first == "Corrected lot B7 of Biotin 5 mg/mL: number B7 -> B8"
+    assert last.startswith("expiry ") and last.endswith(" -> 2031-05-31.")
+    # The same lot (its stock and status), under the corrected number, audited with why.
+    assert (1, "B7") not in lots(clinic) and lots(clinic)[(1, "B8")] == held
+    assert audit(clinic)[-1] == ("lot.correct", "the box says B8, expiring May 2031")
+    shown = json.loads(ok("lot", "correct", "B8", "--supplier", "Meso Supplies",
+                          "--reason", "delivery note", "--json"))  # fmt: skip
+    assert (shown["lot_number"], shown["expiry"], shown["supplier"]) == (
+        "B8", "2031-05-31", "Meso Supplies"
+    )
+    assert shown["was"] == {"lot_number": "B8", "expiry": "2031-05-31", "supplier": ""}
+    before = audit(clinic)
+    code, out, err = run("lot", "correct", "B8", "--supplier", "Meso Supplies", "--reason", "r")
+    assert code == 2 and out == "" and "already reads so; nothing was changed" in err
+    assert audit(clinic) == before

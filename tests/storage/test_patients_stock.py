@@ -14,6 +14,7 @@ from db.tables.people import PatientRow
 from formulary.records import Allergy, Condition, GradeScale, LotStatus, Role, Sex
 from formulary.units.amount import Amount
 
+from .conftest import PASSWORD
 from .helpers import World, chain_problems, count_rows, events, ml, replay_problems
 
 pytestmark = pytest.mark.storage
@@ -238,3 +239,49 @@ def test_ingredient_edit_needs_reason(store: Store, admin: Actor) -> None:
     )
     assert edited.synonyms == ("ZnSO4",)
     assert [i.key for i in store.list_ingredients(admin, "znso4")] == ["clinic-zinc"]
+
+
+def test_a_lot_typed_wrong_is_corrected_and_its_sessions_show_it(
+    store: Store, users: dict[Role, Actor]
+) -> None:
+    lee = users[Role.PRACTITIONER]
+    world = World(store, lee)
+    signed = store.sign_session(lee, store.save_session_draft(lee, world.draft()).id, PASSWORD)
+    typed = world.lot
+    other = store.receive_lot(
+        lee, product_id=world.product.id, lot_number="Z9", expiry=date(2099, 1, 1),
+        quantity=ml("5"),
+    )
+    before = len(events(store.database))
+
+    fixed = store.correct_lot(
+        lee, typed.id, reason="the box says B7-X", lot_number="B7-X", expiry=date(2098, 2, 3)
+    )
+    assert (fixed.lot_number, fixed.expiry) == ("B7-X", date(2098, 2, 3))
+    assert fixed.quantity_on_hand == store.get_lot(lee, typed.id).quantity_on_hand
+    # The session that drew from it names the lot as corrected, and is still what was signed.
+    shown = store.get_session(lee, signed.id)
+    assert [(u.lot_id, u.lot_number, u.expiry) for u in shown.lots] == [
+        (typed.id, "B7-X", date(2098, 2, 3))
+    ]
+    assert store.verify_signatures(lee, signed.id) == []
+    entry = events(store.database)[-1]
+    assert len(events(store.database)) == before + 1
+    assert (entry.action, entry.reason) == ("lot.correct", "the box says B7-X")
+    assert json.loads(entry.before or "{}")["lot_number"] == typed.lot_number
+    assert json.loads(entry.after or "{}")["lot_number"] == "B7-X"
+
+    # Refused, and nothing written: another lot's number in any case, no change at all,
+    # nothing to correct, no reason, an assistant.
+    with pytest.raises(Conflict, match=r"that product has lot Z9 already"):
+        store.correct_lot(lee, typed.id, reason="r", lot_number="z9")
+    with pytest.raises(ValidationError, match="already reads so"):
+        store.correct_lot(lee, typed.id, reason="r", lot_number="B7-X")
+    with pytest.raises(ValidationError, match="nothing to correct"):
+        store.correct_lot(lee, typed.id, reason="r")
+    with pytest.raises(ValidationError, match="reason"):
+        store.correct_lot(lee, typed.id, reason=" ", supplier="Acme")
+    with pytest.raises(PermissionDenied):
+        store.correct_lot(users[Role.ASSISTANT], other.id, reason="r", supplier="Acme")
+    assert len(events(store.database)) == before + 1
+    assert chain_problems(store.database) == [] and replay_problems(store.database) == []

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from formulary.units import Amount
 
 lots_app = typer.Typer(
-    help="Stock lots: receive, list, adjust, quarantine, release, recall (look up, mark, lift).",
+    help="Stock lots: receive, list, correct, adjust, quarantine, release, recall (look up, "
+    "mark, lift).",
     no_args_is_help=True,
 )
 
@@ -423,6 +424,64 @@ def adjust(
         f"Adjusted {label} by {'+' if sign > 0 else '-'}{format_amount(counted)}: "
         f"{format_amount(saved.quantity_on_hand)} on hand (was {format_amount(on_hand)})."
     )
+
+
+@lots_app.command("correct")
+def correct(
+    ctx: typer.Context,
+    lot: LotArgument,
+    number: Annotated[
+        str | None, typer.Option("--number", help="The lot number as the box prints it.")
+    ] = None,
+    expiry: Annotated[
+        str | None, typer.Option("--expiry", help="The expiry date on the box, YYYY-MM-DD.")
+    ] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier", help="Who delivered it.")] = None,
+    reason: ReasonOption = None,
+    product: ProductOption = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: PasswordStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a lot's number, expiry or supplier as typed at receipt (administrators,
+    practitioners): the sessions that drew from it then show the corrected lot."""
+    from tui.cli.product import location
+
+    why = _need_reason(reason, "a correction")
+    if number is None and expiry is None and supplier is None:
+        fail("give what to correct: --number, --expiry and/or --supplier")
+    expires = None
+    if expiry is not None:
+        try:
+            expires = date.fromisoformat(expiry.strip())
+        except ValueError:
+            fail(f"--expiry {expiry!r} is not a date: write it as YYYY-MM-DD")
+    today = date.today()
+    with signed_in(location(ctx, db), user, password_stdin) as (store, actor):
+        found, products = find_lot(store, actor, lot, product)
+        label = _label(found, products)
+        with store_errors():
+            saved = store.correct_lot(
+                actor, found.id, reason=why, lot_number=number, expiry=expires,
+                supplier=supplier,
+            )
+    if as_json:
+        out = lot_json(saved, products.get(saved.product_id), today)
+        out["was"] = {"lot_number": found.lot_number, "expiry": found.expiry.isoformat(),
+                      "supplier": found.supplier}
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    changes = [
+        f"{what} {old} -> {new}"
+        for what, old, new in (
+            ("number", found.lot_number, saved.lot_number),
+            ("expiry", found.expiry.isoformat(), saved.expiry.isoformat()),
+            ("supplier", found.supplier or "(none)", saved.supplier or "(none)"),
+        )
+        if old != new
+    ]
+    typer.echo(f"Corrected {label}: {'; '.join(changes)}.")
 
 
 def _set_status(
