@@ -286,7 +286,8 @@ class FormularyApp(App[None]):
             from tui.screens.users import is_admin
 
             return is_admin(self.user)
-        if action in {"retire_patient", "restore_patient"}:  # practitioners, administrators
+        if action in {"retire_patient", "restore_patient", "correct_lot"}:
+            # practitioners, administrators
             from db.store.roles import SIGNERS
 
             if self.user is None or self.user.role not in SIGNERS:

@@ -40,6 +40,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Clinic limit", "A clinic limit on the highlighted ingredient (stock screen)", "clinic_limit"),
     ("Lift a recall", "Lift the highlighted lot's recall, recorded by mistake; it stays "
      "quarantined until released (stock screen, administrators)", "lift_recall"),
+    ("Correct lot", "Correct the highlighted lot's number, expiry or supplier as typed at "
+     "receipt (stock screen, administrators and practitioners)", "correct_lot"),
     ("Audit trail", "Browse the audit trail", "audit"),
     ("Users", "Add, deactivate, unlock users; reset a password (administrators)", "users"),
     ("Consent templates", "The clinic's consent texts: add, new version, retire "

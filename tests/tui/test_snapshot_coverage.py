@@ -41,6 +41,7 @@ from tui.screens.compare_versions import CompareVersionsScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.consent import ConsentScreen, ConsentSignScreen, ConsentWithdrawScreen
 from tui.screens.consent_templates import ConsentTemplateFormScreen, ConsentTemplatesScreen
+from tui.screens.correct_lot import CorrectLotScreen
 from tui.screens.course_form import CourseFormScreen
 from tui.screens.export import ExportScreen
 from tui.screens.first_run import FirstRunScreen
@@ -126,6 +127,7 @@ SNAPSHOTS: dict[type[Screen[Any]], tuple[str, ...]] = {
         "test_snapshots_dialogs.py::test_receive_lot",
         "test_stock_snapshots.py::test_receive_lot_after_a_scan[120x40]",
     ),
+    CorrectLotScreen: ("test_snapshots_dialogs.py::test_correct_lot",),
     ConfirmScreen: ("test_snapshots_dialogs.py::test_confirm",),
     ConsentScreen: ("test_consent_snapshots.py::test_consent_screen",),
     ConsentSignScreen: ("test_consent_snapshots.py::test_consent_sign_dialog",),

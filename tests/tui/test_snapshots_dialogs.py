@@ -25,6 +25,7 @@ from tests.tui.pilot_helpers import screen_text, settle, sign_in, until
 from tui.screens.addendum import AddendumScreen
 from tui.screens.compare_versions import CompareVersionsScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.correct_lot import CorrectLotScreen
 from tui.screens.course_form import CourseFormScreen
 from tui.screens.export import ExportScreen
 from tui.screens.first_run import FirstRunScreen
@@ -256,6 +257,16 @@ def test_receive_lot(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -
         await _stock(pilot)
         await pilot.press("ctrl+r")
         await _on_top(pilot, ReceiveLotScreen)
+
+    assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
+
+
+def test_correct_lot(snap_compare: SnapCompare, demo: Demo, make_app: MakeApp) -> None:
+    async def ready(pilot: Pilot[None]) -> None:
+        screen = await _stock(pilot)
+        await _highlight_lot(pilot, screen, "BT-2412")
+        formulary_app(pilot).run_command("correct_lot")  # Correct lot, in the palette
+        await _on_top(pilot, CorrectLotScreen)
 
     assert snap_compare(make_app(demo.path), terminal_size=SIZE, run_before=ready)
 

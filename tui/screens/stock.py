@@ -637,6 +637,29 @@ class StockScreen(AppScreen):
         )
         self.app.call_from_thread(self.reload)
 
+    def action_correct_lot(self) -> None:
+        """Correct what was typed when the highlighted lot was received: its number, expiry
+        or supplier (administrators and practitioners; with a reason)."""
+        from db.store.roles import SIGNERS
+        from tui.screens.correct_lot import CorrectLotScreen
+
+        lot = self._selected_lot()
+        if lot is None:
+            return
+        if self.user.role not in SIGNERS:
+            self._refuse(
+                "only administrators and practitioners correct a lot",
+                "Ask one of them to correct it.",
+            )
+            return
+
+        def corrected(changed: Lot | None) -> None:
+            if changed is not None:
+                self.notify(f"Lot {changed.lot_number} corrected.", title="Stock")
+                self.reload()
+
+        self.app.push_screen(CorrectLotScreen(lot, self._lot_label(lot)), corrected)
+
     def action_who_received(self) -> None:
         """Recall lookup: every patient who received the highlighted lot."""
         from tui.screens.recall import RecallScreen
