@@ -644,11 +644,15 @@ _UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
 
 #: Names no two records may share whatever their case or spacing
 #: (:func:`formulary.text.same_key`), as the Store refuses them when typed: the column,
-#: and whether only live records (``deleted_at`` null) count.
-_SAME_KEY: dict[str, tuple[str, bool]] = {
-    "patients": ("chart_number", False),  # chart numbers are never reused
-    "products": ("name", True),  # a retired product's name may be taken again
-    "consent_templates": ("name", False),
+#: whether only live records (``deleted_at`` null) count, and the column within whose
+#: value they must differ (None: across the whole section).
+_SAME_KEY: dict[str, tuple[str, bool, str | None]] = {
+    "patients": ("chart_number", False, None),  # chart numbers are never reused
+    "products": ("name", True, None),  # a retired product's name may be taken again
+    "consent_templates": ("name", False, None),
+    # A1 and a1 of one product are one lot (`formulary lot correct` renumbers one of two
+    # received before that rule, in the database the file came from).
+    "lots": ("lot_number", False, "product_id"),
 }
 
 
@@ -785,8 +789,10 @@ class _Checker:
         }
         self.counts = {s.name: 0 for s in SECTIONS}
         self.pending: list[tuple[int, dict[str, Any]]] = []
-        # formulary.text.same_key of each name in _SAME_KEY -> (index, name as written)
-        self.same_keys: dict[str, dict[str, tuple[int, str]]] = {n: {} for n in _SAME_KEY}
+        # (scope, formulary.text.same_key of each name in _SAME_KEY) -> (index, as written)
+        self.same_keys: dict[str, dict[tuple[Any, str], tuple[int, str]]] = {
+            n: {} for n in _SAME_KEY
+        }
 
     def record(self, section: Section, index: int, record: Any) -> None:
         from db.auth import username_key
@@ -827,19 +833,23 @@ class _Checker:
 
     def _check_same_key(self, section: Section, index: int, row: Mapping[str, Any],
                         where: str) -> None:
-        column, live_only = _SAME_KEY[section.name]
+        column, live_only, scope = _SAME_KEY[section.name]
         if live_only and row.get("deleted_at") is not None:
             return
         seen = self.same_keys[section.name]
         name = row[column]
-        first = seen.setdefault(same_key(name), (index, name))
+        first = seen.setdefault(
+            (row[scope] if scope is not None else None, same_key(name)), (index, name)
+        )
         if first[0] != index:
             what = column.replace("_", " ")
             raise _P.fail(
                 f"{where}.{column}",
                 f"{name!r} is the {what} of records.{section.name}[{first[0]}] "
                 f"({first[1]!r}): {what}s differing only in case or spacing are the same; "
-                "correct one of them in the file",
+                "correct one of them in the file"
+                + (" (or renumber it with `formulary lot correct` in the clinic the file "
+                   "came from, and export again)" if section.name == "lots" else ""),
             )
 
     def end_section(self, section: Section) -> None:

@@ -53,6 +53,15 @@ def _product(index: int, name: str, *, retired: str = "") -> dict[str, Any]:
     }
 
 
+def _lot(index: int, number: str, product_id: int = 1) -> dict[str, Any]:
+    return {
+        "id": index + 1, "product_id": product_id, "lot_number": number,
+        "expiry": "2030-01-31", "quantity": {"value": "5", "unit": "mL"},
+        "status": "available", "supplier": "", "units_received": None,
+        "received_at": _STAMP, "updated_at": _STAMP,
+    }
+
+
 def _document(**records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "format": "formulary-export", "version": 1, "exported_at": _STAMP,
@@ -86,6 +95,8 @@ def _document(**records: list[dict[str, Any]]) -> dict[str, Any]:
          "records.patients[0].allergies[0].substance", "line break (U+000D)"),
         ({**_document(), "clinic": {"name": "Clinic\x1b[2J", "address": ""}},
          "clinic.name", "control character (U+001B)"),
+        (_document(products=[_product(0, "Biotin")], lots=[_lot(0, "A1"), _lot(1, "a1")]),
+         "records.lots[1].lot_number", "records.lots[0] ('A1')"),
     ],
 )
 def test_a_breach_is_refused_by_record_and_field(
@@ -106,6 +117,15 @@ def test_free_text_keeps_line_breaks_and_tabs_and_retired_names_may_repeat() -> 
     _, rows = parse_document(json.dumps(document))
     assert rows["products"][0]["retired_reason"] == "line one\n\tline two"
     assert [r["name"] for r in rows["products"]] == ["Biotin", "biotin"]
+
+
+def test_the_same_lot_number_may_serve_two_products() -> None:
+    document = _document(
+        products=[_product(0, "Biotin"), _product(1, "Zinc")],
+        lots=[_lot(0, "A1"), _lot(1, "a1", product_id=2)],
+    )
+    _, rows = parse_document(json.dumps(document))
+    assert [r["lot_number"] for r in rows["lots"]] == ["A1", "a1"]
 
 
 def test_consent_template_names_are_one_whatever_their_case() -> None:
