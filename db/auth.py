@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from db.errors import ValidationError
 
@@ -78,6 +78,30 @@ def verify_password(password_hash: str, password: str) -> bool:
         return bool(_hasher().verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+class PasswordHashing(Protocol):
+    """Where a Store's argon2 work on account passwords is done."""
+
+    def hash_password(self, password: str) -> str:
+        """An argon2id hash of ``password`` (after checking it is long enough)."""
+        ...
+
+    def verify_password(self, password_hash: str, password: str) -> bool:
+        """True when ``password`` matches ``password_hash``."""
+        ...
+
+
+class Argon2Now:
+    """argon2 run when asked, on the calling thread (every Store's default)."""
+
+    def hash_password(self, password: str) -> str:
+        """See :func:`hash_password`."""
+        return hash_password(password)
+
+    def verify_password(self, password_hash: str, password: str) -> bool:
+        """See :func:`verify_password`."""
+        return verify_password(password_hash, password)
 
 
 @cache

@@ -111,7 +111,7 @@ def upgrade(
                 f"understands (newest known: {head_revision()}); install the newer Formulary "
                 "release that wrote it, or open a backup made before the upgrade"
             )
-        if current == (head_revision() if revision == "head" else revision):
+        if current == (HEAD if revision == "head" else revision):
             return False
         cfg = _config()
         cfg.attributes["connection"] = connection

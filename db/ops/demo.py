@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from db.auth import PasswordHashing
 from db.database import Database
 from db.errors import ValidationError
 from db.ops.demo_data import (
@@ -34,6 +35,7 @@ from db.ops.demo_data import (
     POST_CARE,
     PRODUCTS,
     RECIPES,
+    SIGNERS,
     STEP_UP,
     USERS,
     DemoPatient,
@@ -105,11 +107,15 @@ def build_demo(
     today: date | None = None,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    passwords: PasswordHashing | None = None,
 ) -> DemoReport:
     """Fill a new, empty database with the demo clinic; returns what was written.
 
     Refused (:class:`~db.errors.Conflict`) once the database has any account.
     ``today`` defaults to the current UTC date and may not lie in the future.
+    ``passwords`` is where the accounts' argon2 work is done: by default when asked;
+    a :class:`~db.auth_ahead.PasswordsAhead` made from
+    :func:`~db.ops.demo_data.password_steps` has it started ahead on another core.
     """
     started = time.perf_counter()
     real_today = datetime.now(UTC).date()
@@ -121,12 +127,12 @@ def build_demo(
         )
     say = progress or (lambda _message: None)
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
-    store = Store(database, workstation="demo-builder")
+    store = Store(database, workstation="demo-builder", passwords=passwords)
 
     say("accounts")
     actors = create_accounts(store)
     admin, doctor, nurse = actors["admin"], actors["dr.okafor"], actors["nurse.lind"]
-    passwords = {u.username: u.password for u in USERS}
+    password_of = {u.username: u.password for u in USERS}
 
     say("stock")
     ingredients = {i.key: i.id for i in store.list_ingredients(admin)}
@@ -141,13 +147,14 @@ def build_demo(
     # consents) in one continuous session: the first signing checks the password in
     # full, the others give it again and have it compared with that one
     # (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
-    runs = {a.username: store.begin_signing_run(a, passwords[a.username]) for a in (doctor, admin)}
+    signers = [actors[name] for name in SIGNERS]
+    runs = {a.username: store.begin_signing_run(a, password_of[a.username]) for a in signers}
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
     for number, spec in enumerate(PATIENTS, start=1):
         say(f"patient {number} of {len(PATIENTS)}")
-        _patient(store, spec, admin, doctor, nurse, passwords, runs, stock, ingredients, day0,
+        _patient(store, spec, admin, doctor, nurse, password_of, runs, stock, ingredients, day0,
                  rng, counts)
-    for signer in (doctor, admin):
+    for signer in signers:
         store.end_signing_run(signer, runs[signer.username])
 
     return DemoReport(

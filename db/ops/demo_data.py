@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from formulary.records import GradeScale, Role, ScalpZone, Sex, Technique
 
@@ -35,6 +36,26 @@ USERS = (
     DemoUser("dr.okafor", "Dr. Samuel Okafor", Role.PRACTITIONER, "okafor-demo-2026"),
     DemoUser("nurse.lind", "Maja Lind, RN", Role.ASSISTANT, "lind-demo-2026"),
 )
+
+#: Who signs the demo's sessions (and witnesses its consents), each in one signing run.
+SIGNERS = ("dr.okafor", "admin")
+
+
+def password_steps() -> list[tuple[Literal["hash", "check"], str]]:
+    """The argon2 work of building the demo, in the order the build asks for it.
+
+    Each account's password is hashed when it is created (the first account first);
+    every account but the first then signs in, and each of :data:`SIGNERS` checks
+    their password in full to begin a signing run (db.auth_ahead starts this work
+    ahead of the build; anything this list gets wrong is simply done when asked).
+    """
+    others = USERS[1:]
+    password = {u.username: u.password for u in USERS}
+    return [
+        *(("hash", u.password) for u in USERS),
+        *(("check", u.password) for u in others),
+        *(("check", password[name]) for name in SIGNERS),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

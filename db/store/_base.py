@@ -24,6 +24,7 @@ from db.audit.chain import (
     append_entries,
     build_entry,
 )
+from db.auth import PasswordHashing
 from db.database import Database
 from db.engine import READ_ONLY, is_busy_error
 from db.errors import (
@@ -272,6 +273,7 @@ class StoreBase:
         *,
         key_dir: Path | str | None = None,
         files_dir: Path | str | None = None,
+        passwords: PasswordHashing | None = None,
     ) -> None:
         self.database = database
         self.workstation = (workstation or workstation_name())[:200]
@@ -284,8 +286,11 @@ class StoreBase:
         )
         #: The checkpoint written after the last signature made through this Store.
         self.last_checkpoint: Checkpoint | None = None
-        from db.auth import LoginThrottle
+        from db.auth import Argon2Now, LoginThrottle
 
+        #: Where account passwords are hashed and checked (argon2, on this thread unless
+        #: a caller that knows its accounts in advance prepared the work: db.auth_ahead).
+        self.passwords: PasswordHashing = passwords or Argon2Now()
         #: Failed logins through this Store (per username and per workstation).
         self.login_throttle = LoginThrottle()
         #: Signing runs this Store opened and has not ended, by id (db.store.signing).

@@ -92,11 +92,11 @@ class RecoveryStore(StoreBase):
         the code is then replaced by a new one, returned with the account to print once.
         A wrong code is audited and throttled like a failed login.
         """
-        new_hash = auth.hash_password(new_password) if new_password is not None else None
+        new_hash = self.passwords.hash_password(new_password) if new_password is not None else None
         throttle_key = "recovery"
         auth.pause(self.login_throttle.delay(throttle_key, now=time.monotonic()))
         stored = self._stored_hash()
-        correct = stored is not None and auth.verify_password(stored, normalise(code))
+        correct = stored is not None and self.passwords.verify_password(stored, normalise(code))
         key = auth.username_key(username)
         failure: Exception
         with self._write(None, ADMINS, "recover an administrator", guard=False) as uow:

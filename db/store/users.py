@@ -73,7 +73,7 @@ class UsersStore(StoreBase):
             username_key=key,
             full_name=_full_name(full_name),
             role=Role(role).value,
-            password_hash=auth.hash_password(password),
+            password_hash=self.passwords.hash_password(password),
             created_at=uow.now,
             updated_at=uow.now,
         )
@@ -160,7 +160,7 @@ class UsersStore(StoreBase):
     ) -> UserInfo:
         """Set another user's password (administrators); also unlocks the account."""
         why = require_reason(reason, "reset a password")
-        new_hash = auth.hash_password(new_password)
+        new_hash = self.passwords.hash_password(new_password)
         with self._write(actor, ADMINS, "reset passwords") as uow:
             row = self._user_for_change(uow, user_id)
             before = snapshot(row)
@@ -174,7 +174,7 @@ class UsersStore(StoreBase):
     def change_password(self, actor: Actor, old_password: str, new_password: str) -> None:
         """Change one's own password (the old one must be right)."""
         self.verify_password(actor, old_password)
-        new_hash = auth.hash_password(new_password)
+        new_hash = self.passwords.hash_password(new_password)
         with self._write(actor, frozenset(Role), "change your password") as uow:
             row = self._user_for_change(uow, actor.id)
             before = snapshot(row)
@@ -308,7 +308,7 @@ class UsersStore(StoreBase):
         elif seen_locked:
             correct = False  # no need to spend argon2 on a locked account
         else:
-            correct = auth.verify_password(seen_hash, password)
+            correct = self.passwords.verify_password(seen_hash, password)
         if correct:
             self.login_throttle.succeeded(user_key)
         else:
@@ -322,7 +322,7 @@ class UsersStore(StoreBase):
             if row is not None and row.password_hash != seen_hash:
                 # The password was changed between the check and now: check again
                 # (rare; this one time under the lock is the price of correctness).
-                correct = auth.verify_password(row.password_hash, password)
+                correct = self.passwords.verify_password(row.password_hash, password)
             if row is None:
                 uow.audit(
                     f"auth.{purpose}_failed",

@@ -8,6 +8,7 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from db.audit.checkpoint import read_checkpoint_file
@@ -55,3 +56,34 @@ def test_every_demo_signature_is_in_its_signers_run_and_checkpointed(
     seqs = [s.seq for s in signatures] + [float("inf")]
     for at, following in itertools.pairwise(seqs):
         assert any(at <= cp.seq < following for cp in log), at
+
+
+def test_the_demo_declares_all_of_its_argon2_work(tmp_path: Path, open_db: object) -> None:
+    """``password_steps`` is the build's argon2 work exactly, so all of it runs ahead."""
+    import threading
+
+    from db import auth
+    from db.auth_ahead import PasswordsAhead
+    from db.ops.demo import build_demo
+    from db.ops.demo_data import password_steps
+
+    where: list[str] = []
+    real_hash, real_verify = auth.hash_password, auth.verify_password
+
+    def hashing(password: str) -> str:
+        where.append(threading.current_thread().name)
+        return real_hash(password)
+
+    def verifying(password_hash: str, password: str) -> bool:
+        where.append(threading.current_thread().name)
+        return real_verify(password_hash, password)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "hash_password", hashing)
+        patch.setattr(auth, "verify_password", verifying)
+        database: Database = open_db(tmp_path / "demo.db", create=True)  # type: ignore[operator]
+        with PasswordsAhead(password_steps()) as ahead:
+            build_demo(database, passwords=ahead)
+            assert ahead.unused() == 0
+    assert len(where) == len(password_steps())
+    assert all(name.startswith("argon2-ahead") for name in where)

@@ -14,6 +14,7 @@ from tui.cli.login import PasswordStdinOption, open_db, read_new_password, store
 from tui.cli.options import DbOption, JsonOption
 
 if TYPE_CHECKING:
+    from db.auth_ahead import PasswordsAhead
     from db.ops.demo_data import DemoUser
 
 
@@ -78,6 +79,9 @@ def init(
         if not IDENTIFIER.fullmatch(clinic_id):
             fail(f"--clinic-id {clinic_id!r} is not allowed: use {IDENTIFIER_RULE}")
     day = _today(today)
+    # The demo's argon2 work (its accounts' hashes, sign-ins and signing runs) starts
+    # now on another core, while this one creates the database and writes the clinic.
+    ahead = _demo_passwords_ahead() if demo and patients is None else None
     database = open_db(location, create=True)
     try:
         from db.store import Store
@@ -95,7 +99,7 @@ def init(
                     "`formulary user add`), or give --db a new file to start another clinic"
                 )
         if demo:
-            _demo(database, patients, day, seed, as_json, clinic_id)
+            _demo(database, patients, day, seed, as_json, clinic_id, ahead)
             return
         assert admin is not None
         password = read_new_password(password_stdin, who=admin, from_env=True)
@@ -121,7 +125,16 @@ def init(
             )
             typer.echo(checkpoint)
     finally:
+        if ahead is not None:
+            ahead.close()
         database.dispose()
+
+
+def _demo_passwords_ahead() -> PasswordsAhead:
+    from db.auth_ahead import PasswordsAhead
+    from db.ops.demo_data import password_steps
+
+    return PasswordsAhead(password_steps())
 
 
 def _checkpoint(database: object) -> str:
@@ -139,6 +152,7 @@ def _demo(
     seed: int,
     as_json: bool,
     clinic_id: str | None,
+    ahead: PasswordsAhead | None,
 ) -> None:
     from db.database import Database
     from db.ops.demo_data import DEMO_PASSWORD_NOTE
@@ -149,7 +163,8 @@ def _demo(
         if patients is None:
             from db.ops.demo import build_demo
 
-            report = build_demo(database, today=day, seed=seed, progress=progress)
+            report = build_demo(database, today=day, seed=seed, progress=progress,
+                                passwords=ahead)
             summary = {
                 "patients": report.patients,
                 "products": report.products,
