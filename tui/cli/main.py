@@ -67,10 +67,10 @@ def run() -> None:
             from tui.heap import space_collections_for_command
 
             space_collections_for_command()
-            from tui.cli.root import app
+            from tui.cli.root import command_for
 
             # standalone_mode=False: click hands exceptions (and exit codes) back to us.
-            code = app(standalone_mode=False)
+            code = command_for(sys.argv[1:])(standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:

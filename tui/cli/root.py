@@ -8,8 +8,11 @@ so that ``formulary --help`` and the calculator start quickly. Plain ``formulary
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -38,6 +41,9 @@ from tui.cli import clinic as clinic_command
 from tui.cli import init as init_command
 from tui.cli import label as label_command
 from tui.cli.arguments import Utf8Group
+
+if TYPE_CHECKING:
+    from typer.core import TyperGroup
 
 app = typer.Typer(
     name="formulary",
@@ -102,3 +108,53 @@ def main(
         from tui.app import run_app
 
         run_app(db=Path(db) if db and "://" not in db else db)
+
+
+def command_for(argv: Sequence[str]) -> typer.core.TyperGroup:
+    """The Click command that runs ``argv``: the root with only the sub-command it names.
+
+    Typer turns every command and option of ``formulary`` into Click's before it parses
+    anything, reading each command's annotations (about 0.15 s, most of what a short
+    command takes to start). A command line runs one sub-command, and the root parses it
+    the same with that one alone registered, so only that one is built. Without a
+    sub-command (``--help``, ``--version``, the app), or naming one the root does not
+    have, the whole tree is built: help lists every command, and a misspelt one is
+    reported among them as before.
+    """
+    name = _named_sub_command(argv)
+    return _tree(name if name in _registered_names() else None)
+
+
+@cache
+def _tree(name: str | None) -> TyperGroup:
+    if name is None:
+        return typer.main.get_group(app)
+    return typer.main.get_group(_with_only(name))
+
+
+def _with_only(name: str | None) -> typer.Typer:
+    """The root Typer (its options, its callback) with only the sub-command ``name``."""
+    subset = copy.copy(app)
+    subset.registered_groups = [g for g in app.registered_groups if g.name == name]
+    subset.registered_commands = [c for c in app.registered_commands if c.name == name]
+    return subset
+
+
+def _registered_names() -> set[str | None]:
+    return {g.name for g in app.registered_groups} | {c.name for c in app.registered_commands}
+
+
+def _named_sub_command(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names, read by the root's own option parser, or None."""
+    root = _tree_of_options()
+    context = typer.Context(root, info_name="formulary", resilient_parsing=True)
+    try:
+        _options, rest, _order = root.make_parser(context).parse_args(list(argv))
+    except Exception:  # whatever the root refuses, the whole tree parses and reports
+        return None
+    return rest[0] if rest else None
+
+
+@cache
+def _tree_of_options() -> TyperGroup:
+    return typer.main.get_group(_with_only(None))
