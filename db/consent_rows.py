@@ -86,33 +86,24 @@ def consents_of(db: Session, patient_ids: Iterable[int]) -> dict[int, list[Conse
     out: dict[int, list[Consent]] = {pid: [] for pid in wanted}
     if not wanted:
         return out
+    # Each consent with its template version and template in one query: every signing
+    # reads the patient's consents (the consent rule), as does every chart.
     rows = db.exec(
-        select(ConsentRow)
+        select(ConsentRow, ConsentTemplateVersionRow, ConsentTemplateRow)
+        .join(
+            ConsentTemplateVersionRow,
+            col(ConsentTemplateVersionRow.id) == col(ConsentRow.template_version_id),
+        )
+        .join(
+            ConsentTemplateRow,
+            col(ConsentTemplateRow.id) == col(ConsentTemplateVersionRow.template_id),
+        )
         .where(col(ConsentRow.patient_id).in_(wanted))
         .order_by(col(ConsentRow.signed_at), col(ConsentRow.id))
     ).all()
     if not rows:
         return out
-    versions = {
-        v.id: v
-        for v in db.exec(
-            select(ConsentTemplateVersionRow).where(
-                col(ConsentTemplateVersionRow.id).in_(sorted({r.template_version_id
-                                                               for r in rows}))
-            )
-        ).all()
-    }
-    templates = {
-        t.id: t
-        for t in db.exec(
-            select(ConsentTemplateRow).where(
-                col(ConsentTemplateRow.id).in_(sorted({v.template_id
-                                                        for v in versions.values()}))
-            )
-        ).all()
-    }
     users = usernames(db)
-    for row in rows:
-        version = versions[row.template_version_id]
-        out[row.patient_id].append(consent(row, version, templates[version.template_id], users))
+    for row, version, template_row in rows:
+        out[row.patient_id].append(consent(row, version, template_row, users))
     return out

@@ -150,10 +150,12 @@ def build_demo(
     signers = [actors[name] for name in SIGNERS]
     runs = {a.username: store.begin_signing_run(a, password_of[a.username]) for a in signers}
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
+    # Every patient signs the clinic's consent form (the one a new database starts with).
+    consent_template = store.consent_templates(doctor)[0].id
     for number, spec in enumerate(PATIENTS, start=1):
         say(f"patient {number} of {len(PATIENTS)}")
         _patient(store, spec, admin, doctor, nurse, password_of, runs, stock, ingredients, day0,
-                 rng, counts)
+                 rng, counts, consent_template)
     for signer in signers:
         store.end_signing_run(signer, runs[signer.username])
 
@@ -276,6 +278,7 @@ def _patient(
     today: date,
     rng: random.Random,
     counts: dict[str, int],
+    consent_template: int,
 ) -> None:
     first_day = today - timedelta(days=(spec.sessions - 1) * spec.interval_days + rng.randint(2, 9))
     consent = first_day - timedelta(days=rng.randint(7, 20))
@@ -321,8 +324,7 @@ def _patient(
     )
     counts["courses"] += 1
     # The patient signs the clinic's consent for the course, the doctor witnessing.
-    template = store.consent_templates(doctor)[0]
-    store.sign_consent(doctor, patient_id=patient.id, template_id=template.id,
+    store.sign_consent(doctor, patient_id=patient.id, template_id=consent_template,
                        typed_name=f"{spec.given} {spec.family}",
                        password=passwords[doctor.username], course_id=course.id,
                        run=runs[doctor.username])

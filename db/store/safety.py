@@ -153,18 +153,21 @@ class _Products:
     A session's mix and its course's earlier mixes mostly share their products.
     """
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, facts: Mapping[int, IngredientFacts]) -> None:
         self._db = db
         self._loaded: dict[int, Product | None] = {}
-        self._names: dict[int, str] | None = None
+        # The names the check has already read with the ingredients' facts; a retired
+        # ingredient a product still names is looked up when a product needs it.
+        self._names: dict[int, str] = {ident: f.name for ident, f in facts.items()}
 
     def of(self, ids: Iterable[int]) -> dict[int, Product]:
         wanted = set(ids)
         missing = sorted(wanted - self._loaded.keys())
         if missing:
-            if self._names is None:
-                self._names = loaders.ingredient_names(self._db)
             rows = self._db.exec(select(ProductRow).where(col(ProductRow.id).in_(missing))).all()
+            named = {int(item["ingredient_id"]) for row in rows for item in row.ingredients}
+            if unnamed := named - self._names.keys():
+                self._names.update(loaders.ingredient_names(self._db, unnamed))
             self._loaded.update(dict.fromkeys(missing))
             for row in rows:
                 assert row.id is not None
@@ -227,7 +230,7 @@ def formulation_context(
     patient = loaders.patient(db.get(PatientRow, patient_id))  # type: ignore[arg-type]
     facts, limits = ingredient_facts(db)
     components = _components(items)
-    products = _Products(db)
+    products = _Products(db, facts)
     given, problems = _mix(products, components, facts)
     course_row = _course_of(db, patient_id, formulation_id)
     course_id = course_row.id if course_row is not None else None
@@ -302,7 +305,7 @@ def session_context(db: Session, row: SessionRow) -> SafetyContext:
     assert version is not None
     facts, limits = ingredient_facts(db)
     components = _components(version.components)
-    products = _Products(db)
+    products = _Products(db, facts)
     given, problems = _mix(products, components, facts)
     course_row = db.get(CourseRow, row.course_id) if row.course_id is not None else None
     zones = loaders.zone_volumes(row)
