@@ -36,7 +36,9 @@ class PasswordsAhead:
 
     def __init__(self, steps: Iterable[Step]) -> None:
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2-ahead")
+        self._pool = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="argon2-ahead", initializer=_yield_to_the_caller
+        )
         self._hashes: dict[str, list[Future[str]]] = {}
         self._checks: dict[str, list[Future[tuple[str, bool]]]] = {}
         latest: dict[str, Future[str]] = {}
@@ -102,6 +104,27 @@ class PasswordsAhead:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+#: How much lower the worker runs than the thread that started it (Unix nice steps).
+WORKER_NICENESS = 10
+
+
+def _yield_to_the_caller() -> None:
+    """Lower the worker's scheduling priority (and so its argon2 lanes' threads').
+
+    argon2 computes its four lanes on threads of its own, made by the worker and
+    inheriting its priority. At the same priority, on a two-core machine they would
+    take a share of the core the caller's own work runs on; lowered, they use what
+    the caller leaves. The work is the same; only who waits for whom changes.
+    """
+    import contextlib
+    import os
+
+    if hasattr(os, "setpriority"):
+        # Refused (it never is for lowering): the work is as right, only less polite.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
 
 
 def _check(made: Future[str], password: str) -> tuple[str, bool]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
 
 from db import auth
-from db.auth_ahead import PasswordsAhead
+from db.auth_ahead import WORKER_NICENESS, PasswordsAhead
 from db.errors import AuthenticationFailed, ValidationError
 from db.store import Store
 
@@ -81,3 +82,21 @@ def test_a_store_signs_in_with_work_done_ahead(store: Store) -> None:
         ahead.close()
     assert threads[0].startswith("argon2-ahead")
     assert not threads[-1].startswith("argon2-ahead")
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="Unix scheduling priorities")
+def test_the_work_ahead_runs_below_the_callers_priority() -> None:
+    seen: list[int] = []
+    real_hash = auth.hash_password
+
+    def hashing(password: str) -> str:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real_hash(password)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "hash_password", hashing)
+        with PasswordsAhead([("hash", PASSWORD)]) as ahead:
+            ahead.hash_password(PASSWORD)
+    assert seen == [min(mine + WORKER_NICENESS, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
