@@ -143,12 +143,7 @@ def build_demo(
         )
     stock = receive_stock(store, admin, nurse, ingredients, day0)
 
-    # The two signers each sign a series of sessions (and the doctor witnesses the
-    # consents) in one continuous session: the first signing checks the password in
-    # full, the others give it again and have it compared with that one
-    # (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
-    signers = [actors[name] for name in SIGNERS]
-    runs = {a.username: store.begin_signing_run(a, password_of[a.username]) for a in signers}
+    runs = SigningRuns(store, password_of)
     counts = {"formulations": 0, "courses": 0, "sessions": 0, "outcomes": 0}
     # Every patient signs the clinic's consent form (the one a new database starts with).
     consent_template = store.consent_templates(doctor)[0].id
@@ -156,8 +151,8 @@ def build_demo(
         say(f"patient {number} of {len(PATIENTS)}")
         _patient(store, spec, admin, doctor, nurse, password_of, runs, stock, ingredients, day0,
                  rng, counts, consent_template)
-    for signer in signers:
-        store.end_signing_run(signer, runs[signer.username])
+    for name in SIGNERS:
+        runs.end(actors[name])
 
     return DemoReport(
         users=USERS,
@@ -170,6 +165,33 @@ def build_demo(
         outcomes=counts["outcomes"],
         seconds=time.perf_counter() - started,
     )
+
+
+class SigningRuns:
+    """Each of the demo's signers signs a series of sessions (and the doctor witnesses the
+    consents) in one continuous signing run, begun at their first signature: that one
+    checks the password in full, the others give it again and have it compared with it
+    (Store.begin_signing_run; 21 CFR 11.200(a)(1)(i)).
+    """
+
+    def __init__(self, store: Store, passwords: dict[str, str]) -> None:
+        self._store = store
+        self._passwords = passwords
+        self._runs: dict[str, SigningRun] = {}
+
+    def of(self, signer: Actor) -> SigningRun:
+        """``signer``'s run, begun now if this is their first signature."""
+        if signer.username not in self._runs:
+            self._runs[signer.username] = self._store.begin_signing_run(
+                signer, self._passwords[signer.username]
+            )
+        return self._runs[signer.username]
+
+    def end(self, signer: Actor) -> None:
+        """End ``signer``'s run, if they began one."""
+        run = self._runs.pop(signer.username, None)
+        if run is not None:
+            self._store.end_signing_run(signer, run)
 
 
 def create_accounts(store: Store) -> dict[str, Actor]:
@@ -272,7 +294,7 @@ def _patient(
     doctor: Actor,
     nurse: Actor,
     passwords: dict[str, str],
-    runs: dict[str, SigningRun],
+    runs: SigningRuns,
     stock: Stock,
     ingredients: dict[str, int],
     today: date,
@@ -327,7 +349,7 @@ def _patient(
     store.sign_consent(doctor, patient_id=patient.id, template_id=consent_template,
                        typed_name=f"{spec.given} {spec.family}",
                        password=passwords[doctor.username], course_id=course.id,
-                       run=runs[doctor.username])
+                       run=runs.of(doctor))
     baseline_density = Decimal(rng.randint(105, 165))
     baseline_diameter = Decimal(rng.randint(52, 68))
     measure_zone = spec.zones[-1][0] if spec.sex.value == "male" else spec.zones[1][0]
@@ -389,7 +411,7 @@ def _patient(
         # The demo's practitioners acknowledge the warnings a real clinic meets (a lot
         # expiring before the course ends); they are recorded with the session.
         store.sign_session(signer, draft.id, passwords[signer.username], acknowledge=True,
-                           run=runs[signer.username])
+                           run=runs.of(signer))
         counts["sessions"] += 1
         if number == 1 or number % 4 == 0 or number == spec.sessions:
             gain = Decimal(number - 1) * Decimal(rng.choice(("1.5", "2", "2.5", "3")))

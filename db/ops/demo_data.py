@@ -37,7 +37,8 @@ USERS = (
     DemoUser("nurse.lind", "Maja Lind, RN", Role.ASSISTANT, "lind-demo-2026"),
 )
 
-#: Who signs the demo's sessions (and witnesses its consents), each in one signing run.
+#: Who signs the demo's sessions (and witnesses its consents), each in one signing run,
+#: in the order of their first signature.
 SIGNERS = ("dr.okafor", "admin")
 
 
