@@ -34,6 +34,11 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
+def load_hasher() -> None:
+    """Import argon2 and make the hasher now, on the calling thread."""
+    _hasher()
+
+
 def username_key(username: str) -> str:
     """The comparison key of a username: NFKC, case-folded, NFKC again, trimmed."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())

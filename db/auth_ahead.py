@@ -35,6 +35,9 @@ class PasswordsAhead:
     """
 
     def __init__(self, steps: Iterable[Step]) -> None:
+        # argon2's extension loads here, not on the worker: loaded there, it held up
+        # whatever the caller was importing meanwhile by about 25 ms.
+        auth.load_hasher()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="argon2-ahead", initializer=_yield_to_the_caller
