@@ -26,6 +26,7 @@ from db.tables.formulations import CourseRow, FormulationVersionRow
 from db.tables.people import PatientRow
 from db.tables.sessions import SessionRow
 from db.tables.stock import ClinicLimitRow, IngredientRow, LotRow, ProductRow
+from formulary import session_fields
 from formulary.records import Component, Override, Product, SessionStatus
 from formulary.safety import (
     Findings,
@@ -257,19 +258,27 @@ def _previous_sessions(
     """The course's signed sessions other than ``exclude_id``, with what they gave."""
     if course_id is None:
         return ()
-    others = db.exec(
-        select(SessionRow).where(
-            SessionRow.course_id == course_id,
-            SessionRow.status == SessionStatus.SIGNED.value,
-            col(SessionRow.deleted_at).is_(None),
-            SessionRow.id != exclude_id,
+    # Only the columns the doses need, not whole session rows: a course's every
+    # signature reads all its earlier ones.
+    table = SessionRow.__table__  # type: ignore[attr-defined]
+    total_volume = session_fields.field("total_volume")
+    others = db.execute(
+        sa.select(
+            table.c.formulation_version_id,
+            table.c.performed_at,
+            *(table.c[column] for column in total_volume.columns),
+        ).where(
+            table.c.course_id == course_id,
+            table.c.status == SessionStatus.SIGNED.value,
+            table.c.deleted_at.is_(None),
+            table.c.id != exclude_id,
         )
     ).all()
     earlier = []
     # The sessions of a course mostly share one or two versions: mix each once.
     mixes: dict[int, Any] = {}
-    for other in others:
-        version = db.get(FormulationVersionRow, other.formulation_version_id)
+    for version_id, performed_at, *volume in others:
+        version = db.get(FormulationVersionRow, version_id)
         if version is None:
             continue
         assert version.id is not None
@@ -279,9 +288,9 @@ def _previous_sessions(
         doses = administered(
             given,
             amount_from_columns(version.final_volume_value, version.final_volume_unit),
-            loaders.declared_amount(other, "total_volume"),
+            amount_from_columns(*volume),
         )
-        earlier.append(PreviousSession(other.performed_at.date(), doses))
+        earlier.append(PreviousSession(performed_at.date(), doses))
     return tuple(earlier)
 
 
