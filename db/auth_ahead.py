@@ -62,18 +62,22 @@ class PasswordsAhead:
         with self._lock:
             queue = self._hashes.get(password)
             prepared = queue.pop(0) if queue else None
-        if prepared is None or prepared.cancelled():
-            return auth.hash_password(password)
-        return prepared.result()
+        if prepared is not None:
+            try:
+                return prepared.result()
+            except Exception:  # noqa: S110 - cancelled, or it failed there: hashed here
+                pass
+        return auth.hash_password(password)
 
     def verify_password(self, password_hash: str, password: str) -> bool:
         """A prepared check of exactly this hash and password, or a new one."""
         with self._lock:
             queue = list(self._checks.get(password, ()))
         for prepared in queue:
-            if prepared.cancelled():
+            try:
+                checked_hash, correct = prepared.result()
+            except Exception:  # noqa: S112 - cancelled, or it failed there: checked here
                 continue
-            checked_hash, correct = prepared.result()
             if checked_hash != password_hash:
                 continue
             with self._lock:

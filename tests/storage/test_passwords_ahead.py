@@ -100,3 +100,23 @@ def test_the_work_ahead_runs_below_the_callers_priority() -> None:
             ahead.hash_password(PASSWORD)
     assert seen == [min(mine + WORKER_NICENESS, 19)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+def test_work_that_failed_ahead_is_done_when_asked() -> None:
+    calls = {"n": 0}
+    real_hash = auth.hash_password
+
+    def failing_once(password: str) -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the worker's argon2 failed")
+        return real_hash(password)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "hash_password", failing_once)
+        with PasswordsAhead([("hash", PASSWORD), ("check", PASSWORD)]) as ahead:
+            made = ahead.hash_password(PASSWORD)  # the prepared one failed: hashed here
+            assert auth.verify_password(made, PASSWORD)
+            # The check chained on the failed hash failed too: checked here instead.
+            assert ahead.verify_password(made, PASSWORD) is True
+            assert ahead.verify_password(made, "wrong-password") is False

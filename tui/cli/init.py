@@ -82,7 +82,12 @@ def init(
     # The demo's argon2 work (its accounts' hashes, sign-ins and signing runs) starts
     # now on another core, while this one creates the database and writes the clinic.
     ahead = _demo_passwords_ahead() if demo and patients is None else None
-    database = open_db(location, create=True)
+    try:
+        database = open_db(location, create=True)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
     try:
         from db.store import Store
 

@@ -110,7 +110,7 @@ def main(
         run_app(db=Path(db) if db and "://" not in db else db)
 
 
-def command_for(argv: Sequence[str]) -> typer.core.TyperGroup:
+def command_for(argv: Sequence[str]) -> TyperGroup:
     """The Click command that runs ``argv``: the root with only the sub-command it names.
 
     Typer turns every command and option of ``formulary`` into Click's before it parses
