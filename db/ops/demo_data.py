@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from formulary.records import GradeScale, Role, ScalpZone, Sex, Technique
+
+if TYPE_CHECKING:
+    from db.auth_ahead import Step
 
 #: Printed with the demo logins: these passwords are public, the database is a demo.
 DEMO_PASSWORD_NOTE = (
@@ -42,7 +45,7 @@ USERS = (
 SIGNERS = ("dr.okafor", "admin")
 
 
-def password_steps() -> list[tuple[Literal["hash", "check"], str]]:
+def password_steps() -> list[Step]:
     """The argon2 work of building the demo, in the order the build asks for it.
 
     Each account's password is hashed when it is created (the first account first);
