@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from db.errors import AuthenticationFailed, ValidationError
@@ -144,8 +145,11 @@ class SigningRunsStore(UsersStore):
         """
         if credential is None:
             return None
-        stored = uow.session.get(UserRow, actor.id)
-        if stored is None or stored.password_hash != credential.password_hash:
+        table = UserRow.__table__  # type: ignore[attr-defined]
+        stored = uow.session.execute(
+            sa.select(table.c.password_hash).where(table.c.id == actor.id)
+        ).scalar()
+        if stored != credential.password_hash:
             raise AuthenticationFailed(
                 f"the password of {actor.username} was changed during the signing run; "
                 "sign again with the new password"
