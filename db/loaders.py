@@ -466,29 +466,32 @@ def zone_volumes(row: SessionRow) -> tuple[ZoneVolume, ...]:
     )
 
 
-def one_session(db: Session, row: SessionRow) -> SessionRecord:
+def one_session(
+    db: Session, row: SessionRow, *, drawn: Sequence[SessionLotRow] | None = None
+) -> SessionRecord:
     """The record of one session, by primary-key lookups.
 
     Inside a Store write the rows it needs are already in the session's identity map,
-    so building the returned record costs no queries at all for a draft.
+    so building the returned record costs no queries at all for a draft. ``drawn``:
+    the lots the same transaction drew in signing the session just now (it has no
+    addenda yet), instead of reading them back.
     """
     signed = row.status == SessionStatus.SIGNED.value
-    used = (
-        list(db.exec(select(SessionLotRow).where(SessionLotRow.session_id == row.id)).all())
-        if signed
-        else []
-    )
-    addenda = (
-        list(
+    used: list[SessionLotRow] = []
+    addenda: list[AddendumRow] = []
+    if drawn is not None:
+        used = list(drawn)
+    elif signed:
+        used = list(
+            db.exec(select(SessionLotRow).where(SessionLotRow.session_id == row.id)).all()
+        )
+        addenda = list(
             db.exec(
                 select(AddendumRow)
                 .where(AddendumRow.session_id == row.id)
                 .order_by(col(AddendumRow.id))
             ).all()
         )
-        if signed
-        else []
-    )
     lots = _by_id(db, LotRow, {u.lot_id for u in used} | {int(c["lot_id"]) for c in row.lots})
     user_ids = {row.created_by_id, row.signed_by_id} | {a.signed_by_id for a in addenda}
     version_row = db.get(FormulationVersionRow, row.formulation_version_id)

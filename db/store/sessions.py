@@ -309,7 +309,7 @@ class SessionsStore(SigningRunsStore):
         with self._write(actor, SIGNERS, "sign sessions") as uow:
             row = uow.get(SessionRow, session_id, "session", for_update=True)
             self._refuse_signed(row)
-            self._sign(
+            drawn = self._sign(
                 uow,
                 actor,
                 row,
@@ -318,7 +318,7 @@ class SessionsStore(SigningRunsStore):
                 override_reason=override_reason,
                 credential=credential,
             )
-            signed = loaders.sessions(uow.session, [row])[0]
+            signed = loaders.one_session(uow.session, row, drawn=drawn)
         self._signed_in_run(credential)
         try:
             self._checkpoint("session")
@@ -360,7 +360,7 @@ class SessionsStore(SigningRunsStore):
             row = SessionRow(created_at=uow.now, updated_at=uow.now, created_by_id=actor.id)  # type: ignore[call-arg]
             self._apply_draft(uow, row, draft)
             uow.add(row, "session.create_draft")
-            self._sign(
+            drawn = self._sign(
                 uow,
                 actor,
                 row,
@@ -378,7 +378,7 @@ class SessionsStore(SigningRunsStore):
                     {"session_id": row.id},
                     None,
                 )
-            signed = loaders.sessions(uow.session, [row])[0]
+            signed = loaders.one_session(uow.session, row, drawn=drawn)
         self._signed_in_run(credential)
         try:
             self._checkpoint("session")
@@ -397,7 +397,8 @@ class SessionsStore(SigningRunsStore):
         acknowledge: bool | Collection[str],
         override_reason: str | None,
         credential: RunCredential | None = None,
-    ) -> None:
+    ) -> list[SessionLotRow]:
+        """Check, draw, lock and sign ``row``; the lots drawn (for the record returned)."""
         run_note = self._run_note(uow, actor, credential)
         version = uow.get(
             FormulationVersionRow,
@@ -418,7 +419,7 @@ class SessionsStore(SigningRunsStore):
             {"component_position": p, "lot_id": lot.id, "drawn": amount_to_json(amount)}
             for p, lot, amount in draws
         ]
-        self._draw_stock(uow, row, draws)
+        drawn = self._draw_stock(uow, row, draws)
         if not version.locked:
             version_before = snapshot(version)
             version.locked = True
@@ -436,6 +437,7 @@ class SessionsStore(SigningRunsStore):
         )
         reason = "; ".join(p for p in (safety.audit_reason(overrides), run_note) if p) or None
         uow.update(row, before, "session.sign", reason)
+        return drawn
 
     def check_session_draft(self, actor: Actor, draft: SessionDraft) -> Findings:
         """The safety findings a draft would raise if signed now (nothing saved)."""
@@ -593,7 +595,7 @@ class SessionsStore(SigningRunsStore):
 
     def _draw_stock(
         self, uow: UnitOfWork, row: SessionRow, draws: list[tuple[int, LotRow, Amount]]
-    ) -> None:
+    ) -> list[SessionLotRow]:
         self._check_stock(draws)
         per_lot, lots = self._per_lot(draws)
         assert row.id is not None
@@ -617,6 +619,7 @@ class SessionsStore(SigningRunsStore):
             lot.quantity_value = lot.quantity_value - needed
             lot.updated_at = uow.now
         uow.update_all(changed, "lot.draw", f"session {row.id}")
+        return drawn
 
     def add_addendum(
         self,

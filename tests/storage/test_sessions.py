@@ -58,6 +58,19 @@ def test_assistant_prepares_practitioner_signs(
     assert chain_problems(store.database) == [] and replay_problems(store.database) == []
 
 
+def test_the_record_a_signature_returns_is_the_one_read_back(
+    store: Store, users: dict[Role, Actor], world: World
+) -> None:
+    """Signing builds its record from the lots it has just drawn; a read gives the same."""
+    sam, lee = users[Role.ASSISTANT], users[Role.PRACTITIONER]
+    draft = store.save_session_draft(sam, world.draft())
+    signed = store.sign_session(lee, draft.id, PASSWORD)
+    assert signed == store.get_session(lee, signed.id)
+    recorded = store.record_session(lee, world.draft(), PASSWORD)
+    assert recorded == store.get_session(lee, recorded.id)
+    assert [u.lot_id for u in recorded.lots] == [world.lot.id]
+
+
 def test_signed_session_is_immutable_and_addenda_are_signed(
     store: Store, users: dict[Role, Actor], world: World
 ) -> None:
