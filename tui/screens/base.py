@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
+    from textual.message import Message
+
     from db.store import Actor, Store
     from tui.app import FormularyApp
 
@@ -31,6 +33,19 @@ class _AppAccess:
         if user is None:
             raise RuntimeError("no user is signed in")
         return user
+
+
+    def post_if_current(self, message: Message) -> None:
+        """Post what a thread worker read, unless a newer run of it has replaced it.
+
+        A reload is an exclusive worker: starting one cancels the one still reading,
+        but that one's thread runs on. Had it read before a change and posted after
+        the newer reload, the screen would show the older records over the newer.
+        """
+        from textual.worker import get_current_worker
+
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)  # type: ignore[attr-defined]
 
 
 class AppScreen(_AppAccess, Screen[None]):

@@ -259,7 +259,7 @@ class ConsentScreen(AppScreen):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(ConsentData(chart.patient, chart.courses, chart.consents,
+        self.post_if_current(Loaded(ConsentData(chart.patient, chart.courses, chart.consents,
                                              tuple(templates))))
 
     @on(WorkerFailed)

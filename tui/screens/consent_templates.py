@@ -140,7 +140,7 @@ class ConsentTemplatesScreen(AppScreen):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(found))
+        self.post_if_current(Loaded(found))
 
     @on(Loaded)
     def _loaded(self, message: Loaded[list[ConsentTemplate]]) -> None:

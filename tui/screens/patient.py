@@ -220,7 +220,7 @@ class PatientScreen(AppScreen):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(read))
+        self.post_if_current(Loaded(read))
 
     @on(WorkerFailed)
     def _failed(self, message: WorkerFailed) -> None:

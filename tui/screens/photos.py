@@ -142,7 +142,7 @@ class PhotosScreen(_OpensPhotos):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(photos))
+        self.post_if_current(Loaded(photos))
 
     @on(Loaded)
     def _loaded(self, message: Loaded[list[Photo]]) -> None:

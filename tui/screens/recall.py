@@ -65,7 +65,7 @@ class RecallScreen(AppModal):
         except Exception as exc:
             self.post_message(self.Found([], str(exc) or type(exc).__name__))
             return
-        self.post_message(self.Found([h for h in hits if h.lot_id == self.lot.id]))
+        self.post_if_current(self.Found([h for h in hits if h.lot_id == self.lot.id]))
 
     @on(Found)
     def _found(self, message: Found) -> None:

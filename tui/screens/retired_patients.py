@@ -72,7 +72,7 @@ class RetiredPatientsScreen(AppModal):
         except Exception as exc:
             self.post_message(self.Found([], str(exc) or type(exc).__name__))
             return
-        self.post_message(self.Found(found))
+        self.post_if_current(self.Found(found))
 
     @on(Found)
     def _found(self, message: Found) -> None:

@@ -187,7 +187,7 @@ class StockScreen(AppScreen):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(_Stock(ingredients, products, lots, limits)))
+        self.post_if_current(Loaded(_Stock(ingredients, products, lots, limits)))
 
     @on(Input.Changed, "#ingredient-filter")
     def _filter(self) -> None:

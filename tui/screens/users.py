@@ -267,7 +267,7 @@ class UsersScreen(AppScreen):
         except Exception as exc:
             self.post_message(WorkerFailed.of(exc))
             return
-        self.post_message(Loaded(users))
+        self.post_if_current(Loaded(users))
 
     @on(Loaded)
     def _loaded(self, message: Loaded[Sequence[UserInfo]]) -> None:
