@@ -68,7 +68,9 @@ def _one_command_tree_per_app() -> Iterator[None]:
         return built[instance]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.main, "get_command", once)  # the app's __call__ (console entry)
+        # The app's __call__; the console entry builds one sub-command's tree itself,
+        # once per name (tui.cli.root.command_for).
+        patch.setattr(typer.main, "get_command", once)
         patch.setattr(typer.testing, "_get_command", once)  # CliRunner.invoke
         yield
 

@@ -32,7 +32,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -59,29 +59,6 @@ CSV_PATIENTS = (
 RETIRED_INGREDIENT = "Faultine"
 
 Command = tuple[list[str], str]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_command_tree() -> Iterator[None]:
-    """Typer's Click command tree, built once for the module as once for a process.
-
-    Typer builds the tree on every call of the app (about 0.2 s here, most of what a
-    refused command costs); a real process calls it once. The ~400 commands below run in
-    one process, so the tree is kept from the first call: the time goes on the commands.
-    """
-    import typer.main
-
-    real = typer.main.get_command
-    built: dict[Any, Any] = {}
-
-    def once(instance: Any) -> Any:
-        if instance not in built:
-            built[instance] = real(instance)
-        return built[instance]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.main, "get_command", once)
-        yield
 
 
 def _cheap_hashing(patch: pytest.MonkeyPatch) -> None:
